@@ -1,0 +1,61 @@
+# The two commands of the quick start: `make run` and `make test`. Everything else is optional.
+SHELL := /bin/bash
+PORT ?= 8000
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# The first Python 3.12+ found: on PATH, then under pyenv.
+PYTHON ?= $(shell for p in python3.13 python3.12 python3 $$HOME/.pyenv/versions/3.13*/bin/python3 $$HOME/.pyenv/versions/3.12*/bin/python3; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { command -v $$p; break; }; done)
+
+# Tests run on PostgreSQL and Redis: those of the environment, else the local ones when they answer.
+TEST_ENV = $(shell $(PY) scripts/test_services.py 2>/dev/null)
+
+.PHONY: run test worker lint messages install migrate seed lock clean bench
+
+$(STAMP): requirements.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (python3.12 / python3.13 on PATH)"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+run: export DEBUG ?= 1
+run: install
+	@command -v msgfmt >/dev/null && $(PY) manage.py compilemessages -v 0 --ignore=.venv || true
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: install
+	@command -v msgfmt >/dev/null && $(PY) manage.py compilemessages -v 0 --ignore=.venv || true
+	env $(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+worker: install
+	$(PY) -m celery -A config worker --beat --loglevel=INFO --concurrency=2
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+messages: install
+	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=staticfiles
+	$(PY) manage.py compilemessages --ignore=.venv
+
+lock: install
+	$(PY) -m pip freeze --exclude-editable > requirements.txt
+
+bench: install
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache

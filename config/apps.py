@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class ConfigConfig(AppConfig):
+    """Cross-cutting pieces: roles, home pages, health, demo data."""
+
+    name = "config"
+    verbose_name = _("System")
+
+    def ready(self) -> None:
+        from .roles import sync_roles_after_migrate
+
+        # Runs after every migrate, so permissions that later migrations add reach their roles.
+        post_migrate.connect(sync_roles_after_migrate, dispatch_uid="config.sync_roles")

@@ -1,0 +1,13 @@
+"""The Celery app: Redis broker from REDIS_URL, eager tasks in the embedded default."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("sales")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

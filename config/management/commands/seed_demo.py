@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils.module_loading import import_string
+
+from config.demo import seed_users
+
+# Each app seeds its own demo data, in this order (later ones use what earlier ones made).
+DEMO_SEEDERS = [
+    "customers.demo.seed",
+    "inventory.demo.seed",
+    "orders.demo.seed",
+    "inventory.demo.seed_after_orders",
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo users and demo data; running it again changes nothing that exists."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            users = seed_users()
+        for path in DEMO_SEEDERS:
+            try:
+                seeder = import_string(path)
+            except ImportError:
+                continue
+            with transaction.atomic():
+                seeder(users=users, stdout=self.stdout)
+        self.stdout.write(self.style.SUCCESS("Demo data is in place. Log in as sales / sales-demo (see README)."))

@@ -1,0 +1,104 @@
+"""The roles of the business and what each may do; groups are kept in step by migrate.
+
+A role is a Django group. Its permissions are listed here as "app_label.codename"; after every
+migrate the groups are created and given exactly these permissions (sync is idempotent).
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+SALES = "sales"
+REVIEWER = "reviewer"
+WAREHOUSE = "warehouse"
+FINANCE = "finance"
+MANAGER = "manager"
+
+ROLE_LABELS = {
+    SALES: _("Sales"),
+    REVIEWER: _("Reviewer"),
+    WAREHOUSE: _("Warehouse"),
+    FINANCE: _("Finance"),
+    MANAGER: _("Manager"),
+}
+
+_VIEW_CATALOG = [
+    "customers.view_customer",
+    "inventory.view_product",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    SALES: [
+        *_VIEW_CATALOG,
+        "customers.add_customer",
+        "customers.change_customer",
+        "customers.import_customer",
+        "customers.export_customer",
+        "orders.view_salesorder",
+        "orders.add_salesorder",
+        "orders.change_salesorder",
+        "orders.submit_salesorder",
+        "orders.cancel_salesorder",
+        "orders.export_salesorder",
+    ],
+    REVIEWER: [
+        *_VIEW_CATALOG,
+        "orders.view_salesorder",
+        "orders.review_salesorder",
+    ],
+    WAREHOUSE: [
+        *_VIEW_CATALOG,
+        "inventory.add_product",
+        "inventory.change_product",
+        "inventory.import_product",
+        "orders.view_salesorder",
+        "orders.allocate_salesorder",
+    ],
+    FINANCE: [
+        *_VIEW_CATALOG,
+        "customers.change_customer",
+        "customers.export_customer",
+        "orders.view_salesorder",
+        "orders.export_salesorder",
+    ],
+    MANAGER: [
+        *_VIEW_CATALOG,
+        "customers.add_customer",
+        "customers.change_customer",
+        "customers.import_customer",
+        "customers.export_customer",
+        "inventory.add_product",
+        "inventory.change_product",
+        "inventory.import_product",
+        "orders.view_salesorder",
+        "orders.export_salesorder",
+        "orders.review_salesorder",
+        "orders.cancel_salesorder",
+    ],
+}
+
+
+def sync_roles(group_model, permission_model) -> None:
+    """Create each role's group and give it exactly the permissions listed above."""
+    for role, perm_names in ROLE_PERMISSIONS.items():
+        group, _created = group_model.objects.get_or_create(name=role)
+        wanted = []
+        for name in perm_names:
+            app_label, codename = name.split(".", 1)
+            wanted.extend(
+                permission_model.objects.filter(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(wanted)
+
+
+def sync_roles_after_migrate(sender, using="default", verbosity=0, **kwargs) -> None:
+    """After migrate: make sure every app's permissions exist, then give them to the roles."""
+    from django.apps import apps as global_apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group, Permission
+
+    if sender.name != "config":  # once per migrate run is enough
+        return
+    for app_config in global_apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
+    sync_roles(Group, Permission)

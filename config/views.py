@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from .home import work_queues_for
+from .models import WorkerHeartbeat
+from .roles import ROLE_LABELS
+
+
+def home(request):
+    """Each signed-in user's home: the work queues of the roles they hold."""
+    roles = [ROLE_LABELS.get(name, name) for name in request.user.groups.values_list("name", flat=True)]
+    return render(request, "config/home.html", {"queues": work_queues_for(request.user), "roles": roles})
+
+
+def _database_status() -> tuple[bool, str]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        return True, "ok"
+    except Exception as exc:  # any failure means "down" to a health check
+        return False, f"error: {exc.__class__.__name__}"
+
+
+def _broker_status() -> str:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return "eager"
+    try:
+        import redis
+
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping()
+        return "ok"
+    except Exception as exc:
+        return f"error: {exc.__class__.__name__}"
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request):
+    """Database, broker and worker heartbeat; 503 when the database does not answer."""
+    db_ok, db_status = _database_status()
+    heartbeat = None
+    heartbeat_age = None
+    if db_ok:
+        latest = WorkerHeartbeat.objects.order_by("-last_seen").first()
+        if latest:
+            heartbeat = latest.last_seen.isoformat()
+            heartbeat_age = round((timezone.now() - latest.last_seen).total_seconds())
+    broker = _broker_status()
+    worker_ok = settings.CELERY_TASK_ALWAYS_EAGER or (
+        heartbeat_age is not None and heartbeat_age <= settings.HEARTBEAT_STALE_SECONDS
+    )
+    healthy = db_ok and broker in ("ok", "eager")
+    body = {
+        "status": "ok" if healthy and worker_ok else ("degraded" if db_ok else "down"),
+        "database": db_status,
+        "broker": broker,
+        "worker_heartbeat": heartbeat,
+        "worker_heartbeat_age_seconds": heartbeat_age,
+    }
+    return JsonResponse(body, status=200 if db_ok else 503)
+
+
+def permission_denied(request, exception=None):
+    return render(request, "403.html", status=403)
+
+
+def page_not_found(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    return render(request, "500.html", status=500)

@@ -1,0 +1,61 @@
+"""Project-wide test setup: PostgreSQL by default, eager Celery, role users, query counting."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("TESTING", "1")
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    if os.environ.get("REQUIRE_FULL_STACK") and settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise pytest.UsageError("REQUIRE_FULL_STACK is set but DATABASE_URL does not point at PostgreSQL")
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(settings):
+    """Tasks run in the test's process; the worker test starts a real worker of its own."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    settings.LANGUAGE_CODE = "en"
+    settings.SECURE_SSL_REDIRECT = False  # the test client speaks plain HTTP
+    yield
+
+
+@pytest.fixture
+def make_user(db):
+    """make_user("sales") -> a user holding that role (and a known password: "pw")."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    counter = {"n": 0}
+
+    def make(*roles: str, username: str | None = None, **extra):
+        counter["n"] += 1
+        User = get_user_model()
+        user = User.objects.create_user(
+            username=username or f"{'-'.join(roles) or 'nobody'}{counter['n']}", password="pw", **extra
+        )
+        user.groups.set(Group.objects.filter(name__in=roles))
+        return User.objects.get(pk=user.pk)  # fresh: no cached permissions
+
+    return make
+
+
+@pytest.fixture
+def client_as(client, make_user):
+    """client_as("reviewer") -> a test client logged in as a new user with that role."""
+
+    def login(*roles: str, **extra):
+        user = make_user(*roles, **extra)
+        client.force_login(user)
+        client.user = user
+        return client
+
+    return login
