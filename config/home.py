@@ -27,9 +27,6 @@ class WorkQueue:
 def work_queues_for(user) -> list[WorkQueue]:
     queues: list[WorkQueue] = []
     for path in QUEUE_PROVIDERS:
-        try:
-            provider = import_string(path)
-        except ImportError:
-            continue
+        provider = import_string(path)
         queues.extend(provider(user))
     return queues

@@ -19,3 +19,23 @@ class WorkerHeartbeat(models.Model):
 
 
 from .numbering import NumberSequence  # noqa: E402,F401  (the model lives beside its function)
+
+
+class Notification(models.Model):
+    """An in-app message to one user, with a link to what it is about."""
+
+    recipient = models.ForeignKey(
+        "auth.User", on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient")
+    )
+    text = models.CharField(_("text"), max_length=300)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.text

@@ -74,6 +74,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.export_salesorder",
         "orders.review_salesorder",
         "orders.cancel_salesorder",
+        "orders.change_reviewsettings",
+        "orders.view_reviewsettings",
     ],
 }
 

@@ -1,7 +1,8 @@
-from django.urls import path  # noqa: F401
+from __future__ import annotations
 
-from . import views  # noqa: F401
+from .urls_catalog import urlpatterns as catalog_urls
+from .urls_stock import urlpatterns as stock_urls
 
 app_name = "inventory"
 
-urlpatterns: list = []
+urlpatterns = [*catalog_urls, *stock_urls]

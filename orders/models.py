@@ -240,3 +240,78 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.kind} {self.from_status}->{self.to_status}"
+
+
+class ReviewRule(models.TextChoices):
+    COMPLETENESS = "completeness", _("Completeness")
+    PRICE = "price", _("Price below list")
+    AMOUNT = "amount", _("Amount over threshold")
+    BLOCKED = "blocked", _("Customer blocked")
+    CREDIT = "credit", _("Credit limit")
+    OVERDUE = "overdue", _("Overdue invoices")
+    STOCK = "stock", _("Stock shortfall")
+
+
+class ReviewFinding(models.Model):
+    """What one automatic check found on one submission of an order."""
+
+    class Severity(models.TextChoices):
+        FLAG = "flag", _("Needs review")
+        WARNING = "warning", _("Warning only")
+
+    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="findings", verbose_name=_("order"))
+    submission = models.PositiveIntegerField(_("submission"), default=1, help_text=_("Which submission of the order found it."))
+    rule = models.CharField(_("rule"), max_length=20, choices=ReviewRule.choices)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, default=Severity.FLAG)
+    message = models.TextField(_("message"))
+    figures = models.JSONField(_("figures"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("review finding")
+        verbose_name_plural = _("review findings")
+        ordering = ["order", "-submission", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.rule}: {self.message}"
+
+
+class ReviewSettings(models.Model):
+    """The thresholds of the automatic checks; one row, edited by managers in the app."""
+
+    amount_threshold = models.DecimalField(
+        _("amount threshold"), max_digits=14, decimal_places=2, default=Decimal("100000.00"),
+        validators=[MinValueValidator(Decimal("0"))], help_text=_("Orders with a total above this go to review."),
+    )
+    sales_max_discount_percent = models.DecimalField(
+        _("discount sales may give (%)"), max_digits=5, decimal_places=2, default=Decimal("10.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_("A line priced further below list than this goes to review."),
+    )
+    overdue_days = models.PositiveIntegerField(
+        _("overdue days"), default=30, help_text=_("Invoices overdue by more than this many days send the order to review."),
+    )
+    check_completeness = models.BooleanField(_("check completeness"), default=True)
+    check_price = models.BooleanField(_("check prices"), default=True)
+    check_amount = models.BooleanField(_("check amount"), default=True)
+    check_blocked = models.BooleanField(_("check blocked customers"), default=True)
+    check_credit = models.BooleanField(_("check credit limit"), default=True)
+    check_overdue = models.BooleanField(_("check overdue invoices"), default=True)
+    check_stock = models.BooleanField(_("warn about stock shortfall"), default=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("updated by")
+    )
+
+    class Meta:
+        verbose_name = _("review settings")
+        verbose_name_plural = _("review settings")
+
+    def __str__(self) -> str:
+        return str(_("Review settings"))
+
+    @classmethod
+    def current(cls) -> ReviewSettings:
+        """The one settings row, created with the defaults on first use."""
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj

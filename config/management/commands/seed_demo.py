@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import importlib.util
+
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils.module_loading import import_string
@@ -9,6 +11,7 @@ from config.demo import seed_users
 # Each app seeds its own demo data, in this order (later ones use what earlier ones made).
 DEMO_SEEDERS = [
     "customers.demo.seed",
+    "inventory.catalog_demo.seed",
     "inventory.demo.seed",
     "orders.demo.seed",
     "inventory.demo.seed_after_orders",
@@ -22,10 +25,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = seed_users()
         for path in DEMO_SEEDERS:
-            try:
-                seeder = import_string(path)
-            except ImportError:
-                continue
+            if importlib.util.find_spec(path.rsplit(".", 1)[0]) is None:
+                continue  # that app has no demo data yet
+            seeder = import_string(path)
             with transaction.atomic():
                 seeder(users=users, stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data is in place. Log in as sales / sales-demo (see README)."))
