@@ -29,5 +29,19 @@ def customer_available_credit(*, customer: Customer) -> Decimal:
     return customer.credit_limit - customer_credit_exposure(customer=customer)
 
 
+def customer_search(*, query: str, limit: int = 20):
+    """Customers whose code, name (any script), other name, phone or tax ID contains the query."""
+    from django.db.models import Q
+
+    query = (query or "").strip()
+    customers = Customer.objects.all()
+    if query:
+        customers = customers.filter(
+            Q(code__icontains=query) | Q(name__icontains=query) | Q(alt_name__icontains=query)
+            | Q(phone__icontains=query) | Q(tax_id__icontains=query)
+        )
+    return customers.order_by("name", "pk")[:limit]
+
+
 def home_queues(user) -> list:
     return []

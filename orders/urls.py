@@ -1,10 +1,8 @@
-from django.urls import path
+from __future__ import annotations
 
-from . import views
+from .urls_entry import urlpatterns as entry_urls
+from .urls_review import urlpatterns as review_urls
 
 app_name = "orders"
 
-urlpatterns = [
-    path("", views.order_list, name="list"),
-    path("review/", views.review_queue, name="review_queue"),
-]
+urlpatterns = [*entry_urls, *review_urls]
