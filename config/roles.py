@@ -25,6 +25,7 @@ ROLE_LABELS = {
 _VIEW_CATALOG = [
     "customers.view_customer",
     "inventory.view_product",
+    "inventory.view_stocklevel",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -51,6 +52,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inventory.add_product",
         "inventory.change_product",
         "inventory.import_product",
+        "inventory.view_warehouse",
+        "inventory.view_stockmovement",
+        "inventory.view_reservation",
+        "inventory.receive_stock",
+        "inventory.adjust_stock",
+        "inventory.count_stock",
+        "inventory.transfer_stock",
+        "inventory.manage_replenishment",
         "orders.view_salesorder",
         "orders.allocate_salesorder",
     ],
@@ -70,6 +79,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inventory.add_product",
         "inventory.change_product",
         "inventory.import_product",
+        "inventory.view_warehouse",
+        "inventory.add_warehouse",
+        "inventory.change_warehouse",
+        "inventory.view_stockmovement",
+        "inventory.view_reservation",
         "orders.view_salesorder",
         "orders.export_salesorder",
         "orders.review_salesorder",

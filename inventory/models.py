@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
 
 
 def ean13_is_valid(code: str) -> bool:
@@ -104,3 +105,135 @@ class Product(models.Model):
         if self.max_discount_percent is not None:
             floors.append(self.list_price * (Decimal(100) - self.max_discount_percent) / Decimal(100))
         return max(floors) if floors else None
+
+
+class Warehouse(models.Model):
+    """A place stock is kept; allocation tries warehouses by priority (lower number first)."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    address = models.TextField(_("address"), blank=True)
+    priority = models.PositiveSmallIntegerField(_("allocation priority"), default=10, help_text=_("Lower numbers are used first."))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("warehouse")
+        verbose_name_plural = _("warehouses")
+        ordering = ["priority", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class StockLevel(models.Model):
+    """What one warehouse holds of one product; the database refuses negative or over-reserved stock."""
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="stock_levels", verbose_name=_("product"))
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stock_levels", verbose_name=_("warehouse"))
+    on_hand = models.IntegerField(_("on hand"), default=0)
+    reserved = models.IntegerField(_("reserved"), default=0)
+    safety_stock = models.PositiveIntegerField(_("safety stock"), default=0)
+    reorder_point = models.PositiveIntegerField(_("reorder point"), default=0)
+    reorder_quantity = models.PositiveIntegerField(_("reorder quantity"), default=0)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("stock level")
+        verbose_name_plural = _("stock levels")
+        ordering = ["product__sku", "warehouse__priority"]
+        permissions = [
+            ("receive_stock", _("Can receive stock")),
+            ("adjust_stock", _("Can adjust stock")),
+            ("count_stock", _("Can count stock")),
+            ("transfer_stock", _("Can transfer stock")),
+            ("manage_replenishment", _("Can manage replenishment")),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "warehouse"], name="stock_level_per_product_warehouse"),
+            models.CheckConstraint(condition=Q(on_hand__gte=0), name="stock_on_hand_not_negative"),
+            models.CheckConstraint(condition=Q(reserved__gte=0), name="stock_reserved_not_negative"),
+            models.CheckConstraint(condition=Q(reserved__lte=models.F("on_hand")), name="stock_reserved_within_on_hand"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}@{self.warehouse_id}: {self.on_hand}/{self.reserved}"
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+    @property
+    def below_safety_stock(self) -> bool:
+        return self.available < self.safety_stock
+
+
+class MovementKind(models.TextChoices):
+    RECEIPT = "receipt", _("Receipt")
+    SHIPMENT = "shipment", _("Shipment")
+    ADJUSTMENT = "adjustment", _("Adjustment")
+    TRANSFER_OUT = "transfer_out", _("Transfer out")
+    TRANSFER_IN = "transfer_in", _("Transfer in")
+    RETURN = "return", _("Return")
+
+
+class StockMovement(models.Model):
+    """One line of the append-only stock ledger; on hand is always the sum of these.
+
+    The database refuses UPDATE and DELETE (triggers in the migration): a mistake is corrected by
+    a reversing movement.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="movements", verbose_name=_("product"))
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="movements", verbose_name=_("warehouse"))
+    kind = models.CharField(_("kind"), max_length=20, choices=MovementKind.choices)
+    quantity = models.IntegerField(_("quantity"), help_text=_("Positive into the warehouse, negative out of it."))
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    document = models.CharField(_("document"), max_length=60, blank=True, db_index=True, help_text=_("The order, receipt, count or transfer that caused it."))
+    reverses = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals", verbose_name=_("reverses"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("by"))
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("stock movement")
+        verbose_name_plural = _("stock movements")
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.CheckConstraint(condition=~Q(quantity=0), name="stock_movement_quantity_not_zero")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.quantity:+d} {self.product_id}@{self.warehouse_id}"
+
+
+class ReservationState(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    CONSUMED = "consumed", _("Consumed")
+    RELEASED = "released", _("Released")
+
+
+class Reservation(models.Model):
+    """Stock held for an order line in one warehouse: made by allocation, consumed by shipment,
+    released by cancellation."""
+
+    order_line = models.ForeignKey("orders.SalesOrderLine", on_delete=models.PROTECT, related_name="reservations", verbose_name=_("order line"))
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="reservations", verbose_name=_("product"))
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="reservations", verbose_name=_("warehouse"))
+    quantity = models.PositiveIntegerField(_("quantity"))
+    state = FSMField(_("state"), max_length=10, choices=ReservationState.choices, default=ReservationState.ACTIVE, protected=True, db_index=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("reservation")
+        verbose_name_plural = _("reservations")
+        ordering = ["pk"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="reservation_quantity_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.order_line_id}: {self.quantity} @ {self.warehouse_id} ({self.state})"
+
+    @transition(field=state, source=ReservationState.ACTIVE, target=ReservationState.CONSUMED)
+    def consume(self) -> None:
+        """A shipment took the reserved goods out of the warehouse."""
+
+    @transition(field=state, source=ReservationState.ACTIVE, target=ReservationState.RELEASED)
+    def release(self) -> None:
+        """The order was cancelled or closed short: the stock is free again."""

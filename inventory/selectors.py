@@ -26,5 +26,35 @@ def product_by_code(*, code: str) -> Product | None:
     return Product.objects.filter(Q(barcode=code) | Q(sku__iexact=code)).order_by("pk").first()
 
 
+def available_quantities(*, product_ids) -> dict[int, int]:
+    """Free stock (on hand − reserved) per product over all active warehouses, in one query."""
+    from django.db.models import F, Sum
+
+    from .models import StockLevel
+
+    rows = (
+        StockLevel.objects.filter(product_id__in=list(product_ids), warehouse__is_active=True)
+        .values("product_id")
+        .annotate(available=Sum(F("on_hand") - F("reserved")))
+    )
+    found = {row["product_id"]: row["available"] or 0 for row in rows}
+    return {pid: found.get(pid, 0) for pid in product_ids}
+
+
+def availability_by_warehouse(*, product_ids) -> dict[int, list[tuple[str, int]]]:
+    """Free stock per product and active warehouse (by priority), in one query."""
+    from .models import StockLevel
+
+    result: dict[int, list[tuple[str, int]]] = {pid: [] for pid in product_ids}
+    levels = (
+        StockLevel.objects.filter(product_id__in=list(product_ids), warehouse__is_active=True)
+        .select_related("warehouse")
+        .order_by("warehouse__priority", "warehouse__code")
+    )
+    for level in levels:
+        result.setdefault(level.product_id, []).append((level.warehouse.code, level.available))
+    return result
+
+
 def home_queues(user) -> list:
     return []
