@@ -237,3 +237,8 @@ class Reservation(models.Model):
     @transition(field=state, source=ReservationState.ACTIVE, target=ReservationState.RELEASED)
     def release(self) -> None:
         """The order was cancelled or closed short: the stock is free again."""
+
+
+# Stock counts and transfers live in their own modules; importing them here registers the models.
+from .count_models import *  # noqa: E402,F401,F403
+from .transfer_models import *  # noqa: E402,F401,F403

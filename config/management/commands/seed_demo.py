@@ -15,6 +15,7 @@ DEMO_SEEDERS = [
     "inventory.demo.seed",
     "orders.demo.seed",
     "inventory.demo.seed_after_orders",
+    "inventory.counts_demo.seed",
 ]
 
 
