@@ -8,8 +8,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, transition
+from django_fsm import FSMField, FSMModelMixin, transition
 
 
 def ean13_is_valid(code: str) -> bool:
@@ -237,6 +238,146 @@ class Reservation(models.Model):
     @transition(field=state, source=ReservationState.ACTIVE, target=ReservationState.RELEASED)
     def release(self) -> None:
         """The order was cancelled or closed short: the stock is free again."""
+
+
+class LowStockAlert(models.Model):
+    """Free stock of a product in a warehouse fell below its safety stock; at most one open alert
+    per product and warehouse (a partial unique constraint), resolved when stock recovers."""
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="low_stock_alerts", verbose_name=_("product"))
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="low_stock_alerts", verbose_name=_("warehouse"))
+    available = models.IntegerField(_("available when raised"))
+    safety_stock = models.PositiveIntegerField(_("safety stock when raised"))
+    raised_at = models.DateTimeField(_("raised"), default=timezone.now, db_index=True)
+    notified_at = models.DateTimeField(_("notified"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("low-stock alert")
+        verbose_name_plural = _("low-stock alerts")
+        ordering = ["-raised_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "warehouse"], condition=Q(resolved_at__isnull=True), name="low_stock_alert_one_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}@{self.warehouse_id}: {self.available} < {self.safety_stock}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+    @property
+    def queue_label(self) -> str:
+        return _("%(sku)s in %(warehouse)s: %(available)s available, safety stock %(safety)s") % {
+            "sku": self.product.sku, "warehouse": self.warehouse.code, "available": self.available, "safety": self.safety_stock,
+        }
+
+    def get_absolute_url(self) -> str:
+        return reverse("inventory:product_stock", args=[self.product_id])
+
+
+class LedgerCheck(models.Model):
+    """One run of the nightly ledger check: on hand = Σ movements, reserved = Σ active reservations."""
+
+    checked_at = models.DateTimeField(_("checked"), default=timezone.now, db_index=True)
+    ok = models.BooleanField(_("ledger consistent"))
+    levels_checked = models.PositiveIntegerField(_("stock rows checked"), default=0)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("ledger check")
+        verbose_name_plural = _("ledger checks")
+        ordering = ["-checked_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.checked_at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'FAILED'}"
+
+
+class ReplenishmentState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ORDERED = "ordered", _("Ordered")
+    PARTIALLY_RECEIVED = "partially_received", _("Partially received")
+    RECEIVED = "received", _("Received")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+R = ReplenishmentState
+# States in which goods are still expected from the supplier.
+REPLENISHMENT_OPEN = [R.DRAFT, R.ORDERED, R.PARTIALLY_RECEIVED]
+
+
+class ReplenishmentRequest(FSMModelMixin, models.Model):
+    """Goods to reorder for one warehouse: drafted (often from the proposal), ordered from the
+    supplier, then received in one or more deliveries."""
+
+    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="replenishments", verbose_name=_("warehouse"))
+    state = FSMField(_("state"), max_length=20, choices=ReplenishmentState.choices, default=R.DRAFT, protected=True, db_index=True)
+    supplier = models.CharField(_("supplier"), max_length=200, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    ordered_at = models.DateTimeField(_("ordered"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("replenishment request")
+        verbose_name_plural = _("replenishment requests")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("inventory:replenishment_detail", args=[self.pk])
+
+    @transition(field=state, source=R.DRAFT, target=R.ORDERED, permission="inventory.manage_replenishment")
+    def place(self) -> None:
+        """A draft with lines is sent to the supplier."""
+
+    @transition(field=state, source=[R.ORDERED, R.PARTIALLY_RECEIVED], target=R.PARTIALLY_RECEIVED, permission="inventory.receive_stock")
+    def receive_part(self) -> None:
+        """A delivery arrived and some ordered quantity is still outstanding."""
+
+    @transition(field=state, source=[R.ORDERED, R.PARTIALLY_RECEIVED], target=R.RECEIVED, permission="inventory.receive_stock")
+    def receive_rest(self) -> None:
+        """The last delivery arrived: everything ordered is in stock."""
+
+    @transition(field=state, source=[R.DRAFT, R.ORDERED], target=R.CANCELLED, permission="inventory.manage_replenishment")
+    def cancel(self) -> None:
+        """A request nothing was received for may be cancelled."""
+
+
+class ReplenishmentLine(models.Model):
+    """One product on a replenishment request: how many were ordered and how many arrived so far."""
+
+    request = models.ForeignKey(ReplenishmentRequest, on_delete=models.CASCADE, related_name="lines", verbose_name=_("request"))
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="replenishment_lines", verbose_name=_("product"))
+    quantity_ordered = models.PositiveIntegerField(_("ordered"))
+    quantity_received = models.PositiveIntegerField(_("received"), default=0)
+
+    class Meta:
+        verbose_name = _("replenishment line")
+        verbose_name_plural = _("replenishment lines")
+        ordering = ["product__sku", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "product"], name="replenishment_line_product_unique"),
+            models.CheckConstraint(condition=Q(quantity_ordered__gt=0), name="replenishment_line_ordered_positive"),
+            models.CheckConstraint(
+                condition=Q(quantity_received__lte=models.F("quantity_ordered")), name="replenishment_line_received_within_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.product_id} {self.quantity_received}/{self.quantity_ordered}"
+
+    @property
+    def outstanding(self) -> int:
+        return self.quantity_ordered - self.quantity_received
 
 
 # Stock counts and transfers live in their own modules; importing them here registers the models.
