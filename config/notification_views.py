@@ -1,0 +1,107 @@
+"""The signed-in user's in-app notifications: the list, marking them read, and the unread count.
+
+Each user sees and changes only their own notifications: the recipient filter is the access rule,
+so someone else's notification is a 404, not a 403 that would confirm it exists.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import QuerySet
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from .models import Notification
+
+PAGE_SIZE = 25
+
+
+# --- reads and writes (kept beside the views: notifications have no app of their own) --------------
+
+
+def notification_list(*, user, unread_only: bool = False) -> QuerySet[Notification]:
+    """The user's notifications, newest first."""
+    notifications = Notification.objects.filter(recipient=user)
+    return notifications.filter(read_at__isnull=True) if unread_only else notifications
+
+
+def notification_unread_count(*, user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+@transaction.atomic
+def notification_mark_read(*, user, notification_id: int) -> Notification | None:
+    """A user marks one of their own notifications read; anyone else's is not found."""
+    notification = Notification.objects.select_for_update().filter(recipient=user, pk=notification_id).first()
+    if notification is not None and notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+@transaction.atomic
+def notification_mark_all_read(*, user) -> int:
+    """A user marks every unread notification of theirs read; returns how many."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+
+
+# --- views ---------------------------------------------------------------------------------------
+
+
+def notifications_page(request):
+    """The user's notifications, unread ones marked, newest first."""
+    unread_only = request.GET.get("show") == "unread"
+    page = Paginator(notification_list(user=request.user, unread_only=unread_only), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "config/notification_list.html", {
+        "page_obj": page, "unread_only": unread_only, "unread_count": notification_unread_count(user=request.user),
+    })
+
+
+def _safe_target(request, url: str) -> str | None:
+    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return url
+    return None
+
+
+@require_POST
+def notification_read(request, pk: int):
+    """Mark one notification read; with open=1 go on to what it is about."""
+    notification = notification_mark_read(user=request.user, notification_id=pk)
+    if notification is None:
+        messages.error(request, _("That notification does not exist or is not yours."))
+        return redirect("notifications:list")
+    if request.POST.get("open") and (target := _safe_target(request, notification.url)):
+        return redirect(target)
+    return redirect(_safe_target(request, request.POST.get("next", "")) or "notifications:list")
+
+
+@require_POST
+def notification_read_all(request):
+    """Mark every notification of the user read."""
+    count = notification_mark_all_read(user=request.user)
+    if count:
+        messages.success(request, _("All notifications are marked read."))
+    return redirect("notifications:list")
+
+
+def unread_notifications(request) -> dict:
+    """Context processor: the signed-in user's unread count, queried only when a template shows it."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"unread_notification_count": 0}
+    return {"unread_notification_count": SimpleLazyObject(lambda: notification_unread_count(user=user))}
+
+
+app_name = "notifications"
+urlpatterns = [
+    path("", notifications_page, name="list"),
+    path("<int:pk>/read/", notification_read, name="read"),
+    path("read-all/", notification_read_all, name="read_all"),
+]

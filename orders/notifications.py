@@ -1,0 +1,160 @@
+"""Who hears about a review: reviewers when work lands in their queue, the salesperson when it is
+decided, the customer when the order is confirmed.
+
+In-app notifications are written inside the deciding transaction (they roll back with it); emails
+are queued after commit through Celery, so a mail server that does not answer never undoes a
+decision. Staff messages are written in the site's language, the customer's in their own.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from config.models import Notification
+from config.roles import REVIEWER
+
+from .models import OrderEvent, OrderStatus, SalesOrder
+from .review import current_findings
+
+
+def _absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def _order_path(order: SalesOrder) -> str:
+    return order.get_absolute_url()
+
+
+def _reviewers():
+    return get_user_model().objects.filter(groups__name=REVIEWER, is_active=True).distinct().order_by("pk")
+
+
+def _queue_after_commit(task, *args) -> None:
+    # robust: a broker or mail failure is logged, the committed decision stands.
+    transaction.on_commit(lambda: task.delay(*args), robust=True)
+
+
+# --- in the deciding transaction ------------------------------------------------------------------
+
+
+def notify_reviewers_order_in_review(*, order: SalesOrder) -> None:
+    """Every active reviewer sees in the app, and by email after commit, that an order waits for them."""
+    from . import tasks
+
+    with translation.override(settings.LANGUAGE_CODE):
+        text = _("Order %(number)s of %(customer)s waits for review.") % {"number": order.number, "customer": order.customer.name}
+    url = reverse("orders:review_queue")
+    Notification.objects.bulk_create([Notification(recipient=user, text=text, url=url) for user in _reviewers()])
+    _queue_after_commit(tasks.send_review_request, order.pk)
+
+
+def notify_salesperson_of_decision(*, order: SalesOrder, by, note: str = "") -> None:
+    """The salesperson who entered the order sees the reviewer's decision in the app and by email."""
+    from . import tasks
+
+    with translation.override(settings.LANGUAGE_CODE):
+        if order.status == OrderStatus.APPROVED:
+            text = _("Order %(number)s was approved by %(reviewer)s.")
+        else:
+            text = _("Order %(number)s was rejected by %(reviewer)s: %(reason)s")
+        text = text % {"number": order.number, "reviewer": by.get_full_name() or by.get_username(), "reason": note}
+    Notification.objects.create(recipient_id=order.created_by_id, text=text[:300], url=_order_path(order))
+    _queue_after_commit(tasks.send_review_decision, order.pk)
+
+
+def notify_salesperson_of_automatic_approval(*, order: SalesOrder) -> None:
+    """The salesperson sees in the app that the order passed the checks (no email: nothing to act on)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        text = _("Order %(number)s passed the automatic checks and is approved.") % {"number": order.number}
+    Notification.objects.create(recipient_id=order.created_by_id, text=text, url=_order_path(order))
+
+
+def notify_customer_order_confirmed(*, order: SalesOrder) -> None:
+    """After commit the customer, when they have an email address, is sent the order confirmation."""
+    from . import tasks
+
+    if order.customer.email:
+        _queue_after_commit(tasks.send_order_confirmation, order.pk)
+
+
+# --- the emails, sent by the Celery tasks -------------------------------------------------------
+
+
+def _message(*, template: str, context: dict, to: list[str], html: bool = False) -> EmailMultiAlternatives:
+    subject = " ".join(render_to_string(f"orders/email/{template}_subject.txt", context).split())
+    body = render_to_string(f"orders/email/{template}.txt", context)
+    message = EmailMultiAlternatives(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=to)
+    if html:
+        message.attach_alternative(render_to_string(f"orders/email/{template}.html", context), "text/html")
+    return message
+
+
+def email_review_request(*, order_id: int) -> int:
+    """Email every reviewer with an address that the order waits in the queue; returns how many were sent."""
+    order = SalesOrder.objects.select_related("customer", "created_by").filter(pk=order_id).first()
+    if order is None or order.status != OrderStatus.IN_REVIEW:
+        return 0  # already decided: no one needs to be called to it
+    findings = list(current_findings().filter(order=order))
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            "order": order,
+            "findings": findings,
+            "queue_url": _absolute(reverse("orders:review_queue")),
+            "order_url": _absolute(_order_path(order)),
+        }
+        messages = [
+            _message(template="review_request", context={**context, "recipient": user}, to=[user.email])
+            for user in _reviewers().exclude(email="")
+        ]
+    if messages:
+        mailers.default.send_messages(messages)
+    return len(messages)
+
+
+def email_review_decision(*, order_id: int) -> bool:
+    """Email the salesperson the reviewer's decision and, for a rejection, the reason."""
+    order = SalesOrder.objects.select_related("customer", "created_by").filter(pk=order_id).first()
+    if order is None or not order.created_by.email:
+        return False
+    decision = order.events.filter(
+        kind=OrderEvent.Kind.TRANSITION, to_status__in=[OrderStatus.APPROVED, OrderStatus.REJECTED], by__isnull=False
+    ).select_related("by").order_by("-at", "-pk").first()
+    if decision is None:
+        return False
+    with translation.override(settings.LANGUAGE_CODE):
+        message = _message(
+            template="review_decision",
+            context={"order": order, "decision": decision, "approved": decision.to_status == OrderStatus.APPROVED,
+                     "order_url": _absolute(_order_path(order))},
+            to=[order.created_by.email],
+        )
+    mailers.default.send_messages([message])
+    return True
+
+
+def email_order_confirmation(*, order_id: int) -> bool:
+    """Send the customer the confirmation of an approved order in their language, once; the timeline records it."""
+    order = SalesOrder.objects.select_related("customer", "shipping_address").filter(pk=order_id).first()
+    if order is None or not order.customer.email or order.approved_at is None:
+        return False
+    # An email event with to_status "approved" is the confirmation of the approval: sent once.
+    if order.events.filter(kind=OrderEvent.Kind.EMAIL, to_status=OrderStatus.APPROVED).exists():
+        return False
+    lines = list(order.lines.select_related("product").order_by("position", "pk"))
+    with translation.override(order.customer.language):
+        message = _message(
+            template="order_confirmation", context={"order": order, "customer": order.customer, "lines": lines},
+            to=[order.customer.email], html=True,
+        )
+        mailers.default.send_messages([message])
+    with translation.override(settings.LANGUAGE_CODE):
+        note = _("Order confirmation sent to %(email)s.") % {"email": order.customer.email}
+    OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.EMAIL, to_status=OrderStatus.APPROVED, note=note)
+    return True
