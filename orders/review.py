@@ -296,7 +296,7 @@ def order_run_checks(*, order_id: int) -> SalesOrder | None:
 def current_findings() -> QuerySet[ReviewFinding]:
     """Findings of each order's latest submission: what a reviewer decides on today."""
     latest = (
-        ReviewFinding.objects.filter(order=OuterRef("order")).values("order").annotate(latest=Max("submission")).values("latest")
+        ReviewFinding.objects.filter(order=OuterRef("order")).values("order").annotate(latest=Max("submission")).values("latest")[:1]
     )
     return ReviewFinding.objects.filter(submission=Subquery(latest)).order_by("-severity", "pk")
 
