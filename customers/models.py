@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
 
 
 class Customer(models.Model):
@@ -68,6 +69,7 @@ class Customer(models.Model):
         permissions = [
             ("import_customer", _("Can import customers")),
             ("export_customer", _("Can export customers")),
+            ("block_customer", _("Can block and unblock customers")),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(credit_limit__gte=0), name="customer_credit_limit_not_negative"),
@@ -141,3 +143,160 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CustomerEvent(models.Model):
+    """The customer's timeline: who changed what and when, field by field, and why."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        EDITED = "edited", _("Edited")
+        IMPORTED = "imported", _("Imported")
+        BLOCKED = "blocked", _("Blocked")
+        UNBLOCKED = "unblocked", _("Unblocked")
+        ADDRESS_ADDED = "address_added", _("Address added")
+        ADDRESS_CHANGED = "address_changed", _("Address changed")
+        ADDRESS_REMOVED = "address_removed", _("Address removed")
+        CONTACT_ADDED = "contact_added", _("Contact added")
+        CONTACT_CHANGED = "contact_changed", _("Contact changed")
+        CONTACT_REMOVED = "contact_removed", _("Contact removed")
+        COMPLAINT_OPENED = "complaint_opened", _("Complaint opened")
+        COMPLAINT_CHANGED = "complaint_changed", _("Complaint changed")
+        COMPLAINT_STATE = "complaint_state", _("Complaint status change")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events", verbose_name=_("customer"))
+    complaint = models.ForeignKey(
+        "Complaint", on_delete=models.CASCADE, null=True, blank=True, related_name="events", verbose_name=_("complaint")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("by")
+    )
+    # [{"field": name, "old": value, "new": value}], values as stored (choice keys, not labels).
+    changes = models.JSONField(_("changes"), default=list, blank=True)
+    from_state = models.CharField(_("from"), max_length=20, blank=True)
+    to_state = models.CharField(_("to"), max_length=20, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("customer event")
+        verbose_name_plural = _("customer events")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+    SUBJECT_MODELS = {
+        Kind.ADDRESS_ADDED: "Address", Kind.ADDRESS_CHANGED: "Address", Kind.ADDRESS_REMOVED: "Address",
+        Kind.CONTACT_ADDED: "Contact", Kind.CONTACT_CHANGED: "Contact", Kind.CONTACT_REMOVED: "Contact",
+        Kind.COMPLAINT_OPENED: "Complaint", Kind.COMPLAINT_CHANGED: "Complaint", Kind.COMPLAINT_STATE: "Complaint",
+    }
+
+    def change_rows(self) -> list[dict]:
+        """The changes with translated field labels and choice labels, ready for a template."""
+        from .events import display_change
+
+        model = globals()[self.SUBJECT_MODELS.get(self.kind, "Customer")]
+        return [display_change(model, change) for change in self.changes or []]
+
+    def state_labels(self) -> tuple[str, str]:
+        states = dict(Complaint.State.choices)
+        return states.get(self.from_state, self.from_state), states.get(self.to_state, self.to_state)
+
+
+class Complaint(FSMModelMixin, models.Model):
+    """A customer's complaint, worked from open to closed; resolving it needs a written resolution."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        IN_PROGRESS = "in_progress", _("In progress")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
+
+    class Category(models.TextChoices):
+        QUALITY = "quality", _("Product quality")
+        DAMAGED = "damaged", _("Damaged in transit")
+        WRONG_ITEM = "wrong_item", _("Wrong or missing item")
+        LATE = "late", _("Late delivery")
+        BILLING = "billing", _("Billing")
+        SERVICE = "service", _("Service")
+        OTHER = "other", _("Other")
+
+    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="complaints", verbose_name=_("customer"))
+    order = models.ForeignKey(
+        "orders.SalesOrder", on_delete=models.SET_NULL, null=True, blank=True, related_name="complaints",
+        verbose_name=_("order"),
+    )
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices, default=Category.QUALITY)
+    subject = models.CharField(_("subject"), max_length=200)
+    description = models.TextField(_("description"))
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_complaints",
+        verbose_name=_("assigned to"),
+    )
+    state = FSMField(_("status"), max_length=20, choices=State.choices, default=State.OPEN, protected=True, db_index=True)
+    resolution = models.TextField(_("resolution"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("opened by"),
+    )
+    created_at = models.DateTimeField(_("opened"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    started_at = models.DateTimeField(_("work started"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    reopened_at = models.DateTimeField(_("reopened"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["open", "in_progress"]) | ~Q(resolution=""), name="complaint_resolved_has_resolution"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.subject}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("customers:complaint_detail", args=[self.pk])
+
+    @property
+    def queue_label(self) -> str:
+        return f"{self.number} · {self.customer.name} · {self.subject}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in (self.State.OPEN, self.State.IN_PROGRESS)
+
+    def has_resolution(self) -> bool:
+        return bool(self.resolution.strip())
+
+    # --- transitions: called only from customers.services inside a transaction -----------------
+    @transition(field=state, source=State.OPEN, target=State.IN_PROGRESS, permission="customers.change_complaint")
+    def start(self) -> None:
+        """Someone works on the complaint."""
+
+    @transition(
+        field=state, source=State.IN_PROGRESS, target=State.RESOLVED, conditions=[has_resolution],
+        permission="customers.change_complaint",
+    )
+    def resolve(self) -> None:
+        """The complaint is answered; the resolution says how."""
+
+    @transition(field=state, source=State.RESOLVED, target=State.CLOSED, permission="customers.change_complaint")
+    def close(self) -> None:
+        """The customer accepted the resolution (or stopped answering): nothing more to do."""
+
+    @transition(
+        field=state, source=[State.RESOLVED, State.CLOSED], target=State.OPEN, permission="customers.change_complaint"
+    )
+    def reopen(self) -> None:
+        """The customer is not satisfied after all: the complaint is worked again."""
+
+
+OPEN_COMPLAINT_STATES = [Complaint.State.OPEN, Complaint.State.IN_PROGRESS]

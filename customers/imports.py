@@ -1,0 +1,80 @@
+"""Customers in and out of spreadsheets: the columns, how a row is matched and saved, the export rows."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from config.imports import Column, ImportSpec
+
+from .forms import CustomerImportForm
+from .models import Customer, CustomerEvent
+from .services import customer_create, customer_update
+
+CUSTOMER_COLUMNS = [
+    Column("code", gettext_lazy("Code"), aliases=("customer code", "客户编号", "编号")),
+    Column("name", gettext_lazy("Name"), required=True, aliases=("customer name", "客户名称", "名称", "客户")),
+    Column("alt_name", gettext_lazy("Other name"), aliases=("english name", "英文名称", "其他名称")),
+    Column("kind", gettext_lazy("Kind"), aliases=("type", "类型")),
+    Column("tax_id", gettext_lazy("Tax ID"), aliases=("tax number", "税号", "统一社会信用代码")),
+    Column("phone", gettext_lazy("Phone"), aliases=("telephone", "tel", "电话", "手机")),
+    Column("email", gettext_lazy("Email"), aliases=("e-mail", "邮箱", "电子邮件")),
+    Column("language", gettext_lazy("Language"), aliases=("语言",)),
+    Column("credit_limit", gettext_lazy("Credit limit"), aliases=("信用额度",)),
+    Column("credit_rating", gettext_lazy("Credit rating"), aliases=("rating", "信用等级")),
+    Column("payment_terms_days", gettext_lazy("Payment terms (days)"), aliases=("payment terms", "账期", "付款期限")),
+    Column("segment", gettext_lazy("Segment"), aliases=("客户分类",)),
+    Column("tags", gettext_lazy("Tags"), aliases=("标签",)),
+    Column("salesperson", gettext_lazy("Salesperson"), aliases=("sales", "业务员", "销售")),
+    Column("notes", gettext_lazy("Notes"), aliases=("备注",)),
+]
+# Read-only columns the export adds; an import ignores them.
+EXPORT_ONLY_COLUMNS = [
+    ("is_blocked", gettext_lazy("Blocked")),
+    ("blocked_reason", gettext_lazy("Reason for block")),
+    ("created_at", gettext_lazy("Created")),
+]
+
+
+class CustomerImport(ImportSpec):
+    """Rows with a code update that customer; rows without one create a new customer."""
+
+    model = Customer
+    form_class = CustomerImportForm
+    columns = CUSTOMER_COLUMNS
+    match_key = "code"
+
+    def existing_by_key(self, keys):
+        """Codes match whatever their case: "c000012" names C000012."""
+        if not keys:
+            return {}
+        by_code = {c.code: c for c in Customer.objects.filter(code__in={k.upper() for k in keys})}
+        return {key: by_code[key.upper()] for key in keys if key.upper() in by_code}
+
+    def missing_key_error(self, key: str) -> str:
+        return _("No customer has the code %(code)s. Leave the code empty to create a new customer.") % {"code": key}
+
+    def row_label(self, *, form, existing) -> str:
+        if existing is not None:
+            return str(existing)
+        return str(form.data.get("name", ""))
+
+    def save(self, *, form, existing, by, filename: str):
+        data = {name: form.cleaned_data[name] for name in form.fields if name in form.cleaned_data}
+        if existing is None:
+            return customer_create(data=data, by=by, event_kind=CustomerEvent.Kind.IMPORTED, note=filename)
+        return customer_update(customer=existing, data=data, by=by, event_kind=CustomerEvent.Kind.IMPORTED, note=filename)
+
+
+def customer_export_table(customers) -> tuple[list[str], list[list]]:
+    """Headers (labels in the user's language) and one row per customer, importable again."""
+    headers = [str(c.label) for c in CUSTOMER_COLUMNS] + [str(label) for _key, label in EXPORT_ONLY_COLUMNS]
+    rows = []
+    for c in customers:
+        rows.append([
+            c.code, c.name, c.alt_name, c.get_kind_display(), c.tax_id, c.phone, c.email, c.get_language_display(),
+            c.credit_limit, c.get_credit_rating_display(), c.payment_terms_days, c.get_segment_display(), c.tags,
+            c.salesperson.get_username() if c.salesperson else "", c.notes,
+            c.is_blocked, c.blocked_reason, c.created_at,
+        ])
+    return headers, rows

@@ -1,0 +1,409 @@
+"""Every write to customers: the customer, its addresses and contacts, blocks, and complaints.
+
+Each service locks what it changes, writes one timeline row (CustomerEvent) and runs in one
+transaction, so a refused action leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_fsm import can_proceed, has_transition_perm
+
+from config.numbering import next_number
+
+from .errors import CustomerError
+from .events import diff, snapshot
+from .models import Address, Complaint, Contact, Customer, CustomerEvent
+
+CUSTOMER_FIELDS = [
+    "name", "alt_name", "kind", "tax_id", "phone", "email", "language", "credit_limit", "credit_rating",
+    "payment_terms_days", "segment", "tags", "salesperson", "notes",
+]
+ADDRESS_FIELDS = ["kind", "recipient", "phone", "line1", "line2", "city", "province", "postal_code", "country"]
+CONTACT_FIELDS = ["name", "title", "phone", "email"]
+COMPLAINT_FIELDS = ["order", "category", "subject", "description", "assignee"]
+COMPLAINT_ACTIONS = {"start", "resolve", "close", "reopen"}
+BLOCK_REASON_MAX = 300
+
+
+def _assign(instance, data: Mapping[str, Any], allowed: list[str]) -> None:
+    for name in allowed:
+        if name in data:
+            setattr(instance, name, data[name])
+
+
+def _validate(instance, *, exclude: list[str] | None = None) -> None:
+    """Model validation (lengths, choices, ranges) also for callers that skip forms, e.g. imports."""
+    instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+
+
+def _log(*, customer: Customer, kind: str, by=None, changes=None, note: str = "", complaint=None,
+         from_state: str = "", to_state: str = "") -> CustomerEvent:
+    return CustomerEvent.objects.create(
+        customer=customer, complaint=complaint, kind=kind, by=by, changes=changes or [], note=note,
+        from_state=from_state, to_state=to_state,
+    )
+
+
+def customer_lock(*, customer_id: int) -> Customer:
+    """Re-read the customer under a row lock before changing it or its addresses."""
+    try:
+        return Customer.objects.select_for_update().get(pk=customer_id)
+    except Customer.DoesNotExist:
+        raise CustomerError(_("This customer no longer exists."))
+
+
+# --- customers ----------------------------------------------------------------------------------
+
+def customer_next_code() -> str:
+    """C + 6 digits from the locked "customer" counter: unique under any concurrency."""
+    return f"C{next_number('customer'):06d}"
+
+
+@transaction.atomic
+def customer_create(*, data: Mapping[str, Any], by=None, event_kind: str = CustomerEvent.Kind.CREATED,
+                    note: str = "") -> Customer:
+    """A new customer gets the next code (C000123) and a "created" row on its timeline."""
+    customer = Customer()
+    _assign(customer, data, CUSTOMER_FIELDS)
+    _validate(customer, exclude=["code"])
+    customer.code = customer_next_code()
+    customer.save()
+    _log(customer=customer, kind=event_kind, by=by, note=note,
+         changes=diff({}, {k: v for k, v in snapshot(customer, CUSTOMER_FIELDS).items() if v not in ("", None)}))
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, customer: Customer, data: Mapping[str, Any], by=None, loaded_at: datetime | None = None,
+                    event_kind: str = CustomerEvent.Kind.EDITED, note: str = "") -> Customer:
+    """Save edits with a field-level old → new record; refuse an edit based on an outdated page."""
+    locked = customer_lock(customer_id=customer.pk)
+    if loaded_at is not None and locked.updated_at != loaded_at:
+        raise CustomerError(_("Someone else changed this customer since you opened it. Reload the page and try again."))
+    before = snapshot(locked, CUSTOMER_FIELDS)
+    _assign(locked, data, CUSTOMER_FIELDS)
+    _validate(locked)
+    changes = diff(before, snapshot(locked, CUSTOMER_FIELDS))
+    if changes:
+        locked.save()
+        _log(customer=locked, kind=event_kind, by=by, changes=changes, note=note)
+    return locked
+
+
+def _clean_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise CustomerError(_("Give a reason."), field="reason")
+    if len(reason) > BLOCK_REASON_MAX:
+        raise CustomerError(_("Keep the reason under %(n)s characters.") % {"n": BLOCK_REASON_MAX}, field="reason")
+    return reason
+
+
+@transaction.atomic
+def customer_block(*, customer: Customer, reason: str, by=None) -> Customer:
+    """A blocked customer's orders go to review; blocking always states why."""
+    reason = _clean_reason(reason)
+    locked = customer_lock(customer_id=customer.pk)
+    if locked.is_blocked:
+        raise CustomerError(_("%(customer)s is already blocked.") % {"customer": locked.name})
+    locked.is_blocked = True
+    locked.blocked_reason = reason
+    locked.save(update_fields=["is_blocked", "blocked_reason", "updated_at"])
+    _log(customer=locked, kind=CustomerEvent.Kind.BLOCKED, by=by, note=reason,
+         changes=[{"field": "is_blocked", "old": False, "new": True}])
+    return locked
+
+
+@transaction.atomic
+def customer_unblock(*, customer: Customer, reason: str, by=None) -> Customer:
+    """Lifting a block also states why; the old reason stays on the timeline."""
+    reason = _clean_reason(reason)
+    locked = customer_lock(customer_id=customer.pk)
+    if not locked.is_blocked:
+        raise CustomerError(_("%(customer)s is not blocked.") % {"customer": locked.name})
+    old_reason = locked.blocked_reason
+    locked.is_blocked = False
+    locked.blocked_reason = ""
+    locked.save(update_fields=["is_blocked", "blocked_reason", "updated_at"])
+    _log(customer=locked, kind=CustomerEvent.Kind.UNBLOCKED, by=by, note=reason,
+         changes=[{"field": "is_blocked", "old": True, "new": False},
+                  {"field": "blocked_reason", "old": old_reason, "new": ""}])
+    return locked
+
+
+# --- addresses ----------------------------------------------------------------------------------
+
+def _make_default_address(*, address: Address) -> None:
+    # The partial unique index is checked per statement: clear the old default first.
+    Address.objects.filter(customer_id=address.customer_id, kind=address.kind, is_default=True).exclude(
+        pk=address.pk
+    ).update(is_default=False)
+    if not address.is_default:
+        address.is_default = True
+        address.save(update_fields=["is_default"])
+
+
+def _ensure_default_address(*, customer: Customer, kind: str) -> None:
+    """If a kind of address has no default, the oldest one of that kind becomes it."""
+    addresses = Address.objects.filter(customer=customer, kind=kind)
+    if not addresses.filter(is_default=True).exists():
+        first = addresses.order_by("pk").first()
+        if first is not None:
+            _make_default_address(address=first)
+
+
+@transaction.atomic
+def address_create(*, customer: Customer, data: Mapping[str, Any], make_default: bool = False, by=None) -> Address:
+    """Add an address; the first of its kind, or one marked so, becomes that kind's default."""
+    locked = customer_lock(customer_id=customer.pk)
+    address = Address(customer=locked)
+    _assign(address, data, ADDRESS_FIELDS)
+    _validate(address, exclude=["customer"])
+    address.save()
+    if make_default:
+        _make_default_address(address=address)
+    else:
+        _ensure_default_address(customer=locked, kind=address.kind)
+    address.refresh_from_db()
+    _log(customer=locked, kind=CustomerEvent.Kind.ADDRESS_ADDED, by=by, note=address.one_line(),
+         changes=diff({}, snapshot(address, [*ADDRESS_FIELDS, "is_default"])))
+    return address
+
+
+@transaction.atomic
+def address_update(*, address: Address, data: Mapping[str, Any], make_default: bool = False, by=None) -> Address:
+    """Edit an address; moving it to the other kind keeps one default for each kind."""
+    locked_customer = customer_lock(customer_id=address.customer_id)
+    locked = Address.objects.select_for_update().get(pk=address.pk)
+    before = snapshot(locked, [*ADDRESS_FIELDS, "is_default"])
+    old_kind = locked.kind
+    _assign(locked, data, ADDRESS_FIELDS)
+    _validate(locked, exclude=["customer"])
+    if locked.kind != old_kind and locked.is_default:
+        locked.is_default = False  # it was the default of the other kind
+    locked.save()
+    if make_default:
+        _make_default_address(address=locked)
+    for kind in {old_kind, locked.kind}:
+        _ensure_default_address(customer=locked_customer, kind=kind)
+    locked.refresh_from_db()
+    changes = diff(before, snapshot(locked, [*ADDRESS_FIELDS, "is_default"]))
+    if changes:
+        _log(customer=locked_customer, kind=CustomerEvent.Kind.ADDRESS_CHANGED, by=by, changes=changes,
+             note=locked.one_line())
+    return locked
+
+
+@transaction.atomic
+def address_set_default(*, address: Address, by=None) -> Address:
+    """Make this address its kind's default; the previous default stops being one, atomically."""
+    locked_customer = customer_lock(customer_id=address.customer_id)
+    locked = Address.objects.select_for_update().get(pk=address.pk)
+    if locked.is_default:
+        return locked
+    _make_default_address(address=locked)
+    _log(customer=locked_customer, kind=CustomerEvent.Kind.ADDRESS_CHANGED, by=by, note=locked.one_line(),
+         changes=[{"field": "is_default", "old": False, "new": True}])
+    return locked
+
+
+@transaction.atomic
+def address_delete(*, address: Address, by=None) -> None:
+    """Remove an address no order uses; if it was the default, the next one of its kind takes over."""
+    locked_customer = customer_lock(customer_id=address.customer_id)
+    locked = Address.objects.select_for_update().filter(pk=address.pk).first()
+    if locked is None:
+        return
+    text, kind = locked.one_line(), locked.kind
+    try:
+        with transaction.atomic():
+            locked.delete()
+    except ProtectedError:
+        raise CustomerError(_("This address is used by orders, so it cannot be removed. Edit it or add a new one instead."))
+    _ensure_default_address(customer=locked_customer, kind=kind)
+    _log(customer=locked_customer, kind=CustomerEvent.Kind.ADDRESS_REMOVED, by=by, note=text)
+
+
+# --- contacts -----------------------------------------------------------------------------------
+
+def _make_primary_contact(*, contact: Contact) -> None:
+    Contact.objects.filter(customer_id=contact.customer_id, is_primary=True).exclude(pk=contact.pk).update(is_primary=False)
+    if not contact.is_primary:
+        contact.is_primary = True
+        contact.save(update_fields=["is_primary"])
+
+
+def _ensure_primary_contact(*, customer: Customer) -> None:
+    contacts = Contact.objects.filter(customer=customer)
+    if not contacts.filter(is_primary=True).exists():
+        first = contacts.order_by("pk").first()
+        if first is not None:
+            _make_primary_contact(contact=first)
+
+
+@transaction.atomic
+def contact_create(*, customer: Customer, data: Mapping[str, Any], make_primary: bool = False, by=None) -> Contact:
+    """Add a contact person; the first one, or one marked so, is the primary contact."""
+    locked = customer_lock(customer_id=customer.pk)
+    contact = Contact(customer=locked)
+    _assign(contact, data, CONTACT_FIELDS)
+    _validate(contact, exclude=["customer"])
+    contact.save()
+    if make_primary:
+        _make_primary_contact(contact=contact)
+    else:
+        _ensure_primary_contact(customer=locked)
+    contact.refresh_from_db()
+    _log(customer=locked, kind=CustomerEvent.Kind.CONTACT_ADDED, by=by, note=contact.name,
+         changes=diff({}, {k: v for k, v in snapshot(contact, [*CONTACT_FIELDS, "is_primary"]).items() if v not in ("", None)}))
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, data: Mapping[str, Any], make_primary: bool = False, by=None) -> Contact:
+    """Edit a contact person; at most one contact is primary."""
+    locked_customer = customer_lock(customer_id=contact.customer_id)
+    locked = Contact.objects.select_for_update().get(pk=contact.pk)
+    before = snapshot(locked, [*CONTACT_FIELDS, "is_primary"])
+    _assign(locked, data, CONTACT_FIELDS)
+    _validate(locked, exclude=["customer"])
+    locked.save()
+    if make_primary:
+        _make_primary_contact(contact=locked)
+    locked.refresh_from_db()
+    changes = diff(before, snapshot(locked, [*CONTACT_FIELDS, "is_primary"]))
+    if changes:
+        _log(customer=locked_customer, kind=CustomerEvent.Kind.CONTACT_CHANGED, by=by, changes=changes, note=locked.name)
+    return locked
+
+
+@transaction.atomic
+def contact_delete(*, contact: Contact, by=None) -> None:
+    """Remove a contact person (orders that named them keep no link); another becomes primary."""
+    locked_customer = customer_lock(customer_id=contact.customer_id)
+    locked = Contact.objects.select_for_update().filter(pk=contact.pk).first()
+    if locked is None:
+        return
+    name = locked.name
+    try:
+        with transaction.atomic():
+            locked.delete()
+    except ProtectedError:
+        raise CustomerError(_("This contact is still referenced elsewhere, so it cannot be removed."))
+    _ensure_primary_contact(customer=locked_customer)
+    _log(customer=locked_customer, kind=CustomerEvent.Kind.CONTACT_REMOVED, by=by, note=name)
+
+
+# --- complaints ---------------------------------------------------------------------------------
+
+def complaint_next_number() -> str:
+    """CP-<year>-<5 digits> from the year's locked counter."""
+    year = timezone.localdate().year
+    return f"CP-{year}-{next_number('complaint', year):05d}"
+
+
+def _check_complaint_order(*, customer: Customer, order) -> None:
+    if order is not None and order.customer_id != customer.pk:
+        raise CustomerError(_("Order %(number)s belongs to another customer.") % {"number": order.number}, field="order")
+
+
+@transaction.atomic
+def complaint_create(*, customer: Customer, data: Mapping[str, Any], by=None) -> Complaint:
+    """Open a complaint for a customer, optionally about one of that customer's orders."""
+    locked = customer_lock(customer_id=customer.pk)
+    complaint = Complaint(customer=locked, created_by=by)
+    _assign(complaint, data, COMPLAINT_FIELDS)
+    _check_complaint_order(customer=locked, order=complaint.order)
+    _validate(complaint, exclude=["customer", "number", "state"])
+    complaint.number = complaint_next_number()
+    complaint.save()
+    _log(customer=locked, complaint=complaint, kind=CustomerEvent.Kind.COMPLAINT_OPENED, by=by,
+         note=f"{complaint.number} {complaint.subject}", to_state=complaint.state)
+    return complaint
+
+
+def complaint_lock(*, complaint_id: int) -> Complaint:
+    try:
+        return Complaint.objects.select_for_update().get(pk=complaint_id)
+    except Complaint.DoesNotExist:
+        raise CustomerError(_("This complaint no longer exists."))
+
+
+@transaction.atomic
+def complaint_update(*, complaint: Complaint, data: Mapping[str, Any], by=None) -> Complaint:
+    """Edit what a complaint is about or who works on it; a closed complaint is reopened first."""
+    locked = complaint_lock(complaint_id=complaint.pk)
+    if locked.state == Complaint.State.CLOSED:
+        raise CustomerError(_("A closed complaint cannot be edited. Reopen it first."))
+    before = snapshot(locked, COMPLAINT_FIELDS)
+    _assign(locked, data, COMPLAINT_FIELDS)
+    _check_complaint_order(customer=locked.customer, order=locked.order)
+    _validate(locked, exclude=["customer", "number", "state"])
+    changes = diff(before, snapshot(locked, COMPLAINT_FIELDS))
+    if changes:
+        locked.save()
+        _log(customer=locked.customer, complaint=locked, kind=CustomerEvent.Kind.COMPLAINT_CHANGED, by=by,
+             changes=changes, note=locked.number)
+    return locked
+
+
+STATE_TIMESTAMPS = {"start": "started_at", "resolve": "resolved_at", "close": "closed_at", "reopen": "reopened_at"}
+
+
+@transaction.atomic
+def complaint_transition(*, complaint: Complaint, action: str, by=None, note: str = "",
+                         resolution: str | None = None) -> Complaint:
+    """Move a complaint along open → in progress → resolved → closed (or reopen it), on its timeline.
+
+    Resolving needs a written resolution; whoever starts an unassigned complaint takes it.
+    """
+    if action not in COMPLAINT_ACTIONS:
+        raise CustomerError(_("Unknown action."))
+    locked = complaint_lock(complaint_id=complaint.pk)
+    if resolution is not None:
+        locked.resolution = resolution.strip()
+    method = getattr(locked, action)
+    if action == "resolve" and locked.state == Complaint.State.IN_PROGRESS and not locked.has_resolution():
+        raise CustomerError(_("Write down how the complaint was resolved."), field="resolution")
+    if not can_proceed(method):
+        raise CustomerError(
+            _("Complaint %(number)s cannot do “%(action)s” while it is %(state)s.")
+            % {"number": locked.number, "action": ACTION_LABELS[action], "state": locked.get_state_display()}
+        )
+    if by is not None and not has_transition_perm(method, by):
+        raise CustomerError(_("You are not allowed to change complaints."))
+    from_state = locked.state
+    method()
+    now = timezone.now()
+    setattr(locked, STATE_TIMESTAMPS[action], now)
+    if action == "start" and locked.assignee_id is None and by is not None:
+        locked.assignee = by
+    if action == "reopen":
+        locked.resolved_at = None
+        locked.closed_at = None
+    try:
+        _validate(locked, exclude=["customer", "number", "state", "order"])
+    except ValidationError as exc:
+        raise CustomerError(" ".join(exc.messages))
+    locked.save()
+    _log(customer=locked.customer, complaint=locked, kind=CustomerEvent.Kind.COMPLAINT_STATE, by=by,
+         note=(note or "").strip(), from_state=from_state, to_state=locked.state)
+    return locked
+
+
+ACTION_LABELS = {
+    "start": gettext_lazy("start work"),
+    "resolve": gettext_lazy("resolve"),
+    "close": gettext_lazy("close"),
+    "reopen": gettext_lazy("reopen"),
+}

@@ -1,0 +1,209 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from customers import services
+from customers.errors import CustomerError
+from customers.models import Address, Contact, Customer, CustomerEvent
+
+from .factories import AddressFactory, ContactFactory, CustomerFactory, make_order
+
+pytestmark = pytest.mark.django_db
+
+
+def test_new_customers_get_consecutive_codes_from_the_counter(staff):
+    first = services.customer_create(data={"name": "上海华东贸易有限公司"}, by=staff)
+    second = services.customer_create(data={"name": "Shanghai Huadong Trading Co., Ltd."}, by=staff)
+    assert first.code.startswith("C") and len(first.code) == 7
+    assert int(second.code[1:]) == int(first.code[1:]) + 1
+
+
+def test_creating_a_customer_writes_who_created_it_on_the_timeline(staff):
+    customer = services.customer_create(data={"name": "杭州西湖茶业", "credit_limit": Decimal("5000")}, by=staff)
+    event = customer.events.get()
+    assert event.kind == CustomerEvent.Kind.CREATED and event.by == staff
+    assert {"field": "credit_limit", "old": None, "new": "5000"} in event.changes
+
+
+def test_service_refuses_invalid_data_even_without_a_form(staff):
+    with pytest.raises(ValidationError):
+        services.customer_create(data={"name": "x", "email": "not-an-email"}, by=staff)
+    assert not Customer.objects.exists()
+
+
+def test_edit_records_each_changed_field_old_and_new(staff):
+    customer = CustomerFactory(credit_limit=Decimal("1000.00"), credit_rating="B")
+    services.customer_update(customer=customer, data={"credit_limit": Decimal("2500.00"), "credit_rating": "A",
+                                                       "name": customer.name}, by=staff)
+    event = customer.events.get(kind=CustomerEvent.Kind.EDITED)
+    assert event.by == staff
+    assert sorted(event.changes, key=lambda c: c["field"]) == [
+        {"field": "credit_limit", "old": "1000.00", "new": "2500.00"},
+        {"field": "credit_rating", "old": "B", "new": "A"},
+    ]
+    rows = {row["field"]: row for row in event.change_rows()}
+    assert rows["credit_rating"]["old"] == "B (good)" and rows["credit_rating"]["new"] == "A (excellent)"
+
+
+def test_saving_without_changes_writes_no_event(staff):
+    customer = CustomerFactory()
+    services.customer_update(customer=customer, data={"name": customer.name}, by=staff)
+    assert not customer.events.exists()
+
+
+def test_edit_based_on_an_outdated_page_is_refused(staff):
+    customer = CustomerFactory()
+    loaded_at = customer.updated_at
+    services.customer_update(customer=customer, data={"phone": "+86 10 1234 5678"}, by=staff)
+    with pytest.raises(CustomerError, match="Someone else changed"):
+        services.customer_update(customer=customer, data={"phone": "+86 10 0000 0000"}, by=staff, loaded_at=loaded_at)
+    customer.refresh_from_db()
+    assert customer.phone == "+86 10 1234 5678"
+
+
+def test_blocking_needs_a_reason(staff):
+    customer = CustomerFactory()
+    for reason in ["", "   "]:
+        with pytest.raises(CustomerError, match="reason"):
+            services.customer_block(customer=customer, reason=reason, by=staff)
+    customer.refresh_from_db()
+    assert not customer.is_blocked and not customer.events.exists()
+
+
+def test_block_then_unblock_keeps_both_reasons_on_the_timeline(staff):
+    customer = CustomerFactory()
+    services.customer_block(customer=customer, reason="两张发票逾期 90 天", by=staff)
+    customer.refresh_from_db()
+    assert customer.is_blocked and customer.blocked_reason == "两张发票逾期 90 天"
+    with pytest.raises(CustomerError, match="already blocked"):
+        services.customer_block(customer=customer, reason="again", by=staff)
+    services.customer_unblock(customer=customer, reason="Paid in full on 3 March", by=staff)
+    customer.refresh_from_db()
+    assert not customer.is_blocked and customer.blocked_reason == ""
+    notes = list(customer.events.order_by("at", "pk").values_list("kind", "note"))
+    assert notes == [("blocked", "两张发票逾期 90 天"), ("unblocked", "Paid in full on 3 March")]
+
+
+def test_unblocking_a_customer_that_is_not_blocked_is_refused(staff):
+    with pytest.raises(CustomerError, match="not blocked"):
+        services.customer_unblock(customer=CustomerFactory(), reason="why not", by=staff)
+
+
+def test_database_refuses_a_block_without_reason():
+    customer = CustomerFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Customer.objects.filter(pk=customer.pk).update(is_blocked=True, blocked_reason="")
+
+
+# --- addresses ------------------------------------------------------------------------------------
+
+ADDRESS = {"recipient": "李娜", "line1": "天河路 385 号", "city": "广州", "country": "CN"}
+
+
+def test_first_address_of_a_kind_becomes_its_default(staff):
+    customer = CustomerFactory()
+    shipping = services.address_create(customer=customer, data={**ADDRESS, "kind": "shipping"}, by=staff)
+    billing = services.address_create(customer=customer, data={**ADDRESS, "kind": "billing"}, by=staff)
+    second = services.address_create(customer=customer, data={**ADDRESS, "kind": "shipping"}, by=staff)
+    assert shipping.is_default and billing.is_default and not second.is_default
+
+
+def test_making_an_address_default_moves_the_default_atomically(staff):
+    customer = CustomerFactory()
+    first = services.address_create(customer=customer, data={**ADDRESS, "kind": "shipping"}, by=staff)
+    second = services.address_create(customer=customer, data={**ADDRESS, "kind": "shipping"}, by=staff)
+    services.address_set_default(address=second, by=staff)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert second.is_default and not first.is_default
+    assert Address.objects.filter(customer=customer, kind="shipping", is_default=True).count() == 1
+
+
+def test_new_address_marked_default_takes_over(staff):
+    customer = CustomerFactory()
+    first = services.address_create(customer=customer, data={**ADDRESS, "kind": "shipping"}, by=staff)
+    second = services.address_create(customer=customer, data={**ADDRESS, "kind": "shipping"}, make_default=True, by=staff)
+    first.refresh_from_db()
+    assert second.is_default and not first.is_default
+
+
+def test_database_allows_only_one_default_per_kind():
+    customer = CustomerFactory()
+    AddressFactory(customer=customer, is_default=True)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AddressFactory(customer=customer, is_default=True)
+
+
+def test_removing_the_default_address_promotes_the_next_one(staff):
+    customer = CustomerFactory()
+    first = services.address_create(customer=customer, data={**ADDRESS, "kind": "shipping"}, by=staff)
+    second = services.address_create(customer=customer, data={**ADDRESS, "kind": "shipping"}, by=staff)
+    services.address_delete(address=first, by=staff)
+    second.refresh_from_db()
+    assert second.is_default
+    assert customer.events.filter(kind=CustomerEvent.Kind.ADDRESS_REMOVED).count() == 1
+
+
+def test_moving_the_default_to_the_other_kind_keeps_a_default_for_each_kind(staff):
+    customer = CustomerFactory()
+    ship1 = services.address_create(customer=customer, data={**ADDRESS, "kind": "shipping"}, by=staff)
+    ship2 = services.address_create(customer=customer, data={**ADDRESS, "kind": "shipping"}, by=staff)
+    bill = services.address_create(customer=customer, data={**ADDRESS, "kind": "billing"}, by=staff)
+    services.address_update(address=ship1, data={**ADDRESS, "kind": "billing"}, by=staff)
+    for address in (ship1, ship2, bill):
+        address.refresh_from_db()
+    assert ship2.is_default, "the shipping kind lost its default"
+    assert bill.is_default and not ship1.is_default
+
+
+def test_an_address_used_by_an_order_cannot_be_removed(staff):
+    customer = CustomerFactory()
+    address = services.address_create(customer=customer, data={**ADDRESS, "kind": "shipping"}, by=staff)
+    order = make_order(customer=customer, user=staff)
+    type(order).objects.filter(pk=order.pk).update(shipping_address=address)
+    with pytest.raises(CustomerError, match="used by orders"):
+        services.address_delete(address=address, by=staff)
+    assert Address.objects.filter(pk=address.pk, is_default=True).exists()
+
+
+def test_address_edit_records_old_and_new_values(staff):
+    customer = CustomerFactory()
+    address = services.address_create(customer=customer, data={**ADDRESS, "kind": "shipping"}, by=staff)
+    services.address_update(address=address, data={**ADDRESS, "kind": "shipping", "city": "深圳"}, by=staff)
+    event = customer.events.get(kind=CustomerEvent.Kind.ADDRESS_CHANGED)
+    assert event.changes == [{"field": "city", "old": "广州", "new": "深圳"}]
+
+
+# --- contacts -------------------------------------------------------------------------------------
+
+def test_first_contact_is_primary_and_primary_moves(staff):
+    customer = CustomerFactory()
+    first = services.contact_create(customer=customer, data={"name": "张伟"}, by=staff)
+    second = services.contact_create(customer=customer, data={"name": "Emily Chen"}, make_primary=True, by=staff)
+    first.refresh_from_db()
+    assert second.is_primary and not first.is_primary
+    services.contact_delete(contact=second, by=staff)
+    first.refresh_from_db()
+    assert first.is_primary
+    assert Contact.objects.filter(customer=customer).count() == 1
+
+
+def test_contact_removed_while_an_order_names_it_leaves_the_order_without_contact(staff):
+    customer = CustomerFactory()
+    contact = ContactFactory(customer=customer)
+    order = make_order(customer=customer, user=staff)
+    type(order).objects.filter(pk=order.pk).update(contact=contact)
+    services.contact_delete(contact=contact, by=staff)
+    assert type(order).objects.get(pk=order.pk).contact_id is None
+
+
+def test_outdated_loaded_at_is_compared_exactly(staff):
+    customer = CustomerFactory()
+    with pytest.raises(CustomerError):
+        services.customer_update(customer=customer, data={"phone": "123456"}, by=staff,
+                                 loaded_at=customer.updated_at - timedelta(microseconds=1))
