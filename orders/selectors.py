@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django_fsm import can_proceed, has_transition_perm
 
 from config.home import WorkQueue
 from config.roles import FINANCE, MANAGER, REVIEWER, SALES, WAREHOUSE
 
-from .models import OrderStatus, SalesOrder
+from .filters import OrderFilter
+from .models import OrderEvent, OrderStatus, ReviewFinding, SalesOrder, SalesOrderLine
 
 QUEUE_PREVIEW = 5
 
@@ -67,11 +70,47 @@ def home_queues(user) -> list[WorkQueue]:
     return queues
 
 
-def order_list(*, filters, user) -> QuerySet[SalesOrder]:
-    """Orders for the list page; the order list's FilterSet narrows them."""
+def order_filterset(*, data, user) -> OrderFilter:
+    """The order list's FilterSet over every order (each role with view permission sees all)."""
     orders = SalesOrder.objects.select_related("customer", "created_by")
-    if status := filters.get("status"):
-        orders = orders.filter(status=status)
-    if filters.get("mine"):
-        orders = orders.filter(created_by=user)
-    return orders
+    return OrderFilter(data=data or None, queryset=orders, user=user)
+
+
+def order_list(*, filters, user) -> QuerySet[SalesOrder]:
+    """Orders for the list page and its exports, narrowed by the list's filters."""
+    return order_filterset(data=filters, user=user).qs
+
+
+def order_detail(*, pk: int) -> SalesOrder:
+    """One order with everything its page shows, in a fixed number of queries whatever its size."""
+    lines = SalesOrderLine.objects.select_related("product").order_by("position", "pk")
+    events = OrderEvent.objects.select_related("by").order_by("at", "pk")
+    findings = ReviewFinding.objects.order_by("-submission", "severity", "pk")
+    return get_object_or_404(
+        SalesOrder.objects.select_related("customer", "shipping_address", "contact", "created_by").prefetch_related(
+            Prefetch("lines", queryset=lines), Prefetch("events", queryset=events), Prefetch("findings", queryset=findings)
+        ),
+        pk=pk,
+    )
+
+
+def order_for_edit(*, pk: int) -> SalesOrder:
+    """A draft with its lines and their products, for the entry form."""
+    lines = SalesOrderLine.objects.select_related("product").order_by("position", "pk")
+    return get_object_or_404(
+        SalesOrder.objects.select_related("customer").prefetch_related(Prefetch("lines", queryset=lines)), pk=pk
+    )
+
+
+def order_allowed_actions(*, order: SalesOrder, user) -> dict[str, bool]:
+    """Which of the order's buttons this user sees: the state machine allows it and the user holds its permission."""
+
+    def allowed(method) -> bool:
+        return can_proceed(method) and has_transition_perm(method, user)
+
+    return {
+        "edit": order.is_editable and user.has_perm("orders.change_salesorder"),
+        "submit": allowed(order.submit),
+        "cancel": allowed(order.cancel),
+        "reopen": allowed(order.reopen),
+    }

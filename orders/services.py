@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Count, F, Sum
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_fsm import can_proceed, has_transition_perm
 
-from config.money import ZERO
+from config.money import ZERO, round_money
 from config.numbering import next_number
+from customers.models import Address, Contact, Customer
+from inventory.models import Product
 
-from .errors import OrderError
-from .models import OrderEvent, SalesOrder
+from . import hooks
+from .errors import OrderError, StaleOrder
+from .models import EDITABLE, MAX_LINE_QUANTITY, Channel, OrderEvent, SalesOrder, SalesOrderLine, line_amounts
 
 
 def order_number_for(*, year: int, value: int) -> str:
@@ -29,11 +38,11 @@ def order_next_number() -> str:
 
 def order_recompute_totals(*, order: SalesOrder) -> SalesOrder:
     """Totals are the sums of the rounded lines, in one aggregate query."""
-    sums = order.lines.aggregate(net=Sum("line_net"), tax=Sum("line_tax"), gross=Sum("line_total"))
+    sums = order.lines.aggregate(net=Sum("line_net"), tax=Sum("line_tax"), gross=Sum("line_total"), count=Count("pk"))
     order.subtotal = sums["net"] or ZERO
     order.tax_total = sums["tax"] or ZERO
     order.total = sums["gross"] or ZERO
-    order.line_count = order.lines.count()
+    order.line_count = sums["count"]
     return order
 
 
@@ -72,3 +81,356 @@ def order_apply_transition(
     locked.save()
     order_log(order=locked, kind=OrderEvent.Kind.TRANSITION, by=by, note=note, from_status=from_status, to_status=locked.status)
     return locked
+
+
+# --- order entry: what the entry form hands to the services --------------------------------------
+
+# Who may price below a product's floor or give more than its maximum discount: those who may
+# approve such prices in review (reviewers, managers). Sales staff may not.
+PRICE_OVERRIDE_PERMISSION = "orders.review_salesorder"
+# A line or an order may not exceed what the amount columns hold (max_digits=14, 2 decimals).
+MAX_AMOUNT = Decimal("999999999999.99")
+MAX_ORDER_LINES = 500
+
+
+@dataclass(frozen=True)
+class NewCustomer:
+    """A customer entered on the order form, created when the order is saved."""
+
+    name: str
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class NewAddress:
+    """A shipping address entered on the order form, created when the order is saved."""
+
+    recipient: str
+    line1: str
+    city: str
+    phone: str = ""
+    province: str = ""
+    postal_code: str = ""
+
+
+@dataclass(frozen=True)
+class OrderHeader:
+    """Everything on an order except its lines."""
+
+    customer: Customer | NewCustomer
+    shipping_address: Address | NewAddress | None = None
+    contact: Contact | None = None
+    channel: str = Channel.PHONE
+    customer_po: str = ""
+    requested_date: date | None = None
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """One line as entered: the product (already fetched) and the figures the user typed."""
+
+    product: Product
+    quantity: int
+    unit_price: Decimal
+    discount_percent: Decimal = ZERO
+
+
+def user_may_override_price(user) -> bool:
+    return bool(user and user.has_perm(PRICE_OVERRIDE_PERMISSION))
+
+
+def line_problems(
+    *, product: Product, quantity: int, unit_price: Decimal, discount_percent: Decimal, may_override_price: bool
+) -> list[tuple[str, str]]:
+    """What is wrong with one line, as (field, message): quantity range, active product, price floor, maximum discount."""
+    problems: list[tuple[str, str]] = []
+    if not product.is_active:
+        problems.append(("product", _("%(product)s is no longer sold (inactive); remove the line.") % {"product": product}))
+    if not 1 <= quantity <= MAX_LINE_QUANTITY:
+        problems.append(("quantity", _("The quantity must be between 1 and %(max)s.") % {"max": f"{MAX_LINE_QUANTITY:,}"}))
+    if unit_price < 0:
+        problems.append(("unit_price", _("The unit price cannot be negative.")))
+    if not ZERO <= discount_percent <= 100:
+        problems.append(("discount_percent", _("The discount must be between 0 and 100 %.")))
+    if problems:
+        return problems
+    if not may_override_price:
+        max_discount = product.max_discount_percent
+        if max_discount is not None and discount_percent > max_discount:
+            problems.append((
+                "discount_percent",
+                _("At most %(max)s %% discount on %(sku)s; a reviewer or manager may give more.")
+                % {"max": max_discount, "sku": product.sku},
+            ))
+        floor = product.lowest_allowed_price()
+        net_unit_price = unit_price * (Decimal(100) - discount_percent) / Decimal(100)
+        if floor is not None and net_unit_price < floor:
+            problems.append((
+                "unit_price",
+                _("The net unit price %(net)s is below the lowest allowed price %(floor)s of %(sku)s.")
+                % {"net": round_money(net_unit_price), "floor": round_money(floor), "sku": product.sku},
+            ))
+    _net, _tax, gross = line_amounts(
+        quantity=quantity, unit_price=unit_price, discount_percent=discount_percent, tax_rate=product.tax_rate
+    )
+    if gross > MAX_AMOUNT:
+        problems.append(("__all__", _("The line amount is too large.")))
+    return problems
+
+
+def _check_lines(*, lines: list[LineInput], by) -> None:
+    if len(lines) > MAX_ORDER_LINES:
+        raise OrderError(_("An order may have at most %(max)s lines.") % {"max": MAX_ORDER_LINES})
+    may_override = user_may_override_price(by)
+    messages = []
+    for position, line in enumerate(lines, start=1):
+        for _field, message in line_problems(
+            product=line.product, quantity=line.quantity, unit_price=line.unit_price,
+            discount_percent=line.discount_percent, may_override_price=may_override,
+        ):
+            messages.append(_("Line %(position)s: %(message)s") % {"position": position, "message": message})
+    if messages:
+        raise OrderError(" ".join(messages))
+
+
+def _build_lines(*, order: SalesOrder, lines: list[LineInput]) -> list[SalesOrderLine]:
+    built = []
+    for position, entered in enumerate(lines, start=1):
+        line = SalesOrderLine(
+            order=order, position=position, product=entered.product, description=entered.product.name[:200],
+            quantity=entered.quantity, unit_price=entered.unit_price, discount_percent=entered.discount_percent,
+            tax_rate=entered.product.tax_rate,
+        )
+        line.compute_amounts()
+        built.append(line)
+    return built
+
+
+def _store_lines_and_totals(*, order: SalesOrder, lines: list[LineInput]) -> SalesOrder:
+    """Insert the lines in one statement, then store the totals from one aggregate."""
+    SalesOrderLine.objects.bulk_create(_build_lines(order=order, lines=lines))
+    order_recompute_totals(order=order)
+    if order.total > MAX_AMOUNT:
+        raise OrderError(_("The order total is too large; split it into several orders."))
+    SalesOrder.objects.filter(pk=order.pk).update(
+        subtotal=order.subtotal, tax_total=order.tax_total, total=order.total, line_count=order.line_count
+    )
+    return order
+
+
+def _customer_refusal(error: Exception) -> OrderError:
+    if isinstance(error, ValidationError):
+        return OrderError(" ".join(str(message) for message in error.messages))
+    return OrderError(str(error))
+
+
+def order_customer_create(*, new: NewCustomer, by) -> Customer:
+    """A customer typed on the order form is created by the customers app, with its code and timeline."""
+    from customers.errors import CustomerError
+    from customers.services import customer_create
+
+    try:
+        return customer_create(data={"name": new.name, "phone": new.phone}, by=by, note=_("Entered with an order."))
+    except (CustomerError, ValidationError) as error:
+        raise _customer_refusal(error)
+
+
+def order_address_create(*, customer: Customer, new: NewAddress, by) -> Address:
+    """A shipping address typed on the order form is added to the customer (the first becomes its default)."""
+    from customers.errors import CustomerError
+    from customers.services import address_create
+
+    data = {
+        "kind": Address.Kind.SHIPPING, "recipient": new.recipient, "phone": new.phone, "line1": new.line1,
+        "city": new.city, "province": new.province, "postal_code": new.postal_code,
+    }
+    try:
+        return address_create(customer=customer, data=data, by=by)
+    except (CustomerError, ValidationError) as error:
+        raise _customer_refusal(error)
+
+
+def _resolve_header(*, header: OrderHeader, by) -> tuple[Customer, Address | None]:
+    """Create the customer and address typed on the form, if any, and check they belong together."""
+    customer = header.customer
+    if isinstance(customer, NewCustomer):
+        customer = order_customer_create(new=customer, by=by)
+    address = header.shipping_address
+    if isinstance(address, NewAddress):
+        address = order_address_create(customer=customer, new=address, by=by)
+    elif address is not None and address.customer_id != customer.pk:
+        raise OrderError(_("The shipping address belongs to another customer."))
+    if header.contact is not None and header.contact.customer_id != customer.pk:
+        raise OrderError(_("The contact belongs to another customer."))
+    return customer, address
+
+
+@transaction.atomic
+def order_create(*, header: OrderHeader, lines: list[LineInput], by) -> SalesOrder:
+    """A new draft gets the next SO number, its lines and stored totals, and a 'created' timeline row."""
+    _check_lines(lines=lines, by=by)
+    customer, address = _resolve_header(header=header, by=by)
+    order = SalesOrder(
+        number=order_next_number(), customer=customer, shipping_address=address, contact=header.contact,
+        channel=header.channel, customer_po=header.customer_po.strip(), requested_date=header.requested_date,
+        notes=header.notes, created_by=by,
+    )
+    order.save()
+    _store_lines_and_totals(order=order, lines=lines)
+    order_log(
+        order=order, kind=OrderEvent.Kind.CREATED, by=by,
+        note=ngettext("Entered with %(count)s line.", "Entered with %(count)s lines.", len(lines)) % {"count": len(lines)},
+    )
+    return order
+
+
+HEADER_FIELDS = ["customer", "shipping_address", "contact", "channel", "customer_po", "requested_date", "notes"]
+
+
+def _describe_edit(*, before: SalesOrder, after: dict, old_lines: list[tuple], new_lines: list[LineInput]) -> str:
+    """A short account of a draft edit: which header fields and which lines (by SKU) changed."""
+    changed_fields = []
+    for name in HEADER_FIELDS:
+        field = SalesOrder._meta.get_field(name)
+        old = getattr(before, field.attname)
+        new = after[name]
+        new = getattr(new, "pk", new)
+        if old != new and not (old in (None, "") and new in (None, "")):
+            changed_fields.append(str(field.verbose_name))
+    old_by_product = {row[0]: row for row in old_lines}
+    new_by_product = {line.product.pk: line for line in new_lines}
+    added = [line.product.sku for pid, line in new_by_product.items() if pid not in old_by_product]
+    removed = [row[1] for pid, row in old_by_product.items() if pid not in new_by_product]
+    changed = [
+        line.product.sku for pid, line in new_by_product.items()
+        if pid in old_by_product
+        and (line.quantity, line.unit_price, line.discount_percent) != tuple(old_by_product[pid][2:5])
+    ]
+    parts = []
+    if changed_fields:
+        parts.append(_("changed %(fields)s") % {"fields": ", ".join(changed_fields)})
+    if added:
+        parts.append(_("added %(skus)s") % {"skus": ", ".join(added)})
+    if removed:
+        parts.append(_("removed %(skus)s") % {"skus": ", ".join(removed)})
+    if changed:
+        parts.append(_("changed quantity, price or discount of %(skus)s") % {"skus": ", ".join(changed)})
+    if not parts:
+        return _("Saved without changes.")
+    return capfirst("; ".join(parts)) + "."
+
+
+@transaction.atomic
+def order_update_draft(*, order: SalesOrder, version: int, header: OrderHeader, lines: list[LineInput], by) -> SalesOrder:
+    """A draft is saved only if nobody saved it since `version` was read; its lines are replaced and an 'edited' row logged."""
+    _check_lines(lines=lines, by=by)
+    if order.version != version:
+        raise StaleOrder(_stale_message(order))
+    customer, address = _resolve_header(header=header, by=by)
+    values = {
+        "customer": customer, "shipping_address": address, "contact": header.contact, "channel": header.channel,
+        "customer_po": header.customer_po.strip(), "requested_date": header.requested_date, "notes": header.notes,
+    }
+    # Optimistic lock: the row moves to version+1 only if it is still the draft this user opened.
+    updated = SalesOrder.objects.filter(pk=order.pk, version=version, status__in=EDITABLE).update(
+        version=F("version") + 1, updated_at=timezone.now(), **values
+    )
+    if not updated:
+        current = SalesOrder.objects.filter(pk=order.pk).values("status").first()
+        if current is not None and current["status"] not in EDITABLE:
+            raise OrderError(
+                _("Order %(number)s is no longer a draft and cannot be edited.") % {"number": order.number}
+            )
+        raise StaleOrder(_stale_message(order))
+    old_lines = list(
+        order.lines.values_list("product_id", "product__sku", "quantity", "unit_price", "discount_percent")
+    )
+    order.lines.all().delete()
+    edited = SalesOrder.objects.get(pk=order.pk)
+    _store_lines_and_totals(order=edited, lines=lines)
+    order_log(
+        order=edited, kind=OrderEvent.Kind.EDITED, by=by,
+        note=_describe_edit(before=order, after=values, old_lines=old_lines, new_lines=lines),
+    )
+    return edited
+
+
+def _stale_message(order: SalesOrder) -> str:
+    return _(
+        "Someone else saved order %(number)s after you opened it. Your changes were not saved: "
+        "open the order again to see the current version."
+    ) % {"number": order.number}
+
+
+def order_duplicate_po_numbers(*, order: SalesOrder) -> list[str]:
+    """Other orders of the same customer that carry the same customer PO number (a warning, not a block)."""
+    if not order.customer_po:
+        return []
+    return list(
+        SalesOrder.objects.filter(customer_id=order.customer_id, customer_po__iexact=order.customer_po)
+        .exclude(pk=order.pk).order_by("number").values_list("number", flat=True)[:5]
+    )
+
+
+def _check_submittable(*, order: SalesOrder) -> None:
+    customer = order.customer
+    if customer.is_blocked:
+        raise OrderError(
+            _("%(customer)s is blocked (%(reason)s): the order cannot be submitted.")
+            % {"customer": customer.name, "reason": customer.blocked_reason}
+        )
+    if order.line_count < 1:
+        raise OrderError(_("Add at least one line before submitting the order."))
+    if order.shipping_address_id is None:
+        raise OrderError(_("Choose a shipping address before submitting the order."))
+
+
+@transaction.atomic
+def order_submit(*, order: SalesOrder, by) -> SalesOrder:
+    """A draft with lines, a shipping address and an unblocked customer is submitted; the automatic checks run after commit."""
+    from .tasks import review_order
+
+    locked = SalesOrder.objects.select_for_update(of=("self",)).select_related("customer").get(pk=order.pk)
+    if locked.status in EDITABLE:
+        _check_submittable(order=locked)
+    submitted = order_apply_transition(order=locked, transition=lambda o: o.submit, by=by)
+    submitted.submitted_at = timezone.now()
+    # A form opened before the submission must not overwrite the order if it comes back as a draft.
+    submitted.version = F("version") + 1
+    submitted.save(update_fields=["submitted_at", "version", "updated_at"])
+    order_pk = submitted.pk
+    transaction.on_commit(lambda: review_order.delay(order_pk))
+    return SalesOrder.objects.get(pk=order_pk)
+
+
+@transaction.atomic
+def order_save_and_submit(
+    *, order: SalesOrder | None, version: int | None, header: OrderHeader, lines: list[LineInput], by
+) -> SalesOrder:
+    """Save the draft and submit it in one transaction: if the submission is refused, nothing is saved."""
+    if order is None:
+        saved = order_create(header=header, lines=lines, by=by)
+    else:
+        saved = order_update_draft(order=order, version=version, header=header, lines=lines, by=by)
+    return order_submit(order=saved, by=by)
+
+
+@transaction.atomic
+def order_cancel(*, order: SalesOrder, by, reason: str) -> SalesOrder:
+    """Before the first shipment an order may be cancelled with a reason; its reservations are released."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise OrderError(_("Say why the order is cancelled."))
+    cancelled = order_apply_transition(order=order, transition=lambda o: o.cancel, by=by, note=reason)
+    hooks.order_cancelled(order=cancelled, by=by)
+    return cancelled
+
+
+@transaction.atomic
+def order_reopen(*, order: SalesOrder, by) -> SalesOrder:
+    """A rejected order goes back to draft so sales can fix it and submit it again."""
+    reopened = order_apply_transition(order=order, transition=lambda o: o.reopen, by=by)
+    reopened.version = F("version") + 1
+    reopened.save(update_fields=["version", "updated_at"])
+    return SalesOrder.objects.get(pk=reopened.pk)
