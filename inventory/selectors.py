@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from collections import defaultdict
 
-from .models import Product
+from django.db.models import Exists, F, IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from config.home import WorkQueue
+from config.roles import WAREHOUSE
+
+from .models import LedgerCheck, LowStockAlert, Product, Reservation, ReservationState, StockLevel, StockMovement
 
 
 def product_search(*, query: str, limit: int = 20, active_only: bool = True):
@@ -28,10 +36,6 @@ def product_by_code(*, code: str) -> Product | None:
 
 def available_quantities(*, product_ids) -> dict[int, int]:
     """Free stock (on hand − reserved) per product over all active warehouses, in one query."""
-    from django.db.models import F, Sum
-
-    from .models import StockLevel
-
     rows = (
         StockLevel.objects.filter(product_id__in=list(product_ids), warehouse__is_active=True)
         .values("product_id")
@@ -43,8 +47,6 @@ def available_quantities(*, product_ids) -> dict[int, int]:
 
 def availability_by_warehouse(*, product_ids) -> dict[int, list[tuple[str, int]]]:
     """Free stock per product and active warehouse (by priority), in one query."""
-    from .models import StockLevel
-
     result: dict[int, list[tuple[str, int]]] = {pid: [] for pid in product_ids}
     levels = (
         StockLevel.objects.filter(product_id__in=list(product_ids), warehouse__is_active=True)
@@ -56,5 +58,104 @@ def availability_by_warehouse(*, product_ids) -> dict[int, list[tuple[str, int]]
     return result
 
 
+def stock_rows():
+    """Stock rows with product and warehouse and their free stock, for the overview's FilterSet."""
+    return (
+        StockLevel.objects.select_related("product", "warehouse")
+        .annotate(free=F("on_hand") - F("reserved"))
+        .order_by("product__sku", "warehouse__priority", "warehouse__code")
+    )
+
+
+def product_levels(*, product) -> list:
+    """The product's stock rows in every warehouse, by priority (one query)."""
+    return list(
+        StockLevel.objects.filter(product=product).select_related("warehouse").order_by("warehouse__priority", "warehouse__code")
+    )
+
+
+def product_movements(*, product, warehouse=None):
+    """The product's ledger, newest first, with who posted each movement and what it reversed."""
+    movements = StockMovement.objects.filter(product=product).select_related("warehouse", "created_by", "reverses")
+    if warehouse is not None:
+        movements = movements.filter(warehouse=warehouse)
+    return movements.annotate(
+        is_reversed=Exists(StockMovement.objects.filter(reverses=OuterRef("pk")))
+    ).order_by("-created_at", "-pk")
+
+
+def waiting_for_allocation(*, status: str | None = None):
+    """Approved and backordered orders, oldest approval first, with ordered and reserved units."""
+    from orders.models import SalesOrderLine
+
+    from .allocation import WAITING_FOR_STOCK, waiting_orders
+    ordered = (
+        SalesOrderLine.objects.filter(order=OuterRef("pk")).order_by().values("order")
+        .annotate(total=Sum("quantity")).values("total")
+    )
+    reserved = (
+        Reservation.objects.filter(order_line__order=OuterRef("pk"), state=ReservationState.ACTIVE).order_by()
+        .values("order_line__order").annotate(total=Sum("quantity")).values("total")
+    )
+    orders = waiting_orders().select_related("customer").annotate(
+        units_ordered=Coalesce(Subquery(ordered, output_field=IntegerField()), 0),
+        units_reserved=Coalesce(Subquery(reserved, output_field=IntegerField()), 0),
+    ).annotate(units_short=F("units_ordered") - F("units_reserved"))
+    if status in WAITING_FOR_STOCK:
+        orders = orders.filter(status=status)
+    return orders
+
+
+def order_lines_stock(*, order) -> list[dict]:
+    """Per line of the order: where it is reserved, how much, what shipped and the shortfall (two queries)."""
+    from orders.models import SalesOrderLine
+
+    lines = list(SalesOrderLine.objects.filter(order_id=order.pk).select_related("product").order_by("position", "pk"))
+    by_line: dict[int, list] = defaultdict(list)
+    for reservation in (
+        Reservation.objects.filter(order_line__order_id=order.pk).exclude(state=ReservationState.RELEASED)
+        .select_related("warehouse").order_by("warehouse__priority", "warehouse__code", "pk")
+    ):
+        by_line[reservation.order_line_id].append(reservation)
+    rows = []
+    for line in lines:
+        places: dict[str, int] = {}
+        shipped = 0
+        for reservation in by_line[line.pk]:
+            if reservation.state == ReservationState.ACTIVE:
+                places[reservation.warehouse.code] = places.get(reservation.warehouse.code, 0) + reservation.quantity
+            else:
+                shipped += reservation.quantity
+        reserved = sum(places.values())
+        rows.append({
+            "line": line, "places": list(places.items()), "reserved": reserved, "shipped": shipped,
+            "shortfall": max(line.quantity - reserved - shipped, 0),
+        })
+    return rows
+
+
+def open_alerts():
+    """Open low-stock alerts, newest first, with product and warehouse."""
+    return LowStockAlert.objects.filter(resolved_at__isnull=True).select_related("product", "warehouse").order_by("-raised_at", "-pk")
+
+
+def latest_ledger_check():
+    return LedgerCheck.objects.order_by("-checked_at", "-pk").first()
+
+
+QUEUE_PREVIEW = 5
+
+
 def home_queues(user) -> list:
-    return []
+    """Warehouse staff see the open low-stock alerts (orders to allocate come from orders)."""
+    if not user.has_perm("inventory.view_lowstockalert") or not user.groups.filter(name=WAREHOUSE).exists():
+        return []
+    alerts = open_alerts()
+    items = list(alerts[:QUEUE_PREVIEW])
+    count = len(items) if len(items) < QUEUE_PREVIEW else alerts.count()
+    return [
+        WorkQueue(
+            title=_("Low-stock alerts"), url=reverse("inventory:alert_list"), count=count, items=items,
+            empty_text=_("No product is below its safety stock."), role=WAREHOUSE,
+        )
+    ]

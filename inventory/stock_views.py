@@ -1,0 +1,345 @@
+"""Stock pages: overview, product stock and ledger, goods receipt, adjustment, reversal, allocation,
+low-stock alerts and replenishment. Each view parses, calls one service, and redirects."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from orders.errors import OrderError
+from orders.models import SalesOrder
+
+from . import replenishment, selectors
+from .allocation import WAITING_FOR_STOCK, allocation_allocate_order, allocation_allocate_waiting
+from .errors import InventoryError
+from .models import LowStockAlert, Product, ReplenishmentRequest, StockMovement, Warehouse
+from .services import stock_adjust, stock_receive, stock_reverse_movement
+from .stock_filters import AlertFilter, AllocationFilter, MovementFilter, ReplenishmentFilter, StockLevelFilter
+from .stock_forms import (
+    AdjustForm,
+    AllocationRunForm,
+    ProposalRequestForm,
+    ReceiptForm,
+    ReplenishmentForm,
+    ReplenishmentReceiveForm,
+    ReverseForm,
+    describe_received,
+)
+
+PAGE_SIZE = 50
+MOVEMENTS_PAGE_SIZE = 25
+
+
+def _page(request, queryset, size=PAGE_SIZE):
+    return Paginator(queryset, size).get_page(request.GET.get("page"))
+
+
+# --- stock overview and product stock ---------------------------------------------------------
+
+
+@permission_required("inventory.view_stocklevel", raise_exception=True)
+@require_GET
+def stock_overview(request):
+    """Product × warehouse: on hand, reserved, available, safety stock; filters and paging."""
+    filterset = StockLevelFilter(request.GET, queryset=selectors.stock_rows())
+    context = {"filter": filterset, "page_obj": _page(request, filterset.qs)}
+    if request.user.has_perm("inventory.view_ledgercheck"):
+        context["ledger_check"] = selectors.latest_ledger_check()
+    return render(request, "inventory/stocklevel_list.html", context)
+
+
+@permission_required("inventory.view_stocklevel", raise_exception=True)
+@require_GET
+def product_stock(request, pk: int):
+    """One product's stock per warehouse and, for those who may see it, its ledger."""
+    product = get_object_or_404(Product, pk=pk)
+    context = {"product": product, "levels": selectors.product_levels(product=product)}
+    if request.user.has_perm("inventory.view_stockmovement"):
+        filterset = MovementFilter(request.GET, queryset=selectors.product_movements(product=product))
+        context.update(filter=filterset, page_obj=_page(request, filterset.qs, MOVEMENTS_PAGE_SIZE))
+    return render(request, "inventory/stocklevel_product.html", context)
+
+
+# --- receipts, adjustments, reversals ---------------------------------------------------------
+
+
+@permission_required("inventory.receive_stock", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def receipt(request):
+    """Count what arrived (scan each unit or type quantities) and post one receipt movement per product."""
+    initial = {"warehouse": request.GET.get("warehouse")} if request.GET.get("warehouse", "").isdigit() else None
+    form = ReceiptForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            movements = stock_receive(
+                warehouse=data["warehouse"], quantities=data["lines"], reference=data["reference"], by=request.user
+            )
+        except InventoryError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                _("Receipt %(document)s posted to %(warehouse)s: %(what)s. Waiting orders that need them are allocated.")
+                % {"document": movements[0].document, "warehouse": data["warehouse"].code, "what": describe_received(data["lines"])},
+            )
+            return redirect(f"{reverse('inventory:receipt')}?warehouse={data['warehouse'].pk}")
+    return render(request, "inventory/stockmovement_receipt.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@permission_required("inventory.receive_stock", raise_exception=True)
+@require_GET
+def product_lookup(request):
+    """JSON for the scanner: the product a barcode or SKU names, or a 404 with an error message."""
+    code = request.GET.get("code", "").strip()[:60]
+    product = selectors.product_by_code(code=code) if code else None
+    if product is None:
+        message = _("No product has the barcode or SKU “%(code)s”.") % {"code": code} if code else _("Scan or type a code.")
+        return JsonResponse({"error": message}, status=404 if code else 400)
+    return JsonResponse({"id": product.pk, "sku": product.sku, "name": product.name, "barcode": product.barcode or ""})
+
+
+@permission_required("inventory.adjust_stock", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def adjust(request):
+    """Correct a product's stock in one warehouse by a signed quantity, with a reason."""
+    initial = {}
+    if (product_id := request.GET.get("product", "")).isdigit():
+        product = Product.objects.filter(pk=product_id).first()
+        if product is not None:
+            initial["product"] = product.sku
+    if (warehouse_id := request.GET.get("warehouse", "")).isdigit():
+        initial["warehouse"] = warehouse_id
+    form = AdjustForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            movement = stock_adjust(
+                product=data["product"], warehouse=data["warehouse"], quantity=data["quantity"], reason=data["reason"], by=request.user
+            )
+        except InventoryError as error:
+            form.add_error("quantity", str(error))
+        else:
+            messages.success(
+                request, _("%(sku)s in %(warehouse)s adjusted by %(qty)+d.")
+                % {"sku": movement.product.sku, "warehouse": movement.warehouse.code, "qty": movement.quantity},
+            )
+            return redirect("inventory:product_stock", pk=movement.product_id)
+    return render(request, "inventory/stockmovement_adjust.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@permission_required("inventory.adjust_stock", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def movement_reverse(request, pk: int):
+    """Post the exact opposite of a mistaken movement, with a reason; the original stays."""
+    movement = get_object_or_404(StockMovement.objects.select_related("product", "warehouse", "created_by"), pk=pk)
+    form = ReverseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            stock_reverse_movement(movement=movement, reason=form.cleaned_data["reason"], by=request.user)
+        except InventoryError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The movement was reversed."))
+            return redirect("inventory:product_stock", pk=movement.product_id)
+    return render(
+        request, "inventory/stockmovement_reverse.html", {"movement": movement, "form": form}, status=400 if form.errors else 200
+    )
+
+
+# --- allocation -------------------------------------------------------------------------------
+
+
+@permission_required("orders.allocate_salesorder", raise_exception=True)
+@require_GET
+def allocation(request):
+    """Approved and backordered orders, oldest approval first, with what is reserved and short."""
+    filterset = AllocationFilter(request.GET, queryset=selectors.waiting_for_allocation())
+    return render(request, "inventory/allocation_list.html", {"filter": filterset, "page_obj": _page(request, filterset.qs)})
+
+
+@permission_required("orders.allocate_salesorder", raise_exception=True)
+@require_POST
+def allocation_run(request):
+    """Allocate one waiting order, or all of them (oldest approval first)."""
+    form = AllocationRunForm(request.POST)
+    if not form.is_valid():
+        for error in form.non_field_errors() or [_("Choose an order to allocate.")]:
+            messages.error(request, error)
+        return redirect("inventory:allocation")
+    if order_id := form.cleaned_data.get("order"):
+        order = SalesOrder.objects.filter(pk=order_id).first()
+        if order is None:
+            messages.error(request, _("That order does not exist."))
+            return redirect("inventory:allocation")
+        if order.status not in WAITING_FOR_STOCK:
+            messages.warning(request, _("Order %(number)s is not waiting for stock.") % {"number": order.number})
+            return redirect("inventory:allocation")
+        try:
+            order = allocation_allocate_order(order=order, by=request.user)
+        except OrderError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request, _("Order %(number)s is now %(status)s.") % {"number": order.number, "status": order.get_status_display()}
+            )
+        return redirect("inventory:allocation")
+    run = allocation_allocate_waiting(by=request.user)
+    messages.success(
+        request,
+        ngettext("%(n)s order allocated", "%(n)s orders allocated", len(run.allocated)) % {"n": len(run.allocated)}
+        + ", "
+        + ngettext("%(n)s backordered.", "%(n)s backordered.", len(run.backordered)) % {"n": len(run.backordered)},
+    )
+    for order, error in run.failed:
+        messages.error(request, f"{order.number}: {error}")
+    return redirect("inventory:allocation")
+
+
+# --- low-stock alerts -------------------------------------------------------------------------
+
+
+@permission_required("inventory.view_lowstockalert", raise_exception=True)
+@require_GET
+def alert_list(request):
+    """Low-stock alerts, open ones by default, newest first."""
+    data = request.GET.copy()
+    if "state" not in data:
+        data["state"] = "open"
+    alerts = LowStockAlert.objects.select_related("product", "warehouse").order_by("-raised_at", "-pk")
+    filterset = AlertFilter(data, queryset=alerts)
+    return render(request, "inventory/lowstockalert_list.html", {"filter": filterset, "page_obj": _page(request, filterset.qs)})
+
+
+# --- replenishment ----------------------------------------------------------------------------
+
+
+@permission_required("inventory.manage_replenishment", raise_exception=True)
+@require_GET
+def replenishment_list(request):
+    """What to reorder per warehouse (the proposal) and the replenishment requests."""
+    proposal = replenishment.with_proposed_quantities(replenishment.replenishment_proposal())
+    warehouses: dict[Warehouse, list] = {}
+    for level in proposal:
+        warehouses.setdefault(level.warehouse, []).append(level)
+    requests = ReplenishmentRequest.objects.select_related("warehouse", "created_by").order_by("-created_at", "-pk")
+    filterset = ReplenishmentFilter(request.GET, queryset=requests)
+    return render(
+        request, "inventory/replenishmentrequest_list.html",
+        {"proposal": list(warehouses.items()), "filter": filterset, "page_obj": _page(request, filterset.qs)},
+    )
+
+
+@permission_required("inventory.manage_replenishment", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def replenishment_create(request):
+    """A draft request typed in (or scanned): warehouse, supplier, products and quantities."""
+    form = ReplenishmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            created = replenishment.replenishment_create(
+                warehouse=data["warehouse"], quantities=data["lines"], by=request.user, supplier=data["supplier"], note=data["note"]
+            )
+        except InventoryError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Replenishment request %(number)s created.") % {"number": created.number})
+            return redirect(created)
+    return render(request, "inventory/replenishmentrequest_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@permission_required("inventory.manage_replenishment", raise_exception=True)
+@require_POST
+def replenishment_from_proposal(request):
+    """A draft request with every line the proposal suggests for one warehouse."""
+    form = ProposalRequestForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose an active warehouse."))
+        return redirect("inventory:replenishment_list")
+    try:
+        created = replenishment.replenishment_create_from_proposal(warehouse=form.cleaned_data["warehouse"], by=request.user)
+    except InventoryError as error:
+        messages.error(request, str(error))
+        return redirect("inventory:replenishment_list")
+    messages.success(request, _("Replenishment request %(number)s created from the proposal.") % {"number": created.number})
+    return redirect(created)
+
+
+def _request_or_404(pk: int) -> ReplenishmentRequest:
+    return get_object_or_404(ReplenishmentRequest.objects.select_related("warehouse", "created_by"), pk=pk)
+
+
+def _request_lines(request_obj: ReplenishmentRequest):
+    return list(request_obj.lines.select_related("product").order_by("product__sku", "pk"))
+
+
+@permission_required("inventory.manage_replenishment", raise_exception=True)
+@require_GET
+def replenishment_detail(request, pk: int):
+    request_obj = _request_or_404(pk)
+    lines = _request_lines(request_obj)
+    receive_form = ReplenishmentReceiveForm(lines=lines)
+    return render(
+        request, "inventory/replenishmentrequest_detail.html", {"request_obj": request_obj, "lines": lines, "receive_form": receive_form}
+    )
+
+
+@permission_required("inventory.manage_replenishment", raise_exception=True)
+@require_POST
+def replenishment_place(request, pk: int):
+    request_obj = _request_or_404(pk)
+    try:
+        replenishment.replenishment_place(request=request_obj, by=request.user)
+    except InventoryError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Request %(number)s is ordered.") % {"number": request_obj.number})
+    return redirect(request_obj)
+
+
+@permission_required("inventory.manage_replenishment", raise_exception=True)
+@require_POST
+def replenishment_cancel(request, pk: int):
+    request_obj = _request_or_404(pk)
+    try:
+        replenishment.replenishment_cancel(request=request_obj, by=request.user)
+    except InventoryError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Request %(number)s is cancelled.") % {"number": request_obj.number})
+    return redirect(request_obj)
+
+
+@permission_required("inventory.receive_stock", raise_exception=True)
+@require_POST
+def replenishment_receive(request, pk: int):
+    """Goods of the request arrived: receipt movements for the quantities entered per line."""
+    request_obj = _request_or_404(pk)
+    lines = _request_lines(request_obj)
+    form = ReplenishmentReceiveForm(request.POST, lines=lines)
+    if form.is_valid():
+        try:
+            received = replenishment.replenishment_receive(
+                request=request_obj, quantities=form.cleaned_data["quantities"], by=request.user,
+                reference=form.cleaned_data["reference"],
+            )
+        except InventoryError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request, _("Goods received for %(number)s; it is now %(state)s.")
+                % {"number": received.number, "state": received.get_state_display()},
+            )
+            return redirect(received)
+    return render(
+        request, "inventory/replenishmentrequest_detail.html",
+        {"request_obj": request_obj, "lines": lines, "receive_form": form}, status=400,
+    )

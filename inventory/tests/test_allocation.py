@@ -1,0 +1,255 @@
+"""Allocation strategy: one warehouse when it can, split by priority when it must, backorder the rest,
+first come first served when stock arrives, release on cancel, and safe to run twice."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+from django.db.models import Sum
+
+from inventory.allocation import allocation_allocate_order, allocation_allocate_waiting, reservation_release_for_order
+from inventory.models import Reservation, ReservationState, StockLevel, StockMovement
+from inventory.services import stock_receive
+from inventory.tests.factories import WarehouseFactory, approved_order, stocked_product
+from orders import hooks
+from orders.models import OrderEvent, OrderStatus
+from orders.services import order_apply_transition
+from tests.queries import queries_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def warehouses():
+    return WarehouseFactory(code="SH", priority=1), WarehouseFactory(code="BJ", priority=2), WarehouseFactory(code="GZ", priority=3)
+
+
+def reserved_by_warehouse(order) -> dict[tuple[str, str], int]:
+    rows = (
+        Reservation.objects.filter(order_line__order=order, state=ReservationState.ACTIVE)
+        .values_list("warehouse__code", "product__sku").annotate(total=Sum("quantity"))
+    )
+    return {(code, sku): total for code, sku, total in rows}
+
+
+def reload(order):
+    return type(order).objects.get(pk=order.pk)
+
+
+def level(product, warehouse) -> StockLevel:
+    return StockLevel.objects.get(product=product, warehouse=warehouse)
+
+
+def test_order_goes_to_the_one_warehouse_that_can_serve_every_line(warehouses):
+    sh, bj, _gz = warehouses
+    bolts = stocked_product(stock={sh: 10, bj: 10})
+    nuts = stocked_product(stock={sh: 1, bj: 10})
+    order = approved_order(lines=[(bolts, 4), (nuts, 3)])
+
+    order = allocation_allocate_order(order=order)
+
+    assert order.status == OrderStatus.ALLOCATED
+    # SH comes first by priority but lacks nuts; BJ can ship the whole order from one place.
+    assert reserved_by_warehouse(order) == {("BJ", bolts.sku): 4, ("BJ", nuts.sku): 3}
+    assert level(bolts, bj).reserved == 4 and level(nuts, bj).reserved == 3
+    assert level(bolts, sh).reserved == 0
+
+
+def test_first_warehouse_by_priority_wins_when_several_could_serve(warehouses):
+    sh, bj, gz = warehouses
+    bolts = stocked_product(stock={gz: 50, bj: 50, sh: 50})
+    order = allocation_allocate_order(order=approved_order(lines=[(bolts, 5)]))
+    assert reserved_by_warehouse(order) == {("SH", bolts.sku): 5}
+
+
+def test_order_is_split_over_warehouses_by_priority_when_none_has_everything(warehouses):
+    sh, bj, gz = warehouses
+    bolts = stocked_product(stock={sh: 3, bj: 2, gz: 10})
+    nuts = stocked_product(stock={bj: 4})
+    order = allocation_allocate_order(order=approved_order(lines=[(bolts, 6), (nuts, 4)]))
+
+    assert order.status == OrderStatus.ALLOCATED
+    assert reserved_by_warehouse(order) == {("SH", bolts.sku): 3, ("BJ", bolts.sku): 2, ("GZ", bolts.sku): 1, ("BJ", nuts.sku): 4}
+
+
+def test_what_cannot_be_reserved_is_backordered_and_logged(warehouses):
+    sh, bj, _gz = warehouses
+    bolts = stocked_product(stock={sh: 2, bj: 1})
+    nuts = stocked_product(stock={sh: 9})
+    order = allocation_allocate_order(order=approved_order(lines=[(bolts, 5), (nuts, 2)]))
+
+    assert order.status == OrderStatus.BACKORDERED
+    assert reserved_by_warehouse(order) == {("SH", bolts.sku): 2, ("BJ", bolts.sku): 1, ("SH", nuts.sku): 2}
+    note = OrderEvent.objects.get(order=order, kind=OrderEvent.Kind.ALLOCATION).note
+    assert f"2 × {bolts.sku}" in note and "Short (backordered)" in note
+    transition = OrderEvent.objects.get(order=order, kind=OrderEvent.Kind.TRANSITION, to_status=OrderStatus.BACKORDERED)
+    assert transition.from_status == OrderStatus.APPROVED
+
+
+def test_an_order_with_nothing_in_stock_is_backordered_without_reservations(warehouses):
+    bolts = stocked_product(stock={})
+    order = allocation_allocate_order(order=approved_order(lines=[(bolts, 1)]))
+    assert order.status == OrderStatus.BACKORDERED
+    assert not Reservation.objects.filter(order_line__order=order).exists()
+
+
+def test_inactive_warehouses_are_not_allocated_from(warehouses):
+    sh, bj, _gz = warehouses
+    bolts = stocked_product(stock={sh: 10, bj: 10})
+    sh.is_active = False
+    sh.save()
+    order = allocation_allocate_order(order=approved_order(lines=[(bolts, 4)]))
+    assert reserved_by_warehouse(order) == {("BJ", bolts.sku): 4}
+
+
+def test_two_lines_of_the_same_product_are_both_reserved(warehouses):
+    sh, _bj, _gz = warehouses
+    bolts = stocked_product(stock={sh: 5})
+    order = allocation_allocate_order(order=approved_order(lines=[(bolts, 2), (bolts, 3)]))
+    assert order.status == OrderStatus.ALLOCATED
+    per_line = dict(
+        Reservation.objects.filter(order_line__order=order).values_list("order_line__position").annotate(Sum("quantity"))
+    )
+    assert per_line == {1: 2, 2: 3}
+    assert level(bolts, sh).reserved == 5
+
+
+def test_running_allocation_twice_changes_nothing(warehouses):
+    sh, _bj, _gz = warehouses
+    bolts = stocked_product(stock={sh: 2})
+    order = allocation_allocate_order(order=approved_order(lines=[(bolts, 5)]))
+    before = (
+        list(Reservation.objects.values_list("pk", "quantity", "state")),
+        list(StockLevel.objects.values_list("pk", "on_hand", "reserved")),
+        OrderEvent.objects.filter(order=order).count(),
+    )
+
+    again = allocation_allocate_order(order=order)
+    allocation_allocate_waiting()
+
+    assert again.status == OrderStatus.BACKORDERED
+    after = (
+        list(Reservation.objects.values_list("pk", "quantity", "state")),
+        list(StockLevel.objects.values_list("pk", "on_hand", "reserved")),
+        OrderEvent.objects.filter(order=order).count(),
+    )
+    assert after == before
+
+
+def test_allocated_or_cancelled_orders_are_left_alone(warehouses):
+    sh, _bj, _gz = warehouses
+    bolts = stocked_product(stock={sh: 20})
+    order = allocation_allocate_order(order=approved_order(lines=[(bolts, 5)]))
+    assert allocation_allocate_order(order=order).status == OrderStatus.ALLOCATED
+    assert level(bolts, sh).reserved == 5
+
+
+def test_a_backordered_order_only_reserves_what_it_still_misses(warehouses, django_capture_on_commit_callbacks):
+    sh, bj, _gz = warehouses
+    bolts = stocked_product(stock={sh: 3})
+    order = allocation_allocate_order(order=approved_order(lines=[(bolts, 5)]))
+    assert order.status == OrderStatus.BACKORDERED
+
+    with django_capture_on_commit_callbacks(execute=True):
+        stock_receive(warehouse=bj, quantities={bolts: 10}, reference="DN-1")
+
+    order = reload(order)
+    assert order.status == OrderStatus.ALLOCATED
+    assert reserved_by_warehouse(order) == {("SH", bolts.sku): 3, ("BJ", bolts.sku): 2}
+    assert level(bolts, bj).reserved == 2 and level(bolts, bj).on_hand == 10
+
+
+def test_arriving_stock_goes_to_the_oldest_approval_first(warehouses, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    sh, _bj, _gz = warehouses
+    bolts = stocked_product(stock={})
+    now = timezone.now()
+    newer = allocation_allocate_order(order=approved_order(lines=[(bolts, 4)], approved_at=now - timedelta(hours=1)))
+    older = allocation_allocate_order(order=approved_order(lines=[(bolts, 4)], approved_at=now - timedelta(days=1)))
+    assert newer.status == older.status == OrderStatus.BACKORDERED
+
+    with django_capture_on_commit_callbacks(execute=True):
+        stock_receive(warehouse=sh, quantities={bolts: 5})
+
+    older = reload(older)
+    newer = reload(newer)
+    assert older.status == OrderStatus.ALLOCATED
+    assert newer.status == OrderStatus.BACKORDERED
+    assert reserved_by_warehouse(newer) == {("SH", bolts.sku): 1}
+    assert level(bolts, sh).reserved == 5
+
+
+def test_approval_queues_allocation_after_commit(warehouses, django_capture_on_commit_callbacks):
+    sh, _bj, _gz = warehouses
+    bolts = stocked_product(stock={sh: 5})
+    order = approved_order(lines=[(bolts, 2)])
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, transaction.atomic():
+        hooks.order_approved(order=order)
+    order = reload(order)
+    assert order.status == OrderStatus.APPROVED  # nothing happens before commit
+    for callback in callbacks:
+        callback()
+
+    order = reload(order)
+    assert order.status == OrderStatus.ALLOCATED
+    assert reserved_by_warehouse(order) == {("SH", bolts.sku): 2}
+
+
+def test_cancelling_an_order_releases_its_reservations(warehouses):
+    sh, bj, _gz = warehouses
+    bolts = stocked_product(stock={sh: 3, bj: 3})
+    order = allocation_allocate_order(order=approved_order(lines=[(bolts, 5)]))
+    user = order.created_by
+
+    with transaction.atomic():
+        cancelled = order_apply_transition(order=order, transition=lambda o: o.cancel, by=None, note="customer changed mind")
+        hooks.order_cancelled(order=cancelled, by=user)
+
+    assert not Reservation.objects.filter(order_line__order=order, state=ReservationState.ACTIVE).exists()
+    assert Reservation.objects.filter(order_line__order=order, state=ReservationState.RELEASED).count() == 2
+    assert level(bolts, sh).reserved == 0 and level(bolts, bj).reserved == 0
+    assert level(bolts, sh).on_hand == 3  # releasing moves no goods
+    note = OrderEvent.objects.filter(order=order, kind=OrderEvent.Kind.ALLOCATION).last().note
+    assert "Reservations released" in note and "SH: 3" in note
+
+
+def test_releasing_an_order_without_reservations_changes_nothing(warehouses):
+    bolts = stocked_product(stock={})
+    order = allocation_allocate_order(order=approved_order(lines=[(bolts, 1)]))
+    assert reservation_release_for_order(order=order) == 0
+
+
+def test_allocation_never_touches_the_ledger(warehouses):
+    sh, _bj, _gz = warehouses
+    bolts = stocked_product(stock={sh: 5})
+    movements = StockMovement.objects.count()
+    allocation_allocate_order(order=approved_order(lines=[(bolts, 5)]))
+    assert StockMovement.objects.count() == movements
+    assert level(bolts, sh).on_hand == 5
+
+
+@pytest.mark.parametrize("warehouse_count", [1, 3])
+def test_allocation_query_count_does_not_grow_with_lines(warehouse_count):
+    warehouses = [WarehouseFactory(code=f"Q{i}", priority=i + 1) for i in range(warehouse_count)]
+
+    def allocate(line_count: int) -> int:
+        products = [stocked_product(stock={wh: 2 for wh in warehouses}) for _ in range(line_count)]
+        order = approved_order(lines=[(product, 2 * warehouse_count) for product in products])
+        return queries_for(lambda: allocation_allocate_order(order=order))
+
+    assert allocate(1) == allocate(8)
+
+
+def test_release_query_count_does_not_grow_with_lines(warehouses):
+    sh, bj, _gz = warehouses
+
+    def release(line_count: int) -> int:
+        products = [stocked_product(stock={sh: 1, bj: 1}) for _ in range(line_count)]
+        order = allocation_allocate_order(order=approved_order(lines=[(product, 2) for product in products]))
+        return queries_for(lambda: reservation_release_for_order(order=order))
+
+    assert release(1) == release(8)
