@@ -112,13 +112,12 @@ class OrderHeaderForm(forms.Form):
         cleaned = super().clean()
         customer = cleaned.get("customer")
         new_name = (cleaned.get("new_customer_name") or "").strip()
+        # With a customer chosen the page shows no new-customer fields: whatever they held is ignored.
         if customer is None and "customer" not in self.errors:
             if not new_name:
                 self.add_error("customer", _("Choose a customer, or enter a new customer's name."))
             elif self.user is not None and not self.user.has_perm("customers.add_customer"):
                 self.add_error("new_customer_name", _("You may not create customers; choose an existing one."))
-        elif customer is not None and new_name:
-            self.add_error("new_customer_name", _("You chose an existing customer: clear the new customer's name."))
 
         typed_address = any((cleaned.get(name) or "").strip() for name in NEW_ADDRESS_FIELDS)
         if typed_address:

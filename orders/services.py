@@ -90,7 +90,8 @@ def order_apply_transition(
 PRICE_OVERRIDE_PERMISSION = "orders.review_salesorder"
 # A line or an order may not exceed what the amount columns hold (max_digits=14, 2 decimals).
 MAX_AMOUNT = Decimal("999999999999.99")
-MAX_ORDER_LINES = 500
+# 200 lines × 4 fields stay under Django's DATA_UPLOAD_MAX_NUMBER_FIELDS (1000) with the header.
+MAX_ORDER_LINES = 200
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,11 @@ class LineInput:
     discount_percent: Decimal = ZERO
 
 
+def percent_text(value: Decimal) -> str:
+    """10.00 -> "10", 12.50 -> "12.5": percentages as people write them."""
+    return f"{value.normalize():f}"
+
+
 def user_may_override_price(user) -> bool:
     return bool(user and user.has_perm(PRICE_OVERRIDE_PERMISSION))
 
@@ -161,7 +167,7 @@ def line_problems(
             problems.append((
                 "discount_percent",
                 _("At most %(max)s %% discount on %(sku)s; a reviewer or manager may give more.")
-                % {"max": max_discount, "sku": product.sku},
+                % {"max": percent_text(max_discount), "sku": product.sku},
             ))
         floor = product.lowest_allowed_price()
         net_unit_price = unit_price * (Decimal(100) - discount_percent) / Decimal(100)
