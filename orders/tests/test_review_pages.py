@@ -282,3 +282,23 @@ def test_notifications_page_query_count_does_not_grow(client_as):
 def test_every_user_has_the_notifications_page_in_the_navigation(client_as):
     body = client_as(SALES).get(reverse("home")).content.decode()
     assert reverse("notifications:list") in body
+
+
+# --- the order page shows the findings and, to another reviewer, the decision ----------------------
+
+
+def test_order_page_shows_findings_and_lets_another_reviewer_decide(client_as, sales):
+    order = flagged(by=sales, cheap=True)
+    body = client_as(REVIEWER).get(reverse("orders:detail", args=[order.pk])).content.decode()
+    assert 'id="findings"' in body
+    assert "The order is incomplete" in body and "net unit price 10.00" in body
+    assert reverse("orders:approve", args=[order.pk]) in body
+    assert reverse("orders:reject", args=[order.pk]) in body
+
+
+def test_order_page_offers_no_decision_to_sales(client_as, sales):
+    order = flagged(by=sales)
+    client = client_as(SALES)
+    body = client.get(reverse("orders:detail", args=[order.pk])).content.decode()
+    assert "The order is incomplete" in body
+    assert reverse("orders:approve", args=[order.pk]) not in body

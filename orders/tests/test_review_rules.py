@@ -402,3 +402,21 @@ def test_findings_of_a_resubmission_carry_its_number(sales, rules, make_user):
     assert order.status == OrderStatus.IN_REVIEW
     assert sorted(f.submission for f in findings_of(order)) == [1, 2]
     assert [f.submission for f in review.current_findings().filter(order=order)] == [2]
+
+
+# --- submission queues the checks -----------------------------------------------------------------
+
+
+def test_submitting_an_order_runs_the_checks_only_after_commit(sales, rules, django_capture_on_commit_callbacks):
+    from orders.services import order_submit
+
+    order = make_order(by=sales, lines=[priced("50.00")])
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        order_submit(order=order, by=sales)
+    assert reload(order).status == OrderStatus.SUBMITTED  # nothing reviewed inside the submitting transaction
+    assert findings_of(order) == []
+    for callback in callbacks:
+        callback()
+    order = reload(order)
+    assert order.status == OrderStatus.IN_REVIEW
+    assert [f.rule for f in findings_of(order)] == [ReviewRule.PRICE]
