@@ -36,6 +36,8 @@ NON_FIELD = "__all__"
 # A spreadsheet evaluates cells starting with these; exported text gets a leading apostrophe.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+# 1,234,567.89 or 1 234 567.89: separators only between groups of three digits.
+_GROUPED_NUMBER = re.compile(r"^-?\d{1,3}([, ]\d{3})+(\.\d+)?$")
 TRUE_WORDS = {"1", "true", "yes", "y", "t", "是", "真", "有效", "启用", "x", "✓"}
 FALSE_WORDS = {"0", "false", "no", "n", "f", "否", "假", "无效", "停用", ""}
 
@@ -56,8 +58,9 @@ class ImportRejected(Exception):
 class Column:
     key: str  # the form field it fills
     label: str  # translatable; the header may be the key or this label in any language
-    required: bool = False  # the file must have this column
+    required: bool = False  # the file must have this column...
     aliases: tuple[str, ...] = ()
+    required_unless: str = ""  # ...unless it has this one (e.g. a code that names existing records)
 
 
 @dataclass
@@ -214,7 +217,9 @@ def _table_from_cells(cells: list[list[str]], *, columns: list[Column], filename
         else:
             positions[index] = key
     labels = {c.key: str(c.label) for c in columns}
-    missing = [labels[c.key] for c in columns if c.required and c.key not in positions.values()]
+    present = set(positions.values())
+    missing = [labels[c.key] for c in columns
+               if c.required and c.key not in present and not (c.required_unless and c.required_unless in present)]
     if missing:
         raise ImportFileError(
             _("Required columns are missing: %(columns)s. The first row must name the columns.")
@@ -349,7 +354,10 @@ def normalise_cell(form_field: forms.Field, text: str):
             return False
         return text  # NullBooleanField & co. reject it with their own message
     if isinstance(form_field, forms.DecimalField | forms.IntegerField):
-        return text.replace(",", "").replace("¥", "").replace("￥", "").replace(" ", "")
+        text = text.replace("¥", "").replace("￥", "").replace("\u00a0", " ").strip()
+        if _GROUPED_NUMBER.match(text):
+            text = text.replace(",", "").replace(" ", "")
+        return text  # anything else ("1 000,00") is left for the field to refuse, never guessed
     if isinstance(form_field, forms.ChoiceField) and not isinstance(form_field, forms.ModelChoiceField):
         return choice_key(form_field.choices, text)
     return text

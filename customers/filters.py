@@ -49,9 +49,7 @@ class CustomerFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Customer.Kind.choices, empty_label=_("Any"))
     segment = django_filters.ChoiceFilter(label=_("Segment"), choices=Customer.Segment.choices, empty_label=_("Any"))
     credit_rating = django_filters.ChoiceFilter(label=_("Credit rating"), choices=Customer.Rating.choices, empty_label=_("Any"))
-    is_blocked = django_filters.TypedChoiceFilter(
-        label=_("Blocked"), choices=YES_NO, coerce=lambda v: v == "true", empty_label=_("Any"),
-    )
+    is_blocked = django_filters.ChoiceFilter(label=_("Blocked"), choices=YES_NO, empty_label=_("Any"), method="filter_blocked")
     salesperson = UserFilter(label=_("Salesperson"), queryset=staff_users(), empty_label=_("Anyone"))
     tag = django_filters.CharFilter(label=_("Tag"), field_name="tags", lookup_expr="icontains")
     sort = django_filters.OrderingFilter(
@@ -71,6 +69,9 @@ class CustomerFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset, name, value):
         return search_customers(queryset, value)
+
+    def filter_blocked(self, queryset, name, value):
+        return queryset.filter(is_blocked=(value == "true"))
 
 
 class ComplaintFilter(django_filters.FilterSet):

@@ -13,7 +13,7 @@ from .services import customer_create, customer_update
 
 CUSTOMER_COLUMNS = [
     Column("code", gettext_lazy("Code"), aliases=("customer code", "客户编号", "编号")),
-    Column("name", gettext_lazy("Name"), required=True, aliases=("customer name", "客户名称", "名称", "客户")),
+    Column("name", gettext_lazy("Name"), required=True, required_unless="code", aliases=("customer name", "客户名称", "名称", "客户")),
     Column("alt_name", gettext_lazy("Other name"), aliases=("english name", "英文名称", "其他名称")),
     Column("kind", gettext_lazy("Kind"), aliases=("type", "类型")),
     Column("tax_id", gettext_lazy("Tax ID"), aliases=("tax number", "税号", "统一社会信用代码")),
