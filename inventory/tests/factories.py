@@ -89,7 +89,7 @@ def order_taker():
     from django.contrib.auth import get_user_model
 
     User = get_user_model()
-    return User.objects.create_user(username=f"order-taker-{User.objects.count() + 1}", password="pw")
+    return User.objects.create_user(username=f"order-taker-{User.objects.count() + 1}")  # no password: no slow hashing
 
 
 def approved_order(*, lines, by=None, customer=None, approved_at=None):
