@@ -62,7 +62,11 @@ class StockCount(FSMModelMixin, models.Model):
     )
     posted_at = models.DateTimeField(_("posted"), null=True, blank=True)
     cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("cancelled by"),
     )
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
@@ -129,7 +133,11 @@ class StockCountLine(models.Model):
     counted_at = models.DateTimeField(_("counted"), null=True, blank=True)
     adjustment_quantity = models.IntegerField(_("adjustment posted"), null=True, blank=True)
     movement = models.OneToOneField(
-        "inventory.StockMovement", on_delete=models.PROTECT, null=True, blank=True, related_name="count_line",
+        "inventory.StockMovement",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="count_line",
         verbose_name=_("adjustment movement"),
     )
 

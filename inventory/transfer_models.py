@@ -54,7 +54,11 @@ class StockTransfer(FSMModelMixin, models.Model):
     )
     received_at = models.DateTimeField(_("received"), null=True, blank=True)
     cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("cancelled by"),
     )
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
@@ -102,11 +106,19 @@ class StockTransferLine(models.Model):
     received_quantity = models.PositiveIntegerField(_("received quantity"), null=True, blank=True)
     discrepancy_reason = models.CharField(_("reason for the difference"), max_length=300, blank=True)
     out_movement = models.OneToOneField(
-        "inventory.StockMovement", on_delete=models.PROTECT, null=True, blank=True, related_name="transfer_out_line",
+        "inventory.StockMovement",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transfer_out_line",
         verbose_name=_("transfer out movement"),
     )
     in_movement = models.OneToOneField(
-        "inventory.StockMovement", on_delete=models.PROTECT, null=True, blank=True, related_name="transfer_in_line",
+        "inventory.StockMovement",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transfer_in_line",
         verbose_name=_("transfer in movement"),
     )
 
