@@ -351,3 +351,16 @@ def test_cancelling_from_the_page_needs_a_reason(client_as, count):
 
 def test_unknown_count_is_404(client_as):
     assert client_as("warehouse").get(reverse("inventory:count_detail", args=[987654])).status_code == 404
+
+
+def test_admin_shows_counts_and_transfers_read_only(client, django_user_model, count, clerk):
+    from inventory.tests.factories import draft_transfer
+
+    admin_user = django_user_model.objects.create_superuser("root", "root@example.com", "pw")
+    client.force_login(admin_user)
+    transfer = draft_transfer(source=count.warehouse, destination=WarehouseFactory(), by=clerk, lines=[(ProductFactory(), 1)])
+    for name, obj in [("stockcount", count), ("stocktransfer", transfer)]:
+        assert client.get(reverse(f"admin:inventory_{name}_changelist")).status_code == 200
+        page = client.get(reverse(f"admin:inventory_{name}_change", args=[obj.pk]))
+        assert page.status_code == 200 and obj.number in page.content.decode()
+        assert client.post(reverse(f"admin:inventory_{name}_delete", args=[obj.pk]), {"post": "yes"}).status_code == 403
