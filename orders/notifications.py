@@ -51,7 +51,7 @@ def notify_reviewers_order_in_review(*, order: SalesOrder) -> None:
     with translation.override(settings.LANGUAGE_CODE):
         text = _("Order %(number)s of %(customer)s waits for review.") % {"number": order.number, "customer": order.customer.name}
     url = reverse("orders:review_queue")
-    Notification.objects.bulk_create([Notification(recipient=user, text=text, url=url) for user in _reviewers()])
+    Notification.objects.bulk_create([Notification(recipient=user, text=text[:300], url=url) for user in _reviewers()])
     _queue_after_commit(tasks.send_review_request, order.pk)
 
 

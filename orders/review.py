@@ -298,12 +298,7 @@ def current_findings() -> QuerySet[ReviewFinding]:
     latest = (
         ReviewFinding.objects.filter(order=OuterRef("order")).values("order").annotate(latest=Max("submission")).values("latest")[:1]
     )
-    return ReviewFinding.objects.filter(submission=Subquery(latest)).order_by("-severity", "pk")
-
-
-def order_findings(*, order: SalesOrder) -> list[ReviewFinding]:
-    """The order's findings, latest submission first: what the order detail shows."""
-    return list(order.findings.order_by("-submission", "severity", "pk"))
+    return ReviewFinding.objects.filter(submission=Subquery(latest)).order_by("severity", "pk")  # flags before warnings
 
 
 def order_review_queue() -> QuerySet[SalesOrder]:

@@ -76,8 +76,13 @@ class ReviewQueueFilter(django_filters.FilterSet):
     sort = django_filters.OrderingFilter(
         label=_("Sort"),
         fields=(("submitted_at", "submitted"), ("total", "total")),
-        field_labels={"submitted": _("Oldest first"), "total": _("Smallest total first")},
-        empty_label=_("Oldest first"),
+        choices=[
+            ("submitted", _("Oldest first")),
+            ("-submitted", _("Newest first")),
+            ("-total", _("Largest total first")),
+            ("total", _("Smallest total first")),
+        ],
+        empty_label=None,
     )
 
     class Meta:

@@ -89,6 +89,18 @@ def test_queue_filters_by_customer_name_or_code(client_as, sales):
         assert [o.pk for o in response.context["page_obj"]] == [huanan.pk]
 
 
+def test_queue_sorts_by_total_or_newest(client_as, sales):
+    small = flagged(by=sales, cheap=True, submitted_minutes_ago=30)  # 10.00 + tax
+    large = flagged(by=sales, submitted_minutes_ago=20)  # 100.00 + tax
+    client = client_as(REVIEWER)
+    by_total = client.get(reverse("orders:review_queue"), {"sort": "-total"})
+    assert [o.pk for o in by_total.context["page_obj"]] == [large.pk, small.pk]
+    newest = client.get(reverse("orders:review_queue"), {"sort": "-submitted"})
+    assert [o.pk for o in newest.context["page_obj"]] == [large.pk, small.pk]
+    oldest = client.get(reverse("orders:review_queue"))
+    assert [o.pk for o in oldest.context["page_obj"]] == [small.pk, large.pk]
+
+
 def test_queue_filter_that_matches_nothing_says_so(client_as, sales):
     flagged(by=sales)
     response = client_as(REVIEWER).get(reverse("orders:review_queue"), {"customer": "nobody like this"})
