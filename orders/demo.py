@@ -32,7 +32,9 @@ DEMO_PO_PREFIX = "DEMO-"
 DEMO_ORDER_COUNT = 100
 DISCOUNTS = [Decimal("0"), Decimal("0"), Decimal("0"), Decimal("5"), Decimal("8"), Decimal("12")]
 CANCEL_REASONS = ["Customer ordered by mistake.", "Customer found a cheaper supplier.", "Duplicate of a phone order."]
-REJECT_REASONS = ["Credit limit exceeded: ask for prepayment.", "Discount too high for this customer.", "Confirm the address first."]
+REJECT_REASONS = [
+    "Credit limit exceeded: ask for prepayment.", "Discount too high for this customer.", "Confirm the address first.",
+]
 
 
 def _lines(rng: random.Random, products: list[Product], by) -> list[LineInput]:
@@ -64,10 +66,9 @@ def seed(*, users, stdout) -> None:
     if SalesOrder.objects.filter(customer_po__startswith=DEMO_PO_PREFIX).exists():
         stdout.write("Demo orders exist already.")
         return
-    addresses = {
-        address.customer_id: address
-        for address in Address.objects.filter(kind=Address.Kind.SHIPPING, customer__is_blocked=False).order_by("-is_default", "pk")
-    }
+    shipping = Address.objects.filter(kind=Address.Kind.SHIPPING, customer__is_blocked=False)
+    # Default addresses come last, so they win in the dict: one address per customer.
+    addresses = {address.customer_id: address for address in shipping.order_by("is_default", "-pk")}
     customers = list(Customer.objects.filter(pk__in=addresses).order_by("pk")[:60])
     products = list(Product.objects.filter(is_active=True).order_by("pk")[:200])
     if not customers or not products:

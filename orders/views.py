@@ -147,9 +147,10 @@ def _entry_page(request, *, order: SalesOrder | None):
                 form.add_error(None, str(error))
             else:
                 if submitting:
-                    messages.success(request, _("Order %(number)s was submitted for the automatic checks.") % {"number": saved.number})
+                    done = _("Order %(number)s was submitted for the automatic checks.")
                 else:
-                    messages.success(request, _("Draft %(number)s was saved.") % {"number": saved.number})
+                    done = _("Draft %(number)s was saved.")
+                messages.success(request, done % {"number": saved.number})
                 if duplicates := services.order_duplicate_po_numbers(order=saved):
                     messages.warning(
                         request,

@@ -51,7 +51,8 @@ def test_other_roles_cannot_enter_orders(client_as, role):
     customer, address = customer_with_address()
     product = ProductFactory()
     assert client.get(CREATE).status_code == 403
-    assert client.post(CREATE, entry_post(customer=customer, address=address, lines=[(product, 1, "100.00", "0")])).status_code == 403
+    data = entry_post(customer=customer, address=address, lines=[(product, 1, "100.00", "0")])
+    assert client.post(CREATE, data).status_code == 403
     assert client.post(LINES, lines_post([], op="recalc")).status_code == 403
     assert client.get(reverse("orders:entry_customer_search"), {"q": "x"}).status_code == 403
     assert client.get(reverse("orders:entry_product_search"), {"q": "x"}).status_code == 403
@@ -84,8 +85,12 @@ def test_clerk_saves_a_draft_with_lines_and_sees_it(client_as):
     response = client.post(CREATE, data)
     order = SalesOrder.objects.get()
     assert response.status_code == 302 and response.url == order.get_absolute_url()
-    assert (order.status, order.customer, order.shipping_address, order.contact) == (OrderStatus.DRAFT, customer, address, contact)
-    assert (order.channel, order.customer_po, str(order.requested_date), order.notes) == ("web_shop", "PO-2026-17", "2099-01-31", "Back door")
+    assert (order.status, order.customer, order.shipping_address, order.contact) == (
+        OrderStatus.DRAFT, customer, address, contact,
+    )
+    assert (order.channel, order.customer_po, str(order.requested_date), order.notes) == (
+        "web_shop", "PO-2026-17", "2099-01-31", "Back door",
+    )
     lines = list(order.lines.order_by("position"))
     assert [(ln.product, ln.quantity, ln.unit_price, ln.discount_percent) for ln in lines] == [
         (widget, 4, Decimal("12.50"), Decimal("0")), (gadget, 3, Decimal("99.90"), Decimal("5")),  # empty price = list price
@@ -93,14 +98,15 @@ def test_clerk_saves_a_draft_with_lines_and_sees_it(client_as):
     # 50.00 + 13 % = 56.50; 3 × 99.90 × 95 % = 284.715 -> 284.72, + 9 % = 25.6248 -> 25.62
     assert (order.subtotal, order.tax_total, order.total) == (Decimal("334.72"), Decimal("32.12"), Decimal("366.84"))
     assert order.events.get().kind == OrderEvent.Kind.CREATED
-    assert "Draft %s was saved." % order.number in client.get(order.get_absolute_url()).content.decode()
+    assert f"Draft {order.number} was saved." in client.get(order.get_absolute_url()).content.decode()
 
 
 def test_clerk_saves_and_submits_in_one_go(client_as):
     client = client_as("sales")
     customer, address = customer_with_address()
     product = ProductFactory()
-    response = client.post(CREATE, entry_post(customer=customer, address=address, lines=[(product, 2, "100.00", "0")], action="submit"))
+    data = entry_post(customer=customer, address=address, lines=[(product, 2, "100.00", "0")], action="submit")
+    response = client.post(CREATE, data)
     order = SalesOrder.objects.get()
     assert response.status_code == 302
     assert order.status == OrderStatus.SUBMITTED
@@ -205,7 +211,9 @@ def test_adding_from_search_and_removing_a_line(client_as):
     assert [r.product for r in removed.context["rows"]] == [b]
 
 
-@pytest.mark.parametrize("extra", [{"op": "remove", "remove_index": "5"}, {"op": "remove", "remove_index": "x"}, {"op": "explode"}])
+@pytest.mark.parametrize("extra", [
+    {"op": "remove", "remove_index": "5"}, {"op": "remove", "remove_index": "x"}, {"op": "explode"},
+])
 def test_nonsense_line_operations_get_a_400_with_a_json_error(client_as, extra):
     client = client_as("sales")
     response = client.post(LINES, lines_post([row(ProductFactory())], **extra))

@@ -101,7 +101,8 @@ def test_bad_header_input_is_refused_with_a_message(clerk, setting, field, value
 def test_requested_date_in_the_past_is_refused(clerk, setting):
     customer, address, product = setting
     yesterday = timezone.localdate() - timedelta(days=1)
-    data = entry_post(customer=customer, address=address, lines=[(product, 1, "100.00", "0")], requested_date=yesterday.isoformat())
+    data = entry_post(customer=customer, address=address, lines=[(product, 1, "100.00", "0")],
+                      requested_date=yesterday.isoformat())
     assert_refused(clerk.post(CREATE, data), "cannot be in the past")
 
 
