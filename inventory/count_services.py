@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django_fsm import can_proceed, has_transition_perm
 
 from config.money import ZERO, round_money
@@ -33,6 +34,14 @@ class StockCountError(InventoryError):
     """A count rule refused the action; the message is shown to the user as is."""
 
 
+# What each transition is called in a refusal message.
+ACTION_LABELS = {
+    "start_counting": gettext_lazy("start counting"),
+    "post": gettext_lazy("post"),
+    "cancel": gettext_lazy("cancel"),
+}
+
+
 def stock_count_number_for(*, year: int, value: int) -> str:
     return f"SC-{year}-{value:04d}"
 
@@ -46,7 +55,7 @@ def _check_transition(*, count: StockCount, method, by) -> None:
     if not can_proceed(method):
         raise StockCountError(
             _("Count %(number)s cannot do “%(action)s” while it is %(state)s.")
-            % {"number": count.number, "action": method.__name__.replace("_", " "), "state": count.get_state_display()}
+            % {"number": count.number, "action": ACTION_LABELS[method.__name__], "state": count.get_state_display()}
         )
     if by is not None and not has_transition_perm(method, by):
         raise StockCountError(_("You are not allowed to do that with this count."))
@@ -232,7 +241,12 @@ def stock_count_post(*, count: StockCount, by, allow_uncounted: bool = False) ->
     uncounted = locked.lines.filter(counted_quantity__isnull=True).count()
     if uncounted and not allow_uncounted:
         raise StockCountError(
-            _("%(n)s lines have no counted quantity. Count them, or confirm that they stay as they are.") % {"n": uncounted}
+            ngettext(
+                "%(n)s line has no counted quantity. Count it, or confirm that it stays as it is.",
+                "%(n)s lines have no counted quantity. Count them, or confirm that they stay as they are.",
+                uncounted,
+            )
+            % {"n": uncounted}
         )
     lines = list(locked.lines.filter(counted_quantity__isnull=False).select_related("product").order_by("pk"))
     to_adjust = [line for line in lines if line.counted_quantity != line.on_hand_at_count]

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import count_services as services
@@ -53,9 +54,10 @@ def count_create(request):
         except InventoryError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(
-                request, _("Count %(number)s is open with %(n)s lines.") % {"number": count.number, "n": count.line_count}
+            opened = ngettext(
+                "Count %(number)s is open with %(n)s line.", "Count %(number)s is open with %(n)s lines.", count.line_count
             )
+            messages.success(request, opened % {"number": count.number, "n": count.line_count})
             return redirect(count)
     return render(request, "inventory/stockcount_form.html", {"form": form})
 

@@ -79,6 +79,7 @@ class TransferReceiveForm(forms.Form):
                 min_value=0,
                 max_value=line.quantity,
                 initial=line.quantity,
+                widget=forms.NumberInput(attrs={"class": "transfer-input", "inputmode": "numeric", "aria-label": _("Received")}),
                 error_messages={
                     "invalid": _("Enter a whole number."),
                     "max_value": _("Only %(limit_value)s were shipped."),

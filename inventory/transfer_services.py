@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed, has_transition_perm
 
 from config.numbering import next_number
@@ -26,6 +27,14 @@ from .transfer_models import MAX_TRANSFER_QUANTITY, StockTransfer, StockTransfer
 
 class TransferError(InventoryError):
     """A transfer rule refused the action; the message is shown to the user as is."""
+
+
+# What each transition is called in a refusal message.
+ACTION_LABELS = {
+    "ship": gettext_lazy("ship"),
+    "receive": gettext_lazy("receive"),
+    "cancel": gettext_lazy("cancel"),
+}
 
 
 def transfer_number_for(*, year: int, value: int) -> str:
@@ -43,7 +52,7 @@ def _check_transition(*, transfer: StockTransfer, method, by) -> None:
             raise TransferError(_("Transfer %(number)s has no lines to ship.") % {"number": transfer.number})
         raise TransferError(
             _("Transfer %(number)s cannot do “%(action)s” while it is %(state)s.")
-            % {"number": transfer.number, "action": method.__name__, "state": transfer.get_state_display()}
+            % {"number": transfer.number, "action": ACTION_LABELS[method.__name__], "state": transfer.get_state_display()}
         )
     if by is not None and not has_transition_perm(method, by):
         raise TransferError(_("You are not allowed to do that with this transfer."))

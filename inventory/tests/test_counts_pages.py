@@ -322,7 +322,7 @@ def test_posting_with_uncounted_lines_asks_for_the_checkbox(client_as, count):
     review = client.get(reverse("inventory:count_review", args=[count.pk])).content.decode()
     assert 'name="allow_uncounted"' in review
     response = client.post(reverse("inventory:count_post", args=[count.pk]), follow=True)
-    assert "have no counted quantity" in response.content.decode()
+    assert "1 line has no counted quantity" in response.content.decode()
     response = client.post(reverse("inventory:count_post", args=[count.pk]), {"allow_uncounted": "on"}, follow=True)
     assert "is posted" in response.content.decode()
     extra.refresh_from_db()

@@ -316,7 +316,7 @@ def test_posting_with_uncounted_lines_needs_the_clerks_confirmation(clerk, wareh
     count = open_count(warehouse=warehouse, by=clerk)
     count_quantities(count, clerk, {counted: 1})
 
-    with pytest.raises(StockCountError, match="1 lines have no counted quantity"):
+    with pytest.raises(StockCountError, match="1 line has no counted quantity"):
         stock_count_post(count=count, by=clerk)
     stock_count_post(count=count, by=clerk, allow_uncounted=True)
 

@@ -258,3 +258,22 @@ def test_cancelling_a_draft_from_the_page(client_as, draft):
     assert draft.state == TransferState.CANCELLED
     response = client.post(reverse("inventory:transfer_cancel", args=[draft.pk]), follow=True)
     assert "cannot do" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/inventory/transfers/99999999999999999999999/",
+        "/inventory/counts/99999999999999999999999/",
+        "/inventory/counts/99999999999999999999999/sheet.pdf",
+    ],
+)
+def test_absurd_document_ids_are_404_not_500(client_as, url):
+    assert client_as("warehouse").get(url).status_code == 404
+
+
+def test_removing_an_absurd_line_id_is_a_message_not_a_500(client_as, draft):
+    response = client_as("warehouse").post(
+        reverse("inventory:transfer_remove_line", args=[draft.pk, 99999999999999999999999]), follow=True
+    )
+    assert response.status_code == 200 and "not on transfer" in response.content.decode()
