@@ -69,10 +69,11 @@ def _plan(*, needed: dict[int, int], levels: list[StockLevel]) -> dict[int, list
     return plan
 
 
-def _describe(reserved: dict[tuple[str, str], int], shortfall: dict[str, int]) -> str:
+def _describe(reserved: dict[tuple[int, str, str], int], shortfall: dict[str, int]) -> str:
+    """The timeline note: what was reserved where (warehouses by priority) and what is short."""
     parts = []
     by_warehouse: dict[str, list[str]] = defaultdict(list)
-    for (code, sku), qty in sorted(reserved.items()):
+    for (_priority, code, sku), qty in sorted(reserved.items()):
         by_warehouse[code].append(f"{qty} × {sku}")
     for code, items in by_warehouse.items():
         parts.append(_("Reserved in %(warehouse)s: %(items)s.") % {"warehouse": code, "items": ", ".join(items)})
@@ -109,7 +110,7 @@ def allocation_allocate_order(*, order: SalesOrder, by=None) -> SalesOrder:
 
     reservations: list[Reservation] = []
     deltas: dict[int, int] = defaultdict(int)
-    reserved_note: dict[tuple[str, str], int] = defaultdict(int)
+    reserved_note: dict[tuple[int, str, str], int] = defaultdict(int)
     shortfall: dict[str, int] = defaultdict(int)
     for line in lines:
         remaining = max(missing[line.pk], 0)
@@ -119,7 +120,7 @@ def allocation_allocate_order(*, order: SalesOrder, by=None) -> SalesOrder:
             take = min(available, remaining)
             reservations.append(Reservation(order_line=line, product_id=line.product_id, warehouse_id=level.warehouse_id, quantity=take))
             deltas[level.pk] += take
-            reserved_note[(level.warehouse.code, line.product.sku)] += take
+            reserved_note[(level.warehouse.priority, level.warehouse.code, line.product.sku)] += take
             remaining -= take
             if take == available:
                 takes.pop(0)

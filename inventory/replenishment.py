@@ -20,6 +20,8 @@ from .models import (
     REPLENISHMENT_OPEN,
     Product,
     ReplenishmentLine,
+    Reservation,
+    ReservationState,
     ReplenishmentRequest,
     ReplenishmentState,
     StockLevel,
@@ -76,6 +78,39 @@ def with_proposed_quantities(levels) -> list[StockLevel]:
     return [level for level in rows if level.proposed > 0]
 
 
+def backorder_needs() -> list[dict]:
+    """Products that approved and backordered orders are still short of, beyond what open
+    requests already bring (four queries): [{product, short, on_order, proposed}]."""
+    from orders.models import SalesOrderLine
+
+    from .allocation import WAITING_FOR_STOCK
+
+    waiting_lines = SalesOrderLine.objects.filter(order__status__in=WAITING_FOR_STOCK)
+    ordered = dict(waiting_lines.order_by().values_list("product").annotate(total=Sum("quantity")))
+    if not ordered:
+        return []
+    reserved = dict(
+        Reservation.objects.filter(order_line__in=waiting_lines, state=ReservationState.ACTIVE)
+        .order_by().values_list("product").annotate(total=Sum("quantity"))
+    )
+    on_order = dict(
+        ReplenishmentLine.objects.filter(request__state__in=REPLENISHMENT_OPEN, product__in=list(ordered))
+        .order_by().values_list("product").annotate(total=Sum(F("quantity_ordered") - F("quantity_received")))
+    )
+    short = {pid: qty - reserved.get(pid, 0) for pid, qty in ordered.items() if qty > reserved.get(pid, 0)}
+    products = Product.objects.in_bulk(list(short))
+    needs = [
+        {"product": products[pid], "short": qty, "on_order": on_order.get(pid, 0), "proposed": qty - on_order.get(pid, 0)}
+        for pid, qty in short.items()
+    ]
+    return sorted((n for n in needs if n["proposed"] > 0), key=lambda n: n["product"].sku)
+
+
+def main_warehouse() -> Warehouse | None:
+    """Where goods for waiting orders are ordered to: the active warehouse allocated from first."""
+    return Warehouse.objects.filter(is_active=True).order_by("priority", "code").first()
+
+
 def replenishment_next_number() -> str:
     """RP-<year>-<6 digits> from the year's locked counter."""
     year = timezone.localdate().year
@@ -110,13 +145,19 @@ def replenishment_create(
 
 @transaction.atomic
 def replenishment_create_from_proposal(*, warehouse: Warehouse, by, supplier: str = "") -> ReplenishmentRequest:
-    """A draft request with every line the proposal suggests for the warehouse."""
-    rows = with_proposed_quantities(replenishment_proposal(warehouse=warehouse))
-    if not rows:
+    """A draft request with every line the proposal suggests for the warehouse; the main warehouse
+    also orders what waiting orders are short of."""
+    quantities: dict[Product, int] = {}
+    for row in with_proposed_quantities(replenishment_proposal(warehouse=warehouse)):
+        quantities[row.product] = row.proposed
+    main = main_warehouse()
+    if main is not None and main.pk == warehouse.pk:
+        for need in backorder_needs():
+            quantities[need["product"]] = quantities.get(need["product"], 0) + need["proposed"]
+    if not quantities:
         raise InventoryError(_("Nothing needs reordering in %(code)s.") % {"code": warehouse.code})
     return replenishment_create(
-        warehouse=warehouse, quantities={row.product: row.proposed for row in rows}, by=by, supplier=supplier,
-        note=_("From the replenishment proposal."),
+        warehouse=warehouse, quantities=quantities, by=by, supplier=supplier, note=_("From the replenishment proposal."),
     )
 
 

@@ -229,11 +229,18 @@ def replenishment_list(request):
     warehouses: dict[Warehouse, list] = {}
     for level in proposal:
         warehouses.setdefault(level.warehouse, []).append(level)
+    main = replenishment.main_warehouse()
+    needs = replenishment.backorder_needs()
+    if main is not None and needs:
+        warehouses.setdefault(main, [])
     requests = ReplenishmentRequest.objects.select_related("warehouse", "created_by").order_by("-created_at", "-pk")
     filterset = ReplenishmentFilter(request.GET, queryset=requests)
     return render(
         request, "inventory/replenishmentrequest_list.html",
-        {"proposal": list(warehouses.items()), "filter": filterset, "page_obj": _page(request, filterset.qs)},
+        {
+            "proposal": list(warehouses.items()), "backorder_needs": needs, "main_warehouse": main,
+            "filter": filterset, "page_obj": _page(request, filterset.qs),
+        },
     )
 
 

@@ -11,6 +11,7 @@ from inventory.allocation import allocation_allocate_order
 from inventory.errors import InventoryError
 from inventory.models import MovementKind, ReplenishmentRequest, ReplenishmentState, StockLevel, StockMovement
 from inventory.replenishment import (
+    backorder_needs,
     proposal_quantity,
     replenishment_cancel,
     replenishment_create,
@@ -206,3 +207,26 @@ def test_replenishment_page_query_count_does_not_grow(client_as, sh):
             replenishment_create(warehouse=sh, quantities={product: 1}, by=client.user)
 
     assert_constant_queries(make, lambda: client.get(reverse("inventory:replenishment_list")))
+
+
+def test_what_waiting_orders_are_short_of_is_ordered_to_the_main_warehouse(sh, clerk):
+    bj = WarehouseFactory(code="BJ", priority=2)
+    kettle = stocked_product(stock={sh: 1})
+    allocation_allocate_order(order=approved_order(lines=[(kettle, 4)]))
+    allocation_allocate_order(order=approved_order(lines=[(kettle, 2)]))
+
+    needs = backorder_needs()
+    assert [(n["product"], n["short"], n["on_order"], n["proposed"]) for n in needs] == [(kettle, 5, 0, 5)]
+    with pytest.raises(InventoryError, match="Nothing needs reordering in BJ"):
+        replenishment_create_from_proposal(warehouse=bj, by=clerk)
+    request = replenishment_create_from_proposal(warehouse=sh, by=clerk)
+    assert list(request.lines.values_list("product", "quantity_ordered")) == [(kettle.pk, 5)]
+    assert backorder_needs() == []
+
+
+def test_replenishment_page_lists_what_waiting_orders_are_short_of(client_as, sh):
+    kettle = stocked_product(stock={})
+    allocation_allocate_order(order=approved_order(lines=[(kettle, 4)]))
+    response = client_as("warehouse").get(reverse("inventory:replenishment_list"))
+    assert [n["product"] for n in response.context["backorder_needs"]] == [kettle]
+    assert "Short for waiting orders" in response.content.decode()
