@@ -1,0 +1,379 @@
+"""The on-demand benchmark: seed a realistic data set into PostgreSQL, then measure in one run
+
+  P_order  pgbench running order_txn.sql (the order transaction in raw SQL) at N clients;
+  A        the app creating + submitting + allocating 5-line orders over HTTP (gunicorn) at N clients;
+  queries  SQL statements for create + submit + allocate at 1, 10, 100 and 500 lines, and the time
+           to submit and allocate a 500-line order,
+
+and print one table. Not part of the test suite. Usage (from the repository root):
+
+    .venv/bin/python bench/run.py [--clients 8] [--seconds 20] [--database-url postgres://...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/sales_bench"
+BENCH_PASSWORD = "bench-password-1"
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=int, default=20, help="duration of each load phase")
+    parser.add_argument("--port", type=int, default=18765)
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1, help="gunicorn workers")
+    parser.add_argument("--products", type=int, default=200)
+    parser.add_argument("--customers", type=int, default=1000)
+    return parser.parse_args()
+
+
+def percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def recreate_database(url: str) -> None:
+    import psycopg
+
+    parts = urllib.parse.urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not re.fullmatch(r"[A-Za-z0-9_]+", name) or "bench" not in name:
+        raise SystemExit(f"refusing to recreate database {name!r}: the bench database name must contain 'bench'")
+    admin = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def app_env(url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env.update(
+        DATABASE_URL=url, DEBUG="0", SECRET_KEY="bench-only-secret-key-" + "x" * 40, ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_SSL_REDIRECT="0", SESSION_COOKIE_SECURE="0", CSRF_COOKIE_SECURE="0", SECURE_HSTS_SECONDS="0",
+        TESTING="0", LOG_LEVEL="WARNING", DB_CONN_MAX_AGE="600",
+    )
+    return env
+
+
+def manage(env, *args) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+# --- in-process part: seeding and query counts ----------------------------------------------------
+
+def setup_django(env) -> None:
+    os.environ.update(env)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    import django
+
+    django.setup()
+
+
+def seed(*, products: int, customers: int) -> dict:
+    """200+ products with stock in 3 warehouses, 1,000 customers with address and contact, one user."""
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.db import transaction
+
+    from customers.models import Address, Contact, Customer
+    from inventory.models import MovementKind, Product, StockLevel, StockMovement, Warehouse
+    from orders.models import ReviewSettings
+
+    user = get_user_model().objects.create_user("bench", password=BENCH_PASSWORD)
+    user.groups.set(Group.objects.filter(name__in=["sales", "reviewer", "warehouse"]))
+    with transaction.atomic():
+        settings_row = ReviewSettings.current()
+        settings_row.amount_threshold = Decimal("999999999.00")
+        settings_row.save()
+        warehouses = [
+            Warehouse.objects.create(code=code, name=name, priority=prio)
+            for code, name, prio in [("SH", "上海主仓", 1), ("BJ", "北京仓", 2), ("GZ", "广州仓", 3)]
+        ]
+        Product.objects.bulk_create(
+            Product(sku=f"B-{i:05d}", name=f"基准商品 {i} Bench product", list_price=Decimal(10 + i % 490) + Decimal("0.90"),
+                    cost=Decimal(5 + i % 200), tax_rate=Decimal("0.13"))
+            for i in range(products)
+        )
+        product_ids = list(Product.objects.order_by("pk").values_list("pk", flat=True))
+        on_hand = 10_000_000
+        StockLevel.objects.bulk_create(
+            StockLevel(product_id=pid, warehouse=w, on_hand=on_hand) for pid in product_ids for w in warehouses
+        )
+        StockMovement.objects.bulk_create(
+            StockMovement(product_id=pid, warehouse=w, kind=MovementKind.RECEIPT, quantity=on_hand, reason="bench seed")
+            for pid in product_ids for w in warehouses
+        )
+        Customer.objects.bulk_create(
+            Customer(code=f"BC{i:06d}", name=f"基准客户 {i} 贸易有限公司", alt_name=f"Bench Customer {i} Trading Co.",
+                     credit_limit=Decimal("1000000000.00"))  # no email: confirmations would flood the console
+            for i in range(customers)
+        )
+        customer_ids = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
+        Address.objects.bulk_create(
+            Address(customer_id=cid, kind=Address.Kind.SHIPPING, recipient="王先生", phone="13800000000",
+                    line1="浦东新区世纪大道 100 号", city="上海", is_default=True)
+            for cid in customer_ids
+        )
+        Contact.objects.bulk_create(Contact(customer_id=cid, name="王先生", phone="13800000000", is_primary=True) for cid in customer_ids)
+    return {"user": user, "products": product_ids, "customers": customer_ids, "warehouses": warehouses}
+
+
+def order_inputs(*, customer_id: int, product_ids: list[int], lines: int):
+    from decimal import Decimal
+
+    from customers.models import Customer
+    from inventory.models import Product
+    from orders.services import LineInput, OrderHeader
+
+    customer = Customer.objects.get(pk=customer_id)
+    header = OrderHeader(customer=customer, shipping_address=customer.addresses.first(), contact=customer.contacts.first())
+    products = Product.objects.in_bulk(product_ids[:lines] if lines <= len(product_ids) else product_ids)
+    chosen = [products[product_ids[i % len(product_ids)]] for i in range(lines)]
+    return header, [LineInput(product=p, quantity=1 + i % 3, unit_price=p.list_price, discount_percent=Decimal("0")) for i, p in enumerate(chosen)]
+
+
+def measure_queries(data: dict) -> list[tuple[int, int, float, str]]:
+    """Statements for create + submit (+ the checks and allocation it sets off) per order size."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from orders import services
+
+    results = []
+    for size in (1, 10, 100, 500):
+        header, lines = order_inputs(customer_id=data["customers"][size], product_ids=data["products"], lines=size)
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            order = services.order_create(header=header, lines=lines, by=data["user"])
+            created = time.perf_counter()
+            services.order_submit(order=order, by=data["user"])
+            finished = time.perf_counter()
+        status = type(order).objects.values_list("status", flat=True).get(pk=order.pk)
+        results.append((size, len(captured.captured_queries), finished - created, status, created - started))
+    return results
+
+
+# --- pgbench ----------------------------------------------------------------------------------------
+
+def run_pgbench(*, url: str, data: dict, clients: int, seconds: int) -> dict:
+    from config.numbering import NumberSequence
+
+    NumberSequence.objects.get_or_create(key="bench_pgbench", year=0)
+    parts = urllib.parse.urlsplit(url)
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [
+            shutil.which("pgbench") or "pgbench", "-n", "-c", str(clients), "-j", str(min(clients, os.cpu_count() or 2)),
+            "-T", str(seconds), "-f", str(ROOT / "bench" / "order_txn.sql"), "-l", "--log-prefix", f"{tmp}/pgbench",
+            "-D", f"cmin={data['customers'][0]}", "-D", f"cmax={data['customers'][-1]}",
+            "-D", f"pmin={data['products'][0]}", "-D", f"pmax={data['products'][-1]}",
+            "-D", f"w={data['warehouses'][0].pk}", "-D", f"u={data['user'].pk}",
+            "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432), "-U", parts.username or "postgres",
+            parts.path.lstrip("/"),
+        ]
+        env = {**os.environ}
+        if parts.password:
+            env["PGPASSWORD"] = urllib.parse.unquote(parts.password)
+        output = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+        latencies = []
+        for log in Path(tmp).glob("pgbench*"):
+            for line in log.read_text().splitlines():
+                fields = line.split()
+                if len(fields) >= 3 and fields[2].isdigit():
+                    latencies.append(int(fields[2]) / 1000.0)
+    tps = float(re.search(r"tps = ([\d.]+)", output).group(1))
+    failed = re.search(r"number of failed transactions: (\d+)", output)
+    return {"tps": tps, "latencies": latencies, "failed": int(failed.group(1)) if failed else 0}
+
+
+# --- the app over HTTP ----------------------------------------------------------------------------
+
+class Client:
+    """One browser-like client: its own cookies and CSRF token."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), NoRedirect())
+
+    def csrf(self) -> str:
+        return next((c.value for c in self.jar if c.name == "csrftoken"), "")
+
+    def request(self, path: str, data: dict | list | None = None) -> tuple[int, str, str]:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        req = urllib.request.Request(self.base + path, data=body)
+        if body is not None:
+            req.add_header("X-CSRFToken", self.csrf())
+            req.add_header("Referer", self.base + path)
+        try:
+            with self.opener.open(req, timeout=60) as resp:
+                return resp.status, resp.headers.get("Location", ""), resp.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers.get("Location", ""), error.read().decode(errors="replace")
+
+    def login(self, username: str, password: str) -> None:
+        self.request("/accounts/login/")
+        status, location, _ = self.request("/accounts/login/", {"username": username, "password": password, "csrfmiddlewaretoken": self.csrf()})
+        if status != 302:
+            raise RuntimeError(f"login failed: {status}")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def order_form(*, customer_id: int, address_id: int, contact_id: int, product_ids: list[int], csrf: str) -> list[tuple[str, str]]:
+    fields = [
+        ("csrfmiddlewaretoken", csrf), ("customer", str(customer_id)), ("shipping_address", str(address_id)),
+        ("contact", str(contact_id)), ("channel", "api"), ("customer_po", ""), ("requested_date", ""), ("notes", ""),
+        ("lines-TOTAL_FORMS", str(len(product_ids))), ("lines-INITIAL_FORMS", "0"),
+        ("lines-MIN_NUM_FORMS", "0"), ("lines-MAX_NUM_FORMS", "1000"), ("action", "submit"),
+    ]
+    for i, pid in enumerate(product_ids):
+        fields += [(f"lines-{i}-product", str(pid)), (f"lines-{i}-quantity", "2"), (f"lines-{i}-discount_percent", "0")]
+    return fields
+
+
+def run_http(*, base: str, data: dict, clients: int, seconds: int) -> dict:
+    from customers.models import Address, Contact
+    from inventory.models import Product
+
+    prices = dict(Product.objects.values_list("pk", "list_price"))
+    addresses = dict(Address.objects.values_list("customer_id", "pk"))
+    contacts = dict(Contact.objects.values_list("customer_id", "pk"))
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+    barrier = threading.Barrier(clients)
+
+    def worker(n: int) -> None:
+        import random
+
+        rng = random.Random(n)
+        client = Client(base)
+        client.login("bench", BENCH_PASSWORD)
+        client.request("/orders/new/")
+        barrier.wait()
+        while time.monotonic() < deadline:
+            customer = rng.choice(data["customers"])
+            products = rng.sample(data["products"], 5)
+            form = order_form(customer_id=customer, address_id=addresses[customer], contact_id=contacts[customer],
+                              product_ids=products, csrf=client.csrf())
+            form += [(f"lines-{i}-unit_price", str(prices[pid])) for i, pid in enumerate(products)]
+            started = time.perf_counter()
+            status, location, body = client.request("/orders/new/", form)
+            elapsed = time.perf_counter() - started
+            with lock:
+                if status == 302 and "/orders/" in location:
+                    latencies.append(elapsed * 1000)
+                else:
+                    errors.append(f"{status} {location} {body[:200]!r}")
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(clients)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.monotonic() - started
+    return {"latencies": latencies, "errors": errors, "throughput": len(latencies) / wall}
+
+
+def start_gunicorn(env, port: int, workers: int) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError("gunicorn did not start")
+
+
+def main() -> None:
+    args = parse_args()
+    env = app_env(args.database_url)
+    print(f"Recreating {args.database_url} and migrating …", flush=True)
+    recreate_database(args.database_url)
+    manage(env, "migrate", "--noinput")
+    manage(env, "collectstatic", "--noinput")
+    setup_django(env)
+    print("Seeding …", flush=True)
+    data = seed(products=args.products, customers=args.customers)
+
+    print("Counting queries …", flush=True)
+    sizes = measure_queries(data)
+
+    print(f"pgbench: {args.clients} clients, {args.seconds}s …", flush=True)
+    pg = run_pgbench(url=args.database_url, data=data, clients=args.clients, seconds=args.seconds)
+
+    print(f"HTTP: gunicorn with {args.workers} workers, {args.clients} clients, {args.seconds}s …", flush=True)
+    server = start_gunicorn(env, args.port, args.workers)
+    try:
+        app = run_http(base=f"http://127.0.0.1:{args.port}", data=data, clients=args.clients, seconds=args.seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    from django.db import connection
+
+    from orders.models import SalesOrder
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version()")
+        pg_version = cursor.fetchone()[0].split(",")[0]
+    bench_orders = SalesOrder.objects.filter(channel="api").exclude(number__startswith="PB-")
+    statuses = dict(bench_orders.values_list("status").annotate(n=__import__("django.db.models", fromlist=["Count"]).Count("pk")))
+
+    print()
+    print(f"machine: {os.cpu_count()} cores, {pg_version}, Python {sys.version.split()[0]}")
+    print(f"{'measure':44} {'value':>14}")
+    print("-" * 60)
+    print(f"{'P_order (pgbench, tx/s)':44} {pg['tps']:14.1f}")
+    print(f"{'P_order latency p50 / p95 / p99 (ms)':44} {percentile(pg['latencies'], 50):6.1f} / {percentile(pg['latencies'], 95):.1f} / {percentile(pg['latencies'], 99):.1f}")
+    print(f"{'A (app over HTTP, orders/s)':44} {app['throughput']:14.1f}")
+    print(f"{'A latency p50 / p95 / p99 (ms)':44} {percentile(app['latencies'], 50):6.1f} / {percentile(app['latencies'], 95):.1f} / {percentile(app['latencies'], 99):.1f}")
+    print(f"{'A / P_order':44} {app['throughput'] / pg['tps']:14.3f}")
+    print(f"{'A orders ok / failed requests':44} {len(app['latencies']):>7} / {len(app['errors'])}")
+    print(f"{'A order states after the run':44} {statuses}")
+    for size, queries, seconds, status, create_seconds in sizes:
+        print(f"{f'SQL queries create+submit+allocate, {size} lines':44} {queries:14d}  ({status})")
+    big = sizes[-1]
+    print(f"{'create a 500-line order (s)':44} {big[4]:14.3f}")
+    print(f"{'submit + check + allocate a 500-line order (s)':44} {big[2]:14.3f}")
+    if app["errors"]:
+        print("\nfirst HTTP errors:", *app["errors"][:3], sep="\n  ")
+
+
+if __name__ == "__main__":
+    main()
