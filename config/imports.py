@@ -78,12 +78,15 @@ class Table:
     @classmethod
     def from_session(cls, data: Mapping) -> Table:
         return cls(
-            filename=data["filename"], columns=list(data["columns"]),
-            rows=[(int(n), dict(values)) for n, values in data["rows"]], ignored=list(data.get("ignored", [])),
+            filename=data["filename"],
+            columns=list(data["columns"]),
+            rows=[(int(n), dict(values)) for n, values in data["rows"]],
+            ignored=list(data.get("ignored", [])),
         )
 
 
 # --- reading ------------------------------------------------------------------------------------
+
 
 def _normal_header(text: str) -> str:
     return " ".join(str(text).replace("*", " ").replace("_", " ").split()).casefold()
@@ -218,17 +221,19 @@ def _table_from_cells(cells: list[list[str]], *, columns: list[Column], filename
             positions[index] = key
     labels = {c.key: str(c.label) for c in columns}
     present = set(positions.values())
-    missing = [labels[c.key] for c in columns
-               if c.required and c.key not in present and not (c.required_unless and c.required_unless in present)]
+    missing = [
+        labels[c.key]
+        for c in columns
+        if c.required and c.key not in present and not (c.required_unless and c.required_unless in present)
+    ]
     if missing:
         raise ImportFileError(
-            _("Required columns are missing: %(columns)s. The first row must name the columns.")
-            % {"columns": ", ".join(missing)}
+            _("Required columns are missing: %(columns)s. The first row must name the columns.") % {"columns": ", ".join(missing)}
         )
     if not positions:
         raise ImportFileError(_("No known column was found in the first row."))
     rows: list[tuple[int, dict[str, str]]] = []
-    for offset, row in enumerate(cells[start + 1:], start=start + 2):
+    for offset, row in enumerate(cells[start + 1 :], start=start + 2):
         values = {key: str(row[i]).strip() if i < len(row) and row[i] is not None else "" for i, key in positions.items()}
         if not any(values.values()):
             continue
@@ -241,6 +246,7 @@ def _table_from_cells(cells: list[list[str]], *, columns: list[Column], filename
 
 
 # --- validating and saving ----------------------------------------------------------------------
+
 
 @dataclass
 class RowError:
@@ -415,23 +421,33 @@ def import_dry_run(*, spec: ImportSpec, table: Table) -> DryRun:
                 continue
             folded = value.casefold()
             if folded in first_rows:
-                errors.append(RowError(
-                    column=spec.column_label(name),
-                    message=_("“%(value)s” is already in row %(row)s of this file.") % {"value": value, "row": first_rows[folded]},
-                ))
+                errors.append(
+                    RowError(
+                        column=spec.column_label(name),
+                        message=_("“%(value)s” is already in row %(row)s of this file.")
+                        % {"value": value, "row": first_rows[folded]},
+                    )
+                )
             else:
                 first_rows[folded] = number
         before = {}
         if record is not None:
-            before = {name: record._meta.get_field(name).value_from_object(record)
-                      for name in spec.form_class.base_fields if _is_model_field(record, name)}
+            before = {
+                name: record._meta.get_field(name).value_from_object(record)
+                for name in spec.form_class.base_fields
+                if _is_model_field(record, name)
+            }
         form = spec.make_form(values=values, existing=record)
         valid = form.is_valid()
         if not valid:
             errors.extend(_form_errors(spec, form))
         outcome = RowOutcome(
-            number=number, action="invalid" if errors else ("update" if record is not None else "create"),
-            label=spec.row_label(form=form, existing=record), errors=errors, form=form, existing=record,
+            number=number,
+            action="invalid" if errors else ("update" if record is not None else "create"),
+            label=spec.row_label(form=form, existing=record),
+            errors=errors,
+            form=form,
+            existing=record,
         )
         if record is not None and valid:
             outcome.changes = _changed_fields(spec, form, before)
@@ -462,9 +478,12 @@ def import_commit(*, spec: ImportSpec, table: Table, by) -> DryRun:
             except ValidationError as exc:
                 outcome.errors.extend(RowError(column="", message=m) for m in exc.messages)
             except (IntegrityError, DatabaseError):
-                outcome.errors.append(RowError(
-                    column="", message=_("The database refused this row (someone may have changed the same record). Try again.")
-                ))
+                outcome.errors.append(
+                    RowError(
+                        column="",
+                        message=_("The database refused this row (someone may have changed the same record). Try again."),
+                    )
+                )
             except ImportRowError as exc:
                 outcome.errors.append(RowError(column=spec.column_label(exc.field) if exc.field else "", message=str(exc)))
             if outcome.errors:
@@ -482,6 +501,7 @@ class ImportRowError(Exception):
 
 
 # --- exporting ----------------------------------------------------------------------------------
+
 
 def _export_text(value) -> str:
     if value is None:
@@ -534,14 +554,14 @@ def export_xlsx(*, filename: str, headers: list[str], rows: Iterable[Iterable], 
     sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
+    response = HttpResponse(buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = _attachment(filename)
     return response
 
 
-def export_response(*, fmt: str, filename: str, headers: list[str], rows: Iterable[Iterable], sheet_title: str = "") -> HttpResponse:
+def export_response(
+    *, fmt: str, filename: str, headers: list[str], rows: Iterable[Iterable], sheet_title: str = ""
+) -> HttpResponse:
     if fmt == "xlsx":
         return export_xlsx(filename=f"{filename}.xlsx", headers=headers, rows=rows, sheet_title=sheet_title)
     return export_csv(filename=f"{filename}.csv", headers=headers, rows=rows)
@@ -559,6 +579,7 @@ def export_filename(stem: str) -> str:
 
 
 # --- the two-step page --------------------------------------------------------------------------
+
 
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
@@ -581,14 +602,21 @@ def import_page(request, *, spec: ImportSpec, template_name: str, session_key: s
             result = import_commit(spec=spec, table=table, by=request.user)
         except ImportRejected as rejected:
             messages.error(request, _("Nothing was imported: fix the rows with errors and upload the file again."))
-            return render(request, template_name, {**context, "form": ImportUploadForm(), "dry_run": rejected.dry_run,
-                                                   "filename": table.filename})
+            return render(
+                request,
+                template_name,
+                {**context, "form": ImportUploadForm(), "dry_run": rejected.dry_run, "filename": table.filename},
+            )
         del request.session[session_key]
         messages.success(
             request,
             _("Imported %(file)s: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.")
-            % {"file": table.filename, "created": result.create_count,
-               "updated": result.update_count - result.unchanged_count, "unchanged": result.unchanged_count},
+            % {
+                "file": table.filename,
+                "created": result.create_count,
+                "updated": result.update_count - result.unchanged_count,
+                "unchanged": result.unchanged_count,
+            },
         )
         return redirect(done_url)
     if request.method == "POST":
@@ -602,8 +630,16 @@ def import_page(request, *, spec: ImportSpec, template_name: str, session_key: s
                 dry_run = import_dry_run(spec=spec, table=table)
                 token = uuid.uuid4().hex
                 request.session[session_key] = {"token": token, "table": table.to_session()}
-                return render(request, template_name, {
-                    **context, "form": ImportUploadForm(), "dry_run": dry_run, "token": token, "filename": table.filename,
-                })
+                return render(
+                    request,
+                    template_name,
+                    {
+                        **context,
+                        "form": ImportUploadForm(),
+                        "dry_run": dry_run,
+                        "token": token,
+                        "filename": table.filename,
+                    },
+                )
         return render(request, template_name, {**context, "form": form}, status=400)
     return render(request, template_name, {**context, "form": ImportUploadForm()})

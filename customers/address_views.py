@@ -31,15 +31,17 @@ def address_create(request, pk: int):
     form = AddressForm(request.POST or None, initial={"recipient": customer.name, "phone": customer.phone})
     if request.method == "POST" and form.is_valid():
         try:
-            services.address_create(customer=customer, data=_data(form), make_default=form.cleaned_data["make_default"],
-                                    by=request.user)
+            services.address_create(
+                customer=customer, data=_data(form), make_default=form.cleaned_data["make_default"], by=request.user
+            )
         except (CustomerError, ValidationError) as exc:
             form_error_from(form, exc)
         else:
             messages.success(request, _("The address was added."))
             return redirect(_edit_url(customer))
-    return render(request, "customers/address_form.html", {"form": form, "customer": customer},
-                  status=400 if form.errors else 200)
+    return render(
+        request, "customers/address_form.html", {"form": form, "customer": customer}, status=400 if form.errors else 200
+    )
 
 
 @permission_required("customers.change_customer", raise_exception=True)
@@ -48,15 +50,20 @@ def address_edit(request, pk: int, address_pk: int):
     form = AddressForm(request.POST or None, instance=address)
     if request.method == "POST" and form.is_valid():
         try:
-            services.address_update(address=address, data=_data(form), make_default=form.cleaned_data["make_default"],
-                                    by=request.user)
+            services.address_update(
+                address=address, data=_data(form), make_default=form.cleaned_data["make_default"], by=request.user
+            )
         except (CustomerError, ValidationError) as exc:
             form_error_from(form, exc)
         else:
             messages.success(request, _("The address was saved."))
             return redirect(_edit_url(address.customer))
-    return render(request, "customers/address_form.html", {"form": form, "customer": address.customer, "address": address},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "customers/address_form.html",
+        {"form": form, "customer": address.customer, "address": address},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_POST
@@ -81,8 +88,11 @@ def address_set_default(request, pk: int, address_pk: int):
     except CustomerError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("The default %(kind)s address is now: %(address)s")
-                         % {"kind": address.get_kind_display().lower(), "address": address.one_line()})
+        messages.success(
+            request,
+            _("The default %(kind)s address is now: %(address)s")
+            % {"kind": address.get_kind_display().lower(), "address": address.one_line()},
+        )
     return redirect(_edit_url(address.customer))
 
 
@@ -92,15 +102,17 @@ def contact_create(request, pk: int):
     form = ContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.contact_create(customer=customer, data=_data(form), make_primary=form.cleaned_data["make_primary"],
-                                    by=request.user)
+            services.contact_create(
+                customer=customer, data=_data(form), make_primary=form.cleaned_data["make_primary"], by=request.user
+            )
         except (CustomerError, ValidationError) as exc:
             form_error_from(form, exc)
         else:
             messages.success(request, _("The contact was added."))
             return redirect(reverse("customers:edit", args=[customer.pk]) + "#contacts")
-    return render(request, "customers/contact_form.html", {"form": form, "customer": customer},
-                  status=400 if form.errors else 200)
+    return render(
+        request, "customers/contact_form.html", {"form": form, "customer": customer}, status=400 if form.errors else 200
+    )
 
 
 @permission_required("customers.change_customer", raise_exception=True)
@@ -109,15 +121,20 @@ def contact_edit(request, pk: int, contact_pk: int):
     form = ContactForm(request.POST or None, instance=contact)
     if request.method == "POST" and form.is_valid():
         try:
-            services.contact_update(contact=contact, data=_data(form), make_primary=form.cleaned_data["make_primary"],
-                                    by=request.user)
+            services.contact_update(
+                contact=contact, data=_data(form), make_primary=form.cleaned_data["make_primary"], by=request.user
+            )
         except (CustomerError, ValidationError) as exc:
             form_error_from(form, exc)
         else:
             messages.success(request, _("The contact was saved."))
             return redirect(reverse("customers:edit", args=[pk]) + "#contacts")
-    return render(request, "customers/contact_form.html", {"form": form, "customer": contact.customer, "contact": contact},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "customers/contact_form.html",
+        {"form": form, "customer": contact.customer, "contact": contact},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_POST

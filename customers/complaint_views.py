@@ -63,8 +63,9 @@ def complaint_create(request, pk: int):
         else:
             messages.success(request, _("Complaint %(number)s was opened.") % {"number": complaint.number})
             return redirect(complaint)
-    return render(request, "customers/complaint_form.html", {"form": form, "customer": customer},
-                  status=400 if form.errors else 200)
+    return render(
+        request, "customers/complaint_form.html", {"form": form, "customer": customer}, status=400 if form.errors else 200
+    )
 
 
 @permission_required("customers.change_complaint", raise_exception=True)
@@ -83,8 +84,12 @@ def complaint_edit(request, pk: int):
             messages.success(request, _("Complaint %(number)s was saved.") % {"number": complaint.number})
             return redirect(complaint)
     complaint.refresh_from_db()
-    return render(request, "customers/complaint_form.html", {"form": form, "customer": complaint.customer,
-                                                             "complaint": complaint}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "customers/complaint_form.html",
+        {"form": form, "customer": complaint.customer, "complaint": complaint},
+        status=400 if form.errors else 200,
+    )
 
 
 def _available_actions(complaint: Complaint, user) -> list[dict]:
@@ -104,10 +109,17 @@ def _available_actions(complaint: Complaint, user) -> list[dict]:
 def complaint_detail(request, pk: int, form: ComplaintTransitionForm | None = None, status: int = 200):
     complaint = get_object_or_404(Complaint.objects.select_related("customer", "order", "assignee", "created_by"), pk=pk)
     events = complaint.events.select_related("by").order_by("-at", "-pk")
-    return render(request, "customers/complaint_detail.html", {
-        "complaint": complaint, "events": events, "actions": _available_actions(complaint, request.user),
-        "transition_form": form or ComplaintTransitionForm(initial={"resolution": complaint.resolution}),
-    }, status=status)
+    return render(
+        request,
+        "customers/complaint_detail.html",
+        {
+            "complaint": complaint,
+            "events": events,
+            "actions": _available_actions(complaint, request.user),
+            "transition_form": form or ComplaintTransitionForm(initial={"resolution": complaint.resolution}),
+        },
+        status=status,
+    )
 
 
 @require_POST
@@ -121,12 +133,19 @@ def complaint_transition(request, pk: int):
         resolution = form.cleaned_data["resolution"] if action == "resolve" else None
         try:
             complaint = services.complaint_transition(
-                complaint=complaint, action=action, by=request.user, note=form.cleaned_data["note"], resolution=resolution,
+                complaint=complaint,
+                action=action,
+                by=request.user,
+                note=form.cleaned_data["note"],
+                resolution=resolution,
             )
         except CustomerError as exc:
             form_error_from(form, exc)
         else:
-            messages.success(request, _("Complaint %(number)s is now %(state)s.")
-                             % {"number": complaint.number, "state": complaint.get_state_display().lower()})
+            messages.success(
+                request,
+                _("Complaint %(number)s is now %(state)s.")
+                % {"number": complaint.number, "state": complaint.get_state_display().lower()},
+            )
             return redirect(complaint)
     return complaint_detail(request, pk, form=form, status=400)

@@ -29,11 +29,7 @@ def snapshot(instance: models.Model, field_names) -> dict:
 
 def diff(before: dict, after: dict) -> list[dict]:
     """[{"field", "old", "new"}] for each field whose stored value changed, in the order of `after`."""
-    return [
-        {"field": name, "old": before.get(name), "new": value}
-        for name, value in after.items()
-        if before.get(name) != value
-    ]
+    return [{"field": name, "old": before.get(name), "new": value} for name, value in after.items() if before.get(name) != value]
 
 
 def _display_value(field, value) -> str:

@@ -18,8 +18,10 @@ YES_NO = [("true", _("yes")), ("false", _("no"))]
 def staff_users():
     """The people customers and complaints can be given to: active sales staff and managers."""
     return (
-        get_user_model().objects.filter(is_active=True, groups__name__in=[SALES, MANAGER])
-        .distinct().order_by("first_name", "last_name", "username")
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=[SALES, MANAGER])
+        .distinct()
+        .order_by("first_name", "last_name", "username")
     )
 
 
@@ -36,16 +38,21 @@ def search_customers(queryset, value: str, prefix: str = ""):
     """Code, name in any script, other name, phone or tax ID containing every word typed."""
     for word in value.split():
         queryset = queryset.filter(
-            Q(**{f"{prefix}code__icontains": word}) | Q(**{f"{prefix}name__icontains": word})
-            | Q(**{f"{prefix}alt_name__icontains": word}) | Q(**{f"{prefix}phone__icontains": word})
+            Q(**{f"{prefix}code__icontains": word})
+            | Q(**{f"{prefix}name__icontains": word})
+            | Q(**{f"{prefix}alt_name__icontains": word})
+            | Q(**{f"{prefix}phone__icontains": word})
             | Q(**{f"{prefix}tax_id__icontains": word})
         )
     return queryset
 
 
 class CustomerFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="filter_search",
-                                  widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Code, name, phone, tax ID")}))
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Code, name, phone, tax ID")}),
+    )
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Customer.Kind.choices, empty_label=_("Any"))
     segment = django_filters.ChoiceFilter(label=_("Segment"), choices=Customer.Segment.choices, empty_label=_("Any"))
     credit_rating = django_filters.ChoiceFilter(label=_("Credit rating"), choices=Customer.Rating.choices, empty_label=_("Any"))
@@ -75,10 +82,14 @@ class CustomerFilter(django_filters.FilterSet):
 
 
 class ComplaintFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="filter_search",
-                                  widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Number, subject, customer")}))
-    state = django_filters.MultipleChoiceFilter(label=_("Status"), choices=Complaint.State.choices,
-                                                widget=forms.CheckboxSelectMultiple)
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Number, subject, customer")}),
+    )
+    state = django_filters.MultipleChoiceFilter(
+        label=_("Status"), choices=Complaint.State.choices, widget=forms.CheckboxSelectMultiple
+    )
     category = django_filters.ChoiceFilter(label=_("Category"), choices=Complaint.Category.choices, empty_label=_("Any"))
     assignee = UserFilter(label=_("Assigned to"), queryset=staff_users(), empty_label=_("Anyone"))
     mine = django_filters.BooleanFilter(label=_("Assigned to me"), method="filter_mine", widget=forms.CheckboxInput)
@@ -102,8 +113,11 @@ class ComplaintFilter(django_filters.FilterSet):
     def filter_search(self, queryset, name, value):
         for word in value.split():
             queryset = queryset.filter(
-                Q(number__icontains=word) | Q(subject__icontains=word) | Q(customer__name__icontains=word)
-                | Q(customer__alt_name__icontains=word) | Q(customer__code__icontains=word)
+                Q(number__icontains=word)
+                | Q(subject__icontains=word)
+                | Q(customer__name__icontains=word)
+                | Q(customer__alt_name__icontains=word)
+                | Q(customer__code__icontains=word)
             )
         return queryset
 

@@ -99,7 +99,10 @@ class CustomerImportForm(CustomerForm):
     """One imported row: like the form, with the salesperson named by user name."""
 
     salesperson = forms.ModelChoiceField(
-        label=_("salesperson"), queryset=None, required=False, to_field_name="username",
+        label=_("salesperson"),
+        queryset=None,
+        required=False,
+        to_field_name="username",
         error_messages={"invalid_choice": _("No salesperson has this user name.")},
     )
 
@@ -113,7 +116,9 @@ class CustomerImportForm(CustomerForm):
 
 class BlockForm(forms.Form):
     reason = forms.CharField(
-        label=_("Reason"), max_length=BLOCK_REASON_MAX, widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Reason"),
+        max_length=BLOCK_REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": _("Give a reason.")},
     )
 

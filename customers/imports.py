@@ -13,7 +13,9 @@ from .services import customer_create, customer_update
 
 CUSTOMER_COLUMNS = [
     Column("code", gettext_lazy("Code"), aliases=("customer code", "客户编号", "编号")),
-    Column("name", gettext_lazy("Name"), required=True, required_unless="code", aliases=("customer name", "客户名称", "名称", "客户")),
+    Column(
+        "name", gettext_lazy("Name"), required=True, required_unless="code", aliases=("customer name", "客户名称", "名称", "客户")
+    ),
     Column("alt_name", gettext_lazy("Other name"), aliases=("english name", "英文名称", "其他名称")),
     Column("kind", gettext_lazy("Kind"), aliases=("type", "类型")),
     Column("tax_id", gettext_lazy("Tax ID"), aliases=("tax number", "税号", "统一社会信用代码")),
@@ -71,10 +73,26 @@ def customer_export_table(customers) -> tuple[list[str], list[list]]:
     headers = [str(c.label) for c in CUSTOMER_COLUMNS] + [str(label) for _key, label in EXPORT_ONLY_COLUMNS]
     rows = []
     for c in customers:
-        rows.append([
-            c.code, c.name, c.alt_name, c.get_kind_display(), c.tax_id, c.phone, c.email, c.get_language_display(),
-            c.credit_limit, c.get_credit_rating_display(), c.payment_terms_days, c.get_segment_display(), c.tags,
-            c.salesperson.get_username() if c.salesperson else "", c.notes,
-            c.is_blocked, c.blocked_reason, c.created_at,
-        ])
+        rows.append(
+            [
+                c.code,
+                c.name,
+                c.alt_name,
+                c.get_kind_display(),
+                c.tax_id,
+                c.phone,
+                c.email,
+                c.get_language_display(),
+                c.credit_limit,
+                c.get_credit_rating_display(),
+                c.payment_terms_days,
+                c.get_segment_display(),
+                c.tags,
+                c.salesperson.get_username() if c.salesperson else "",
+                c.notes,
+                c.is_blocked,
+                c.blocked_reason,
+                c.created_at,
+            ]
+        )
     return headers, rows

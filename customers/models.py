@@ -41,11 +41,17 @@ class Customer(models.Model):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     email = models.EmailField(_("email"), blank=True)
     language = models.CharField(
-        _("language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans",
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default="zh-hans",
         help_text=_("Language of the emails the customer receives."),
     )
     credit_limit = models.DecimalField(
-        _("credit limit"), max_digits=14, decimal_places=2, default=Decimal("0.00"),
+        _("credit limit"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0.00"),
         validators=[MinValueValidator(Decimal("0.00"))],
     )
     credit_rating = models.CharField(_("credit rating"), max_length=1, choices=Rating.choices, default=Rating.B)
@@ -55,8 +61,12 @@ class Customer(models.Model):
     segment = models.CharField(_("segment"), max_length=20, choices=Segment.choices, default=Segment.WHOLESALE)
     tags = models.CharField(_("tags"), max_length=300, blank=True, help_text=_("Comma-separated."))
     salesperson = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("salesperson"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="customers",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("salesperson"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="customers",
     )
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -73,9 +83,7 @@ class Customer(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(credit_limit__gte=0), name="customer_credit_limit_not_negative"),
-            models.CheckConstraint(
-                condition=Q(is_blocked=False) | ~Q(blocked_reason=""), name="customer_block_has_reason"
-            ),
+            models.CheckConstraint(condition=Q(is_blocked=False) | ~Q(blocked_reason=""), name="customer_block_has_reason"),
         ]
 
     def __str__(self) -> str:
@@ -188,9 +196,15 @@ class CustomerEvent(models.Model):
         return f"{self.customer_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
 
     SUBJECT_MODELS = {
-        Kind.ADDRESS_ADDED: "Address", Kind.ADDRESS_CHANGED: "Address", Kind.ADDRESS_REMOVED: "Address",
-        Kind.CONTACT_ADDED: "Contact", Kind.CONTACT_CHANGED: "Contact", Kind.CONTACT_REMOVED: "Contact",
-        Kind.COMPLAINT_OPENED: "Complaint", Kind.COMPLAINT_CHANGED: "Complaint", Kind.COMPLAINT_STATE: "Complaint",
+        Kind.ADDRESS_ADDED: "Address",
+        Kind.ADDRESS_CHANGED: "Address",
+        Kind.ADDRESS_REMOVED: "Address",
+        Kind.CONTACT_ADDED: "Contact",
+        Kind.CONTACT_CHANGED: "Contact",
+        Kind.CONTACT_REMOVED: "Contact",
+        Kind.COMPLAINT_OPENED: "Complaint",
+        Kind.COMPLAINT_CHANGED: "Complaint",
+        Kind.COMPLAINT_STATE: "Complaint",
     }
 
     def change_rows(self) -> list[dict]:
@@ -226,20 +240,32 @@ class Complaint(FSMModelMixin, models.Model):
     number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="complaints", verbose_name=_("customer"))
     order = models.ForeignKey(
-        "orders.SalesOrder", on_delete=models.SET_NULL, null=True, blank=True, related_name="complaints",
+        "orders.SalesOrder",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="complaints",
         verbose_name=_("order"),
     )
     category = models.CharField(_("category"), max_length=20, choices=Category.choices, default=Category.QUALITY)
     subject = models.CharField(_("subject"), max_length=200)
     description = models.TextField(_("description"))
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_complaints",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_complaints",
         verbose_name=_("assigned to"),
     )
     state = FSMField(_("status"), max_length=20, choices=State.choices, default=State.OPEN, protected=True, db_index=True)
     resolution = models.TextField(_("resolution"), blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("opened by"),
     )
     created_at = models.DateTimeField(_("opened"), auto_now_add=True, db_index=True)
@@ -282,7 +308,10 @@ class Complaint(FSMModelMixin, models.Model):
         """Someone works on the complaint."""
 
     @transition(
-        field=state, source=State.IN_PROGRESS, target=State.RESOLVED, conditions=[has_resolution],
+        field=state,
+        source=State.IN_PROGRESS,
+        target=State.RESOLVED,
+        conditions=[has_resolution],
         permission="customers.change_complaint",
     )
     def resolve(self) -> None:
@@ -292,9 +321,7 @@ class Complaint(FSMModelMixin, models.Model):
     def close(self) -> None:
         """The customer accepted the resolution (or stopped answering): nothing more to do."""
 
-    @transition(
-        field=state, source=[State.RESOLVED, State.CLOSED], target=State.OPEN, permission="customers.change_complaint"
-    )
+    @transition(field=state, source=[State.RESOLVED, State.CLOSED], target=State.OPEN, permission="customers.change_complaint")
     def reopen(self) -> None:
         """The customer is not satisfied after all: the complaint is worked again."""
 

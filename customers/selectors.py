@@ -39,8 +39,11 @@ def customer_search(*, query: str, limit: int = 20):
     customers = Customer.objects.all()
     if query:
         customers = customers.filter(
-            Q(code__icontains=query) | Q(name__icontains=query) | Q(alt_name__icontains=query)
-            | Q(phone__icontains=query) | Q(tax_id__icontains=query)
+            Q(code__icontains=query)
+            | Q(name__icontains=query)
+            | Q(alt_name__icontains=query)
+            | Q(phone__icontains=query)
+            | Q(tax_id__icontains=query)
         )
     return customers.order_by("name", "pk")[:limit]
 
@@ -126,17 +129,25 @@ def home_queues(user) -> list:
         return []
     list_url = reverse("customers:complaint_list")
     open_complaints = Complaint.objects.filter(state__in=OPEN_COMPLAINT_STATES).select_related("customer")
-    queues = [_queue(
-        _("Complaints assigned to me"), f"{list_url}?mine=on&state=open&state=in_progress",
-        open_complaints.filter(assignee=user).order_by("created_at", "pk"),
-        _("No open complaint is assigned to you."), role,
-    )]
+    queues = [
+        _queue(
+            _("Complaints assigned to me"),
+            f"{list_url}?mine=on&state=open&state=in_progress",
+            open_complaints.filter(assignee=user).order_by("created_at", "pk"),
+            _("No open complaint is assigned to you."),
+            role,
+        )
+    ]
     if MANAGER in groups:
-        queues.append(_queue(
-            _("Unassigned complaints"), f"{list_url}?state=open&state=in_progress",
-            open_complaints.filter(assignee__isnull=True).order_by("created_at", "pk"),
-            _("Every open complaint has someone working on it."), MANAGER,
-        ))
+        queues.append(
+            _queue(
+                _("Unassigned complaints"),
+                f"{list_url}?state=open&state=in_progress",
+                open_complaints.filter(assignee__isnull=True).order_by("created_at", "pk"),
+                _("Every open complaint has someone working on it."),
+                MANAGER,
+            )
+        )
     return queues
 
 

@@ -25,8 +25,20 @@ from .events import diff, snapshot
 from .models import Address, Complaint, Contact, Customer, CustomerEvent
 
 CUSTOMER_FIELDS = [
-    "name", "alt_name", "kind", "tax_id", "phone", "email", "language", "credit_limit", "credit_rating",
-    "payment_terms_days", "segment", "tags", "salesperson", "notes",
+    "name",
+    "alt_name",
+    "kind",
+    "tax_id",
+    "phone",
+    "email",
+    "language",
+    "credit_limit",
+    "credit_rating",
+    "payment_terms_days",
+    "segment",
+    "tags",
+    "salesperson",
+    "notes",
 ]
 ADDRESS_FIELDS = ["kind", "recipient", "phone", "line1", "line2", "city", "province", "postal_code", "country"]
 CONTACT_FIELDS = ["name", "title", "phone", "email"]
@@ -46,11 +58,26 @@ def _validate(instance, *, exclude: list[str] | None = None) -> None:
     instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
 
 
-def _log(*, customer: Customer, kind: str, by=None, changes=None, note: str = "", complaint=None,
-         from_state: str = "", to_state: str = "") -> CustomerEvent:
+def _log(
+    *,
+    customer: Customer,
+    kind: str,
+    by=None,
+    changes=None,
+    note: str = "",
+    complaint=None,
+    from_state: str = "",
+    to_state: str = "",
+) -> CustomerEvent:
     return CustomerEvent.objects.create(
-        customer=customer, complaint=complaint, kind=kind, by=by, changes=changes or [], note=note,
-        from_state=from_state, to_state=to_state,
+        customer=customer,
+        complaint=complaint,
+        kind=kind,
+        by=by,
+        changes=changes or [],
+        note=note,
+        from_state=from_state,
+        to_state=to_state,
     )
 
 
@@ -64,28 +91,42 @@ def customer_lock(*, customer_id: int) -> Customer:
 
 # --- customers ----------------------------------------------------------------------------------
 
+
 def customer_next_code() -> str:
     """C + 6 digits from the locked "customer" counter: unique under any concurrency."""
     return f"C{next_number('customer'):06d}"
 
 
 @transaction.atomic
-def customer_create(*, data: Mapping[str, Any], by=None, event_kind: str = CustomerEvent.Kind.CREATED,
-                    note: str = "") -> Customer:
+def customer_create(
+    *, data: Mapping[str, Any], by=None, event_kind: str = CustomerEvent.Kind.CREATED, note: str = ""
+) -> Customer:
     """A new customer gets the next code (C000123) and a "created" row on its timeline."""
     customer = Customer()
     _assign(customer, data, CUSTOMER_FIELDS)
     _validate(customer, exclude=["code"])
     customer.code = customer_next_code()
     customer.save()
-    _log(customer=customer, kind=event_kind, by=by, note=note,
-         changes=diff({}, {k: v for k, v in snapshot(customer, CUSTOMER_FIELDS).items() if v not in ("", None)}))
+    _log(
+        customer=customer,
+        kind=event_kind,
+        by=by,
+        note=note,
+        changes=diff({}, {k: v for k, v in snapshot(customer, CUSTOMER_FIELDS).items() if v not in ("", None)}),
+    )
     return customer
 
 
 @transaction.atomic
-def customer_update(*, customer: Customer, data: Mapping[str, Any], by=None, loaded_at: datetime | None = None,
-                    event_kind: str = CustomerEvent.Kind.EDITED, note: str = "") -> Customer:
+def customer_update(
+    *,
+    customer: Customer,
+    data: Mapping[str, Any],
+    by=None,
+    loaded_at: datetime | None = None,
+    event_kind: str = CustomerEvent.Kind.EDITED,
+    note: str = "",
+) -> Customer:
     """Save edits with a field-level old → new record; refuse an edit based on an outdated page."""
     locked = customer_lock(customer_id=customer.pk)
     if loaded_at is not None and locked.updated_at != loaded_at:
@@ -119,8 +160,13 @@ def customer_block(*, customer: Customer, reason: str, by=None) -> Customer:
     locked.is_blocked = True
     locked.blocked_reason = reason
     locked.save(update_fields=["is_blocked", "blocked_reason", "updated_at"])
-    _log(customer=locked, kind=CustomerEvent.Kind.BLOCKED, by=by, note=reason,
-         changes=[{"field": "is_blocked", "old": False, "new": True}])
+    _log(
+        customer=locked,
+        kind=CustomerEvent.Kind.BLOCKED,
+        by=by,
+        note=reason,
+        changes=[{"field": "is_blocked", "old": False, "new": True}],
+    )
     return locked
 
 
@@ -135,19 +181,24 @@ def customer_unblock(*, customer: Customer, reason: str, by=None) -> Customer:
     locked.is_blocked = False
     locked.blocked_reason = ""
     locked.save(update_fields=["is_blocked", "blocked_reason", "updated_at"])
-    _log(customer=locked, kind=CustomerEvent.Kind.UNBLOCKED, by=by, note=reason,
-         changes=[{"field": "is_blocked", "old": True, "new": False},
-                  {"field": "blocked_reason", "old": old_reason, "new": ""}])
+    _log(
+        customer=locked,
+        kind=CustomerEvent.Kind.UNBLOCKED,
+        by=by,
+        note=reason,
+        changes=[{"field": "is_blocked", "old": True, "new": False}, {"field": "blocked_reason", "old": old_reason, "new": ""}],
+    )
     return locked
 
 
 # --- addresses ----------------------------------------------------------------------------------
 
+
 def _make_default_address(*, address: Address) -> None:
     # The partial unique index is checked per statement: clear the old default first.
-    Address.objects.filter(customer_id=address.customer_id, kind=address.kind, is_default=True).exclude(
-        pk=address.pk
-    ).update(is_default=False)
+    Address.objects.filter(customer_id=address.customer_id, kind=address.kind, is_default=True).exclude(pk=address.pk).update(
+        is_default=False
+    )
     if not address.is_default:
         address.is_default = True
         address.save(update_fields=["is_default"])
@@ -175,8 +226,13 @@ def address_create(*, customer: Customer, data: Mapping[str, Any], make_default:
     else:
         _ensure_default_address(customer=locked, kind=address.kind)
     address.refresh_from_db()
-    _log(customer=locked, kind=CustomerEvent.Kind.ADDRESS_ADDED, by=by, note=address.one_line(),
-         changes=diff({}, snapshot(address, [*ADDRESS_FIELDS, "is_default"])))
+    _log(
+        customer=locked,
+        kind=CustomerEvent.Kind.ADDRESS_ADDED,
+        by=by,
+        note=address.one_line(),
+        changes=diff({}, snapshot(address, [*ADDRESS_FIELDS, "is_default"])),
+    )
     return address
 
 
@@ -199,8 +255,7 @@ def address_update(*, address: Address, data: Mapping[str, Any], make_default: b
     locked.refresh_from_db()
     changes = diff(before, snapshot(locked, [*ADDRESS_FIELDS, "is_default"]))
     if changes:
-        _log(customer=locked_customer, kind=CustomerEvent.Kind.ADDRESS_CHANGED, by=by, changes=changes,
-             note=locked.one_line())
+        _log(customer=locked_customer, kind=CustomerEvent.Kind.ADDRESS_CHANGED, by=by, changes=changes, note=locked.one_line())
     return locked
 
 
@@ -212,8 +267,13 @@ def address_set_default(*, address: Address, by=None) -> Address:
     if locked.is_default:
         return locked
     _make_default_address(address=locked)
-    _log(customer=locked_customer, kind=CustomerEvent.Kind.ADDRESS_CHANGED, by=by, note=locked.one_line(),
-         changes=[{"field": "is_default", "old": False, "new": True}])
+    _log(
+        customer=locked_customer,
+        kind=CustomerEvent.Kind.ADDRESS_CHANGED,
+        by=by,
+        note=locked.one_line(),
+        changes=[{"field": "is_default", "old": False, "new": True}],
+    )
     return locked
 
 
@@ -235,6 +295,7 @@ def address_delete(*, address: Address, by=None) -> None:
 
 
 # --- contacts -----------------------------------------------------------------------------------
+
 
 def _make_primary_contact(*, contact: Contact) -> None:
     Contact.objects.filter(customer_id=contact.customer_id, is_primary=True).exclude(pk=contact.pk).update(is_primary=False)
@@ -264,8 +325,13 @@ def contact_create(*, customer: Customer, data: Mapping[str, Any], make_primary:
     else:
         _ensure_primary_contact(customer=locked)
     contact.refresh_from_db()
-    _log(customer=locked, kind=CustomerEvent.Kind.CONTACT_ADDED, by=by, note=contact.name,
-         changes=diff({}, {k: v for k, v in snapshot(contact, [*CONTACT_FIELDS, "is_primary"]).items() if v not in ("", None)}))
+    _log(
+        customer=locked,
+        kind=CustomerEvent.Kind.CONTACT_ADDED,
+        by=by,
+        note=contact.name,
+        changes=diff({}, {k: v for k, v in snapshot(contact, [*CONTACT_FIELDS, "is_primary"]).items() if v not in ("", None)}),
+    )
     return contact
 
 
@@ -306,6 +372,7 @@ def contact_delete(*, contact: Contact, by=None) -> None:
 
 # --- complaints ---------------------------------------------------------------------------------
 
+
 def complaint_next_number() -> str:
     """CP-<year>-<5 digits> from the year's locked counter."""
     year = timezone.localdate().year
@@ -327,8 +394,14 @@ def complaint_create(*, customer: Customer, data: Mapping[str, Any], by=None) ->
     _validate(complaint, exclude=["customer", "number", "state"])
     complaint.number = complaint_next_number()
     complaint.save()
-    _log(customer=locked, complaint=complaint, kind=CustomerEvent.Kind.COMPLAINT_OPENED, by=by,
-         note=f"{complaint.number} {complaint.subject}", to_state=complaint.state)
+    _log(
+        customer=locked,
+        complaint=complaint,
+        kind=CustomerEvent.Kind.COMPLAINT_OPENED,
+        by=by,
+        note=f"{complaint.number} {complaint.subject}",
+        to_state=complaint.state,
+    )
     return complaint
 
 
@@ -352,8 +425,14 @@ def complaint_update(*, complaint: Complaint, data: Mapping[str, Any], by=None) 
     changes = diff(before, snapshot(locked, COMPLAINT_FIELDS))
     if changes:
         locked.save()
-        _log(customer=locked.customer, complaint=locked, kind=CustomerEvent.Kind.COMPLAINT_CHANGED, by=by,
-             changes=changes, note=locked.number)
+        _log(
+            customer=locked.customer,
+            complaint=locked,
+            kind=CustomerEvent.Kind.COMPLAINT_CHANGED,
+            by=by,
+            changes=changes,
+            note=locked.number,
+        )
     return locked
 
 
@@ -361,8 +440,9 @@ STATE_TIMESTAMPS = {"start": "started_at", "resolve": "resolved_at", "close": "c
 
 
 @transaction.atomic
-def complaint_transition(*, complaint: Complaint, action: str, by=None, note: str = "",
-                         resolution: str | None = None) -> Complaint:
+def complaint_transition(
+    *, complaint: Complaint, action: str, by=None, note: str = "", resolution: str | None = None
+) -> Complaint:
     """Move a complaint along open → in progress → resolved → closed (or reopen it), on its timeline.
 
     Resolving needs a written resolution; whoever starts an unassigned complaint takes it.
@@ -396,8 +476,15 @@ def complaint_transition(*, complaint: Complaint, action: str, by=None, note: st
     except ValidationError as exc:
         raise CustomerError(" ".join(exc.messages))
     locked.save()
-    _log(customer=locked.customer, complaint=locked, kind=CustomerEvent.Kind.COMPLAINT_STATE, by=by,
-         note=(note or "").strip(), from_state=from_state, to_state=locked.state)
+    _log(
+        customer=locked.customer,
+        complaint=locked,
+        kind=CustomerEvent.Kind.COMPLAINT_STATE,
+        by=by,
+        note=(note or "").strip(),
+        from_state=from_state,
+        to_state=locked.state,
+    )
     return locked
 
 

@@ -13,13 +13,15 @@ from .imports import CustomerImport, customer_export_table
 EXPORT_FORMATS = ("csv", "xlsx")
 
 
-@permission_required(["customers.import_customer", "customers.add_customer", "customers.change_customer"],
-                     raise_exception=True)
+@permission_required(["customers.import_customer", "customers.add_customer", "customers.change_customer"], raise_exception=True)
 def customer_import(request):
     """Upload → every row checked and shown → all rows saved in one transaction, or none."""
     return import_page(
-        request, spec=CustomerImport(), template_name="customers/customer_import.html",
-        session_key="import:customers", done_url=reverse("customers:list"),
+        request,
+        spec=CustomerImport(),
+        template_name="customers/customer_import.html",
+        session_key="import:customers",
+        done_url=reverse("customers:list"),
     )
 
 
@@ -31,5 +33,4 @@ def customer_export(request):
         fmt = "csv"
     filterset = selectors.customer_list(filters=request.GET, user=request.user)
     headers, rows = customer_export_table(filterset.qs)
-    return export_response(fmt=fmt, filename=export_filename("customers"), headers=headers, rows=rows,
-                           sheet_title="customers")
+    return export_response(fmt=fmt, filename=export_filename("customers"), headers=headers, rows=rows, sheet_title="customers")

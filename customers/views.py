@@ -60,7 +60,10 @@ def customer_edit(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             customer = services.customer_update(
-                customer=customer, data=form.cleaned_data, by=request.user, loaded_at=form.cleaned_data.get("loaded_at"),
+                customer=customer,
+                data=form.cleaned_data,
+                by=request.user,
+                loaded_at=form.cleaned_data.get("loaded_at"),
             )
         except (CustomerError, ValidationError) as exc:
             form_error_from(form, exc)
@@ -68,10 +71,17 @@ def customer_edit(request, pk: int):
             messages.success(request, _("Customer %(customer)s was saved.") % {"customer": customer})
             return redirect(customer)
     customer.refresh_from_db()  # a failed validation must not show half-applied values in the page head
-    return render(request, "customers/customer_form.html", {
-        "form": form, "customer": customer,
-        "addresses": customer.addresses.all(), "contacts": customer.contacts.all(),
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "customers/customer_form.html",
+        {
+            "form": form,
+            "customer": customer,
+            "addresses": customer.addresses.all(),
+            "contacts": customer.contacts.all(),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @permission_required("customers.view_customer", raise_exception=True)
@@ -99,8 +109,12 @@ def _block_page(request, pk: int, *, block: bool):
             else:
                 messages.success(request, _("%(customer)s is no longer blocked.") % {"customer": customer.name})
             return redirect(customer)
-    return render(request, "customers/customer_block.html", {"form": form, "customer": customer, "block": block},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "customers/customer_block.html",
+        {"form": form, "customer": customer, "block": block},
+        status=400 if form.errors else 200,
+    )
 
 
 @permission_required(["customers.change_customer", "customers.block_customer"], raise_exception=True)
@@ -113,4 +127,3 @@ def customer_block(request, pk: int):
 def customer_unblock(request, pk: int):
     """Lift a block, with a reason (finance and managers)."""
     return _block_page(request, pk, block=False)
-

@@ -11,10 +11,16 @@ from .models import Product
 
 
 class ProductFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="filter_search",
-                                  widget=forms.TextInput(attrs={"type": "search", "placeholder": _("SKU, name or barcode")}))
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("SKU, name or barcode")}),
+    )
     is_active = django_filters.ChoiceFilter(
-        label=_("Active"), choices=[("true", _("yes")), ("false", _("no"))], empty_label=_("Any"), method="filter_active",
+        label=_("Active"),
+        choices=[("true", _("yes")), ("false", _("no"))],
+        empty_label=_("Any"),
+        method="filter_active",
     )
     unit = django_filters.ChoiceFilter(label=_("Unit"), choices=Product.Unit.choices, empty_label=_("Any"))
     sort = django_filters.OrderingFilter(

@@ -44,8 +44,11 @@ class TaxRateField(forms.DecimalField):
 
 
 class ProductForm(forms.ModelForm):
-    tax_rate = TaxRateField(label=_("Tax rate"), help_text=_("0.13, 13 or 13% all mean 13 %."),
-                            initial=lambda: Product._meta.get_field("tax_rate").default)
+    tax_rate = TaxRateField(
+        label=_("Tax rate"),
+        help_text=_("0.13, 13 or 13% all mean 13 %."),
+        initial=lambda: Product._meta.get_field("tax_rate").default,
+    )
 
     class Meta:
         model = Product

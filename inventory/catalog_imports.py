@@ -41,7 +41,10 @@ class ProductImport(ImportSpec):
     def existing_by_key(self, keys):
         if not keys:
             return {}
-        found = {p.sku_upper: p for p in Product.objects.annotate(sku_upper=Upper("sku")).filter(sku_upper__in={k.upper() for k in keys})}
+        found = {
+            p.sku_upper: p
+            for p in Product.objects.annotate(sku_upper=Upper("sku")).filter(sku_upper__in={k.upper() for k in keys})
+        }
         return {key: found[key.upper()] for key in keys if key.upper() in found}
 
     def make_form(self, *, values, existing):
@@ -74,9 +77,17 @@ def product_export_table(products, *, include_cost: bool = True) -> tuple[list[s
     rows = []
     for p in products:
         values = {
-            "sku": p.sku, "name": p.name, "barcode": p.barcode or "", "unit": p.get_unit_display(),
-            "list_price": p.list_price, "cost": p.cost, "tax_rate": p.tax_rate, "min_price": p.min_price,
-            "max_discount_percent": p.max_discount_percent, "is_active": p.is_active, "description": p.description,
+            "sku": p.sku,
+            "name": p.name,
+            "barcode": p.barcode or "",
+            "unit": p.get_unit_display(),
+            "list_price": p.list_price,
+            "cost": p.cost,
+            "tax_rate": p.tax_rate,
+            "min_price": p.min_price,
+            "max_discount_percent": p.max_discount_percent,
+            "is_active": p.is_active,
+            "description": p.description,
         }
         rows.append([values[c.key] for c in columns])
     return headers, rows

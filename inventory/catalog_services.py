@@ -12,7 +12,16 @@ from django.utils.translation import gettext as _
 from .models import Product
 
 PRODUCT_FIELDS = [
-    "sku", "barcode", "name", "unit", "list_price", "cost", "tax_rate", "min_price", "max_discount_percent", "description",
+    "sku",
+    "barcode",
+    "name",
+    "unit",
+    "list_price",
+    "cost",
+    "tax_rate",
+    "min_price",
+    "max_discount_percent",
+    "description",
 ]
 
 

@@ -16,8 +16,8 @@ from config.imports import export_filename, export_response, import_page
 from .catalog_filters import product_list as product_filterset
 from .catalog_forms import ProductForm
 from .catalog_imports import ProductImport, product_export_table
-from .catalog_services import CatalogError, as_form_error, product_create as create_product
-from .catalog_services import product_set_active, product_update
+from .catalog_services import CatalogError, as_form_error, product_set_active, product_update
+from .catalog_services import product_create as create_product
 from .models import Product
 
 PAGE_SIZE = 25
@@ -61,8 +61,7 @@ def product_edit(request, pk: int):
             messages.success(request, _("Product %(product)s was saved.") % {"product": product})
             return redirect(product)
     product.refresh_from_db()
-    return render(request, "inventory/product_form.html", {"form": form, "product": product},
-                  status=400 if form.errors else 200)
+    return render(request, "inventory/product_form.html", {"form": form, "product": product}, status=400 if form.errors else 200)
 
 
 @permission_required("inventory.view_product", raise_exception=True)
@@ -92,8 +91,11 @@ def product_activate(request, pk: int):
 def product_import(request):
     """Upload → every row checked and shown → all rows saved in one transaction, or none."""
     return import_page(
-        request, spec=ProductImport(), template_name="inventory/product_import.html",
-        session_key="import:products", done_url=reverse("inventory:product_list"),
+        request,
+        spec=ProductImport(),
+        template_name="inventory/product_import.html",
+        session_key="import:products",
+        done_url=reverse("inventory:product_list"),
     )
 
 
@@ -103,5 +105,10 @@ def product_export(request):
     fmt = request.GET.get("format", "csv")
     filterset = product_filterset(filters=request.GET)
     headers, rows = product_export_table(filterset.qs, include_cost=request.user.has_perm("inventory.change_product"))
-    return export_response(fmt="xlsx" if fmt == "xlsx" else "csv", filename=export_filename("products"),
-                           headers=headers, rows=rows, sheet_title="products")
+    return export_response(
+        fmt="xlsx" if fmt == "xlsx" else "csv",
+        filename=export_filename("products"),
+        headers=headers,
+        rows=rows,
+        sheet_title="products",
+    )

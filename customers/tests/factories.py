@@ -59,6 +59,10 @@ def make_order(*, customer, user, status="draft", total=Decimal("0.00"), number=
 
     make_order.counter = getattr(make_order, "counter", 0) + 1
     return SalesOrder.objects.create(
-        number=number or f"SO-T-{make_order.counter:06d}", customer=customer, created_by=user, status=status,
-        total=total, subtotal=total,
+        number=number or f"SO-T-{make_order.counter:06d}",
+        customer=customer,
+        created_by=user,
+        status=status,
+        total=total,
+        subtotal=total,
     )

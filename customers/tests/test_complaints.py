@@ -32,12 +32,21 @@ def complaint_in(state: str, **extra) -> Complaint:
 @pytest.mark.parametrize("action, state", [p for p in ALL_PAIRS if p in ALLOWED])
 def test_allowed_complaint_transitions(staff, action, state):
     complaint = complaint_in(state)
-    result = services.complaint_transition(complaint=complaint, action=action, by=staff, note="已电话联系客户",
-                                           resolution="已补发 3 只保温杯" if action == "resolve" else None)
+    result = services.complaint_transition(
+        complaint=complaint,
+        action=action,
+        by=staff,
+        note="已电话联系客户",
+        resolution="已补发 3 只保温杯" if action == "resolve" else None,
+    )
     assert result.state == ALLOWED[(action, state)]
     event = complaint.events.get()
     assert (event.kind, event.from_state, event.to_state, event.by, event.note) == (
-        CustomerEvent.Kind.COMPLAINT_STATE, state, ALLOWED[(action, state)], staff, "已电话联系客户",
+        CustomerEvent.Kind.COMPLAINT_STATE,
+        state,
+        ALLOWED[(action, state)],
+        staff,
+        "已电话联系客户",
     )
     assert event.customer_id == complaint.customer_id
 
@@ -100,8 +109,9 @@ def test_complaint_about_another_customers_order_is_refused(staff):
 
 def test_open_complaint_gets_a_number_and_a_timeline_row(staff):
     customer = CustomerFactory()
-    complaint = services.complaint_create(customer=customer, data={"category": "damaged", "subject": "外箱破损",
-                                                                   "description": "两箱外包装破损"}, by=staff)
+    complaint = services.complaint_create(
+        customer=customer, data={"category": "damaged", "subject": "外箱破损", "description": "两箱外包装破损"}, by=staff
+    )
     assert complaint.number.startswith("CP-") and complaint.state == S.OPEN
     assert customer.events.get().kind == CustomerEvent.Kind.COMPLAINT_OPENED
 
@@ -114,25 +124,36 @@ def test_closed_complaint_cannot_be_edited(staff):
 
 # --- pages ----------------------------------------------------------------------------------------
 
+
 def test_salesperson_opens_a_complaint_about_an_order_of_the_customer(client_as):
     client = client_as("sales")
     customer = CustomerFactory()
     order = make_order(customer=customer, user=client.user)
-    response = client.post(reverse("customers:complaint_create", args=[customer.pk]), {
-        "order": order.pk, "category": "quality", "subject": "保温杯漏水", "description": "3 只漏水", "assignee": client.user.pk,
-    })
+    response = client.post(
+        reverse("customers:complaint_create", args=[customer.pk]),
+        {
+            "order": order.pk,
+            "category": "quality",
+            "subject": "保温杯漏水",
+            "description": "3 只漏水",
+            "assignee": client.user.pk,
+        },
+    )
     complaint = Complaint.objects.get()
     assert response.status_code == 302 and response.url == complaint.get_absolute_url()
     assert complaint.order == order and complaint.created_by == client.user
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("order", "abc", "Choose one of this customer's orders"),
-    ("category", "alien", "Select a valid choice"),
-    ("subject", " ", "This field is required"),
-    ("description", "", "This field is required"),
-    ("assignee", "999999", "Select a valid choice"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("order", "abc", "Choose one of this customer's orders"),
+        ("category", "alien", "Select a valid choice"),
+        ("subject", " ", "This field is required"),
+        ("description", "", "This field is required"),
+        ("assignee", "999999", "Select a valid choice"),
+    ],
+)
 def test_garbage_in_complaint_form_gives_errors(client_as, field, value, message):
     customer = CustomerFactory()
     data = {"order": "", "category": "quality", "subject": "s", "description": "d", "assignee": "", field: value}
@@ -146,8 +167,10 @@ def test_order_of_another_customer_is_not_offered_and_refused(client_as):
     client = client_as("sales")
     customer, other = CustomerFactory(), CustomerFactory()
     foreign = make_order(customer=other, user=client.user)
-    response = client.post(reverse("customers:complaint_create", args=[customer.pk]),
-                           {"order": foreign.pk, "category": "quality", "subject": "s", "description": "d"})
+    response = client.post(
+        reverse("customers:complaint_create", args=[customer.pk]),
+        {"order": foreign.pk, "category": "quality", "subject": "s", "description": "d"},
+    )
     assert response.status_code == 400 and not Complaint.objects.exists()
 
 
@@ -177,17 +200,20 @@ def test_detail_offers_only_the_allowed_next_steps(client_as):
     assert client_as("reviewer").get(complaint.get_absolute_url()).context["actions"] == []
 
 
-@pytest.mark.parametrize("role, url_name, status", [
-    ("warehouse", "customers:complaint_list", 403),
-    ("finance", "customers:complaint_list", 403),
-    ("reviewer", "customers:complaint_detail", 200),
-    ("reviewer", "customers:complaint_edit", 403),
-    ("reviewer", "customers:complaint_transition", 403),
-    ("reviewer", "customers:complaint_create", 403),
-    ("warehouse", "customers:complaint_detail", 403),
-    ("sales", "customers:complaint_edit", 200),
-    ("manager", "customers:complaint_create", 200),
-])
+@pytest.mark.parametrize(
+    "role, url_name, status",
+    [
+        ("warehouse", "customers:complaint_list", 403),
+        ("finance", "customers:complaint_list", 403),
+        ("reviewer", "customers:complaint_detail", 200),
+        ("reviewer", "customers:complaint_edit", 403),
+        ("reviewer", "customers:complaint_transition", 403),
+        ("reviewer", "customers:complaint_create", 403),
+        ("warehouse", "customers:complaint_detail", 403),
+        ("sales", "customers:complaint_edit", 200),
+        ("manager", "customers:complaint_create", 200),
+    ],
+)
 def test_complaint_permissions_per_role(client_as, role, url_name, status):
     complaint = complaint_in(S.OPEN)
     args = {"customers:complaint_list": [], "customers:complaint_create": [complaint.customer_id]}.get(url_name, [complaint.pk])
@@ -205,8 +231,9 @@ def test_complaint_list_filters_assigned_to_me_state_and_category(client_as, mak
     complaint_in(S.IN_PROGRESS, assignee=colleague, category="late")
     complaint_in(S.CLOSED, assignee=client.user, category="late")
     complaint_in(S.OPEN, assignee=client.user, category="billing")
-    response = client.get(reverse("customers:complaint_list"),
-                          {"mine": "on", "state": ["open", "in_progress"], "category": "late"})
+    response = client.get(
+        reverse("customers:complaint_list"), {"mine": "on", "state": ["open", "in_progress"], "category": "late"}
+    )
     assert list(response.context["page_obj"]) == [mine]
 
 

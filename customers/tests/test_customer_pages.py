@@ -13,10 +13,20 @@ from .factories import AddressFactory, ComplaintFactory, ContactFactory, Custome
 pytestmark = pytest.mark.django_db
 
 VALID = {
-    "name": "上海华东贸易有限公司", "alt_name": "Shanghai Huadong Trading Co., Ltd.", "kind": "company",
-    "tax_id": "91310000MA1K4ABC12", "phone": "+86 21 5555 0100", "email": "buyer@huadong.example",
-    "language": "zh-hans", "credit_limit": "200000.00", "credit_rating": "A", "payment_terms_days": "30",
-    "segment": "wholesale", "tags": "华东，VIP、wholesale", "salesperson": "", "notes": "",
+    "name": "上海华东贸易有限公司",
+    "alt_name": "Shanghai Huadong Trading Co., Ltd.",
+    "kind": "company",
+    "tax_id": "91310000MA1K4ABC12",
+    "phone": "+86 21 5555 0100",
+    "email": "buyer@huadong.example",
+    "language": "zh-hans",
+    "credit_limit": "200000.00",
+    "credit_rating": "A",
+    "payment_terms_days": "30",
+    "segment": "wholesale",
+    "tags": "华东，VIP、wholesale",
+    "salesperson": "",
+    "notes": "",
 }
 
 
@@ -30,26 +40,29 @@ def test_salesperson_creates_a_customer_through_the_page(client_as):
     assert customer.events.get().by == client.user
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("name", "   ", "This field is required"),
-    ("credit_limit", "abc", "Enter a number"),
-    ("credit_limit", "-1", "greater than or equal to 0"),
-    ("credit_limit", "1" + "0" * 20, "no more than 14 digits"),
-    ("credit_limit", "NaN", "Enter a number"),
-    ("credit_limit", "Infinity", "Enter a number"),
-    ("payment_terms_days", "thirty", "Enter a whole number"),
-    ("payment_terms_days", "-5", "greater than or equal to 0"),
-    ("payment_terms_days", "99999", "less than or equal to 365"),
-    ("email", "not-an-email", "Enter a valid email address"),
-    ("phone", "call me maybe", "Enter a phone number"),
-    ("tax_id", "税号!!", "tax ID"),
-    ("kind", "alien", "Select a valid choice"),
-    ("credit_rating", "Z", "Select a valid choice"),
-    ("salesperson", "abc", "Select a valid choice"),
-    ("salesperson", "999999", "Select a valid choice"),
-    ("name", "x" * 201, "at most 200 characters"),
-    ("notes", "bad\x00byte", "Null characters are not allowed"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("name", "   ", "This field is required"),
+        ("credit_limit", "abc", "Enter a number"),
+        ("credit_limit", "-1", "greater than or equal to 0"),
+        ("credit_limit", "1" + "0" * 20, "no more than 14 digits"),
+        ("credit_limit", "NaN", "Enter a number"),
+        ("credit_limit", "Infinity", "Enter a number"),
+        ("payment_terms_days", "thirty", "Enter a whole number"),
+        ("payment_terms_days", "-5", "greater than or equal to 0"),
+        ("payment_terms_days", "99999", "less than or equal to 365"),
+        ("email", "not-an-email", "Enter a valid email address"),
+        ("phone", "call me maybe", "Enter a phone number"),
+        ("tax_id", "税号!!", "tax ID"),
+        ("kind", "alien", "Select a valid choice"),
+        ("credit_rating", "Z", "Select a valid choice"),
+        ("salesperson", "abc", "Select a valid choice"),
+        ("salesperson", "999999", "Select a valid choice"),
+        ("name", "x" * 201, "at most 200 characters"),
+        ("notes", "bad\x00byte", "Null characters are not allowed"),
+    ],
+)
 def test_garbage_in_any_customer_field_gives_a_form_error_and_creates_nothing(client_as, field, value, message):
     client = client_as("sales")
     response = client.post(reverse("customers:create"), {**VALID, field: value})
@@ -84,8 +97,13 @@ def test_edit_records_the_change_on_the_360_page(client_as):
 
 @pytest.mark.parametrize("query", ["华东", "huadong", "HUADONG", "C0", "5555 0100", "91310000"])
 def test_search_finds_customers_by_chinese_and_latin_names_code_phone_and_tax_id(client_as, query):
-    CustomerFactory(code="C000777", name="上海华东贸易有限公司", alt_name="Shanghai Huadong Trading",
-                    phone="+86 21 5555 0100", tax_id="91310000MA1K4ABC12")
+    CustomerFactory(
+        code="C000777",
+        name="上海华东贸易有限公司",
+        alt_name="Shanghai Huadong Trading",
+        phone="+86 21 5555 0100",
+        tax_id="91310000MA1K4ABC12",
+    )
     CustomerFactory(code="X000001", name="北京燕山五金", alt_name="Beijing Yanshan Hardware", phone="010 1234 5678")
     response = client_as("sales").get(reverse("customers:list"), {"q": query})
     names = [c.name for c in response.context["page_obj"]]
@@ -94,19 +112,29 @@ def test_search_finds_customers_by_chinese_and_latin_names_code_phone_and_tax_id
 
 def test_list_filters_combine(client_as, make_user):
     seller = make_user("sales")
-    wanted = CustomerFactory(segment="retail", credit_rating="C", is_blocked=True, blocked_reason="逾期", salesperson=seller,
-                             kind="individual")
+    wanted = CustomerFactory(
+        segment="retail", credit_rating="C", is_blocked=True, blocked_reason="逾期", salesperson=seller, kind="individual"
+    )
     CustomerFactory(segment="retail", credit_rating="C")
     CustomerFactory(segment="wholesale", is_blocked=True, blocked_reason="逾期")
-    response = client_as("manager").get(reverse("customers:list"), {
-        "segment": "retail", "credit_rating": "C", "is_blocked": "true", "salesperson": seller.pk, "kind": "individual",
-    })
+    response = client_as("manager").get(
+        reverse("customers:list"),
+        {
+            "segment": "retail",
+            "credit_rating": "C",
+            "is_blocked": "true",
+            "salesperson": seller.pk,
+            "kind": "individual",
+        },
+    )
     assert list(response.context["page_obj"]) == [wanted]
 
 
 def test_invalid_filter_values_are_ignored_not_a_500(client_as):
     CustomerFactory()
-    response = client_as("sales").get(reverse("customers:list"), {"salesperson": "abc", "kind": "zzz", "sort": "evil", "page": "x"})
+    response = client_as("sales").get(
+        reverse("customers:list"), {"salesperson": "abc", "kind": "zzz", "sort": "evil", "page": "x"}
+    )
     assert response.status_code == 200
     assert response.context["page_obj"].paginator.count == 1
 
@@ -131,8 +159,9 @@ def test_customer_360_shows_credit_orders_complaints_and_timeline(client_as, mak
     make_order(customer=customer, user=seller, status="shipped", total=Decimal("4000.00"))
     make_order(customer=customer, user=seller, status="draft", total=Decimal("999.00"))
     ComplaintFactory(customer=customer, subject="外箱破损")
-    CustomerEvent.objects.create(customer=customer, kind="edited", by=seller,
-                                 changes=[{"field": "phone", "old": "1", "new": "2"}])
+    CustomerEvent.objects.create(
+        customer=customer, kind="edited", by=seller, changes=[{"field": "phone", "old": "1", "new": "2"}]
+    )
     response = client_as("sales").get(customer.get_absolute_url())
     assert response.status_code == 200
     assert response.context["exposure"] == Decimal("11000.00")
@@ -150,27 +179,30 @@ def test_reviewer_sees_the_360_page_but_no_edit_or_block_buttons(client_as):
     assert reverse("customers:block", args=[customer.pk]) not in body
 
 
-@pytest.mark.parametrize("role, url_name, method, status", [
-    ("warehouse", "customers:create", "get", 403),
-    ("reviewer", "customers:create", "get", 403),
-    ("finance", "customers:create", "get", 403),
-    ("reviewer", "customers:edit", "get", 403),
-    ("warehouse", "customers:edit", "get", 403),
-    ("sales", "customers:block", "get", 403),
-    ("sales", "customers:block", "post", 403),
-    ("reviewer", "customers:unblock", "post", 403),
-    ("finance", "customers:block", "get", 200),
-    ("manager", "customers:block", "get", 200),
-    ("warehouse", "customers:import", "get", 403),
-    ("finance", "customers:import", "get", 403),
-    ("reviewer", "customers:export", "get", 403),
-    ("warehouse", "customers:export", "get", 403),
-    ("finance", "customers:export", "get", 200),
-    ("reviewer", "customers:address_create", "get", 403),
-    ("reviewer", "customers:contact_create", "get", 403),
-    ("warehouse", "customers:list", "get", 200),
-    ("sales", "customers:edit", "get", 200),
-])
+@pytest.mark.parametrize(
+    "role, url_name, method, status",
+    [
+        ("warehouse", "customers:create", "get", 403),
+        ("reviewer", "customers:create", "get", 403),
+        ("finance", "customers:create", "get", 403),
+        ("reviewer", "customers:edit", "get", 403),
+        ("warehouse", "customers:edit", "get", 403),
+        ("sales", "customers:block", "get", 403),
+        ("sales", "customers:block", "post", 403),
+        ("reviewer", "customers:unblock", "post", 403),
+        ("finance", "customers:block", "get", 200),
+        ("manager", "customers:block", "get", 200),
+        ("warehouse", "customers:import", "get", 403),
+        ("finance", "customers:import", "get", 403),
+        ("reviewer", "customers:export", "get", 403),
+        ("warehouse", "customers:export", "get", 403),
+        ("finance", "customers:export", "get", 200),
+        ("reviewer", "customers:address_create", "get", 403),
+        ("reviewer", "customers:contact_create", "get", 403),
+        ("warehouse", "customers:list", "get", 200),
+        ("sales", "customers:edit", "get", 200),
+    ],
+)
 def test_permissions_per_role(client_as, role, url_name, method, status):
     customer = CustomerFactory()
     needs_pk = url_name not in ("customers:create", "customers:import", "customers:export", "customers:list")
@@ -187,7 +219,9 @@ def test_finance_blocks_with_a_reason_through_the_page(client_as):
     client = client_as("finance")
     response = client.post(reverse("customers:block", args=[customer.pk]), {"reason": "  "})
     assert response.status_code == 400 and "Give a reason" in response.content.decode()
-    response = client.post(reverse("customers:block", args=[customer.pk]), {"reason": "Invoice INV-2026-000031 is 95 days overdue"})
+    response = client.post(
+        reverse("customers:block", args=[customer.pk]), {"reason": "Invoice INV-2026-000031 is 95 days overdue"}
+    )
     assert response.status_code == 302
     customer.refresh_from_db()
     assert customer.is_blocked
@@ -201,8 +235,17 @@ def test_finance_blocks_with_a_reason_through_the_page(client_as):
 def test_address_pages_add_edit_default_and_remove(client_as):
     customer = CustomerFactory()
     client = client_as("sales")
-    data = {"kind": "shipping", "recipient": "王伟", "phone": "13800138000", "line1": "世纪大道 100 号", "line2": "",
-            "city": "上海", "province": "上海市", "postal_code": "200120", "country": "cn"}
+    data = {
+        "kind": "shipping",
+        "recipient": "王伟",
+        "phone": "13800138000",
+        "line1": "世纪大道 100 号",
+        "line2": "",
+        "city": "上海",
+        "province": "上海市",
+        "postal_code": "200120",
+        "country": "cn",
+    }
     assert client.post(reverse("customers:address_create", args=[customer.pk]), data).status_code == 302
     assert client.post(reverse("customers:address_create", args=[customer.pk]), {**data, "city": "苏州"}).status_code == 302
     first, second = Address.objects.filter(customer=customer).order_by("pk")
@@ -235,11 +278,14 @@ def test_removal_needs_post(client_as):
 def test_contact_pages_reject_bad_email(client_as):
     customer = CustomerFactory()
     client = client_as("sales")
-    response = client.post(reverse("customers:contact_create", args=[customer.pk]),
-                           {"name": "Emily", "title": "", "phone": "", "email": "emily@"})
+    response = client.post(
+        reverse("customers:contact_create", args=[customer.pk]), {"name": "Emily", "title": "", "phone": "", "email": "emily@"}
+    )
     assert response.status_code == 400 and "Enter a valid email address" in response.content.decode()
-    response = client.post(reverse("customers:contact_create", args=[customer.pk]),
-                           {"name": "Emily", "title": "采购经理", "phone": "13900139000", "email": "emily@example.com"})
+    response = client.post(
+        reverse("customers:contact_create", args=[customer.pk]),
+        {"name": "Emily", "title": "采购经理", "phone": "13900139000", "email": "emily@example.com"},
+    )
     assert response.status_code == 302
     assert customer.contacts.get().is_primary
 
@@ -266,6 +312,18 @@ def test_customer_360_query_count_does_not_grow_with_rows(client_as, make_user):
             AddressFactory(customer=customer)
             ContactFactory(customer=customer)
             ComplaintFactory(customer=customer, assignee=seller)
-            CustomerEvent.objects.create(customer=customer, kind="edited", by=seller, changes=[{"field": "name", "old": "a", "new": "b"}])
+            CustomerEvent.objects.create(
+                customer=customer, kind="edited", by=seller, changes=[{"field": "name", "old": "a", "new": "b"}]
+            )
 
     assert_constant_queries(make_rows, lambda: client.get(customer.get_absolute_url()), sizes=(1, 8))
+
+
+def test_customer_pages_speak_chinese(client_as):
+    customer = CustomerFactory(is_blocked=True, blocked_reason="逾期")
+    client = client_as("manager")
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    body = client.get(reverse("customers:list")).content.decode()
+    assert "新建客户" in body and "导入" in body
+    body = client.get(customer.get_absolute_url()).content.decode()
+    assert "可用额度" in body and "解冻" in body

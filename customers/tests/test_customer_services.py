@@ -38,8 +38,9 @@ def test_service_refuses_invalid_data_even_without_a_form(staff):
 
 def test_edit_records_each_changed_field_old_and_new(staff):
     customer = CustomerFactory(credit_limit=Decimal("1000.00"), credit_rating="B")
-    services.customer_update(customer=customer, data={"credit_limit": Decimal("2500.00"), "credit_rating": "A",
-                                                       "name": customer.name}, by=staff)
+    services.customer_update(
+        customer=customer, data={"credit_limit": Decimal("2500.00"), "credit_rating": "A", "name": customer.name}, by=staff
+    )
     event = customer.events.get(kind=CustomerEvent.Kind.EDITED)
     assert event.by == staff
     assert sorted(event.changes, key=lambda c: c["field"]) == [
@@ -181,6 +182,7 @@ def test_address_edit_records_old_and_new_values(staff):
 
 # --- contacts -------------------------------------------------------------------------------------
 
+
 def test_first_contact_is_primary_and_primary_moves(staff):
     customer = CustomerFactory()
     first = services.contact_create(customer=customer, data={"name": "张伟"}, by=staff)
@@ -205,5 +207,6 @@ def test_contact_removed_while_an_order_names_it_leaves_the_order_without_contac
 def test_outdated_loaded_at_is_compared_exactly(staff):
     customer = CustomerFactory()
     with pytest.raises(CustomerError):
-        services.customer_update(customer=customer, data={"phone": "123456"}, by=staff,
-                                 loaded_at=customer.updated_at - timedelta(microseconds=1))
+        services.customer_update(
+            customer=customer, data={"phone": "123456"}, by=staff, loaded_at=customer.updated_at - timedelta(microseconds=1)
+        )

@@ -9,9 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
+from config.imports import ImportFileError, ImportRejected, import_commit, import_dry_run, read_table
 from customers.imports import CustomerImport
 from customers.models import Customer, CustomerEvent
-from config.imports import ImportFileError, ImportRejected, import_commit, import_dry_run, read_table
 
 from .factories import CustomerFactory
 
@@ -41,6 +41,7 @@ def dry_run(content, **kwargs):
 
 # --- reading files --------------------------------------------------------------------------------
 
+
 def test_gb18030_csv_from_chinese_excel_is_read():
     result = dry_run(HEADER + ",上海华东贸易有限公司,Shanghai Huadong,公司,50000,A,30,,,\n", encoding="gb18030")
     assert result.ok and result.create_count == 1
@@ -62,21 +63,24 @@ def test_chinese_headers_and_labels_are_understood():
 
 def test_semicolon_separated_csv_is_read():
     assert dry_run("name;credit_limit\n北京燕山五金;1 000,00\n").error_count == 1  # 1 000,00 is not a CNY amount
-    assert dry_run("name;credit_limit\n北京燕山五金;\"1,000.00\"\n").ok
+    assert dry_run('name;credit_limit\n北京燕山五金;"1,000.00"\n').ok
 
 
-@pytest.mark.parametrize("content, name, message", [
-    (b"", "customers.csv", "The file is empty"),
-    (b"\xef\xbb\xbf\r\n", "customers.csv", "The file is empty"),
-    (b"name,phone\n", "customers.csv", "no rows"),
-    (b"phone,email\n123,a@b.cn\n", "customers.csv", "Required columns are missing: Name"),
-    (b"name,name\nA,B\n", "customers.csv", "appears twice"),
-    (b"%PDF-1.4 binary", "customers.pdf", "cannot be imported"),
-    (b"\xd0\xcf\x11\xe0 old excel", "customers.xls", "Old Excel files"),
-    (b"not a zip at all", "customers.xlsx", "not a valid Excel workbook"),
-    (b"PK\x03\x04broken zip", "customers.xlsx", "not a valid Excel workbook"),
-    (b"name\n\x00\x01\x02", "customers.csv", "binary data"),
-])
+@pytest.mark.parametrize(
+    "content, name, message",
+    [
+        (b"", "customers.csv", "The file is empty"),
+        (b"\xef\xbb\xbf\r\n", "customers.csv", "The file is empty"),
+        (b"name,phone\n", "customers.csv", "no rows"),
+        (b"phone,email\n123,a@b.cn\n", "customers.csv", "Required columns are missing: Name"),
+        (b"name,name\nA,B\n", "customers.csv", "appears twice"),
+        (b"%PDF-1.4 binary", "customers.pdf", "cannot be imported"),
+        (b"\xd0\xcf\x11\xe0 old excel", "customers.xls", "Old Excel files"),
+        (b"not a zip at all", "customers.xlsx", "not a valid Excel workbook"),
+        (b"PK\x03\x04broken zip", "customers.xlsx", "not a valid Excel workbook"),
+        (b"name\n\x00\x01\x02", "customers.csv", "binary data"),
+    ],
+)
 def test_bad_files_give_a_clear_message(content, name, message):
     with pytest.raises(ImportFileError, match=message):
         read_table(upload(content, name=name), columns=CustomerImport().columns)
@@ -89,16 +93,17 @@ def test_unknown_columns_are_listed_as_ignored():
 
 # --- dry run and commit ---------------------------------------------------------------------------
 
+
 def test_dry_run_reports_every_row_error_with_row_number_and_column(make_user):
     make_user("sales", username="lina")
     existing = CustomerFactory(code="C000042")
     content = (
         HEADER
-        + ",上海华东贸易有限公司,,company,50000,A,30,,,lina\n"          # row 2: fine
-        + ",,,company,abc,Z,-3,,bad-email,ghost\n"                   # row 3: six errors
-        + "C000042,改名的客户,,company,10,B,30,,,\n"                  # row 4: update
-        + "C999999,不存在,,company,10,B,30,,,\n"                      # row 5: unknown code
-        + "c000042,重复,,company,10,B,30,,,\n"                        # row 6: same code again
+        + ",上海华东贸易有限公司,,company,50000,A,30,,,lina\n"  # row 2: fine
+        + ",,,company,abc,Z,-3,,bad-email,ghost\n"  # row 3: six errors
+        + "C000042,改名的客户,,company,10,B,30,,,\n"  # row 4: update
+        + "C999999,不存在,,company,10,B,30,,,\n"  # row 5: unknown code
+        + "c000042,重复,,company,10,B,30,,,\n"  # row 6: same code again
     )
     result = dry_run(content)
     by_row = {o.number: o for o in result.outcomes}
@@ -132,7 +137,7 @@ def test_commit_creates_and_updates_in_one_go_and_writes_the_timeline(make_user)
     user = make_user("sales")
     make_user("sales", username="wangfang")
     existing = CustomerFactory(code="C000042", credit_limit=Decimal("10.00"), phone="+86 21 1111 2222")
-    content = "code,name,credit_limit,salesperson\n,甲公司,100,wangfang\nC000042,%s,2500.50,\n" % existing.name
+    content = f"code,name,credit_limit,salesperson\n,甲公司,100,wangfang\nC000042,{existing.name},2500.50,\n"
     spec = CustomerImport()
     result = import_commit(spec=spec, table=read_table(upload(content), columns=spec.columns), by=user)
     assert result.create_count == 1 and result.update_count == 1
@@ -162,11 +167,14 @@ def test_commit_revalidates_rows_that_went_bad_since_the_dry_run(make_user):
 
 # --- pages ------------------------------------------------------------------------------------------
 
+
 def test_import_page_dry_run_then_commit(client_as):
     client = client_as("sales")
     url = reverse("customers:import")
     assert client.get(url).status_code == 200
-    response = client.post(url, {"file": upload("name,phone\n上海华东贸易有限公司,+86 21 5555 0100\nBeijing Yanshan Hardware,\n")})
+    response = client.post(
+        url, {"file": upload("name,phone\n上海华东贸易有限公司,+86 21 5555 0100\nBeijing Yanshan Hardware,\n")}
+    )
     assert response.status_code == 200
     assert response.context["dry_run"].create_count == 2
     assert not Customer.objects.exists(), "the dry run writes nothing"
@@ -203,8 +211,9 @@ def test_commit_with_a_forged_token_imports_nothing(client_as):
 
 # --- export -----------------------------------------------------------------------------------------
 
+
 def test_csv_export_has_a_bom_chinese_names_and_the_filtered_rows(client_as):
-    CustomerFactory(name="上海华东贸易有限公司", segment="retail", tax_id="=HYPERLINK(\"evil\")")
+    CustomerFactory(name="上海华东贸易有限公司", segment="retail", tax_id='=HYPERLINK("evil")')
     CustomerFactory(name="北京燕山五金", segment="wholesale")
     response = client_as("finance").get(reverse("customers:export"), {"format": "csv", "segment": "retail"})
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
@@ -218,9 +227,19 @@ def test_csv_export_has_a_bom_chinese_names_and_the_filtered_rows(client_as):
 
 def test_xlsx_export_round_trips_through_the_import(client_as, make_user):
     seller = make_user("sales", username="lina")
-    original = CustomerFactory(name="上海华东贸易有限公司", alt_name="Shanghai Huadong", kind="company", credit_limit=Decimal("123456.78"),
-                               credit_rating="A", payment_terms_days=45, segment="key_account", tags="VIP, 华东",
-                               salesperson=seller, phone="+86 21 5555 0100", email="buyer@huadong.example")
+    original = CustomerFactory(
+        name="上海华东贸易有限公司",
+        alt_name="Shanghai Huadong",
+        kind="company",
+        credit_limit=Decimal("123456.78"),
+        credit_rating="A",
+        payment_terms_days=45,
+        segment="key_account",
+        tags="VIP, 华东",
+        salesperson=seller,
+        phone="+86 21 5555 0100",
+        email="buyer@huadong.example",
+    )
     client = client_as("manager")
     response = client.get(reverse("customers:export"), {"format": "xlsx"})
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")

@@ -15,8 +15,15 @@ from .factories import ProductFactory
 pytestmark = pytest.mark.django_db
 
 VALID = {
-    "sku": "CUP-500-SS", "barcode": "6901234567892", "name": "不锈钢保温杯 500ml", "unit": "pcs",
-    "list_price": "89.00", "cost": "41.50", "tax_rate": "0.13", "min_price": "75.00", "max_discount_percent": "",
+    "sku": "CUP-500-SS",
+    "barcode": "6901234567892",
+    "name": "不锈钢保温杯 500ml",
+    "unit": "pcs",
+    "list_price": "89.00",
+    "cost": "41.50",
+    "tax_rate": "0.13",
+    "min_price": "75.00",
+    "max_discount_percent": "",
     "description": "",
 }
 
@@ -35,24 +42,27 @@ def test_empty_barcode_is_stored_as_null_so_many_products_can_have_none(client_a
     assert list(Product.objects.values_list("barcode", flat=True)) == [None, None]
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("barcode", "6901234567893", "not a valid EAN-13 code"),
-    ("barcode", "条码123", "printable ASCII"),
-    ("list_price", "abc", "Enter a number"),
-    ("list_price", "-0.01", "greater than or equal to 0"),
-    ("list_price", "1" + "0" * 20, "no more than 14 digits"),
-    ("list_price", "1.234", "no more than 2 decimal places"),
-    ("cost", "NaN", "Enter a number"),
-    ("tax_rate", "130", "between 0 and 100"),
-    ("tax_rate", "thirteen", "Enter the tax rate as 0.13"),
-    ("tax_rate", "-0.1", "between 0 and 100"),
-    ("max_discount_percent", "101", "less than or equal to 100"),
-    ("min_price", "100.00", "cannot be above the list price"),
-    ("unit", "bucket", "Select a valid choice"),
-    ("sku", "", "This field is required"),
-    ("sku", "CUP 500", "no spaces"),
-    ("name", "   ", "This field is required"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("barcode", "6901234567893", "not a valid EAN-13 code"),
+        ("barcode", "条码123", "printable ASCII"),
+        ("list_price", "abc", "Enter a number"),
+        ("list_price", "-0.01", "greater than or equal to 0"),
+        ("list_price", "1" + "0" * 20, "no more than 14 digits"),
+        ("list_price", "1.234", "no more than 2 decimal places"),
+        ("cost", "NaN", "Enter a number"),
+        ("tax_rate", "130", "between 0 and 100"),
+        ("tax_rate", "thirteen", "Enter the tax rate as 0.13"),
+        ("tax_rate", "-0.1", "between 0 and 100"),
+        ("max_discount_percent", "101", "less than or equal to 100"),
+        ("min_price", "100.00", "cannot be above the list price"),
+        ("unit", "bucket", "Select a valid choice"),
+        ("sku", "", "This field is required"),
+        ("sku", "CUP 500", "no spaces"),
+        ("name", "   ", "This field is required"),
+    ],
+)
 def test_garbage_in_any_product_field_gives_a_form_error(client_as, field, value, message):
     response = client_as("warehouse").post(reverse("inventory:product_create"), {**VALID, field: value})
     assert response.status_code == 400
@@ -123,20 +133,23 @@ def test_deactivating_twice_changes_nothing():
     assert not product_set_active(product=product, active=False).is_active
 
 
-@pytest.mark.parametrize("role, url_name, method, status", [
-    ("sales", "inventory:product_create", "get", 403),
-    ("reviewer", "inventory:product_create", "get", 403),
-    ("finance", "inventory:product_edit", "get", 403),
-    ("sales", "inventory:product_edit", "post", 403),
-    ("sales", "inventory:product_deactivate", "post", 403),
-    ("sales", "inventory:product_import", "get", 403),
-    ("finance", "inventory:product_import", "get", 403),
-    ("manager", "inventory:product_import", "get", 200),
-    ("warehouse", "inventory:product_edit", "get", 200),
-    ("reviewer", "inventory:product_detail", "get", 200),
-    ("finance", "inventory:product_list", "get", 200),
-    ("sales", "inventory:product_export", "get", 200),
-])
+@pytest.mark.parametrize(
+    "role, url_name, method, status",
+    [
+        ("sales", "inventory:product_create", "get", 403),
+        ("reviewer", "inventory:product_create", "get", 403),
+        ("finance", "inventory:product_edit", "get", 403),
+        ("sales", "inventory:product_edit", "post", 403),
+        ("sales", "inventory:product_deactivate", "post", 403),
+        ("sales", "inventory:product_import", "get", 403),
+        ("finance", "inventory:product_import", "get", 403),
+        ("manager", "inventory:product_import", "get", 200),
+        ("warehouse", "inventory:product_edit", "get", 200),
+        ("reviewer", "inventory:product_detail", "get", 200),
+        ("finance", "inventory:product_list", "get", 200),
+        ("sales", "inventory:product_export", "get", 200),
+    ],
+)
 def test_product_permissions_per_role(client_as, role, url_name, method, status):
     product = ProductFactory()
     needs_pk = url_name in ("inventory:product_edit", "inventory:product_deactivate", "inventory:product_detail")
@@ -152,8 +165,10 @@ def test_user_without_role_cannot_see_products(client_as):
     assert client_as().get(reverse("inventory:product_list")).status_code == 403
 
 
-@pytest.mark.parametrize("query, expected", [("保温杯", ["CUP-500-SS"]), ("cup-500", ["CUP-500-SS"]),
-                                             ("6901234567892", ["CUP-500-SS"]), ("茶", ["TEA-250"])])
+@pytest.mark.parametrize(
+    "query, expected",
+    [("保温杯", ["CUP-500-SS"]), ("cup-500", ["CUP-500-SS"]), ("6901234567892", ["CUP-500-SS"]), ("茶", ["TEA-250"])],
+)
 def test_product_search_by_sku_name_or_barcode(client_as, query, expected):
     ProductFactory(sku="CUP-500-SS", name="不锈钢保温杯 500ml", barcode="6901234567892")
     ProductFactory(sku="TEA-250", name="西湖龙井茶 250g")
@@ -178,8 +193,9 @@ def test_product_detail_hides_cost_from_sales_and_shows_the_lowest_price(client_
 
 def test_product_list_query_count_does_not_grow_with_rows(client_as):
     client = client_as("sales")
-    assert_constant_queries(lambda n: ProductFactory.create_batch(n), lambda: client.get(reverse("inventory:product_list")),
-                            sizes=(1, 15))
+    assert_constant_queries(
+        lambda n: ProductFactory.create_batch(n), lambda: client.get(reverse("inventory:product_list")), sizes=(1, 15)
+    )
 
 
 @pytest.mark.parametrize("typed", ["0.13", "13", "13%", "13 %"])

@@ -31,12 +31,12 @@ def test_product_rows_are_checked_row_by_row():
     ProductFactory(sku="CUP-500-SS", barcode="6901234567892")
     content = (
         "sku,name,barcode,unit,list_price,tax_rate,min_price\n"
-        "TEA-250,西湖龙井茶 250g,6920000000005,box,268.00,13%,220\n"        # 2 ok (EAN valid)
-        "TEA-500,西湖龙井茶 500g,6920000000006,box,498.00,0.13,\n"          # 3 bad check digit
-        "MUG-01,陶瓷马克杯,6901234567892,pcs,35,13,\n"                      # 4 barcode taken by CUP-500-SS
-        "BAG-01,帆布袋,6920000000012,piece,-5,9,\n"                         # 5 negative price
-        "tea-250,重复,,box,1,0,\n"                                           # 6 SKU again in the file
-        "PEN-01,中性笔,6920000000012,pcs,2.5,6%,3\n"                         # 7 barcode of row 5; min above list
+        "TEA-250,西湖龙井茶 250g,6920000000005,box,268.00,13%,220\n"  # 2 ok (EAN valid)
+        "TEA-500,西湖龙井茶 500g,6920000000006,box,498.00,0.13,\n"  # 3 bad check digit
+        "MUG-01,陶瓷马克杯,6901234567892,pcs,35,13,\n"  # 4 barcode taken by CUP-500-SS
+        "BAG-01,帆布袋,6920000000012,piece,-5,9,\n"  # 5 negative price
+        "tea-250,重复,,box,1,0,\n"  # 6 SKU again in the file
+        "PEN-01,中性笔,6920000000012,pcs,2.5,6%,3\n"  # 7 barcode of row 5; min above list
     )
     spec, table = run(content)
     result = import_dry_run(spec=spec, table=table)
@@ -99,8 +99,14 @@ def test_product_import_page_commit(client_as):
 
 
 def test_product_export_csv_and_xlsx_round_trip(client_as):
-    ProductFactory(sku="CUP-500-SS", name="不锈钢保温杯 500ml", barcode="0012345678905", list_price=Decimal("89.00"),
-                   max_discount_percent=Decimal("10"), cost=Decimal("41.50"))
+    ProductFactory(
+        sku="CUP-500-SS",
+        name="不锈钢保温杯 500ml",
+        barcode="0012345678905",
+        list_price=Decimal("89.00"),
+        max_discount_percent=Decimal("10"),
+        cost=Decimal("41.50"),
+    )
     ProductFactory(sku="OLD-1", is_active=False)
     client = client_as("warehouse")
     response = client.get(reverse("inventory:product_export"), {"format": "csv", "is_active": "true"})
