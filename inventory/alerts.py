@@ -33,8 +33,10 @@ def low_stock_refresh(*, level_ids: Iterable[int] | None = None) -> int:
     if level_ids is not None:
         scope = scope.filter(pk__in=list(level_ids))
     low = list(
-        low_stock_levels().filter(pk__in=scope.values("pk"))
-        .order_by("product_id", "warehouse_id").values_list("product_id", "warehouse_id", "on_hand", "reserved", "safety_stock")
+        low_stock_levels()
+        .filter(pk__in=scope.values("pk"))
+        .order_by("product_id", "warehouse_id")
+        .values_list("product_id", "warehouse_id", "on_hand", "reserved", "safety_stock")
     )
     # Sorted inserts: two transactions raising the same alerts wait for each other instead of deadlocking.
     LowStockAlert.objects.bulk_create(
@@ -73,7 +75,9 @@ def alerts_email_pending() -> int:
     with transaction.atomic():
         alerts = list(
             LowStockAlert.objects.filter(resolved_at__isnull=True, notified_at__isnull=True)
-            .select_related("product", "warehouse").order_by("pk").select_for_update(of=("self",))
+            .select_related("product", "warehouse")
+            .order_by("pk")
+            .select_for_update(of=("self",))
         )
         if not alerts:
             return 0
@@ -99,14 +103,22 @@ def ledger_check_email_failure(*, check_id: int) -> int:
     with translation.override(settings.LANGUAGE_CODE):
         subject = _("Stock ledger check failed: %(count)s problem(s)") % {"count": len(check.problems)}
         lines = [
-            _("%(sku)s in %(warehouse)s: on hand %(on_hand)s, movements %(movements)s, reserved %(reserved)s, "
-              "active reservations %(active)s")
+            _(
+                "%(sku)s in %(warehouse)s: on hand %(on_hand)s, movements %(movements)s, reserved %(reserved)s, "
+                "active reservations %(active)s"
+            )
             % {
-                "sku": p.get("sku"), "warehouse": p.get("warehouse"), "on_hand": p.get("on_hand", "–"),
-                "movements": p.get("movements", "–"), "reserved": p.get("reserved", "–"), "active": p.get("active_reservations", "–"),
+                "sku": p.get("sku"),
+                "warehouse": p.get("warehouse"),
+                "on_hand": p.get("on_hand", "–"),
+                "movements": p.get("movements", "–"),
+                "reserved": p.get("reserved", "–"),
+                "active": p.get("active_reservations", "–"),
             }
             for p in check.problems
         ]
         body = "\n".join([*lines, "", _absolute(reverse("inventory:stock_overview"))])
-    mailers.default.send_messages([EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=recipients)])
+    mailers.default.send_messages(
+        [EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=recipients)]
+    )
     return len(recipients)

@@ -7,6 +7,7 @@ two allocations can neither oversell nor deadlock; reserved moves in one UPDATE 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -18,8 +19,9 @@ from orders.errors import OrderError
 from orders.models import OrderEvent, OrderStatus, SalesOrder
 from orders.services import order_apply_transition, order_lock, order_log
 
-from .models import Reservation, ReservationState, StockLevel
-from .services import queue_low_stock_check, stock_shift_reserved
+from .errors import InventoryError
+from .models import MovementKind, Reservation, ReservationState, StockLevel, StockMovement
+from .services import queue_low_stock_check, stock_levels_lock, stock_post_movement, stock_shift_reserved
 
 # Orders that wait for stock: allocation picks them up, oldest approval first.
 WAITING_FOR_STOCK = [OrderStatus.APPROVED, OrderStatus.BACKORDERED]
@@ -93,7 +95,9 @@ def allocation_allocate_order(*, order: SalesOrder, by=None) -> SalesOrder:
     lines = list(locked.lines.select_related("product").order_by("position", "pk"))
     held = dict(
         Reservation.objects.filter(order_line__order=locked, state=ReservationState.ACTIVE)
-        .values("order_line").annotate(total=Sum("quantity")).values_list("order_line", "total")
+        .values("order_line")
+        .annotate(total=Sum("quantity"))
+        .values_list("order_line", "total")
     )
     missing = {line.pk: line.quantity - held.get(line.pk, 0) for line in lines}
     needed: dict[int, int] = defaultdict(int)
@@ -104,7 +108,9 @@ def allocation_allocate_order(*, order: SalesOrder, by=None) -> SalesOrder:
     if needed:
         levels = list(
             StockLevel.objects.filter(product_id__in=list(needed), warehouse__is_active=True)
-            .select_related("warehouse").order_by("pk").select_for_update(of=("self",))
+            .select_related("warehouse")
+            .order_by("pk")
+            .select_for_update(of=("self",))
         )
     plan = _plan(needed=dict(needed), levels=levels)
 
@@ -118,7 +124,9 @@ def allocation_allocate_order(*, order: SalesOrder, by=None) -> SalesOrder:
         while remaining and takes:
             level, available = takes[0]
             take = min(available, remaining)
-            reservations.append(Reservation(order_line=line, product_id=line.product_id, warehouse_id=level.warehouse_id, quantity=take))
+            reservations.append(
+                Reservation(order_line=line, product_id=line.product_id, warehouse_id=level.warehouse_id, quantity=take)
+            )
             deltas[level.pk] += take
             reserved_note[(level.warehouse.priority, level.warehouse.code, line.product.sku)] += take
             remaining -= take
@@ -164,7 +172,9 @@ def reservation_release_for_order(*, order: SalesOrder, by=None) -> int:
     """Every active reservation of the order goes back to free stock (cancellation); returns the units freed."""
     reservations = list(
         Reservation.objects.filter(order_line__order_id=order.pk, state=ReservationState.ACTIVE)
-        .select_related("product", "warehouse").order_by("pk").select_for_update(of=("self",))
+        .select_related("product", "warehouse")
+        .order_by("pk")
+        .select_for_update(of=("self",))
     )
     if not reservations:
         return 0
@@ -193,3 +203,80 @@ def reservation_release_for_order(*, order: SalesOrder, by=None) -> int:
 
     queue_backorder_allocation(product_ids={reservation.product_id for reservation in reservations})
     return sum(reservation.quantity for reservation in reservations)
+
+
+@transaction.atomic
+def reservation_consume_for_shipment(
+    *,
+    order: SalesOrder,
+    quantities: Mapping[int, int],
+    by=None,
+    document: str = "",
+) -> list[StockMovement]:
+    """A shipment takes reserved goods out: per order line (id → quantity) the line's active
+    reservations are consumed (warehouse by warehouse, a partly used one split), reserved and on
+    hand drop together and one shipment movement is posted per product and warehouse."""
+    quantities = {line_id: qty for line_id, qty in quantities.items() if qty}
+    if any(qty < 0 for qty in quantities.values()):
+        raise InventoryError(_("A shipped quantity cannot be negative."))
+    reservations = list(
+        Reservation.objects.filter(
+            order_line__order_id=order.pk, order_line_id__in=list(quantities), state=ReservationState.ACTIVE
+        )
+        .select_related("product", "warehouse", "order_line")
+        .order_by("warehouse__priority", "pk")
+        .select_for_update(of=("self",))
+    )
+    by_line: dict[int, list[Reservation]] = defaultdict(list)
+    for reservation in reservations:
+        by_line[reservation.order_line_id].append(reservation)
+    consumed: list[Reservation] = []
+    remainders: list[Reservation] = []
+    shipped: dict[tuple[int, int], int] = defaultdict(int)
+    for line_id, wanted in quantities.items():
+        held = sum(r.quantity for r in by_line[line_id])
+        if wanted > held:
+            raise InventoryError(
+                _("Only %(held)s of that line are reserved; %(wanted)s cannot ship.") % {"held": held, "wanted": wanted}
+            )
+        for reservation in by_line[line_id]:
+            if not wanted:
+                break
+            take = min(wanted, reservation.quantity)
+            if take < reservation.quantity:
+                remainders.append(
+                    Reservation(
+                        order_line_id=line_id,
+                        product_id=reservation.product_id,
+                        warehouse_id=reservation.warehouse_id,
+                        quantity=reservation.quantity - take,
+                    )
+                )
+                reservation.quantity = take
+            reservation.consume()
+            consumed.append(reservation)
+            shipped[(reservation.product_id, reservation.warehouse_id)] += take
+            wanted -= take
+    if not consumed:
+        raise InventoryError(_("Nothing to ship."))
+    levels = stock_levels_lock(pairs=shipped)
+    now = timezone.now()
+    for reservation in consumed:
+        reservation.updated_at = now
+    Reservation.objects.bulk_update(consumed, ["state", "quantity", "updated_at"])
+    Reservation.objects.bulk_create(remainders)
+    stock_shift_reserved(deltas={levels[pair].pk: -qty for pair, qty in shipped.items()})
+    warehouses = {r.warehouse_id: r.warehouse for r in consumed}
+    products = {r.product_id: r.product for r in consumed}
+    return [
+        stock_post_movement(
+            product=products[product_id],
+            warehouse=warehouses[warehouse_id],
+            kind=MovementKind.SHIPMENT,
+            quantity=-qty,
+            reason=_("Shipment of order %(number)s") % {"number": order.number},
+            document=document or order.number,
+            by=by,
+        )
+        for (product_id, warehouse_id), qty in sorted(shipped.items())
+    ]

@@ -53,7 +53,11 @@ def seed(*, users, stdout=None) -> None:
     for code, quantities in per_warehouse.items():
         if quantities:
             stock_receive(
-                warehouse=warehouses[code], quantities=quantities, reference="开账 opening stock", by=clerk, document=OPENING_DOCUMENT
+                warehouse=warehouses[code],
+                quantities=quantities,
+                reference="开账 opening stock",
+                by=clerk,
+                document=OPENING_DOCUMENT,
             )
     # Every warehouse plans the products it carries; SH, the main warehouse, plans all of them.
     carried = {code: set(quantities) for code, quantities in per_warehouse.items()}

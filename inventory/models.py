@@ -245,7 +245,9 @@ class LowStockAlert(models.Model):
     per product and warehouse (a partial unique constraint), resolved when stock recovers."""
 
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="low_stock_alerts", verbose_name=_("product"))
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="low_stock_alerts", verbose_name=_("warehouse"))
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="low_stock_alerts", verbose_name=_("warehouse")
+    )
     available = models.IntegerField(_("available when raised"))
     safety_stock = models.PositiveIntegerField(_("safety stock when raised"))
     raised_at = models.DateTimeField(_("raised"), default=timezone.now, db_index=True)
@@ -265,6 +267,9 @@ class LowStockAlert(models.Model):
     def __str__(self) -> str:
         return f"{self.product_id}@{self.warehouse_id}: {self.available} < {self.safety_stock}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("inventory:product_stock", args=[self.product_id])
+
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
@@ -274,9 +279,6 @@ class LowStockAlert(models.Model):
         return _("%(sku)s in %(warehouse)s: %(available)s available, safety stock %(safety)s") % {
             "sku": self.product.sku, "warehouse": self.warehouse.code, "available": self.available, "safety": self.safety_stock,
         }
-
-    def get_absolute_url(self) -> str:
-        return reverse("inventory:product_stock", args=[self.product_id])
 
 
 class LedgerCheck(models.Model):
@@ -315,10 +317,14 @@ class ReplenishmentRequest(FSMModelMixin, models.Model):
 
     number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="replenishments", verbose_name=_("warehouse"))
-    state = FSMField(_("state"), max_length=20, choices=ReplenishmentState.choices, default=R.DRAFT, protected=True, db_index=True)
+    state = FSMField(
+        _("state"), max_length=20, choices=ReplenishmentState.choices, default=R.DRAFT, protected=True, db_index=True
+    )
     supplier = models.CharField(_("supplier"), max_length=200, blank=True)
     note = models.TextField(_("note"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     ordered_at = models.DateTimeField(_("ordered"), null=True, blank=True)
     received_at = models.DateTimeField(_("received"), null=True, blank=True)
@@ -339,7 +345,9 @@ class ReplenishmentRequest(FSMModelMixin, models.Model):
     def place(self) -> None:
         """A draft with lines is sent to the supplier."""
 
-    @transition(field=state, source=[R.ORDERED, R.PARTIALLY_RECEIVED], target=R.PARTIALLY_RECEIVED, permission="inventory.receive_stock")
+    @transition(
+        field=state, source=[R.ORDERED, R.PARTIALLY_RECEIVED], target=R.PARTIALLY_RECEIVED, permission="inventory.receive_stock"
+    )
     def receive_part(self) -> None:
         """A delivery arrived and some ordered quantity is still outstanding."""
 
@@ -368,7 +376,8 @@ class ReplenishmentLine(models.Model):
             models.UniqueConstraint(fields=["request", "product"], name="replenishment_line_product_unique"),
             models.CheckConstraint(condition=Q(quantity_ordered__gt=0), name="replenishment_line_ordered_positive"),
             models.CheckConstraint(
-                condition=Q(quantity_received__lte=models.F("quantity_ordered")), name="replenishment_line_received_within_ordered"
+                condition=Q(quantity_received__lte=models.F("quantity_ordered")),
+                name="replenishment_line_received_within_ordered",
             ),
         ]
 

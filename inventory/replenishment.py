@@ -20,10 +20,10 @@ from .models import (
     REPLENISHMENT_OPEN,
     Product,
     ReplenishmentLine,
-    Reservation,
-    ReservationState,
     ReplenishmentRequest,
     ReplenishmentState,
+    Reservation,
+    ReservationState,
     StockLevel,
     Warehouse,
 )
@@ -52,7 +52,10 @@ def replenishment_proposal(*, warehouse: Warehouse | None = None):
         ReplenishmentLine.objects.filter(
             request__state__in=REPLENISHMENT_OPEN, request__warehouse=OuterRef("warehouse"), product=OuterRef("product")
         )
-        .order_by().values("product").annotate(total=Sum(F("quantity_ordered") - F("quantity_received"))).values("total")
+        .order_by()
+        .values("product")
+        .annotate(total=Sum(F("quantity_ordered") - F("quantity_received")))
+        .values("total")
     )
     levels = (
         StockLevel.objects.filter(warehouse__is_active=True, product__is_active=True)
@@ -72,8 +75,10 @@ def with_proposed_quantities(levels) -> list[StockLevel]:
     rows = list(levels)
     for level in rows:
         level.proposed = proposal_quantity(
-            position=level.position, reorder_point=level.reorder_point,
-            reorder_quantity=level.reorder_quantity, safety_stock=level.safety_stock,
+            position=level.position,
+            reorder_point=level.reorder_point,
+            reorder_quantity=level.reorder_quantity,
+            safety_stock=level.safety_stock,
         )
     return [level for level in rows if level.proposed > 0]
 
@@ -91,11 +96,15 @@ def backorder_needs() -> list[dict]:
         return []
     reserved = dict(
         Reservation.objects.filter(order_line__in=waiting_lines, state=ReservationState.ACTIVE)
-        .order_by().values_list("product").annotate(total=Sum("quantity"))
+        .order_by()
+        .values_list("product")
+        .annotate(total=Sum("quantity"))
     )
     on_order = dict(
         ReplenishmentLine.objects.filter(request__state__in=REPLENISHMENT_OPEN, product__in=list(ordered))
-        .order_by().values_list("product").annotate(total=Sum(F("quantity_ordered") - F("quantity_received")))
+        .order_by()
+        .values_list("product")
+        .annotate(total=Sum(F("quantity_ordered") - F("quantity_received")))
     )
     short = {pid: qty - reserved.get(pid, 0) for pid, qty in ordered.items() if qty > reserved.get(pid, 0)}
     products = Product.objects.in_bulk(list(short))
@@ -119,7 +128,12 @@ def replenishment_next_number() -> str:
 
 @transaction.atomic
 def replenishment_create(
-    *, warehouse: Warehouse, quantities: Mapping[Product, int], by, supplier: str = "", note: str = "",
+    *,
+    warehouse: Warehouse,
+    quantities: Mapping[Product, int],
+    by,
+    supplier: str = "",
+    note: str = "",
 ) -> ReplenishmentRequest:
     """A draft request for one warehouse; each product once, each quantity positive."""
     if not warehouse.is_active:
@@ -135,10 +149,17 @@ def replenishment_create(
                 _("%(sku)s: the quantity must be between 1 and %(max)s.") % {"sku": product.sku, "max": MAX_MOVEMENT_QUANTITY}
             )
     request = ReplenishmentRequest.objects.create(
-        number=replenishment_next_number(), warehouse=warehouse, supplier=supplier.strip(), note=note.strip(), created_by=by,
+        number=replenishment_next_number(),
+        warehouse=warehouse,
+        supplier=supplier.strip(),
+        note=note.strip(),
+        created_by=by,
     )
     ReplenishmentLine.objects.bulk_create(
-        [ReplenishmentLine(request=request, product=product, quantity_ordered=qty) for product, qty in sorted(items, key=lambda i: i[0].sku)]
+        [
+            ReplenishmentLine(request=request, product=product, quantity_ordered=qty)
+            for product, qty in sorted(items, key=lambda i: i[0].sku)
+        ]
     )
     return request
 
@@ -157,7 +178,11 @@ def replenishment_create_from_proposal(*, warehouse: Warehouse, by, supplier: st
     if not quantities:
         raise InventoryError(_("Nothing needs reordering in %(code)s.") % {"code": warehouse.code})
     return replenishment_create(
-        warehouse=warehouse, quantities=quantities, by=by, supplier=supplier, note=_("From the replenishment proposal."),
+        warehouse=warehouse,
+        quantities=quantities,
+        by=by,
+        supplier=supplier,
+        note=_("From the replenishment proposal."),
     )
 
 
@@ -166,7 +191,8 @@ def _apply(*, request: ReplenishmentRequest, transition: Callable, by) -> Replen
     method = transition(locked)
     if not can_proceed(method):
         raise InventoryError(
-            _("Request %(number)s cannot do that while it is %(state)s.") % {"number": locked.number, "state": locked.get_state_display()}
+            _("Request %(number)s cannot do that while it is %(state)s.")
+            % {"number": locked.number, "state": locked.get_state_display()}
         )
     if by is not None and not has_transition_perm(method, by):
         raise InventoryError(_("You are not allowed to do that with this request."))
@@ -195,7 +221,11 @@ def replenishment_cancel(*, request: ReplenishmentRequest, by) -> ReplenishmentR
 
 @transaction.atomic
 def replenishment_receive(
-    *, request: ReplenishmentRequest, quantities: Mapping[int, int], by, reference: str = "",
+    *,
+    request: ReplenishmentRequest,
+    quantities: Mapping[int, int],
+    by,
+    reference: str = "",
 ) -> ReplenishmentRequest:
     """A delivery for the request: receipt movements for what arrived (never more than is still
     outstanding per line), partially received until every line is complete."""

@@ -136,7 +136,8 @@ def order_lines_stock(*, order) -> list[dict]:
 
 def open_alerts():
     """Open low-stock alerts, newest first, with product and warehouse."""
-    return LowStockAlert.objects.filter(resolved_at__isnull=True).select_related("product", "warehouse").order_by("-raised_at", "-pk")
+    alerts = LowStockAlert.objects.filter(resolved_at__isnull=True).select_related("product", "warehouse")
+    return alerts.order_by("-raised_at", "-pk")
 
 
 def latest_ledger_check():

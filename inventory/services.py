@@ -174,14 +174,16 @@ def stock_receive(
     for product, qty in items:
         if qty < 0 or qty > MAX_MOVEMENT_QUANTITY:
             raise InventoryError(
-                _("%(sku)s: a received quantity must be between 1 and %(max)s.") % {"sku": product.sku, "max": MAX_MOVEMENT_QUANTITY}
+                _("%(sku)s: a received quantity must be between 1 and %(max)s.")
+                % {"sku": product.sku, "max": MAX_MOVEMENT_QUANTITY}
             )
     document = document or receipt_next_number()
     reason = _("Delivery note %(ref)s") % {"ref": reference.strip()} if reference.strip() else _("Goods receipt")
     stock_levels_lock(pairs=[(product.pk, warehouse.pk) for product, _qty in items])
     movements = [
         stock_post_movement(
-            product=product, warehouse=warehouse, kind=MovementKind.RECEIPT, quantity=qty, reason=reason, document=document, by=by,
+            product=product, warehouse=warehouse, kind=MovementKind.RECEIPT, quantity=qty, reason=reason,
+            document=document, by=by,
         )
         for product, qty in items
     ]
@@ -243,14 +245,19 @@ def _ledger_problems() -> tuple[int, list[dict]]:
         .annotate(total=Sum("quantity")).exclude(total=0).order_by("product__sku", "warehouse__code")
     )
     for row in orphans[:MAX_REPORTED_PROBLEMS]:
-        problems.append({"sku": row["product__sku"], "warehouse": row["warehouse__code"], "on_hand": None, "movements": row["total"]})
+        problems.append(
+            {"sku": row["product__sku"], "warehouse": row["warehouse__code"], "on_hand": None, "movements": row["total"]}
+        )
     orphan_reservations = (
         Reservation.objects.filter(state=ReservationState.ACTIVE).exclude(Exists(has_level))
         .values("product__sku", "warehouse__code").annotate(total=Sum("quantity")).order_by("product__sku", "warehouse__code")
     )
     for row in orphan_reservations[:MAX_REPORTED_PROBLEMS]:
         problems.append(
-            {"sku": row["product__sku"], "warehouse": row["warehouse__code"], "reserved": None, "active_reservations": row["total"]}
+            {
+                "sku": row["product__sku"], "warehouse": row["warehouse__code"], "reserved": None,
+                "active_reservations": row["total"],
+            }
         )
     return StockLevel.objects.count(), problems[:MAX_REPORTED_PROBLEMS]
 

@@ -37,7 +37,12 @@ class StockLevelFilter(django_filters.FilterSet):
     sort = django_filters.OrderingFilter(
         label=_("Sort by"),
         fields=(("product__sku", "sku"), ("free", "available"), ("on_hand", "on_hand"), ("warehouse__priority", "warehouse")),
-        field_labels={"product__sku": _("SKU"), "free": _("Available"), "on_hand": _("On hand"), "warehouse__priority": _("Warehouse")},
+        field_labels={
+            "product__sku": _("SKU"),
+            "free": _("Available"),
+            "on_hand": _("On hand"),
+            "warehouse__priority": _("Warehouse"),
+        },
     )
 
     def filter_q(self, queryset, name, value):
@@ -79,7 +84,8 @@ class AlertFilter(django_filters.FilterSet):
 
 class AllocationFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
-        label=_("Status"), choices=[(OrderStatus.APPROVED, OrderStatus.APPROVED.label), (OrderStatus.BACKORDERED, OrderStatus.BACKORDERED.label)],
+        label=_("Status"),
+        choices=[(OrderStatus.APPROVED, OrderStatus.APPROVED.label), (OrderStatus.BACKORDERED, OrderStatus.BACKORDERED.label)],
         empty_label=_("All waiting"),
     )
     q = django_filters.CharFilter(label=_("Search"), method="filter_q")

@@ -88,7 +88,9 @@ class AdjustForm(forms.Form):
     warehouse = forms.ModelChoiceField(label=_("Warehouse"), queryset=_active_warehouses())
     product = forms.CharField(label=_("Product"), max_length=60, help_text=_("Barcode or SKU."))
     quantity = forms.IntegerField(
-        label=_("Change"), min_value=-MAX_MOVEMENT_QUANTITY, max_value=MAX_MOVEMENT_QUANTITY,
+        label=_("Change"),
+        min_value=-MAX_MOVEMENT_QUANTITY,
+        max_value=MAX_MOVEMENT_QUANTITY,
         help_text=_("Positive adds stock, negative removes it."),
     )
     reason = forms.CharField(label=_("Reason"), max_length=300)
@@ -159,7 +161,10 @@ class ReplenishmentReceiveForm(forms.Form):
         self.lines = [line for line in lines if line.outstanding > 0]
         for line in self.lines:
             self.fields[receive_field_name(line.pk)] = forms.IntegerField(
-                label=line.product.sku, min_value=0, max_value=line.outstanding, required=False,
+                label=line.product.sku,
+                min_value=0,
+                max_value=line.outstanding,
+                required=False,
                 widget=forms.NumberInput(attrs={"min": 0, "max": line.outstanding}),
             )
 
@@ -177,6 +182,7 @@ class ReplenishmentReceiveForm(forms.Form):
 
 def describe_received(quantities: dict[Product, int]) -> str:
     units = sum(quantities.values())
-    return ngettext(
-        "%(units)s unit of %(products)s product", "%(units)s units of %(products)s product(s)", units
-    ) % {"units": units, "products": len(quantities)}
+    return ngettext("%(units)s unit of %(products)s product", "%(units)s units of %(products)s product(s)", units) % {
+        "units": units,
+        "products": len(quantities),
+    }

@@ -88,7 +88,11 @@ def receipt(request):
             messages.success(
                 request,
                 _("Receipt %(document)s posted to %(warehouse)s: %(what)s. Waiting orders that need them are allocated.")
-                % {"document": movements[0].document, "warehouse": data["warehouse"].code, "what": describe_received(data["lines"])},
+                % {
+                    "document": movements[0].document,
+                    "warehouse": data["warehouse"].code,
+                    "what": describe_received(data["lines"]),
+                },
             )
             return redirect(f"{reverse('inventory:receipt')}?warehouse={data['warehouse'].pk}")
     return render(request, "inventory/stockmovement_receipt.html", {"form": form}, status=400 if form.errors else 200)
@@ -122,13 +126,18 @@ def adjust(request):
         data = form.cleaned_data
         try:
             movement = stock_adjust(
-                product=data["product"], warehouse=data["warehouse"], quantity=data["quantity"], reason=data["reason"], by=request.user
+                product=data["product"],
+                warehouse=data["warehouse"],
+                quantity=data["quantity"],
+                reason=data["reason"],
+                by=request.user,
             )
         except InventoryError as error:
             form.add_error("quantity", str(error))
         else:
             messages.success(
-                request, _("%(sku)s in %(warehouse)s adjusted by %(qty)+d.")
+                request,
+                _("%(sku)s in %(warehouse)s adjusted by %(qty)+d.")
                 % {"sku": movement.product.sku, "warehouse": movement.warehouse.code, "qty": movement.quantity},
             )
             return redirect("inventory:product_stock", pk=movement.product_id)
@@ -236,10 +245,14 @@ def replenishment_list(request):
     requests = ReplenishmentRequest.objects.select_related("warehouse", "created_by").order_by("-created_at", "-pk")
     filterset = ReplenishmentFilter(request.GET, queryset=requests)
     return render(
-        request, "inventory/replenishmentrequest_list.html",
+        request,
+        "inventory/replenishmentrequest_list.html",
         {
-            "proposal": list(warehouses.items()), "backorder_needs": needs, "main_warehouse": main,
-            "filter": filterset, "page_obj": _page(request, filterset.qs),
+            "proposal": list(warehouses.items()),
+            "backorder_needs": needs,
+            "main_warehouse": main,
+            "filter": filterset,
+            "page_obj": _page(request, filterset.qs),
         },
     )
 
@@ -253,7 +266,11 @@ def replenishment_create(request):
         data = form.cleaned_data
         try:
             created = replenishment.replenishment_create(
-                warehouse=data["warehouse"], quantities=data["lines"], by=request.user, supplier=data["supplier"], note=data["note"]
+                warehouse=data["warehouse"],
+                quantities=data["lines"],
+                by=request.user,
+                supplier=data["supplier"],
+                note=data["note"],
             )
         except InventoryError as error:
             form.add_error(None, str(error))
@@ -295,7 +312,9 @@ def replenishment_detail(request, pk: int):
     lines = _request_lines(request_obj)
     receive_form = ReplenishmentReceiveForm(lines=lines)
     return render(
-        request, "inventory/replenishmentrequest_detail.html", {"request_obj": request_obj, "lines": lines, "receive_form": receive_form}
+        request,
+        "inventory/replenishmentrequest_detail.html",
+        {"request_obj": request_obj, "lines": lines, "receive_form": receive_form},
     )
 
 
@@ -335,18 +354,23 @@ def replenishment_receive(request, pk: int):
     if form.is_valid():
         try:
             received = replenishment.replenishment_receive(
-                request=request_obj, quantities=form.cleaned_data["quantities"], by=request.user,
+                request=request_obj,
+                quantities=form.cleaned_data["quantities"],
+                by=request.user,
                 reference=form.cleaned_data["reference"],
             )
         except InventoryError as error:
             form.add_error(None, str(error))
         else:
             messages.success(
-                request, _("Goods received for %(number)s; it is now %(state)s.")
+                request,
+                _("Goods received for %(number)s; it is now %(state)s.")
                 % {"number": received.number, "state": received.get_state_display()},
             )
             return redirect(received)
     return render(
-        request, "inventory/replenishmentrequest_detail.html",
-        {"request_obj": request_obj, "lines": lines, "receive_form": form}, status=400,
+        request,
+        "inventory/replenishmentrequest_detail.html",
+        {"request_obj": request_obj, "lines": lines, "receive_form": form},
+        status=400,
     )

@@ -21,13 +21,18 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def warehouses():
-    return WarehouseFactory(code="SH", priority=1), WarehouseFactory(code="BJ", priority=2), WarehouseFactory(code="GZ", priority=3)
+    return (
+        WarehouseFactory(code="SH", priority=1),
+        WarehouseFactory(code="BJ", priority=2),
+        WarehouseFactory(code="GZ", priority=3),
+    )
 
 
 def reserved_by_warehouse(order) -> dict[tuple[str, str], int]:
     rows = (
         Reservation.objects.filter(order_line__order=order, state=ReservationState.ACTIVE)
-        .values_list("warehouse__code", "product__sku").annotate(total=Sum("quantity"))
+        .values_list("warehouse__code", "product__sku")
+        .annotate(total=Sum("quantity"))
     )
     return {(code, sku): total for code, sku, total in rows}
 
@@ -253,3 +258,37 @@ def test_release_query_count_does_not_grow_with_lines(warehouses):
         return queries_for(lambda: reservation_release_for_order(order=order))
 
     assert release(1) == release(8)
+
+
+def test_a_shipment_consumes_reservations_and_takes_the_goods_out(warehouses):
+    from inventory.allocation import reservation_consume_for_shipment
+    from inventory.services import stock_verify_ledger
+
+    sh, bj, _gz = warehouses
+    bolts = stocked_product(stock={sh: 3, bj: 4})
+    order = allocation_allocate_order(order=approved_order(lines=[(bolts, 5)]))
+    line = order.lines.get()
+
+    movements = reservation_consume_for_shipment(order=order, quantities={line.pk: 4}, document="SHP-1")
+
+    assert sorted((m.warehouse.code, m.kind, m.quantity) for m in movements) == [("BJ", "shipment", -1), ("SH", "shipment", -3)]
+    assert reserved_by_warehouse(order) == {("BJ", bolts.sku): 1}
+    assert (level(bolts, sh).on_hand, level(bolts, sh).reserved) == (0, 0)
+    assert (level(bolts, bj).on_hand, level(bolts, bj).reserved) == (3, 1)
+    assert (
+        sum(Reservation.objects.filter(order_line=line, state=ReservationState.CONSUMED).values_list("quantity", flat=True)) == 4
+    )
+    assert stock_verify_ledger().ok
+
+
+def test_a_shipment_cannot_take_more_than_is_reserved(warehouses):
+    from inventory.allocation import reservation_consume_for_shipment
+    from inventory.errors import InventoryError
+
+    sh, _bj, _gz = warehouses
+    bolts = stocked_product(stock={sh: 2})
+    order = allocation_allocate_order(order=approved_order(lines=[(bolts, 5)]))
+    with pytest.raises(InventoryError, match="Only 2 of that line are reserved"):
+        reservation_consume_for_shipment(order=order, quantities={order.lines.get().pk: 3})
+    assert (level(bolts, sh).on_hand, level(bolts, sh).reserved) == (2, 2)
+    assert not StockMovement.objects.filter(kind="shipment").exists()

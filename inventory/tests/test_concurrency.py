@@ -58,8 +58,10 @@ def deadlocks() -> int:
 
 def active_reserved(product, warehouse) -> int:
     return (
-        Reservation.objects.filter(product=product, warehouse=warehouse, state=ReservationState.ACTIVE)
-        .aggregate(total=Sum("quantity"))["total"] or 0
+        Reservation.objects.filter(product=product, warehouse=warehouse, state=ReservationState.ACTIVE).aggregate(
+            total=Sum("quantity")
+        )["total"]
+        or 0
     )
 
 
@@ -94,15 +96,14 @@ def test_opposite_line_orders_receipts_and_cancellations_neither_deadlock_nor_lo
     nuts = stocked_product(stock={sh: 5, bj: 5, gz: 5})
     # Orders to cancel while the others allocate: their release touches the same rows.
     to_cancel = [allocation_allocate_order(order=approved_order(lines=[(nuts, 2), (bolts, 2)])) for _ in range(3)]
-    waiting = [
-        approved_order(lines=[(bolts, 3), (nuts, 3)] if n % 2 else [(nuts, 3), (bolts, 3)])
-        for n in range(12)
-    ]
+    waiting = [approved_order(lines=[(bolts, 3), (nuts, 3)] if n % 2 else [(nuts, 3), (bolts, 3)]) for n in range(12)]
 
     def cancel_job(order_id: int):
         def job():
             with transaction.atomic():
-                cancelled = order_apply_transition(order=SalesOrder(pk=order_id), transition=lambda o: o.cancel, by=None, note="test")
+                cancelled = order_apply_transition(
+                    order=SalesOrder(pk=order_id), transition=lambda o: o.cancel, by=None, note="test"
+                )
                 hooks.order_cancelled(order=cancelled)
 
         return job
@@ -130,7 +131,10 @@ def test_opposite_line_orders_receipts_and_cancellations_neither_deadlock_nor_lo
             assert 0 <= stock.reserved <= stock.on_hand
     # Every order that waited ended allocated or backordered, and what it holds matches its status.
     for order in SalesOrder.objects.filter(pk__in=[o.pk for o in waiting]):
-        held = Reservation.objects.filter(order_line__order=order, state=ReservationState.ACTIVE).aggregate(t=Sum("quantity"))["t"] or 0
+        held = (
+            Reservation.objects.filter(order_line__order=order, state=ReservationState.ACTIVE).aggregate(t=Sum("quantity"))["t"]
+            or 0
+        )
         assert order.status in (OrderStatus.ALLOCATED, OrderStatus.BACKORDERED)
         assert (held == 6) == (order.status == OrderStatus.ALLOCATED)
     assert SalesOrder.objects.filter(pk__in=[o.pk for o in to_cancel], status=OrderStatus.CANCELLED).count() == 3

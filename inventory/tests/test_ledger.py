@@ -63,7 +63,9 @@ def test_database_refuses_negative_or_over_reserved_stock_rows(movement):
 def test_nightly_check_records_a_consistent_ledger(movement):
     order = approved_order(lines=[(movement.product, 3)])
     allocation_allocate_order(order=order)
-    stock_post_movement(product=movement.product, warehouse=movement.warehouse, kind=MovementKind.ADJUSTMENT, quantity=-2, reason="damaged")
+    stock_post_movement(
+        product=movement.product, warehouse=movement.warehouse, kind=MovementKind.ADJUSTMENT, quantity=-2, reason="damaged"
+    )
 
     tasks.verify_stock_ledger.delay()
 

@@ -106,11 +106,17 @@ class StockLedgerMachine(RuleBasedStateMachine):
         try:
             with transaction.atomic():
                 stock_post_movement(
-                    product=product, warehouse=self.warehouses[source], kind=MovementKind.TRANSFER_OUT, quantity=-quantity,
+                    product=product,
+                    warehouse=self.warehouses[source],
+                    kind=MovementKind.TRANSFER_OUT,
+                    quantity=-quantity,
                     document="T-stateful",
                 )
                 stock_post_movement(
-                    product=product, warehouse=self.warehouses[destination], kind=MovementKind.TRANSFER_IN, quantity=quantity,
+                    product=product,
+                    warehouse=self.warehouses[destination],
+                    kind=MovementKind.TRANSFER_IN,
+                    quantity=quantity,
                     document="T-stateful",
                 )
         except InsufficientStock:
@@ -150,7 +156,9 @@ class StockLedgerMachine(RuleBasedStateMachine):
         ordered = SalesOrderLine.objects.filter(order=OuterRef("pk")).order_by().values("order").annotate(t=Sum("quantity"))
         held = (
             Reservation.objects.filter(order_line__order=OuterRef("pk"), state=ReservationState.ACTIVE)
-            .order_by().values("order_line__order").annotate(t=Sum("quantity"))
+            .order_by()
+            .values("order_line__order")
+            .annotate(t=Sum("quantity"))
         )
         orders = SalesOrder.objects.filter(pk__in=self.order_ids).annotate(
             ordered=Subquery(ordered.values("t")), held=Coalesce(Subquery(held.values("t")), 0)
@@ -168,7 +176,9 @@ def test_stock_ledger_holds_under_random_operations():
     run_state_machine_as_test(
         StockLedgerMachine,
         settings=settings(
-            max_examples=30, stateful_step_count=20, deadline=None,
+            max_examples=30,
+            stateful_step_count=20,
+            deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
         ),
     )

@@ -52,9 +52,12 @@ def set_levels(product, warehouse, **values):
     ],
 )
 def test_proposal_quantity_rule(position, reorder_point, reorder_quantity, safety_stock, expected):
-    assert proposal_quantity(
-        position=position, reorder_point=reorder_point, reorder_quantity=reorder_quantity, safety_stock=safety_stock
-    ) == expected
+    assert (
+        proposal_quantity(
+            position=position, reorder_point=reorder_point, reorder_quantity=reorder_quantity, safety_stock=safety_stock
+        )
+        == expected
+    )
 
 
 def test_proposal_lists_rows_at_or_below_the_reorder_point_counting_what_is_on_order(sh, clerk):

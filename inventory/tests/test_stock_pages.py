@@ -220,7 +220,8 @@ def test_adjustment_posts_a_movement_with_its_reason(client_as, sh):
     product = stocked_product(stock={sh: 10})
     client = client_as("warehouse")
     response = client.post(
-        reverse("inventory:adjust"), {"warehouse": sh.pk, "product": product.sku, "quantity": -3, "reason": "破损 damaged in storage"}
+        reverse("inventory:adjust"),
+        {"warehouse": sh.pk, "product": product.sku, "quantity": -3, "reason": "破损 damaged in storage"},
     )
     assert response.status_code == 302
     movement = StockMovement.objects.get(kind=MovementKind.ADJUSTMENT)
@@ -303,7 +304,9 @@ def test_product_stock_page_shows_the_ledger_paginated_with_constant_queries(cli
         from inventory.services import stock_post_movement
 
         for _ in range(n):
-            stock_post_movement(product=product, warehouse=sh, kind=MovementKind.ADJUSTMENT, quantity=1, reason="found", by=client.user)
+            stock_post_movement(
+                product=product, warehouse=sh, kind=MovementKind.ADJUSTMENT, quantity=1, reason="found", by=client.user
+            )
 
     assert_constant_queries(more_movements, lambda: client.get(url), sizes=(1, 30))
     response = client.get(url)
