@@ -11,6 +11,19 @@ from django.contrib import admin
 from .models import OrderEvent, ReviewFinding, ReviewSettings, SalesOrder, SalesOrderLine
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never added, changed or deleted here: these rows change only through the services."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
@@ -36,7 +49,9 @@ class OrderEventInline(ReadOnlyInline):
 
 
 @admin.register(SalesOrder)
-class SalesOrderAdmin(admin.ModelAdmin):
+class SalesOrderAdmin(ReadOnlyAdmin):
+    """Orders are entered on the order pages (which number and total them) and cancelled, never deleted."""
+
     list_display = ["number", "customer", "status", "channel", "total", "created_by", "created_at"]
     list_filter = ["status", "channel", "created_at"]
     search_fields = ["number", "customer_po", "customer__name", "customer__code"]
@@ -49,50 +64,23 @@ class SalesOrderAdmin(admin.ModelAdmin):
         "submitted_at", "approved_at", "version",
     ]
 
-    def has_add_permission(self, request) -> bool:
-        return False  # orders are entered on the order pages, which number and total them
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # an order is cancelled, never deleted
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(OrderEvent)
-class OrderEventAdmin(admin.ModelAdmin):
+class OrderEventAdmin(ReadOnlyAdmin):
     list_display = ["order", "kind", "from_status", "to_status", "by", "at"]
     list_filter = ["kind", "to_status"]
     search_fields = ["order__number", "note"]
     list_select_related = ["order", "by"]
     readonly_fields = ["order", "kind", "at", "by", "from_status", "to_status", "note"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(ReviewFinding)
-class ReviewFindingAdmin(admin.ModelAdmin):
+class ReviewFindingAdmin(ReadOnlyAdmin):
     list_display = ["order", "submission", "rule", "severity", "created_at"]
     list_filter = ["rule", "severity"]
     search_fields = ["order__number", "message"]
     list_select_related = ["order"]
     readonly_fields = ["order", "submission", "rule", "severity", "message", "figures", "created_at"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(ReviewSettings)

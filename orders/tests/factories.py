@@ -1,61 +1,19 @@
-"""Test data for order entry, lists and detail: plain rows with factory_boy, orders through the services."""
+"""Test data for order entry, lists and detail: the customers' and products' own factories, orders through the services."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-import factory
-
-from customers.models import Address, Contact, Customer
+from customers.models import Address, Customer
+from customers.tests.factories import AddressFactory, ContactFactory, CustomerFactory
 from inventory.models import Product
+from inventory.tests.factories import ProductFactory
 from orders.models import Channel, SalesOrder
 from orders.services import LineInput, OrderHeader, order_create
 
-
-class CustomerFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Customer
-
-    code = factory.Sequence(lambda n: f"T{n:06d}")
-    name = factory.Sequence(lambda n: f"深圳市测试贸易有限公司 {n}")
-    phone = "0755-8888-0000"
-    email = factory.Sequence(lambda n: f"buyer{n}@test.example")
-    credit_limit = Decimal("1000000.00")
-
-
-class AddressFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Address
-
-    customer = factory.SubFactory(CustomerFactory)
-    kind = Address.Kind.SHIPPING
-    recipient = "陈先生"
-    phone = "138-0000-1111"
-    line1 = "深南大道 1 号"
-    city = "深圳"
-    province = "广东"
-    postal_code = "518000"
-
-
-class ContactFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Contact
-
-    customer = factory.SubFactory(CustomerFactory)
-    name = "周采购"
-    phone = "139-0000-2222"
-    is_primary = True
-
-
-class ProductFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Product
-
-    sku = factory.Sequence(lambda n: f"T-SKU-{n:05d}")
-    name = factory.Sequence(lambda n: f"Test widget {n}")
-    barcode = None
-    list_price = Decimal("100.00")
-    tax_rate = Decimal("0.1300")
+__all__ = [
+    "AddressFactory", "ContactFactory", "CustomerFactory", "ProductFactory", "customer_with_address", "draft_order", "ean13",
+]
 
 
 def ean13(body12: str) -> str:
