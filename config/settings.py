@@ -101,6 +101,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# An order form posts four fields a line; large orders (up to 1,000 lines) must fit.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -172,6 +174,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+if TESTING:  # a real hash costs half a second per test user
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

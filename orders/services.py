@@ -90,8 +90,8 @@ def order_apply_transition(
 PRICE_OVERRIDE_PERMISSION = "orders.review_salesorder"
 # A line or an order may not exceed what the amount columns hold (max_digits=14, 2 decimals).
 MAX_AMOUNT = Decimal("999999999999.99")
-# 200 lines × 4 fields stay under Django's DATA_UPLOAD_MAX_NUMBER_FIELDS (1000) with the header.
-MAX_ORDER_LINES = 200
+# 1,000 lines × 4 fields stay under DATA_UPLOAD_MAX_NUMBER_FIELDS (settings: 5,000) with the header.
+MAX_ORDER_LINES = 1000
 
 
 @dataclass(frozen=True)

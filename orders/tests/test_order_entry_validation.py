@@ -12,6 +12,7 @@ from django.utils import timezone
 from config.numbering import NumberSequence
 from customers.models import Address, Customer
 from orders.models import SalesOrder, SalesOrderLine
+from orders.services import MAX_ORDER_LINES
 from orders.tests.entry_data import entry_post
 from orders.tests.factories import AddressFactory, ContactFactory, ProductFactory, customer_with_address
 
@@ -201,8 +202,8 @@ def test_tampered_line_count_is_refused(clerk, setting):
 
 def test_more_lines_than_an_order_may_hold_are_refused(clerk, setting):
     customer, address, product = setting
-    data = entry_post(customer=customer, address=address, lines=[(product, 1, "100.00", "0")] * 201)
-    assert_refused(clerk.post(CREATE, data), "Please submit at most 200 forms.")
+    data = entry_post(customer=customer, address=address, lines=[(product, 1, "100.00", "0")] * (MAX_ORDER_LINES + 1))
+    assert_refused(clerk.post(CREATE, data), f"Please submit at most {MAX_ORDER_LINES} forms.")
 
 
 def test_a_new_customer_is_not_created_when_a_line_is_wrong(clerk):
