@@ -47,7 +47,7 @@ class StockCount(FSMModelMixin, models.Model):
     state = FSMField(_("state"), max_length=10, choices=StockCountState.choices, default=C.OPEN, protected=True, db_index=True)
     # The scope the count was opened with, kept so the sheet and the detail page can say what was counted.
     sku_prefix = models.CharField(_("SKU prefix"), max_length=40, blank=True)
-    search = models.CharField(_("search"), max_length=100, blank=True)
+    search = models.CharField(_("search text"), max_length=100, blank=True)
     only_in_stock = models.BooleanField(_("only products with stock"), default=False)
     note = models.TextField(_("note"), blank=True)
     # The ledger position at opening: movements with a higher id happened after the snapshot.
@@ -60,7 +60,7 @@ class StockCount(FSMModelMixin, models.Model):
     posted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("posted by")
     )
-    posted_at = models.DateTimeField(_("posted"), null=True, blank=True)
+    posted_at = models.DateTimeField(_("posted at"), null=True, blank=True)
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -69,7 +69,7 @@ class StockCount(FSMModelMixin, models.Model):
         related_name="+",
         verbose_name=_("cancelled by"),
     )
-    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancel_reason = models.CharField(_("reason for cancelling"), max_length=300, blank=True)
 
     class Meta:
@@ -117,7 +117,7 @@ class StockCount(FSMModelMixin, models.Model):
 class StockCountLine(models.Model):
     """One product of a count: the system quantity at opening, the counted quantity, the adjustment posted."""
 
-    count = models.ForeignKey(StockCount, on_delete=models.CASCADE, related_name="lines", verbose_name=_("count"))
+    count = models.ForeignKey(StockCount, on_delete=models.CASCADE, related_name="lines", verbose_name=_("stock count"))
     product = models.ForeignKey(
         "inventory.Product", on_delete=models.PROTECT, related_name="count_lines", verbose_name=_("product")
     )
@@ -130,7 +130,7 @@ class StockCountLine(models.Model):
     counted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("counted by")
     )
-    counted_at = models.DateTimeField(_("counted"), null=True, blank=True)
+    counted_at = models.DateTimeField(_("counted at"), null=True, blank=True)
     adjustment_quantity = models.IntegerField(_("adjustment posted"), null=True, blank=True)
     movement = models.OneToOneField(
         "inventory.StockMovement",

@@ -170,7 +170,7 @@ def stock_count_record(*, count: StockCount, quantities: dict[int, int | None], 
     locked = stock_count_lock(count_id=count.pk)
     if locked.state not in COUNT_ACTIVE:
         raise StockCountError(
-            _("Count %(number)s is %(state)s: its quantities can no longer change.")
+            _("Count %(number)s is %(state)s, so its quantities can no longer change.")
             % {"number": locked.number, "state": locked.get_state_display()}
         )
     for value in quantities.values():
@@ -219,7 +219,7 @@ def stock_count_scan(*, count: StockCount, code: str, by) -> ScanResult:
     locked = stock_count_lock(count_id=count.pk)
     if locked.state not in COUNT_ACTIVE:
         raise StockCountError(
-            _("Count %(number)s is %(state)s: its quantities can no longer change.")
+            _("Count %(number)s is %(state)s, so its quantities can no longer change.")
             % {"number": locked.number, "state": locked.get_state_display()}
         )
     line = locked.lines.select_for_update().filter(product=product).first()

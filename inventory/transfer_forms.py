@@ -13,8 +13,10 @@ from .transfer_models import MAX_TRANSFER_QUANTITY, StockTransfer, TransferState
 
 class TransferFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(field_name="number", lookup_expr="icontains", label=_("Number"))
-    source = django_filters.ModelChoiceFilter(queryset=Warehouse.objects.order_by("priority", "code"), label=_("From"))
-    destination = django_filters.ModelChoiceFilter(queryset=Warehouse.objects.order_by("priority", "code"), label=_("To"))
+    source = django_filters.ModelChoiceFilter(queryset=Warehouse.objects.order_by("priority", "code"), label=_("From warehouse"))
+    destination = django_filters.ModelChoiceFilter(
+        queryset=Warehouse.objects.order_by("priority", "code"), label=_("To warehouse")
+    )
     state = django_filters.ChoiceFilter(choices=TransferState.choices, label=_("State"))
     ordering = django_filters.OrderingFilter(
         fields=(("created_at", "created"), ("number", "number")),

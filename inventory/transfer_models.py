@@ -48,11 +48,11 @@ class StockTransfer(FSMModelMixin, models.Model):
     shipped_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("shipped by")
     )
-    shipped_at = models.DateTimeField(_("shipped"), null=True, blank=True)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
     received_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("received by")
     )
-    received_at = models.DateTimeField(_("received"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -61,7 +61,7 @@ class StockTransfer(FSMModelMixin, models.Model):
         related_name="+",
         verbose_name=_("cancelled by"),
     )
-    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("stock transfer")
@@ -98,7 +98,7 @@ class StockTransfer(FSMModelMixin, models.Model):
 class StockTransferLine(models.Model):
     """One product of a transfer: the quantity shipped, what arrived, and why any is missing."""
 
-    transfer = models.ForeignKey(StockTransfer, on_delete=models.CASCADE, related_name="lines", verbose_name=_("transfer"))
+    transfer = models.ForeignKey(StockTransfer, on_delete=models.CASCADE, related_name="lines", verbose_name=_("stock transfer"))
     product = models.ForeignKey(
         "inventory.Product", on_delete=models.PROTECT, related_name="transfer_lines", verbose_name=_("product")
     )

@@ -364,3 +364,11 @@ def test_admin_shows_counts_and_transfers_read_only(client, django_user_model, c
         page = client.get(reverse(f"admin:inventory_{name}_change", args=[obj.pk]))
         assert page.status_code == 200 and obj.number in page.content.decode()
         assert client.post(reverse(f"admin:inventory_{name}_delete", args=[obj.pk]), {"post": "yes"}).status_code == 403
+
+
+def test_count_pages_speak_chinese(client_as, count):
+    client = client_as("warehouse")
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    detail = client.get(count.get_absolute_url()).content.decode()
+    assert f"库存盘点 {count.number}" in detail and "保存进度" in detail and "扫描条码或输入 SKU" in detail
+    assert "新建盘点" in client.get(reverse("inventory:count_list")).content.decode()
