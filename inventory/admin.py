@@ -17,6 +17,108 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 # --- stock (the stock engineer appends the stock admins below) -------------------------------------
+from .models import (  # noqa: E402
+    LedgerCheck,
+    LowStockAlert,
+    ReplenishmentLine,
+    ReplenishmentRequest,
+    Reservation,
+    StockLevel,
+    StockMovement,
+    Warehouse,
+)
+
+
+class _StockReadOnlyAdmin(admin.ModelAdmin):
+    """Stock changes only through its services (ledger, allocation): the admin only shows it."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Warehouse)
+class WarehouseAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "priority", "is_active"]
+    list_editable = ["priority", "is_active"]
+    search_fields = ["code", "name"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # stock rows and movements name warehouses: deactivate instead
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(admin.ModelAdmin):
+    """On hand and reserved move only through movements and reservations; planning figures may be edited."""
+
+    list_display = ["product", "warehouse", "on_hand", "reserved", "safety_stock", "reorder_point", "reorder_quantity"]
+    list_filter = ["warehouse"]
+    search_fields = ["product__sku", "product__name", "product__barcode"]
+    list_select_related = ["product", "warehouse"]
+    fields = ["product", "warehouse", "on_hand", "reserved", "safety_stock", "reorder_point", "reorder_quantity", "updated_at"]
+    readonly_fields = ["product", "warehouse", "on_hand", "reserved", "updated_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(_StockReadOnlyAdmin):
+    list_display = ["created_at", "product", "warehouse", "kind", "quantity", "document", "reason", "created_by"]
+    list_filter = ["kind", "warehouse"]
+    search_fields = ["product__sku", "document", "reason"]
+    list_select_related = ["product", "warehouse", "created_by"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Reservation)
+class ReservationAdmin(_StockReadOnlyAdmin):
+    list_display = ["order_line", "product", "warehouse", "quantity", "state", "created_at"]
+    list_filter = ["state", "warehouse"]
+    search_fields = ["order_line__order__number", "product__sku"]
+    list_select_related = ["order_line__order", "product", "warehouse"]
+
+
+@admin.register(LowStockAlert)
+class LowStockAlertAdmin(_StockReadOnlyAdmin):
+    list_display = ["product", "warehouse", "available", "safety_stock", "raised_at", "notified_at", "resolved_at"]
+    list_filter = ["warehouse"]
+    search_fields = ["product__sku", "product__name"]
+    list_select_related = ["product", "warehouse"]
+
+
+@admin.register(LedgerCheck)
+class LedgerCheckAdmin(_StockReadOnlyAdmin):
+    list_display = ["checked_at", "ok", "levels_checked"]
+    list_filter = ["ok"]
+
+
+class ReplenishmentLineInline(admin.TabularInline):
+    model = ReplenishmentLine
+    fields = ["product", "quantity_ordered", "quantity_received"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReplenishmentRequest)
+class ReplenishmentRequestAdmin(_StockReadOnlyAdmin):
+    list_display = ["number", "warehouse", "state", "supplier", "created_at", "ordered_at", "received_at"]
+    list_filter = ["state", "warehouse"]
+    search_fields = ["number", "supplier"]
+    list_select_related = ["warehouse"]
+    inlines = [ReplenishmentLineInline]
 
 
 # --- stock counts and transfers: read-only here (they change only through their pages and services) ---

@@ -12,7 +12,16 @@ from django.utils.translation import gettext_lazy as _
 from config.home import WorkQueue
 from config.roles import WAREHOUSE
 
-from .models import LedgerCheck, LowStockAlert, Product, Reservation, ReservationState, StockLevel, StockMovement
+from .models import (
+    LedgerCheck,
+    LowStockAlert,
+    Product,
+    Reservation,
+    ReservationState,
+    StockLevel,
+    StockMovement,
+    Warehouse,
+)
 
 
 def product_search(*, query: str, limit: int = 20, active_only: bool = True):
@@ -68,10 +77,15 @@ def stock_rows():
 
 
 def product_levels(*, product) -> list:
-    """The product's stock rows in every warehouse, by priority (one query)."""
-    return list(
-        StockLevel.objects.filter(product=product).select_related("warehouse").order_by("warehouse__priority", "warehouse__code")
-    )
+    """The product's stock rows by warehouse priority, with an empty (unsaved) row for each active
+    warehouse that holds none yet, so planning can start there (two queries)."""
+    levels = list(StockLevel.objects.filter(product=product).select_related("warehouse"))
+    present = {level.warehouse_id for level in levels}
+    levels += [
+        StockLevel(product=product, warehouse=warehouse)
+        for warehouse in Warehouse.objects.filter(is_active=True).exclude(pk__in=present)
+    ]
+    return sorted(levels, key=lambda level: (level.warehouse.priority, level.warehouse.code))
 
 
 def product_movements(*, product, warehouse=None):

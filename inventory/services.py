@@ -209,6 +209,21 @@ def stock_adjust(*, product: Product, warehouse: Warehouse, quantity: int, reaso
     return movement
 
 
+@transaction.atomic
+def stock_level_set_planning(
+    *, product: Product, warehouse: Warehouse, safety_stock: int, reorder_point: int, reorder_quantity: int,
+) -> StockLevel:
+    """Set the safety stock, reorder point and reorder quantity of a product in a warehouse; alerts
+    follow the new safety stock after commit."""
+    if min(safety_stock, reorder_point, reorder_quantity) < 0:
+        raise InventoryError(_("Planning figures cannot be negative."))
+    level = stock_level_lock(product=product, warehouse=warehouse)
+    level.safety_stock, level.reorder_point, level.reorder_quantity = safety_stock, reorder_point, reorder_quantity
+    level.save(update_fields=["safety_stock", "reorder_point", "reorder_quantity", "updated_at"])
+    queue_low_stock_check(level_ids=[level.pk])
+    return level
+
+
 # --- the ledger check ----------------------------------------------------------------------------
 
 MAX_REPORTED_PROBLEMS = 50

@@ -115,6 +115,27 @@ class AdjustForm(forms.Form):
         return reason
 
 
+class PlanningForm(forms.Form):
+    safety_stock = forms.IntegerField(
+        label=_("Safety stock"),
+        min_value=0,
+        max_value=MAX_MOVEMENT_QUANTITY,
+        help_text=_("Free stock below this raises a low-stock alert."),
+    )
+    reorder_point = forms.IntegerField(
+        label=_("Reorder point"),
+        min_value=0,
+        max_value=MAX_MOVEMENT_QUANTITY,
+        help_text=_("At or below this (counting what is on order) the product is proposed for reordering."),
+    )
+    reorder_quantity = forms.IntegerField(
+        label=_("Reorder quantity"),
+        min_value=0,
+        max_value=MAX_MOVEMENT_QUANTITY,
+        help_text=_("The supplier's lot size; 0 orders up to reorder point + safety stock."),
+    )
+
+
 class ReverseForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300)
 

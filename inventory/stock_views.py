@@ -19,12 +19,13 @@ from orders.models import SalesOrder
 from . import replenishment, selectors
 from .allocation import WAITING_FOR_STOCK, allocation_allocate_order, allocation_allocate_waiting
 from .errors import InventoryError
-from .models import LowStockAlert, Product, ReplenishmentRequest, StockMovement, Warehouse
-from .services import stock_adjust, stock_receive, stock_reverse_movement
+from .models import LowStockAlert, Product, ReplenishmentRequest, StockLevel, StockMovement, Warehouse
+from .services import stock_adjust, stock_level_set_planning, stock_receive, stock_reverse_movement
 from .stock_filters import AlertFilter, AllocationFilter, MovementFilter, ReplenishmentFilter, StockLevelFilter
 from .stock_forms import (
     AdjustForm,
     AllocationRunForm,
+    PlanningForm,
     ProposalRequestForm,
     ReceiptForm,
     ReplenishmentForm,
@@ -65,6 +66,39 @@ def product_stock(request, pk: int):
         filterset = MovementFilter(request.GET, queryset=selectors.product_movements(product=product))
         context.update(filter=filterset, page_obj=_page(request, filterset.qs, MOVEMENTS_PAGE_SIZE))
     return render(request, "inventory/stocklevel_product.html", context)
+
+
+@permission_required("inventory.manage_replenishment", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def stock_planning(request, pk: int, warehouse_id: int):
+    """Safety stock, reorder point and reorder quantity of one product in one warehouse."""
+    product = get_object_or_404(Product, pk=pk)
+    warehouse = get_object_or_404(Warehouse, pk=warehouse_id)
+    level = StockLevel.objects.filter(product=product, warehouse=warehouse).first() or StockLevel(
+        product=product, warehouse=warehouse
+    )
+    initial = {
+        "safety_stock": level.safety_stock,
+        "reorder_point": level.reorder_point,
+        "reorder_quantity": level.reorder_quantity,
+    }
+    form = PlanningForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            stock_level_set_planning(product=product, warehouse=warehouse, **form.cleaned_data)
+        except InventoryError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request, _("Planning of %(sku)s in %(warehouse)s saved.") % {"sku": product.sku, "warehouse": warehouse.code}
+            )
+            return redirect("inventory:product_stock", pk=product.pk)
+    return render(
+        request,
+        "inventory/stocklevel_planning.html",
+        {"product": product, "warehouse": warehouse, "level": level, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 # --- receipts, adjustments, reversals ---------------------------------------------------------

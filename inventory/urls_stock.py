@@ -9,6 +9,7 @@ from . import stock_views as views
 urlpatterns = [
     path("stock/", views.stock_overview, name="stock_overview"),
     path("stock/products/<int:pk>/", views.product_stock, name="product_stock"),
+    path("stock/products/<int:pk>/planning/<int:warehouse_id>/", views.stock_planning, name="stock_planning"),
     path("stock/receipt/", views.receipt, name="receipt"),
     path("stock/lookup/", views.product_lookup, name="stock_lookup"),
     path("stock/adjust/", views.adjust, name="adjust"),

@@ -425,3 +425,56 @@ def test_product_stock_section_lists_each_warehouse(sh, bj):
     html = render_partial("inventory/partials/product_stock.html", product=product, perms={})
     assert "SH" in html and "BJ" in html and "badge-low" in html
     assert reverse("inventory:product_stock", args=[product.pk]) in html
+
+
+# --- planning and admin -----------------------------------------------------------------------
+
+
+def test_warehouse_sets_safety_stock_and_the_alert_follows(client_as, sh, bj, django_capture_on_commit_callbacks):
+    from inventory.models import LowStockAlert
+
+    product = stocked_product(stock={sh: 4})
+    client = client_as("warehouse")
+    page = client.get(reverse("inventory:product_stock", args=[product.pk]))
+    assert [level.warehouse.code for level in page.context["levels"]] == ["SH", "BJ"]  # BJ has no row yet
+    assert reverse("inventory:stock_planning", args=[product.pk, bj.pk]) in body(page)
+
+    url = reverse("inventory:stock_planning", args=[product.pk, sh.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"safety_stock": 10, "reorder_point": 15, "reorder_quantity": 50})
+    assert response.status_code == 302
+    level = StockLevel.objects.get(product=product, warehouse=sh)
+    assert (level.safety_stock, level.reorder_point, level.reorder_quantity) == (10, 15, 50)
+    assert LowStockAlert.objects.get(product=product, resolved_at__isnull=True).available == 4
+
+    planned_elsewhere = client.post(
+        reverse("inventory:stock_planning", args=[product.pk, bj.pk]),
+        {"safety_stock": 1, "reorder_point": 2, "reorder_quantity": 0},
+    )
+    assert planned_elsewhere.status_code == 302
+    assert StockLevel.objects.get(product=product, warehouse=bj).on_hand == 0
+
+
+def test_planning_refuses_negative_or_missing_figures(client_as, sh):
+    product = stocked_product(stock={sh: 4})
+    client = client_as("warehouse")
+    url = reverse("inventory:stock_planning", args=[product.pk, sh.pk])
+    response = client.post(url, {"safety_stock": -1, "reorder_point": "", "reorder_quantity": "x"})
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert set(errors) == {"safety_stock", "reorder_point", "reorder_quantity"}
+    assert client.get(reverse("inventory:stock_planning", args=[product.pk, 999999])).status_code == 404
+    assert client_as("sales").post(url, {"safety_stock": 1, "reorder_point": 1, "reorder_quantity": 1}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "model", ["warehouse", "stocklevel", "stockmovement", "reservation", "lowstockalert", "ledgercheck", "replenishmentrequest"]
+)
+def test_admin_shows_stock_read_only(client, make_user, sh, model):
+    product = stocked_product(stock={sh: 4})
+    allocation_allocate_order(order=approved_order(lines=[(product, 2)]))
+    admin = make_user(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    assert client.get(reverse(f"admin:inventory_{model}_changelist")).status_code == 200
+    if model in ("stockmovement", "reservation", "lowstockalert", "ledgercheck", "replenishmentrequest"):
+        assert client.get(reverse(f"admin:inventory_{model}_add")).status_code == 403
