@@ -27,7 +27,7 @@ from .count_models import COUNT_ACTIVE, MAX_COUNTED_QUANTITY, StockCount, StockC
 from .errors import InventoryError
 from .models import MovementKind, Product, StockLevel, StockMovement, Warehouse
 from .selectors import product_by_code
-from .services import stock_post_movement
+from .services import queue_backorder_allocation, stock_levels_lock, stock_post_movement
 
 
 class StockCountError(InventoryError):
@@ -59,26 +59,6 @@ def _check_transition(*, count: StockCount, method, by) -> None:
         )
     if by is not None and not has_transition_perm(method, by):
         raise StockCountError(_("You are not allowed to do that with this count."))
-
-
-def queue_backorder_allocation(*, product_ids: Iterable[int]) -> None:
-    """After commit, let allocation try the backorders of products whose stock went up."""
-    ids = sorted(set(product_ids))
-    if not ids:
-        return
-
-    def queue() -> None:
-        # Imported here: the allocation task belongs to the stock module and is loaded lazily.
-        try:
-            from .tasks import allocate_backorders
-        except ImportError:  # pragma: no cover - only while inventory.tasks is not written yet
-            import logging
-
-            logging.getLogger(__name__).warning("inventory.tasks.allocate_backorders is missing; backorders not queued")
-            return
-        allocate_backorders.delay(product_ids=ids)
-
-    transaction.on_commit(queue)
 
 
 def stock_count_products(
@@ -250,18 +230,8 @@ def stock_count_post(*, count: StockCount, by, allow_uncounted: bool = False) ->
         )
     lines = list(locked.lines.filter(counted_quantity__isnull=False).select_related("product").order_by("pk"))
     to_adjust = [line for line in lines if line.counted_quantity != line.on_hand_at_count]
-    if to_adjust:
-        # Lock every stock row this count touches in primary-key order, before any of them changes.
-        StockLevel.objects.bulk_create(
-            [StockLevel(product_id=line.product_id, warehouse_id=locked.warehouse_id) for line in to_adjust],
-            ignore_conflicts=True,
-        )
-        list(
-            StockLevel.objects.select_for_update()
-            .filter(warehouse_id=locked.warehouse_id, product_id__in=[line.product_id for line in to_adjust])
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+    # Lock every stock row this count touches in primary-key order, before any of them changes.
+    stock_levels_lock(pairs=[(line.product_id, locked.warehouse_id) for line in to_adjust])
     raised: list[int] = []
     for line in lines:
         adjustment = line.counted_quantity - line.on_hand_at_count

@@ -18,10 +18,9 @@ from django_fsm import can_proceed, has_transition_perm
 
 from config.numbering import next_number
 
-from .count_services import queue_backorder_allocation
 from .errors import InsufficientStock, InventoryError
-from .models import MovementKind, Product, StockLevel, Warehouse
-from .services import stock_post_movement
+from .models import MovementKind, Product, Warehouse
+from .services import queue_backorder_allocation, stock_levels_lock, stock_post_movement
 from .transfer_models import MAX_TRANSFER_QUANTITY, StockTransfer, StockTransferLine, TransferState
 
 
@@ -56,15 +55,6 @@ def _check_transition(*, transfer: StockTransfer, method, by) -> None:
         )
     if by is not None and not has_transition_perm(method, by):
         raise TransferError(_("You are not allowed to do that with this transfer."))
-
-
-def _lock_stock_rows(*, warehouse_id: int, product_ids: list[int]) -> dict[int, StockLevel]:
-    """Create missing stock rows, then lock them all in primary-key order (no deadlock with allocation)."""
-    StockLevel.objects.bulk_create(
-        [StockLevel(product_id=pid, warehouse_id=warehouse_id) for pid in product_ids], ignore_conflicts=True
-    )
-    levels = StockLevel.objects.select_for_update().filter(warehouse_id=warehouse_id, product_id__in=product_ids).order_by("pk")
-    return {level.product_id: level for level in levels}
 
 
 @transaction.atomic
@@ -138,7 +128,11 @@ def transfer_ship(*, transfer: StockTransfer, by) -> StockTransfer:
     locked = transfer_lock(transfer_id=transfer.pk)
     _check_transition(transfer=locked, method=locked.ship, by=by)
     lines = list(locked.lines.select_related("product").order_by("pk"))
-    levels = _lock_stock_rows(warehouse_id=locked.source_id, product_ids=[line.product_id for line in lines])
+    # Lock the source rows in primary-key order before checking them (no deadlock with allocation).
+    levels = {
+        product_id: level
+        for (product_id, _wh), level in stock_levels_lock(pairs=[(line.product_id, locked.source_id) for line in lines]).items()
+    }
     short = [
         _("%(sku)s: %(qty)s to ship, %(free)s free")
         % {"sku": line.product.sku, "qty": line.quantity, "free": levels[line.product_id].available}
@@ -200,7 +194,7 @@ def transfer_receive(*, transfer: StockTransfer, received: dict[int, ReceivedLin
     if problems:
         raise TransferError(" ".join(str(p) for p in problems))
     arrived = [line for line in lines if received[line.pk].quantity > 0]
-    _lock_stock_rows(warehouse_id=locked.destination_id, product_ids=[line.product_id for line in arrived])
+    stock_levels_lock(pairs=[(line.product_id, locked.destination_id) for line in arrived])
     for line in lines:
         entry = received[line.pk]
         line.received_quantity = entry.quantity

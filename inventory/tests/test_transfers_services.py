@@ -174,9 +174,12 @@ def test_shipping_locks_the_source_stock_rows_in_primary_key_order(clerk, shenzh
     transfer = draft_transfer(source=shenzhen, destination=shanghai, by=clerk, lines=[(p, 1) for p in products])
     with CaptureQueriesContext(connection) as queries:
         transfer_ship(transfer=transfer, by=clerk)
-    locks = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"] and "inventory_stocklevel" in q["sql"]]
-    assert 'ORDER BY "inventory_stocklevel"."id" ASC' in locks[0]
-    assert "IN (" in locks[0]  # every row of the transfer in that first, ordered lock
+    statements = [q["sql"] for q in queries.captured_queries]
+    first_lock = next(i for i, sql in enumerate(statements) if "FOR UPDATE" in sql and '"inventory_stocklevel"' in sql)
+    first_change = next(i for i, sql in enumerate(statements) if sql.startswith('UPDATE "inventory_stocklevel"'))
+    assert 'ORDER BY "inventory_stocklevel"."id" ASC' in statements[first_lock]
+    assert first_lock < first_change  # every row is locked, in key order, before any of them changes
+    assert all(str(p.pk) in statements[first_lock] for p in products)
 
 
 def test_a_shipped_transfer_cannot_change_its_lines_or_be_cancelled(clerk, shenzhen, shanghai):
