@@ -110,3 +110,16 @@ def test_nightly_check_notices_movements_of_a_missing_stock_row(movement):
     check = LedgerCheck.objects.get()
     assert not check.ok
     assert check.problems == [{"sku": movement.product.sku, "warehouse": "SH", "on_hand": None, "movements": 7}]
+
+
+def test_managers_see_the_last_ledger_check_on_the_stock_overview(movement, client_as):
+    from django.urls import reverse
+
+    StockLevel.objects.filter(product=movement.product).update(on_hand=9)
+    tasks.verify_stock_ledger.delay()
+    manager_page = client_as("manager").get(reverse("inventory:stock_overview"))
+    assert manager_page.context["ledger_check"] == LedgerCheck.objects.get()
+    assert "The last ledger check found problems" in manager_page.content.decode()
+    sales_page = client_as("sales").get(reverse("inventory:stock_overview"))
+    assert "ledger_check" not in sales_page.context
+    assert "ledger check" not in sales_page.content.decode().lower()
