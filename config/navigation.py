@@ -30,7 +30,6 @@ NAV_ENTRIES: list[NavEntry] = [
     NavEntry(_("Transfers"), "inventory:transfer_list", "inventory.view_stocktransfer"),
     NavEntry(_("Replenishment"), "inventory:replenishment_list", "inventory.manage_replenishment"),
     NavEntry(_("Review settings"), "orders:review_settings", "orders.change_reviewsettings"),
-    NavEntry(_("Notifications"), "notifications:list", None),
 ]
 
 

@@ -98,3 +98,15 @@ def test_roles_hold_exactly_their_permissions():
         group = Group.objects.get(name=role)
         held = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
         assert held == set(names), role
+
+
+def test_unread_notifications_show_as_a_badge_in_the_header(client_as):
+    from config.models import Notification
+
+    client = client_as(SALES)
+    body = client.get(reverse("home")).content.decode()
+    assert 'class="badge badge-active"' not in body
+    Notification.objects.create(recipient=client.user, text="Order SO-2026-000001 was approved", url="/")
+    Notification.objects.create(recipient=client.user, text="Order SO-2026-000002 was rejected", url="/")
+    body = client.get(reverse("home")).content.decode()
+    assert '<span class="badge badge-active">2</span>' in body
