@@ -13,8 +13,26 @@
     if (!form || !window.htmx) { return; }
     var linesUrl = form.getAttribute("data-lines-url");
     var queue = Promise.resolve();
+    var lastRecalc = null;
+
+    // The lines as the server would see them, to skip a recalculation of what was just sent.
+    function linesSnapshot() {
+      var lines = document.getElementById("order-lines");
+      if (!lines) { return ""; }
+      var parts = [];
+      lines.querySelectorAll("input, select").forEach(function (input) { parts.push(input.name + "=" + input.value); });
+      return parts.join("&");
+    }
+
+    function recalc() {
+      var snapshot = linesSnapshot();
+      if (snapshot === lastRecalc) { return; }  // Enter then blur: the same figures, one request
+      lastRecalc = snapshot;
+      send({ op: "recalc" });
+    }
 
     function send(values) {
+      if (values.op !== "recalc") { lastRecalc = null; }
       queue = queue.then(function () {
         return window.htmx.ajax("POST", linesUrl, {
           source: form, values: values, target: "#order-lines", swap: "outerHTML"
@@ -36,12 +54,12 @@
         event.preventDefault();
       } else if (el.tagName === "INPUT" && el.closest("#order-lines")) {
         event.preventDefault();
-        send({ op: "recalc" });
+        recalc();
       }
     });
 
     form.addEventListener("change", function (event) {
-      if (event.target.closest("#order-lines")) { send({ op: "recalc" }); }
+      if (event.target.closest("#order-lines")) { recalc(); }
     });
 
     form.addEventListener("click", function (event) {
