@@ -365,8 +365,8 @@ class ReplenishmentLine(models.Model):
 
     request = models.ForeignKey(ReplenishmentRequest, on_delete=models.CASCADE, related_name="lines", verbose_name=_("request"))
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="replenishment_lines", verbose_name=_("product"))
-    quantity_ordered = models.PositiveIntegerField(_("ordered"))
-    quantity_received = models.PositiveIntegerField(_("received"), default=0)
+    quantity_ordered = models.PositiveIntegerField(_("quantity ordered"))
+    quantity_received = models.PositiveIntegerField(_("quantity received"), default=0)
 
     class Meta:
         verbose_name = _("replenishment line")

@@ -161,16 +161,36 @@ def latest_ledger_check():
 QUEUE_PREVIEW = 5
 
 
+def _work_queue(*, title, url, queryset, empty_text) -> WorkQueue:
+    items = list(queryset[:QUEUE_PREVIEW])
+    count = len(items) if len(items) < QUEUE_PREVIEW else queryset.count()
+    return WorkQueue(title=title, url=url, count=count, items=items, empty_text=empty_text, role=WAREHOUSE)
+
+
 def home_queues(user) -> list:
-    """Warehouse staff see the open low-stock alerts (orders to allocate come from orders)."""
-    if not user.has_perm("inventory.view_lowstockalert") or not user.groups.filter(name=WAREHOUSE).exists():
+    """Warehouse staff see open low-stock alerts, counts in progress and transfers in transit
+    (orders to allocate come from orders)."""
+    from .count_models import StockCount, StockCountState
+    from .transfer_models import StockTransfer, TransferState
+
+    if not user.groups.filter(name=WAREHOUSE).exists():
         return []
-    alerts = open_alerts()
-    items = list(alerts[:QUEUE_PREVIEW])
-    count = len(items) if len(items) < QUEUE_PREVIEW else alerts.count()
-    return [
-        WorkQueue(
-            title=_("Low-stock alerts"), url=reverse("inventory:alert_list"), count=count, items=items,
-            empty_text=_("No product is below its safety stock."), role=WAREHOUSE,
-        )
-    ]
+    queues = []
+    if user.has_perm("inventory.view_lowstockalert"):
+        queues.append(_work_queue(
+            title=_("Low-stock alerts"), url=reverse("inventory:alert_list"), queryset=open_alerts(),
+            empty_text=_("No product is below its safety stock."),
+        ))
+    if user.has_perm("inventory.count_stock"):
+        queues.append(_work_queue(
+            title=_("Stock counts in progress"), url=reverse("inventory:count_list"),
+            queryset=StockCount.objects.filter(state__in=[StockCountState.OPEN, StockCountState.COUNTING]).order_by("pk"),
+            empty_text=_("No stock count is open."),
+        ))
+    if user.has_perm("inventory.transfer_stock"):
+        queues.append(_work_queue(
+            title=_("Transfers in transit"), url=f"{reverse('inventory:transfer_list')}?state=shipped",
+            queryset=StockTransfer.objects.filter(state=TransferState.SHIPPED).order_by("pk"),
+            empty_text=_("No transfer is on its way."),
+        ))
+    return queues

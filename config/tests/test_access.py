@@ -110,3 +110,9 @@ def test_unread_notifications_show_as_a_badge_in_the_header(client_as):
     Notification.objects.create(recipient=client.user, text="Order SO-2026-000002 was rejected", url="/")
     body = client.get(reverse("home")).content.decode()
     assert '<span class="badge badge-active">2</span>' in body
+
+
+def test_warehouse_home_lists_counts_in_progress_and_transfers_in_transit(client_as):
+    body = client_as(WAREHOUSE).get(reverse("home")).content.decode()
+    assert "Stock counts in progress" in body and "No stock count is open." in body
+    assert "Transfers in transit" in body and "No transfer is on its way." in body
