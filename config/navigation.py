@@ -34,7 +34,7 @@ NAV_ENTRIES: list[NavEntry] = [
 
 
 def navigation_for(user, current_path: str) -> list[dict]:
-    """The entries this user may open, with the one for the current page marked active."""
+    """The entries this user may open; the one whose URL is the longest prefix of the page is active."""
     items = []
     for entry in NAV_ENTRIES:
         if entry.permission and not user.has_perm(entry.permission):
@@ -43,6 +43,8 @@ def navigation_for(user, current_path: str) -> list[dict]:
             url = reverse(entry.url_name)
         except NoReverseMatch:  # the page's app is not installed in this deployment
             continue
-        active = current_path == url if url == "/" else current_path.startswith(url)
-        items.append({"label": entry.label, "url": url, "active": active})
+        items.append({"label": entry.label, "url": url, "active": False})
+    matches = [item for item in items if current_path == item["url"] or (item["url"] != "/" and current_path.startswith(item["url"]))]
+    if matches:
+        max(matches, key=lambda item: len(item["url"]))["active"] = True
     return items

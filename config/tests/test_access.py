@@ -116,3 +116,13 @@ def test_warehouse_home_lists_counts_in_progress_and_transfers_in_transit(client
     body = client_as(WAREHOUSE).get(reverse("home")).content.decode()
     assert "Stock counts in progress" in body and "No stock count is open." in body
     assert "Transfers in transit" in body and "No transfer is on its way." in body
+
+
+def test_only_the_most_specific_navigation_entry_is_active(client_as):
+    from config.navigation import navigation_for
+
+    user = client_as(SALES).user
+    active = [item["url"] for item in navigation_for(user, reverse("orders:create")) if item["active"]]
+    assert active == [reverse("orders:create")]
+    active = [item["url"] for item in navigation_for(user, reverse("orders:list") + "12/") if item["active"]]
+    assert active == [reverse("orders:list")]
