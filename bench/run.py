@@ -175,8 +175,8 @@ def measure_queries(data: dict) -> list[tuple[int, int, float, str]]:
             created = time.perf_counter()
             services.order_submit(order=order, by=data["user"])
             finished = time.perf_counter()
-        status = type(order).objects.values_list("status", flat=True).get(pk=order.pk)
-        results.append((size, len(captured.captured_queries), finished - created, status, created - started))
+        order.refresh_from_db()
+        results.append((size, len(captured.captured_queries), finished - created, order.status, created - started))
     return results
 
 

@@ -210,7 +210,7 @@ class ReservationState(models.TextChoices):
     RELEASED = "released", _("Released")
 
 
-class Reservation(models.Model):
+class Reservation(FSMModelMixin, models.Model):
     """Stock held for an order line in one warehouse: made by allocation, consumed by shipment,
     released by cancellation."""
 

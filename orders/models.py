@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, transition
+from django_fsm import FSMField, FSMModelMixin, transition
 
 from config.money import ZERO, round_money
 
@@ -48,7 +48,7 @@ class Channel(models.TextChoices):
     API = "api", _("API")
 
 
-class SalesOrder(models.Model):
+class SalesOrder(FSMModelMixin, models.Model):
     """A customer's order; its status moves only through the transitions below."""
 
     number = models.CharField(_("number"), max_length=20, unique=True, editable=False)

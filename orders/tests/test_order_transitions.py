@@ -203,3 +203,19 @@ def test_a_refused_submission_queues_nothing(make_user, django_capture_on_commit
     with django_capture_on_commit_callbacks() as callbacks, pytest.raises(OrderError):
         services.order_submit(order=order, by=clerk)
     assert callbacks == []
+
+
+def test_an_order_can_be_reread_from_the_database(make_user):
+    """The status field is protected, yet refresh_from_db must work and show the stored status."""
+    from django.db import transaction
+
+    from orders.services import order_apply_transition
+    from orders.tests.factories import draft_order
+
+    clerk = make_user("sales")
+    order = draft_order(by=clerk)
+    stale = type(order).objects.get(pk=order.pk)
+    with transaction.atomic():
+        order_apply_transition(order=order, transition=lambda o: o.cancel, by=clerk, note="customer withdrew")
+    stale.refresh_from_db()
+    assert stale.status == "cancelled"
