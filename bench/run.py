@@ -17,7 +17,6 @@ import http.cookiejar
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -54,6 +53,10 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
+def spread(values: list[float]) -> str:
+    return " / ".join(f"{percentile(values, pct):.1f}" for pct in (50, 95, 99))
+
+
 def recreate_database(url: str) -> None:
     import psycopg
 
@@ -70,9 +73,17 @@ def recreate_database(url: str) -> None:
 def app_env(url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env.update(
-        DATABASE_URL=url, DEBUG="0", SECRET_KEY="bench-only-secret-key-" + "x" * 40, ALLOWED_HOSTS="127.0.0.1,localhost",
-        SECURE_SSL_REDIRECT="0", SESSION_COOKIE_SECURE="0", CSRF_COOKIE_SECURE="0", SECURE_HSTS_SECONDS="0",
-        TESTING="0", LOG_LEVEL="WARNING", DB_CONN_MAX_AGE="600",
+        DATABASE_URL=url,
+        DEBUG="0",
+        SECRET_KEY="bench-only-secret-key-" + "x" * 40,
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_SSL_REDIRECT="0",
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
+        SECURE_HSTS_SECONDS="0",
+        TESTING="0",
+        LOG_LEVEL="WARNING",
+        DB_CONN_MAX_AGE="600",
     )
     return env
 
@@ -82,6 +93,7 @@ def manage(env, *args) -> None:
 
 
 # --- in-process part: seeding and query counts ----------------------------------------------------
+
 
 def setup_django(env) -> None:
     os.environ.update(env)
@@ -114,8 +126,13 @@ def seed(*, products: int, customers: int) -> dict:
             for code, name, prio in [("SH", "上海主仓", 1), ("BJ", "北京仓", 2), ("GZ", "广州仓", 3)]
         ]
         Product.objects.bulk_create(
-            Product(sku=f"B-{i:05d}", name=f"基准商品 {i} Bench product", list_price=Decimal(10 + i % 490) + Decimal("0.90"),
-                    cost=Decimal(5 + i % 200), tax_rate=Decimal("0.13"))
+            Product(
+                sku=f"B-{i:05d}",
+                name=f"基准商品 {i} Bench product",
+                list_price=Decimal(10 + i % 490) + Decimal("0.90"),
+                cost=Decimal(5 + i % 200),
+                tax_rate=Decimal("0.13"),
+            )
             for i in range(products)
         )
         product_ids = list(Product.objects.order_by("pk").values_list("pk", flat=True))
@@ -125,20 +142,34 @@ def seed(*, products: int, customers: int) -> dict:
         )
         StockMovement.objects.bulk_create(
             StockMovement(product_id=pid, warehouse=w, kind=MovementKind.RECEIPT, quantity=on_hand, reason="bench seed")
-            for pid in product_ids for w in warehouses
+            for pid in product_ids
+            for w in warehouses
         )
         Customer.objects.bulk_create(
-            Customer(code=f"BC{i:06d}", name=f"基准客户 {i} 贸易有限公司", alt_name=f"Bench Customer {i} Trading Co.",
-                     credit_limit=Decimal("1000000000.00"))  # no email: confirmations would flood the console
+            Customer(
+                code=f"BC{i:06d}",
+                name=f"基准客户 {i} 贸易有限公司",
+                alt_name=f"Bench Customer {i} Trading Co.",
+                credit_limit=Decimal("1000000000.00"),
+            )  # no email: confirmations would flood the console
             for i in range(customers)
         )
         customer_ids = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
         Address.objects.bulk_create(
-            Address(customer_id=cid, kind=Address.Kind.SHIPPING, recipient="王先生", phone="13800000000",
-                    line1="浦东新区世纪大道 100 号", city="上海", is_default=True)
+            Address(
+                customer_id=cid,
+                kind=Address.Kind.SHIPPING,
+                recipient="王先生",
+                phone="13800000000",
+                line1="浦东新区世纪大道 100 号",
+                city="上海",
+                is_default=True,
+            )
             for cid in customer_ids
         )
-        Contact.objects.bulk_create(Contact(customer_id=cid, name="王先生", phone="13800000000", is_primary=True) for cid in customer_ids)
+        Contact.objects.bulk_create(
+            Contact(customer_id=cid, name="王先生", phone="13800000000", is_primary=True) for cid in customer_ids
+        )
     return {"user": user, "products": product_ids, "customers": customer_ids, "warehouses": warehouses}
 
 
@@ -153,7 +184,10 @@ def order_inputs(*, customer_id: int, product_ids: list[int], lines: int):
     header = OrderHeader(customer=customer, shipping_address=customer.addresses.first(), contact=customer.contacts.first())
     products = Product.objects.in_bulk(product_ids[:lines] if lines <= len(product_ids) else product_ids)
     chosen = [products[product_ids[i % len(product_ids)]] for i in range(lines)]
-    return header, [LineInput(product=p, quantity=1 + i % 3, unit_price=p.list_price, discount_percent=Decimal("0")) for i, p in enumerate(chosen)]
+    return header, [
+        LineInput(product=p, quantity=1 + i % 3, unit_price=p.list_price, discount_percent=Decimal("0"))
+        for i, p in enumerate(chosen)
+    ]
 
 
 def measure_queries(data: dict) -> list[tuple[int, int, float, str]]:
@@ -168,7 +202,9 @@ def measure_queries(data: dict) -> list[tuple[int, int, float, str]]:
     header, lines = order_inputs(customer_id=data["customers"][0], product_ids=data["products"], lines=1)
     services.order_submit(order=services.order_create(header=header, lines=lines, by=data["user"]), by=data["user"])
     for size in (1, 10, 100, 500):
-        header, lines = order_inputs(customer_id=data["customers"][size % len(data["customers"])], product_ids=data["products"], lines=size)
+        header, lines = order_inputs(
+            customer_id=data["customers"][size % len(data["customers"])], product_ids=data["products"], lines=size
+        )
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
             order = services.order_create(header=header, lines=lines, by=data["user"])
@@ -182,6 +218,7 @@ def measure_queries(data: dict) -> list[tuple[int, int, float, str]]:
 
 # --- pgbench ----------------------------------------------------------------------------------------
 
+
 def run_pgbench(*, url: str, data: dict, clients: int, seconds: int) -> dict:
     from config.numbering import NumberSequence
 
@@ -189,12 +226,37 @@ def run_pgbench(*, url: str, data: dict, clients: int, seconds: int) -> dict:
     parts = urllib.parse.urlsplit(url)
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [
-            shutil.which("pgbench") or "pgbench", "-n", "-c", str(clients), "-j", str(min(clients, os.cpu_count() or 2)),
-            "-T", str(seconds), "-f", str(ROOT / "bench" / "order_txn.sql"), "-l", "--log-prefix", f"{tmp}/pgbench",
-            "-D", f"cmin={data['customers'][0]}", "-D", f"cmax={data['customers'][-1]}",
-            "-D", f"pmin={data['products'][0]}", "-D", f"pmax={data['products'][-1]}",
-            "-D", f"w={data['warehouses'][0].pk}", "-D", f"u={data['user'].pk}",
-            "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432), "-U", parts.username or "postgres",
+            shutil.which("pgbench") or "pgbench",
+            "-n",
+            "-c",
+            str(clients),
+            "-j",
+            str(min(clients, os.cpu_count() or 2)),
+            "-T",
+            str(seconds),
+            "-f",
+            str(ROOT / "bench" / "order_txn.sql"),
+            "-l",
+            "--log-prefix",
+            f"{tmp}/pgbench",
+            "-D",
+            f"cmin={data['customers'][0]}",
+            "-D",
+            f"cmax={data['customers'][-1]}",
+            "-D",
+            f"pmin={data['products'][0]}",
+            "-D",
+            f"pmax={data['products'][-1]}",
+            "-D",
+            f"w={data['warehouses'][0].pk}",
+            "-D",
+            f"u={data['user'].pk}",
+            "-h",
+            parts.hostname or "127.0.0.1",
+            "-p",
+            str(parts.port or 5432),
+            "-U",
+            parts.username or "postgres",
             parts.path.lstrip("/"),
         ]
         env = {**os.environ}
@@ -213,6 +275,7 @@ def run_pgbench(*, url: str, data: dict, clients: int, seconds: int) -> dict:
 
 
 # --- the app over HTTP ----------------------------------------------------------------------------
+
 
 class Client:
     """One browser-like client: its own cookies and CSRF token."""
@@ -239,7 +302,9 @@ class Client:
 
     def login(self, username: str, password: str) -> None:
         self.request("/accounts/login/")
-        status, location, _ = self.request("/accounts/login/", {"username": username, "password": password, "csrfmiddlewaretoken": self.csrf()})
+        status, location, _ = self.request(
+            "/accounts/login/", {"username": username, "password": password, "csrfmiddlewaretoken": self.csrf()}
+        )
         if status != 302:
             raise RuntimeError(f"login failed: {status}")
 
@@ -251,10 +316,19 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def order_form(*, customer_id: int, address_id: int, contact_id: int, product_ids: list[int], csrf: str) -> list[tuple[str, str]]:
     fields = [
-        ("csrfmiddlewaretoken", csrf), ("customer", str(customer_id)), ("shipping_address", str(address_id)),
-        ("contact", str(contact_id)), ("channel", "api"), ("customer_po", ""), ("requested_date", ""), ("notes", ""),
-        ("lines-TOTAL_FORMS", str(len(product_ids))), ("lines-INITIAL_FORMS", "0"),
-        ("lines-MIN_NUM_FORMS", "0"), ("lines-MAX_NUM_FORMS", "1000"), ("action", "submit"),
+        ("csrfmiddlewaretoken", csrf),
+        ("customer", str(customer_id)),
+        ("shipping_address", str(address_id)),
+        ("contact", str(contact_id)),
+        ("channel", "api"),
+        ("customer_po", ""),
+        ("requested_date", ""),
+        ("notes", ""),
+        ("lines-TOTAL_FORMS", str(len(product_ids))),
+        ("lines-INITIAL_FORMS", "0"),
+        ("lines-MIN_NUM_FORMS", "0"),
+        ("lines-MAX_NUM_FORMS", "1000"),
+        ("action", "submit"),
     ]
     for i, pid in enumerate(product_ids):
         fields += [(f"lines-{i}-product", str(pid)), (f"lines-{i}-quantity", "2"), (f"lines-{i}-discount_percent", "0")]
@@ -286,8 +360,13 @@ def run_http(*, base: str, data: dict, clients: int, seconds: int) -> dict:
         while time.monotonic() < window["end"]:
             customer = rng.choice(data["customers"])
             products = rng.sample(data["products"], 5)
-            form = order_form(customer_id=customer, address_id=addresses[customer], contact_id=contacts[customer],
-                              product_ids=products, csrf=client.csrf())
+            form = order_form(
+                customer_id=customer,
+                address_id=addresses[customer],
+                contact_id=contacts[customer],
+                product_ids=products,
+                csrf=client.csrf(),
+            )
             form += [(f"lines-{i}-unit_price", str(prices[pid])) for i, pid in enumerate(products)]
             started = time.perf_counter()
             status, location, body = client.request("/orders/new/", form)
@@ -309,9 +388,20 @@ def run_http(*, base: str, data: dict, clients: int, seconds: int) -> dict:
 
 def start_gunicorn(env, port: int, workers: int) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--log-level", "warning"],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     for _ in range(100):
         try:
@@ -349,6 +439,7 @@ def main() -> None:
         server.wait(timeout=30)
 
     from django.db import connection
+    from django.db.models import Count
 
     from orders.models import SalesOrder
 
@@ -356,20 +447,20 @@ def main() -> None:
         cursor.execute("SELECT version()")
         pg_version = cursor.fetchone()[0].split(",")[0]
     bench_orders = SalesOrder.objects.filter(channel="api").exclude(number__startswith="PB-")
-    statuses = dict(bench_orders.values_list("status").annotate(n=__import__("django.db.models", fromlist=["Count"]).Count("pk")))
+    statuses = dict(bench_orders.values_list("status").annotate(n=Count("pk")))
 
     print()
     print(f"machine: {os.cpu_count()} cores, {pg_version}, Python {sys.version.split()[0]}")
     print(f"{'measure':44} {'value':>14}")
     print("-" * 60)
     print(f"{'P_order (pgbench, tx/s)':44} {pg['tps']:14.1f}")
-    print(f"{'P_order latency p50 / p95 / p99 (ms)':44} {percentile(pg['latencies'], 50):6.1f} / {percentile(pg['latencies'], 95):.1f} / {percentile(pg['latencies'], 99):.1f}")
+    print(f"{'P_order latency p50 / p95 / p99 (ms)':44} {spread(pg['latencies'])}")
     print(f"{'A (app over HTTP, orders/s)':44} {app['throughput']:14.1f}")
-    print(f"{'A latency p50 / p95 / p99 (ms)':44} {percentile(app['latencies'], 50):6.1f} / {percentile(app['latencies'], 95):.1f} / {percentile(app['latencies'], 99):.1f}")
+    print(f"{'A latency p50 / p95 / p99 (ms)':44} {spread(app['latencies'])}")
     print(f"{'A / P_order':44} {app['throughput'] / pg['tps']:14.3f}")
     print(f"{'A orders ok / failed requests':44} {len(app['latencies']):>7} / {len(app['errors'])}")
     print(f"{'A order states after the run':44} {statuses}")
-    for size, queries, seconds, status, create_seconds in sizes:
+    for size, queries, _seconds, status, _create_seconds in sizes:
         print(f"{f'SQL queries create+submit+allocate, {size} lines':44} {queries:14d}  ({status})")
     big = sizes[-1]
     print(f"{'create a 500-line order (s)':44} {big[4]:14.3f}")

@@ -44,7 +44,9 @@ def navigation_for(user, current_path: str) -> list[dict]:
         except NoReverseMatch:  # the page's app is not installed in this deployment
             continue
         items.append({"label": entry.label, "url": url, "active": False})
-    matches = [item for item in items if current_path == item["url"] or (item["url"] != "/" and current_path.startswith(item["url"]))]
+    matches = [
+        item for item in items if current_path == item["url"] or (item["url"] != "/" and current_path.startswith(item["url"]))
+    ]
     if matches:
         max(matches, key=lambda item: len(item["url"]))["active"] = True
     return items

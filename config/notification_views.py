@@ -59,9 +59,15 @@ def notifications_page(request):
     """The user's notifications, unread ones marked, newest first."""
     unread_only = request.GET.get("show") == "unread"
     page = Paginator(notification_list(user=request.user, unread_only=unread_only), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "config/notification_list.html", {
-        "page_obj": page, "unread_only": unread_only, "unread_count": notification_unread_count(user=request.user),
-    })
+    return render(
+        request,
+        "config/notification_list.html",
+        {
+            "page_obj": page,
+            "unread_only": unread_only,
+            "unread_count": notification_unread_count(user=request.user),
+        },
+    )
 
 
 def _safe_target(request, url: str) -> str | None:

@@ -119,9 +119,7 @@ def sync_roles(group_model, permission_model) -> None:
         wanted = []
         for name in perm_names:
             app_label, codename = name.split(".", 1)
-            wanted.extend(
-                permission_model.objects.filter(content_type__app_label=app_label, codename=codename)
-            )
+            wanted.extend(permission_model.objects.filter(content_type__app_label=app_label, codename=codename))
         group.permissions.set(wanted)
 
 

@@ -11,6 +11,4 @@ from .models import WorkerHeartbeat
 @shared_task(name="config.tasks.worker_heartbeat", ignore_result=True)
 def worker_heartbeat(worker: str | None = None) -> None:
     """Record that a worker is alive; safe to run any number of times."""
-    WorkerHeartbeat.objects.update_or_create(
-        worker=worker or socket.gethostname(), defaults={"last_seen": timezone.now()}
-    )
+    WorkerHeartbeat.objects.update_or_create(worker=worker or socket.gethostname(), defaults={"last_seen": timezone.now()})

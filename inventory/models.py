@@ -46,7 +46,12 @@ class Product(models.Model):
 
     sku = models.CharField(_("SKU"), max_length=40, unique=True)
     barcode = models.CharField(
-        _("barcode"), max_length=48, unique=True, null=True, blank=True, validators=[validate_barcode],
+        _("barcode"),
+        max_length=48,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[validate_barcode],
         help_text=_("EAN-13 (check digit verified) or Code 128 text."),
     )
     name = models.CharField(_("name"), max_length=200, db_index=True)
@@ -58,16 +63,27 @@ class Product(models.Model):
         _("cost"), max_digits=14, decimal_places=2, default=Decimal("0.00"), validators=[MinValueValidator(Decimal("0.00"))]
     )
     tax_rate = models.DecimalField(
-        _("tax rate"), max_digits=5, decimal_places=4, default=settings.DEFAULT_TAX_RATE,
+        _("tax rate"),
+        max_digits=5,
+        decimal_places=4,
+        default=settings.DEFAULT_TAX_RATE,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
         help_text=_("As a fraction: 0.13 is 13 %."),
     )
     min_price = models.DecimalField(
-        _("minimum price"), max_digits=14, decimal_places=2, null=True, blank=True,
+        _("minimum price"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(Decimal("0.00"))],
     )
     max_discount_percent = models.DecimalField(
-        _("maximum discount %"), max_digits=5, decimal_places=2, null=True, blank=True,
+        _("maximum discount %"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
     is_active = models.BooleanField(_("active"), default=True)
@@ -114,7 +130,9 @@ class Warehouse(models.Model):
     code = models.CharField(_("code"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=120)
     address = models.TextField(_("address"), blank=True)
-    priority = models.PositiveSmallIntegerField(_("allocation priority"), default=10, help_text=_("Lower numbers are used first."))
+    priority = models.PositiveSmallIntegerField(
+        _("allocation priority"), default=10, help_text=_("Lower numbers are used first.")
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -189,9 +207,19 @@ class StockMovement(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=MovementKind.choices)
     quantity = models.IntegerField(_("quantity"), help_text=_("Positive into the warehouse, negative out of it."))
     reason = models.CharField(_("reason"), max_length=300, blank=True)
-    document = models.CharField(_("document"), max_length=60, blank=True, db_index=True, help_text=_("The order, receipt, count or transfer that caused it."))
-    reverses = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals", verbose_name=_("reverses"))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("by"))
+    document = models.CharField(
+        _("document"),
+        max_length=60,
+        blank=True,
+        db_index=True,
+        help_text=_("The order, receipt, count or transfer that caused it."),
+    )
+    reverses = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals", verbose_name=_("reverses")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("by")
+    )
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
 
     class Meta:
@@ -214,11 +242,20 @@ class Reservation(FSMModelMixin, models.Model):
     """Stock held for an order line in one warehouse: made by allocation, consumed by shipment,
     released by cancellation."""
 
-    order_line = models.ForeignKey("orders.SalesOrderLine", on_delete=models.PROTECT, related_name="reservations", verbose_name=_("order line"))
+    order_line = models.ForeignKey(
+        "orders.SalesOrderLine", on_delete=models.PROTECT, related_name="reservations", verbose_name=_("order line")
+    )
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="reservations", verbose_name=_("product"))
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="reservations", verbose_name=_("warehouse"))
     quantity = models.PositiveIntegerField(_("quantity"))
-    state = FSMField(_("state"), max_length=10, choices=ReservationState.choices, default=ReservationState.ACTIVE, protected=True, db_index=True)
+    state = FSMField(
+        _("state"),
+        max_length=10,
+        choices=ReservationState.choices,
+        default=ReservationState.ACTIVE,
+        protected=True,
+        db_index=True,
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -277,7 +314,10 @@ class LowStockAlert(models.Model):
     @property
     def queue_label(self) -> str:
         return _("%(sku)s in %(warehouse)s: %(available)s available, safety stock %(safety)s") % {
-            "sku": self.product.sku, "warehouse": self.warehouse.code, "available": self.available, "safety": self.safety_stock,
+            "sku": self.product.sku,
+            "warehouse": self.warehouse.code,
+            "available": self.available,
+            "safety": self.safety_stock,
         }
 
 

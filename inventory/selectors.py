@@ -93,9 +93,9 @@ def product_movements(*, product, warehouse=None):
     movements = StockMovement.objects.filter(product=product).select_related("warehouse", "created_by", "reverses")
     if warehouse is not None:
         movements = movements.filter(warehouse=warehouse)
-    return movements.annotate(
-        is_reversed=Exists(StockMovement.objects.filter(reverses=OuterRef("pk")))
-    ).order_by("-created_at", "-pk")
+    return movements.annotate(is_reversed=Exists(StockMovement.objects.filter(reverses=OuterRef("pk")))).order_by(
+        "-created_at", "-pk"
+    )
 
 
 def waiting_for_allocation(*, status: str | None = None):
@@ -103,18 +103,30 @@ def waiting_for_allocation(*, status: str | None = None):
     from orders.models import SalesOrderLine
 
     from .allocation import WAITING_FOR_STOCK, waiting_orders
+
     ordered = (
-        SalesOrderLine.objects.filter(order=OuterRef("pk")).order_by().values("order")
-        .annotate(total=Sum("quantity")).values("total")
+        SalesOrderLine.objects.filter(order=OuterRef("pk"))
+        .order_by()
+        .values("order")
+        .annotate(total=Sum("quantity"))
+        .values("total")
     )
     reserved = (
-        Reservation.objects.filter(order_line__order=OuterRef("pk"), state=ReservationState.ACTIVE).order_by()
-        .values("order_line__order").annotate(total=Sum("quantity")).values("total")
+        Reservation.objects.filter(order_line__order=OuterRef("pk"), state=ReservationState.ACTIVE)
+        .order_by()
+        .values("order_line__order")
+        .annotate(total=Sum("quantity"))
+        .values("total")
     )
-    orders = waiting_orders().select_related("customer").annotate(
-        units_ordered=Coalesce(Subquery(ordered, output_field=IntegerField()), 0),
-        units_reserved=Coalesce(Subquery(reserved, output_field=IntegerField()), 0),
-    ).annotate(units_short=F("units_ordered") - F("units_reserved"))
+    orders = (
+        waiting_orders()
+        .select_related("customer")
+        .annotate(
+            units_ordered=Coalesce(Subquery(ordered, output_field=IntegerField()), 0),
+            units_reserved=Coalesce(Subquery(reserved, output_field=IntegerField()), 0),
+        )
+        .annotate(units_short=F("units_ordered") - F("units_reserved"))
+    )
     if status in WAITING_FOR_STOCK:
         orders = orders.filter(status=status)
     return orders
@@ -127,8 +139,10 @@ def order_lines_stock(*, order) -> list[dict]:
     lines = list(SalesOrderLine.objects.filter(order_id=order.pk).select_related("product").order_by("position", "pk"))
     by_line: dict[int, list] = defaultdict(list)
     for reservation in (
-        Reservation.objects.filter(order_line__order_id=order.pk).exclude(state=ReservationState.RELEASED)
-        .select_related("warehouse").order_by("warehouse__priority", "warehouse__code", "pk")
+        Reservation.objects.filter(order_line__order_id=order.pk)
+        .exclude(state=ReservationState.RELEASED)
+        .select_related("warehouse")
+        .order_by("warehouse__priority", "warehouse__code", "pk")
     ):
         by_line[reservation.order_line_id].append(reservation)
     rows = []
@@ -141,10 +155,15 @@ def order_lines_stock(*, order) -> list[dict]:
             else:
                 shipped += reservation.quantity
         reserved = sum(places.values())
-        rows.append({
-            "line": line, "places": list(places.items()), "reserved": reserved, "shipped": shipped,
-            "shortfall": max(line.quantity - reserved - shipped, 0),
-        })
+        rows.append(
+            {
+                "line": line,
+                "places": list(places.items()),
+                "reserved": reserved,
+                "shipped": shipped,
+                "shortfall": max(line.quantity - reserved - shipped, 0),
+            }
+        )
     return rows
 
 
@@ -177,20 +196,30 @@ def home_queues(user) -> list:
         return []
     queues = []
     if user.has_perm("inventory.view_lowstockalert"):
-        queues.append(_work_queue(
-            title=_("Low-stock alerts"), url=reverse("inventory:alert_list"), queryset=open_alerts(),
-            empty_text=_("No product is below its safety stock."),
-        ))
+        queues.append(
+            _work_queue(
+                title=_("Low-stock alerts"),
+                url=reverse("inventory:alert_list"),
+                queryset=open_alerts(),
+                empty_text=_("No product is below its safety stock."),
+            )
+        )
     if user.has_perm("inventory.count_stock"):
-        queues.append(_work_queue(
-            title=_("Stock counts in progress"), url=reverse("inventory:count_list"),
-            queryset=StockCount.objects.filter(state__in=[StockCountState.OPEN, StockCountState.COUNTING]).order_by("pk"),
-            empty_text=_("No stock count is open."),
-        ))
+        queues.append(
+            _work_queue(
+                title=_("Stock counts in progress"),
+                url=reverse("inventory:count_list"),
+                queryset=StockCount.objects.filter(state__in=[StockCountState.OPEN, StockCountState.COUNTING]).order_by("pk"),
+                empty_text=_("No stock count is open."),
+            )
+        )
     if user.has_perm("inventory.transfer_stock"):
-        queues.append(_work_queue(
-            title=_("Transfers in transit"), url=f"{reverse('inventory:transfer_list')}?state=shipped",
-            queryset=StockTransfer.objects.filter(state=TransferState.SHIPPED).order_by("pk"),
-            empty_text=_("No transfer is on its way."),
-        ))
+        queues.append(
+            _work_queue(
+                title=_("Transfers in transit"),
+                url=f"{reverse('inventory:transfer_list')}?state=shipped",
+                queryset=StockTransfer.objects.filter(state=TransferState.SHIPPED).order_by("pk"),
+                empty_text=_("No transfer is on its way."),
+            )
+        )
     return queues

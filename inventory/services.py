@@ -44,9 +44,7 @@ def stock_levels_lock(*, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, in
     wanted = sorted(set(pairs))
     if not wanted:
         return {}
-    StockLevel.objects.bulk_create(
-        [StockLevel(product_id=p, warehouse_id=w) for p, w in wanted], ignore_conflicts=True
-    )
+    StockLevel.objects.bulk_create([StockLevel(product_id=p, warehouse_id=w) for p, w in wanted], ignore_conflicts=True)
     match = Q()
     for product_id, warehouse_id in wanted:
         match |= Q(product_id=product_id, warehouse_id=warehouse_id)
@@ -106,8 +104,15 @@ def queue_backorder_allocation(*, product_ids: Iterable[int]) -> None:
 
 @transaction.atomic
 def stock_post_movement(
-    *, product: Product, warehouse: Warehouse, kind: str, quantity: int, reason: str = "", document: str = "",
-    by=None, reverses: StockMovement | None = None,
+    *,
+    product: Product,
+    warehouse: Warehouse,
+    kind: str,
+    quantity: int,
+    reason: str = "",
+    document: str = "",
+    by=None,
+    reverses: StockMovement | None = None,
 ) -> StockMovement:
     """Append one ledger movement and move on hand by the same quantity, in one transaction.
 
@@ -128,8 +133,14 @@ def stock_post_movement(
         )
     StockLevel.objects.filter(pk=level.pk).update(on_hand=F("on_hand") + quantity)
     movement = StockMovement.objects.create(
-        product=product, warehouse=warehouse, kind=kind, quantity=quantity, reason=reason,
-        document=document, created_by=by, reverses=reverses,
+        product=product,
+        warehouse=warehouse,
+        kind=kind,
+        quantity=quantity,
+        reason=reason,
+        document=document,
+        created_by=by,
+        reverses=reverses,
     )
     queue_low_stock_check(level_ids=[level.pk])
     return movement
@@ -147,8 +158,14 @@ def stock_reverse_movement(*, movement: StockMovement, reason: str, by=None) -> 
     if movement.reversals.exists():
         raise InventoryError(_("This movement was already reversed."))
     reversal = stock_post_movement(
-        product=movement.product, warehouse=movement.warehouse, kind=movement.kind, quantity=-movement.quantity,
-        reason=reason, document=movement.document, by=by, reverses=movement,
+        product=movement.product,
+        warehouse=movement.warehouse,
+        kind=movement.kind,
+        quantity=-movement.quantity,
+        reason=reason,
+        document=movement.document,
+        by=by,
+        reverses=movement,
     )
     if reversal.quantity > 0:
         queue_backorder_allocation(product_ids=[movement.product_id])
@@ -163,7 +180,12 @@ def receipt_next_number() -> str:
 
 @transaction.atomic
 def stock_receive(
-    *, warehouse: Warehouse, quantities: Mapping[Product, int], reference: str = "", by=None, document: str = "",
+    *,
+    warehouse: Warehouse,
+    quantities: Mapping[Product, int],
+    reference: str = "",
+    by=None,
+    document: str = "",
 ) -> list[StockMovement]:
     """Goods arrived: one receipt movement per product, then waiting orders get them first-come-first-served."""
     if not warehouse.is_active:
@@ -182,8 +204,13 @@ def stock_receive(
     stock_levels_lock(pairs=[(product.pk, warehouse.pk) for product, _qty in items])
     movements = [
         stock_post_movement(
-            product=product, warehouse=warehouse, kind=MovementKind.RECEIPT, quantity=qty, reason=reason,
-            document=document, by=by,
+            product=product,
+            warehouse=warehouse,
+            kind=MovementKind.RECEIPT,
+            quantity=qty,
+            reason=reason,
+            document=document,
+            by=by,
         )
         for product, qty in items
     ]
@@ -202,7 +229,12 @@ def stock_adjust(*, product: Product, warehouse: Warehouse, quantity: int, reaso
     if abs(quantity) > MAX_MOVEMENT_QUANTITY:
         raise InventoryError(_("An adjustment may move at most %(max)s units.") % {"max": MAX_MOVEMENT_QUANTITY})
     movement = stock_post_movement(
-        product=product, warehouse=warehouse, kind=MovementKind.ADJUSTMENT, quantity=quantity, reason=reason, by=by,
+        product=product,
+        warehouse=warehouse,
+        kind=MovementKind.ADJUSTMENT,
+        quantity=quantity,
+        reason=reason,
+        by=by,
     )
     if quantity > 0:
         queue_backorder_allocation(product_ids=[product.pk])
@@ -211,7 +243,12 @@ def stock_adjust(*, product: Product, warehouse: Warehouse, quantity: int, reaso
 
 @transaction.atomic
 def stock_level_set_planning(
-    *, product: Product, warehouse: Warehouse, safety_stock: int, reorder_point: int, reorder_quantity: int,
+    *,
+    product: Product,
+    warehouse: Warehouse,
+    safety_stock: int,
+    reorder_point: int,
+    reorder_quantity: int,
 ) -> StockLevel:
     """Set the safety stock, reorder point and reorder quantity of a product in a warehouse; alerts
     follow the new safety stock after commit."""
@@ -234,43 +271,65 @@ def _ledger_problems() -> tuple[int, list[dict]]:
     rows out of bounds, and movements or reservations with no stock row at all (aggregate queries)."""
     moved = (
         StockMovement.objects.filter(product=OuterRef("product"), warehouse=OuterRef("warehouse"))
-        .order_by().values("product").annotate(total=Sum("quantity")).values("total")
+        .order_by()
+        .values("product")
+        .annotate(total=Sum("quantity"))
+        .values("total")
     )
     held = (
         Reservation.objects.filter(product=OuterRef("product"), warehouse=OuterRef("warehouse"), state=ReservationState.ACTIVE)
-        .order_by().values("product").annotate(total=Sum("quantity")).values("total")
+        .order_by()
+        .values("product")
+        .annotate(total=Sum("quantity"))
+        .values("total")
     )
     levels = StockLevel.objects.annotate(
         moved=Coalesce(Subquery(moved, output_field=IntegerField()), 0),
         held=Coalesce(Subquery(held, output_field=IntegerField()), 0),
     )
-    bad = levels.filter(
-        ~Q(on_hand=F("moved")) | ~Q(reserved=F("held")) | Q(on_hand__lt=0) | Q(reserved__lt=0) | Q(reserved__gt=F("on_hand"))
-    ).select_related("product", "warehouse").order_by("pk")
+    bad = (
+        levels.filter(
+            ~Q(on_hand=F("moved")) | ~Q(reserved=F("held")) | Q(on_hand__lt=0) | Q(reserved__lt=0) | Q(reserved__gt=F("on_hand"))
+        )
+        .select_related("product", "warehouse")
+        .order_by("pk")
+    )
     problems = [
         {
-            "sku": level.product.sku, "warehouse": level.warehouse.code, "on_hand": level.on_hand, "movements": level.moved,
-            "reserved": level.reserved, "active_reservations": level.held,
+            "sku": level.product.sku,
+            "warehouse": level.warehouse.code,
+            "on_hand": level.on_hand,
+            "movements": level.moved,
+            "reserved": level.reserved,
+            "active_reservations": level.held,
         }
         for level in bad[:MAX_REPORTED_PROBLEMS]
     ]
     has_level = StockLevel.objects.filter(product=OuterRef("product"), warehouse=OuterRef("warehouse"))
     orphans = (
-        StockMovement.objects.exclude(Exists(has_level)).values("product__sku", "warehouse__code")
-        .annotate(total=Sum("quantity")).exclude(total=0).order_by("product__sku", "warehouse__code")
+        StockMovement.objects.exclude(Exists(has_level))
+        .values("product__sku", "warehouse__code")
+        .annotate(total=Sum("quantity"))
+        .exclude(total=0)
+        .order_by("product__sku", "warehouse__code")
     )
     for row in orphans[:MAX_REPORTED_PROBLEMS]:
         problems.append(
             {"sku": row["product__sku"], "warehouse": row["warehouse__code"], "on_hand": None, "movements": row["total"]}
         )
     orphan_reservations = (
-        Reservation.objects.filter(state=ReservationState.ACTIVE).exclude(Exists(has_level))
-        .values("product__sku", "warehouse__code").annotate(total=Sum("quantity")).order_by("product__sku", "warehouse__code")
+        Reservation.objects.filter(state=ReservationState.ACTIVE)
+        .exclude(Exists(has_level))
+        .values("product__sku", "warehouse__code")
+        .annotate(total=Sum("quantity"))
+        .order_by("product__sku", "warehouse__code")
     )
     for row in orphan_reservations[:MAX_REPORTED_PROBLEMS]:
         problems.append(
             {
-                "sku": row["product__sku"], "warehouse": row["warehouse__code"], "reserved": None,
+                "sku": row["product__sku"],
+                "warehouse": row["warehouse__code"],
+                "reserved": None,
                 "active_reservations": row["total"],
             }
         )

@@ -37,8 +37,18 @@ class ReadOnlyInline(admin.TabularInline):
 
 class SalesOrderLineInline(ReadOnlyInline):
     model = SalesOrderLine
-    fields = ["position", "product", "description", "quantity", "unit_price", "discount_percent", "tax_rate",
-              "line_net", "line_tax", "line_total"]
+    fields = [
+        "position",
+        "product",
+        "description",
+        "quantity",
+        "unit_price",
+        "discount_percent",
+        "tax_rate",
+        "line_net",
+        "line_tax",
+        "line_total",
+    ]
     readonly_fields = fields
 
 
@@ -59,9 +69,26 @@ class SalesOrderAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     inlines = [SalesOrderLineInline, OrderEventInline]
     readonly_fields = [
-        "number", "status", "customer", "shipping_address", "contact", "channel", "customer_po", "requested_date",
-        "notes", "currency", "subtotal", "tax_total", "total", "line_count", "created_by", "created_at", "updated_at",
-        "submitted_at", "approved_at", "version",
+        "number",
+        "status",
+        "customer",
+        "shipping_address",
+        "contact",
+        "channel",
+        "customer_po",
+        "requested_date",
+        "notes",
+        "currency",
+        "subtotal",
+        "tax_total",
+        "total",
+        "line_count",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "submitted_at",
+        "approved_at",
+        "version",
     ]
 
 

@@ -33,7 +33,9 @@ DEMO_ORDER_COUNT = 100
 DISCOUNTS = [Decimal("0"), Decimal("0"), Decimal("0"), Decimal("5"), Decimal("8"), Decimal("12")]
 CANCEL_REASONS = ["Customer ordered by mistake.", "Customer found a cheaper supplier.", "Duplicate of a phone order."]
 REJECT_REASONS = [
-    "Credit limit exceeded: ask for prepayment.", "Discount too high for this customer.", "Confirm the address first.",
+    "Credit limit exceeded: ask for prepayment.",
+    "Discount too high for this customer.",
+    "Confirm the address first.",
 ]
 
 
@@ -43,8 +45,9 @@ def _lines(rng: random.Random, products: list[Product], by) -> list[LineInput]:
     for product in chosen:
         discount = rng.choice(DISCOUNTS)
         quantity = rng.choice([1, 2, 5, 10, 20, 50, 120])
-        if line_problems(product=product, quantity=quantity, unit_price=product.list_price, discount_percent=discount,
-                         may_override_price=False):
+        if line_problems(
+            product=product, quantity=quantity, unit_price=product.list_price, discount_percent=discount, may_override_price=False
+        ):
             discount = Decimal("0")
         lines.append(LineInput(product=product, quantity=quantity, unit_price=product.list_price, discount_percent=discount))
     return lines
@@ -83,7 +86,9 @@ def seed(*, users, stdout) -> None:
         customer = customers[i % len(customers)]
         by = salespeople[i % 2]
         header = OrderHeader(
-            customer=customer, shipping_address=addresses[customer.pk], channel=rng.choice(channels),
+            customer=customer,
+            shipping_address=addresses[customer.pk],
+            channel=rng.choice(channels),
             customer_po=f"{DEMO_PO_PREFIX}{i + 1:04d}",
             notes=rng.choice(["", "", "Deliver before noon.", "Call the warehouse before delivery."]),
         )

@@ -19,18 +19,38 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def export_headers() -> list[str]:
     return [
-        _("Number"), _("Date"), _("Customer code"), _("Customer"), _("Status"), _("Channel"), _("Customer PO number"),
-        _("Entered by"), _("Lines"), _("Net amount"), _("Tax"), _("Total"), _("Currency"),
+        _("Number"),
+        _("Date"),
+        _("Customer code"),
+        _("Customer"),
+        _("Status"),
+        _("Channel"),
+        _("Customer PO number"),
+        _("Entered by"),
+        _("Lines"),
+        _("Net amount"),
+        _("Tax"),
+        _("Total"),
+        _("Currency"),
     ]
 
 
 def export_row(order: SalesOrder) -> list:
     created = timezone.localtime(order.created_at)
     return [
-        order.number, created.strftime("%Y-%m-%d %H:%M"), order.customer.code, order.customer.name,
-        order.get_status_display(), order.get_channel_display(), order.customer_po,
-        order.created_by.get_full_name() or order.created_by.get_username(), order.line_count,
-        order.subtotal, order.tax_total, order.total, order.currency,
+        order.number,
+        created.strftime("%Y-%m-%d %H:%M"),
+        order.customer.code,
+        order.customer.name,
+        order.get_status_display(),
+        order.get_channel_display(),
+        order.customer_po,
+        order.created_by.get_full_name() or order.created_by.get_username(),
+        order.line_count,
+        order.subtotal,
+        order.tax_total,
+        order.total,
+        order.currency,
     ]
 
 

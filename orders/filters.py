@@ -37,23 +37,26 @@ class SalespersonFilter(django_filters.ModelChoiceFilter):
 
 class OrderFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        method="search", label=_("Search"),
+        method="search",
+        label=_("Search"),
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Number, PO, customer name or code")}),
     )
     status = django_filters.ChoiceFilter(choices=OrderStatus.choices, label=_("Status"), empty_label=_("Any status"))
-    customer = django_filters.ModelChoiceFilter(
-        queryset=Customer.objects.all(), label=_("Customer"), widget=forms.HiddenInput
-    )
+    customer = django_filters.ModelChoiceFilter(queryset=Customer.objects.all(), label=_("Customer"), widget=forms.HiddenInput)
     salesperson = SalespersonFilter(
         field_name="created_by", queryset=salespeople(), label=_("Salesperson"), empty_label=_("Anyone")
     )
     channel = django_filters.ChoiceFilter(choices=Channel.choices, label=_("Channel"), empty_label=_("Any channel"))
     date_from = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__gte", label=_("Entered from"),
+        field_name="created_at",
+        lookup_expr="date__gte",
+        label=_("Entered from"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     date_to = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__lte", label=_("Entered until"),
+        field_name="created_at",
+        lookup_expr="date__lte",
+        label=_("Entered until"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     total_min = django_filters.NumberFilter(
@@ -66,7 +69,8 @@ class OrderFilter(django_filters.FilterSet):
     sort = django_filters.OrderingFilter(
         fields=(("number", "number"), ("created_at", "date"), ("customer__name", "customer"), ("total", "total")),
         field_labels={"number": _("Number"), "created_at": _("Date"), "customer__name": _("Customer"), "total": _("Total")},
-        label=_("Sort by"), empty_label=_("Newest first"),
+        label=_("Sort by"),
+        empty_label=_("Newest first"),
     )
 
     class Meta:
@@ -84,8 +88,10 @@ class OrderFilter(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(
-            Q(number__icontains=value) | Q(customer_po__icontains=value)
-            | Q(customer__name__icontains=value) | Q(customer__alt_name__icontains=value)
+            Q(number__icontains=value)
+            | Q(customer_po__icontains=value)
+            | Q(customer__name__icontains=value)
+            | Q(customer__alt_name__icontains=value)
             | Q(customer__code__icontains=value)
         )
 

@@ -33,8 +33,12 @@ from .services import (
 LINES_PREFIX = "lines"
 LINE_FIELDS = ("product", "quantity", "unit_price", "discount_percent")
 NEW_ADDRESS_FIELDS = (
-    "new_address_recipient", "new_address_phone", "new_address_line1", "new_address_city",
-    "new_address_province", "new_address_postal_code",
+    "new_address_recipient",
+    "new_address_phone",
+    "new_address_line1",
+    "new_address_city",
+    "new_address_province",
+    "new_address_postal_code",
 )
 NEW_ADDRESS_REQUIRED = ("new_address_recipient", "new_address_line1", "new_address_city")
 
@@ -55,13 +59,19 @@ class OrderHeaderForm(forms.Form):
     """Who orders, where it goes, how it came in; `submitting` adds what a submission needs."""
 
     customer = forms.ModelChoiceField(
-        queryset=Customer.objects.all(), required=False, widget=forms.HiddenInput, label=_("Customer"),
+        queryset=Customer.objects.all(),
+        required=False,
+        widget=forms.HiddenInput,
+        label=_("Customer"),
         error_messages={"invalid_choice": _("That customer does not exist any more; search again.")},
     )
     new_customer_name = forms.CharField(label=_("New customer's name"), max_length=200, required=False)
     new_customer_phone = forms.CharField(label=_("New customer's phone"), max_length=40, required=False)
     shipping_address = CustomerAddressChoiceField(
-        queryset=Address.objects.none(), required=False, label=_("Shipping address"), empty_label=_("— choose —"),
+        queryset=Address.objects.none(),
+        required=False,
+        label=_("Shipping address"),
+        empty_label=_("— choose —"),
         error_messages={"invalid_choice": _("Choose one of this customer's shipping addresses.")},
     )
     new_address_recipient = forms.CharField(label=_("Recipient"), max_length=120, required=False)
@@ -71,7 +81,10 @@ class OrderHeaderForm(forms.Form):
     new_address_province = forms.CharField(label=_("Province / state"), max_length=80, required=False)
     new_address_postal_code = forms.CharField(label=_("Postal code"), max_length=20, required=False)
     contact = forms.ModelChoiceField(
-        queryset=Contact.objects.none(), required=False, label=_("Contact"), empty_label=_("— none —"),
+        queryset=Contact.objects.none(),
+        required=False,
+        label=_("Contact"),
+        empty_label=_("— none —"),
         error_messages={"invalid_choice": _("Choose one of this customer's contacts.")},
     )
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.PHONE)
@@ -146,21 +159,34 @@ class OrderHeaderForm(forms.Form):
         address = cleaned["shipping_address"]
         if address is None and cleaned["new_address_recipient"].strip():
             address = NewAddress(
-                recipient=cleaned["new_address_recipient"].strip(), line1=cleaned["new_address_line1"].strip(),
-                city=cleaned["new_address_city"].strip(), phone=cleaned["new_address_phone"].strip(),
-                province=cleaned["new_address_province"].strip(), postal_code=cleaned["new_address_postal_code"].strip(),
+                recipient=cleaned["new_address_recipient"].strip(),
+                line1=cleaned["new_address_line1"].strip(),
+                city=cleaned["new_address_city"].strip(),
+                phone=cleaned["new_address_phone"].strip(),
+                province=cleaned["new_address_province"].strip(),
+                postal_code=cleaned["new_address_postal_code"].strip(),
             )
         return OrderHeader(
-            customer=customer, shipping_address=address, contact=cleaned["contact"], channel=cleaned["channel"],
-            customer_po=cleaned["customer_po"], requested_date=cleaned["requested_date"], notes=cleaned["notes"],
+            customer=customer,
+            shipping_address=address,
+            contact=cleaned["contact"],
+            channel=cleaned["channel"],
+            customer_po=cleaned["customer_po"],
+            requested_date=cleaned["requested_date"],
+            notes=cleaned["notes"],
         )
 
     @staticmethod
     def initial_for(order: SalesOrder) -> dict:
         return {
-            "customer": order.customer_id, "shipping_address": order.shipping_address_id, "contact": order.contact_id,
-            "channel": order.channel, "customer_po": order.customer_po, "requested_date": order.requested_date,
-            "notes": order.notes, "version": order.version,
+            "customer": order.customer_id,
+            "shipping_address": order.shipping_address_id,
+            "contact": order.contact_id,
+            "channel": order.channel,
+            "customer_po": order.customer_po,
+            "requested_date": order.requested_date,
+            "notes": order.notes,
+            "version": order.version,
         }
 
     @staticmethod
@@ -176,20 +202,30 @@ class OrderHeaderForm(forms.Form):
 
 
 class OrderLineForm(forms.Form):
-    product = forms.IntegerField(
-        widget=forms.HiddenInput, min_value=1, error_messages={"required": _("Choose a product.")}
-    )
+    product = forms.IntegerField(widget=forms.HiddenInput, min_value=1, error_messages={"required": _("Choose a product.")})
     quantity = forms.IntegerField(
-        label=_("Quantity"), min_value=1, max_value=MAX_LINE_QUANTITY,
+        label=_("Quantity"),
+        min_value=1,
+        max_value=MAX_LINE_QUANTITY,
         widget=forms.NumberInput(attrs={"class": "qty", "inputmode": "numeric"}),
     )
     unit_price = forms.DecimalField(
-        label=_("Unit price"), required=False, min_value=Decimal("0"), max_digits=14, decimal_places=2,
-        help_text=_("Empty: the list price."), widget=forms.NumberInput(attrs={"class": "price", "inputmode": "decimal"}),
+        label=_("Unit price"),
+        required=False,
+        min_value=Decimal("0"),
+        max_digits=14,
+        decimal_places=2,
+        help_text=_("Empty: the list price."),
+        widget=forms.NumberInput(attrs={"class": "price", "inputmode": "decimal"}),
     )
     discount_percent = forms.DecimalField(
-        label=_("Discount %"), required=False, min_value=Decimal("0"), max_value=Decimal("100"), max_digits=5,
-        decimal_places=2, widget=forms.NumberInput(attrs={"class": "discount", "inputmode": "decimal"}),
+        label=_("Discount %"),
+        required=False,
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        max_digits=5,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"class": "discount", "inputmode": "decimal"}),
     )
 
 
@@ -252,16 +288,21 @@ class BaseOrderLineFormSet(forms.BaseFormSet):
             if any(name not in cleaned for name in ("quantity", "unit_price", "discount_percent")):
                 continue
             problems = line_problems(
-                product=product, quantity=cleaned["quantity"], unit_price=cleaned["unit_price"],
-                discount_percent=cleaned["discount_percent"], may_override_price=may_override,
+                product=product,
+                quantity=cleaned["quantity"],
+                unit_price=cleaned["unit_price"],
+                discount_percent=cleaned["discount_percent"],
+                may_override_price=may_override,
             )
             for field, message in problems:
                 form.add_error(None if field == "__all__" else field, message)
             if not problems:
                 valid_lines += 1
                 gross_total += line_amounts(
-                    quantity=cleaned["quantity"], unit_price=cleaned["unit_price"],
-                    discount_percent=cleaned["discount_percent"], tax_rate=product.tax_rate,
+                    quantity=cleaned["quantity"],
+                    unit_price=cleaned["unit_price"],
+                    discount_percent=cleaned["discount_percent"],
+                    tax_rate=product.tax_rate,
                 )[2]
         if gross_total > MAX_AMOUNT:
             raise ValidationError(_("The order total is too large; split it into several orders."))
@@ -272,8 +313,10 @@ class BaseOrderLineFormSet(forms.BaseFormSet):
         """The valid lines, for the services."""
         return [
             LineInput(
-                product=self.products[form.cleaned_data["product"]], quantity=form.cleaned_data["quantity"],
-                unit_price=form.cleaned_data["unit_price"], discount_percent=form.cleaned_data["discount_percent"],
+                product=self.products[form.cleaned_data["product"]],
+                quantity=form.cleaned_data["quantity"],
+                unit_price=form.cleaned_data["unit_price"],
+                discount_percent=form.cleaned_data["discount_percent"],
             )
             for form in self.forms
         ]
@@ -288,15 +331,21 @@ class BaseOrderLineFormSet(forms.BaseFormSet):
             cleaned = getattr(form, "cleaned_data", None) or {}
             if product is not None and not form.errors and "quantity" in cleaned:
                 row.net, row.tax, row.total = line_amounts(
-                    quantity=cleaned["quantity"], unit_price=cleaned["unit_price"],
-                    discount_percent=cleaned["discount_percent"], tax_rate=product.tax_rate,
+                    quantity=cleaned["quantity"],
+                    unit_price=cleaned["unit_price"],
+                    discount_percent=cleaned["discount_percent"],
+                    tax_rate=product.tax_rate,
                 )
             rows.append(row)
         return rows
 
 
 OrderLineFormSet = forms.formset_factory(
-    OrderLineForm, formset=BaseOrderLineFormSet, extra=0, max_num=MAX_ORDER_LINES, absolute_max=MAX_ORDER_LINES,
+    OrderLineForm,
+    formset=BaseOrderLineFormSet,
+    extra=0,
+    max_num=MAX_ORDER_LINES,
+    absolute_max=MAX_ORDER_LINES,
     validate_max=True,
 )
 
@@ -314,8 +363,10 @@ def line_rows_from(data) -> list[dict[str, str]]:
 def line_rows_for(order: SalesOrder) -> list[dict[str, str]]:
     return [
         {
-            "product": str(line.product_id), "quantity": str(line.quantity),
-            "unit_price": str(line.unit_price), "discount_percent": str(line.discount_percent),
+            "product": str(line.product_id),
+            "quantity": str(line.quantity),
+            "unit_price": str(line.unit_price),
+            "discount_percent": str(line.discount_percent),
         }
         for line in order.lines.all()
     ]
@@ -353,7 +404,9 @@ def line_rows_remove(rows: list[dict[str, str]], index: int) -> list[dict[str, s
 
 class CancelForm(forms.Form):
     reason = forms.CharField(
-        label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Reason"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": _("Say why the order is cancelled.")},
     )
 

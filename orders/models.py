@@ -53,9 +53,15 @@ class SalesOrder(FSMModelMixin, models.Model):
 
     number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
     status = FSMField(_("status"), max_length=20, choices=OrderStatus.choices, default=S.DRAFT, protected=True, db_index=True)
-    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer"))
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer")
+    )
     shipping_address = models.ForeignKey(
-        "customers.Address", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "customers.Address",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("shipping address"),
     )
     contact = models.ForeignKey(
@@ -158,7 +164,9 @@ class SalesOrder(FSMModelMixin, models.Model):
     def cancel(self) -> None:
         """Before the first shipment an order may be cancelled; its reservations are released."""
 
-    @transition(field=status, source=[S.BACKORDERED, S.PARTIALLY_SHIPPED], target=S.SHIPPED, permission="orders.allocate_salesorder")
+    @transition(
+        field=status, source=[S.BACKORDERED, S.PARTIALLY_SHIPPED], target=S.SHIPPED, permission="orders.allocate_salesorder"
+    )
     def close_short(self) -> None:
         """What has not shipped is cancelled with a reason; the order counts as shipped."""
 
@@ -168,14 +176,19 @@ class SalesOrderLine(models.Model):
 
     order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"))
     position = models.PositiveIntegerField(_("position"))
-    product = models.ForeignKey("inventory.Product", on_delete=models.PROTECT, related_name="order_lines", verbose_name=_("product"))
-    description = models.CharField(_("description"), max_length=200)
-    quantity = models.PositiveIntegerField(
-        _("quantity"), validators=[MinValueValidator(1), MaxValueValidator(MAX_LINE_QUANTITY)]
+    product = models.ForeignKey(
+        "inventory.Product", on_delete=models.PROTECT, related_name="order_lines", verbose_name=_("product")
     )
-    unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    description = models.CharField(_("description"), max_length=200)
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1), MaxValueValidator(MAX_LINE_QUANTITY)])
+    unit_price = models.DecimalField(
+        _("unit price"), max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
     discount_percent = models.DecimalField(
-        _("discount %"), max_digits=5, decimal_places=2, default=ZERO,
+        _("discount %"),
+        max_digits=5,
+        decimal_places=2,
+        default=ZERO,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
     tax_rate = models.DecimalField(_("tax rate"), max_digits=5, decimal_places=4)
@@ -205,7 +218,9 @@ class SalesOrderLine(models.Model):
         )
 
 
-def line_amounts(*, quantity: int, unit_price: Decimal, discount_percent: Decimal, tax_rate: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+def line_amounts(
+    *, quantity: int, unit_price: Decimal, discount_percent: Decimal, tax_rate: Decimal
+) -> tuple[Decimal, Decimal, Decimal]:
     """The rounded net, tax and gross of one line; the single place order amounts are computed."""
     net = round_money(Decimal(quantity) * unit_price * (Decimal(100) - discount_percent) / Decimal(100))
     tax = round_money(net * tax_rate)
@@ -280,16 +295,25 @@ class ReviewSettings(models.Model):
     """The thresholds of the automatic checks; one row, edited by managers in the app."""
 
     amount_threshold = models.DecimalField(
-        _("amount threshold"), max_digits=14, decimal_places=2, default=Decimal("100000.00"),
-        validators=[MinValueValidator(Decimal("0"))], help_text=_("Orders with a total above this go to review."),
+        _("amount threshold"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("100000.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("Orders with a total above this go to review."),
     )
     sales_max_discount_percent = models.DecimalField(
-        _("discount sales may give (%)"), max_digits=5, decimal_places=2, default=Decimal("10.00"),
+        _("discount sales may give (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("10.00"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
         help_text=_("A line priced further below list than this goes to review."),
     )
     overdue_days = models.PositiveIntegerField(
-        _("overdue days"), default=30, help_text=_("Invoices overdue by more than this many days send the order to review."),
+        _("overdue days"),
+        default=30,
+        help_text=_("Invoices overdue by more than this many days send the order to review."),
     )
     check_completeness = models.BooleanField(_("check completeness"), default=True)
     check_price = models.BooleanField(_("check prices"), default=True)

@@ -123,16 +123,25 @@ def email_review_decision(*, order_id: int) -> bool:
     order = SalesOrder.objects.select_related("customer", "created_by").filter(pk=order_id).first()
     if order is None or not order.created_by.email:
         return False
-    decision = order.events.filter(
-        kind=OrderEvent.Kind.TRANSITION, to_status__in=[OrderStatus.APPROVED, OrderStatus.REJECTED], by__isnull=False
-    ).select_related("by").order_by("-at", "-pk").first()
+    decision = (
+        order.events.filter(
+            kind=OrderEvent.Kind.TRANSITION, to_status__in=[OrderStatus.APPROVED, OrderStatus.REJECTED], by__isnull=False
+        )
+        .select_related("by")
+        .order_by("-at", "-pk")
+        .first()
+    )
     if decision is None:
         return False
     with translation.override(settings.LANGUAGE_CODE):
         message = _message(
             template="review_decision",
-            context={"order": order, "decision": decision, "approved": decision.to_status == OrderStatus.APPROVED,
-                     "order_url": _absolute(_order_path(order))},
+            context={
+                "order": order,
+                "decision": decision,
+                "approved": decision.to_status == OrderStatus.APPROVED,
+                "order_url": _absolute(_order_path(order)),
+            },
             to=[order.created_by.email],
         )
     mailers.default.send_messages([message])
@@ -150,8 +159,10 @@ def email_order_confirmation(*, order_id: int) -> bool:
     lines = list(order.lines.select_related("product").order_by("position", "pk"))
     with translation.override(order.customer.language):
         message = _message(
-            template="order_confirmation", context={"order": order, "customer": order.customer, "lines": lines},
-            to=[order.customer.email], html=True,
+            template="order_confirmation",
+            context={"order": order, "customer": order.customer, "lines": lines},
+            to=[order.customer.email],
+            html=True,
         )
         mailers.default.send_messages([message])
     with translation.override(settings.LANGUAGE_CODE):

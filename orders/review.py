@@ -64,11 +64,14 @@ def check_completeness(*, order: SalesOrder, lines: list, rules: ReviewSettings)
         missing.append(("lines", _("at least one line")))
     if not missing:
         return []
-    return [Finding(
-        rule=ReviewRule.COMPLETENESS,
-        message=_("The order is incomplete: it lacks %(missing)s.") % {"missing": "; ".join(str(text) for _key, text in missing)},
-        figures={"missing": [key for key, _text in missing]},
-    )]
+    return [
+        Finding(
+            rule=ReviewRule.COMPLETENESS,
+            message=_("The order is incomplete: it lacks %(missing)s.")
+            % {"missing": "; ".join(str(text) for _key, text in missing)},
+            figures={"missing": [key for key, _text in missing]},
+        )
+    ]
 
 
 def check_price(*, order: SalesOrder, lines: list, rules: ReviewSettings) -> list[Finding]:
@@ -100,22 +103,24 @@ def check_price(*, order: SalesOrder, lines: list, rules: ReviewSettings) -> lis
             reasons.append(_("%(discount)s %% below list price %(list)s, more than the %(allowed)s %% sales may give") % values)
         if below_product:
             reasons.append(_("below the product's lowest allowed price %(floor)s") % values)
-        findings.append(Finding(
-            rule=ReviewRule.PRICE,
-            message=_("Line %(position)s (%(product)s): net unit price %(net)s is %(reasons)s.")
-            % {**values, "reasons": _(" and ").join(reasons)},
-            figures={
-                "line": line.position,
-                "sku": product.sku,
-                "list_price": _money(list_price),
-                "unit_price": _money(line.unit_price),
-                "discount_percent": str(line.discount_percent),
-                "net_unit_price": _money(net_unit_price),
-                "below_list_percent": str(discount),
-                "allowed_discount_percent": str(allowed),
-                "lowest_allowed_price": _money(product_floor),
-            },
-        ))
+        findings.append(
+            Finding(
+                rule=ReviewRule.PRICE,
+                message=_("Line %(position)s (%(product)s): net unit price %(net)s is %(reasons)s.")
+                % {**values, "reasons": _(" and ").join(reasons)},
+                figures={
+                    "line": line.position,
+                    "sku": product.sku,
+                    "list_price": _money(list_price),
+                    "unit_price": _money(line.unit_price),
+                    "discount_percent": str(line.discount_percent),
+                    "net_unit_price": _money(net_unit_price),
+                    "below_list_percent": str(discount),
+                    "allowed_discount_percent": str(allowed),
+                    "lowest_allowed_price": _money(product_floor),
+                },
+            )
+        )
     return findings
 
 
@@ -123,12 +128,14 @@ def check_amount(*, order: SalesOrder, lines: list, rules: ReviewSettings) -> li
     """An order whose total is above the amount threshold is flagged (exactly at it is not)."""
     if order.total <= rules.amount_threshold:
         return []
-    return [Finding(
-        rule=ReviewRule.AMOUNT,
-        message=_("The total %(total)s %(currency)s is above the review threshold of %(threshold)s.")
-        % {"total": order.total, "currency": order.currency, "threshold": rules.amount_threshold},
-        figures={"total": _money(order.total), "threshold": _money(rules.amount_threshold), "currency": order.currency},
-    )]
+    return [
+        Finding(
+            rule=ReviewRule.AMOUNT,
+            message=_("The total %(total)s %(currency)s is above the review threshold of %(threshold)s.")
+            % {"total": order.total, "currency": order.currency, "threshold": rules.amount_threshold},
+            figures={"total": _money(order.total), "threshold": _money(rules.amount_threshold), "currency": order.currency},
+        )
+    ]
 
 
 def check_blocked(*, order: SalesOrder, lines: list, rules: ReviewSettings) -> list[Finding]:
@@ -136,12 +143,14 @@ def check_blocked(*, order: SalesOrder, lines: list, rules: ReviewSettings) -> l
     customer = order.customer
     if not customer.is_blocked:
         return []
-    return [Finding(
-        rule=ReviewRule.BLOCKED,
-        message=_("The customer %(customer)s is blocked: %(reason)s")
-        % {"customer": customer.name, "reason": customer.blocked_reason},
-        figures={"customer": customer.code, "reason": customer.blocked_reason},
-    )]
+    return [
+        Finding(
+            rule=ReviewRule.BLOCKED,
+            message=_("The customer %(customer)s is blocked: %(reason)s")
+            % {"customer": customer.name, "reason": customer.blocked_reason},
+            figures={"customer": customer.code, "reason": customer.blocked_reason},
+        )
+    ]
 
 
 def check_credit(*, order: SalesOrder, lines: list, rules: ReviewSettings) -> list[Finding]:
@@ -151,17 +160,19 @@ def check_credit(*, order: SalesOrder, lines: list, rules: ReviewSettings) -> li
     if exposure <= customer.credit_limit:
         return []
     over = exposure - customer.credit_limit
-    return [Finding(
-        rule=ReviewRule.CREDIT,
-        message=_("Credit exposure with this order is %(exposure)s, %(over)s over the credit limit of %(limit)s.")
-        % {"exposure": _money(exposure), "over": _money(over), "limit": _money(customer.credit_limit)},
-        figures={
-            "exposure": _money(exposure),
-            "order_total": _money(order.total),
-            "credit_limit": _money(customer.credit_limit),
-            "over_limit": _money(over),
-        },
-    )]
+    return [
+        Finding(
+            rule=ReviewRule.CREDIT,
+            message=_("Credit exposure with this order is %(exposure)s, %(over)s over the credit limit of %(limit)s.")
+            % {"exposure": _money(exposure), "over": _money(over), "limit": _money(customer.credit_limit)},
+            figures={
+                "exposure": _money(exposure),
+                "order_total": _money(order.total),
+                "credit_limit": _money(customer.credit_limit),
+                "over_limit": _money(over),
+            },
+        )
+    ]
 
 
 def overdue_invoices(*, customer, older_than_days: int) -> list:
@@ -189,12 +200,14 @@ def check_overdue(*, order: SalesOrder, lines: list, rules: ReviewSettings) -> l
         return []
     balance = sum((getattr(invoice, "balance", ZERO) or ZERO for invoice in invoices), ZERO)
     numbers = [str(getattr(invoice, "number", invoice)) for invoice in invoices]
-    return [Finding(
-        rule=ReviewRule.OVERDUE,
-        message=_("The customer has %(count)s invoice(s) overdue by more than %(days)s days (%(numbers)s), %(balance)s open.")
-        % {"count": len(invoices), "days": rules.overdue_days, "numbers": ", ".join(numbers), "balance": _money(balance)},
-        figures={"days": rules.overdue_days, "invoices": numbers, "balance": _money(balance)},
-    )]
+    return [
+        Finding(
+            rule=ReviewRule.OVERDUE,
+            message=_("The customer has %(count)s invoice(s) overdue by more than %(days)s days (%(numbers)s), %(balance)s open.")
+            % {"count": len(invoices), "days": rules.overdue_days, "numbers": ", ".join(numbers), "balance": _money(balance)},
+            figures={"days": rules.overdue_days, "invoices": numbers, "balance": _money(balance)},
+        )
+    ]
 
 
 def available_quantities(*, product_ids: list[int]) -> dict[int, int] | None:
@@ -225,13 +238,15 @@ def check_stock(*, order: SalesOrder, lines: list, rules: ReviewSettings) -> lis
             continue
         product = products[product_id]
         figures = {"sku": product.sku, "ordered": quantity, "available": on_hand, "shortfall": quantity - on_hand}
-        findings.append(Finding(
-            rule=ReviewRule.STOCK,
-            severity=WARNING,
-            message=_("%(product)s: %(ordered)s ordered, %(available)s available, %(shortfall)s short.")
-            % {**figures, "product": f"{product.sku} {product.name}"},
-            figures=figures,
-        ))
+        findings.append(
+            Finding(
+                rule=ReviewRule.STOCK,
+                severity=WARNING,
+                message=_("%(product)s: %(ordered)s ordered, %(available)s available, %(shortfall)s short.")
+                % {**figures, "product": f"{product.sku} {product.name}"},
+                figures=figures,
+            )
+        )
     return findings
 
 
@@ -278,12 +293,14 @@ def order_run_checks(*, order_id: int) -> SalesOrder | None:
         return order  # deleted, or already decided by an earlier run: nothing to do
     findings = order_evaluate(order=order, rules=ReviewSettings.current())
     submission = order_submission_count(order=order)
-    ReviewFinding.objects.bulk_create([
-        ReviewFinding(
-            order=order, submission=submission, rule=f.rule, severity=f.severity, message=f.message, figures=f.figures
-        )
-        for f in findings
-    ])
+    ReviewFinding.objects.bulk_create(
+        [
+            ReviewFinding(
+                order=order, submission=submission, rule=f.rule, severity=f.severity, message=f.message, figures=f.figures
+            )
+            for f in findings
+        ]
+    )
     flags = [f for f in findings if f.severity == FLAG]
     if flags:
         return order_flag_for_review(order=order, findings=flags)
@@ -296,7 +313,10 @@ def order_run_checks(*, order_id: int) -> SalesOrder | None:
 def current_findings() -> QuerySet[ReviewFinding]:
     """Findings of each order's latest submission: what a reviewer decides on today."""
     latest = (
-        ReviewFinding.objects.filter(order=OuterRef("order")).values("order").annotate(latest=Max("submission")).values("latest")[:1]
+        ReviewFinding.objects.filter(order=OuterRef("order"))
+        .values("order")
+        .annotate(latest=Max("submission"))
+        .values("latest")[:1]
     )
     return ReviewFinding.objects.filter(submission=Subquery(latest)).order_by("severity", "pk")  # flags before warnings
 

@@ -25,7 +25,9 @@ class ApproveForm(forms.Form):
 
 class RejectForm(forms.Form):
     reason = forms.CharField(
-        label=_("Reason for rejection"), max_length=MAX_REASON, widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Reason for rejection"),
+        max_length=MAX_REASON,
+        widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": _("Say why the order is rejected: sales needs the reason to fix it.")},
     )
 
@@ -40,8 +42,16 @@ class ReviewSettingsForm(forms.ModelForm):
     class Meta:
         model = ReviewSettings
         fields = [
-            "amount_threshold", "sales_max_discount_percent", "overdue_days",
-            "check_completeness", "check_price", "check_amount", "check_blocked", "check_credit", "check_overdue", "check_stock",
+            "amount_threshold",
+            "sales_max_discount_percent",
+            "overdue_days",
+            "check_completeness",
+            "check_price",
+            "check_amount",
+            "check_blocked",
+            "check_credit",
+            "check_overdue",
+            "check_stock",
         ]
         widgets = {
             "amount_threshold": forms.NumberInput(attrs={"step": "0.01", "min": "0"}),
@@ -53,10 +63,12 @@ class ReviewSettingsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["overdue_days"].validators.append(MaxValueValidator(MAX_OVERDUE_DAYS))
         self.fields["amount_threshold"].error_messages["min_value"] = _("The amount threshold cannot be negative.")
-        self.fields["sales_max_discount_percent"].error_messages.update({
-            "min_value": _("The discount sales may give is a percentage from 0 to 100."),
-            "max_value": _("The discount sales may give is a percentage from 0 to 100."),
-        })
+        self.fields["sales_max_discount_percent"].error_messages.update(
+            {
+                "min_value": _("The discount sales may give is a percentage from 0 to 100."),
+                "max_value": _("The discount sales may give is a percentage from 0 to 100."),
+            }
+        )
 
     def clean_amount_threshold(self) -> Decimal:
         value = self.cleaned_data["amount_threshold"]

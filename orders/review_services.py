@@ -43,7 +43,9 @@ def order_flag_for_review(*, order: SalesOrder, findings: list) -> SalesOrder:
     labels = dict(ReviewRule.choices)
     rules = sorted({str(labels.get(f.rule, f.rule)) for f in findings})
     flagged = order_apply_transition(
-        order=order, transition=lambda o: o.flag_for_review, by=None,
+        order=order,
+        transition=lambda o: o.flag_for_review,
+        by=None,
         note=_("Sent to review: %(rules)s.") % {"rules": ", ".join(rules)},
     )
     notifications.notify_reviewers_order_in_review(order=flagged)

@@ -26,9 +26,16 @@ def review_queue(request):
     filterset = ReviewQueueFilter(request.GET or None, queryset=review.order_review_queue())
     orders = filterset.qs if filterset.is_bound and filterset.is_valid() else review.order_review_queue()
     page = Paginator(orders, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "orders/salesorder_review_queue.html", {
-        "page_obj": page, "filter": filterset, "reject_form": RejectForm(), "approve_form": ApproveForm(),
-    })
+    return render(
+        request,
+        "orders/salesorder_review_queue.html",
+        {
+            "page_obj": page,
+            "filter": filterset,
+            "reject_form": RejectForm(),
+            "approve_form": ApproveForm(),
+        },
+    )
 
 
 def _back(request, order: SalesOrder):

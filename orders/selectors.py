@@ -35,38 +35,63 @@ def home_queues(user) -> list[WorkQueue]:
     list_url = reverse("orders:list")
     groups = set(user.groups.values_list("name", flat=True))
     if SALES in groups and user.has_perm("orders.add_salesorder"):
-        queues.append(_queue(
-            _("My drafts"), f"{list_url}?status=draft&mine=1",
-            orders.filter(status=OrderStatus.DRAFT, created_by=user).order_by("-updated_at"),
-            _("No drafts. Start a new order from the menu."), SALES,
-        ))
-        queues.append(_queue(
-            _("Rejected orders to fix"), f"{list_url}?status=rejected&mine=1",
-            orders.filter(status=OrderStatus.REJECTED, created_by=user).order_by("-updated_at"),
-            _("Nothing was rejected."), SALES,
-        ))
+        queues.append(
+            _queue(
+                _("My drafts"),
+                f"{list_url}?status=draft&mine=1",
+                orders.filter(status=OrderStatus.DRAFT, created_by=user).order_by("-updated_at"),
+                _("No drafts. Start a new order from the menu."),
+                SALES,
+            )
+        )
+        queues.append(
+            _queue(
+                _("Rejected orders to fix"),
+                f"{list_url}?status=rejected&mine=1",
+                orders.filter(status=OrderStatus.REJECTED, created_by=user).order_by("-updated_at"),
+                _("Nothing was rejected."),
+                SALES,
+            )
+        )
     if (REVIEWER in groups or MANAGER in groups) and user.has_perm("orders.review_salesorder"):
-        queues.append(_queue(
-            _("Orders waiting for review"), reverse("orders:review_queue"), review_queue(),
-            _("The review queue is empty."), REVIEWER,
-        ))
+        queues.append(
+            _queue(
+                _("Orders waiting for review"),
+                reverse("orders:review_queue"),
+                review_queue(),
+                _("The review queue is empty."),
+                REVIEWER,
+            )
+        )
     if WAREHOUSE in groups and user.has_perm("orders.allocate_salesorder"):
-        queues.append(_queue(
-            _("Approved orders to allocate"), f"{list_url}?status=approved",
-            orders.filter(status=OrderStatus.APPROVED).order_by("approved_at", "pk"),
-            _("Every approved order is allocated."), WAREHOUSE,
-        ))
-        queues.append(_queue(
-            _("Backordered orders"), f"{list_url}?status=backordered",
-            orders.filter(status=OrderStatus.BACKORDERED).order_by("approved_at", "pk"),
-            _("No order is waiting for stock."), WAREHOUSE,
-        ))
+        queues.append(
+            _queue(
+                _("Approved orders to allocate"),
+                f"{list_url}?status=approved",
+                orders.filter(status=OrderStatus.APPROVED).order_by("approved_at", "pk"),
+                _("Every approved order is allocated."),
+                WAREHOUSE,
+            )
+        )
+        queues.append(
+            _queue(
+                _("Backordered orders"),
+                f"{list_url}?status=backordered",
+                orders.filter(status=OrderStatus.BACKORDERED).order_by("approved_at", "pk"),
+                _("No order is waiting for stock."),
+                WAREHOUSE,
+            )
+        )
     if FINANCE in groups and user.has_perm("orders.view_salesorder"):
-        queues.append(_queue(
-            _("Delivered orders to invoice"), f"{list_url}?status=delivered",
-            orders.filter(status=OrderStatus.DELIVERED).order_by("updated_at"),
-            _("Nothing delivered is waiting for an invoice."), FINANCE,
-        ))
+        queues.append(
+            _queue(
+                _("Delivered orders to invoice"),
+                f"{list_url}?status=delivered",
+                orders.filter(status=OrderStatus.DELIVERED).order_by("updated_at"),
+                _("Nothing delivered is waiting for an invoice."),
+                FINANCE,
+            )
+        )
     return queues
 
 

@@ -52,9 +52,7 @@ def order_lock(*, order_id: int) -> SalesOrder:
 
 
 def order_log(*, order: SalesOrder, kind: str, by=None, note: str = "", from_status: str = "", to_status: str = "") -> OrderEvent:
-    return OrderEvent.objects.create(
-        order=order, kind=kind, by=by, note=note, from_status=from_status, to_status=to_status
-    )
+    return OrderEvent.objects.create(order=order, kind=kind, by=by, note=note, from_status=from_status, to_status=to_status)
 
 
 def order_apply_transition(
@@ -164,19 +162,23 @@ def line_problems(
     if not may_override_price:
         max_discount = product.max_discount_percent
         if max_discount is not None and discount_percent > max_discount:
-            problems.append((
-                "discount_percent",
-                _("At most %(max)s %% discount on %(sku)s; a reviewer or manager may give more.")
-                % {"max": percent_text(max_discount), "sku": product.sku},
-            ))
+            problems.append(
+                (
+                    "discount_percent",
+                    _("At most %(max)s %% discount on %(sku)s; a reviewer or manager may give more.")
+                    % {"max": percent_text(max_discount), "sku": product.sku},
+                )
+            )
         floor = product.lowest_allowed_price()
         net_unit_price = unit_price * (Decimal(100) - discount_percent) / Decimal(100)
         if floor is not None and net_unit_price < floor:
-            problems.append((
-                "unit_price",
-                _("The net unit price %(net)s is below the lowest allowed price %(floor)s of %(sku)s.")
-                % {"net": round_money(net_unit_price), "floor": round_money(floor), "sku": product.sku},
-            ))
+            problems.append(
+                (
+                    "unit_price",
+                    _("The net unit price %(net)s is below the lowest allowed price %(floor)s of %(sku)s.")
+                    % {"net": round_money(net_unit_price), "floor": round_money(floor), "sku": product.sku},
+                )
+            )
     _net, _tax, gross = line_amounts(
         quantity=quantity, unit_price=unit_price, discount_percent=discount_percent, tax_rate=product.tax_rate
     )
@@ -192,8 +194,11 @@ def _check_lines(*, lines: list[LineInput], by) -> None:
     messages = []
     for position, line in enumerate(lines, start=1):
         for _field, message in line_problems(
-            product=line.product, quantity=line.quantity, unit_price=line.unit_price,
-            discount_percent=line.discount_percent, may_override_price=may_override,
+            product=line.product,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            discount_percent=line.discount_percent,
+            may_override_price=may_override,
         ):
             messages.append(_("Line %(position)s: %(message)s") % {"position": position, "message": message})
     if messages:
@@ -204,8 +209,13 @@ def _build_lines(*, order: SalesOrder, lines: list[LineInput]) -> list[SalesOrde
     built = []
     for position, entered in enumerate(lines, start=1):
         line = SalesOrderLine(
-            order=order, position=position, product=entered.product, description=entered.product.name[:200],
-            quantity=entered.quantity, unit_price=entered.unit_price, discount_percent=entered.discount_percent,
+            order=order,
+            position=position,
+            product=entered.product,
+            description=entered.product.name[:200],
+            quantity=entered.quantity,
+            unit_price=entered.unit_price,
+            discount_percent=entered.discount_percent,
             tax_rate=entered.product.tax_rate,
         )
         line.compute_amounts()
@@ -248,8 +258,13 @@ def order_address_create(*, customer: Customer, new: NewAddress, by) -> Address:
     from customers.services import address_create
 
     data = {
-        "kind": Address.Kind.SHIPPING, "recipient": new.recipient, "phone": new.phone, "line1": new.line1,
-        "city": new.city, "province": new.province, "postal_code": new.postal_code,
+        "kind": Address.Kind.SHIPPING,
+        "recipient": new.recipient,
+        "phone": new.phone,
+        "line1": new.line1,
+        "city": new.city,
+        "province": new.province,
+        "postal_code": new.postal_code,
     }
     try:
         return address_create(customer=customer, data=data, by=by)
@@ -278,14 +293,22 @@ def order_create(*, header: OrderHeader, lines: list[LineInput], by) -> SalesOrd
     _check_lines(lines=lines, by=by)
     customer, address = _resolve_header(header=header, by=by)
     order = SalesOrder(
-        number=order_next_number(), customer=customer, shipping_address=address, contact=header.contact,
-        channel=header.channel, customer_po=header.customer_po.strip(), requested_date=header.requested_date,
-        notes=header.notes, created_by=by,
+        number=order_next_number(),
+        customer=customer,
+        shipping_address=address,
+        contact=header.contact,
+        channel=header.channel,
+        customer_po=header.customer_po.strip(),
+        requested_date=header.requested_date,
+        notes=header.notes,
+        created_by=by,
     )
     order.save()
     _store_lines_and_totals(order=order, lines=lines)
     order_log(
-        order=order, kind=OrderEvent.Kind.CREATED, by=by,
+        order=order,
+        kind=OrderEvent.Kind.CREATED,
+        by=by,
         note=ngettext("Entered with %(count)s line.", "Entered with %(count)s lines.", len(lines)) % {"count": len(lines)},
     )
     return order
@@ -309,9 +332,9 @@ def _describe_edit(*, before: SalesOrder, after: dict, old_lines: list[tuple], n
     added = [line.product.sku for pid, line in new_by_product.items() if pid not in old_by_product]
     removed = [row[1] for pid, row in old_by_product.items() if pid not in new_by_product]
     changed = [
-        line.product.sku for pid, line in new_by_product.items()
-        if pid in old_by_product
-        and (line.quantity, line.unit_price, line.discount_percent) != tuple(old_by_product[pid][2:5])
+        line.product.sku
+        for pid, line in new_by_product.items()
+        if pid in old_by_product and (line.quantity, line.unit_price, line.discount_percent) != tuple(old_by_product[pid][2:5])
     ]
     parts = []
     if changed_fields:
@@ -335,8 +358,13 @@ def order_update_draft(*, order: SalesOrder, version: int, header: OrderHeader, 
         raise StaleOrder(_stale_message(order))
     customer, address = _resolve_header(header=header, by=by)
     values = {
-        "customer": customer, "shipping_address": address, "contact": header.contact, "channel": header.channel,
-        "customer_po": header.customer_po.strip(), "requested_date": header.requested_date, "notes": header.notes,
+        "customer": customer,
+        "shipping_address": address,
+        "contact": header.contact,
+        "channel": header.channel,
+        "customer_po": header.customer_po.strip(),
+        "requested_date": header.requested_date,
+        "notes": header.notes,
     }
     # Optimistic lock: the row moves to version+1 only if it is still the draft this user opened.
     updated = SalesOrder.objects.filter(pk=order.pk, version=version, status__in=EDITABLE).update(
@@ -345,18 +373,16 @@ def order_update_draft(*, order: SalesOrder, version: int, header: OrderHeader, 
     if not updated:
         current = SalesOrder.objects.filter(pk=order.pk).values("status").first()
         if current is not None and current["status"] not in EDITABLE:
-            raise OrderError(
-                _("Order %(number)s is no longer a draft and cannot be edited.") % {"number": order.number}
-            )
+            raise OrderError(_("Order %(number)s is no longer a draft and cannot be edited.") % {"number": order.number})
         raise StaleOrder(_stale_message(order))
-    old_lines = list(
-        order.lines.values_list("product_id", "product__sku", "quantity", "unit_price", "discount_percent")
-    )
+    old_lines = list(order.lines.values_list("product_id", "product__sku", "quantity", "unit_price", "discount_percent"))
     order.lines.all().delete()
     edited = SalesOrder.objects.get(pk=order.pk)
     _store_lines_and_totals(order=edited, lines=lines)
     order_log(
-        order=edited, kind=OrderEvent.Kind.EDITED, by=by,
+        order=edited,
+        kind=OrderEvent.Kind.EDITED,
+        by=by,
         note=_describe_edit(before=order, after=values, old_lines=old_lines, new_lines=lines),
     )
     return edited
@@ -375,7 +401,9 @@ def order_duplicate_po_numbers(*, order: SalesOrder) -> list[str]:
         return []
     return list(
         SalesOrder.objects.filter(customer_id=order.customer_id, customer_po__iexact=order.customer_po)
-        .exclude(pk=order.pk).order_by("number").values_list("number", flat=True)[:5]
+        .exclude(pk=order.pk)
+        .order_by("number")
+        .values_list("number", flat=True)[:5]
     )
 
 

@@ -32,7 +32,9 @@ def test_catalogue_covers_every_string_in_the_source(tmp_path):
             shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", "*.mo"))
     subprocess.run(
         [sys.executable, "manage.py", "makemessages", "-l", "zh_Hans", "--no-obsolete", "-v", "0"],
-        cwd=tmp_path, check=True, env={**__import__("os").environ, "DATABASE_URL": ""},
+        cwd=tmp_path,
+        check=True,
+        env={**__import__("os").environ, "DATABASE_URL": ""},
     )
     found = problems(read_po(tmp_path / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"))
     assert not found, "run `make messages` and translate:\n" + "\n".join(found[:50])

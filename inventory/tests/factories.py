@@ -108,8 +108,13 @@ def approved_order(*, lines, by=None, customer=None, approved_at=None):
         order = SalesOrder.objects.create(number=order_next_number(), customer=customer, created_by=by)
         for position, (product, quantity) in enumerate(lines, start=1):
             line = SalesOrderLine(
-                order=order, position=position, product=product, description=product.name, quantity=quantity,
-                unit_price=product.list_price, tax_rate=product.tax_rate,
+                order=order,
+                position=position,
+                product=product,
+                description=product.name,
+                quantity=quantity,
+                unit_price=product.list_price,
+                tax_rate=product.tax_rate,
             )
             line.compute_amounts()
             line.save()

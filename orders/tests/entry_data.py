@@ -13,8 +13,14 @@ def entry_post(*, customer=None, address=None, lines=(), action: str = "save", v
             rows.append(line)
             continue
         product, quantity, unit_price, discount = line
-        rows.append({"product": str(product.pk), "quantity": str(quantity), "unit_price": str(unit_price),
-                     "discount_percent": str(discount)})
+        rows.append(
+            {
+                "product": str(product.pk),
+                "quantity": str(quantity),
+                "unit_price": str(unit_price),
+                "discount_percent": str(discount),
+            }
+        )
     data = {
         "customer": str(customer.pk) if customer else "",
         "shipping_address": str(address.pk) if address else "",

@@ -12,7 +12,13 @@ from orders.models import Channel, SalesOrder
 from orders.services import LineInput, OrderHeader, order_create
 
 __all__ = [
-    "AddressFactory", "ContactFactory", "CustomerFactory", "ProductFactory", "customer_with_address", "draft_order", "ean13",
+    "AddressFactory",
+    "ContactFactory",
+    "CustomerFactory",
+    "ProductFactory",
+    "customer_with_address",
+    "draft_order",
+    "ean13",
 ]
 
 
@@ -28,9 +34,18 @@ def customer_with_address(**customer_fields) -> tuple[Customer, Address]:
     return customer, address
 
 
-def draft_order(*, by, lines: int = 1, customer: Customer | None = None, address: Address | None = None,
-                customer_po: str = "", products: list[Product] | None = None, quantity: int = 2,
-                unit_price: Decimal = Decimal("100.00"), discount_percent: Decimal = Decimal("0")) -> SalesOrder:
+def draft_order(
+    *,
+    by,
+    lines: int = 1,
+    customer: Customer | None = None,
+    address: Address | None = None,
+    customer_po: str = "",
+    products: list[Product] | None = None,
+    quantity: int = 2,
+    unit_price: Decimal = Decimal("100.00"),
+    discount_percent: Decimal = Decimal("0"),
+) -> SalesOrder:
     """A draft entered through order_create, with `lines` lines."""
     if customer is None:
         customer, address = customer_with_address()

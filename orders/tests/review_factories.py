@@ -80,8 +80,16 @@ def put_in_stock(product: Product, quantity: int) -> None:
     StockLevel.objects.filter(pk=level.pk).update(on_hand=F("on_hand") + quantity)
 
 
-def make_order(*, by, customer: Customer | None = None, lines=None, address: bool = True, contact: bool = False,
-               stocked: bool = True, **fields) -> SalesOrder:
+def make_order(
+    *,
+    by,
+    customer: Customer | None = None,
+    lines=None,
+    address: bool = True,
+    contact: bool = False,
+    stocked: bool = True,
+    **fields,
+) -> SalesOrder:
     """A draft order; `lines` are (product, quantity, unit_price, discount_percent), default one line at list price.
 
     `stocked` receives enough stock for every line, so only the rules under test fire.
@@ -91,16 +99,23 @@ def make_order(*, by, customer: Customer | None = None, lines=None, address: boo
         lines = [(ProductFactory(), 1, None, Decimal("0"))]
     with transaction.atomic():
         order = SalesOrder.objects.create(
-            number=order_next_number(), customer=customer, created_by=by,
+            number=order_next_number(),
+            customer=customer,
+            created_by=by,
             shipping_address=AddressFactory(customer=customer) if address else None,
             contact=ContactFactory(customer=customer) if contact else None,
             **fields,
         )
         for position, (product, quantity, unit_price, discount) in enumerate(lines, start=1):
             line = SalesOrderLine(
-                order=order, position=position, product=product, description=product.name, quantity=quantity,
+                order=order,
+                position=position,
+                product=product,
+                description=product.name,
+                quantity=quantity,
                 unit_price=product.list_price if unit_price is None else Decimal(unit_price),
-                discount_percent=Decimal(discount), tax_rate=product.tax_rate,
+                discount_percent=Decimal(discount),
+                tax_rate=product.tax_rate,
             )
             line.compute_amounts()
             line.save()

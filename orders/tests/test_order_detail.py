@@ -39,15 +39,25 @@ def test_the_history_shows_who_did_what_and_when(client_as, make_user):
     client = client_as("sales")
     order = draft_order(by=client.user, customer_po="A")
     product = order.lines.get().product
-    client.post(reverse("orders:edit", args=[order.pk]), entry_post(
-        customer=order.customer, address=order.shipping_address, version=order.version, customer_po="B",
-        lines=[(product, 3, "100.00", "0")]))
+    client.post(
+        reverse("orders:edit", args=[order.pk]),
+        entry_post(
+            customer=order.customer,
+            address=order.shipping_address,
+            version=order.version,
+            customer_po="B",
+            lines=[(product, 3, "100.00", "0")],
+        ),
+    )
     services.order_submit(order=order, by=client.user)
     services.order_cancel(order=order, by=client.user, reason="Customer went elsewhere")
     response = detail(client, order)
     events = response.context["events"]
     assert [(e.kind, e.from_status, e.to_status) for e in events] == [
-        ("created", "", ""), ("edited", "", ""), ("transition", "draft", "submitted"), ("transition", "submitted", "cancelled"),
+        ("created", "", ""),
+        ("edited", "", ""),
+        ("transition", "draft", "submitted"),
+        ("transition", "submitted", "cancelled"),
     ]
     body = response.content.decode()
     assert "Customer went elsewhere" in body
@@ -72,16 +82,19 @@ ACTIONS = {
 }
 
 
-@pytest.mark.parametrize(("role", "state", "expected"), [
-    ("sales", OrderStatus.DRAFT, {"edit", "submit", "cancel"}),
-    ("sales", OrderStatus.REJECTED, {"reopen", "cancel"}),
-    ("sales", OrderStatus.APPROVED, {"cancel"}),
-    ("sales", OrderStatus.SHIPPED, set()),
-    ("reviewer", OrderStatus.DRAFT, set()),
-    ("warehouse", OrderStatus.APPROVED, set()),
-    ("manager", OrderStatus.APPROVED, {"cancel"}),
-    ("finance", OrderStatus.DRAFT, set()),
-])
+@pytest.mark.parametrize(
+    ("role", "state", "expected"),
+    [
+        ("sales", OrderStatus.DRAFT, {"edit", "submit", "cancel"}),
+        ("sales", OrderStatus.REJECTED, {"reopen", "cancel"}),
+        ("sales", OrderStatus.APPROVED, {"cancel"}),
+        ("sales", OrderStatus.SHIPPED, set()),
+        ("reviewer", OrderStatus.DRAFT, set()),
+        ("warehouse", OrderStatus.APPROVED, set()),
+        ("manager", OrderStatus.APPROVED, {"cancel"}),
+        ("finance", OrderStatus.DRAFT, set()),
+    ],
+)
 def test_buttons_follow_the_state_machine_and_the_role(client_as, make_user, role, state, expected):
     order = draft_order(by=make_user("sales"))
     SalesOrder.objects.filter(pk=order.pk).update(status=state)

@@ -32,8 +32,12 @@ def lines_post(rows, **extra):
 
 
 def row(product, quantity="1", unit_price=None, discount="0"):
-    return {"product": str(product.pk), "quantity": str(quantity),
-            "unit_price": str(product.list_price if unit_price is None else unit_price), "discount_percent": str(discount)}
+    return {
+        "product": str(product.pk),
+        "quantity": str(quantity),
+        "unit_price": str(product.list_price if unit_price is None else unit_price),
+        "discount_percent": str(discount),
+    }
 
 
 # --- who may enter orders ------------------------------------------------------------------------
@@ -79,21 +83,34 @@ def test_clerk_saves_a_draft_with_lines_and_sees_it(client_as):
     widget = ProductFactory(list_price=Decimal("12.50"), tax_rate=Decimal("0.1300"))
     gadget = ProductFactory(list_price=Decimal("99.90"), tax_rate=Decimal("0.0900"))
     data = entry_post(
-        customer=customer, address=address, lines=[(widget, 4, "12.50", "0"), (gadget, 3, "", "5")],
-        contact=contact.pk, channel="web_shop", customer_po="PO-2026-17", requested_date="2099-01-31", notes="Back door",
+        customer=customer,
+        address=address,
+        lines=[(widget, 4, "12.50", "0"), (gadget, 3, "", "5")],
+        contact=contact.pk,
+        channel="web_shop",
+        customer_po="PO-2026-17",
+        requested_date="2099-01-31",
+        notes="Back door",
     )
     response = client.post(CREATE, data)
     order = SalesOrder.objects.get()
     assert response.status_code == 302 and response.url == order.get_absolute_url()
     assert (order.status, order.customer, order.shipping_address, order.contact) == (
-        OrderStatus.DRAFT, customer, address, contact,
+        OrderStatus.DRAFT,
+        customer,
+        address,
+        contact,
     )
     assert (order.channel, order.customer_po, str(order.requested_date), order.notes) == (
-        "web_shop", "PO-2026-17", "2099-01-31", "Back door",
+        "web_shop",
+        "PO-2026-17",
+        "2099-01-31",
+        "Back door",
     )
     lines = list(order.lines.order_by("position"))
     assert [(ln.product, ln.quantity, ln.unit_price, ln.discount_percent) for ln in lines] == [
-        (widget, 4, Decimal("12.50"), Decimal("0")), (gadget, 3, Decimal("99.90"), Decimal("5")),  # empty price = list price
+        (widget, 4, Decimal("12.50"), Decimal("0")),
+        (gadget, 3, Decimal("99.90"), Decimal("5")),  # empty price = list price
     ]
     # 50.00 + 13 % = 56.50; 3 × 99.90 × 95 % = 284.715 -> 284.72, + 9 % = 25.6248 -> 25.62
     assert (order.subtotal, order.tax_total, order.total) == (Decimal("334.72"), Decimal("32.12"), Decimal("366.84"))
@@ -116,8 +133,15 @@ def test_clerk_saves_and_submits_in_one_go(client_as):
 def test_a_new_customer_and_address_are_created_with_the_order(client_as):
     client = client_as("sales")
     product = ProductFactory()
-    data = entry_post(lines=[(product, 1, "100.00", "0")], new_customer_name="北京新客户有限公司", new_customer_phone="010-5555",
-                      new_address_recipient="王五", new_address_line1="长安街 1 号", new_address_city="北京", action="submit")
+    data = entry_post(
+        lines=[(product, 1, "100.00", "0")],
+        new_customer_name="北京新客户有限公司",
+        new_customer_phone="010-5555",
+        new_address_recipient="王五",
+        new_address_line1="长安街 1 号",
+        new_address_city="北京",
+        action="submit",
+    )
     response = client.post(CREATE, data)
     assert response.status_code == 302
     customer = Customer.objects.get(name="北京新客户有限公司")
@@ -132,8 +156,13 @@ def test_a_new_address_is_added_to_an_existing_customer(client_as):
     client = client_as("sales")
     customer, old_address = customer_with_address()
     product = ProductFactory()
-    data = entry_post(customer=customer, lines=[(product, 1, "100.00", "0")],
-                      new_address_recipient="赵六", new_address_line1="新港路 8 号", new_address_city="天津")
+    data = entry_post(
+        customer=customer,
+        lines=[(product, 1, "100.00", "0")],
+        new_address_recipient="赵六",
+        new_address_line1="新港路 8 号",
+        new_address_city="天津",
+    )
     assert client.post(CREATE, data).status_code == 302
     new_address = Address.objects.exclude(pk=old_address.pk).get()
     assert SalesOrder.objects.get().shipping_address == new_address
@@ -145,8 +174,11 @@ def test_reusing_a_customer_po_number_warns_but_saves(client_as, make_user):
     customer, address = customer_with_address()
     earlier = draft_order(by=make_user("sales"), customer=customer, address=address, customer_po="PO-42")
     product = ProductFactory()
-    response = client.post(CREATE, entry_post(customer=customer, address=address, lines=[(product, 1, "100.00", "0")],
-                                              customer_po="PO-42"), follow=True)
+    response = client.post(
+        CREATE,
+        entry_post(customer=customer, address=address, lines=[(product, 1, "100.00", "0")], customer_po="PO-42"),
+        follow=True,
+    )
     assert SalesOrder.objects.count() == 2
     warnings = [str(m) for m in response.context["messages"] if m.level_tag == "warning"]
     assert len(warnings) == 1 and earlier.number in warnings[0] and "PO-42" in warnings[0]
@@ -157,8 +189,11 @@ def test_the_same_po_number_at_another_customer_is_no_duplicate(client_as, make_
     draft_order(by=make_user("sales"), customer_po="PO-42")
     customer, address = customer_with_address()
     product = ProductFactory()
-    response = client.post(CREATE, entry_post(customer=customer, address=address, lines=[(product, 1, "100.00", "0")],
-                                              customer_po="PO-42"), follow=True)
+    response = client.post(
+        CREATE,
+        entry_post(customer=customer, address=address, lines=[(product, 1, "100.00", "0")], customer_po="PO-42"),
+        follow=True,
+    )
     assert not [m for m in response.context["messages"] if m.level_tag == "warning"]
 
 
@@ -211,9 +246,14 @@ def test_adding_from_search_and_removing_a_line(client_as):
     assert [r.product for r in removed.context["rows"]] == [b]
 
 
-@pytest.mark.parametrize("extra", [
-    {"op": "remove", "remove_index": "5"}, {"op": "remove", "remove_index": "x"}, {"op": "explode"},
-])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"op": "remove", "remove_index": "5"},
+        {"op": "remove", "remove_index": "x"},
+        {"op": "explode"},
+    ],
+)
 def test_nonsense_line_operations_get_a_400_with_a_json_error(client_as, extra):
     client = client_as("sales")
     response = client.post(LINES, lines_post([row(ProductFactory())], **extra))
@@ -281,8 +321,13 @@ def test_editing_a_draft_replaces_its_lines_and_logs_what_changed(client_as):
     added = ProductFactory(sku="NEW-1")
     page = client.get(reverse("orders:edit", args=[order.pk]))
     assert page.status_code == 200 and len(page.context["rows"]) == 2
-    data = entry_post(customer=order.customer, address=order.shipping_address, version=order.version, customer_po="PO-2",
-                      lines=[(kept, 5, "100.00", "0"), (added, 1, "100.00", "0")])
+    data = entry_post(
+        customer=order.customer,
+        address=order.shipping_address,
+        version=order.version,
+        customer_po="PO-2",
+        lines=[(kept, 5, "100.00", "0"), (added, 1, "100.00", "0")],
+    )
     response = client.post(reverse("orders:edit", args=[order.pk]), data)
     assert response.status_code == 302
     saved = SalesOrder.objects.get(pk=order.pk)
@@ -327,8 +372,12 @@ def test_a_form_opened_before_submission_cannot_overwrite_a_reopened_draft(clien
     SalesOrder.objects.filter(pk=order.pk).update(status=OrderStatus.REJECTED)  # as a reviewer would
     services.order_reopen(order=SalesOrder.objects.get(pk=order.pk), by=client.user)
     product = order.lines.get().product
-    response = client.post(reverse("orders:edit", args=[order.pk]), entry_post(
-        customer=order.customer, address=order.shipping_address, version=opened_version, lines=[(product, 9, "100.00", "0")]))
+    response = client.post(
+        reverse("orders:edit", args=[order.pk]),
+        entry_post(
+            customer=order.customer, address=order.shipping_address, version=opened_version, lines=[(product, 9, "100.00", "0")]
+        ),
+    )
     assert "Someone else saved order" in response.content.decode()
     assert SalesOrder.objects.get(pk=order.pk).lines.get().quantity == 2
 

@@ -20,8 +20,12 @@ def test_create_and_submit_queries_do_not_grow_with_lines(client_as, django_capt
     counts = {}
     for size in (1, 10, 100):
         products = ProductFactory.create_batch(size)
-        data = entry_post(customer=customer, address=address, action=action,
-                          lines=[(product, 2, product.list_price, "5") for product in products])
+        data = entry_post(
+            customer=customer,
+            address=address,
+            action=action,
+            lines=[(product, 2, product.list_price, "5") for product in products],
+        )
         # The automatic checks run after commit in a task of their own; here we count the entry itself.
         with django_capture_on_commit_callbacks(execute=False), count_queries() as queries:
             response = client.post(reverse("orders:create"), data)
@@ -42,8 +46,12 @@ def test_editing_a_draft_queries_do_not_grow_with_lines(client_as):
         lines = [(product, 1, product.list_price, "0") for product in products]
         client.post(reverse("orders:create"), entry_post(customer=customer, address=address, lines=lines))
         order = SalesOrder.objects.latest("pk")
-        data = entry_post(customer=customer, address=address, version=order.version,
-                          lines=[(product, 3, product.list_price, "0") for product in products])
+        data = entry_post(
+            customer=customer,
+            address=address,
+            version=order.version,
+            lines=[(product, 3, product.list_price, "0") for product in products],
+        )
         with count_queries() as queries:
             response = client.post(reverse("orders:edit", args=[order.pk]), data)
         assert response.status_code == 302

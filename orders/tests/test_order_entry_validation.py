@@ -102,8 +102,9 @@ def test_bad_header_input_is_refused_with_a_message(clerk, setting, field, value
 def test_requested_date_in_the_past_is_refused(clerk, setting):
     customer, address, product = setting
     yesterday = timezone.localdate() - timedelta(days=1)
-    data = entry_post(customer=customer, address=address, lines=[(product, 1, "100.00", "0")],
-                      requested_date=yesterday.isoformat())
+    data = entry_post(
+        customer=customer, address=address, lines=[(product, 1, "100.00", "0")], requested_date=yesterday.isoformat()
+    )
     assert_refused(clerk.post(CREATE, data), "cannot be in the past")
 
 
@@ -208,8 +209,14 @@ def test_more_lines_than_an_order_may_hold_are_refused(clerk, setting):
 
 def test_a_new_customer_is_not_created_when_a_line_is_wrong(clerk):
     product = ProductFactory()
-    data = entry_post(lines=[(product, "abc", "100.00", "0")], new_customer_name="新客户有限公司", new_customer_phone="010-1234",
-                      new_address_recipient="王五", new_address_line1="长安街 1 号", new_address_city="北京")
+    data = entry_post(
+        lines=[(product, "abc", "100.00", "0")],
+        new_customer_name="新客户有限公司",
+        new_customer_phone="010-1234",
+        new_address_recipient="王五",
+        new_address_line1="长安街 1 号",
+        new_address_city="北京",
+    )
     customers_before = Customer.objects.count()
     assert_refused(clerk.post(CREATE, data), "Enter a whole number.")
     assert Customer.objects.count() == customers_before
@@ -227,8 +234,14 @@ def test_a_half_typed_new_address_asks_for_the_rest(clerk, setting):
 
 def test_choosing_an_address_and_typing_a_new_one_is_refused(clerk, setting):
     customer, address, product = setting
-    data = entry_post(customer=customer, address=address, lines=[(product, 1, "100.00", "0")],
-                      new_address_recipient="王五", new_address_line1="长安街 1 号", new_address_city="北京")
+    data = entry_post(
+        customer=customer,
+        address=address,
+        lines=[(product, 1, "100.00", "0")],
+        new_address_recipient="王五",
+        new_address_line1="长安街 1 号",
+        new_address_city="北京",
+    )
     assert_refused(clerk.post(CREATE, data), "Choose an address or enter a new one, not both.")
 
 

@@ -104,10 +104,18 @@ def test_sorting_by_customer(client_as, make_user):
     assert numbers(client.get(LIST, {"sort": "customer"})) == [a.number, z.number]
 
 
-@pytest.mark.parametrize("params", [
-    {"total_min": "abc"}, {"date_from": "yesterday"}, {"status": "lost"}, {"customer": "x"}, {"sort": "password"},
-    {"page": "999"}, {"salesperson": "-1"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"total_min": "abc"},
+        {"date_from": "yesterday"},
+        {"status": "lost"},
+        {"customer": "x"},
+        {"sort": "password"},
+        {"page": "999"},
+        {"salesperson": "-1"},
+    ],
+)
 def test_nonsense_filters_are_reported_not_crashed_on(client_as, make_user, params):
     draft_order(by=make_user("sales"))
     response = client_as("sales").get(LIST, params)

@@ -28,11 +28,15 @@ tax_rates = st.sampled_from([Decimal("0"), Decimal("0.0300"), Decimal("0.0600"),
 def test_a_line_rounds_half_up_at_the_cent():
     # 1 × 0.05 with 90 % off is 0.005: half-up gives 0.01 (banker's rounding would give 0.00).
     assert line_amounts(quantity=1, unit_price=Decimal("0.05"), discount_percent=Decimal("90"), tax_rate=Decimal("0")) == (
-        Decimal("0.01"), Decimal("0.00"), Decimal("0.01"),
+        Decimal("0.01"),
+        Decimal("0.00"),
+        Decimal("0.01"),
     )
     # 3 × 33.33 with 10 % off = 89.991 -> 89.99; tax 13 % = 11.6987 -> 11.70.
     assert line_amounts(quantity=3, unit_price=Decimal("33.33"), discount_percent=Decimal("10"), tax_rate=Decimal("0.13")) == (
-        Decimal("89.99"), Decimal("11.70"), Decimal("101.69"),
+        Decimal("89.99"),
+        Decimal("11.70"),
+        Decimal("101.69"),
     )
 
 
@@ -68,14 +72,28 @@ def test_order_totals_are_sums_of_rounded_lines_on_screen_and_stored(make_user, 
         LineInput(product=product, quantity=quantity, unit_price=price, discount_percent=discount)
         for product, (quantity, price, discount, _rate) in zip(products, specs, strict=True)
     ]
-    expected = [line_amounts(quantity=e.quantity, unit_price=e.unit_price, discount_percent=e.discount_percent,
-                             tax_rate=e.product.tax_rate) for e in entered]
+    expected = [
+        line_amounts(
+            quantity=e.quantity, unit_price=e.unit_price, discount_percent=e.discount_percent, tax_rate=e.product.tax_rate
+        )
+        for e in entered
+    ]
 
     # What the entry form shows while typing (no database write) ...
-    formset = OrderLineFormSet(line_data([
-        {"product": str(e.product.pk), "quantity": str(e.quantity), "unit_price": str(e.unit_price),
-         "discount_percent": str(e.discount_percent)} for e in entered
-    ]), user=manager_clerk)
+    formset = OrderLineFormSet(
+        line_data(
+            [
+                {
+                    "product": str(e.product.pk),
+                    "quantity": str(e.quantity),
+                    "unit_price": str(e.unit_price),
+                    "discount_percent": str(e.discount_percent),
+                }
+                for e in entered
+            ]
+        ),
+        user=manager_clerk,
+    )
     assert formset.is_valid(), formset.errors
     shown = _lines_context(formset)["totals"]
     # ... and what is stored when the order is saved.

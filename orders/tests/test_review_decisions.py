@@ -47,7 +47,10 @@ def test_reviewer_approval_stamps_the_time_and_hands_the_order_to_stock(in_revie
     assert handed_over == [order.pk]
     event = order.events.filter(kind=OrderEvent.Kind.TRANSITION).last()
     assert (event.from_status, event.to_status, event.by, event.note) == (
-        OrderStatus.IN_REVIEW, OrderStatus.APPROVED, reviewer, "Address confirmed by phone",
+        OrderStatus.IN_REVIEW,
+        OrderStatus.APPROVED,
+        reviewer,
+        "Address confirmed by phone",
     )
 
 

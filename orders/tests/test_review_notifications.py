@@ -154,7 +154,11 @@ def test_a_reviewer_without_rights_does_not_trigger_notifications(review_case, m
 def approve_for(customer, *, sales, reviewer, capture, requested=datetime.date(2026, 5, 20)):
     product = ProductFactory(name="Stainless bolt M8", list_price=Decimal("12.50"))
     order = make_order(
-        by=sales, customer=customer, address=True, requested_date=requested, customer_po="PO-7781",
+        by=sales,
+        customer=customer,
+        address=True,
+        requested_date=requested,
+        customer_po="PO-7781",
         lines=[
             (product, 40, Decimal("12.50"), Decimal("0")),
             (ProductFactory(list_price=Decimal("80.00")), 1, Decimal("60.00"), Decimal("0")),

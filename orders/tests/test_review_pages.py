@@ -185,15 +185,18 @@ def test_new_thresholds_apply_to_the_next_submission(client_as, sales):
     assert order.status == OrderStatus.APPROVED
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("amount_threshold", "-1", "The amount threshold cannot be negative."),
-    ("amount_threshold", "lots", "Enter a number."),
-    ("sales_max_discount_percent", "120", "The discount sales may give is a percentage from 0 to 100."),
-    ("sales_max_discount_percent", "-5", "The discount sales may give is a percentage from 0 to 100."),
-    ("overdue_days", "-3", "greater than or equal to 0"),
-    ("overdue_days", "99999", "less than or equal to 3650"),
-    ("amount_threshold", "", "This field is required."),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("amount_threshold", "-1", "The amount threshold cannot be negative."),
+        ("amount_threshold", "lots", "Enter a number."),
+        ("sales_max_discount_percent", "120", "The discount sales may give is a percentage from 0 to 100."),
+        ("sales_max_discount_percent", "-5", "The discount sales may give is a percentage from 0 to 100."),
+        ("overdue_days", "-3", "greater than or equal to 0"),
+        ("overdue_days", "99999", "less than or equal to 3650"),
+        ("amount_threshold", "", "This field is required."),
+    ],
+)
 def test_bad_thresholds_get_a_clear_error_and_change_nothing(client_as, field, value, message):
     before = ReviewSettings.current()
     response = client_as(MANAGER).post(reverse("orders:review_settings"), {**SETTINGS_FORM, field: value})
@@ -201,7 +204,9 @@ def test_bad_thresholds_get_a_clear_error_and_change_nothing(client_as, field, v
     assert any(message in e for e in response.context["form"].errors[field])
     after = ReviewSettings.current()
     assert (after.amount_threshold, after.sales_max_discount_percent, after.overdue_days) == (
-        before.amount_threshold, before.sales_max_discount_percent, before.overdue_days,
+        before.amount_threshold,
+        before.sales_max_discount_percent,
+        before.overdue_days,
     )
 
 

@@ -270,7 +270,10 @@ def test_credit_exposure_one_cent_over_the_limit_is_flagged(sales, rules):
     order = submit_and_check(make_order(by=sales, customer=customer, lines=[untaxed("400.01")]), by=sales)
     [finding] = findings_of(order, ReviewRule.CREDIT)
     assert finding.figures == {
-        "exposure": "1000.01", "order_total": "400.01", "credit_limit": "1000.00", "over_limit": "0.01",
+        "exposure": "1000.01",
+        "order_total": "400.01",
+        "credit_limit": "1000.00",
+        "over_limit": "0.01",
     }
     assert "1000.01" in finding.message
     assert order.status == OrderStatus.IN_REVIEW
@@ -337,7 +340,8 @@ def test_quantities_of_one_product_on_several_lines_are_added_up(sales, rules):
     product = ProductFactory()
     put_in_stock(product, 7)
     order = make_order(
-        by=sales, lines=[priced("100.00", product=product, quantity=4), priced("100.00", product=product, quantity=4)],
+        by=sales,
+        lines=[priced("100.00", product=product, quantity=4), priced("100.00", product=product, quantity=4)],
         stocked=False,
     )
     order = submit_and_check(order, by=sales)

@@ -21,11 +21,21 @@ def test_clerk_scans_two_barcodes_gives_a_discount_saves_and_submits(page, login
     drill = ProductFactory(sku="DRILL-500", name="Drill 500 W", barcode=ean13("690000000002"), list_price=Decimal("399.00"))
 
     problems = []
-    page.on("console", lambda message: message.type == "error" and "Failed to load resource" not in message.text
-            and problems.append(message.text))
+    page.on(
+        "console",
+        lambda message: (
+            message.type == "error" and "Failed to load resource" not in message.text and problems.append(message.text)
+        ),
+    )
     # A missing favicon is the browser's business; any other failed request is ours.
-    page.on("response", lambda response: response.status >= 400 and not response.url.endswith("/favicon.ico")
-            and problems.append(f"{response.status} {response.url}"))
+    page.on(
+        "response",
+        lambda response: (
+            response.status >= 400
+            and not response.url.endswith("/favicon.ico")
+            and problems.append(f"{response.status} {response.url}")
+        ),
+    )
     page.on("pageerror", lambda error: problems.append(str(error)))
     login("li.na", "pw")
     page.goto("/orders/new/")
@@ -61,7 +71,8 @@ def test_clerk_scans_two_barcodes_gives_a_discount_saves_and_submits(page, login
     order = SalesOrder.objects.get()
     expect(page.locator("#order-status")).to_have_attribute("data-status", OrderStatus.DRAFT)
     assert list(order.lines.order_by("position").values_list("product__sku", "quantity", "discount_percent")) == [
-        ("BOLT-M8", 2, Decimal("0.00")), ("DRILL-500", 1, Decimal("5.00")),
+        ("BOLT-M8", 2, Decimal("0.00")),
+        ("DRILL-500", 1, Decimal("5.00")),
     ]
     assert order.total == Decimal("433.98")
     expect(page.locator("#order-total")).to_contain_text("433.98")
