@@ -1,55 +1,23 @@
 """The signed-in user's in-app notifications: the list, marking them read, and the unread count.
 
-Each user sees and changes only their own notifications: the recipient filter is the access rule,
-so someone else's notification is a 404, not a 403 that would confirm it exists.
+Each user sees and changes only their own notifications (config/notifications.py filters by
+recipient), so someone else's notification is simply not found.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
-from django.db.models import QuerySet
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .models import Notification
+from .notifications import notification_list, notification_mark_all_read, notification_mark_read, notification_unread_count
 
 PAGE_SIZE = 25
-
-
-# --- reads and writes (kept beside the views: notifications have no app of their own) --------------
-
-
-def notification_list(*, user, unread_only: bool = False) -> QuerySet[Notification]:
-    """The user's notifications, newest first."""
-    notifications = Notification.objects.filter(recipient=user)
-    return notifications.filter(read_at__isnull=True) if unread_only else notifications
-
-
-def notification_unread_count(*, user) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
-
-
-@transaction.atomic
-def notification_mark_read(*, user, notification_id: int) -> Notification | None:
-    """A user marks one of their own notifications read; anyone else's is not found."""
-    notification = Notification.objects.select_for_update().filter(recipient=user, pk=notification_id).first()
-    if notification is not None and notification.read_at is None:
-        notification.read_at = timezone.now()
-        notification.save(update_fields=["read_at"])
-    return notification
-
-
-@transaction.atomic
-def notification_mark_all_read(*, user) -> int:
-    """A user marks every unread notification of theirs read; returns how many."""
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
 
 
 # --- views ---------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from config.models import Notification
+from config.notifications import notification_send
 from config.roles import REVIEWER
 
 from .models import OrderEvent, OrderStatus, SalesOrder
@@ -51,7 +51,7 @@ def notify_reviewers_order_in_review(*, order: SalesOrder) -> None:
     with translation.override(settings.LANGUAGE_CODE):
         text = _("Order %(number)s of %(customer)s waits for review.") % {"number": order.number, "customer": order.customer.name}
     url = reverse("orders:review_queue")
-    Notification.objects.bulk_create([Notification(recipient=user, text=text[:300], url=url) for user in _reviewers()])
+    notification_send(recipient_ids=[user.pk for user in _reviewers()], text=text, url=url)
     _queue_after_commit(tasks.send_review_request, order.pk)
 
 
@@ -65,7 +65,7 @@ def notify_salesperson_of_decision(*, order: SalesOrder, by, note: str = "") -> 
         else:
             text = _("Order %(number)s was rejected by %(reviewer)s: %(reason)s")
         text = text % {"number": order.number, "reviewer": by.get_full_name() or by.get_username(), "reason": note}
-    Notification.objects.create(recipient_id=order.created_by_id, text=text[:300], url=_order_path(order))
+    notification_send(recipient_ids=[order.created_by_id], text=text, url=_order_path(order))
     _queue_after_commit(tasks.send_review_decision, order.pk)
 
 
@@ -73,7 +73,7 @@ def notify_salesperson_of_automatic_approval(*, order: SalesOrder) -> None:
     """The salesperson sees in the app that the order passed the checks (no email: nothing to act on)."""
     with translation.override(settings.LANGUAGE_CODE):
         text = _("Order %(number)s passed the automatic checks and is approved.") % {"number": order.number}
-    Notification.objects.create(recipient_id=order.created_by_id, text=text, url=_order_path(order))
+    notification_send(recipient_ids=[order.created_by_id], text=text, url=_order_path(order))
 
 
 def notify_customer_order_confirmed(*, order: SalesOrder) -> None:

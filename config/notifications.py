@@ -1,0 +1,46 @@
+"""In-app notifications: sending them, and each user's reads and writes of their own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .models import Notification
+
+TEXT_MAX = Notification._meta.get_field("text").max_length
+
+
+def notification_send(*, recipient_ids: Iterable[int], text: str, url: str = "") -> list[Notification]:
+    """One notification per recipient, in the caller's transaction (text cut to what the column holds)."""
+    return Notification.objects.bulk_create(
+        [Notification(recipient_id=pk, text=text[:TEXT_MAX], url=url) for pk in dict.fromkeys(recipient_ids)]
+    )
+
+
+def notification_list(*, user, unread_only: bool = False) -> QuerySet[Notification]:
+    """The user's notifications, newest first."""
+    notifications = Notification.objects.filter(recipient=user)
+    return notifications.filter(read_at__isnull=True) if unread_only else notifications
+
+
+def notification_unread_count(*, user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+@transaction.atomic
+def notification_mark_read(*, user, notification_id: int) -> Notification | None:
+    """A user marks one of their own notifications read; anyone else's is not found."""
+    notification = Notification.objects.select_for_update().filter(recipient=user, pk=notification_id).first()
+    if notification is not None and notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+@transaction.atomic
+def notification_mark_all_read(*, user) -> int:
+    """A user marks every unread notification of theirs read; returns how many."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
