@@ -13,65 +13,41 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from customers.models import Address, Contact, Customer
-from inventory.models import Product, StockLevel, Warehouse
+from customers.models import Customer
+from customers.tests import factories as customer_factories
+from inventory.models import Product, StockLevel
+from inventory.tests import factories as inventory_factories
 from orders.models import SalesOrder, SalesOrderLine
 from orders.services import order_apply_transition, order_next_number, order_recompute_totals
 
 
-class CustomerFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Customer
+class CustomerFactory(customer_factories.CustomerFactory):
+    """A customer the review can reach by email, in Chinese, with room on its credit."""
 
     code = factory.Sequence(lambda n: f"RV{n:05d}")
-    name = factory.Sequence(lambda n: f"华南贸易有限公司 {n}")
-    phone = "020-8888-0000"
     email = factory.Sequence(lambda n: f"buyer{n}@customer.example")
     language = "zh-hans"
     credit_limit = Decimal("1000000.00")
 
 
-class AddressFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Address
-
+class AddressFactory(customer_factories.AddressFactory):
     customer = factory.SubFactory(CustomerFactory)
-    kind = Address.Kind.SHIPPING
-    recipient = "王经理"
-    phone = "138-0000-0000"
-    line1 = "天河路 100 号"
-    city = "广州"
-    province = "广东"
-    postal_code = "510000"
 
 
-class ContactFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Contact
-
+class ContactFactory(customer_factories.ContactFactory):
     customer = factory.SubFactory(CustomerFactory)
-    name = "李采购"
-    phone = "139-0000-0000"
     email = factory.Sequence(lambda n: f"contact{n}@customer.example")
 
 
-class ProductFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Product
-
+class ProductFactory(inventory_factories.ProductFactory):
     sku = factory.Sequence(lambda n: f"RV-SKU-{n:04d}")
-    name = factory.Sequence(lambda n: f"Stainless bolt M{n}")
-    list_price = Decimal("100.00")
-    tax_rate = Decimal("0.1300")
 
 
-class WarehouseFactory(factory.django.DjangoModelFactory):
+class WarehouseFactory(inventory_factories.WarehouseFactory):
     class Meta:
-        model = Warehouse
         django_get_or_create = ["code"]
 
     code = "RV-WH1"
-    name = "Guangzhou main warehouse"
 
 
 def put_in_stock(product: Product, quantity: int) -> None:
