@@ -4,7 +4,6 @@ deadlock nor lose a reservation."""
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -18,35 +17,13 @@ from inventory.tests.factories import WarehouseFactory, approved_order, stocked_
 from orders import hooks
 from orders.models import OrderStatus, SalesOrder
 from orders.services import order_apply_transition
+from tests.concurrency import run_together
 
 pytestmark = [
     pytest.mark.concurrency,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's row locks and several connections"),
 ]
-
-
-def run_together(jobs) -> list[BaseException]:
-    """Start every job at the same moment (a barrier), each in a thread with its own connection."""
-    barrier = threading.Barrier(len(jobs))
-    errors: list[BaseException] = []
-
-    def worker(job):
-        try:
-            barrier.wait(timeout=30)
-            job()
-        except BaseException as error:  # noqa: BLE001 - every failure is reported by the test
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a worker hangs"
-    return errors
 
 
 def deadlocks() -> int:

@@ -3,8 +3,6 @@ transfer, and no deadlock when a count and transfers lock the same stock rows at
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.db import connection
 
@@ -13,35 +11,13 @@ from inventory.errors import InventoryError
 from inventory.models import StockLevel, StockMovement
 from inventory.tests.factories import ProductFactory, WarehouseFactory, draft_transfer, open_count, stock_put
 from inventory.transfer_services import transfer_ship
+from tests.concurrency import run_together
 
 pytestmark = [
     pytest.mark.concurrency,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's row locks and several connections"),
 ]
-
-
-def run_together(jobs) -> list[BaseException]:
-    """Start every job at the same moment, each in a thread with its own connection; return the errors."""
-    barrier = threading.Barrier(len(jobs))
-    errors: list[BaseException] = []
-
-    def worker(job):
-        try:
-            barrier.wait(timeout=30)
-            job()
-        except BaseException as error:  # noqa: BLE001 - the test inspects every failure
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a worker hangs"
-    return errors
 
 
 def test_two_clerks_posting_the_same_count_post_it_once(make_user):
