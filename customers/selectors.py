@@ -8,7 +8,7 @@ from django.db.models import Count, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from config.money import ZERO
+from config.money import ZERO, round_money
 
 from .models import Customer
 
@@ -24,7 +24,7 @@ def customer_credit_exposure(*, customer: Customer, extra: Decimal = ZERO, exclu
     if exclude_order_id:
         orders = orders.exclude(pk=exclude_order_id)
     committed = orders.aggregate(total=Sum("total"))["total"] or ZERO
-    return committed + extra
+    return round_money(committed + extra)  # SQLite's SUM carries extra digits; money is cents
 
 
 def customer_available_credit(*, customer: Customer) -> Decimal:

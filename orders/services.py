@@ -39,9 +39,10 @@ def order_next_number() -> str:
 def order_recompute_totals(*, order: SalesOrder) -> SalesOrder:
     """Totals are the sums of the rounded lines, in one aggregate query."""
     sums = order.lines.aggregate(net=Sum("line_net"), tax=Sum("line_tax"), gross=Sum("line_total"), count=Count("pk"))
-    order.subtotal = sums["net"] or ZERO
-    order.tax_total = sums["tax"] or ZERO
-    order.total = sums["gross"] or ZERO
+    # The sums are exact; round_money only drops the extra digits SQLite's SUM reports.
+    order.subtotal = round_money(sums["net"] or ZERO)
+    order.tax_total = round_money(sums["tax"] or ZERO)
+    order.total = round_money(sums["gross"] or ZERO)
     order.line_count = sums["count"]
     return order
 
