@@ -267,3 +267,4 @@ LOGGING = {
 
 # Without collectstatic (development, tests) whitenoise serves straight from the app folders.
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
+WHITENOISE_AUTOREFRESH = DEBUG or TESTING
