@@ -290,6 +290,13 @@ class ReviewFinding(models.Model):
     def __str__(self) -> str:
         return f"{self.order_id} {self.rule}: {self.message}"
 
+    @property
+    def text(self) -> str:
+        """The finding in the reader's language (the stored message if its figures cannot say it)."""
+        from .finding_text import finding_text
+
+        return finding_text(rule=self.rule, figures=self.figures) or self.message
+
 
 class ReviewSettings(models.Model):
     """The thresholds of the automatic checks; one row, edited by managers in the app."""

@@ -15,11 +15,11 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Prefetch, QuerySet, Subquery
-from django.utils.translation import gettext as _
 
 from config.money import ZERO, round_money
 from customers.selectors import customer_credit_exposure
 
+from .finding_text import finding_text
 from .models import OrderEvent, OrderStatus, ReviewFinding, ReviewRule, ReviewSettings, SalesOrder
 
 FLAG = ReviewFinding.Severity.FLAG
@@ -29,12 +29,15 @@ PERCENT = Decimal("0.01")
 
 @dataclass
 class Finding:
-    """What one rule found, before it is stored as a ReviewFinding."""
+    """What one rule found, before it is stored as a ReviewFinding; its sentence comes from its figures."""
 
     rule: str
-    message: str
     severity: str = FLAG
     figures: dict = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        return finding_text(rule=self.rule, figures=self.figures) or ""
 
 
 def _money(value: Decimal | None) -> str | None:
@@ -54,24 +57,17 @@ def check_completeness(*, order: SalesOrder, lines: list, rules: ReviewSettings)
     missing = []
     address = order.shipping_address
     if address is None or address.customer_id != order.customer_id:
-        missing.append(("shipping_address", _("a shipping address")))
+        missing.append("shipping_address")
     contact = order.contact
     customer = order.customer
     reachable = (contact is not None and (contact.phone or contact.email)) or customer.phone or customer.email
     if not reachable:
-        missing.append(("contact", _("a contact with a phone number or email (or the customer's phone or email)")))
+        missing.append("contact")
     if not lines:
-        missing.append(("lines", _("at least one line")))
+        missing.append("lines")
     if not missing:
         return []
-    return [
-        Finding(
-            rule=ReviewRule.COMPLETENESS,
-            message=_("The order is incomplete: it lacks %(missing)s.")
-            % {"missing": "; ".join(str(text) for _key, text in missing)},
-            figures={"missing": [key for key, _text in missing]},
-        )
-    ]
+    return [Finding(rule=ReviewRule.COMPLETENESS, figures={"missing": missing})]
 
 
 def check_price(*, order: SalesOrder, lines: list, rules: ReviewSettings) -> list[Finding]:
@@ -89,28 +85,15 @@ def check_price(*, order: SalesOrder, lines: list, rules: ReviewSettings) -> lis
         if not (below_sales or below_product):
             continue
         discount = _percent((list_price - net_unit_price) * Decimal(100) / list_price) if list_price else ZERO
-        values = {
-            "position": line.position,
-            "product": f"{product.sku} {product.name}",
-            "net": _money(net_unit_price),
-            "list": _money(list_price),
-            "discount": discount,
-            "allowed": allowed,
-            "floor": _money(product_floor),
-        }
-        reasons = []
-        if below_sales:
-            reasons.append(_("%(discount)s %% below list price %(list)s, more than the %(allowed)s %% sales may give") % values)
-        if below_product:
-            reasons.append(_("below the product's lowest allowed price %(floor)s") % values)
         findings.append(
             Finding(
                 rule=ReviewRule.PRICE,
-                message=_("Line %(position)s (%(product)s): net unit price %(net)s is %(reasons)s.")
-                % {**values, "reasons": _(" and ").join(reasons)},
                 figures={
                     "line": line.position,
                     "sku": product.sku,
+                    "product": f"{product.sku} {product.name}",
+                    "below_sales": below_sales,
+                    "below_floor": below_product,
                     "list_price": _money(list_price),
                     "unit_price": _money(line.unit_price),
                     "discount_percent": str(line.discount_percent),
@@ -131,8 +114,6 @@ def check_amount(*, order: SalesOrder, lines: list, rules: ReviewSettings) -> li
     return [
         Finding(
             rule=ReviewRule.AMOUNT,
-            message=_("The total %(total)s %(currency)s is above the review threshold of %(threshold)s.")
-            % {"total": order.total, "currency": order.currency, "threshold": rules.amount_threshold},
             figures={"total": _money(order.total), "threshold": _money(rules.amount_threshold), "currency": order.currency},
         )
     ]
@@ -146,9 +127,7 @@ def check_blocked(*, order: SalesOrder, lines: list, rules: ReviewSettings) -> l
     return [
         Finding(
             rule=ReviewRule.BLOCKED,
-            message=_("The customer %(customer)s is blocked: %(reason)s")
-            % {"customer": customer.name, "reason": customer.blocked_reason},
-            figures={"customer": customer.code, "reason": customer.blocked_reason},
+            figures={"customer": customer.code, "customer_name": customer.name, "reason": customer.blocked_reason},
         )
     ]
 
@@ -163,8 +142,6 @@ def check_credit(*, order: SalesOrder, lines: list, rules: ReviewSettings) -> li
     return [
         Finding(
             rule=ReviewRule.CREDIT,
-            message=_("Credit exposure with this order is %(exposure)s, %(over)s over the credit limit of %(limit)s.")
-            % {"exposure": _money(exposure), "over": _money(over), "limit": _money(customer.credit_limit)},
             figures={
                 "exposure": _money(exposure),
                 "order_total": _money(order.total),
@@ -203,8 +180,6 @@ def check_overdue(*, order: SalesOrder, lines: list, rules: ReviewSettings) -> l
     return [
         Finding(
             rule=ReviewRule.OVERDUE,
-            message=_("The customer has %(count)s invoice(s) overdue by more than %(days)s days (%(numbers)s), %(balance)s open.")
-            % {"count": len(invoices), "days": rules.overdue_days, "numbers": ", ".join(numbers), "balance": _money(balance)},
             figures={"days": rules.overdue_days, "invoices": numbers, "balance": _money(balance)},
         )
     ]
@@ -237,16 +212,14 @@ def check_stock(*, order: SalesOrder, lines: list, rules: ReviewSettings) -> lis
         if quantity <= on_hand:
             continue
         product = products[product_id]
-        figures = {"sku": product.sku, "ordered": quantity, "available": on_hand, "shortfall": quantity - on_hand}
-        findings.append(
-            Finding(
-                rule=ReviewRule.STOCK,
-                severity=WARNING,
-                message=_("%(product)s: %(ordered)s ordered, %(available)s available, %(shortfall)s short.")
-                % {**figures, "product": f"{product.sku} {product.name}"},
-                figures=figures,
-            )
-        )
+        figures = {
+            "sku": product.sku,
+            "product": f"{product.sku} {product.name}",
+            "ordered": quantity,
+            "available": on_hand,
+            "shortfall": quantity - on_hand,
+        }
+        findings.append(Finding(rule=ReviewRule.STOCK, severity=WARNING, figures=figures))
     return findings
 
 

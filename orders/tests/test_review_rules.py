@@ -332,7 +332,13 @@ def test_stock_shortfall_is_a_warning_and_does_not_stop_approval(sales, rules):
     order = submit_and_check(make_order(by=sales, lines=[priced("100.00", product=product, quantity=5)], stocked=False), by=sales)
     [finding] = findings_of(order, ReviewRule.STOCK)
     assert finding.severity == WARNING
-    assert finding.figures == {"sku": product.sku, "ordered": 5, "available": 0, "shortfall": 5}
+    assert finding.figures == {
+        "sku": product.sku,
+        "product": f"{product.sku} {product.name}",
+        "ordered": 5,
+        "available": 0,
+        "shortfall": 5,
+    }
     assert order.status == OrderStatus.APPROVED
 
 
@@ -424,3 +430,22 @@ def test_submitting_an_order_runs_the_checks_only_after_commit(sales, rules, dja
     order = reload(order)
     assert order.status == OrderStatus.IN_REVIEW
     assert [f.rule for f in findings_of(order)] == [ReviewRule.PRICE]
+
+
+def test_findings_read_in_the_language_of_whoever_looks(make_user):
+    """The checks ran in English; a reviewer reading in Chinese sees the finding in Chinese."""
+    from django.utils import translation
+
+    clerk = make_user("sales")
+    customer = CustomerFactory(credit_limit=Decimal("10.00"))
+    order = make_order(by=clerk, customer=customer)
+    with translation.override("en"):
+        submit_and_check(order, by=clerk)
+    finding = ReviewFinding.objects.get(order=order, rule=ReviewRule.CREDIT)
+    assert finding.message.startswith("Credit exposure with this order is")
+    with translation.override("zh-hans"):
+        assert finding.text != finding.message
+        assert "信用" in finding.text
+        assert finding.figures["credit_limit"] in finding.text
+    with translation.override("en"):
+        assert finding.text == finding.message
