@@ -108,6 +108,11 @@ class SalesOrder(FSMModelMixin, models.Model):
         return reverse("orders:detail", args=[self.pk])
 
     @property
+    def queue_label(self) -> str:
+        """How the order reads in a home-page queue: number and customer."""
+        return f"{self.number} · {self.customer.name}"
+
+    @property
     def is_editable(self) -> bool:
         return self.status in EDITABLE
 

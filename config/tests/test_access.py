@@ -126,3 +126,16 @@ def test_only_the_most_specific_navigation_entry_is_active(client_as):
     assert active == [reverse("orders:create")]
     active = [item["url"] for item in navigation_for(user, reverse("orders:list") + "12/") if item["active"]]
     assert active == [reverse("orders:list")]
+
+
+def test_home_queue_lists_orders_with_their_customer_without_a_query_per_order(client_as):
+    from orders.tests.factories import draft_order
+    from tests.queries import queries_for
+
+    client = client_as(SALES)
+    draft_order(by=client.user)
+    one = queries_for(lambda: client.get(reverse("home")))
+    orders = [draft_order(by=client.user) for _ in range(3)]
+    response = client.get(reverse("home"))
+    assert f"{orders[-1].number} · {orders[-1].customer.name}" in response.content.decode()
+    assert queries_for(lambda: client.get(reverse("home"))) == one
