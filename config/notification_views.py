@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.functional import SimpleLazyObject
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from .http import redirect_back, safe_next_url
 from .notifications import notification_list, notification_mark_all_read, notification_mark_read, notification_unread_count
 
 PAGE_SIZE = 25
@@ -38,12 +39,6 @@ def notifications_page(request):
     )
 
 
-def _safe_target(request, url: str) -> str | None:
-    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return url
-    return None
-
-
 @require_POST
 def notification_read(request, pk: int):
     """Mark one notification read; with open=1 go on to what it is about."""
@@ -51,9 +46,9 @@ def notification_read(request, pk: int):
     if notification is None:
         messages.error(request, _("That notification does not exist or is not yours."))
         return redirect("notifications:list")
-    if request.POST.get("open") and (target := _safe_target(request, notification.url)):
-        return redirect(target)
-    return redirect(_safe_target(request, request.POST.get("next", "")) or "notifications:list")
+    if request.POST.get("open") and (target := safe_next_url(request, notification.url)):
+        return HttpResponseRedirect(target)
+    return redirect_back(request, reverse("notifications:list"))
 
 
 @require_POST

@@ -8,9 +8,10 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+
+from config.http import redirect_back
 
 from . import review, review_services
 from .errors import OrderError
@@ -40,13 +41,11 @@ def review_queue(request):
 
 def _back(request, order: SalesOrder):
     """Back where the decision was made (queue or order page), else to the order."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return redirect(target)
     try:
-        return redirect(order.get_absolute_url())
+        fallback = order.get_absolute_url()
     except NoReverseMatch:  # the order pages are not installed in this deployment
-        return redirect(reverse("orders:review_queue"))
+        fallback = reverse("orders:review_queue")
+    return redirect_back(request, fallback)
 
 
 @require_POST
