@@ -41,7 +41,8 @@ test: install
 	env $(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 worker: install
-	$(PY) -m celery -A config worker --beat --loglevel=INFO --concurrency=2
+	@mkdir -p var
+	$(PY) -m celery -A config worker --beat --schedule var/celerybeat-schedule --loglevel=INFO --concurrency=2
 
 lint: install
 	$(PY) -m ruff check .
