@@ -12,8 +12,15 @@ os.environ.setdefault("TESTING", "1")
 def pytest_configure(config):
     from django.conf import settings
 
-    if os.environ.get("REQUIRE_FULL_STACK") and settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    if os.environ.get("REQUIRE_FULL_STACK") and not on_postgres:
         raise pytest.UsageError("REQUIRE_FULL_STACK is set but DATABASE_URL does not point at PostgreSQL")
+    if not on_postgres and not os.environ.get("TEST_ALLOW_SQLITE"):
+        # The ledger's triggers refuse the DELETEs with which Django empties SQLite between tests.
+        raise pytest.UsageError(
+            "The test suite runs on PostgreSQL: set DATABASE_URL, or start PostgreSQL on 127.0.0.1:5432 "
+            "(make test finds it there). TEST_ALLOW_SQLITE=1 runs a subset on SQLite anyway."
+        )
 
 
 @pytest.fixture(autouse=True)
