@@ -24,6 +24,7 @@ urlpatterns = [
     path("notifications/", include(notification_views)),
 ]
 
+handler400 = "config.views.bad_request"
 handler403 = "config.views.permission_denied"
 handler404 = "config.views.page_not_found"
 handler500 = "config.views.server_error"

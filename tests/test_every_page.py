@@ -26,10 +26,16 @@ class Forms(HTMLParser):
         super().__init__()
         self.forms: list[dict] = []
         self.links: list[str] = []
+        self.endpoints: list[str] = []  # what scripts and htmx call: hx-get, hx-post, data-*-url
         self._current = None
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
+        self.endpoints.extend(
+            value
+            for name, value in attrs.items()
+            if value and (name in ("hx-get", "hx-post") or re.fullmatch(r"data-[a-z-]*url", name))
+        )
         if tag == "a" and attrs.get("href"):
             self.links.append(attrs["href"])
         elif tag == "form" and (attrs.get("method") or "").lower() == "post":
@@ -66,6 +72,7 @@ def test_no_page_or_form_answers_with_a_server_error(client, demo, username):
     per_path: dict[str, int] = {}
     todo = ["/"]
     forms: dict[str, list] = {}
+    endpoints: set[str] = set()
     failures = []
     while todo and len(seen) < PAGES_PER_ROLE:
         url = todo.pop(0)
@@ -85,6 +92,7 @@ def test_no_page_or_form_answers_with_a_server_error(client, demo, username):
         for href in parser.links:
             if (target := _local(urljoin(url, href.replace("&amp;", "&")))) and target not in seen:
                 todo.append(target)
+        endpoints.update(filter(None, (_local(urljoin(url, e)) for e in parser.endpoints)))
         for form in parser.forms:
             action = _local(urljoin(url, form["action"] or url))
             if action and not re.search(r"/logout/|/i18n/", action):
@@ -97,6 +105,13 @@ def test_no_page_or_form_answers_with_a_server_error(client, demo, username):
             if response.status_code >= 500:
                 failures.append(("POST", action, value, response.status_code))
                 break
+    fields = {name: kind for form_fields in forms.values() for name, kind in form_fields}
+    for endpoint in endpoints:
+        for value in NONSENSE:
+            for method in (client.get, client.post):
+                response = method(endpoint, {name: value for name in [*fields, "q", "code", "scan_code", "op"]})
+                if response.status_code >= 500:
+                    failures.append((method.__name__.upper(), endpoint, value, response.status_code))
     assert len(seen) > 10, f"{username} reached only {len(seen)} pages"
     assert len(forms) >= 2, f"{username} found only the forms {sorted(forms)}"
     assert not failures, failures

@@ -1,0 +1,25 @@
+"""Request checks that every view would otherwise repeat."""
+
+from __future__ import annotations
+
+from django.shortcuts import render
+
+
+class RejectNullCharactersMiddleware:
+    """A NUL character in a query string or form field is refused with 400.
+
+    No person types one, PostgreSQL cannot store or compare one, and the views that read a search
+    term straight from the query string would otherwise fail with a server error.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if _has_null(request.GET) or (request.method == "POST" and _has_null(request.POST)):
+            return render(request, "400.html", status=400)
+        return self.get_response(request)
+
+
+def _has_null(data) -> bool:
+    return any("\x00" in key or any("\x00" in value for value in values) for key, values in data.lists())
