@@ -6,17 +6,18 @@ from django.shortcuts import render
 
 
 class RejectNullCharactersMiddleware:
-    """A NUL character in a query string or form field is refused with 400.
+    """A NUL character in the query string is refused with 400.
 
     No person types one, PostgreSQL cannot store or compare one, and the views that read a search
-    term straight from the query string would otherwise fail with a server error.
+    term straight from the query string would otherwise fail with a server error. Posted forms
+    keep their own, friendlier answer: Django's form fields refuse NUL with a field error.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if _has_null(request.GET) or (request.method == "POST" and _has_null(request.POST)):
+        if _has_null(request.GET):
             return render(request, "400.html", status=400)
         return self.get_response(request)
 

@@ -141,9 +141,8 @@ def test_home_queue_lists_orders_with_their_customer_without_a_query_per_order(c
     assert queries_for(lambda: client.get(reverse("home"))) == one
 
 
-@pytest.mark.parametrize("method", ["get", "post"])
-def test_a_nul_character_in_the_request_is_refused_with_400(client_as, method):
+def test_a_nul_character_in_the_query_string_is_refused_with_400(client_as):
     client = client_as(SALES)
-    response = getattr(client, method)(reverse("orders:list"), {"q": "abc\x00def"})
+    response = client.get(reverse("orders:entry_customer_search"), {"q": "abc\x00def"})
     assert response.status_code == 400
     assert "could not be understood" in response.content.decode()
