@@ -19,7 +19,8 @@ class WorkerHeartbeat(models.Model):
         return f"{self.worker} @ {self.last_seen:%Y-%m-%d %H:%M:%S}"
 
 
-from .numbering import NumberSequence  # noqa: E402,F401  (the model lives beside its function)
+from .numbering import NumberSequence  # noqa: E402,F401  (the models live beside their functions)
+from .outbox import OutboxEvent  # noqa: E402,F401
 
 
 class Notification(models.Model):
@@ -28,7 +29,10 @@ class Notification(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient")
     )
+    # The English source text (a msgid marked with gettext_noop) and its figures: worded when read,
+    # in the reader's language. Rows from before `params` existed hold finished text.
     text = models.CharField(_("text"), max_length=300)
+    params = models.JSONField(_("details"), default=dict, blank=True)
     url = models.CharField(_("link"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
@@ -39,4 +43,17 @@ class Notification(models.Model):
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
-        return self.text
+        return self.message
+
+    @property
+    def message(self) -> str:
+        """The notification in the active language."""
+        from django.utils.translation import gettext
+
+        worded = gettext(self.text)
+        if not self.params:
+            return worded
+        try:
+            return worded % self.params
+        except (KeyError, TypeError, ValueError):
+            return self.text % self.params

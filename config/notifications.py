@@ -13,10 +13,17 @@ from .models import Notification
 TEXT_MAX = Notification._meta.get_field("text").max_length
 
 
-def notification_send(*, recipient_ids: Iterable[int], text: str, url: str = "") -> list[Notification]:
-    """One notification per recipient, in the caller's transaction (text cut to what the column holds)."""
+def notification_send(
+    *, recipient_ids: Iterable[int], text: str, params: dict | None = None, url: str = ""
+) -> list[Notification]:
+    """One notification per recipient, in the caller's transaction.
+
+    `text` is the English source marked with gettext_noop, with %(name)s placeholders filled from
+    `params` when each reader opens it, in their language; never pass already translated text.
+    """
+    params = {key: str(value) for key, value in (params or {}).items()}
     return Notification.objects.bulk_create(
-        [Notification(recipient_id=pk, text=text[:TEXT_MAX], url=url) for pk in dict.fromkeys(recipient_ids)]
+        [Notification(recipient_id=pk, text=text[:TEXT_MAX], params=params, url=url) for pk in dict.fromkeys(recipient_ids)]
     )
 
 

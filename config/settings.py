@@ -165,8 +165,30 @@ CELERY_BEAT_SCHEDULE.update(
     {
         "stock-ledger-check": {"task": "inventory.tasks.verify_stock_ledger", "schedule": crontab(hour=2, minute=0)},
         "low-stock-scan": {"task": "inventory.tasks.scan_low_stock", "schedule": crontab(minute="*/30")},
+        # The outbox's safety net: events whose after-commit dispatch was lost are carried out here.
+        "outbox-dispatch": {"task": "config.tasks.dispatch_outbox", "schedule": env_int("OUTBOX_DISPATCH_SECONDS", 5)},
+        "sweep-stuck-orders": {"task": "orders.tasks.sweep_stuck_orders", "schedule": 60.0},
     }
 )
+# Orders waiting longer than this in `submitted` or `approved` are picked up again by the sweeper.
+STUCK_ORDER_MINUTES = env_int("STUCK_ORDER_MINUTES", 5)
+
+# Outbox handlers, registered explicitly: topic -> dotted paths of functions taking the payload.
+# Transition topics are "<app>.<model>.<transition>"; others are named by the app that publishes them.
+OUTBOX_HANDLERS: dict[str, list[str]] = {
+    "orders.salesorder.submit": ["orders.review.handlers.run_checks"],
+    "orders.salesorder.pass_checks": ["orders.fulfilment.handlers.allocate", "orders.review.handlers.confirm_to_customer"],
+    "orders.salesorder.flag_for_review": ["orders.review.handlers.ask_reviewers"],
+    "orders.salesorder.approve": [
+        "orders.fulfilment.handlers.allocate",
+        "orders.review.handlers.tell_salesperson",
+        "orders.review.handlers.confirm_to_customer",
+    ],
+    "orders.salesorder.reject": ["orders.review.handlers.tell_salesperson"],
+    "inventory.stock_available": ["orders.fulfilment.handlers.allocate_waiting"],
+    "inventory.reservations_released": ["orders.fulfilment.handlers.reservations_lost"],
+    "inventory.levels_changed": ["inventory.stock.handlers.refresh_low_stock"],
+}
 HEARTBEAT_STALE_SECONDS = env_int("HEARTBEAT_STALE_SECONDS", 180)
 
 # --- auth -------------------------------------------------------------------------------------

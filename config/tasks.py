@@ -12,3 +12,11 @@ from .models import WorkerHeartbeat
 def worker_heartbeat(worker: str | None = None) -> None:
     """Record that a worker is alive; safe to run any number of times."""
     WorkerHeartbeat.objects.update_or_create(worker=worker or socket.gethostname(), defaults={"last_seen": timezone.now()})
+
+
+@shared_task(name="config.tasks.dispatch_outbox", ignore_result=True)
+def dispatch_outbox() -> None:
+    """Carry out the outbox's due events; beat runs it every few seconds, commits ask for it at once."""
+    from .outbox import outbox_dispatch
+
+    outbox_dispatch()

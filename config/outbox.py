@@ -1,0 +1,135 @@
+"""The outbox: side effects are recorded in the business transaction and carried out after it.
+
+`outbox_publish` writes an OutboxEvent row in the caller's transaction (only for topics that have
+a handler). After commit a fast path asks a worker to dispatch; a beat task dispatches every few
+seconds anyway, so nothing is lost when Redis or a worker is down: the dispatcher catches up.
+Each event's handlers run in one transaction with marking it dispatched, so a database effect
+happens exactly once; handlers must still be idempotent (an e-mail may be sent again after a crash).
+Handlers are registered explicitly in settings.OUTBOX_HANDLERS: {topic: [dotted path, ...]}.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from functools import cache
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 12
+
+
+class OutboxEvent(models.Model):
+    """One thing that happened and must be handled after commit."""
+
+    topic = models.CharField(_("topic"), max_length=100)
+    payload = models.JSONField(_("payload"), default=dict)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    available_at = models.DateTimeField(_("due"), default=timezone.now)
+    dispatched_at = models.DateTimeField(_("dispatched"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("given up"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        app_label = "config"
+        verbose_name = _("outbox event")
+        verbose_name_plural = _("outbox events")
+        ordering = ["pk"]
+        indexes = [
+            models.Index(
+                fields=["available_at", "id"],
+                name="outbox_pending",
+                condition=models.Q(dispatched_at__isnull=True, failed_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.topic}"
+
+
+@cache
+def _handlers(topic: str) -> tuple:
+    paths = settings.OUTBOX_HANDLERS.get(topic, [])
+    return tuple(import_string(path) for path in paths)
+
+
+def outbox_handlers_for(topic: str) -> tuple:
+    return _handlers(topic)
+
+
+def outbox_publish(*, topic: str, payload: dict) -> OutboxEvent | None:
+    """Record the event in the current transaction; nothing is written for a topic nobody handles."""
+    if topic not in settings.OUTBOX_HANDLERS:
+        return None
+    event = OutboxEvent.objects.create(topic=topic, payload=payload)
+    _kick_after_commit()
+    return event
+
+
+def _kick() -> None:
+    from .tasks import dispatch_outbox
+
+    dispatch_outbox.delay()
+
+
+def _kick_after_commit() -> None:
+    """One dispatch request per transaction, sent after commit; a broker that is down only delays it."""
+    connection = transaction.get_connection()
+    if any(entry[1] is _kick for entry in connection.run_on_commit):
+        return
+    transaction.on_commit(_kick, robust=True)
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(5 * 2**attempts, 3600))
+
+
+def outbox_dispatch_one() -> OutboxEvent | None:
+    """Handle the oldest due event (skipping those another dispatcher holds); None when none is due."""
+    now = timezone.now()
+    with transaction.atomic():
+        event = (
+            OutboxEvent.objects.select_for_update(skip_locked=True)
+            .filter(dispatched_at__isnull=True, failed_at__isnull=True, available_at__lte=now)
+            .order_by("available_at", "pk")
+            .first()
+        )
+        if event is None:
+            return None
+        try:
+            with transaction.atomic():
+                for handler in outbox_handlers_for(event.topic):
+                    handler(event.payload)
+        except Exception as error:  # a handler's failure is recorded and retried later, never lost
+            event.attempts += 1
+            event.last_error = f"{type(error).__name__}: {error}"[:2000]
+            event.available_at = now + _backoff(event.attempts)
+            if event.attempts >= MAX_ATTEMPTS:
+                event.failed_at = now
+            logger.warning("outbox event %s (%s) failed, attempt %s: %s", event.pk, event.topic, event.attempts, error)
+            event.save(update_fields=["attempts", "last_error", "available_at", "failed_at"])
+            return event
+        event.dispatched_at = timezone.now()
+        event.save(update_fields=["dispatched_at"])
+        return event
+
+
+def outbox_dispatch(*, limit: int = 500) -> int:
+    """Dispatch due events until none is left (or `limit`); returns how many were handled."""
+    handled = 0
+    while handled < limit:
+        if outbox_dispatch_one() is None:
+            break
+        handled += 1
+    return handled
+
+
+def outbox_pending_count() -> int:
+    return OutboxEvent.objects.filter(dispatched_at__isnull=True, failed_at__isnull=True).count()
