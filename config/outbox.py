@@ -3,8 +3,9 @@
 `outbox_publish` writes an OutboxEvent row in the caller's transaction (only for topics that have
 a handler). After commit a fast path asks a worker to dispatch; a beat task dispatches every few
 seconds anyway, so nothing is lost when Redis or a worker is down: the dispatcher catches up.
-Each event's handlers run in one transaction with marking it dispatched, so a database effect
-happens exactly once; handlers must still be idempotent (an e-mail may be sent again after a crash).
+Each handler runs in a savepoint of the transaction that records it as done on the event, so its
+database effect happens exactly once, and a failing handler is retried alone, later, without
+repeating the others. Handlers must still be idempotent (an e-mail may be sent again after a crash).
 Handlers are registered explicitly in settings.OUTBOX_HANDLERS: {topic: [dotted path, ...]}.
 """
 
@@ -35,6 +36,7 @@ class OutboxEvent(models.Model):
     dispatched_at = models.DateTimeField(_("dispatched"), null=True, blank=True)
     failed_at = models.DateTimeField(_("given up"), null=True, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    handled = models.JSONField(_("handlers done"), default=list, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
 
     class Meta:
@@ -55,13 +57,13 @@ class OutboxEvent(models.Model):
 
 
 @cache
-def _handlers(topic: str) -> tuple:
-    paths = settings.OUTBOX_HANDLERS.get(topic, [])
-    return tuple(import_string(path) for path in paths)
+def _handler(path: str):
+    return import_string(path)
 
 
-def outbox_handlers_for(topic: str) -> tuple:
-    return _handlers(topic)
+def outbox_handlers_for(topic: str) -> list[tuple[str, object]]:
+    """(dotted path, function) of each handler registered for the topic, in order."""
+    return [(path, _handler(path)) for path in settings.OUTBOX_HANDLERS.get(topic, [])]
 
 
 def outbox_publish(*, topic: str, payload: dict) -> OutboxEvent | None:
@@ -103,21 +105,27 @@ def outbox_dispatch_one() -> OutboxEvent | None:
         )
         if event is None:
             return None
-        try:
-            with transaction.atomic():
-                for handler in outbox_handlers_for(event.topic):
+        errors = []
+        for path, handler in outbox_handlers_for(event.topic):
+            if path in event.handled:
+                continue
+            try:
+                with transaction.atomic():
                     handler(event.payload)
-        except Exception as error:  # a handler's failure is recorded and retried later, never lost
+            except Exception as error:  # recorded and retried later, never lost
+                errors.append(f"{path}: {type(error).__name__}: {error}")
+                logger.warning("outbox event %s (%s): %s failed: %s", event.pk, event.topic, path, error)
+            else:
+                event.handled.append(path)
+        if errors:
             event.attempts += 1
-            event.last_error = f"{type(error).__name__}: {error}"[:2000]
+            event.last_error = "\n".join(errors)[:4000]
             event.available_at = now + _backoff(event.attempts)
             if event.attempts >= MAX_ATTEMPTS:
                 event.failed_at = now
-            logger.warning("outbox event %s (%s) failed, attempt %s: %s", event.pk, event.topic, event.attempts, error)
-            event.save(update_fields=["attempts", "last_error", "available_at", "failed_at"])
-            return event
-        event.dispatched_at = timezone.now()
-        event.save(update_fields=["dispatched_at"])
+        else:
+            event.dispatched_at = timezone.now()
+        event.save(update_fields=["handled", "attempts", "last_error", "available_at", "failed_at", "dispatched_at"])
         return event
 
 

@@ -187,7 +187,6 @@ OUTBOX_HANDLERS: dict[str, list[str]] = {
     "orders.salesorder.reject": ["orders.review.handlers.tell_salesperson"],
     "inventory.stock_available": ["orders.fulfilment.handlers.allocate_waiting"],
     "inventory.reservations_released": ["orders.fulfilment.handlers.reservations_lost"],
-    "inventory.levels_changed": ["inventory.stock.handlers.refresh_low_stock"],
 }
 HEARTBEAT_STALE_SECONDS = env_int("HEARTBEAT_STALE_SECONDS", 180)
 
@@ -284,8 +283,17 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"client_errors_without_traceback": {"()": "config.logs.ClientErrorsWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django's default config gives "django" a console handler of its own under DEBUG, which with
+        # the root's printed every record twice; everything goes through the root's handler once.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.request": {"filters": ["client_errors_without_traceback"], "propagate": True},
+        # Eager tasks (no Redis) would log a "succeeded" line each; failures still show.
+        "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
+    },
 }
 
 # Without collectstatic (development, tests) whitenoise serves straight from the app folders.

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.numbering import next_number
+from config.outbox import outbox_publish
 
 from .errors import InsufficientStock, InventoryError
 from .models import (
@@ -93,13 +94,11 @@ def queue_low_stock_check(*, level_ids: Iterable[int]) -> None:
 
 
 def queue_backorder_allocation(*, product_ids: Iterable[int]) -> None:
-    """After commit, give newly arrived stock of these products to waiting orders, oldest approval first."""
+    """Stock of these products became available: an outbox event, in this transaction, so whoever
+    waits for it (orders) gets it after commit even when the broker is down at that moment."""
     ids = sorted(set(product_ids))
-    if not ids:
-        return
-    from .tasks import allocate_backorders
-
-    transaction.on_commit(lambda: allocate_backorders.delay(product_ids=ids), robust=True)
+    if ids:
+        outbox_publish(topic="inventory.stock_available", payload={"product_ids": ids})
 
 
 @transaction.atomic
