@@ -10,11 +10,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from config.errors import DomainError, form_error_from
+
 from . import services
-from .errors import CustomerError
 from .forms import AddressForm, ContactForm
 from .models import Address, Contact, Customer
-from .views import form_error_from
 
 
 def _edit_url(customer: Customer) -> str:
@@ -34,7 +34,7 @@ def address_create(request, pk: int):
             services.address_create(
                 customer=customer, data=_data(form), make_default=form.cleaned_data["make_default"], by=request.user
             )
-        except (CustomerError, ValidationError) as exc:
+        except (DomainError, ValidationError) as exc:
             form_error_from(form, exc)
         else:
             messages.success(request, _("The address was added."))
@@ -53,7 +53,7 @@ def address_edit(request, pk: int, address_pk: int):
             services.address_update(
                 address=address, data=_data(form), make_default=form.cleaned_data["make_default"], by=request.user
             )
-        except (CustomerError, ValidationError) as exc:
+        except (DomainError, ValidationError) as exc:
             form_error_from(form, exc)
         else:
             messages.success(request, _("The address was saved."))
@@ -72,7 +72,7 @@ def address_delete(request, pk: int, address_pk: int):
     address = get_object_or_404(Address.objects.select_related("customer"), pk=address_pk, customer_id=pk)
     try:
         services.address_delete(address=address, by=request.user)
-    except CustomerError as exc:
+    except DomainError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("The address was removed."))
@@ -85,7 +85,7 @@ def address_set_default(request, pk: int, address_pk: int):
     address = get_object_or_404(Address.objects.select_related("customer"), pk=address_pk, customer_id=pk)
     try:
         services.address_set_default(address=address, by=request.user)
-    except CustomerError as exc:
+    except DomainError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(
@@ -105,7 +105,7 @@ def contact_create(request, pk: int):
             services.contact_create(
                 customer=customer, data=_data(form), make_primary=form.cleaned_data["make_primary"], by=request.user
             )
-        except (CustomerError, ValidationError) as exc:
+        except (DomainError, ValidationError) as exc:
             form_error_from(form, exc)
         else:
             messages.success(request, _("The contact was added."))
@@ -124,7 +124,7 @@ def contact_edit(request, pk: int, contact_pk: int):
             services.contact_update(
                 contact=contact, data=_data(form), make_primary=form.cleaned_data["make_primary"], by=request.user
             )
-        except (CustomerError, ValidationError) as exc:
+        except (DomainError, ValidationError) as exc:
             form_error_from(form, exc)
         else:
             messages.success(request, _("The contact was saved."))
@@ -143,7 +143,7 @@ def contact_delete(request, pk: int, contact_pk: int):
     contact = get_object_or_404(Contact.objects.select_related("customer"), pk=contact_pk, customer_id=pk)
     try:
         services.contact_delete(contact=contact, by=request.user)
-    except CustomerError as exc:
+    except DomainError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("The contact was removed."))

@@ -11,11 +11,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
 
+from config.errors import DomainError, form_error_from
+
 from . import selectors, services
-from .errors import CustomerError
 from .forms import ComplaintForm, ComplaintTransitionForm
 from .models import Complaint, Customer
-from .views import PAGE_SIZE, form_error_from
+from .views import PAGE_SIZE
 
 # The buttons of a complaint, in the order they are offered.
 ACTIONS = [
@@ -58,7 +59,7 @@ def complaint_create(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             complaint = services.complaint_create(customer=customer, data=form.cleaned_data, by=request.user)
-        except (CustomerError, ValidationError) as exc:
+        except (DomainError, ValidationError) as exc:
             form_error_from(form, exc)
         else:
             messages.success(request, _("Complaint %(number)s was opened.") % {"number": complaint.number})
@@ -78,7 +79,7 @@ def complaint_edit(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             complaint = services.complaint_update(complaint=complaint, data=form.cleaned_data, by=request.user)
-        except (CustomerError, ValidationError) as exc:
+        except (DomainError, ValidationError) as exc:
             form_error_from(form, exc)
         else:
             messages.success(request, _("Complaint %(number)s was saved.") % {"number": complaint.number})
@@ -139,7 +140,7 @@ def complaint_transition(request, pk: int):
                 note=form.cleaned_data["note"],
                 resolution=resolution,
             )
-        except CustomerError as exc:
+        except DomainError as exc:
             form_error_from(form, exc)
         else:
             messages.success(

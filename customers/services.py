@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed, has_transition_perm
 
+from config.errors import DomainError
 from config.numbering import next_number
 
-from .errors import CustomerError
 from .events import diff, snapshot
 from .models import Address, Complaint, Contact, Customer, CustomerEvent
 
@@ -86,7 +86,7 @@ def customer_lock(*, customer_id: int) -> Customer:
     try:
         return Customer.objects.select_for_update().get(pk=customer_id)
     except Customer.DoesNotExist:
-        raise CustomerError(_("This customer no longer exists."))
+        raise DomainError(_("This customer no longer exists."))
 
 
 # --- customers ----------------------------------------------------------------------------------
@@ -130,7 +130,7 @@ def customer_update(
     """Save edits with a field-level old → new record; refuse an edit based on an outdated page."""
     locked = customer_lock(customer_id=customer.pk)
     if loaded_at is not None and locked.updated_at != loaded_at:
-        raise CustomerError(_("Someone else changed this customer since you opened it. Reload the page and try again."))
+        raise DomainError(_("Someone else changed this customer since you opened it. Reload the page and try again."))
     before = snapshot(locked, CUSTOMER_FIELDS)
     _assign(locked, data, CUSTOMER_FIELDS)
     _validate(locked)
@@ -144,9 +144,9 @@ def customer_update(
 def _clean_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise CustomerError(_("Give a reason."), field="reason")
+        raise DomainError(_("Give a reason."), field="reason")
     if len(reason) > BLOCK_REASON_MAX:
-        raise CustomerError(_("Keep the reason under %(n)s characters.") % {"n": BLOCK_REASON_MAX}, field="reason")
+        raise DomainError(_("Keep the reason under %(n)s characters.") % {"n": BLOCK_REASON_MAX}, field="reason")
     return reason
 
 
@@ -156,7 +156,7 @@ def customer_block(*, customer: Customer, reason: str, by=None) -> Customer:
     reason = _clean_reason(reason)
     locked = customer_lock(customer_id=customer.pk)
     if locked.is_blocked:
-        raise CustomerError(_("%(customer)s is already blocked.") % {"customer": locked.name})
+        raise DomainError(_("%(customer)s is already blocked.") % {"customer": locked.name})
     locked.is_blocked = True
     locked.blocked_reason = reason
     locked.save(update_fields=["is_blocked", "blocked_reason", "updated_at"])
@@ -176,7 +176,7 @@ def customer_unblock(*, customer: Customer, reason: str, by=None) -> Customer:
     reason = _clean_reason(reason)
     locked = customer_lock(customer_id=customer.pk)
     if not locked.is_blocked:
-        raise CustomerError(_("%(customer)s is not blocked.") % {"customer": locked.name})
+        raise DomainError(_("%(customer)s is not blocked.") % {"customer": locked.name})
     old_reason = locked.blocked_reason
     locked.is_blocked = False
     locked.blocked_reason = ""
@@ -289,7 +289,7 @@ def address_delete(*, address: Address, by=None) -> None:
         with transaction.atomic():
             locked.delete()
     except ProtectedError:
-        raise CustomerError(_("This address is used by orders, so it cannot be removed. Edit it or add a new one instead."))
+        raise DomainError(_("This address is used by orders, so it cannot be removed. Edit it or add a new one instead."))
     _ensure_default_address(customer=locked_customer, kind=kind)
     _log(customer=locked_customer, kind=CustomerEvent.Kind.ADDRESS_REMOVED, by=by, note=text)
 
@@ -365,7 +365,7 @@ def contact_delete(*, contact: Contact, by=None) -> None:
         with transaction.atomic():
             locked.delete()
     except ProtectedError:
-        raise CustomerError(_("This contact is still referenced elsewhere, so it cannot be removed."))
+        raise DomainError(_("This contact is still referenced elsewhere, so it cannot be removed."))
     _ensure_primary_contact(customer=locked_customer)
     _log(customer=locked_customer, kind=CustomerEvent.Kind.CONTACT_REMOVED, by=by, note=name)
 
@@ -381,7 +381,7 @@ def complaint_next_number() -> str:
 
 def _check_complaint_order(*, customer: Customer, order) -> None:
     if order is not None and order.customer_id != customer.pk:
-        raise CustomerError(_("Order %(number)s belongs to another customer.") % {"number": order.number}, field="order")
+        raise DomainError(_("Order %(number)s belongs to another customer.") % {"number": order.number}, field="order")
 
 
 @transaction.atomic
@@ -409,7 +409,7 @@ def complaint_lock(*, complaint_id: int) -> Complaint:
     try:
         return Complaint.objects.select_for_update().get(pk=complaint_id)
     except Complaint.DoesNotExist:
-        raise CustomerError(_("This complaint no longer exists."))
+        raise DomainError(_("This complaint no longer exists."))
 
 
 @transaction.atomic
@@ -417,7 +417,7 @@ def complaint_update(*, complaint: Complaint, data: Mapping[str, Any], by=None) 
     """Edit what a complaint is about or who works on it; a closed complaint is reopened first."""
     locked = complaint_lock(complaint_id=complaint.pk)
     if locked.state == Complaint.State.CLOSED:
-        raise CustomerError(_("A closed complaint cannot be edited. Reopen it first."))
+        raise DomainError(_("A closed complaint cannot be edited. Reopen it first."))
     before = snapshot(locked, COMPLAINT_FIELDS)
     _assign(locked, data, COMPLAINT_FIELDS)
     _check_complaint_order(customer=locked.customer, order=locked.order)
@@ -448,20 +448,20 @@ def complaint_transition(
     Resolving needs a written resolution; whoever starts an unassigned complaint takes it.
     """
     if action not in COMPLAINT_ACTIONS:
-        raise CustomerError(_("Unknown action."))
+        raise DomainError(_("Unknown action."))
     locked = complaint_lock(complaint_id=complaint.pk)
     if resolution is not None:
         locked.resolution = resolution.strip()
     method = getattr(locked, action)
     if action == "resolve" and locked.state == Complaint.State.IN_PROGRESS and not locked.has_resolution():
-        raise CustomerError(_("Write down how the complaint was resolved."), field="resolution")
+        raise DomainError(_("Write down how the complaint was resolved."), field="resolution")
     if not can_proceed(method):
-        raise CustomerError(
+        raise DomainError(
             _("Complaint %(number)s cannot do “%(action)s” while it is %(state)s.")
             % {"number": locked.number, "action": ACTION_LABELS[action], "state": locked.get_state_display()}
         )
     if by is not None and not has_transition_perm(method, by):
-        raise CustomerError(_("You are not allowed to change complaints."))
+        raise DomainError(_("You are not allowed to change complaints."))
     from_state = locked.state
     method()
     now = timezone.now()
@@ -474,7 +474,7 @@ def complaint_transition(
     try:
         _validate(locked, exclude=["customer", "number", "state", "order"])
     except ValidationError as exc:
-        raise CustomerError(" ".join(exc.messages))
+        raise DomainError(" ".join(exc.messages))
     locked.save()
     _log(
         customer=locked.customer,

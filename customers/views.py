@@ -9,23 +9,13 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from config.errors import DomainError, form_error_from
+
 from . import selectors, services
-from .errors import CustomerError
 from .forms import BlockForm, CustomerForm
 from .models import Customer
 
 PAGE_SIZE = 25
-
-
-def form_error_from(form, exc: Exception) -> None:
-    """Show a refused service call on the form: on its field when the form has one, else on top."""
-    if isinstance(exc, CustomerError):
-        form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-    elif isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
 
 
 @permission_required("customers.view_customer", raise_exception=True)
@@ -45,7 +35,7 @@ def customer_create(request):
     if request.method == "POST" and form.is_valid():
         try:
             customer = services.customer_create(data=form.cleaned_data, by=request.user)
-        except (CustomerError, ValidationError) as exc:
+        except (DomainError, ValidationError) as exc:
             form_error_from(form, exc)
         else:
             messages.success(request, _("Customer %(customer)s was created.") % {"customer": customer})
@@ -65,7 +55,7 @@ def customer_edit(request, pk: int):
                 by=request.user,
                 loaded_at=form.cleaned_data.get("loaded_at"),
             )
-        except (CustomerError, ValidationError) as exc:
+        except (DomainError, ValidationError) as exc:
             form_error_from(form, exc)
         else:
             messages.success(request, _("Customer %(customer)s was saved.") % {"customer": customer})
@@ -101,7 +91,7 @@ def _block_page(request, pk: int, *, block: bool):
                 services.customer_block(customer=customer, reason=form.cleaned_data["reason"], by=request.user)
             else:
                 services.customer_unblock(customer=customer, reason=form.cleaned_data["reason"], by=request.user)
-        except CustomerError as exc:
+        except DomainError as exc:
             form_error_from(form, exc)
         else:
             if block:

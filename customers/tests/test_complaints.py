@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from config.errors import DomainError
 from customers import services
-from customers.errors import CustomerError
 from customers.models import Complaint, CustomerEvent
 from customers.selectors import home_queues
 
@@ -54,7 +54,7 @@ def test_allowed_complaint_transitions(staff, action, state):
 @pytest.mark.parametrize("action, state", [p for p in ALL_PAIRS if p not in ALLOWED])
 def test_refused_complaint_transitions_change_nothing(staff, action, state):
     complaint = complaint_in(state)
-    with pytest.raises(CustomerError):
+    with pytest.raises(DomainError):
         services.complaint_transition(complaint=complaint, action=action, by=staff, resolution="x")
     assert Complaint.objects.get(pk=complaint.pk).state == state
     assert not complaint.events.exists()
@@ -63,7 +63,7 @@ def test_refused_complaint_transitions_change_nothing(staff, action, state):
 def test_resolving_needs_a_written_resolution(staff):
     complaint = complaint_in(S.IN_PROGRESS)
     for resolution in (None, "", "   "):
-        with pytest.raises(CustomerError, match="resolved") as caught:
+        with pytest.raises(DomainError, match="resolved") as caught:
             services.complaint_transition(complaint=complaint, action="resolve", by=staff, resolution=resolution)
         assert caught.value.field == "resolution"
     assert Complaint.objects.get(pk=complaint.pk).state == S.IN_PROGRESS
@@ -84,12 +84,12 @@ def test_each_state_has_its_timestamp_and_reopen_clears_resolved_and_closed(staf
 def test_user_without_change_permission_cannot_move_a_complaint(make_user):
     reviewer = make_user("reviewer")
     complaint = complaint_in(S.OPEN)
-    with pytest.raises(CustomerError, match="not allowed"):
+    with pytest.raises(DomainError, match="not allowed"):
         services.complaint_transition(complaint=complaint, action="start", by=reviewer)
 
 
 def test_unknown_action_is_refused(staff):
-    with pytest.raises(CustomerError):
+    with pytest.raises(DomainError):
         services.complaint_transition(complaint=complaint_in(S.OPEN), action="delete", by=staff)
 
 
@@ -102,7 +102,7 @@ def test_state_cannot_be_set_directly():
 def test_complaint_about_another_customers_order_is_refused(staff):
     customer, other = CustomerFactory(), CustomerFactory()
     order = make_order(customer=other, user=staff)
-    with pytest.raises(CustomerError, match="another customer"):
+    with pytest.raises(DomainError, match="another customer"):
         services.complaint_create(customer=customer, data={"order": order, "subject": "x", "description": "y"}, by=staff)
     assert not Complaint.objects.exists()
 
@@ -118,7 +118,7 @@ def test_open_complaint_gets_a_number_and_a_timeline_row(staff):
 
 def test_closed_complaint_cannot_be_edited(staff):
     complaint = complaint_in(S.CLOSED)
-    with pytest.raises(CustomerError, match="Reopen"):
+    with pytest.raises(DomainError, match="Reopen"):
         services.complaint_update(complaint=complaint, data={"subject": "changed"}, by=staff)
 
 

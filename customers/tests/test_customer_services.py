@@ -7,8 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from config.errors import DomainError
 from customers import services
-from customers.errors import CustomerError
 from customers.models import Address, Contact, Customer, CustomerEvent
 
 from .factories import AddressFactory, ContactFactory, CustomerFactory, make_order
@@ -61,7 +61,7 @@ def test_edit_based_on_an_outdated_page_is_refused(staff):
     customer = CustomerFactory()
     loaded_at = customer.updated_at
     services.customer_update(customer=customer, data={"phone": "+86 10 1234 5678"}, by=staff)
-    with pytest.raises(CustomerError, match="Someone else changed"):
+    with pytest.raises(DomainError, match="Someone else changed"):
         services.customer_update(customer=customer, data={"phone": "+86 10 0000 0000"}, by=staff, loaded_at=loaded_at)
     customer.refresh_from_db()
     assert customer.phone == "+86 10 1234 5678"
@@ -70,7 +70,7 @@ def test_edit_based_on_an_outdated_page_is_refused(staff):
 def test_blocking_needs_a_reason(staff):
     customer = CustomerFactory()
     for reason in ["", "   "]:
-        with pytest.raises(CustomerError, match="reason"):
+        with pytest.raises(DomainError, match="reason"):
             services.customer_block(customer=customer, reason=reason, by=staff)
     customer.refresh_from_db()
     assert not customer.is_blocked and not customer.events.exists()
@@ -81,7 +81,7 @@ def test_block_then_unblock_keeps_both_reasons_on_the_timeline(staff):
     services.customer_block(customer=customer, reason="两张发票逾期 90 天", by=staff)
     customer.refresh_from_db()
     assert customer.is_blocked and customer.blocked_reason == "两张发票逾期 90 天"
-    with pytest.raises(CustomerError, match="already blocked"):
+    with pytest.raises(DomainError, match="already blocked"):
         services.customer_block(customer=customer, reason="again", by=staff)
     services.customer_unblock(customer=customer, reason="Paid in full on 3 March", by=staff)
     customer.refresh_from_db()
@@ -91,7 +91,7 @@ def test_block_then_unblock_keeps_both_reasons_on_the_timeline(staff):
 
 
 def test_unblocking_a_customer_that_is_not_blocked_is_refused(staff):
-    with pytest.raises(CustomerError, match="not blocked"):
+    with pytest.raises(DomainError, match="not blocked"):
         services.customer_unblock(customer=CustomerFactory(), reason="why not", by=staff)
 
 
@@ -167,7 +167,7 @@ def test_an_address_used_by_an_order_cannot_be_removed(staff):
     address = services.address_create(customer=customer, data={**ADDRESS, "kind": "shipping"}, by=staff)
     order = make_order(customer=customer, user=staff)
     type(order).objects.filter(pk=order.pk).update(shipping_address=address)
-    with pytest.raises(CustomerError, match="used by orders"):
+    with pytest.raises(DomainError, match="used by orders"):
         services.address_delete(address=address, by=staff)
     assert Address.objects.filter(pk=address.pk, is_default=True).exists()
 
@@ -206,7 +206,7 @@ def test_contact_removed_while_an_order_names_it_leaves_the_order_without_contac
 
 def test_outdated_loaded_at_is_compared_exactly(staff):
     customer = CustomerFactory()
-    with pytest.raises(CustomerError):
+    with pytest.raises(DomainError):
         services.customer_update(
             customer=customer, data={"phone": "123456"}, by=staff, loaded_at=customer.updated_at - timedelta(microseconds=1)
         )
