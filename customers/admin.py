@@ -3,8 +3,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db import transaction
 
+from config.numbering import document_number
+
 from .models import Address, Complaint, Contact, Customer, CustomerEvent
-from .services import complaint_next_number, customer_next_code
 
 
 class AddressInline(admin.TabularInline):
@@ -30,7 +31,7 @@ class CustomerAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change and not obj.code:
             with transaction.atomic():
-                obj.code = customer_next_code()
+                obj.code = document_number("customer")
                 super().save_model(request, obj, form, change)
             return
         super().save_model(request, obj, form, change)
@@ -49,7 +50,7 @@ class ComplaintAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change and not obj.number:
             with transaction.atomic():
-                obj.number = complaint_next_number()
+                obj.number = document_number("complaint")
                 super().save_model(request, obj, form, change)
             return
         super().save_model(request, obj, form, change)

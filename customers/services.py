@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed, has_transition_perm
 
 from config.errors import DomainError
-from config.numbering import next_number
+from config.numbering import document_number
 
 from .events import diff, snapshot
 from .models import Address, Complaint, Contact, Customer, CustomerEvent
@@ -92,11 +92,6 @@ def customer_lock(*, customer_id: int) -> Customer:
 # --- customers ----------------------------------------------------------------------------------
 
 
-def customer_next_code() -> str:
-    """C + 6 digits from the locked "customer" counter: unique under any concurrency."""
-    return f"C{next_number('customer'):06d}"
-
-
 @transaction.atomic
 def customer_create(
     *, data: Mapping[str, Any], by=None, event_kind: str = CustomerEvent.Kind.CREATED, note: str = ""
@@ -105,7 +100,7 @@ def customer_create(
     customer = Customer()
     _assign(customer, data, CUSTOMER_FIELDS)
     _validate(customer, exclude=["code"])
-    customer.code = customer_next_code()
+    customer.code = document_number("customer")  # last: the counter row is the last lock
     customer.save()
     _log(
         customer=customer,
@@ -373,12 +368,6 @@ def contact_delete(*, contact: Contact, by=None) -> None:
 # --- complaints ---------------------------------------------------------------------------------
 
 
-def complaint_next_number() -> str:
-    """CP-<year>-<5 digits> from the year's locked counter."""
-    year = timezone.localdate().year
-    return f"CP-{year}-{next_number('complaint', year):05d}"
-
-
 def _check_complaint_order(*, customer: Customer, order) -> None:
     if order is not None and order.customer_id != customer.pk:
         raise DomainError(_("Order %(number)s belongs to another customer.") % {"number": order.number}, field="order")
@@ -392,7 +381,7 @@ def complaint_create(*, customer: Customer, data: Mapping[str, Any], by=None) ->
     _assign(complaint, data, COMPLAINT_FIELDS)
     _check_complaint_order(customer=locked, order=complaint.order)
     _validate(complaint, exclude=["customer", "number", "state"])
-    complaint.number = complaint_next_number()
+    complaint.number = document_number("complaint")
     complaint.save()
     _log(
         customer=locked,

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from config.errors import DomainError
 from customers import services
@@ -112,7 +115,7 @@ def test_open_complaint_gets_a_number_and_a_timeline_row(staff):
     complaint = services.complaint_create(
         customer=customer, data={"category": "damaged", "subject": "外箱破损", "description": "两箱外包装破损"}, by=staff
     )
-    assert complaint.number.startswith("CP-") and complaint.state == S.OPEN
+    assert re.fullmatch(rf"CP-{timezone.localdate().year}-\d{{6}}", complaint.number) and complaint.state == S.OPEN
     assert customer.events.get().kind == CustomerEvent.Kind.COMPLAINT_OPENED
 
 
