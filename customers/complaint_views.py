@@ -11,7 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
 
+from config.actors import Actor
 from config.errors import DomainError, form_error_from
+from config.transitions import actor_may, allowed_transitions
 
 from . import selectors, services
 from .forms import ComplaintForm, ComplaintTransitionForm
@@ -72,7 +74,7 @@ def complaint_create(request, pk: int):
 @permission_required("customers.change_complaint", raise_exception=True)
 def complaint_edit(request, pk: int):
     complaint = get_object_or_404(Complaint.objects.select_related("customer"), pk=pk)
-    if complaint.state == Complaint.State.CLOSED:
+    if not complaint.is_editable:
         messages.error(request, _("A closed complaint cannot be edited. Reopen it first."))
         return redirect(complaint)
     form = ComplaintForm(request.POST or None, instance=complaint, customer=complaint.customer)
@@ -93,30 +95,28 @@ def complaint_edit(request, pk: int):
     )
 
 
-def _available_actions(complaint: Complaint, user) -> list[dict]:
-    if not user.has_perm("customers.change_complaint"):
-        return []
+def _offered_actions(complaint: Complaint, user) -> list[dict]:
+    """The next steps this user may take now, as the state machine says."""
+    actor = Actor.of(user)
+    allowed = allowed_transitions(complaint, actor, [action for action, _style in ACTIONS])
+    # Resolve is offered before the resolution is written: the form beside the button asks for it.
+    if can_proceed(complaint.resolve, check_conditions=False) and actor_may(complaint, complaint.resolve, actor):
+        allowed.add("resolve")
     labels = {"start": _("Start work"), "resolve": _("Resolve"), "close": _("Close"), "reopen": _("Reopen")}
-    available = []
-    for action, style in ACTIONS:
-        method = getattr(complaint, action)
-        # Resolving is offered while in progress even without a resolution: the form asks for it.
-        if (action == "resolve" and complaint.state == Complaint.State.IN_PROGRESS) or can_proceed(method):
-            available.append({"action": action, "label": labels[action], "style": style})
-    return available
+    return [{"action": action, "label": labels[action], "style": style} for action, style in ACTIONS if action in allowed]
 
 
 @permission_required("customers.view_complaint", raise_exception=True)
 def complaint_detail(request, pk: int, form: ComplaintTransitionForm | None = None, status: int = 200):
     complaint = get_object_or_404(Complaint.objects.select_related("customer", "order", "assignee", "created_by"), pk=pk)
-    events = complaint.events.select_related("by").order_by("-at", "-pk")
+    events = complaint.events.select_related("by", "complaint").order_by("-at", "-pk")
     return render(
         request,
         "customers/complaint_detail.html",
         {
             "complaint": complaint,
             "events": events,
-            "actions": _available_actions(complaint, request.user),
+            "actions": _offered_actions(complaint, request.user),
             "transition_form": form or ComplaintTransitionForm(initial={"resolution": complaint.resolution}),
         },
         status=status,

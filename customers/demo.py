@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from config.actors import Actor
+
 from . import services
 from .models import Complaint, Customer
 
@@ -391,6 +393,7 @@ def _log(stdout, text: str) -> None:
 def seed(*, users, stdout=None) -> None:
     """Create the demo customers, their addresses and contacts, one block and a few complaints, once."""
     salespeople = [users.get("sales"), users.get("sales2")]
+    demo = Actor.system("demo")
     created = 0
     for index, row in enumerate(CUSTOMERS):
         (name, alt_name, kind, segment, rating, limit, terms, city, province, street, contact, title, phone, email) = row
@@ -398,7 +401,7 @@ def seed(*, users, stdout=None) -> None:
             continue
         salesperson = salespeople[index % 2]
         customer = services.customer_create(
-            by=salesperson,
+            by=demo,
             data={
                 "name": name,
                 "alt_name": alt_name,
@@ -424,16 +427,16 @@ def seed(*, users, stdout=None) -> None:
             "postal_code": POSTAL_CODES.get(city, ""),
             "country": country,
         }
-        services.address_create(customer=customer, data={**address, "kind": "shipping"}, by=salesperson)
-        services.address_create(customer=customer, data={**address, "kind": "billing"}, by=salesperson)
+        services.address_create(customer=customer, data={**address, "kind": "shipping"}, by=demo)
+        services.address_create(customer=customer, data={**address, "kind": "billing"}, by=demo)
         services.contact_create(
-            customer=customer, data={"name": contact, "title": title, "phone": phone, "email": email}, by=salesperson
+            customer=customer, data={"name": contact, "title": title, "phone": phone, "email": email}, by=demo
         )
         created += 1
     blocked_name, reason = BLOCKED
     customer = Customer.objects.filter(name=blocked_name).first()
     if customer is not None and not customer.is_blocked:
-        services.customer_block(customer=customer, reason=reason, by=users.get("finance"))
+        services.customer_block(customer=customer, reason=reason, by=demo)
     complaints = 0
     for name, category, subject, description, steps, resolution in COMPLAINTS:
         customer = Customer.objects.filter(name=name).first()
@@ -442,7 +445,7 @@ def seed(*, users, stdout=None) -> None:
         worker = customer.salesperson or users.get("sales")
         complaint = services.complaint_create(
             customer=customer,
-            by=worker,
+            by=demo,
             data={
                 "category": category,
                 "subject": subject,
@@ -452,7 +455,7 @@ def seed(*, users, stdout=None) -> None:
         )
         for action in steps:
             complaint = services.complaint_transition(
-                complaint=complaint, action=action, by=worker, resolution=resolution if action == "resolve" else None
+                complaint=complaint, action=action, by=demo, resolution=resolution if action == "resolve" else None
             )
         complaints += 1
     _log(stdout, f"Customers: {created} created, {complaints} complaints.\n")

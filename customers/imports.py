@@ -64,8 +64,10 @@ class CustomerImport(ImportSpec):
     def save(self, *, form, existing, by, filename: str):
         data = {name: form.cleaned_data[name] for name in form.fields if name in form.cleaned_data}
         if existing is None:
-            return customer_create(data=data, by=by, event_kind=CustomerEvent.Kind.IMPORTED, note=filename)
-        return customer_update(customer=existing, data=data, by=by, event_kind=CustomerEvent.Kind.IMPORTED, note=filename)
+            return customer_create(data=data, by=by, event_kind=CustomerEvent.Kind.IMPORTED, params={"file": filename})
+        return customer_update(
+            customer=existing, data=data, by=by, event_kind=CustomerEvent.Kind.IMPORTED, params={"file": filename}
+        )
 
 
 def customer_export_table(customers) -> tuple[list[str], list[list]]:

@@ -1,14 +1,19 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
+
+from config.timeline import TimelineEvent
 
 
 class Customer(models.Model):
@@ -153,8 +158,11 @@ class Contact(models.Model):
         return self.name
 
 
-class CustomerEvent(models.Model):
-    """The customer's timeline: who changed what and when, field by field, and why."""
+class CustomerEvent(TimelineEvent):
+    """The customer's timeline: who changed what and when, field by field, and why.
+
+    Complaint events land here too (with `complaint` set); from/to are complaint states.
+    """
 
     class Kind(models.TextChoices):
         CREATED = "created", _("Created")
@@ -172,20 +180,27 @@ class CustomerEvent(models.Model):
         COMPLAINT_CHANGED = "complaint_changed", _("Complaint changed")
         COMPLAINT_STATE = "complaint_state", _("Complaint status change")
 
+    SUBJECT_FIELD = "customer"
+    # Worded when shown, in the reader's language; addresses, names and subjects are data.
+    WORDING = {
+        Kind.CREATED: lambda p: gettext("Entered with an order.") if p.get("via") == "order" else "",
+        Kind.IMPORTED: lambda p: gettext("Imported from %(file)s.") % {"file": p["file"]},
+        Kind.ADDRESS_ADDED: lambda p: p["address"],
+        Kind.ADDRESS_CHANGED: lambda p: p["address"],
+        Kind.ADDRESS_REMOVED: lambda p: p["address"],
+        Kind.CONTACT_ADDED: lambda p: p["contact"],
+        Kind.CONTACT_CHANGED: lambda p: p["contact"],
+        Kind.CONTACT_REMOVED: lambda p: p["contact"],
+        Kind.COMPLAINT_OPENED: lambda p: p["subject"],
+    }
+
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events", verbose_name=_("customer"))
     complaint = models.ForeignKey(
         "Complaint", on_delete=models.CASCADE, null=True, blank=True, related_name="events", verbose_name=_("complaint")
     )
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("by")
-    )
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     # [{"field": name, "old": value, "new": value}], values as stored (choice keys, not labels).
     changes = models.JSONField(_("changes"), default=list, blank=True)
-    from_state = models.CharField(_("from"), max_length=20, blank=True)
-    to_state = models.CharField(_("to"), max_length=20, blank=True)
-    note = models.TextField(_("note"), blank=True)
 
     class Meta:
         verbose_name = _("customer event")
@@ -194,6 +209,14 @@ class CustomerEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def build(cls, subject: models.Model, **kwargs: Any) -> CustomerEvent:
+        """An event about a customer, or about one of its complaints (on that customer's timeline)."""
+        if isinstance(subject, Complaint):
+            kwargs.setdefault("complaint", subject)
+            subject = subject.customer
+        return super().build(subject, **kwargs)
 
     SUBJECT_MODELS = {
         Kind.ADDRESS_ADDED: "Address",
@@ -207,16 +230,19 @@ class CustomerEvent(models.Model):
         Kind.COMPLAINT_STATE: "Complaint",
     }
 
+    # Kinds whose changes list only the new values (there was nothing before).
+    ADDED_KINDS = {Kind.CREATED, Kind.ADDRESS_ADDED, Kind.CONTACT_ADDED}
+
+    @property
+    def lists_new_values_only(self) -> bool:
+        return self.kind in self.ADDED_KINDS
+
     def change_rows(self) -> list[dict]:
         """The changes with translated field labels and choice labels, ready for a template."""
         from .events import display_change
 
         model = globals()[self.SUBJECT_MODELS.get(self.kind, "Customer")]
         return [display_change(model, change) for change in self.changes or []]
-
-    def state_labels(self) -> tuple[str, str]:
-        states = dict(Complaint.State.choices)
-        return states.get(self.from_state, self.from_state), states.get(self.to_state, self.to_state)
 
 
 class Complaint(FSMModelMixin, models.Model):
@@ -302,10 +328,33 @@ class Complaint(FSMModelMixin, models.Model):
     def has_resolution(self) -> bool:
         return bool(self.resolution.strip())
 
-    # --- transitions: called only from customers.services inside a transaction -----------------
+    @property
+    def is_editable(self) -> bool:
+        """A closed complaint is reopened before anything about it changes."""
+        return self.state != self.State.CLOSED
+
+    # --- transitions: fired only through config.transitions.transition_apply ---------------------
+    TRANSITION_LABELS = {
+        "start": _("start work"),
+        "resolve": _("resolve"),
+        "close": _("close"),
+        "reopen": _("reopen"),
+    }
+
+    @property
+    def timeline_event_model(self) -> type[CustomerEvent]:
+        return CustomerEvent
+
+    def transition_problems(self, name: str) -> list[str]:
+        """Why a transition the state allows cannot run yet, for the user."""
+        if name == "resolve" and not self.has_resolution():
+            return [gettext("Write down how the complaint was resolved.")]
+        return []
+
     @transition(field=state, source=State.OPEN, target=State.IN_PROGRESS, permission="customers.change_complaint")
     def start(self) -> None:
         """Someone works on the complaint."""
+        self.started_at = timezone.now()
 
     @transition(
         field=state,
@@ -316,14 +365,21 @@ class Complaint(FSMModelMixin, models.Model):
     )
     def resolve(self) -> None:
         """The complaint is answered; the resolution says how."""
+        self.resolved_at = timezone.now()
 
     @transition(field=state, source=State.RESOLVED, target=State.CLOSED, permission="customers.change_complaint")
     def close(self) -> None:
         """The customer accepted the resolution (or stopped answering): nothing more to do."""
+        self.closed_at = timezone.now()
 
     @transition(field=state, source=[State.RESOLVED, State.CLOSED], target=State.OPEN, permission="customers.change_complaint")
     def reopen(self) -> None:
-        """The customer is not satisfied after all: the complaint is worked again."""
+        """The customer is not satisfied after all: the complaint is worked again, its resolution kept as a draft."""
+        self.reopened_at = timezone.now()
+        self.resolved_at = None
+        self.closed_at = None
 
 
 OPEN_COMPLAINT_STATES = [Complaint.State.OPEN, Complaint.State.IN_PROGRESS]
+# The timeline's from/to are complaint states (the customer itself has none).
+CustomerEvent.STATES = dict(Complaint.State.choices)

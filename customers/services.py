@@ -1,6 +1,7 @@
 """Every write to customers: the customer, its addresses and contacts, blocks, and complaints.
 
-Each service locks what it changes, writes one timeline row (CustomerEvent) and runs in one
+Each service takes who acts (`by`: a user or a config.actors.Actor), checks the permission the
+action needs, locks what it changes, writes one timeline row (CustomerEvent) and runs in one
 transaction, so a refused action leaves nothing half-written.
 """
 
@@ -10,16 +11,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django_fsm import can_proceed, has_transition_perm
+from django_fsm import can_proceed
 
-from config.errors import DomainError
+from config.actors import Actor
+from config.errors import DomainError, PermissionRefused
 from config.numbering import document_number
+from config.transitions import transition_apply
 
 from .events import diff, snapshot
 from .models import Address, Complaint, Contact, Customer, CustomerEvent
@@ -43,7 +43,7 @@ CUSTOMER_FIELDS = [
 ADDRESS_FIELDS = ["kind", "recipient", "phone", "line1", "line2", "city", "province", "postal_code", "country"]
 CONTACT_FIELDS = ["name", "title", "phone", "email"]
 COMPLAINT_FIELDS = ["order", "category", "subject", "description", "assignee"]
-COMPLAINT_ACTIONS = {"start", "resolve", "close", "reopen"}
+COMPLAINT_ACTIONS = ["start", "resolve", "close", "reopen"]
 BLOCK_REASON_MAX = 300
 
 
@@ -58,27 +58,12 @@ def _validate(instance, *, exclude: list[str] | None = None) -> None:
     instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
 
 
-def _log(
-    *,
-    customer: Customer,
-    kind: str,
-    by=None,
-    changes=None,
-    note: str = "",
-    complaint=None,
-    from_state: str = "",
-    to_state: str = "",
-) -> CustomerEvent:
-    return CustomerEvent.objects.create(
-        customer=customer,
-        complaint=complaint,
-        kind=kind,
-        by=by,
-        changes=changes or [],
-        note=note,
-        from_state=from_state,
-        to_state=to_state,
-    )
+def _actor(by: Actor | Any, permission: str) -> Actor:
+    """Who acts, refused unless they hold the permission the action needs (the system always may)."""
+    actor = Actor.of(by)
+    if not actor.has_perm(permission):
+        raise PermissionRefused(_("You are not allowed to do that."))
+    return actor
 
 
 def customer_lock(*, customer_id: int) -> Customer:
@@ -86,7 +71,7 @@ def customer_lock(*, customer_id: int) -> Customer:
     try:
         return Customer.objects.select_for_update().get(pk=customer_id)
     except Customer.DoesNotExist:
-        raise DomainError(_("This customer no longer exists."))
+        raise DomainError(_("This customer no longer exists."), code="not_found")
 
 
 # --- customers ----------------------------------------------------------------------------------
@@ -94,18 +79,28 @@ def customer_lock(*, customer_id: int) -> Customer:
 
 @transaction.atomic
 def customer_create(
-    *, data: Mapping[str, Any], by=None, event_kind: str = CustomerEvent.Kind.CREATED, note: str = ""
+    *,
+    data: Mapping[str, Any],
+    by: Actor | Any,
+    event_kind: str = CustomerEvent.Kind.CREATED,
+    params: dict | None = None,
+    note: str = "",
 ) -> Customer:
-    """A new customer gets the next code (C000123) and a "created" row on its timeline."""
+    """A new customer gets the next code (C000123) and a "created" row on its timeline.
+
+    `params` say how it came in (e.g. {"via": "order"}, {"file": name}), worded when shown.
+    """
+    actor = _actor(by, "customers.add_customer")
     customer = Customer()
     _assign(customer, data, CUSTOMER_FIELDS)
     _validate(customer, exclude=["code"])
-    customer.code = document_number("customer")  # last: the counter row is the last lock
+    customer.code = document_number("customer")
     customer.save()
-    _log(
-        customer=customer,
+    CustomerEvent.record(
+        customer,
         kind=event_kind,
-        by=by,
+        actor=actor,
+        params=params,
         note=note,
         changes=diff({}, {k: v for k, v in snapshot(customer, CUSTOMER_FIELDS).items() if v not in ("", None)}),
     )
@@ -117,22 +112,26 @@ def customer_update(
     *,
     customer: Customer,
     data: Mapping[str, Any],
-    by=None,
+    by: Actor | Any,
     loaded_at: datetime | None = None,
     event_kind: str = CustomerEvent.Kind.EDITED,
+    params: dict | None = None,
     note: str = "",
 ) -> Customer:
     """Save edits with a field-level old → new record; refuse an edit based on an outdated page."""
+    actor = _actor(by, "customers.change_customer")
     locked = customer_lock(customer_id=customer.pk)
     if loaded_at is not None and locked.updated_at != loaded_at:
-        raise DomainError(_("Someone else changed this customer since you opened it. Reload the page and try again."))
+        raise DomainError(
+            _("Someone else changed this customer since you opened it. Reload the page and try again."), code="stale"
+        )
     before = snapshot(locked, CUSTOMER_FIELDS)
     _assign(locked, data, CUSTOMER_FIELDS)
     _validate(locked)
     changes = diff(before, snapshot(locked, CUSTOMER_FIELDS))
     if changes:
         locked.save()
-        _log(customer=locked, kind=event_kind, by=by, changes=changes, note=note)
+        CustomerEvent.record(locked, kind=event_kind, actor=actor, params=params, note=note, changes=changes)
     return locked
 
 
@@ -146,8 +145,9 @@ def _clean_reason(reason: str) -> str:
 
 
 @transaction.atomic
-def customer_block(*, customer: Customer, reason: str, by=None) -> Customer:
+def customer_block(*, customer: Customer, reason: str, by: Actor | Any) -> Customer:
     """A blocked customer's orders go to review; blocking always states why."""
+    actor = _actor(by, "customers.block_customer")
     reason = _clean_reason(reason)
     locked = customer_lock(customer_id=customer.pk)
     if locked.is_blocked:
@@ -155,10 +155,10 @@ def customer_block(*, customer: Customer, reason: str, by=None) -> Customer:
     locked.is_blocked = True
     locked.blocked_reason = reason
     locked.save(update_fields=["is_blocked", "blocked_reason", "updated_at"])
-    _log(
-        customer=locked,
+    CustomerEvent.record(
+        locked,
         kind=CustomerEvent.Kind.BLOCKED,
-        by=by,
+        actor=actor,
         note=reason,
         changes=[{"field": "is_blocked", "old": False, "new": True}],
     )
@@ -166,8 +166,9 @@ def customer_block(*, customer: Customer, reason: str, by=None) -> Customer:
 
 
 @transaction.atomic
-def customer_unblock(*, customer: Customer, reason: str, by=None) -> Customer:
+def customer_unblock(*, customer: Customer, reason: str, by: Actor | Any) -> Customer:
     """Lifting a block also states why; the old reason stays on the timeline."""
+    actor = _actor(by, "customers.block_customer")
     reason = _clean_reason(reason)
     locked = customer_lock(customer_id=customer.pk)
     if not locked.is_blocked:
@@ -176,10 +177,10 @@ def customer_unblock(*, customer: Customer, reason: str, by=None) -> Customer:
     locked.is_blocked = False
     locked.blocked_reason = ""
     locked.save(update_fields=["is_blocked", "blocked_reason", "updated_at"])
-    _log(
-        customer=locked,
+    CustomerEvent.record(
+        locked,
         kind=CustomerEvent.Kind.UNBLOCKED,
-        by=by,
+        actor=actor,
         note=reason,
         changes=[{"field": "is_blocked", "old": True, "new": False}, {"field": "blocked_reason", "old": old_reason, "new": ""}],
     )
@@ -209,8 +210,9 @@ def _ensure_default_address(*, customer: Customer, kind: str) -> None:
 
 
 @transaction.atomic
-def address_create(*, customer: Customer, data: Mapping[str, Any], make_default: bool = False, by=None) -> Address:
+def address_create(*, customer: Customer, data: Mapping[str, Any], make_default: bool = False, by: Actor | Any) -> Address:
     """Add an address; the first of its kind, or one marked so, becomes that kind's default."""
+    actor = _actor(by, "customers.change_customer")
     locked = customer_lock(customer_id=customer.pk)
     address = Address(customer=locked)
     _assign(address, data, ADDRESS_FIELDS)
@@ -221,19 +223,20 @@ def address_create(*, customer: Customer, data: Mapping[str, Any], make_default:
     else:
         _ensure_default_address(customer=locked, kind=address.kind)
     address.refresh_from_db()
-    _log(
-        customer=locked,
+    CustomerEvent.record(
+        locked,
         kind=CustomerEvent.Kind.ADDRESS_ADDED,
-        by=by,
-        note=address.one_line(),
+        actor=actor,
+        params={"address": address.one_line()},
         changes=diff({}, snapshot(address, [*ADDRESS_FIELDS, "is_default"])),
     )
     return address
 
 
 @transaction.atomic
-def address_update(*, address: Address, data: Mapping[str, Any], make_default: bool = False, by=None) -> Address:
+def address_update(*, address: Address, data: Mapping[str, Any], make_default: bool = False, by: Actor | Any) -> Address:
     """Edit an address; moving it to the other kind keeps one default for each kind."""
+    actor = _actor(by, "customers.change_customer")
     locked_customer = customer_lock(customer_id=address.customer_id)
     locked = Address.objects.select_for_update().get(pk=address.pk)
     before = snapshot(locked, [*ADDRESS_FIELDS, "is_default"])
@@ -250,31 +253,39 @@ def address_update(*, address: Address, data: Mapping[str, Any], make_default: b
     locked.refresh_from_db()
     changes = diff(before, snapshot(locked, [*ADDRESS_FIELDS, "is_default"]))
     if changes:
-        _log(customer=locked_customer, kind=CustomerEvent.Kind.ADDRESS_CHANGED, by=by, changes=changes, note=locked.one_line())
+        CustomerEvent.record(
+            locked_customer,
+            kind=CustomerEvent.Kind.ADDRESS_CHANGED,
+            actor=actor,
+            params={"address": locked.one_line()},
+            changes=changes,
+        )
     return locked
 
 
 @transaction.atomic
-def address_set_default(*, address: Address, by=None) -> Address:
+def address_set_default(*, address: Address, by: Actor | Any) -> Address:
     """Make this address its kind's default; the previous default stops being one, atomically."""
+    actor = _actor(by, "customers.change_customer")
     locked_customer = customer_lock(customer_id=address.customer_id)
     locked = Address.objects.select_for_update().get(pk=address.pk)
     if locked.is_default:
         return locked
     _make_default_address(address=locked)
-    _log(
-        customer=locked_customer,
+    CustomerEvent.record(
+        locked_customer,
         kind=CustomerEvent.Kind.ADDRESS_CHANGED,
-        by=by,
-        note=locked.one_line(),
+        actor=actor,
+        params={"address": locked.one_line()},
         changes=[{"field": "is_default", "old": False, "new": True}],
     )
     return locked
 
 
 @transaction.atomic
-def address_delete(*, address: Address, by=None) -> None:
+def address_delete(*, address: Address, by: Actor | Any) -> None:
     """Remove an address no order uses; if it was the default, the next one of its kind takes over."""
+    actor = _actor(by, "customers.change_customer")
     locked_customer = customer_lock(customer_id=address.customer_id)
     locked = Address.objects.select_for_update().filter(pk=address.pk).first()
     if locked is None:
@@ -284,9 +295,11 @@ def address_delete(*, address: Address, by=None) -> None:
         with transaction.atomic():
             locked.delete()
     except ProtectedError:
-        raise DomainError(_("This address is used by orders, so it cannot be removed. Edit it or add a new one instead."))
+        raise DomainError(
+            _("This address is used by orders, so it cannot be removed. Edit it or add a new one instead."), code="in_use"
+        )
     _ensure_default_address(customer=locked_customer, kind=kind)
-    _log(customer=locked_customer, kind=CustomerEvent.Kind.ADDRESS_REMOVED, by=by, note=text)
+    CustomerEvent.record(locked_customer, kind=CustomerEvent.Kind.ADDRESS_REMOVED, actor=actor, params={"address": text})
 
 
 # --- contacts -----------------------------------------------------------------------------------
@@ -308,8 +321,9 @@ def _ensure_primary_contact(*, customer: Customer) -> None:
 
 
 @transaction.atomic
-def contact_create(*, customer: Customer, data: Mapping[str, Any], make_primary: bool = False, by=None) -> Contact:
+def contact_create(*, customer: Customer, data: Mapping[str, Any], make_primary: bool = False, by: Actor | Any) -> Contact:
     """Add a contact person; the first one, or one marked so, is the primary contact."""
+    actor = _actor(by, "customers.change_customer")
     locked = customer_lock(customer_id=customer.pk)
     contact = Contact(customer=locked)
     _assign(contact, data, CONTACT_FIELDS)
@@ -320,19 +334,20 @@ def contact_create(*, customer: Customer, data: Mapping[str, Any], make_primary:
     else:
         _ensure_primary_contact(customer=locked)
     contact.refresh_from_db()
-    _log(
-        customer=locked,
+    CustomerEvent.record(
+        locked,
         kind=CustomerEvent.Kind.CONTACT_ADDED,
-        by=by,
-        note=contact.name,
+        actor=actor,
+        params={"contact": contact.name},
         changes=diff({}, {k: v for k, v in snapshot(contact, [*CONTACT_FIELDS, "is_primary"]).items() if v not in ("", None)}),
     )
     return contact
 
 
 @transaction.atomic
-def contact_update(*, contact: Contact, data: Mapping[str, Any], make_primary: bool = False, by=None) -> Contact:
+def contact_update(*, contact: Contact, data: Mapping[str, Any], make_primary: bool = False, by: Actor | Any) -> Contact:
     """Edit a contact person; at most one contact is primary."""
+    actor = _actor(by, "customers.change_customer")
     locked_customer = customer_lock(customer_id=contact.customer_id)
     locked = Contact.objects.select_for_update().get(pk=contact.pk)
     before = snapshot(locked, [*CONTACT_FIELDS, "is_primary"])
@@ -344,13 +359,20 @@ def contact_update(*, contact: Contact, data: Mapping[str, Any], make_primary: b
     locked.refresh_from_db()
     changes = diff(before, snapshot(locked, [*CONTACT_FIELDS, "is_primary"]))
     if changes:
-        _log(customer=locked_customer, kind=CustomerEvent.Kind.CONTACT_CHANGED, by=by, changes=changes, note=locked.name)
+        CustomerEvent.record(
+            locked_customer,
+            kind=CustomerEvent.Kind.CONTACT_CHANGED,
+            actor=actor,
+            params={"contact": locked.name},
+            changes=changes,
+        )
     return locked
 
 
 @transaction.atomic
-def contact_delete(*, contact: Contact, by=None) -> None:
+def contact_delete(*, contact: Contact, by: Actor | Any) -> None:
     """Remove a contact person (orders that named them keep no link); another becomes primary."""
+    actor = _actor(by, "customers.change_customer")
     locked_customer = customer_lock(customer_id=contact.customer_id)
     locked = Contact.objects.select_for_update().filter(pk=contact.pk).first()
     if locked is None:
@@ -360,9 +382,9 @@ def contact_delete(*, contact: Contact, by=None) -> None:
         with transaction.atomic():
             locked.delete()
     except ProtectedError:
-        raise DomainError(_("This contact is still referenced elsewhere, so it cannot be removed."))
+        raise DomainError(_("This contact is still referenced elsewhere, so it cannot be removed."), code="in_use")
     _ensure_primary_contact(customer=locked_customer)
-    _log(customer=locked_customer, kind=CustomerEvent.Kind.CONTACT_REMOVED, by=by, note=name)
+    CustomerEvent.record(locked_customer, kind=CustomerEvent.Kind.CONTACT_REMOVED, actor=actor, params={"contact": name})
 
 
 # --- complaints ---------------------------------------------------------------------------------
@@ -374,21 +396,21 @@ def _check_complaint_order(*, customer: Customer, order) -> None:
 
 
 @transaction.atomic
-def complaint_create(*, customer: Customer, data: Mapping[str, Any], by=None) -> Complaint:
+def complaint_create(*, customer: Customer, data: Mapping[str, Any], by: Actor | Any) -> Complaint:
     """Open a complaint for a customer, optionally about one of that customer's orders."""
+    actor = _actor(by, "customers.add_complaint")
     locked = customer_lock(customer_id=customer.pk)
-    complaint = Complaint(customer=locked, created_by=by)
+    complaint = Complaint(customer=locked, created_by=actor.user_or_none)
     _assign(complaint, data, COMPLAINT_FIELDS)
     _check_complaint_order(customer=locked, order=complaint.order)
     _validate(complaint, exclude=["customer", "number", "state"])
     complaint.number = document_number("complaint")
     complaint.save()
-    _log(
-        customer=locked,
-        complaint=complaint,
+    CustomerEvent.record(
+        complaint,
         kind=CustomerEvent.Kind.COMPLAINT_OPENED,
-        by=by,
-        note=f"{complaint.number} {complaint.subject}",
+        actor=actor,
+        params={"number": complaint.number, "subject": complaint.subject},
         to_state=complaint.state,
     )
     return complaint
@@ -398,14 +420,15 @@ def complaint_lock(*, complaint_id: int) -> Complaint:
     try:
         return Complaint.objects.select_for_update().get(pk=complaint_id)
     except Complaint.DoesNotExist:
-        raise DomainError(_("This complaint no longer exists."))
+        raise DomainError(_("This complaint no longer exists."), code="not_found")
 
 
 @transaction.atomic
-def complaint_update(*, complaint: Complaint, data: Mapping[str, Any], by=None) -> Complaint:
+def complaint_update(*, complaint: Complaint, data: Mapping[str, Any], by: Actor | Any) -> Complaint:
     """Edit what a complaint is about or who works on it; a closed complaint is reopened first."""
+    actor = _actor(by, "customers.change_complaint")
     locked = complaint_lock(complaint_id=complaint.pk)
-    if locked.state == Complaint.State.CLOSED:
+    if not locked.is_editable:
         raise DomainError(_("A closed complaint cannot be edited. Reopen it first."))
     before = snapshot(locked, COMPLAINT_FIELDS)
     _assign(locked, data, COMPLAINT_FIELDS)
@@ -414,72 +437,40 @@ def complaint_update(*, complaint: Complaint, data: Mapping[str, Any], by=None) 
     changes = diff(before, snapshot(locked, COMPLAINT_FIELDS))
     if changes:
         locked.save()
-        _log(
-            customer=locked.customer,
-            complaint=locked,
+        CustomerEvent.record(
+            locked,
             kind=CustomerEvent.Kind.COMPLAINT_CHANGED,
-            by=by,
+            actor=actor,
+            params={"number": locked.number},
             changes=changes,
-            note=locked.number,
         )
     return locked
-
-
-STATE_TIMESTAMPS = {"start": "started_at", "resolve": "resolved_at", "close": "closed_at", "reopen": "reopened_at"}
 
 
 @transaction.atomic
 def complaint_transition(
-    *, complaint: Complaint, action: str, by=None, note: str = "", resolution: str | None = None
+    *, complaint: Complaint, action: str, by: Actor | Any, note: str = "", resolution: str | None = None
 ) -> Complaint:
-    """Move a complaint along open → in progress → resolved → closed (or reopen it), on its timeline.
+    """Move a complaint along open → in progress → resolved → closed (or reopen it), on its customer's timeline.
 
     Resolving needs a written resolution; whoever starts an unassigned complaint takes it.
     """
     if action not in COMPLAINT_ACTIONS:
-        raise DomainError(_("Unknown action."))
+        raise DomainError(_("Unknown action."), code="unknown_action")
+    actor = Actor.of(by)
     locked = complaint_lock(complaint_id=complaint.pk)
     if resolution is not None:
         locked.resolution = resolution.strip()
-    method = getattr(locked, action)
-    if action == "resolve" and locked.state == Complaint.State.IN_PROGRESS and not locked.has_resolution():
-        raise DomainError(_("Write down how the complaint was resolved."), field="resolution")
-    if not can_proceed(method):
-        raise DomainError(
-            _("Complaint %(number)s cannot do “%(action)s” while it is %(state)s.")
-            % {"number": locked.number, "action": ACTION_LABELS[action], "state": locked.get_state_display()}
-        )
-    if by is not None and not has_transition_perm(method, by):
-        raise DomainError(_("You are not allowed to change complaints."))
-    from_state = locked.state
-    method()
-    now = timezone.now()
-    setattr(locked, STATE_TIMESTAMPS[action], now)
-    if action == "start" and locked.assignee_id is None and by is not None:
-        locked.assignee = by
-    if action == "reopen":
-        locked.resolved_at = None
-        locked.closed_at = None
-    try:
-        _validate(locked, exclude=["customer", "number", "state", "order"])
-    except ValidationError as exc:
-        raise DomainError(" ".join(exc.messages))
-    locked.save()
-    _log(
-        customer=locked.customer,
-        complaint=locked,
-        kind=CustomerEvent.Kind.COMPLAINT_STATE,
-        by=by,
+    if action == "resolve" and can_proceed(locked.resolve, check_conditions=False) and not locked.has_resolution():
+        # The one condition the user fixes on the form: the message belongs to the resolution field.
+        raise DomainError(locked.transition_problems("resolve")[0], code="transition_not_allowed", field="resolution")
+    if action == "start" and locked.assignee_id is None and actor.user_or_none is not None:
+        locked.assignee = actor.user_or_none
+    return transition_apply(
+        obj=locked,
+        transition=action,
+        actor=actor,
         note=(note or "").strip(),
-        from_state=from_state,
-        to_state=locked.state,
+        kind=CustomerEvent.Kind.COMPLAINT_STATE,
+        lock=False,  # locked above, where the resolution was written on it
     )
-    return locked
-
-
-ACTION_LABELS = {
-    "start": gettext_lazy("start work"),
-    "resolve": gettext_lazy("resolve"),
-    "close": gettext_lazy("close"),
-    "reopen": gettext_lazy("reopen"),
-}

@@ -7,3 +7,9 @@ import pytest
 def staff(make_user):
     """A salesperson who does the work in service tests."""
     return make_user("sales")
+
+
+@pytest.fixture
+def finance(make_user):
+    """Finance staff: they block and unblock customers."""
+    return make_user("finance")

@@ -282,3 +282,37 @@ def test_home_page_shows_the_complaint_queue(client_as):
     complaint = complaint_in(S.OPEN, assignee=client.user)
     body = client.get(reverse("home")).content.decode()
     assert "Complaints assigned to me" in body and complaint.number in body
+
+
+def test_each_transition_sets_its_own_timestamp_on_the_model():
+    complaint = complaint_in(S.OPEN)
+    complaint.start()
+    assert complaint.started_at is not None
+    complaint.resolution = "已退款"
+    complaint.resolve()
+    complaint.close()
+    assert complaint.resolved_at and complaint.closed_at
+    complaint.reopen()
+    assert complaint.reopened_at and complaint.resolved_at is None and complaint.closed_at is None
+
+
+def test_in_progress_complaint_offers_resolve_with_its_form_and_closed_one_no_edit(client_as):
+    client = client_as("sales")
+    working = complaint_in(S.IN_PROGRESS)
+    assert [a["action"] for a in client.get(working.get_absolute_url()).context["actions"]] == ["resolve"]
+    closed = complaint_in(S.CLOSED)
+    body = client.get(closed.get_absolute_url()).content.decode()
+    assert reverse("customers:complaint_edit", args=[closed.pk]) not in body
+    assert reverse("customers:complaint_edit", args=[working.pk]) in client.get(working.get_absolute_url()).content.decode()
+
+
+def test_complaint_steps_show_on_both_timelines_with_who_and_the_note(client_as):
+    client = client_as("sales", first_name="Na", last_name="Li")
+    complaint = complaint_in(S.OPEN)
+    response = client.post(
+        reverse("customers:complaint_transition", args=[complaint.pk]), {"action": "start", "note": "已电话联系客户"}
+    )
+    assert response.status_code == 302
+    for url in (complaint.get_absolute_url(), complaint.customer.get_absolute_url()):
+        body = client.get(url).content.decode()
+        assert "已电话联系客户" in body and "Na Li" in body and "Open → In progress" in body

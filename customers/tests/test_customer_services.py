@@ -6,8 +6,10 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
-from config.errors import DomainError
+from config.actors import SYSTEM_NAMES, Actor
+from config.errors import DomainError, PermissionRefused
 from customers import services
 from customers.models import Address, Contact, Customer, CustomerEvent
 
@@ -67,32 +69,87 @@ def test_edit_based_on_an_outdated_page_is_refused(staff):
     assert customer.phone == "+86 10 1234 5678"
 
 
-def test_blocking_needs_a_reason(staff):
+def test_blocking_needs_a_reason(finance):
     customer = CustomerFactory()
     for reason in ["", "   "]:
         with pytest.raises(DomainError, match="reason"):
-            services.customer_block(customer=customer, reason=reason, by=staff)
+            services.customer_block(customer=customer, reason=reason, by=finance)
     customer.refresh_from_db()
     assert not customer.is_blocked and not customer.events.exists()
 
 
-def test_block_then_unblock_keeps_both_reasons_on_the_timeline(staff):
+def test_block_then_unblock_keeps_both_reasons_on_the_timeline(finance):
     customer = CustomerFactory()
-    services.customer_block(customer=customer, reason="两张发票逾期 90 天", by=staff)
+    services.customer_block(customer=customer, reason="两张发票逾期 90 天", by=finance)
     customer.refresh_from_db()
     assert customer.is_blocked and customer.blocked_reason == "两张发票逾期 90 天"
     with pytest.raises(DomainError, match="already blocked"):
-        services.customer_block(customer=customer, reason="again", by=staff)
-    services.customer_unblock(customer=customer, reason="Paid in full on 3 March", by=staff)
+        services.customer_block(customer=customer, reason="again", by=finance)
+    services.customer_unblock(customer=customer, reason="Paid in full on 3 March", by=finance)
     customer.refresh_from_db()
     assert not customer.is_blocked and customer.blocked_reason == ""
     notes = list(customer.events.order_by("at", "pk").values_list("kind", "note"))
     assert notes == [("blocked", "两张发票逾期 90 天"), ("unblocked", "Paid in full on 3 March")]
 
 
-def test_unblocking_a_customer_that_is_not_blocked_is_refused(staff):
+def test_unblocking_a_customer_that_is_not_blocked_is_refused(finance):
     with pytest.raises(DomainError, match="not blocked"):
-        services.customer_unblock(customer=CustomerFactory(), reason="why not", by=staff)
+        services.customer_unblock(customer=CustomerFactory(), reason="why not", by=finance)
+
+
+def test_salesperson_cannot_block_a_customer_even_without_the_page(staff):
+    customer = CustomerFactory()
+    with pytest.raises(PermissionRefused):
+        services.customer_block(customer=customer, reason="逾期", by=staff)
+    customer.refresh_from_db()
+    assert not customer.is_blocked and not customer.events.exists()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda customer: services.customer_update(customer=customer, data={"credit_limit": Decimal("1")}),
+        lambda customer: services.customer_block(customer=customer, reason="逾期"),
+        lambda customer: services.address_create(customer=customer, data=ADDRESS),
+        lambda customer: services.complaint_create(customer=customer, data={"subject": "s", "description": "d"}),
+    ],
+)
+def test_every_service_needs_to_know_who_acts(call):
+    customer = CustomerFactory()
+    with pytest.raises(TypeError):
+        call(customer)
+
+
+def test_nobody_is_not_an_actor():
+    with pytest.raises(ValueError):
+        services.customer_update(customer=CustomerFactory(), data={"credit_limit": Decimal("1")}, by=None)
+
+
+@pytest.mark.parametrize(
+    "role, call",
+    [
+        ("reviewer", lambda c, by: services.customer_update(customer=c, data={"credit_limit": Decimal("1")}, by=by)),
+        ("warehouse", lambda c, by: services.customer_create(data={"name": "x"}, by=by)),
+        ("reviewer", lambda c, by: services.address_create(customer=c, data=ADDRESS, by=by)),
+        ("reviewer", lambda c, by: services.contact_create(customer=c, data={"name": "x"}, by=by)),
+        ("finance", lambda c, by: services.complaint_create(customer=c, data={"subject": "s", "description": "d"}, by=by)),
+    ],
+)
+def test_services_check_the_permission_of_whoever_acts(make_user, role, call):
+    customer = CustomerFactory(credit_limit=Decimal("500.00"))
+    with pytest.raises(PermissionRefused):
+        call(customer, make_user(role))
+    customer.refresh_from_db()
+    assert customer.credit_limit == Decimal("500.00") and not customer.events.exists()
+
+
+def test_the_system_acts_under_its_name_on_the_timeline():
+    customer = services.customer_create(data={"name": "演示客户"}, by=Actor.system("demo"))
+    event = customer.events.get()
+    assert event.by is None and (event.actor_kind, event.actor_name) == ("system", "demo")
+    assert event.actor_label == "demo data"
+    with translation.override("zh-hans"):
+        assert event.actor_label == str(SYSTEM_NAMES["demo"])
 
 
 def test_database_refuses_a_block_without_reason():
@@ -210,3 +267,27 @@ def test_outdated_loaded_at_is_compared_exactly(staff):
         services.customer_update(
             customer=customer, data={"phone": "123456"}, by=staff, loaded_at=customer.updated_at - timedelta(microseconds=1)
         )
+
+
+# --- timeline -------------------------------------------------------------------------------------
+
+
+def test_timeline_rows_keep_data_and_are_worded_in_the_readers_language(staff):
+    customer = services.customer_create(data={"name": "宁波港口物流"}, by=staff, params={"via": "order"})
+    address = services.address_create(customer=customer, data={**ADDRESS, "kind": "shipping"}, by=staff)
+    services.contact_create(customer=customer, data={"name": "Emily Chen"}, by=staff)
+    created, added, contact = customer.events.order_by("at", "pk")
+    assert (created.params, created.note) == ({"via": "order"}, ""), "no sentence is stored, only what happened"
+    assert created.sentence == "Entered with an order."
+    assert (added.params, added.note) == ({"address": address.one_line()}, "")
+    assert added.sentence == address.one_line()
+    assert contact.sentence == "Emily Chen"
+    with translation.override("zh-hans"):
+        assert created.sentence == "随订单录入。", "the same row reads in Chinese for a Chinese reader"
+        assert added.sentence == address.one_line(), "an address is data: the same in every language"
+
+
+def test_rows_written_before_the_timeline_shape_show_their_old_text_as_the_note():
+    customer = CustomerFactory()
+    legacy = CustomerEvent.objects.create(customer=customer, kind="created", note="录入，共 3 行明细。")
+    assert legacy.sentence == "" and legacy.note == "录入，共 3 行明细。"

@@ -147,7 +147,8 @@ def test_commit_creates_and_updates_in_one_go_and_writes_the_timeline(make_user)
     assert existing.credit_limit == Decimal("2500.50")
     assert existing.phone == "+86 21 1111 2222", "a column the file lacks keeps its value"
     event = existing.events.get()
-    assert event.kind == CustomerEvent.Kind.IMPORTED and event.note == "customers.csv"
+    assert event.kind == CustomerEvent.Kind.IMPORTED and event.params == {"file": "customers.csv"} and event.by == user
+    assert event.sentence == "Imported from customers.csv."
     assert event.changes == [{"field": "credit_limit", "old": "10.00", "new": "2500.50"}]
 
 
