@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from django.db.models import Count, Sum
-from django.urls import NoReverseMatch, reverse
+from django.conf import settings
+from django.urls import reverse
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from config.money import ZERO, round_money
 
 from .models import Customer
-
-
-def customer_credit_exposure(*, customer: Customer, extra: Decimal = ZERO, exclude_order_id: int | None = None) -> Decimal:
-    """Open receivables + approved orders not yet invoiced (+ `extra`, e.g. the order being checked).
-
-    Receivables join this sum when billing exists; until then exposure is the committed orders.
-    """
-    from orders.models import OPEN_COMMITTED
-
-    orders = customer.orders.filter(status__in=OPEN_COMMITTED)
-    if exclude_order_id:
-        orders = orders.exclude(pk=exclude_order_id)
-    committed = orders.aggregate(total=Sum("total"))["total"] or ZERO
-    return round_money(committed + extra)  # SQLite's SUM carries extra digits; money is cents
-
-
-def customer_available_credit(*, customer: Customer) -> Decimal:
-    return customer.credit_limit - customer_credit_exposure(customer=customer)
+from .types import CustomerPanel
 
 
 def customer_search(*, query: str, limit: int = 20):
@@ -48,7 +30,6 @@ def customer_search(*, query: str, limit: int = 20):
     return customers.order_by("name", "pk")[:limit]
 
 
-RECENT_ORDERS = 20
 TIMELINE_LENGTH = 50
 QUEUE_PREVIEW = 5
 
@@ -61,48 +42,45 @@ def customer_list(*, filters, user=None):
     return CustomerFilter(filters or None, queryset=customers)
 
 
-def _order_url(order) -> str:
-    try:
-        return order.get_absolute_url()
-    except NoReverseMatch:  # the order pages are not installed in this deployment
-        return ""
+def customer_panels(*, customer: Customer, user) -> list[CustomerPanel]:
+    """The sections higher apps add to the customer page (settings.CUSTOMER_PAGE_PANELS), as this user may see them."""
+    panels = []
+    for path in settings.CUSTOMER_PAGE_PANELS:
+        panel = import_string(path)(customer=customer, user=user)
+        if panel is not None:
+            panels.append(panel)
+    return panels
 
 
 def customer_overview(*, customer: Customer, user) -> dict:
-    """Everything the customer 360 page shows, in a fixed number of queries."""
+    """Everything the customer 360 page shows, in a fixed number of queries.
+
+    Credit exposure comes from the panels that know it (orders, later billing); without one the
+    page shows the credit limit alone.
+    """
     from .models import OPEN_COMPLAINT_STATES
 
+    panels = customer_panels(customer=customer, user=user)
+    exposures = [panel.exposure for panel in panels if panel.exposure is not None]
+    exposure = round_money(sum(exposures, ZERO)) if exposures else None
+    available_credit = customer.credit_limit - exposure if exposure is not None else None
     overview: dict = {
         "addresses": list(customer.addresses.all()),
         "contacts": list(customer.contacts.all()),
-        "exposure": customer_credit_exposure(customer=customer),
         "events": list(customer.events.select_related("by", "complaint")[:TIMELINE_LENGTH]),
+        "panels": panels,
+        "exposure": exposure,
+        "exposure_notes": [panel.exposure_note for panel in panels if panel.exposure_note],
+        "available_credit": available_credit,
+        "over_limit": available_credit is not None and available_credit < 0,
         "open_complaints": [],
         "complaint_count": 0,
-        "orders": [],
-        "order_count": 0,
-        "order_status_counts": [],
     }
-    overview["available_credit"] = customer.credit_limit - overview["exposure"]
-    overview["over_limit"] = overview["available_credit"] < 0
     if user.has_perm("customers.view_complaint"):
         overview["open_complaints"] = list(
             customer.complaints.filter(state__in=OPEN_COMPLAINT_STATES).select_related("assignee", "order")
         )
         overview["complaint_count"] = customer.complaints.count()
-    if user.has_perm("orders.view_salesorder"):
-        from orders.models import OrderStatus
-
-        orders = list(customer.orders.order_by("-created_at", "-pk")[:RECENT_ORDERS])
-        for order in orders:
-            order.detail_url = _order_url(order)
-        overview["orders"] = orders
-        labels = dict(OrderStatus.choices)
-        counts = customer.orders.values("status").annotate(n=Count("pk")).order_by("status")
-        overview["order_status_counts"] = [
-            {"status": row["status"], "label": labels.get(row["status"], row["status"]), "count": row["n"]} for row in counts
-        ]
-        overview["order_count"] = sum(row["count"] for row in overview["order_status_counts"])
     return overview
 
 

@@ -167,7 +167,8 @@ def test_customer_360_shows_credit_orders_complaints_and_timeline(client_as, mak
     assert response.context["exposure"] == Decimal("11000.00")
     assert response.context["available_credit"] == Decimal("-1000.00")
     assert response.context["over_limit"]
-    assert response.context["order_count"] == 3
+    [orders_panel] = response.context["panels"]
+    assert orders_panel.key == "orders" and orders_panel.count == 3
     body = response.content.decode()
     assert "外箱破损" in body and "SO-T-" in body and "over-limit" in body
 
@@ -327,3 +328,14 @@ def test_customer_pages_speak_chinese(client_as):
     assert "新建客户" in body and "导入" in body
     body = client.get(customer.get_absolute_url()).content.decode()
     assert "可用额度" in body and "解冻" in body
+
+
+def test_customer_page_without_order_panels_shows_the_credit_limit_alone(client_as, settings):
+    """customers knows orders only through the providers named in settings."""
+    settings.CUSTOMER_PAGE_PANELS = []
+    customer = CustomerFactory(credit_limit=Decimal("10000.00"))
+    response = client_as("sales").get(customer.get_absolute_url())
+    assert response.status_code == 200
+    assert response.context["panels"] == [] and response.context["exposure"] is None
+    body = response.content.decode()
+    assert "10,000.00" in body and "Available credit" not in body and 'id="orders"' not in body
