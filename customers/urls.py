@@ -2,15 +2,15 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import address_views, complaint_views, transfer_views, views
+from . import address_views, complaint_views, import_views, views
 
 app_name = "customers"
 
 urlpatterns = [
     path("", views.customer_list, name="list"),
     path("new/", views.customer_create, name="create"),
-    path("import/", transfer_views.customer_import, name="import"),
-    path("export/", transfer_views.customer_export, name="export"),
+    path("import/", import_views.customer_import, name="import"),
+    path("export/", import_views.customer_export, name="export"),
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
     path("<int:pk>/block/", views.customer_block, name="block"),
