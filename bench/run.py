@@ -178,7 +178,7 @@ def order_inputs(*, customer_id: int, product_ids: list[int], lines: int):
 
     from customers.models import Customer
     from inventory.models import Product
-    from orders.services import LineInput, OrderHeader
+    from orders.entry.services import LineInput, OrderHeader
 
     customer = Customer.objects.get(pk=customer_id)
     header = OrderHeader(customer=customer, shipping_address=customer.addresses.first(), contact=customer.contacts.first())
@@ -195,7 +195,7 @@ def measure_queries(data: dict) -> list[tuple[int, int, float, str]]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from orders import services
+    from orders.entry import services
 
     results = []
     # One order first, so per-process caches (the user's permissions, content types) are warm.

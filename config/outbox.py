@@ -15,6 +15,7 @@ import logging
 from datetime import timedelta
 from functools import cache
 
+from celery import shared_task
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
@@ -75,9 +76,13 @@ def outbox_publish(*, topic: str, payload: dict) -> OutboxEvent | None:
     return event
 
 
-def _kick() -> None:
-    from .tasks import dispatch_outbox
+@shared_task(name="config.tasks.dispatch_outbox", ignore_result=True)
+def dispatch_outbox() -> None:
+    """Carry out the outbox's due events; beat runs it every few seconds, commits ask for it at once."""
+    outbox_dispatch()
 
+
+def _kick() -> None:
     dispatch_outbox.delay()
 
 

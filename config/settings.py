@@ -173,6 +173,15 @@ CELERY_BEAT_SCHEDULE.update(
 # Orders waiting longer than this in `submitted` or `approved` are picked up again by the sweeper.
 STUCK_ORDER_MINUTES = env_int("STUCK_ORDER_MINUTES", 5)
 
+# Reads a lower app needs from a higher one, named here so the import points down (DESIGN.md).
+# What waiting orders are short of, per product (inventory's replenishment proposal reads it).
+STOCK_DEMAND_PROVIDER = "orders.fulfilment.selectors.backorder_shortfall"
+# The customer's overdue invoices for the review's overdue rule; billing sets it once it exists.
+OVERDUE_INVOICES_PROVIDER = os.environ.get("OVERDUE_INVOICES_PROVIDER", "")
+
+# Sections higher apps add to the customer 360 page: provider(*, customer, user) -> CustomerPanel | None.
+CUSTOMER_PAGE_PANELS = ["orders.customer_panel.customer_orders_panel"]
+
 # Outbox handlers, registered explicitly: topic -> dotted paths of functions taking the payload.
 # Transition topics are "<app>.<model>.<transition>"; others are named by the app that publishes them.
 OUTBOX_HANDLERS: dict[str, list[str]] = {
@@ -207,11 +216,22 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "en")
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# django-filter's own empty choice is "---------"; ours is worded in the reader's language.
+FILTERS_EMPTY_CHOICE_LABEL = _("Any")
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 CURRENCY = os.environ.get("CURRENCY", "CNY")
 DEFAULT_TAX_RATE = Decimal(os.environ.get("DEFAULT_TAX_RATE", "0.13"))
+
+# --- documents: the letterhead printed on every PDF (config/documents.py) ----------------------
+COMPANY_NAME = os.environ.get("COMPANY_NAME", "示例商贸有限公司 Example Trading Co., Ltd.")
+COMPANY_ADDRESS = os.environ.get("COMPANY_ADDRESS", "上海市浦东新区示例路 1 号 No. 1 Example Road, Pudong, Shanghai")
+COMPANY_PHONE = os.environ.get("COMPANY_PHONE", "+86 21 0000 0000")
+COMPANY_EMAIL = os.environ.get("COMPANY_EMAIL", "")
+COMPANY_TAX_ID = os.environ.get("COMPANY_TAX_ID", "")  # 统一社会信用代码 (unified social credit code)
+COMPANY_BANK_NAME = os.environ.get("COMPANY_BANK_NAME", "")
+COMPANY_BANK_ACCOUNT = os.environ.get("COMPANY_BANK_ACCOUNT", "")
 
 # --- static files -----------------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
-from django.db.models import Exists, F, IntegerField, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -16,8 +13,6 @@ from .models import (
     LedgerCheck,
     LowStockAlert,
     Product,
-    Reservation,
-    ReservationState,
     StockLevel,
     StockMovement,
     Warehouse,
@@ -96,75 +91,6 @@ def product_movements(*, product, warehouse=None):
     return movements.annotate(is_reversed=Exists(StockMovement.objects.filter(reverses=OuterRef("pk")))).order_by(
         "-created_at", "-pk"
     )
-
-
-def waiting_for_allocation(*, status: str | None = None):
-    """Approved and backordered orders, oldest approval first, with ordered and reserved units."""
-    from orders.models import SalesOrderLine
-
-    from .allocation import WAITING_FOR_STOCK, waiting_orders
-
-    ordered = (
-        SalesOrderLine.objects.filter(order=OuterRef("pk"))
-        .order_by()
-        .values("order")
-        .annotate(total=Sum("quantity"))
-        .values("total")
-    )
-    reserved = (
-        Reservation.objects.filter(order_line__order=OuterRef("pk"), state=ReservationState.ACTIVE)
-        .order_by()
-        .values("order_line__order")
-        .annotate(total=Sum("quantity"))
-        .values("total")
-    )
-    orders = (
-        waiting_orders()
-        .select_related("customer")
-        .annotate(
-            units_ordered=Coalesce(Subquery(ordered, output_field=IntegerField()), 0),
-            units_reserved=Coalesce(Subquery(reserved, output_field=IntegerField()), 0),
-        )
-        .annotate(units_short=F("units_ordered") - F("units_reserved"))
-    )
-    if status in WAITING_FOR_STOCK:
-        orders = orders.filter(status=status)
-    return orders
-
-
-def order_lines_stock(*, order) -> list[dict]:
-    """Per line of the order: where it is reserved, how much, what shipped and the shortfall (two queries)."""
-    from orders.models import SalesOrderLine
-
-    lines = list(SalesOrderLine.objects.filter(order_id=order.pk).select_related("product").order_by("position", "pk"))
-    by_line: dict[int, list] = defaultdict(list)
-    for reservation in (
-        Reservation.objects.filter(order_line__order_id=order.pk)
-        .exclude(state=ReservationState.RELEASED)
-        .select_related("warehouse")
-        .order_by("warehouse__priority", "warehouse__code", "pk")
-    ):
-        by_line[reservation.order_line_id].append(reservation)
-    rows = []
-    for line in lines:
-        places: dict[str, int] = {}
-        shipped = 0
-        for reservation in by_line[line.pk]:
-            if reservation.state == ReservationState.ACTIVE:
-                places[reservation.warehouse.code] = places.get(reservation.warehouse.code, 0) + reservation.quantity
-            else:
-                shipped += reservation.quantity
-        reserved = sum(places.values())
-        rows.append(
-            {
-                "line": line,
-                "places": list(places.items()),
-                "reserved": reserved,
-                "shipped": shipped,
-                "shortfall": max(line.quantity - reserved - shipped, 0),
-            }
-        )
-    return rows
 
 
 def open_alerts():

@@ -109,6 +109,7 @@ def stock_post_movement(
     kind: str,
     quantity: int,
     reason: str = "",
+    params: dict | None = None,
     document: str = "",
     by=None,
     reverses: StockMovement | None = None,
@@ -116,7 +117,8 @@ def stock_post_movement(
     """Append one ledger movement and move on hand by the same quantity, in one transaction.
 
     Stock going out may not take on hand below what is reserved (the CHECK constraints would
-    refuse it anyway; this says why in the user's words).
+    refuse it anyway; this says why in the user's words). A worded reason is an English msgid
+    (gettext_noop) with its figures in `params`, worded when shown; a typed reason has no params.
     """
     if quantity == 0:
         raise InventoryError(_("A stock movement needs a quantity other than zero."))
@@ -137,6 +139,7 @@ def stock_post_movement(
         kind=kind,
         quantity=quantity,
         reason=reason,
+        params=params or {},
         document=document,
         created_by=by,
         reverses=reverses,

@@ -6,8 +6,6 @@ import django_filters
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from orders.models import OrderStatus
-
 from .models import MovementKind, ReplenishmentState, Warehouse
 
 
@@ -80,18 +78,6 @@ class AlertFilter(django_filters.FilterSet):
 
     def filter_q(self, queryset, name, value):
         return _search(["product__sku", "product__name", "product__barcode"])(queryset, name, value)
-
-
-class AllocationFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(
-        label=_("Status"),
-        choices=[(OrderStatus.APPROVED, OrderStatus.APPROVED.label), (OrderStatus.BACKORDERED, OrderStatus.BACKORDERED.label)],
-        empty_label=_("All waiting"),
-    )
-    q = django_filters.CharFilter(label=_("Search"), method="filter_q")
-
-    def filter_q(self, queryset, name, value):
-        return _search(["number", "customer__name", "customer_po"])(queryset, name, value)
 
 
 class ReplenishmentFilter(django_filters.FilterSet):

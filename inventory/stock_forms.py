@@ -146,17 +146,6 @@ class ReverseForm(forms.Form):
         return reason
 
 
-class AllocationRunForm(forms.Form):
-    order = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
-    all = forms.BooleanField(required=False, widget=forms.HiddenInput)
-
-    def clean(self):
-        data = super().clean()
-        if not data.get("order") and not data.get("all"):
-            raise ValidationError(_("Choose an order to allocate, or allocate all waiting orders."))
-        return data
-
-
 class ReplenishmentForm(forms.Form):
     warehouse = forms.ModelChoiceField(label=_("Warehouse"), queryset=_active_warehouses())
     supplier = forms.CharField(label=_("Supplier"), max_length=200, required=False)

@@ -10,21 +10,17 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from orders.errors import OrderError
-from orders.models import SalesOrder
+from config.errors import DomainError, form_error_from
+from config.transitions import allowed_transitions
 
 from . import replenishment, selectors
-from .allocation import WAITING_FOR_STOCK, allocation_allocate_order, allocation_allocate_waiting
-from .errors import InventoryError
 from .models import LowStockAlert, Product, ReplenishmentRequest, StockLevel, StockMovement, Warehouse
 from .services import stock_adjust, stock_level_set_planning, stock_receive, stock_reverse_movement
-from .stock_filters import AlertFilter, AllocationFilter, MovementFilter, ReplenishmentFilter, StockLevelFilter
+from .stock_filters import AlertFilter, MovementFilter, ReplenishmentFilter, StockLevelFilter
 from .stock_forms import (
     AdjustForm,
-    AllocationRunForm,
     PlanningForm,
     ProposalRequestForm,
     ReceiptForm,
@@ -86,8 +82,8 @@ def stock_planning(request, pk: int, warehouse_id: int):
     if request.method == "POST" and form.is_valid():
         try:
             stock_level_set_planning(product=product, warehouse=warehouse, **form.cleaned_data)
-        except InventoryError as error:
-            form.add_error(None, str(error))
+        except DomainError as error:
+            form_error_from(form, error)
         else:
             messages.success(
                 request, _("Planning of %(sku)s in %(warehouse)s saved.") % {"sku": product.sku, "warehouse": warehouse.code}
@@ -116,8 +112,8 @@ def receipt(request):
             movements = stock_receive(
                 warehouse=data["warehouse"], quantities=data["lines"], reference=data["reference"], by=request.user
             )
-        except InventoryError as error:
-            form.add_error(None, str(error))
+        except DomainError as error:
+            form_error_from(form, error)
         else:
             messages.success(
                 request,
@@ -166,7 +162,7 @@ def adjust(request):
                 reason=data["reason"],
                 by=request.user,
             )
-        except InventoryError as error:
+        except DomainError as error:
             form.add_error("quantity", str(error))
         else:
             messages.success(
@@ -187,63 +183,14 @@ def movement_reverse(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             stock_reverse_movement(movement=movement, reason=form.cleaned_data["reason"], by=request.user)
-        except InventoryError as error:
-            form.add_error(None, str(error))
+        except DomainError as error:
+            form_error_from(form, error)
         else:
             messages.success(request, _("The movement was reversed."))
             return redirect("inventory:product_stock", pk=movement.product_id)
     return render(
         request, "inventory/stockmovement_reverse.html", {"movement": movement, "form": form}, status=400 if form.errors else 200
     )
-
-
-# --- allocation -------------------------------------------------------------------------------
-
-
-@permission_required("orders.allocate_salesorder", raise_exception=True)
-@require_GET
-def allocation(request):
-    """Approved and backordered orders, oldest approval first, with what is reserved and short."""
-    filterset = AllocationFilter(request.GET, queryset=selectors.waiting_for_allocation())
-    return render(request, "inventory/allocation_list.html", {"filter": filterset, "page_obj": _page(request, filterset.qs)})
-
-
-@permission_required("orders.allocate_salesorder", raise_exception=True)
-@require_POST
-def allocation_run(request):
-    """Allocate one waiting order, or all of them (oldest approval first)."""
-    form = AllocationRunForm(request.POST)
-    if not form.is_valid():
-        for error in form.non_field_errors() or [_("Choose an order to allocate.")]:
-            messages.error(request, error)
-        return redirect("inventory:allocation")
-    if order_id := form.cleaned_data.get("order"):
-        order = SalesOrder.objects.filter(pk=order_id).first()
-        if order is None:
-            messages.error(request, _("That order does not exist."))
-            return redirect("inventory:allocation")
-        if order.status not in WAITING_FOR_STOCK:
-            messages.warning(request, _("Order %(number)s is not waiting for stock.") % {"number": order.number})
-            return redirect("inventory:allocation")
-        try:
-            order = allocation_allocate_order(order=order, by=request.user)
-        except OrderError as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(
-                request, _("Order %(number)s is now %(status)s.") % {"number": order.number, "status": order.get_status_display()}
-            )
-        return redirect("inventory:allocation")
-    run = allocation_allocate_waiting(by=request.user)
-    messages.success(
-        request,
-        ngettext("%(n)s order allocated", "%(n)s orders allocated", len(run.allocated)) % {"n": len(run.allocated)}
-        + ", "
-        + ngettext("%(n)s backordered.", "%(n)s backordered.", len(run.backordered)) % {"n": len(run.backordered)},
-    )
-    for order, error in run.failed:
-        messages.error(request, f"{order.number}: {error}")
-    return redirect("inventory:allocation")
 
 
 # --- low-stock alerts -------------------------------------------------------------------------
@@ -264,7 +211,7 @@ def alert_list(request):
 # --- replenishment ----------------------------------------------------------------------------
 
 
-@permission_required("inventory.manage_replenishment", raise_exception=True)
+@permission_required("inventory.view_replenishmentrequest", raise_exception=True)
 @require_GET
 def replenishment_list(request):
     """What to reorder per warehouse (the proposal) and the replenishment requests."""
@@ -306,8 +253,8 @@ def replenishment_create(request):
                 supplier=data["supplier"],
                 note=data["note"],
             )
-        except InventoryError as error:
-            form.add_error(None, str(error))
+        except DomainError as error:
+            form_error_from(form, error)
         else:
             messages.success(request, _("Replenishment request %(number)s created.") % {"number": created.number})
             return redirect(created)
@@ -324,7 +271,7 @@ def replenishment_from_proposal(request):
         return redirect("inventory:replenishment_list")
     try:
         created = replenishment.replenishment_create_from_proposal(warehouse=form.cleaned_data["warehouse"], by=request.user)
-    except InventoryError as error:
+    except DomainError as error:
         messages.error(request, str(error))
         return redirect("inventory:replenishment_list")
     messages.success(request, _("Replenishment request %(number)s created from the proposal.") % {"number": created.number})
@@ -339,17 +286,32 @@ def _request_lines(request_obj: ReplenishmentRequest):
     return list(request_obj.lines.select_related("product").order_by("product__sku", "pk"))
 
 
-@permission_required("inventory.manage_replenishment", raise_exception=True)
-@require_GET
-def replenishment_detail(request, pk: int):
-    request_obj = _request_or_404(pk)
-    lines = _request_lines(request_obj)
-    receive_form = ReplenishmentReceiveForm(lines=lines)
+REPLENISHMENT_ACTIONS = ["place", "cancel", "receive_part", "receive_rest"]
+
+
+def _render_request(request, request_obj: ReplenishmentRequest, lines, receive_form, status: int = 200):
+    """The request page: lines, the actions this user may take now, the delivery form, the timeline."""
     return render(
         request,
         "inventory/replenishmentrequest_detail.html",
-        {"request_obj": request_obj, "lines": lines, "receive_form": receive_form},
+        {
+            "request_obj": request_obj,
+            "lines": lines,
+            "receive_form": receive_form,
+            "allowed": allowed_transitions(request_obj, request.user, REPLENISHMENT_ACTIONS),
+            "events": replenishment.replenishment_events(request=request_obj),
+        },
+        status=status,
     )
+
+
+@permission_required("inventory.view_replenishmentrequest", raise_exception=True)
+@require_GET
+def replenishment_detail(request, pk: int):
+    """A request: what was ordered and received, its history; buttons for what this user may do now."""
+    request_obj = _request_or_404(pk)
+    lines = _request_lines(request_obj)
+    return _render_request(request, request_obj, lines, ReplenishmentReceiveForm(lines=lines))
 
 
 @permission_required("inventory.manage_replenishment", raise_exception=True)
@@ -358,7 +320,7 @@ def replenishment_place(request, pk: int):
     request_obj = _request_or_404(pk)
     try:
         replenishment.replenishment_place(request=request_obj, by=request.user)
-    except InventoryError as error:
+    except DomainError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("Request %(number)s is ordered.") % {"number": request_obj.number})
@@ -371,7 +333,7 @@ def replenishment_cancel(request, pk: int):
     request_obj = _request_or_404(pk)
     try:
         replenishment.replenishment_cancel(request=request_obj, by=request.user)
-    except InventoryError as error:
+    except DomainError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("Request %(number)s is cancelled.") % {"number": request_obj.number})
@@ -393,8 +355,8 @@ def replenishment_receive(request, pk: int):
                 by=request.user,
                 reference=form.cleaned_data["reference"],
             )
-        except InventoryError as error:
-            form.add_error(None, str(error))
+        except DomainError as error:
+            form_error_from(form, error)
         else:
             messages.success(
                 request,
@@ -402,9 +364,4 @@ def replenishment_receive(request, pk: int):
                 % {"number": received.number, "state": received.get_state_display()},
             )
             return redirect(received)
-    return render(
-        request,
-        "inventory/replenishmentrequest_detail.html",
-        {"request_obj": request_obj, "lines": lines, "receive_form": form},
-        status=400,
-    )
+    return _render_request(request, request_obj, lines, form, status=400)

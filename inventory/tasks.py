@@ -9,26 +9,6 @@ from celery import shared_task
 MAIL_RETRY = {"autoretry_for": (SMTPException, OSError), "retry_backoff": 30, "retry_backoff_max": 1800, "max_retries": 8}
 
 
-@shared_task(name="inventory.tasks.allocate_order", ignore_result=True)
-def allocate_order(order_id: int) -> None:
-    """Reserve stock for one approved order; an order that is no longer waiting is left alone."""
-    from orders.models import SalesOrder
-
-    from .allocation import allocation_allocate_order
-
-    order = SalesOrder.objects.filter(pk=order_id).first()
-    if order is not None:
-        allocation_allocate_order(order=order)
-
-
-@shared_task(name="inventory.tasks.allocate_backorders", ignore_result=True)
-def allocate_backorders(product_ids: list[int] | None = None) -> None:
-    """Stock arrived: waiting orders that need these products get it, oldest approval first."""
-    from .allocation import allocation_allocate_waiting
-
-    allocation_allocate_waiting(product_ids=product_ids)
-
-
 @shared_task(name="inventory.tasks.check_low_stock", ignore_result=True)
 def check_low_stock(level_ids: list[int]) -> None:
     """After a movement or a reservation change: raise or resolve the alerts of these stock rows."""

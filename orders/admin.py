@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from .models import OrderEvent, ReviewFinding, ReviewSettings, SalesOrder, SalesOrderLine
+from .review.services import review_settings_update
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -54,7 +55,7 @@ class SalesOrderLineInline(ReadOnlyInline):
 
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
-    fields = ["at", "kind", "by", "from_status", "to_status", "note"]
+    fields = ["at", "kind", "by", "from_state", "to_state", "note"]
     readonly_fields = fields
 
 
@@ -94,11 +95,11 @@ class SalesOrderAdmin(ReadOnlyAdmin):
 
 @admin.register(OrderEvent)
 class OrderEventAdmin(ReadOnlyAdmin):
-    list_display = ["order", "kind", "from_status", "to_status", "by", "at"]
-    list_filter = ["kind", "to_status"]
+    list_display = ["order", "kind", "from_state", "to_state", "by", "at"]
+    list_filter = ["kind", "to_state"]
     search_fields = ["order__number", "note"]
     list_select_related = ["order", "by"]
-    readonly_fields = ["order", "kind", "at", "by", "from_status", "to_status", "note"]
+    readonly_fields = ["order", "kind", "at", "by", "from_state", "to_state", "note"]
 
 
 @admin.register(ReviewFinding)
@@ -123,7 +124,5 @@ class ReviewSettingsAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         # Through the review service, like the settings page: one row, locked, validated, who changed it.
-        from .review_services import review_settings_update
-
         saved = review_settings_update(values=form.cleaned_data, by=request.user)
         obj.pk = saved.pk

@@ -12,14 +12,11 @@ from decimal import Decimal
 
 from django.db.models import F
 
+from config.errors import DomainError
 from customers.models import Address, Customer
 from inventory.models import Product
 
-from .errors import OrderError
-from .models import Channel, OrderEvent, OrderStatus, SalesOrder
-from .review import order_run_checks
-from .review_services import order_approve, order_reject
-from .services import (
+from .entry.services import (
     LineInput,
     OrderHeader,
     line_problems,
@@ -27,6 +24,8 @@ from .services import (
     order_create,
     order_submit,
 )
+from .models import Channel, OrderEvent, OrderStatus, SalesOrder
+from .review.services import order_approve, order_reject, order_run_checks
 
 DEMO_PO_PREFIX = "DEMO-"
 DEMO_ORDER_COUNT = 100
@@ -106,7 +105,7 @@ def seed(*, users, stdout) -> None:
                     order = order_reject(order=order, by=reviewer, reason=rng.choice(REJECT_REASONS))
                 elif order.status == OrderStatus.APPROVED and plan == 9:
                     order = order_cancel(order=order, by=by, reason=rng.choice(CANCEL_REASONS))
-        except OrderError as error:
+        except DomainError as error:
             stdout.write(f"Demo order {order.number} stays {order.status}: {error}")
         order = SalesOrder.objects.get(pk=order.pk)
         _backdate(order, days=DEMO_ORDER_COUNT - i, rng=rng)

@@ -10,8 +10,6 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .models import ReviewRule
-
 MISSING = {
     "shipping_address": gettext_lazy("a shipping address"),
     "contact": gettext_lazy("a contact with a phone number or email (or the customer's phone or email)"),
@@ -75,13 +73,13 @@ def _stock(f: dict) -> str:
 
 
 SENTENCES = {
-    ReviewRule.COMPLETENESS: _completeness,
-    ReviewRule.PRICE: _price,
-    ReviewRule.AMOUNT: _amount,
-    ReviewRule.BLOCKED: _blocked,
-    ReviewRule.CREDIT: _credit,
-    ReviewRule.OVERDUE: _overdue,
-    ReviewRule.STOCK: _stock,
+    "completeness": _completeness,
+    "price": _price,
+    "amount": _amount,
+    "blocked": _blocked,
+    "credit": _credit,
+    "overdue": _overdue,
+    "stock": _stock,
 }
 
 

@@ -5,12 +5,17 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from config.money import ZERO, round_money
+from config.timeline import TimelineEvent
+
+from .finding_text import finding_text
 
 MAX_LINE_QUANTITY = 1_000_000
 
@@ -95,6 +100,7 @@ class SalesOrder(FSMModelMixin, models.Model):
             ("cancel_salesorder", _("Can cancel sales orders")),
             ("review_salesorder", _("Can review sales orders")),
             ("allocate_salesorder", _("Can allocate sales orders")),
+            ("ship_salesorder", _("Can ship sales orders")),
             ("export_salesorder", _("Can export sales orders")),
         ]
         constraints = [
@@ -116,22 +122,101 @@ class SalesOrder(FSMModelMixin, models.Model):
     def is_editable(self) -> bool:
         return self.status in EDITABLE
 
-    # --- transitions: called only from orders.services inside a transaction -------------------
-    @transition(field=status, source=S.DRAFT, target=S.SUBMITTED, permission="orders.submit_salesorder")
-    def submit(self) -> None:
-        """A draft with lines goes to the automatic checks."""
+    # --- what the transitions' conditions read ----------------------------------------------------
+    def submit_problems(self) -> list[str]:
+        """Why this draft cannot be submitted yet (empty: it can); the Submit button and the service share it."""
+        problems = []
+        customer = self.customer
+        if customer.is_blocked:
+            problems.append(
+                gettext("%(customer)s is blocked (%(reason)s): the order cannot be submitted.")
+                % {"customer": customer.name, "reason": customer.blocked_reason}
+            )
+        if self.line_count < 1:
+            problems.append(gettext("Add at least one line before submitting the order."))
+        if self.shipping_address_id is None:
+            problems.append(gettext("Choose a shipping address before submitting the order."))
+        return problems
 
-    @transition(field=status, source=S.SUBMITTED, target=S.APPROVED)
+    def transition_problems(self, name: str) -> list[str]:
+        """Why a transition allowed from this state cannot run now (for the refusal message)."""
+        if name == "submit":
+            return self.submit_problems()
+        if name == "cancel":
+            return [gettext("Goods of order %(number)s have shipped; close it short instead.") % {"number": self.number}]
+        return []
+
+    def _line_figures(self) -> list[dict]:
+        """Each line's quantities (one query), read fresh: conditions must see the current rows."""
+        return list(
+            self.lines.order_by().values(
+                "quantity", "quantity_shipped", "quantity_cancelled", "quantity_returned", "quantity_invoiced"
+            )
+        )
+
+    def _can_submit(self) -> bool:
+        return not self.submit_problems()
+
+    def _nothing_shipped(self) -> bool:
+        return not any(line["quantity_shipped"] for line in self._line_figures())
+
+    def _some_shipped_some_open(self) -> bool:
+        lines = self._line_figures()
+        shipped = any(line["quantity_shipped"] for line in lines)
+        return shipped and any(line_open_quantity(line) for line in lines)
+
+    def _all_shipped(self) -> bool:
+        lines = self._line_figures()
+        return any(line["quantity_shipped"] for line in lines) and not any(line_open_quantity(line) for line in lines)
+
+    def _some_shipped(self) -> bool:
+        return any(line["quantity_shipped"] for line in self._line_figures())
+
+    def _fully_invoiced(self) -> bool:
+        return all(
+            line["quantity_invoiced"] >= line["quantity_shipped"] - line["quantity_returned"] for line in self._line_figures()
+        )
+
+    @property
+    def timeline_event_model(self) -> type[OrderEvent]:
+        return OrderEvent
+
+    TRANSITION_LABELS = {
+        "submit": _("submit"),
+        "pass_checks": _("pass the checks"),
+        "flag_for_review": _("send to review"),
+        "approve": _("approve"),
+        "reject": _("reject"),
+        "reopen": _("reopen"),
+        "allocate": _("allocate"),
+        "backorder": _("backorder"),
+        "ship_part": _("ship part"),
+        "ship_rest": _("ship the rest"),
+        "deliver": _("deliver"),
+        "complete": _("complete"),
+        "cancel": _("cancel"),
+        "close_short": _("close short"),
+    }
+
+    # --- transitions: fired only through config.transitions.transition_apply ---------------------
+    @transition(field=status, source=S.DRAFT, target=S.SUBMITTED, conditions=[_can_submit], permission="orders.submit_salesorder")
+    def submit(self) -> None:
+        """A draft with lines, a shipping address and an unblocked customer goes to the automatic checks."""
+        self.submitted_at = timezone.now()
+
+    @transition(field=status, source=S.SUBMITTED, target=S.APPROVED, permission="orders.review_salesorder")
     def pass_checks(self) -> None:
         """No automatic check fired: the order is approved without a reviewer."""
+        self.approved_at = timezone.now()
 
-    @transition(field=status, source=S.SUBMITTED, target=S.IN_REVIEW)
+    @transition(field=status, source=S.SUBMITTED, target=S.IN_REVIEW, permission="orders.review_salesorder")
     def flag_for_review(self) -> None:
         """At least one automatic check fired: a reviewer decides."""
 
     @transition(field=status, source=S.IN_REVIEW, target=S.APPROVED, permission="orders.review_salesorder")
     def approve(self) -> None:
         """A reviewer (never the one who entered it) approves the order."""
+        self.approved_at = timezone.now()
 
     @transition(field=status, source=S.IN_REVIEW, target=S.REJECTED, permission="orders.review_salesorder")
     def reject(self) -> None:
@@ -143,37 +228,72 @@ class SalesOrder(FSMModelMixin, models.Model):
 
     @transition(field=status, source=[S.APPROVED, S.BACKORDERED], target=S.ALLOCATED, permission="orders.allocate_salesorder")
     def allocate(self) -> None:
-        """Every line is reserved in stock."""
+        """Every open line is reserved in stock."""
 
-    @transition(field=status, source=[S.APPROVED, S.BACKORDERED], target=S.BACKORDERED, permission="orders.allocate_salesorder")
+    @transition(
+        field=status,
+        source=[S.APPROVED, S.ALLOCATED, S.BACKORDERED],
+        target=S.BACKORDERED,
+        permission="orders.allocate_salesorder",
+    )
     def backorder(self) -> None:
-        """Part of the order is reserved; the rest waits for stock."""
+        """Part of the order waits for stock (never reserved, or its reservation was lost to a stock count)."""
 
-    @transition(field=status, source=[S.ALLOCATED, S.BACKORDERED, S.PARTIALLY_SHIPPED], target=S.PARTIALLY_SHIPPED)
+    @transition(
+        field=status,
+        source=[S.ALLOCATED, S.BACKORDERED, S.PARTIALLY_SHIPPED],
+        target=S.PARTIALLY_SHIPPED,
+        conditions=[_some_shipped_some_open],
+        permission="orders.ship_salesorder",
+    )
     def ship_part(self) -> None:
         """A shipment left and some quantity is still to ship."""
 
-    @transition(field=status, source=[S.ALLOCATED, S.BACKORDERED, S.PARTIALLY_SHIPPED], target=S.SHIPPED)
+    @transition(
+        field=status,
+        source=[S.ALLOCATED, S.BACKORDERED, S.PARTIALLY_SHIPPED],
+        target=S.SHIPPED,
+        conditions=[_all_shipped],
+        permission="orders.ship_salesorder",
+    )
     def ship_rest(self) -> None:
-        """The last shipment left: everything ordered is on its way."""
+        """The last shipment left: everything ordered and not cancelled is on its way."""
 
-    @transition(field=status, source=S.SHIPPED, target=S.DELIVERED)
+    @transition(
+        field=status, source=S.SHIPPED, target=S.DELIVERED, conditions=[_all_shipped], permission="orders.ship_salesorder"
+    )
     def deliver(self) -> None:
         """Every shipment of the order was delivered."""
 
-    @transition(field=status, source=S.DELIVERED, target=S.COMPLETED)
+    @transition(field=status, source=S.DELIVERED, target=S.COMPLETED, conditions=[_fully_invoiced])
     def complete(self) -> None:
-        """Delivered, invoiced and fully paid."""
+        """Delivered, invoiced and fully paid (billing fires it when the last payment lands)."""
 
-    @transition(field=status, source=BEFORE_FIRST_SHIPMENT, target=S.CANCELLED, permission="orders.cancel_salesorder")
+    @transition(
+        field=status,
+        source=BEFORE_FIRST_SHIPMENT,
+        target=S.CANCELLED,
+        conditions=[_nothing_shipped],
+        permission="orders.cancel_salesorder",
+    )
     def cancel(self) -> None:
         """Before the first shipment an order may be cancelled; its reservations are released."""
 
     @transition(
-        field=status, source=[S.BACKORDERED, S.PARTIALLY_SHIPPED], target=S.SHIPPED, permission="orders.allocate_salesorder"
+        field=status,
+        source=[S.BACKORDERED, S.PARTIALLY_SHIPPED],
+        target=S.SHIPPED,
+        conditions=[_all_shipped],
+        permission="orders.allocate_salesorder",
     )
     def close_short(self) -> None:
-        """What has not shipped is cancelled with a reason; the order counts as shipped."""
+        """What has not shipped was cancelled with a reason (quantity_cancelled); the order counts as shipped."""
+
+
+def line_open_quantity(line: dict | SalesOrderLine) -> int:
+    """Ordered, less shipped and cancelled: what is still to ship."""
+    get = line.get if isinstance(line, dict) else lambda name: getattr(line, name)
+    return get("quantity") - get("quantity_shipped") - get("quantity_cancelled")
 
 
 class SalesOrderLine(models.Model):
@@ -200,6 +320,11 @@ class SalesOrderLine(models.Model):
     line_net = models.DecimalField(_("net amount"), max_digits=14, decimal_places=2)
     line_tax = models.DecimalField(_("tax"), max_digits=14, decimal_places=2)
     line_total = models.DecimalField(_("line total"), max_digits=14, decimal_places=2)
+    # What became of the quantity; only orders.fulfilment changes these (called by logistics and billing).
+    quantity_shipped = models.PositiveIntegerField(_("shipped"), default=0)
+    quantity_cancelled = models.PositiveIntegerField(_("cancelled"), default=0)
+    quantity_returned = models.PositiveIntegerField(_("returned"), default=0)
+    quantity_invoiced = models.PositiveIntegerField(_("invoiced"), default=0)
 
     class Meta:
         verbose_name = _("order line")
@@ -208,6 +333,24 @@ class SalesOrderLine(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
             models.CheckConstraint(
+                condition=Q(quantity_shipped__gte=0)
+                & Q(quantity_cancelled__gte=0)
+                & Q(quantity_returned__gte=0)
+                & Q(quantity_invoiced__gte=0),
+                name="order_line_fulfilment_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_shipped__lte=F("quantity") - F("quantity_cancelled")),
+                name="order_line_shipped_within_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_returned__lte=F("quantity_shipped")), name="order_line_returned_within_shipped"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_invoiced__lte=F("quantity_shipped") - F("quantity_returned")),
+                name="order_line_invoiced_within_kept",
+            ),
+            models.CheckConstraint(
                 condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100), name="order_line_discount_range"
             ),
             models.UniqueConstraint(fields=["order", "position"], name="order_line_position_unique"),
@@ -215,6 +358,11 @@ class SalesOrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order.number}/{self.position} {self.description}"
+
+    @property
+    def open_quantity(self) -> int:
+        """Still to ship: ordered less shipped and cancelled."""
+        return line_open_quantity(self)
 
     def compute_amounts(self) -> None:
         """net = qty × price × (1 − discount), tax = net × rate, each rounded half-up to the cent."""
@@ -232,7 +380,51 @@ def line_amounts(
     return net, tax, net + tax
 
 
-class OrderEvent(models.Model):
+def _allocation_text(params: dict) -> str:
+    parts = []
+    for code, items in params.get("reserved", {}).items():
+        parts.append(
+            gettext("Reserved in %(warehouse)s: %(items)s.")
+            % {"warehouse": code, "items": ", ".join(f"{qty} × {sku}" for sku, qty in items)}
+        )
+    if params.get("short"):
+        parts.append(
+            gettext("Short (backordered): %(items)s.") % {"items": ", ".join(f"{qty} × {sku}" for sku, qty in params["short"])}
+        )
+    return " ".join(parts)
+
+
+def _released_text(params: dict) -> str:
+    if "skus" in params:
+        return gettext("Stock count %(document)s found less than was reserved: %(skus)s wait for stock again.") % {
+            "document": params.get("document", ""),
+            "skus": ", ".join(params["skus"]),
+        }
+    items = ", ".join(f"{code}: {qty} × {sku}" for code, sku, qty in params.get("released", []))
+    return gettext("Reservations released: %(items)s.") % {"items": items}
+
+
+def _edit_text(params: dict) -> str:
+    parts = []
+    if params.get("fields"):
+        labels = [str(SalesOrder._meta.get_field(name).verbose_name) for name in params["fields"] if name in HEADER_FIELD_NAMES]
+        parts.append(gettext("changed %(fields)s") % {"fields": ", ".join(labels)})
+    if params.get("added"):
+        parts.append(gettext("added %(skus)s") % {"skus": ", ".join(params["added"])})
+    if params.get("removed"):
+        parts.append(gettext("removed %(skus)s") % {"skus": ", ".join(params["removed"])})
+    if params.get("changed"):
+        parts.append(gettext("changed quantity, price or discount of %(skus)s") % {"skus": ", ".join(params["changed"])})
+    if not parts:
+        return gettext("Saved without changes.")
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + "."
+
+
+HEADER_FIELD_NAMES = {"customer", "shipping_address", "contact", "channel", "customer_po", "requested_date", "notes"}
+
+
+class OrderEvent(TimelineEvent):
     """The order's timeline: every transition and edit, who did it, and why."""
 
     class Kind(models.TextChoices):
@@ -242,16 +434,33 @@ class OrderEvent(models.Model):
         NOTE = "note", _("Note")
         EMAIL = "email", _("Email sent")
         ALLOCATION = "allocation", _("Allocation")
+        RELEASED = "released", _("Reservations released")
+        SHIPPED = "shipped", _("Goods shipped")
+        CLOSED_SHORT = "closed_short", _("Closed short")
+
+    SUBJECT_FIELD = "order"
+    STATES = dict(OrderStatus.choices)
+    WORDING = {
+        Kind.CREATED: lambda p: (
+            ngettext("Entered with %(count)s line.", "Entered with %(count)s lines.", p["lines"]) % {"count": p["lines"]}
+        ),
+        Kind.EDITED: _edit_text,
+        Kind.ALLOCATION: _allocation_text,
+        Kind.RELEASED: _released_text,
+        Kind.EMAIL: lambda p: gettext("Order confirmation sent to %(email)s.") % {"email": p["email"]},
+        Kind.SHIPPED: lambda p: (
+            gettext("Shipped with %(document)s: %(items)s.")
+            % {"document": p["document"], "items": ", ".join(f"{qty} × {sku}" for sku, qty in p["items"])}
+        ),
+        Kind.CLOSED_SHORT: lambda p: (
+            gettext("Cancelled what had not shipped: %(items)s.")
+            % {"items": ", ".join(f"{qty} × {sku}" for sku, qty in p["items"])}
+        ),
+        Kind.TRANSITION: lambda p: _transition_text(p),
+    }
 
     order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"))
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("by")
-    )
-    from_status = models.CharField(_("from"), max_length=20, choices=OrderStatus.choices, blank=True)
-    to_status = models.CharField(_("to"), max_length=20, choices=OrderStatus.choices, blank=True)
-    note = models.TextField(_("note"), blank=True)
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
 
     class Meta:
         verbose_name = _("order event")
@@ -259,7 +468,16 @@ class OrderEvent(models.Model):
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.order_id} {self.kind} {self.from_status}->{self.to_status}"
+        return f"{self.order_id} {self.kind} {self.from_state}->{self.to_state}"
+
+
+def _transition_text(params: dict) -> str:
+    if "rules" in params:
+        labels = dict(ReviewRule.choices)
+        return gettext("Sent to review: %(rules)s.") % {"rules": ", ".join(str(labels.get(r, r)) for r in params["rules"])}
+    if params.get("checks") == "passed":
+        return gettext("The automatic checks passed.")
+    return ""
 
 
 class ReviewRule(models.TextChoices):
@@ -298,8 +516,6 @@ class ReviewFinding(models.Model):
     @property
     def text(self) -> str:
         """The finding in the reader's language (the stored message if its figures cannot say it)."""
-        from .finding_text import finding_text
-
         return finding_text(rule=self.rule, figures=self.figures) or self.message
 
 

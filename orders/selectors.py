@@ -6,20 +6,15 @@ from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django_fsm import can_proceed, has_transition_perm
 
 from config.home import WorkQueue
 from config.roles import FINANCE, MANAGER, REVIEWER, SALES, WAREHOUSE
-
-from .filters import OrderFilter
-from .models import OrderEvent, OrderStatus, ReviewFinding, SalesOrder, SalesOrderLine
+from config.transitions import allowed_transitions
+from orders.entry.filters import OrderFilter
+from orders.models import OrderEvent, OrderStatus, ReviewFinding, SalesOrder, SalesOrderLine
+from orders.review.rules import order_review_queue
 
 QUEUE_PREVIEW = 5
-
-
-def review_queue() -> QuerySet[SalesOrder]:
-    """Orders waiting for a reviewer, oldest submission first."""
-    return SalesOrder.objects.filter(status=OrderStatus.IN_REVIEW).select_related("customer").order_by("submitted_at", "pk")
 
 
 def _queue(title, url, queryset, empty_text, role) -> WorkQueue:
@@ -58,7 +53,7 @@ def home_queues(user) -> list[WorkQueue]:
             _queue(
                 _("Orders waiting for review"),
                 reverse("orders:review_queue"),
-                review_queue(),
+                order_review_queue(),
                 _("The review queue is empty."),
                 REVIEWER,
             )
@@ -128,14 +123,11 @@ def order_for_edit(*, pk: int) -> SalesOrder:
 
 
 def order_allowed_actions(*, order: SalesOrder, user) -> dict[str, bool]:
-    """Which of the order's buttons this user sees: the state machine allows it and the user holds its permission."""
-
-    def allowed(method) -> bool:
-        return can_proceed(method) and has_transition_perm(method, user)
-
+    """Which of the order's buttons this user sees: what the state machine allows them now."""
+    allowed = allowed_transitions(order, user, ["submit", "cancel", "reopen"])
     return {
         "edit": order.is_editable and user.has_perm("orders.change_salesorder"),
-        "submit": allowed(order.submit),
-        "cancel": allowed(order.cancel),
-        "reopen": allowed(order.reopen),
+        "submit": "submit" in allowed,
+        "cancel": "cancel" in allowed,
+        "reopen": "reopen" in allowed,
     }

@@ -1,16 +1,18 @@
-"""Celery adapters for orders: each takes an id, calls one function, and is safe to run twice."""
+"""Celery adapters for orders: each takes ids, calls one service, and is safe to run twice."""
 
 from __future__ import annotations
 
-from smtplib import SMTPException
+from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
 
-from . import notifications
-from .review import order_run_checks
+from config.actors import Actor
 
-# A mail server that does not answer is tried again later; the decision it reports is already committed.
-MAIL_RETRY = {"autoretry_for": (SMTPException, OSError), "retry_backoff": 30, "retry_backoff_max": 1800, "max_retries": 8}
+from .fulfilment.services import order_allocate
+from .models import OrderStatus, SalesOrder
+from .review.services import order_run_checks
 
 
 @shared_task(name="orders.tasks.review_order", ignore_result=True)
@@ -19,19 +21,24 @@ def review_order(order_id: int) -> None:
     order_run_checks(order_id=order_id)
 
 
-@shared_task(name="orders.tasks.send_review_request", ignore_result=True, **MAIL_RETRY)
-def send_review_request(order_id: int) -> None:
-    """Email the reviewers that an order waits for them (nothing once it is decided)."""
-    notifications.email_review_request(order_id=order_id)
+def orders_stuck(*, minutes: int | None = None) -> dict[str, list[int]]:
+    """Orders that waited longer than the sweeper's limit in `submitted` (checks) or `approved` (allocation)."""
+    limit = timezone.now() - timedelta(minutes=settings.STUCK_ORDER_MINUTES if minutes is None else minutes)
+    submitted = SalesOrder.objects.filter(status=OrderStatus.SUBMITTED, submitted_at__lt=limit)
+    approved = SalesOrder.objects.filter(status=OrderStatus.APPROVED, approved_at__lt=limit)
+    return {
+        "submitted": list(submitted.order_by("submitted_at", "pk").values_list("pk", flat=True)[:500]),
+        "approved": list(approved.order_by("approved_at", "pk").values_list("pk", flat=True)[:500]),
+    }
 
 
-@shared_task(name="orders.tasks.send_review_decision", ignore_result=True, **MAIL_RETRY)
-def send_review_decision(order_id: int) -> None:
-    """Email the salesperson the reviewer's decision."""
-    notifications.email_review_decision(order_id=order_id)
-
-
-@shared_task(name="orders.tasks.send_order_confirmation", ignore_result=True, **MAIL_RETRY)
-def send_order_confirmation(order_id: int) -> None:
-    """Email the customer the confirmation of the approved order, once."""
-    notifications.email_order_confirmation(order_id=order_id)
+@shared_task(name="orders.tasks.sweep_stuck_orders", ignore_result=True)
+def sweep_stuck_orders(minutes: int | None = None) -> dict[str, int]:
+    """The safety net behind the outbox: orders stuck in `submitted` or `approved` past the limit are
+    checked or allocated now, each in its own transaction (both services do nothing twice)."""
+    stuck = orders_stuck(minutes=minutes)
+    for order_id in stuck["submitted"]:
+        order_run_checks(order_id=order_id)
+    for order in SalesOrder.objects.filter(pk__in=stuck["approved"]).order_by("approved_at", "pk"):
+        order_allocate(order=order, by=Actor.system("sweeper"))
+    return {state: len(ids) for state, ids in stuck.items()}

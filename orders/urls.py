@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from .urls_entry import urlpatterns as entry_urls
-from .urls_review import urlpatterns as review_urls
+from .entry.urls import urlpatterns as entry_urls
+from .fulfilment.urls import urlpatterns as fulfilment_urls
+from .review.urls import urlpatterns as review_urls
 
 app_name = "orders"
 
-urlpatterns = [*entry_urls, *review_urls]
+urlpatterns = [*entry_urls, *review_urls, *fulfilment_urls]

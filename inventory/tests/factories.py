@@ -98,14 +98,17 @@ def approved_order(*, lines, by=None, customer=None, approved_at=None):
     from django.db import transaction
     from django.utils import timezone
 
-    from customers.tests.factories import CustomerFactory
+    from config.actors import Actor
+    from config.transitions import transition_apply
+    from customers.tests.factories import AddressFactory, CustomerFactory
+    from orders.entry.services import order_next_number, order_recompute_totals
     from orders.models import SalesOrder, SalesOrderLine
-    from orders.services import order_apply_transition, order_next_number, order_recompute_totals
 
     by = by or order_taker()
     customer = customer or CustomerFactory()
+    address = customer.addresses.first() or AddressFactory(customer=customer)
     with transaction.atomic():
-        order = SalesOrder.objects.create(number=order_next_number(), customer=customer, created_by=by)
+        order = SalesOrder.objects.create(number=order_next_number(), customer=customer, shipping_address=address, created_by=by)
         for position, (product, quantity) in enumerate(lines, start=1):
             line = SalesOrderLine(
                 order=order,
@@ -120,8 +123,9 @@ def approved_order(*, lines, by=None, customer=None, approved_at=None):
             line.save()
         order_recompute_totals(order=order)
         order.save()
-        order = order_apply_transition(order=order, transition=lambda o: o.submit, by=None)
-        order = order_apply_transition(order=order, transition=lambda o: o.pass_checks, by=None)
+        system = Actor.system("automatic_checks")
+        order = transition_apply(obj=order, transition="submit", actor=system)
+        order = transition_apply(obj=order, transition="pass_checks", actor=system)
         SalesOrder.objects.filter(pk=order.pk).update(approved_at=approved_at or timezone.now())
     return SalesOrder.objects.get(pk=order.pk)
 

@@ -8,13 +8,16 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
+from config.actors import Actor  # noqa: E402
 from inventory import tasks
 from inventory.alerts import low_stock_refresh
-from inventory.allocation import allocation_allocate_order
 from inventory.models import LowStockAlert, MovementKind, StockLevel
 from inventory.services import stock_adjust, stock_post_movement, stock_receive
 from inventory.tests.factories import WarehouseFactory, approved_order, stocked_product
+from orders.fulfilment.services import order_allocate
 from tests.queries import assert_constant_queries
+
+SYSTEM = Actor.system("allocation")
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +56,7 @@ def test_a_movement_that_takes_free_stock_below_safety_stock_raises_an_alert_aft
 def test_reservations_count_against_free_stock(sh, django_capture_on_commit_callbacks):
     product = stocked_product(stock={sh: 20}, safety_stock=5)
     with django_capture_on_commit_callbacks(execute=True):
-        allocation_allocate_order(order=approved_order(lines=[(product, 18)]))
+        order_allocate(by=SYSTEM, order=approved_order(lines=[(product, 18)]))
     assert open_alerts(product).get().available == 2
 
 

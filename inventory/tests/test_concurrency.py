@@ -7,17 +7,19 @@ from __future__ import annotations
 import time
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Sum
 
-from inventory.allocation import allocation_allocate_order
+from config.actors import Actor  # noqa: E402
 from inventory.models import Reservation, ReservationState, StockLevel
 from inventory.services import stock_receive, stock_verify_ledger
 from inventory.tests.factories import WarehouseFactory, approved_order, stocked_product
-from orders import hooks
+from orders.entry.services import order_cancel
+from orders.fulfilment.services import order_allocate
 from orders.models import OrderStatus, SalesOrder
-from orders.services import order_apply_transition
 from tests.concurrency import run_together
+
+SYSTEM = Actor.system("allocation")
 
 pytestmark = [
     pytest.mark.concurrency,
@@ -44,7 +46,7 @@ def active_reserved(product, warehouse) -> int:
 
 def allocate_job(order_id: int):
     def job():
-        allocation_allocate_order(order=SalesOrder.objects.get(pk=order_id))
+        order_allocate(by=SYSTEM, order=SalesOrder.objects.get(pk=order_id))
 
     return job
 
@@ -72,16 +74,13 @@ def test_opposite_line_orders_receipts_and_cancellations_neither_deadlock_nor_lo
     bolts = stocked_product(stock={sh: 5, bj: 5, gz: 5})
     nuts = stocked_product(stock={sh: 5, bj: 5, gz: 5})
     # Orders to cancel while the others allocate: their release touches the same rows.
-    to_cancel = [allocation_allocate_order(order=approved_order(lines=[(nuts, 2), (bolts, 2)])) for _ in range(3)]
+    to_cancel = [order_allocate(by=SYSTEM, order=approved_order(lines=[(nuts, 2), (bolts, 2)])) for _ in range(3)]
     waiting = [approved_order(lines=[(bolts, 3), (nuts, 3)] if n % 2 else [(nuts, 3), (bolts, 3)]) for n in range(12)]
 
     def cancel_job(order_id: int):
         def job():
-            with transaction.atomic():
-                cancelled = order_apply_transition(
-                    order=SalesOrder(pk=order_id), transition=lambda o: o.cancel, by=None, note="test"
-                )
-                hooks.order_cancelled(order=cancelled)
+            order = SalesOrder.objects.get(pk=order_id)
+            order_cancel(order=order, by=order.created_by, reason="test")
 
         return job
 

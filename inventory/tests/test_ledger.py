@@ -10,11 +10,14 @@ from django.core import mail
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 
+from config.actors import Actor  # noqa: E402
 from inventory import tasks
-from inventory.allocation import allocation_allocate_order
 from inventory.models import LedgerCheck, MovementKind, StockLevel, StockMovement
 from inventory.services import stock_post_movement
 from inventory.tests.factories import WarehouseFactory, approved_order, stocked_product
+from orders.fulfilment.services import order_allocate
+
+SYSTEM = Actor.system("allocation")
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +65,7 @@ def test_database_refuses_negative_or_over_reserved_stock_rows(movement):
 
 def test_nightly_check_records_a_consistent_ledger(movement):
     order = approved_order(lines=[(movement.product, 3)])
-    allocation_allocate_order(order=order)
+    order_allocate(by=SYSTEM, order=order)
     stock_post_movement(
         product=movement.product, warehouse=movement.warehouse, kind=MovementKind.ADJUSTMENT, quantity=-2, reason="damaged"
     )

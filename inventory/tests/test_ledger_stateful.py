@@ -15,15 +15,17 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
+from config.actors import Actor  # noqa: E402
 from customers.tests.factories import CustomerFactory
-from inventory.allocation import allocation_allocate_order, allocation_allocate_waiting
 from inventory.errors import InsufficientStock
 from inventory.models import MovementKind, Reservation, ReservationState, StockLevel, StockMovement, Warehouse
 from inventory.services import stock_adjust, stock_post_movement, stock_receive, stock_verify_ledger
 from inventory.tests.factories import ProductFactory, approved_order, order_taker
-from orders import hooks
+from orders.entry.services import order_cancel
+from orders.fulfilment.services import order_allocate, order_allocate_waiting
 from orders.models import BEFORE_FIRST_SHIPMENT, OrderStatus, SalesOrder, SalesOrderLine
-from orders.services import order_apply_transition
+
+SYSTEM = Actor.system("allocation")
 
 pytestmark = pytest.mark.django_db
 
@@ -69,12 +71,12 @@ class StockLedgerMachine(RuleBasedStateMachine):
         order = approved_order(
             lines=[(self.products[p], quantity) for p, quantity in lines], by=self.clerk, customer=self.customer
         )
-        allocation_allocate_order(order=order)
+        order_allocate(by=SYSTEM, order=order)
         self.order_ids.append(order.pk)
 
     @rule()
     def allocate_waiting_orders(self):
-        allocation_allocate_waiting(product_ids=[product.pk for product in self.products])
+        order_allocate_waiting(by=SYSTEM, product_ids=[product.pk for product in self.products])
 
     @precondition(lambda self: self.order_ids)
     @rule(data=st.data())
@@ -82,9 +84,7 @@ class StockLedgerMachine(RuleBasedStateMachine):
         order_id = data.draw(st.sampled_from(self.order_ids))
         if SalesOrder.objects.get(pk=order_id).status not in BEFORE_FIRST_SHIPMENT:
             return
-        with transaction.atomic():
-            cancelled = order_apply_transition(order=SalesOrder(pk=order_id), transition=lambda o: o.cancel, by=None, note="x")
-            hooks.order_cancelled(order=cancelled)
+        order_cancel(order=SalesOrder.objects.get(pk=order_id), by=self.clerk, reason="x")
 
     @rule(p=index_of_product, w=index_of_warehouse, quantity=st.integers(min_value=-25, max_value=25).filter(bool))
     def adjust(self, p, w, quantity):

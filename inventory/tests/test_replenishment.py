@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from inventory.allocation import allocation_allocate_order
-from inventory.errors import InventoryError
+from config.actors import Actor  # noqa: E402
+from config.errors import DomainError
 from inventory.models import MovementKind, ReplenishmentRequest, ReplenishmentState, StockLevel, StockMovement
 from inventory.replenishment import (
     backorder_needs,
@@ -22,8 +22,11 @@ from inventory.replenishment import (
     with_proposed_quantities,
 )
 from inventory.tests.factories import ProductFactory, WarehouseFactory, approved_order, stocked_product
+from orders.fulfilment.services import order_allocate
 from orders.models import OrderStatus, SalesOrder
 from tests.queries import assert_constant_queries
+
+SYSTEM = Actor.system("allocation")
 
 pytestmark = pytest.mark.django_db
 
@@ -92,14 +95,14 @@ def test_request_from_the_proposal_gets_a_yearly_number_and_the_proposed_lines(s
     assert request.number == f"RP-{timezone.localdate().year}-000001"
     assert request.state == ReplenishmentState.DRAFT
     assert list(request.lines.values_list("product", "quantity_ordered")) == [(product.pk, 24)]
-    with pytest.raises(InventoryError, match="Nothing needs reordering"):
+    with pytest.raises(DomainError, match="Nothing needs reordering"):
         replenishment_create_from_proposal(warehouse=sh, by=clerk)
 
 
 def test_partial_then_full_delivery_posts_receipts_and_completes_the_request(sh, clerk, django_capture_on_commit_callbacks):
     bolts, nuts = ProductFactory(), ProductFactory()
     request = replenishment_place(request=replenishment_create(warehouse=sh, quantities={bolts: 10, nuts: 4}, by=clerk), by=clerk)
-    waiting = allocation_allocate_order(order=approved_order(lines=[(bolts, 6)]))
+    waiting = order_allocate(by=SYSTEM, order=approved_order(lines=[(bolts, 6)]))
     assert waiting.status == OrderStatus.BACKORDERED
     lines = {line.product: line for line in request.lines.all()}
 
@@ -120,12 +123,12 @@ def test_receiving_more_than_outstanding_or_before_ordering_is_refused(sh, clerk
     bolts = ProductFactory()
     draft = replenishment_create(warehouse=sh, quantities={bolts: 5}, by=clerk)
     line = draft.lines.get()
-    with pytest.raises(InventoryError, match="cannot receive goods while it is Draft"):
+    with pytest.raises(DomainError, match="cannot receive goods while it is Draft"):
         replenishment_receive(request=draft, quantities={line.pk: 1}, by=clerk)
     ordered = replenishment_place(request=draft, by=clerk)
-    with pytest.raises(InventoryError, match="between 1 and 5 are still expected"):
+    with pytest.raises(DomainError, match="between 1 and 5 are still expected"):
         replenishment_receive(request=ordered, quantities={line.pk: 6}, by=clerk)
-    with pytest.raises(InventoryError, match="at least one line"):
+    with pytest.raises(DomainError, match="at least one line"):
         replenishment_receive(request=ordered, quantities={line.pk: 0}, by=clerk)
     assert not StockMovement.objects.exists()
 
@@ -134,7 +137,7 @@ def test_a_request_may_be_cancelled_until_goods_arrive(sh, clerk):
     bolts = ProductFactory()
     request = replenishment_place(request=replenishment_create(warehouse=sh, quantities={bolts: 5}, by=clerk), by=clerk)
     replenishment_receive(request=request, quantities={request.lines.get().pk: 1}, by=clerk)
-    with pytest.raises(InventoryError, match="cannot do that while it is Partially received"):
+    with pytest.raises(DomainError, match="cannot do that while it is Partially received"):
         replenishment_cancel(request=request, by=clerk)
     other = replenishment_create(warehouse=sh, quantities={bolts: 5}, by=clerk)
     assert replenishment_cancel(request=other, by=clerk).state == ReplenishmentState.CANCELLED
@@ -142,7 +145,7 @@ def test_a_request_may_be_cancelled_until_goods_arrive(sh, clerk):
 
 def test_only_a_role_with_the_permission_may_order(sh, clerk, make_user):
     request = replenishment_create(warehouse=sh, quantities={ProductFactory(): 5}, by=clerk)
-    with pytest.raises(InventoryError, match="not allowed"):
+    with pytest.raises(DomainError, match="not allowed"):
         replenishment_place(request=request, by=make_user("sales"))
     assert ReplenishmentRequest.objects.get(pk=request.pk).state == ReplenishmentState.DRAFT
 
@@ -215,12 +218,12 @@ def test_replenishment_page_query_count_does_not_grow(client_as, sh):
 def test_what_waiting_orders_are_short_of_is_ordered_to_the_main_warehouse(sh, clerk):
     bj = WarehouseFactory(code="BJ", priority=2)
     kettle = stocked_product(stock={sh: 1})
-    allocation_allocate_order(order=approved_order(lines=[(kettle, 4)]))
-    allocation_allocate_order(order=approved_order(lines=[(kettle, 2)]))
+    order_allocate(by=SYSTEM, order=approved_order(lines=[(kettle, 4)]))
+    order_allocate(by=SYSTEM, order=approved_order(lines=[(kettle, 2)]))
 
     needs = backorder_needs()
     assert [(n["product"], n["short"], n["on_order"], n["proposed"]) for n in needs] == [(kettle, 5, 0, 5)]
-    with pytest.raises(InventoryError, match="Nothing needs reordering in BJ"):
+    with pytest.raises(DomainError, match="Nothing needs reordering in BJ"):
         replenishment_create_from_proposal(warehouse=bj, by=clerk)
     request = replenishment_create_from_proposal(warehouse=sh, by=clerk)
     assert list(request.lines.values_list("product", "quantity_ordered")) == [(kettle.pk, 5)]
@@ -229,7 +232,7 @@ def test_what_waiting_orders_are_short_of_is_ordered_to_the_main_warehouse(sh, c
 
 def test_replenishment_page_lists_what_waiting_orders_are_short_of(client_as, sh):
     kettle = stocked_product(stock={})
-    allocation_allocate_order(order=approved_order(lines=[(kettle, 4)]))
+    order_allocate(by=SYSTEM, order=approved_order(lines=[(kettle, 4)]))
     response = client_as("warehouse").get(reverse("inventory:replenishment_list"))
     assert [n["product"] for n in response.context["backorder_needs"]] == [kettle]
     assert "Short for waiting orders" in response.content.decode()

@@ -8,12 +8,15 @@ from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
 
-from inventory.allocation import allocation_allocate_order
+from config.actors import Actor  # noqa: E402
 from inventory.models import MovementKind, Reservation, StockLevel, StockMovement
 from inventory.tests.factories import ProductFactory, WarehouseFactory, approved_order, stocked_product
+from orders.fulfilment.services import order_allocate
 from orders.models import OrderStatus, SalesOrder
 from orders.tests.factories import ean13
 from tests.queries import assert_constant_queries, queries_for
+
+SYSTEM = Actor.system("allocation")
 
 pytestmark = pytest.mark.django_db
 
@@ -56,8 +59,8 @@ WAREHOUSE_ONLY = [
     ("get", "inventory:stock_lookup", {}),
     ("get", "inventory:adjust", {}),
     ("post", "inventory:adjust", {}),
-    ("get", "inventory:allocation", {}),
-    ("post", "inventory:allocation_run", {}),
+    ("get", "orders:allocation", {}),
+    ("post", "orders:allocation_run", {}),
     ("get", "inventory:replenishment_list", {}),
     ("get", "inventory:replenishment_create", {}),
     ("post", "inventory:replenishment_from_proposal", {}),
@@ -152,7 +155,7 @@ def test_overview_query_count_does_not_grow_with_rows(client_as, sh, bj):
 def test_warehouse_receives_scanned_goods_and_the_waiting_order_is_allocated(client_as, sh, django_capture_on_commit_callbacks):
     widget = ProductFactory(barcode=ean13("690123456789"))
     other = ProductFactory()
-    order = allocation_allocate_order(order=approved_order(lines=[(widget, 3)]))
+    order = order_allocate(by=SYSTEM, order=approved_order(lines=[(widget, 3)]))
     assert order.status == OrderStatus.BACKORDERED
     client = client_as("warehouse")
 
@@ -231,7 +234,7 @@ def test_adjustment_posts_a_movement_with_its_reason(client_as, sh):
 
 def test_adjustment_below_reserved_is_refused_with_a_clear_message(client_as, sh):
     product = stocked_product(stock={sh: 10})
-    allocation_allocate_order(order=approved_order(lines=[(product, 8)]))
+    order_allocate(by=SYSTEM, order=approved_order(lines=[(product, 8)]))
     response = client_as("warehouse").post(
         reverse("inventory:adjust"), {"warehouse": sh.pk, "product": product.sku, "quantity": -3, "reason": "lost"}
     )
@@ -286,7 +289,7 @@ def test_reversing_a_movement_posts_its_opposite_once(client_as, sh):
 def test_reversal_needs_a_reason_and_cannot_take_reserved_stock(client_as, sh):
     product = stocked_product(stock={sh: 10})
     movement = StockMovement.objects.get(product=product)
-    allocation_allocate_order(order=approved_order(lines=[(product, 4)]))
+    order_allocate(by=SYSTEM, order=approved_order(lines=[(product, 4)]))
     client = client_as("warehouse")
     url = reverse("inventory:movement_reverse", args=[movement.pk])
     assert client.post(url, {"reason": ""}).status_code == 400
@@ -327,8 +330,8 @@ def test_allocation_page_lists_waiting_orders_oldest_approval_first(client_as, s
     now = timezone.now()
     newer = approved_order(lines=[(product, 2)], approved_at=now - timedelta(hours=1))
     older = approved_order(lines=[(product, 2)], approved_at=now - timedelta(days=2))
-    allocation_allocate_order(order=older)  # 1 reserved, 1 short
-    response = client_as("warehouse").get(reverse("inventory:allocation"))
+    order_allocate(by=SYSTEM, order=older)  # 1 reserved, 1 short
+    response = client_as("warehouse").get(reverse("orders:allocation"))
     rows = list(response.context["page_obj"])
     assert [order.pk for order in rows] == [older.pk, newer.pk]
     assert (rows[0].units_ordered, rows[0].units_reserved, rows[0].units_short) == (2, 1, 1)
@@ -339,7 +342,7 @@ def test_warehouse_allocates_one_order_from_the_page(client_as, sh):
     product = stocked_product(stock={sh: 5})
     order = approved_order(lines=[(product, 5)])
     client = client_as("warehouse")
-    response = client.post(reverse("inventory:allocation_run"), {"order": order.pk})
+    response = client.post(reverse("orders:allocation_run"), {"order": order.pk})
     assert response.status_code == 302
     assert reload(order).status == OrderStatus.ALLOCATED
     assert f"Order {order.number} is now Allocated." in body(client.get(response.url))
@@ -350,7 +353,7 @@ def test_warehouse_allocates_all_waiting_orders(client_as, sh):
     product = stocked_product(stock={sh: 5})
     orders = [approved_order(lines=[(product, 2)]) for _ in range(3)]
     client = client_as("warehouse")
-    response = client.post(reverse("inventory:allocation_run"), {"all": "1"})
+    response = client.post(reverse("orders:allocation_run"), {"all": "1"})
     assert [reload(o).status for o in orders] == [OrderStatus.ALLOCATED, OrderStatus.ALLOCATED, OrderStatus.BACKORDERED]
     assert "2 orders allocated, 1 backordered." in body(client.get(response.url))
 
@@ -358,15 +361,15 @@ def test_warehouse_allocates_all_waiting_orders(client_as, sh):
 @pytest.mark.parametrize("data", [{}, {"order": "abc"}, {"order": 999999}, {"order": -4}])
 def test_allocation_run_with_bad_input_says_so(client_as, data):
     client = client_as("warehouse")
-    response = client.post(reverse("inventory:allocation_run"), data, follow=True)
+    response = client.post(reverse("orders:allocation_run"), data, follow=True)
     assert response.status_code == 200
     assert [m.level_tag for m in response.context["messages"]] == ["error"]
 
 
 def test_allocating_an_order_that_is_not_waiting_changes_nothing(client_as, sh):
     product = stocked_product(stock={sh: 5})
-    order = allocation_allocate_order(order=approved_order(lines=[(product, 5)]))
-    response = client_as("warehouse").post(reverse("inventory:allocation_run"), {"order": order.pk}, follow=True)
+    order = order_allocate(by=SYSTEM, order=approved_order(lines=[(product, 5)]))
+    response = client_as("warehouse").post(reverse("orders:allocation_run"), {"order": order.pk}, follow=True)
     assert "is not waiting for stock" in body(response)
     assert Reservation.objects.count() == 1
 
@@ -376,7 +379,7 @@ def test_allocation_page_query_count_does_not_grow_with_orders(client_as, sh):
     client = client_as("warehouse")
     assert_constant_queries(
         lambda n: [approved_order(lines=[(product, 1), (product, 2)]) for _ in range(n)],
-        lambda: client.get(reverse("inventory:allocation")),
+        lambda: client.get(reverse("orders:allocation")),
     )
 
 
@@ -391,7 +394,7 @@ def render_partial(name: str, **context) -> str:
 def test_order_stock_section_shows_where_each_line_is_reserved_and_the_shortfall(sh, bj):
     bolts = stocked_product(stock={sh: 2, bj: 1})
     nuts = stocked_product(stock={bj: 4})
-    order = allocation_allocate_order(order=approved_order(lines=[(bolts, 5), (nuts, 4)]))
+    order = order_allocate(by=SYSTEM, order=approved_order(lines=[(bolts, 5), (nuts, 4)]))
     html = render_partial("inventory/partials/order_stock.html", order=order)
     assert "SH: 2" in html and "BJ: 1" in html and "BJ: 4" in html
     assert "<strong>2</strong>" in html  # bolts short by two
@@ -411,7 +414,7 @@ def test_order_stock_section_query_count_does_not_grow_with_lines(sh):
 
     def make(n):
         products = [stocked_product(stock={sh: 1}) for _ in range(n)]
-        orders[n] = allocation_allocate_order(order=approved_order(lines=[(p, 2) for p in products]))
+        orders[n] = order_allocate(by=SYSTEM, order=approved_order(lines=[(p, 2) for p in products]))
 
     make(1)
     make(10)
@@ -472,7 +475,7 @@ def test_planning_refuses_negative_or_missing_figures(client_as, sh):
 )
 def test_admin_shows_stock_read_only(client, make_user, sh, model):
     product = stocked_product(stock={sh: 4})
-    allocation_allocate_order(order=approved_order(lines=[(product, 2)]))
+    order_allocate(by=SYSTEM, order=approved_order(lines=[(product, 2)]))
     admin = make_user(is_staff=True, is_superuser=True)
     client.force_login(admin)
     assert client.get(reverse(f"admin:inventory_{model}_changelist")).status_code == 200

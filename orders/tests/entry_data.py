@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orders.forms import line_data
+from orders.entry.forms import line_data
 
 
 def entry_post(*, customer=None, address=None, lines=(), action: str = "save", version=None, **fields) -> dict:

@@ -8,8 +8,8 @@ from customers.models import Address, Customer
 from customers.tests.factories import AddressFactory, ContactFactory, CustomerFactory
 from inventory.models import Product
 from inventory.tests.factories import ProductFactory
+from orders.entry.services import LineInput, OrderHeader, order_create
 from orders.models import Channel, SalesOrder
-from orders.services import LineInput, OrderHeader, order_create
 
 __all__ = [
     "AddressFactory",

@@ -31,7 +31,7 @@ def test_demo_orders_cover_the_states_and_are_seeded_once(django_capture_on_comm
     assert set(orders.values_list("created_by__username", flat=True)) == {"sales", "sales2"}
     assert OrderEvent.objects.filter(order__in=orders, by__username="reviewer").exists()
     for order in orders.filter(status=OrderStatus.REJECTED):
-        assert order.events.filter(to_status=OrderStatus.REJECTED).exclude(note="").exists()
+        assert order.events.filter(to_state=OrderStatus.REJECTED).exclude(note="").exists()
     # Totals are real: the stored total equals the sum of the lines.
     sample = orders.first()
     assert sample.total == sum(line.line_total for line in sample.lines.all())

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from orders import services
-from orders.models import OrderStatus, ReviewFinding, ReviewRule, SalesOrder
+from orders.entry import services
+from orders.models import OrderEvent, OrderStatus, ReviewFinding, ReviewRule, SalesOrder
 from orders.tests.entry_data import entry_post
 from orders.tests.factories import ProductFactory, draft_order
 from tests.queries import assert_constant_queries
@@ -53,7 +53,7 @@ def test_the_history_shows_who_did_what_and_when(client_as, make_user):
     services.order_cancel(order=order, by=client.user, reason="Customer went elsewhere")
     response = detail(client, order)
     events = response.context["events"]
-    assert [(e.kind, e.from_status, e.to_status) for e in events] == [
+    assert [(e.kind, e.from_state, e.to_state) for e in events] == [
         ("created", "", ""),
         ("edited", "", ""),
         ("transition", "draft", "submitted"),
@@ -116,7 +116,7 @@ def test_detail_queries_do_not_grow_with_lines_events_and_findings(client_as, ma
         order = draft_order(by=clerk, products=ProductFactory.create_batch(n))
         for i in range(n):
             ReviewFinding.objects.create(order=order, rule=ReviewRule.PRICE, message=f"finding {i}")
-            services.order_log(order=order, kind="note", by=make_user("reviewer"), note=f"note {i}")
+            OrderEvent.record(order, kind=OrderEvent.Kind.NOTE, actor=make_user("reviewer"), note=f"note {i}")
         state["order"] = order
 
     assert_constant_queries(make_order, lambda: detail(client, state["order"]), sizes=(1, 10))

@@ -26,7 +26,7 @@ LINES = reverse("orders:entry_lines")
 
 
 def lines_post(rows, **extra):
-    from orders.forms import line_data
+    from orders.entry.forms import line_data
 
     return {**line_data(rows), **extra}
 
@@ -127,7 +127,7 @@ def test_clerk_saves_and_submits_in_one_go(client_as):
     order = SalesOrder.objects.get()
     assert response.status_code == 302
     assert order.status == OrderStatus.SUBMITTED
-    assert list(order.events.values_list("kind", "to_status")) == [("created", ""), ("transition", "submitted")]
+    assert list(order.events.values_list("kind", "to_state")) == [("created", ""), ("transition", "submitted")]
 
 
 def test_a_new_customer_and_address_are_created_with_the_order(client_as):
@@ -338,7 +338,7 @@ def test_editing_a_draft_replaces_its_lines_and_logs_what_changed(client_as):
     edit = saved.events.get(kind=OrderEvent.Kind.EDITED)
     assert edit.by == client.user
     for fragment in ("customer PO number", "added NEW-1", f"removed {dropped.sku}", f"of {kept.sku}"):
-        assert fragment in edit.note
+        assert fragment in edit.sentence
 
 
 def test_a_draft_edited_by_two_people_keeps_the_first_save(client_as, make_user):
@@ -366,7 +366,7 @@ def test_a_form_opened_before_submission_cannot_overwrite_a_reopened_draft(clien
     client = client_as("sales")
     order = draft_order(by=client.user)
     opened_version = order.version
-    from orders import services
+    from orders.entry import services
 
     services.order_submit(order=order, by=client.user)
     SalesOrder.objects.filter(pk=order.pk).update(status=OrderStatus.REJECTED)  # as a reviewer would

@@ -60,7 +60,7 @@ def test_editing_a_draft_queries_do_not_grow_with_lines(client_as):
 
 
 def test_the_live_recompute_costs_the_same_for_1_and_100_lines(client_as):
-    from orders.forms import line_data
+    from orders.entry.forms import line_data
 
     client = client_as("sales")
     counts = {}

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from config.numbering import NumberSequence
 from customers.models import Address, Customer
+from orders.entry.services import MAX_ORDER_LINES
 from orders.models import SalesOrder, SalesOrderLine
-from orders.services import MAX_ORDER_LINES
 from orders.tests.entry_data import entry_post
 from orders.tests.factories import AddressFactory, ContactFactory, ProductFactory, customer_with_address
 

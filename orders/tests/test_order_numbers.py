@@ -9,8 +9,8 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
+from orders.entry.services import LineInput, OrderHeader, order_create
 from orders.models import SalesOrder
-from orders.services import LineInput, OrderHeader, order_create
 from orders.tests.factories import ProductFactory, customer_with_address
 
 THREADS = 8

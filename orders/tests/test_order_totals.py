@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orders.forms import OrderLineFormSet, line_data
+from orders.entry.forms import OrderLineFormSet, line_data
+from orders.entry.services import LineInput, OrderHeader, order_create
+from orders.entry.views import _lines_context
 from orders.models import MAX_LINE_QUANTITY, line_amounts
-from orders.services import LineInput, OrderHeader, order_create
 from orders.tests.factories import ProductFactory, customer_with_address
-from orders.views import _lines_context
 
 CENT = Decimal("0.01")
 

@@ -6,10 +6,10 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from config.errors import DomainError
 from config.roles import MANAGER, REVIEWER, SALES
-from orders.errors import OrderError
 from orders.models import OrderEvent, OrderStatus
-from orders.review_services import SeparationOfDuties, order_approve, order_reject
+from orders.review.services import SeparationOfDuties, order_approve, order_reject
 
 from .review_factories import make_order, reload, submit_and_check
 
@@ -36,17 +36,17 @@ def messages_of(response) -> list[str]:
 # --- services -------------------------------------------------------------------------------------
 
 
-def test_reviewer_approval_stamps_the_time_and_hands_the_order_to_stock(in_review, make_user, monkeypatch):
-    handed_over = []
-    monkeypatch.setattr("orders.hooks.order_approved", lambda *, order: handed_over.append(order.pk))
+def test_reviewer_approval_stamps_the_time_and_hands_the_order_to_stock(in_review, make_user):
+    from config.outbox import OutboxEvent
+
     reviewer = make_user(REVIEWER)
     order_approve(order=in_review, by=reviewer, note="Address confirmed by phone")
     order = reload(in_review)
     assert order.status == OrderStatus.APPROVED
     assert order.approved_at is not None
-    assert handed_over == [order.pk]
+    assert OutboxEvent.objects.filter(topic="orders.salesorder.approve", payload__id=order.pk).exists()
     event = order.events.filter(kind=OrderEvent.Kind.TRANSITION).last()
-    assert (event.from_status, event.to_status, event.by, event.note) == (
+    assert (event.from_state, event.to_state, event.by, event.note) == (
         OrderStatus.IN_REVIEW,
         OrderStatus.APPROVED,
         reviewer,
@@ -71,7 +71,7 @@ def test_reviewer_cannot_reject_own_order(make_user):
 
 
 def test_rejection_needs_a_reason(in_review, make_user):
-    with pytest.raises(OrderError, match="Say why"):
+    with pytest.raises(DomainError, match="Say why"):
         order_reject(order=in_review, by=make_user(REVIEWER), reason="   ")
     assert reload(in_review).status == OrderStatus.IN_REVIEW
 
@@ -83,18 +83,18 @@ def test_rejection_goes_back_to_sales_with_the_reason_on_the_timeline(in_review,
     assert order.status == OrderStatus.REJECTED
     assert order.approved_at is None
     event = order.events.filter(kind=OrderEvent.Kind.TRANSITION).last()
-    assert (event.to_status, event.by, event.note) == (OrderStatus.REJECTED, reviewer, "No delivery address: ask the customer")
+    assert (event.to_state, event.by, event.note) == (OrderStatus.REJECTED, reviewer, "No delivery address: ask the customer")
 
 
 def test_an_order_can_be_decided_only_once(in_review, make_user):
     order_approve(order=in_review, by=make_user(REVIEWER))
-    with pytest.raises(OrderError, match="cannot"):
+    with pytest.raises(DomainError, match="cannot"):
         order_reject(order=in_review, by=make_user(REVIEWER), reason="Too late")
     assert reload(in_review).status == OrderStatus.APPROVED
 
 
 def test_a_user_without_review_rights_cannot_approve(in_review, make_user):
-    with pytest.raises(OrderError, match="not allowed"):
+    with pytest.raises(DomainError, match="not allowed"):
         order_approve(order=in_review, by=make_user(SALES))
     assert reload(in_review).status == OrderStatus.IN_REVIEW
 

@@ -13,8 +13,8 @@ from django.urls import reverse
 from config.models import Notification
 from config.roles import REVIEWER, SALES, WAREHOUSE
 from orders.models import OrderEvent, OrderStatus
-from orders.review_services import order_approve, order_reject
-from orders.tasks import send_order_confirmation
+from orders.review.notifications import email_order_confirmation
+from orders.review.services import order_approve, order_reject
 
 from .review_factories import CustomerFactory, ProductFactory, make_order, reload, submit_and_check
 
@@ -66,11 +66,11 @@ def test_reviewer_group_is_emailed_when_an_order_lands_in_review(review_case):
 
 
 def test_no_reviewer_email_once_the_order_is_decided(review_case, reviewers):
-    from orders.tasks import send_review_request
+    from orders.review.notifications import email_review_request
 
     order_approve(order=review_case, by=reviewers[0])
     mail.outbox.clear()
-    send_review_request(review_case.pk)
+    email_review_request(order_id=review_case.pk)
     assert mail.outbox == []
 
 
@@ -85,7 +85,7 @@ def test_an_automatically_approved_order_calls_no_reviewer(sales, reviewers, dja
 
 
 def test_rolled_back_review_sends_nothing(sales, reviewers, django_capture_on_commit_callbacks, monkeypatch):
-    from orders import notifications
+    from orders.review import notifications
 
     def broken(**kwargs):
         raise RuntimeError("database went away")
@@ -141,9 +141,9 @@ def test_salesperson_without_email_is_notified_in_the_app_only(make_user, review
 
 
 def test_a_reviewer_without_rights_does_not_trigger_notifications(review_case, make_user, sales):
-    from orders.errors import OrderError
+    from config.errors import DomainError
 
-    with pytest.raises(OrderError):
+    with pytest.raises(DomainError):
         order_approve(order=review_case, by=make_user(WAREHOUSE))
     assert not Notification.objects.filter(recipient=sales).exists()
 
@@ -207,8 +207,8 @@ def test_confirmation_is_recorded_on_the_timeline_and_sent_once(sales, reviewers
     customer = CustomerFactory(language="en", email="buyer@acme.example")
     order = approve_for(customer, sales=sales, reviewer=reviewers[0], capture=django_capture_on_commit_callbacks)
     [event] = order.events.filter(kind=OrderEvent.Kind.EMAIL)
-    assert "buyer@acme.example" in event.note
-    send_order_confirmation(order.pk)  # the worker delivers the task a second time
+    assert "buyer@acme.example" in event.sentence
+    email_order_confirmation(order_id=order.pk)  # the outbox handler runs a second time
     assert len(confirmations(customer)) == 1
     assert order.events.filter(kind=OrderEvent.Kind.EMAIL).count() == 1
 

@@ -54,15 +54,12 @@ def test_queue_shows_orders_in_review_oldest_first_with_their_findings(client_as
 
 
 def test_queue_shows_only_the_latest_submissions_findings(client_as, sales, make_user):
-    from django.db import transaction
-
-    from orders.review_services import order_reject
-    from orders.services import order_apply_transition
+    from orders.entry.services import order_reopen
+    from orders.review.services import order_reject
 
     order = flagged(by=sales)
     order_reject(order=order, by=make_user(REVIEWER), reason="Add the address")
-    with transaction.atomic():
-        order_apply_transition(order=order, transition=lambda o: o.reopen, by=sales)
+    order_reopen(order=order, by=sales)
     SalesOrder.objects.filter(pk=order.pk).update(customer_po="second try")
     order = submit_and_check(order, by=sales)
     response = client_as(REVIEWER).get(reverse("orders:review_queue"))

@@ -5,13 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
 
 from config.roles import REVIEWER, SALES
-from orders import review
+from orders.entry.services import order_reopen
 from orders.models import OrderEvent, OrderStatus, ReviewFinding, ReviewRule, ReviewSettings
-from orders.review_services import order_reject
-from orders.services import order_apply_transition
+from orders.review import rules as review
+from orders.review.services import order_reject, order_run_checks
 from orders.tasks import review_order
 
 from .review_factories import (
@@ -63,23 +62,28 @@ def test_clean_order_is_approved_by_the_checks_without_a_reviewer(sales, rules):
     assert order.approved_at is not None
     assert findings_of(order) == []
     event = order.events.filter(kind=OrderEvent.Kind.TRANSITION).last()
-    assert (event.from_status, event.to_status, event.by) == (OrderStatus.SUBMITTED, OrderStatus.APPROVED, None)
+    assert (event.from_state, event.to_state, event.by) == (OrderStatus.SUBMITTED, OrderStatus.APPROVED, None)
+    assert (event.actor_kind, event.actor_name) == ("system", "automatic_checks")
 
 
-def test_automatic_approval_hands_the_order_to_stock(sales, rules, monkeypatch):
-    handed_over = []
-    monkeypatch.setattr("orders.hooks.order_approved", lambda *, order: handed_over.append(order.pk))
+def handed_to_stock(order) -> bool:
+    """Allocation follows approval through the outbox: the event that triggers it was recorded."""
+    from config.outbox import OutboxEvent
+
+    topics = ["orders.salesorder.pass_checks", "orders.salesorder.approve"]
+    return OutboxEvent.objects.filter(topic__in=topics, payload__id=order.pk).exists()
+
+
+def test_automatic_approval_hands_the_order_to_stock(sales, rules):
     order = submit_and_check(make_order(by=sales), by=sales)
-    assert handed_over == [order.pk]
+    assert handed_to_stock(order)
 
 
-def test_flagged_order_is_not_handed_to_stock(sales, rules, monkeypatch):
-    handed_over = []
-    monkeypatch.setattr("orders.hooks.order_approved", lambda *, order: handed_over.append(order.pk))
+def test_flagged_order_is_not_handed_to_stock(sales, rules):
     order = submit_and_check(make_order(by=sales, address=False), by=sales)
     assert order.status == OrderStatus.IN_REVIEW
     assert order.approved_at is None
-    assert handed_over == []
+    assert not handed_to_stock(order)
 
 
 # --- completeness ---------------------------------------------------------------------------------
@@ -400,14 +404,13 @@ def test_review_task_leaves_a_draft_alone(sales, rules):
 
 
 def test_review_task_for_a_deleted_order_does_nothing(rules):
-    assert review.order_run_checks(order_id=987654) is None
+    assert order_run_checks(order_id=987654) is None
 
 
 def test_findings_of_a_resubmission_carry_its_number(sales, rules, make_user):
     order = submit_and_check(make_order(by=sales, address=False), by=sales)
     order_reject(order=order, by=make_user(REVIEWER), reason="Ask the customer for the address")
-    with transaction.atomic():
-        order_apply_transition(order=order, transition=lambda o: o.reopen, by=sales)
+    order_reopen(order=order, by=sales)
     order = submit_and_check(order, by=sales)
     assert order.status == OrderStatus.IN_REVIEW
     assert sorted(f.submission for f in findings_of(order)) == [1, 2]
@@ -418,7 +421,7 @@ def test_findings_of_a_resubmission_carry_its_number(sales, rules, make_user):
 
 
 def test_submitting_an_order_runs_the_checks_only_after_commit(sales, rules, django_capture_on_commit_callbacks):
-    from orders.services import order_submit
+    from orders.entry.services import order_submit
 
     order = make_order(by=sales, lines=[priced("50.00")])
     with django_capture_on_commit_callbacks(execute=False) as callbacks:

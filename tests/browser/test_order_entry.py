@@ -84,5 +84,5 @@ def test_clerk_scans_two_barcodes_gives_a_discount_saves_and_submits(page, login
     decided = SalesOrder.objects.get(pk=order.pk).status
     assert decided != OrderStatus.DRAFT
     expect(page.locator("#order-status")).to_have_attribute("data-status", decided)
-    assert order.events.filter(from_status=OrderStatus.DRAFT, to_status=OrderStatus.SUBMITTED).exists()
+    assert order.events.filter(from_state=OrderStatus.DRAFT, to_state=OrderStatus.SUBMITTED).exists()
     assert not problems, problems  # no script error, no CSP violation on the way

@@ -6,11 +6,14 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from inventory.allocation import allocation_allocate_order
+from config.actors import Actor  # noqa: E402
 from inventory.models import StockLevel
 from inventory.tests.factories import ProductFactory, WarehouseFactory, approved_order
+from orders.fulfilment.services import order_allocate
 from orders.models import OrderStatus, SalesOrder
 from orders.tests.factories import ean13
+
+SYSTEM = Actor.system("allocation")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,12 +22,12 @@ def test_scanned_receipt_allocates_the_waiting_order(page, login, make_user):
     sh = WarehouseFactory(code="SH", name="上海主仓", priority=1)
     WarehouseFactory(code="BJ", name="北京仓", priority=2)
     kettle = ProductFactory(sku="KTL-17", name="电热水壶 1.7L", barcode=ean13("690123400017"))
-    order = allocation_allocate_order(order=approved_order(lines=[(kettle, 3)]))
+    order = order_allocate(by=SYSTEM, order=approved_order(lines=[(kettle, 3)]))
     assert order.status == OrderStatus.BACKORDERED
     clerk = make_user("warehouse", username="clerk")
 
     login(clerk.username, "pw")
-    page.goto(reverse("inventory:allocation"))
+    page.goto(reverse("orders:allocation"))
     assert page.locator(f"tr[data-order='{order.number}']").count() == 1
 
     page.goto(reverse("inventory:receipt"))
@@ -55,6 +58,6 @@ def test_scanned_receipt_allocates_the_waiting_order(page, login, make_user):
     assert "SH: 3" in stock.inner_text()
     assert page.locator(".status-allocated").count() >= 1
 
-    page.goto(reverse("inventory:allocation"))
+    page.goto(reverse("orders:allocation"))
     assert page.locator(f"tr[data-order='{order.number}']").count() == 0
     assert "Every approved order is allocated." in page.content()

@@ -88,7 +88,7 @@ def test_order_over_the_credit_limit_is_reviewed_approved_and_confirmed(page, lo
     assert status in {OrderStatus.APPROVED, OrderStatus.ALLOCATED, OrderStatus.BACKORDERED}
     order = SalesOrder.objects.get(pk=order.pk)
     assert order.approved_at is not None
-    assert order.events.filter(kind=OrderEvent.Kind.TRANSITION, to_status=OrderStatus.APPROVED, by__username="wang.wei").exists()
+    assert order.events.filter(kind=OrderEvent.Kind.TRANSITION, to_state=OrderStatus.APPROVED, by__username="wang.wei").exists()
 
     # The customer got the confirmation, in Chinese, with the discounted figures.
     [confirmation] = [m for m in mail.outbox if m.to == ["caigou@huanan.example"]]

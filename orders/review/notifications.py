@@ -1,9 +1,11 @@
 """Who hears about a review: reviewers when work lands in their queue, the salesperson when it is
 decided, the customer when the order is confirmed.
 
-In-app notifications are written inside the deciding transaction (they roll back with it); emails
-are queued after commit through Celery, so a mail server that does not answer never undoes a
-decision. Staff messages are written in the site's language, the customer's in their own.
+In-app notifications are written inside the deciding transaction (they roll back with it) as a
+source text and its figures, worded in each reader's language when read. E-mails are sent by the
+outbox handlers after commit, so a mail server or broker that does not answer never undoes a
+decision and never loses the e-mail. Staff e-mails are in the site's language, the customer's in
+their own.
 """
 
 from __future__ import annotations
@@ -11,17 +13,17 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives, mailers
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from config.actors import Actor
 from config.notifications import notification_send
 from config.roles import REVIEWER
+from orders.models import OrderEvent, OrderStatus, SalesOrder
 
-from .models import OrderEvent, OrderStatus, SalesOrder
-from .review import current_findings
+from .rules import current_findings
 
 
 def _absolute(path: str) -> str:
@@ -36,55 +38,44 @@ def _reviewers():
     return get_user_model().objects.filter(groups__name=REVIEWER, is_active=True).distinct().order_by("pk")
 
 
-def _queue_after_commit(task, *args) -> None:
-    # robust: a broker or mail failure is logged, the committed decision stands.
-    transaction.on_commit(lambda: task.delay(*args), robust=True)
-
-
 # --- in the deciding transaction ------------------------------------------------------------------
 
 
 def notify_reviewers_order_in_review(*, order: SalesOrder) -> None:
-    """Every active reviewer sees in the app, and by email after commit, that an order waits for them."""
-    from . import tasks
+    """Every active reviewer sees in the app that an order waits for them (the e-mail follows after commit)."""
+    notification_send(
+        recipient_ids=[user.pk for user in _reviewers()],
+        text=gettext_noop("Order %(number)s of %(customer)s waits for review."),
+        params={"number": order.number, "customer": order.customer.name},
+        url=reverse("orders:review_queue"),
+    )
 
-    with translation.override(settings.LANGUAGE_CODE):
-        text = _("Order %(number)s of %(customer)s waits for review.") % {"number": order.number, "customer": order.customer.name}
-    url = reverse("orders:review_queue")
-    notification_send(recipient_ids=[user.pk for user in _reviewers()], text=text, url=url)
-    _queue_after_commit(tasks.send_review_request, order.pk)
 
-
-def notify_salesperson_of_decision(*, order: SalesOrder, by, note: str = "") -> None:
-    """The salesperson who entered the order sees the reviewer's decision in the app and by email."""
-    from . import tasks
-
-    with translation.override(settings.LANGUAGE_CODE):
-        if order.status == OrderStatus.APPROVED:
-            text = _("Order %(number)s was approved by %(reviewer)s.")
-        else:
-            text = _("Order %(number)s was rejected by %(reviewer)s: %(reason)s")
-        text = text % {"number": order.number, "reviewer": by.get_full_name() or by.get_username(), "reason": note}
-    notification_send(recipient_ids=[order.created_by_id], text=text, url=_order_path(order))
-    _queue_after_commit(tasks.send_review_decision, order.pk)
+def notify_salesperson_of_decision(*, order: SalesOrder, actor: Actor, note: str = "") -> None:
+    """The salesperson who entered the order sees the reviewer's decision in the app (and by e-mail after commit)."""
+    if order.status == OrderStatus.APPROVED:
+        text = gettext_noop("Order %(number)s was approved by %(reviewer)s.")
+    else:
+        text = gettext_noop("Order %(number)s was rejected by %(reviewer)s: %(reason)s")
+    notification_send(
+        recipient_ids=[order.created_by_id],
+        text=text,
+        params={"number": order.number, "reviewer": actor.label(), "reason": note},
+        url=_order_path(order),
+    )
 
 
 def notify_salesperson_of_automatic_approval(*, order: SalesOrder) -> None:
-    """The salesperson sees in the app that the order passed the checks (no email: nothing to act on)."""
-    with translation.override(settings.LANGUAGE_CODE):
-        text = _("Order %(number)s passed the automatic checks and is approved.") % {"number": order.number}
-    notification_send(recipient_ids=[order.created_by_id], text=text, url=_order_path(order))
+    """The salesperson sees in the app that the order passed the checks (no e-mail: nothing to act on)."""
+    notification_send(
+        recipient_ids=[order.created_by_id],
+        text=gettext_noop("Order %(number)s passed the automatic checks and is approved."),
+        params={"number": order.number},
+        url=_order_path(order),
+    )
 
 
-def notify_customer_order_confirmed(*, order: SalesOrder) -> None:
-    """After commit the customer, when they have an email address, is sent the order confirmation."""
-    from . import tasks
-
-    if order.customer.email:
-        _queue_after_commit(tasks.send_order_confirmation, order.pk)
-
-
-# --- the emails, sent by the Celery tasks -------------------------------------------------------
+# --- the e-mails, sent by the outbox handlers -------------------------------------------------------
 
 
 def _message(*, template: str, context: dict, to: list[str], html: bool = False) -> EmailMultiAlternatives:
@@ -125,7 +116,9 @@ def email_review_decision(*, order_id: int) -> bool:
         return False
     decision = (
         order.events.filter(
-            kind=OrderEvent.Kind.TRANSITION, to_status__in=[OrderStatus.APPROVED, OrderStatus.REJECTED], by__isnull=False
+            kind=OrderEvent.Kind.TRANSITION,
+            to_state__in=[OrderStatus.APPROVED, OrderStatus.REJECTED],
+            from_state=OrderStatus.IN_REVIEW,
         )
         .select_related("by")
         .order_by("-at", "-pk")
@@ -139,7 +132,7 @@ def email_review_decision(*, order_id: int) -> bool:
             context={
                 "order": order,
                 "decision": decision,
-                "approved": decision.to_status == OrderStatus.APPROVED,
+                "approved": decision.to_state == OrderStatus.APPROVED,
                 "order_url": _absolute(_order_path(order)),
             },
             to=[order.created_by.email],
@@ -153,8 +146,8 @@ def email_order_confirmation(*, order_id: int) -> bool:
     order = SalesOrder.objects.select_related("customer", "shipping_address").filter(pk=order_id).first()
     if order is None or not order.customer.email or order.approved_at is None:
         return False
-    # An email event with to_status "approved" is the confirmation of the approval: sent once.
-    if order.events.filter(kind=OrderEvent.Kind.EMAIL, to_status=OrderStatus.APPROVED).exists():
+    # The confirmation of the approval is sent once: its e-mail event says it was.
+    if order.events.filter(kind=OrderEvent.Kind.EMAIL, params__template="order_confirmation").exists():
         return False
     lines = list(order.lines.select_related("product").order_by("position", "pk"))
     with translation.override(order.customer.language):
@@ -165,7 +158,10 @@ def email_order_confirmation(*, order_id: int) -> bool:
             html=True,
         )
         mailers.default.send_messages([message])
-    with translation.override(settings.LANGUAGE_CODE):
-        note = _("Order confirmation sent to %(email)s.") % {"email": order.customer.email}
-    OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.EMAIL, to_status=OrderStatus.APPROVED, note=note)
+    OrderEvent.record(
+        order,
+        kind=OrderEvent.Kind.EMAIL,
+        actor=Actor.system("system"),
+        params={"template": "order_confirmation", "email": order.customer.email},
+    )
     return True

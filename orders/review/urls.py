@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import review_views
+from . import views as review_views
 
 urlpatterns = [
     path("review/", review_views.review_queue, name="review_queue"),

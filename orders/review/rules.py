@@ -1,26 +1,26 @@
 """The automatic review of a submitted order: the rules, the findings they leave, and the queue.
 
 Each rule reads the order and the thresholds in `ReviewSettings` and returns what it found; a rule
-that finds nothing returns nothing. `order_run_checks` runs them all on one submission, stores the
-findings and moves the order on: flags send it to a reviewer, warnings alone do not.
+that finds nothing returns nothing. orders.review.services.order_run_checks runs them all on one
+submission, stores the findings and moves the order on: flags send it to a reviewer, warnings
+alone do not.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import transaction
+from django.conf import settings
 from django.db.models import Exists, Max, OuterRef, Prefetch, QuerySet, Subquery
+from django.utils.module_loading import import_string
 
 from config.money import ZERO, round_money
-from customers.selectors import customer_credit_exposure
-
-from .finding_text import finding_text
-from .models import OrderEvent, OrderStatus, ReviewFinding, ReviewRule, ReviewSettings, SalesOrder
+from inventory.selectors import available_quantities
+from orders.credit import customer_credit_exposure
+from orders.finding_text import finding_text
+from orders.models import OrderEvent, OrderStatus, ReviewFinding, ReviewRule, ReviewSettings, SalesOrder
 
 FLAG = ReviewFinding.Severity.FLAG
 WARNING = ReviewFinding.Severity.WARNING
@@ -153,21 +153,13 @@ def check_credit(*, order: SalesOrder, lines: list, rules: ReviewSettings) -> li
 
 
 def overdue_invoices(*, customer, older_than_days: int) -> list:
-    """The customer's invoices overdue by more than N days; none until the billing app exists.
-
-    Billing provides `billing.selectors.customer_overdue_invoices(customer=, older_than_days=)`
-    returning invoices with `number`, `due_date` and `balance`; until it does, nothing is overdue.
-    """
-    if importlib.util.find_spec("billing") is None:
+    """The customer's invoices overdue by more than N days, from the provider billing registers in
+    settings.OVERDUE_INVOICES_PROVIDER (a function (customer=, older_than_days=) -> invoices with
+    `number`, `due_date` and `balance`); nothing is overdue while no provider is configured."""
+    path = getattr(settings, "OVERDUE_INVOICES_PROVIDER", "")
+    if not path:
         return []
-    try:
-        billing_selectors = importlib.import_module("billing.selectors")
-    except ImportError:
-        return []
-    selector = getattr(billing_selectors, "customer_overdue_invoices", None)
-    if selector is None:
-        return []
-    return list(selector(customer=customer, older_than_days=older_than_days))
+    return list(import_string(path)(customer=customer, older_than_days=older_than_days))
 
 
 def check_overdue(*, order: SalesOrder, lines: list, rules: ReviewSettings) -> list[Finding]:
@@ -185,15 +177,6 @@ def check_overdue(*, order: SalesOrder, lines: list, rules: ReviewSettings) -> l
     ]
 
 
-def available_quantities(*, product_ids: list[int]) -> dict[int, int] | None:
-    """What stock can still be promised per product, or None while inventory does not say."""
-    from inventory import selectors as inventory_selectors
-
-    if not hasattr(inventory_selectors, "available_quantities"):
-        return None
-    return inventory_selectors.available_quantities(product_ids=product_ids)
-
-
 def check_stock(*, order: SalesOrder, lines: list, rules: ReviewSettings) -> list[Finding]:
     """Ordering more of a product than is available is a warning only: it will be backordered, not refused."""
     ordered: dict[int, int] = defaultdict(int)
@@ -204,8 +187,6 @@ def check_stock(*, order: SalesOrder, lines: list, rules: ReviewSettings) -> lis
     if not ordered:
         return []
     available = available_quantities(product_ids=sorted(ordered))
-    if available is None:
-        return []
     findings = []
     for product_id, quantity in ordered.items():
         on_hand = available.get(product_id, 0)
@@ -247,37 +228,8 @@ def order_evaluate(*, order: SalesOrder, rules: ReviewSettings) -> list[Finding]
 
 def order_submission_count(*, order: SalesOrder) -> int:
     """How many times the order was submitted, counted from its timeline."""
-    count = order.events.filter(kind=OrderEvent.Kind.TRANSITION, to_status=OrderStatus.SUBMITTED).count()
+    count = order.events.filter(kind=OrderEvent.Kind.TRANSITION, to_state=OrderStatus.SUBMITTED).count()
     return max(count, 1)
-
-
-@transaction.atomic
-def order_run_checks(*, order_id: int) -> SalesOrder | None:
-    """Run the automatic checks once per submission: no flag approves the order, any flag sends it to review."""
-    from .review_services import order_flag_for_review, order_pass_checks
-
-    order = (
-        SalesOrder.objects.select_for_update(of=("self",))
-        .select_related("customer", "shipping_address", "contact")
-        .filter(pk=order_id)
-        .first()
-    )
-    if order is None or order.status != OrderStatus.SUBMITTED:
-        return order  # deleted, or already decided by an earlier run: nothing to do
-    findings = order_evaluate(order=order, rules=ReviewSettings.current())
-    submission = order_submission_count(order=order)
-    ReviewFinding.objects.bulk_create(
-        [
-            ReviewFinding(
-                order=order, submission=submission, rule=f.rule, severity=f.severity, message=f.message, figures=f.figures
-            )
-            for f in findings
-        ]
-    )
-    flags = [f for f in findings if f.severity == FLAG]
-    if flags:
-        return order_flag_for_review(order=order, findings=flags)
-    return order_pass_checks(order=order)
 
 
 # --- reads for the review pages ------------------------------------------------------------------

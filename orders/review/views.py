@@ -11,12 +11,13 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from config.errors import DomainError
 from config.http import redirect_back
+from orders.models import ReviewSettings, SalesOrder
 
-from . import review, review_services
-from .errors import OrderError
-from .models import ReviewSettings, SalesOrder
-from .review_forms import ApproveForm, RejectForm, ReviewQueueFilter, ReviewSettingsForm
+from . import rules as review
+from . import services as review_services
+from .forms import ApproveForm, RejectForm, ReviewQueueFilter, ReviewSettingsForm
 
 QUEUE_PAGE_SIZE = 25
 
@@ -59,7 +60,7 @@ def order_approve(request, pk: int):
         return _back(request, order)
     try:
         review_services.order_approve(order=order, by=request.user, note=form.cleaned_data["note"])
-    except OrderError as error:
+    except DomainError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("Order %(number)s is approved.") % {"number": order.number})
@@ -77,7 +78,7 @@ def order_reject(request, pk: int):
         return _back(request, order)
     try:
         review_services.order_reject(order=order, by=request.user, reason=form.cleaned_data["reason"])
-    except OrderError as error:
+    except DomainError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("Order %(number)s is rejected and back with sales.") % {"number": order.number})
@@ -92,7 +93,7 @@ def review_settings(request):
     if request.method == "POST" and form.is_valid():
         try:
             review_services.review_settings_update(values=form.cleaned_data, by=request.user)
-        except (OrderError, ValidationError) as error:
+        except (DomainError, ValidationError) as error:
             form.add_error(None, error if isinstance(error, ValidationError) else str(error))
         else:
             messages.success(request, _("The review settings are saved; orders submitted from now on use them."))

@@ -17,8 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from config.money import ZERO
 from customers.models import Address, Contact, Customer
 from inventory.models import Product
+from orders.models import MAX_LINE_QUANTITY, Channel, SalesOrder, line_amounts
 
-from .models import MAX_LINE_QUANTITY, Channel, SalesOrder, line_amounts
 from .services import (
     MAX_AMOUNT,
     MAX_ORDER_LINES,

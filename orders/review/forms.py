@@ -10,8 +10,9 @@ from django.core.validators import MaxValueValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .models import ReviewRule, ReviewSettings, SalesOrder
-from .review import orders_flagged_by
+from orders.models import ReviewRule, ReviewSettings, SalesOrder
+
+from .rules import orders_flagged_by
 
 MAX_OVERDUE_DAYS = 3650
 MAX_REASON = 2000

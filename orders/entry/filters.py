@@ -9,8 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
-
-from .models import Channel, OrderStatus, SalesOrder
+from orders.models import Channel, OrderStatus, SalesOrder
 
 
 def salespeople():

@@ -13,14 +13,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from config.errors import DomainError
 from config.money import ZERO
 from customers.models import Customer
 from customers.selectors import customer_search
 from inventory import selectors as inventory_selectors
 from inventory.models import Product
+from orders import selectors
+from orders.models import SalesOrder
 
-from . import exports, selectors, services
-from .errors import OrderError
+from . import exports, services
 from .forms import (
     CancelForm,
     OrderHeaderForm,
@@ -31,7 +33,6 @@ from .forms import (
     line_rows_from,
     line_rows_remove,
 )
-from .models import SalesOrder
 
 PAGE_SIZE = 25
 SEARCH_LIMIT = 10
@@ -103,8 +104,8 @@ def order_detail(request, pk: int):
 
 
 def _availability(product_ids: list[int]) -> dict | None:
-    """Free stock per warehouse, when the stock app offers it."""
-    if not product_ids or not hasattr(inventory_selectors, "availability_by_warehouse"):
+    """Free stock per warehouse of these products (None when there are none)."""
+    if not product_ids:
         return None
     return inventory_selectors.availability_by_warehouse(product_ids=product_ids)
 
@@ -143,7 +144,7 @@ def _entry_page(request, *, order: SalesOrder | None):
                     saved = services.order_create(**arguments)
                 else:
                     saved = services.order_update_draft(order=order, version=form.cleaned_data["version"], **arguments)
-            except OrderError as error:
+            except DomainError as error:
                 form.add_error(None, str(error))
             else:
                 if submitting:
@@ -263,7 +264,7 @@ def order_submit(request, pk: int):
     order = get_object_or_404(SalesOrder, pk=pk)
     try:
         services.order_submit(order=order, by=request.user)
-    except OrderError as error:
+    except DomainError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("Order %(number)s was submitted for the automatic checks.") % {"number": order.number})
@@ -281,7 +282,7 @@ def order_cancel(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             services.order_cancel(order=order, by=request.user, reason=form.cleaned_data["reason"])
-        except OrderError as error:
+        except DomainError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, _("Order %(number)s was cancelled.") % {"number": order.number})
@@ -296,7 +297,7 @@ def order_reopen(request, pk: int):
     order = get_object_or_404(SalesOrder, pk=pk)
     try:
         services.order_reopen(order=order, by=request.user)
-    except OrderError as error:
+    except DomainError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("Order %(number)s is a draft again: fix it and submit it.") % {"number": order.number})

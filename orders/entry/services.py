@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -11,29 +10,23 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, F, Sum
 from django.utils import timezone
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-from django_fsm import can_proceed, has_transition_perm
 
+from config.actors import Actor
+from config.errors import DomainError, StaleObject
 from config.money import ZERO, round_money
-from config.numbering import next_number
+from config.numbering import document_number
+from config.transitions import transition_apply
 from customers.models import Address, Contact, Customer
+from customers.services import address_create, customer_create
 from inventory.models import Product
-
-from . import hooks
-from .errors import OrderError, StaleOrder
-from .models import EDITABLE, MAX_LINE_QUANTITY, Channel, OrderEvent, SalesOrder, SalesOrderLine, line_amounts
-
-
-def order_number_for(*, year: int, value: int) -> str:
-    return f"SO-{year}-{value:06d}"
+from orders.fulfilment.services import order_release_stock
+from orders.models import EDITABLE, MAX_LINE_QUANTITY, Channel, OrderEvent, SalesOrder, SalesOrderLine, line_amounts
 
 
 def order_next_number() -> str:
-    """SO-<year>-<6 digits>, from the year's locked counter: unique under any concurrency."""
-    year = timezone.localdate().year
-    return order_number_for(year=year, value=next_number("sales_order", year))
+    """SO-<year>-<6 digits> from the numbering registry: unique under any concurrency."""
+    return document_number("sales_order")
 
 
 def order_recompute_totals(*, order: SalesOrder) -> SalesOrder:
@@ -49,37 +42,7 @@ def order_recompute_totals(*, order: SalesOrder) -> SalesOrder:
 
 def order_lock(*, order_id: int) -> SalesOrder:
     """Re-read the order under a row lock before acting on it."""
-    return SalesOrder.objects.select_for_update().get(pk=order_id)
-
-
-def order_log(*, order: SalesOrder, kind: str, by=None, note: str = "", from_status: str = "", to_status: str = "") -> OrderEvent:
-    return OrderEvent.objects.create(order=order, kind=kind, by=by, note=note, from_status=from_status, to_status=to_status)
-
-
-def order_apply_transition(
-    *, order: SalesOrder, transition: Callable[[SalesOrder], Callable], by=None, note: str = "", check_permission: bool = True
-) -> SalesOrder:
-    """Lock the order, run one FSM transition, save and write the timeline row.
-
-    `transition` picks the bound method from the locked instance, e.g. `lambda o: o.approve`.
-    `by=None` is the system (automatic checks, allocation after a receipt).
-    """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("order transitions run inside transaction.atomic()")
-    locked = order_lock(order_id=order.pk)
-    method = transition(locked)
-    if not can_proceed(method):
-        raise OrderError(
-            _("Order %(number)s cannot do “%(action)s” while it is %(status)s.")
-            % {"number": locked.number, "action": method.__name__.replace("_", " "), "status": locked.get_status_display()}
-        )
-    if check_permission and by is not None and not has_transition_perm(method, by):
-        raise OrderError(_("You are not allowed to do that with this order."))
-    from_status = locked.status
-    method()
-    locked.save()
-    order_log(order=locked, kind=OrderEvent.Kind.TRANSITION, by=by, note=note, from_status=from_status, to_status=locked.status)
-    return locked
+    return SalesOrder.objects.select_for_update(of=("self",)).get(pk=order_id)
 
 
 # --- order entry: what the entry form hands to the services --------------------------------------
@@ -190,7 +153,7 @@ def line_problems(
 
 def _check_lines(*, lines: list[LineInput], by) -> None:
     if len(lines) > MAX_ORDER_LINES:
-        raise OrderError(_("An order may have at most %(max)s lines.") % {"max": MAX_ORDER_LINES})
+        raise DomainError(_("An order may have at most %(max)s lines.") % {"max": MAX_ORDER_LINES})
     may_override = user_may_override_price(by)
     messages = []
     for position, line in enumerate(lines, start=1):
@@ -203,7 +166,7 @@ def _check_lines(*, lines: list[LineInput], by) -> None:
         ):
             messages.append(_("Line %(position)s: %(message)s") % {"position": position, "message": message})
     if messages:
-        raise OrderError(" ".join(messages))
+        raise DomainError(" ".join(messages))
 
 
 def _build_lines(*, order: SalesOrder, lines: list[LineInput]) -> list[SalesOrderLine]:
@@ -229,35 +192,29 @@ def _store_lines_and_totals(*, order: SalesOrder, lines: list[LineInput]) -> Sal
     SalesOrderLine.objects.bulk_create(_build_lines(order=order, lines=lines))
     order_recompute_totals(order=order)
     if order.total > MAX_AMOUNT:
-        raise OrderError(_("The order total is too large; split it into several orders."))
+        raise DomainError(_("The order total is too large; split it into several orders."))
     SalesOrder.objects.filter(pk=order.pk).update(
         subtotal=order.subtotal, tax_total=order.tax_total, total=order.total, line_count=order.line_count
     )
     return order
 
 
-def _customer_refusal(error: Exception) -> OrderError:
+def _customer_refusal(error: Exception) -> DomainError:
     if isinstance(error, ValidationError):
-        return OrderError(" ".join(str(message) for message in error.messages))
-    return OrderError(str(error))
+        return DomainError(" ".join(str(message) for message in error.messages))
+    return DomainError(str(error))
 
 
 def order_customer_create(*, new: NewCustomer, by) -> Customer:
     """A customer typed on the order form is created by the customers app, with its code and timeline."""
-    from customers.errors import CustomerError
-    from customers.services import customer_create
-
     try:
-        return customer_create(data={"name": new.name, "phone": new.phone}, by=by, note=_("Entered with an order."))
-    except (CustomerError, ValidationError) as error:
+        return customer_create(data={"name": new.name, "phone": new.phone}, by=by)
+    except ValidationError as error:
         raise _customer_refusal(error)
 
 
 def order_address_create(*, customer: Customer, new: NewAddress, by) -> Address:
     """A shipping address typed on the order form is added to the customer (the first becomes its default)."""
-    from customers.errors import CustomerError
-    from customers.services import address_create
-
     data = {
         "kind": Address.Kind.SHIPPING,
         "recipient": new.recipient,
@@ -269,7 +226,7 @@ def order_address_create(*, customer: Customer, new: NewAddress, by) -> Address:
     }
     try:
         return address_create(customer=customer, data=data, by=by)
-    except (CustomerError, ValidationError) as error:
+    except ValidationError as error:
         raise _customer_refusal(error)
 
 
@@ -282,15 +239,19 @@ def _resolve_header(*, header: OrderHeader, by) -> tuple[Customer, Address | Non
     if isinstance(address, NewAddress):
         address = order_address_create(customer=customer, new=address, by=by)
     elif address is not None and address.customer_id != customer.pk:
-        raise OrderError(_("The shipping address belongs to another customer."))
+        raise DomainError(_("The shipping address belongs to another customer."))
     if header.contact is not None and header.contact.customer_id != customer.pk:
-        raise OrderError(_("The contact belongs to another customer."))
+        raise DomainError(_("The contact belongs to another customer."))
     return customer, address
 
 
 @transaction.atomic
 def order_create(*, header: OrderHeader, lines: list[LineInput], by) -> SalesOrder:
     """A new draft gets the next SO number, its lines and stored totals, and a 'created' timeline row."""
+    actor = Actor.of(by)
+    if not actor.has_perm("orders.add_salesorder"):
+        raise DomainError(_("You are not allowed to enter orders."), code="permission_denied")
+    by = actor.user
     _check_lines(lines=lines, by=by)
     customer, address = _resolve_header(header=header, by=by)
     order = SalesOrder(
@@ -306,20 +267,15 @@ def order_create(*, header: OrderHeader, lines: list[LineInput], by) -> SalesOrd
     )
     order.save()
     _store_lines_and_totals(order=order, lines=lines)
-    order_log(
-        order=order,
-        kind=OrderEvent.Kind.CREATED,
-        by=by,
-        note=ngettext("Entered with %(count)s line.", "Entered with %(count)s lines.", len(lines)) % {"count": len(lines)},
-    )
+    OrderEvent.record(order, kind=OrderEvent.Kind.CREATED, actor=actor, params={"lines": len(lines)})
     return order
 
 
 HEADER_FIELDS = ["customer", "shipping_address", "contact", "channel", "customer_po", "requested_date", "notes"]
 
 
-def _describe_edit(*, before: SalesOrder, after: dict, old_lines: list[tuple], new_lines: list[LineInput]) -> str:
-    """A short account of a draft edit: which header fields and which lines (by SKU) changed."""
+def _describe_edit(*, before: SalesOrder, after: dict, old_lines: list[tuple], new_lines: list[LineInput]) -> dict:
+    """What a draft edit changed, as timeline params: header fields by name, lines by SKU."""
     changed_fields = []
     for name in HEADER_FIELDS:
         field = SalesOrder._meta.get_field(name)
@@ -327,36 +283,33 @@ def _describe_edit(*, before: SalesOrder, after: dict, old_lines: list[tuple], n
         new = after[name]
         new = getattr(new, "pk", new)
         if old != new and not (old in (None, "") and new in (None, "")):
-            changed_fields.append(str(field.verbose_name))
+            changed_fields.append(name)
     old_by_product = {row[0]: row for row in old_lines}
     new_by_product = {line.product.pk: line for line in new_lines}
-    added = [line.product.sku for pid, line in new_by_product.items() if pid not in old_by_product]
-    removed = [row[1] for pid, row in old_by_product.items() if pid not in new_by_product]
-    changed = [
-        line.product.sku
-        for pid, line in new_by_product.items()
-        if pid in old_by_product and (line.quantity, line.unit_price, line.discount_percent) != tuple(old_by_product[pid][2:5])
-    ]
-    parts = []
-    if changed_fields:
-        parts.append(_("changed %(fields)s") % {"fields": ", ".join(changed_fields)})
-    if added:
-        parts.append(_("added %(skus)s") % {"skus": ", ".join(added)})
-    if removed:
-        parts.append(_("removed %(skus)s") % {"skus": ", ".join(removed)})
-    if changed:
-        parts.append(_("changed quantity, price or discount of %(skus)s") % {"skus": ", ".join(changed)})
-    if not parts:
-        return _("Saved without changes.")
-    return capfirst("; ".join(parts)) + "."
+    return {
+        "fields": changed_fields,
+        "added": [line.product.sku for pid, line in new_by_product.items() if pid not in old_by_product],
+        "removed": [row[1] for pid, row in old_by_product.items() if pid not in new_by_product],
+        "changed": [
+            line.product.sku
+            for pid, line in new_by_product.items()
+            if pid in old_by_product
+            and (line.quantity, line.unit_price, line.discount_percent) != tuple(old_by_product[pid][2:5])
+        ],
+        "edited": True,
+    }
 
 
 @transaction.atomic
 def order_update_draft(*, order: SalesOrder, version: int, header: OrderHeader, lines: list[LineInput], by) -> SalesOrder:
     """A draft is saved only if nobody saved it since `version` was read; its lines are replaced and an 'edited' row logged."""
+    actor = Actor.of(by)
+    if not actor.has_perm("orders.change_salesorder"):
+        raise DomainError(_("You are not allowed to edit orders."), code="permission_denied")
+    by = actor.user
     _check_lines(lines=lines, by=by)
     if order.version != version:
-        raise StaleOrder(_stale_message(order))
+        raise StaleObject(_stale_message(order))
     customer, address = _resolve_header(header=header, by=by)
     values = {
         "customer": customer,
@@ -374,17 +327,17 @@ def order_update_draft(*, order: SalesOrder, version: int, header: OrderHeader, 
     if not updated:
         current = SalesOrder.objects.filter(pk=order.pk).values("status").first()
         if current is not None and current["status"] not in EDITABLE:
-            raise OrderError(_("Order %(number)s is no longer a draft and cannot be edited.") % {"number": order.number})
-        raise StaleOrder(_stale_message(order))
+            raise DomainError(_("Order %(number)s is no longer a draft and cannot be edited.") % {"number": order.number})
+        raise StaleObject(_stale_message(order))
     old_lines = list(order.lines.values_list("product_id", "product__sku", "quantity", "unit_price", "discount_percent"))
     order.lines.all().delete()
     edited = SalesOrder.objects.get(pk=order.pk)
     _store_lines_and_totals(order=edited, lines=lines)
-    order_log(
-        order=edited,
+    OrderEvent.record(
+        edited,
         kind=OrderEvent.Kind.EDITED,
-        by=by,
-        note=_describe_edit(before=order, after=values, old_lines=old_lines, new_lines=lines),
+        actor=actor,
+        params=_describe_edit(before=order, after=values, old_lines=old_lines, new_lines=lines),
     )
     return edited
 
@@ -408,35 +361,15 @@ def order_duplicate_po_numbers(*, order: SalesOrder) -> list[str]:
     )
 
 
-def _check_submittable(*, order: SalesOrder) -> None:
-    customer = order.customer
-    if customer.is_blocked:
-        raise OrderError(
-            _("%(customer)s is blocked (%(reason)s): the order cannot be submitted.")
-            % {"customer": customer.name, "reason": customer.blocked_reason}
-        )
-    if order.line_count < 1:
-        raise OrderError(_("Add at least one line before submitting the order."))
-    if order.shipping_address_id is None:
-        raise OrderError(_("Choose a shipping address before submitting the order."))
-
-
 @transaction.atomic
 def order_submit(*, order: SalesOrder, by) -> SalesOrder:
-    """A draft with lines, a shipping address and an unblocked customer is submitted; the automatic checks run after commit."""
-    from .tasks import review_order
-
-    locked = SalesOrder.objects.select_for_update(of=("self",)).select_related("customer").get(pk=order.pk)
-    if locked.status in EDITABLE:
-        _check_submittable(order=locked)
-    submitted = order_apply_transition(order=locked, transition=lambda o: o.submit, by=by)
-    submitted.submitted_at = timezone.now()
+    """A draft with lines, a shipping address and an unblocked customer is submitted; the automatic
+    checks run after commit (an outbox event: a broker outage delays them, never loses them)."""
+    submitted = transition_apply(obj=order, transition="submit", actor=by)
     # A form opened before the submission must not overwrite the order if it comes back as a draft.
-    submitted.version = F("version") + 1
-    submitted.save(update_fields=["submitted_at", "version", "updated_at"])
-    order_pk = submitted.pk
-    transaction.on_commit(lambda: review_order.delay(order_pk))
-    return SalesOrder.objects.get(pk=order_pk)
+    SalesOrder.objects.filter(pk=submitted.pk).update(version=F("version") + 1)
+    submitted.refresh_from_db(fields=["version"])
+    return submitted
 
 
 @transaction.atomic
@@ -456,16 +389,16 @@ def order_cancel(*, order: SalesOrder, by, reason: str) -> SalesOrder:
     """Before the first shipment an order may be cancelled with a reason; its reservations are released."""
     reason = (reason or "").strip()
     if not reason:
-        raise OrderError(_("Say why the order is cancelled."))
-    cancelled = order_apply_transition(order=order, transition=lambda o: o.cancel, by=by, note=reason)
-    hooks.order_cancelled(order=cancelled, by=by)
+        raise DomainError(_("Say why the order is cancelled."), field="reason")
+    cancelled = transition_apply(obj=order, transition="cancel", actor=by, note=reason)
+    order_release_stock(order=cancelled, by=by)
     return cancelled
 
 
 @transaction.atomic
 def order_reopen(*, order: SalesOrder, by) -> SalesOrder:
     """A rejected order goes back to draft so sales can fix it and submit it again."""
-    reopened = order_apply_transition(order=order, transition=lambda o: o.reopen, by=by)
-    reopened.version = F("version") + 1
-    reopened.save(update_fields=["version", "updated_at"])
-    return SalesOrder.objects.get(pk=reopened.pk)
+    reopened = transition_apply(obj=order, transition="reopen", actor=by)
+    SalesOrder.objects.filter(pk=reopened.pk).update(version=F("version") + 1)
+    reopened.refresh_from_db(fields=["version"])
+    return reopened

@@ -1,0 +1,1 @@
+"""Fulfilment: the order's side of stock (allocation, shipment, closing short) and its pages."""

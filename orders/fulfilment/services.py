@@ -1,0 +1,208 @@
+"""The order side of stock: allocation, release, shipment and closing short.
+
+Only this module changes an order line's fulfilment quantities (shipped, cancelled, returned,
+invoiced); logistics and billing call it. Stock itself moves through inventory's primitives,
+which take plain data. Lock order: the order row → reservations → stock levels.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from config.actors import Actor
+from config.errors import DomainError
+from config.transitions import transition_apply
+from inventory.reservations import Demand, reservations_held, stock_consume, stock_release, stock_reserve
+from orders.models import OrderEvent, OrderStatus, SalesOrder, SalesOrderLine
+
+# Orders that wait for stock: allocation picks them up, oldest approval first.
+WAITING_FOR_STOCK = [OrderStatus.APPROVED, OrderStatus.BACKORDERED]
+# Orders that hold (or wait for) reservations and have not shipped everything.
+HOLDING_STOCK = [OrderStatus.ALLOCATED, OrderStatus.BACKORDERED, OrderStatus.PARTIALLY_SHIPPED]
+
+
+@dataclass
+class AllocationRun:
+    """What one run over the waiting orders did."""
+
+    allocated: list[SalesOrder] = field(default_factory=list)
+    backordered: list[SalesOrder] = field(default_factory=list)
+    failed: list[tuple[SalesOrder, str]] = field(default_factory=list)
+
+
+def waiting_orders(*, product_ids: Iterable[int] | None = None):
+    """Approved and backordered orders, first approved first (the order stock is handed out in)."""
+    orders = SalesOrder.objects.filter(status__in=WAITING_FOR_STOCK)
+    if product_ids is not None:
+        orders = orders.filter(lines__product_id__in=list(product_ids)).distinct()
+    return orders.order_by(F("approved_at").asc(nulls_last=True), "pk")
+
+
+def _lock(order: SalesOrder) -> SalesOrder:
+    return SalesOrder.objects.select_for_update(of=("self",)).get(pk=order.pk)
+
+
+def _open_lines(order: SalesOrder) -> list[SalesOrderLine]:
+    return list(order.lines.select_related("product").order_by("position", "pk"))
+
+
+@transaction.atomic
+def order_allocate(*, order: SalesOrder, by) -> SalesOrder:
+    """Reserve what each open line still misses (one warehouse when one can serve it all, else split
+    by priority); fully reserved → allocated, otherwise backordered. Running it again changes nothing."""
+    actor = Actor.of(by)
+    if not actor.has_perm("orders.allocate_salesorder"):
+        raise DomainError(_("You are not allowed to allocate orders."), code="permission_denied")
+    locked = _lock(order)
+    if locked.status not in WAITING_FOR_STOCK:
+        return locked
+    lines = _open_lines(locked)
+    held = reservations_held(line_ids=[line.pk for line in lines])
+    demand = [
+        Demand(line_id=line.pk, product_id=line.product_id, quantity=line.open_quantity - held.get(line.pk, 0)) for line in lines
+    ]
+    result = stock_reserve(demand=demand)
+    sku = {line.pk: line.product.sku for line in lines}
+    target = "backorder" if result.short else "allocate"
+    if not result.reserved_any and target == "backorder" and locked.status == OrderStatus.BACKORDERED:
+        return locked  # nothing arrived for it since the last run
+    if result.reserved_any or result.short:
+        reserved: dict[str, list] = defaultdict(list)
+        for line_id, takes in result.reserved.items():
+            for code, qty in takes:
+                reserved[code].append([sku[line_id], qty])
+        OrderEvent.record(
+            locked,
+            kind=OrderEvent.Kind.ALLOCATION,
+            actor=actor,
+            params={"reserved": dict(reserved), "short": [[sku[line_id], qty] for line_id, qty in result.short.items()]},
+        )
+    if (target == "allocate" and locked.status != OrderStatus.ALLOCATED) or (
+        target == "backorder" and locked.status != OrderStatus.BACKORDERED
+    ):
+        locked = transition_apply(obj=locked, transition=target, actor=actor, lock=False)
+    return locked
+
+
+def order_allocate_waiting(*, by, product_ids: Iterable[int] | None = None) -> AllocationRun:
+    """Allocate every waiting order (or those needing these products), oldest approval first, each
+    in its own transaction so one order's trouble does not hold up the others."""
+    run = AllocationRun()
+    for order in list(waiting_orders(product_ids=product_ids)):
+        try:
+            result = order_allocate(order=order, by=by)
+        except DomainError as error:
+            run.failed.append((order, str(error)))
+            continue
+        if result.status == OrderStatus.ALLOCATED:
+            run.allocated.append(result)
+        elif result.status == OrderStatus.BACKORDERED:
+            run.backordered.append(result)
+    return run
+
+
+def _released_params(order: SalesOrder, released: Mapping[int, list[tuple[str, int]]]) -> list[list]:
+    skus = dict(order.lines.filter(pk__in=list(released)).values_list("pk", "product__sku"))
+    return sorted([code, skus[line_id], qty] for line_id, takes in released.items() for code, qty in takes)
+
+
+@transaction.atomic
+def order_release_stock(*, order: SalesOrder, by) -> int:
+    """Every active reservation of the order goes back to free stock (cancellation); returns the units freed."""
+    actor = Actor.of(by)
+    released = stock_release(line_ids=order.lines.values_list("pk", flat=True))
+    if released:
+        OrderEvent.record(
+            order, kind=OrderEvent.Kind.RELEASED, actor=actor, params={"released": _released_params(order, released)}
+        )
+    return sum(qty for takes in released.values() for _code, qty in takes)
+
+
+@transaction.atomic
+def order_reservations_lost(*, order_line_ids: Iterable[int], document: str = "") -> list[SalesOrder]:
+    """Stock reserved for these lines is gone (a count found less): their orders wait for stock
+    again (backordered) with a timeline note; allocation gives them the next stock that arrives."""
+    actor = Actor.system("stock_count")
+    line_ids = set(order_line_ids)
+    orders = list(SalesOrder.objects.filter(lines__pk__in=line_ids).distinct().order_by("pk").select_for_update(of=("self",)))
+    moved = []
+    for order in orders:
+        skus = sorted(set(order.lines.filter(pk__in=line_ids).values_list("product__sku", flat=True)))
+        OrderEvent.record(order, kind=OrderEvent.Kind.RELEASED, actor=actor, params={"skus": skus, "document": document})
+        if order.status in (OrderStatus.ALLOCATED, OrderStatus.APPROVED):
+            moved.append(transition_apply(obj=order, transition="backorder", actor=actor, lock=False))
+    return moved
+
+
+@transaction.atomic
+def order_record_shipment(*, order: SalesOrder, quantities: Mapping[int, int], document: str, by) -> SalesOrder:
+    """Goods of the order left (logistics calls this): reservations are consumed, the lines'
+    shipped quantities grow, and the order moves to partially shipped or shipped."""
+    actor = Actor.of(by)
+    locked = _lock(order)
+    lines = {line.pk: line for line in _open_lines(locked)}
+    quantities = {line_id: qty for line_id, qty in quantities.items() if qty}
+    for line_id, qty in quantities.items():
+        line = lines.get(line_id)
+        if line is None:
+            raise DomainError(_("That line is not on order %(number)s.") % {"number": locked.number}, code="unknown_line")
+        if qty > line.open_quantity:
+            raise DomainError(
+                _("Line %(position)s of %(number)s has %(open)s still to ship; %(qty)s cannot ship.")
+                % {"position": line.position, "number": locked.number, "open": line.open_quantity, "qty": qty},
+                code="over_shipment",
+            )
+    stock_consume(quantities=quantities, document=document, by=actor)
+    for line_id, qty in quantities.items():
+        SalesOrderLine.objects.filter(pk=line_id).update(quantity_shipped=F("quantity_shipped") + qty)
+    OrderEvent.record(
+        locked,
+        kind=OrderEvent.Kind.SHIPPED,
+        actor=actor,
+        params={"document": document, "items": [[lines[line_id].product.sku, qty] for line_id, qty in quantities.items()]},
+    )
+    step = "ship_rest" if not any(line_open_after(lines, quantities)) else "ship_part"
+    if step == "ship_part" and locked.status == OrderStatus.PARTIALLY_SHIPPED:
+        return locked
+    return transition_apply(obj=locked, transition=step, actor=actor, lock=False)
+
+
+def line_open_after(lines: Mapping[int, SalesOrderLine], shipped: Mapping[int, int]) -> list[int]:
+    return [line.open_quantity - shipped.get(pk, 0) for pk, line in lines.items() if line.open_quantity - shipped.get(pk, 0) > 0]
+
+
+@transaction.atomic
+def order_close_short(*, order: SalesOrder, reason: str, by) -> SalesOrder:
+    """What has not shipped is cancelled with a reason (quantity_cancelled) and its reservations
+    released; the order counts as shipped."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Say why the rest of the order is cancelled."), field="reason")
+    actor = Actor.of(by)
+    locked = _lock(order)
+    if locked.status not in (OrderStatus.BACKORDERED, OrderStatus.PARTIALLY_SHIPPED):
+        raise DomainError(
+            _("Order %(number)s cannot be closed short while it is %(status)s.")
+            % {"number": locked.number, "status": locked.get_status_display()},
+            code="transition_not_allowed",
+        )
+    lines = _open_lines(locked)
+    if not any(line.quantity_shipped for line in lines):
+        raise DomainError(_("Nothing of order %(number)s has shipped: cancel it instead.") % {"number": locked.number})
+    open_lines = [line for line in lines if line.open_quantity]
+    stock_release(line_ids=[line.pk for line in open_lines])
+    for line in open_lines:
+        SalesOrderLine.objects.filter(pk=line.pk).update(quantity_cancelled=F("quantity") - F("quantity_shipped"))
+    OrderEvent.record(
+        locked,
+        kind=OrderEvent.Kind.CLOSED_SHORT,
+        actor=actor,
+        params={"items": [[line.product.sku, line.open_quantity] for line in open_lines]},
+    )
+    return transition_apply(obj=locked, transition="close_short", actor=actor, note=reason, lock=False)
