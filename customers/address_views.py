@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from config.errors import DomainError, form_error_from
+from config.http import safe_next_url
 
 from . import services
 from .forms import AddressForm, ContactForm
@@ -21,6 +22,11 @@ def _edit_url(customer: Customer) -> str:
     return reverse("customers:edit", args=[customer.pk]) + "#addresses"
 
 
+def _back_url(request, fallback: str) -> str:
+    """Where the user came from (e.g. the customer page), when it is on this site; else the fallback."""
+    return safe_next_url(request, request.POST.get("next") or request.GET.get("next")) or fallback
+
+
 def _data(form) -> dict:
     return {k: v for k, v in form.cleaned_data.items() if k not in ("make_default", "make_primary")}
 
@@ -28,6 +34,7 @@ def _data(form) -> dict:
 @permission_required("customers.change_customer", raise_exception=True)
 def address_create(request, pk: int):
     customer = get_object_or_404(Customer, pk=pk)
+    back_url = _back_url(request, _edit_url(customer))
     form = AddressForm(request.POST or None, initial={"recipient": customer.name, "phone": customer.phone})
     if request.method == "POST" and form.is_valid():
         try:
@@ -38,9 +45,12 @@ def address_create(request, pk: int):
             form_error_from(form, exc)
         else:
             messages.success(request, _("The address was added."))
-            return redirect(_edit_url(customer))
+            return redirect(back_url)
     return render(
-        request, "customers/address_form.html", {"form": form, "customer": customer}, status=400 if form.errors else 200
+        request,
+        "customers/address_form.html",
+        {"form": form, "customer": customer, "back_url": back_url},
+        status=400 if form.errors else 200,
     )
 
 
@@ -99,6 +109,7 @@ def address_set_default(request, pk: int, address_pk: int):
 @permission_required("customers.change_customer", raise_exception=True)
 def contact_create(request, pk: int):
     customer = get_object_or_404(Customer, pk=pk)
+    back_url = _back_url(request, reverse("customers:edit", args=[customer.pk]) + "#contacts")
     form = ContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -109,9 +120,12 @@ def contact_create(request, pk: int):
             form_error_from(form, exc)
         else:
             messages.success(request, _("The contact was added."))
-            return redirect(reverse("customers:edit", args=[customer.pk]) + "#contacts")
+            return redirect(back_url)
     return render(
-        request, "customers/contact_form.html", {"form": form, "customer": customer}, status=400 if form.errors else 200
+        request,
+        "customers/contact_form.html",
+        {"form": form, "customer": customer, "back_url": back_url},
+        status=400 if form.errors else 200,
     )
 
 

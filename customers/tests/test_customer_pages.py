@@ -339,3 +339,36 @@ def test_customer_page_without_order_panels_shows_the_credit_limit_alone(client_
     assert response.context["panels"] == [] and response.context["exposure"] is None
     body = response.content.decode()
     assert "10,000.00" in body and "Available credit" not in body and 'id="orders"' not in body
+
+
+def test_customer_without_addresses_offers_to_add_one_right_there(client_as):
+    """Bug: the page said "No addresses yet" with no way to add one from it."""
+    customer = CustomerFactory()
+    client = client_as("sales")
+    body = client.get(customer.get_absolute_url()).content.decode()
+    assert "No addresses yet" in body
+    add_address = reverse("customers:address_create", args=[customer.pk])
+    add_contact = reverse("customers:contact_create", args=[customer.pk])
+    assert f'href="{add_address}?next=' in body and f'href="{add_contact}?next=' in body
+    back = f"{customer.get_absolute_url()}#addresses"
+    assert client.get(add_address, {"next": back}).context["back_url"] == back
+    data = {"kind": "shipping", "recipient": "王伟", "line1": "世纪大道 100 号", "city": "上海", "country": "CN", "next": back}
+    response = client.post(add_address, data)
+    assert response.status_code == 302 and response.url == back, "back to the customer page"
+    assert customer.addresses.get().is_default
+
+
+def test_add_links_are_only_for_those_who_may_change_the_customer(client_as):
+    customer = CustomerFactory()
+    body = client_as("reviewer").get(customer.get_absolute_url()).content.decode()
+    assert reverse("customers:address_create", args=[customer.pk]) not in body
+    assert reverse("customers:contact_create", args=[customer.pk]) not in body
+
+
+def test_add_address_never_sends_the_user_off_site(client_as):
+    customer = CustomerFactory()
+    data = {"kind": "shipping", "recipient": "王伟", "line1": "世纪大道 100 号", "city": "上海", "country": "CN"}
+    response = client_as("sales").post(
+        reverse("customers:address_create", args=[customer.pk]), {**data, "next": "https://evil.example/"}
+    )
+    assert response.status_code == 302 and response.url == reverse("customers:edit", args=[customer.pk]) + "#addresses"
