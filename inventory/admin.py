@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import Product
 
@@ -72,11 +73,15 @@ class StockLevelAdmin(admin.ModelAdmin):
 
 @admin.register(StockMovement)
 class StockMovementAdmin(_StockReadOnlyAdmin):
-    list_display = ["created_at", "product", "warehouse", "kind", "quantity", "document", "reason", "created_by"]
+    list_display = ["created_at", "product", "warehouse", "kind", "quantity", "document", "worded_reason", "created_by"]
     list_filter = ["kind", "warehouse"]
     search_fields = ["product__sku", "document", "reason"]
     list_select_related = ["product", "warehouse", "created_by"]
     date_hierarchy = "created_at"
+
+    @admin.display(description=_("reason"))
+    def worded_reason(self, movement: StockMovement) -> str:
+        return movement.reason_text
 
 
 @admin.register(Reservation)

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
@@ -206,7 +207,11 @@ class StockMovement(models.Model):
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="movements", verbose_name=_("warehouse"))
     kind = models.CharField(_("kind"), max_length=20, choices=MovementKind.choices)
     quantity = models.IntegerField(_("quantity"), help_text=_("Positive into the warehouse, negative out of it."))
+    # What a person typed, or an English msgid (gettext_noop) whose figures are in `params`:
+    # worded when shown (`reason_text`), in the reader's language. Rows from before `params`
+    # existed hold finished text, and the ledger never rewrites a row.
     reason = models.CharField(_("reason"), max_length=300, blank=True)
+    params = models.JSONField(_("details"), default=dict, blank=True)
     document = models.CharField(
         _("document"),
         max_length=60,
@@ -230,6 +235,16 @@ class StockMovement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.quantity:+d} {self.product_id}@{self.warehouse_id}"
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the active language: a worded msgid with its figures, typed text as typed."""
+        if not self.params:
+            return self.reason
+        try:
+            return gettext(self.reason) % self.params
+        except (KeyError, TypeError, ValueError):
+            return self.reason
 
 
 class ReservationState(models.TextChoices):
