@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import unicodedata
+from dataclasses import replace
+
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -38,13 +45,48 @@ EXPORT_ONLY_COLUMNS = [
 ]
 
 
+# Other names the app itself gives a column (the list's column titles); a column's form label
+# (the model field's verbose name) is one too.
+LIST_TITLES = {
+    "credit_rating": [gettext_lazy("Rating")],
+    "payment_terms_days": [gettext_lazy("Payment terms")],
+}
+
+
+def _own_labels(column: Column) -> list[str]:
+    """Every label the app shows for this column, in each of the site's languages, also with ASCII brackets."""
+    labels = [column.label, *LIST_TITLES.get(column.key, [])]
+    try:
+        labels.append(Customer._meta.get_field(column.key).verbose_name)
+    except FieldDoesNotExist:
+        pass
+    names: list[str] = []
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            for label in labels:
+                text = str(label)
+                # 付款期限（天） is often typed 付款期限(天): full-width brackets and spaces become ASCII.
+                names.extend(name for name in (text, unicodedata.normalize("NFKC", text)) if name not in names)
+    return names
+
+
+@functools.cache
+def customer_columns() -> list[Column]:
+    """The columns, each also known by the labels the app shows for it: a sheet headed as the
+    Chinese (or English) pages and export word them is understood."""
+    return [replace(column, aliases=(*column.aliases, *_own_labels(column))) for column in CUSTOMER_COLUMNS]
+
+
 class CustomerImport(ImportSpec):
     """Rows with a code update that customer; rows without one create a new customer."""
 
     model = Customer
     form_class = CustomerImportForm
-    columns = CUSTOMER_COLUMNS
     match_key = "code"
+
+    @property
+    def columns(self) -> list[Column]:
+        return customer_columns()
 
     def existing_by_key(self, keys):
         """Codes match whatever their case: "c000012" names C000012."""

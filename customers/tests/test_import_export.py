@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
 from config.imports import ImportFileError, ImportRejected, import_commit, import_dry_run, read_table
@@ -267,3 +268,52 @@ def test_a_file_of_codes_and_credit_limits_updates_without_a_name_column(make_us
     customer = CustomerFactory(code="C000123", credit_limit=Decimal("1.00"))
     result = dry_run("code,credit_limit\nC000123,5000\n")
     assert result.ok and result.outcomes[0].existing == customer and result.outcomes[0].changes == ["Credit limit"]
+
+
+# --- the app's own labels as headers ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "header, key",
+    [
+        ("编码", "code"),  # the code's label on the customer page
+        ("电子邮箱", "email"),  # the form's label
+        ("付款期限（天）", "payment_terms_days"),  # the form's label
+        ("付款期限(天)", "payment_terms_days"),  # the same, typed with ASCII brackets
+        ("账期(天)", "payment_terms_days"),  # the export's header, typed with ASCII brackets
+        ("等级", "credit_rating"),  # the list's column title
+        ("Rating", "credit_rating"),
+        ("payment terms (days)", "payment_terms_days"),
+        ("E-mail", "email"),
+    ],
+)
+def test_the_apps_own_labels_in_chinese_and_english_are_understood_as_headers(header, key):
+    """Bug: a sheet headed with the labels the Chinese UI shows was refused or had columns ignored."""
+    table = read_table(upload(f"名称,{header}\n宁波港口物流,\n"), columns=CustomerImport().columns)
+    assert key in table.columns and table.ignored == []
+
+
+def test_chinese_export_round_trips_through_the_import(client_as, make_user):
+    seller = make_user("sales", username="lina")
+    original = CustomerFactory(
+        name="上海华东贸易有限公司",
+        kind="individual",
+        credit_limit=Decimal("123456.78"),
+        credit_rating="C",
+        payment_terms_days=45,
+        segment="key_account",
+        language="en",
+        salesperson=seller,
+        email="buyer@huadong.example",
+    )
+    client = client_as("manager")
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    response = client.get(reverse("customers:export"), {"format": "csv"})
+    header = next(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert header[:2] == ["编号", "名称"], "the export speaks Chinese"
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            result = dry_run(response.content)
+        assert result.ok, [(o.number, [(e.column, e.message) for e in o.errors]) for o in result.outcomes]
+        assert [(o.action, o.changes) for o in result.outcomes] == [("update", [])]
+        assert result.outcomes[0].existing == original
