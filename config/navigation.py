@@ -1,4 +1,9 @@
-"""The main navigation: one entry per page a role works in, shown only with its permission."""
+"""The main navigation: business areas, each a menu of the pages a role works in, shown only with its permission.
+
+An entry appears when its URL name exists (the app that serves it is installed) and the user holds
+one of its permissions; an area appears when at least one of its entries does. Entries of apps still
+to come (shipping, finance, reports) are declared here already and appear once their pages exist.
+"""
 
 from __future__ import annotations
 
@@ -6,47 +11,144 @@ from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 @dataclass(frozen=True)
 class NavEntry:
     label: str
     url_name: str
-    permission: str | None  # None: every signed-in user
+    permission: str | tuple[str, ...] | None  # any one of them opens the page; None: every signed-in user
+
+    def permissions(self) -> tuple[str, ...]:
+        if self.permission is None:
+            return ()
+        return (self.permission,) if isinstance(self.permission, str) else self.permission
+
+    def allows(self, user) -> bool:
+        perms = self.permissions()
+        return not perms or any(user.has_perm(perm) for perm in perms)
 
 
-NAV_ENTRIES: list[NavEntry] = [
-    NavEntry(_("Home"), "home", None),
-    NavEntry(_("Orders"), "orders:list", "orders.view_salesorder"),
-    NavEntry(_("New order"), "orders:create", "orders.add_salesorder"),
-    NavEntry(_("Review queue"), "orders:review_queue", "orders.review_salesorder"),
-    NavEntry(_("Customers"), "customers:list", "customers.view_customer"),
-    NavEntry(_("Complaints"), "customers:complaint_list", "customers.view_complaint"),
-    NavEntry(_("Products"), "inventory:product_list", "inventory.view_product"),
-    NavEntry(_("Stock"), "inventory:stock_overview", "inventory.view_stocklevel"),
-    NavEntry(_("Allocation"), "inventory:allocation", "orders.allocate_salesorder"),
-    NavEntry(_("Alerts"), "inventory:alert_list", "inventory.view_lowstockalert"),
-    NavEntry(_("Counts"), "inventory:count_list", "inventory.view_stockcount"),
-    NavEntry(_("Transfers"), "inventory:transfer_list", "inventory.view_stocktransfer"),
-    NavEntry(_("Replenishment"), "inventory:replenishment_list", "inventory.manage_replenishment"),
-    NavEntry(_("Review settings"), "orders:review_settings", "orders.change_reviewsettings"),
+@dataclass(frozen=True)
+class NavArea:
+    key: str
+    label: str
+    entries: tuple[NavEntry, ...]
+
+
+NAV_AREAS: list[NavArea] = [
+    NavArea(
+        "sales",
+        pgettext_lazy("navigation area", "Sales"),
+        (
+            NavEntry(_("Orders"), "orders:list", "orders.view_salesorder"),
+            NavEntry(_("New order"), "orders:create", "orders.add_salesorder"),
+            NavEntry(_("Customers"), "customers:list", "customers.view_customer"),
+            NavEntry(_("Complaints"), "customers:complaint_list", "customers.view_complaint"),
+        ),
+    ),
+    NavArea(
+        "review",
+        pgettext_lazy("navigation area", "Review"),
+        (NavEntry(_("Review queue"), "orders:review_queue", "orders.review_salesorder"),),
+    ),
+    NavArea(
+        "warehouse",
+        pgettext_lazy("navigation area", "Warehouse"),
+        (
+            NavEntry(_("Products"), "inventory:product_list", "inventory.view_product"),
+            NavEntry(_("Stock"), "inventory:stock_overview", "inventory.view_stocklevel"),
+            NavEntry(_("Receive goods"), "inventory:receipt", "inventory.receive_stock"),
+            # The page shows every waiting order's reservations: for those who allocate and those who read stock.
+            NavEntry(_("Allocation"), "orders:allocation", ("orders.allocate_salesorder", "inventory.view_reservation")),
+            NavEntry(_("Alerts"), "inventory:alert_list", "inventory.view_lowstockalert"),
+            NavEntry(_("Stock counts"), "inventory:count_list", "inventory.view_stockcount"),
+            NavEntry(_("Transfers"), "inventory:transfer_list", "inventory.view_stocktransfer"),
+            NavEntry(
+                _("Replenishment"),
+                "inventory:replenishment_list",
+                ("inventory.manage_replenishment", "inventory.view_replenishmentrequest"),
+            ),
+        ),
+    ),
+    NavArea(
+        "shipping",
+        pgettext_lazy("navigation area", "Shipping"),
+        (
+            NavEntry(_("Pick lists"), "logistics:picklist_list", "logistics.view_picklist"),
+            NavEntry(_("Shipments"), "logistics:shipment_list", "logistics.view_shipment"),
+            NavEntry(_("Shipping exceptions"), "logistics:exception_list", "logistics.view_shipment"),
+            NavEntry(_("Returns"), "logistics:return_list", "logistics.view_returnauthorization"),
+        ),
+    ),
+    NavArea(
+        "finance",
+        pgettext_lazy("navigation area", "Finance"),
+        (
+            NavEntry(_("Invoices"), "billing:invoice_list", "billing.view_invoice"),
+            NavEntry(_("Credit notes"), "billing:creditnote_list", "billing.view_creditnote"),
+            NavEntry(_("Payments"), "billing:payment_list", "billing.view_payment"),
+            NavEntry(_("Refunds"), "billing:refund_list", "billing.view_refund"),
+            NavEntry(_("Bank statements"), "billing:bankstatement_list", "billing.view_bankstatement"),
+            NavEntry(_("Receivables"), "billing:receivables", "billing.view_invoice"),
+            NavEntry(_("Customer statements"), "billing:statement_list", "billing.view_customerstatement"),
+            NavEntry(_("Payment reminders"), "billing:reminder_list", "billing.view_paymentreminder"),
+        ),
+    ),
+    NavArea(
+        "reports",
+        pgettext_lazy("navigation area", "Reports"),
+        (
+            NavEntry(_("Dashboard"), "reports:dashboard", "reports.view_reports"),
+            NavEntry(_("Sales report"), "reports:sales", "reports.view_reports"),
+            NavEntry(_("Margins"), "reports:margins", "reports.view_reports"),
+            NavEntry(_("Cycle times"), "reports:cycle_times", "reports.view_reports"),
+            NavEntry(_("Stock report"), "reports:stock", "reports.view_reports"),
+            NavEntry(_("Receivables report"), "reports:receivables", "reports.view_reports"),
+            NavEntry(_("Customer report"), "reports:customers", "reports.view_reports"),
+        ),
+    ),
+    NavArea(
+        "settings",
+        pgettext_lazy("navigation area", "Settings"),
+        (
+            NavEntry(_("Review settings"), "orders:review_settings", "orders.change_reviewsettings"),
+            NavEntry(_("Carriers"), "logistics:carrier_list", "logistics.change_carrier"),
+        ),
+    ),
 ]
 
 
-def navigation_for(user, current_path: str) -> list[dict]:
-    """The entries this user may open; the one whose URL is the longest prefix of the page is active."""
-    items = []
-    for entry in NAV_ENTRIES:
-        if entry.permission and not user.has_perm(entry.permission):
-            continue
-        try:
-            url = reverse(entry.url_name)
-        except NoReverseMatch:  # the page's app is not installed in this deployment
-            continue
-        items.append({"label": entry.label, "url": url, "active": False})
+def _url(url_name: str) -> str | None:
+    try:
+        return reverse(url_name)
+    except NoReverseMatch:  # the page's app is not installed (yet) in this deployment
+        return None
+
+
+def navigation_areas_for(user, current_path: str) -> list[dict]:
+    """The areas this user may open, each with its entries; the entry whose URL is the longest prefix of the page is active."""
+    areas = []
+    for area in NAV_AREAS:
+        items = []
+        for entry in area.entries:
+            if entry.allows(user) and (url := _url(entry.url_name)):
+                items.append({"label": entry.label, "url": url, "url_name": entry.url_name, "active": False})
+        if items:
+            areas.append({"key": area.key, "label": area.label, "items": items, "active": False})
     matches = [
-        item for item in items if current_path == item["url"] or (item["url"] != "/" and current_path.startswith(item["url"]))
+        (item, area)
+        for area in areas
+        for item in area["items"]
+        if current_path == item["url"] or (item["url"] != "/" and current_path.startswith(item["url"]))
     ]
     if matches:
-        max(matches, key=lambda item: len(item["url"]))["active"] = True
-    return items
+        item, area = max(matches, key=lambda match: len(match[0]["url"]))
+        item["active"] = area["active"] = True
+    return areas
+
+
+def navigation_for(user, current_path: str) -> list[dict]:
+    """The entries this user may open, area after area, as one flat list (the active one marked)."""
+    return [item for area in navigation_areas_for(user, current_path) for item in area["items"]]

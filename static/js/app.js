@@ -15,8 +15,32 @@
         var nav = document.getElementById("mainnav");
         var open = nav.classList.toggle("open");
         toggle.setAttribute("aria-expanded", open ? "true" : "false");
+        if (open) {  // on a phone the menu opens on the area of the page being shown
+          var current = nav.querySelector(".nav-area-label.active");
+          if (current) { current.parentElement.open = true; }
+        }
       });
     }
+    // The area menus (<details data-nav-menu>): one open at a time; a click elsewhere or Escape closes it.
+    var menus = Array.prototype.slice.call(document.querySelectorAll("details[data-nav-menu]"));
+    function closeMenus(except) {
+      menus.forEach(function (menu) { if (menu !== except) { menu.open = false; } });
+    }
+    menus.forEach(function (menu) {
+      menu.addEventListener("toggle", function () { if (menu.open) { closeMenus(menu); } });
+    });
+    document.addEventListener("click", function (event) {
+      if (event.target.closest && event.target.closest("details[data-nav-menu], [data-toggle-nav]")) { return; }
+      closeMenus(null);
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape") { return; }
+      var open = menus.filter(function (menu) { return menu.open; })[0];
+      if (open) {
+        open.open = false;
+        open.querySelector("summary").focus();
+      }
+    });
     // Ask before destructive actions: <form data-confirm="Really cancel?">
     document.addEventListener("submit", function (event) {
       var form = event.target;

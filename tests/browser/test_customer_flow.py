@@ -22,6 +22,7 @@ def test_manager_creates_blocks_and_works_a_complaint(page, login, make_user):
     login("zhao.min", "pw")
 
     # Search as you type: the results swap in place (htmx) and the URL keeps the query.
+    page.click('nav#mainnav [data-area="sales"] summary')
     page.click("nav#mainnav >> text=Customers")
     page.fill("input[name=q]", "huadong")
     expect(page.locator("#results")).not_to_contain_text("北京燕山五金")
