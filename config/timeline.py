@@ -68,7 +68,7 @@ class TimelineEvent(models.Model):
             params=params or {},
             from_state=from_state or "",
             to_state=to_state or "",
-            **actor_fields(actor),
+            **actor_fields(Actor.of(actor)),
             **extra,
         )
 

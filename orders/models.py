@@ -173,8 +173,9 @@ class SalesOrder(FSMModelMixin, models.Model):
         return any(line["quantity_shipped"] for line in self._line_figures())
 
     def _fully_invoiced(self) -> bool:
-        return all(
-            line["quantity_invoiced"] >= line["quantity_shipped"] - line["quantity_returned"] for line in self._line_figures()
+        lines = self._line_figures()
+        return any(line["quantity_shipped"] for line in lines) and all(
+            line["quantity_invoiced"] >= line["quantity_shipped"] - line["quantity_returned"] for line in lines
         )
 
     @property

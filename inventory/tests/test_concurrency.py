@@ -80,7 +80,7 @@ def test_opposite_line_orders_receipts_and_cancellations_neither_deadlock_nor_lo
     def cancel_job(order_id: int):
         def job():
             order = SalesOrder.objects.get(pk=order_id)
-            order_cancel(order=order, by=order.created_by, reason="test")
+            order_cancel(order=order, by=SYSTEM, reason="test")
 
         return job
 

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from config.filters import SortFilter
 from customers.models import Customer
 from orders.models import Channel, OrderStatus, SalesOrder
 
@@ -65,7 +66,7 @@ class OrderFilter(django_filters.FilterSet):
         field_name="total", lookup_expr="lte", label=_("Total up to"), min_value=0, max_digits=14, decimal_places=2
     )
     mine = django_filters.BooleanFilter(method="entered_by_me", label=_("Only mine"), widget=forms.CheckboxInput)
-    sort = django_filters.OrderingFilter(
+    sort = SortFilter(
         fields=(("number", "number"), ("created_at", "date"), ("customer__name", "customer"), ("total", "total")),
         field_labels={"number": _("Number"), "created_at": _("Date"), "customer__name": _("Customer"), "total": _("Total")},
         label=_("Sort by"),

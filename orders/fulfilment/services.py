@@ -130,7 +130,8 @@ def order_reservations_lost(*, order_line_ids: Iterable[int], document: str = ""
     again (backordered) with a timeline note; allocation gives them the next stock that arrives."""
     actor = Actor.system("stock_count")
     line_ids = set(order_line_ids)
-    orders = list(SalesOrder.objects.filter(lines__pk__in=line_ids).distinct().order_by("pk").select_for_update(of=("self",)))
+    order_ids = SalesOrderLine.objects.filter(pk__in=line_ids).values("order_id")
+    orders = list(SalesOrder.objects.filter(pk__in=order_ids).order_by("pk").select_for_update(of=("self",)))
     moved = []
     for order in orders:
         skus = sorted(set(order.lines.filter(pk__in=line_ids).values_list("product__sku", flat=True)))

@@ -11,6 +11,7 @@ from decimal import Decimal
 import factory
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from customers.models import Customer
 from customers.tests import factories as customer_factories

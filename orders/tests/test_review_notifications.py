@@ -51,7 +51,7 @@ def review_case(sales, reviewers, django_capture_on_commit_callbacks):
 
 
 def test_every_reviewer_is_notified_in_the_app_when_an_order_lands_in_review(review_case, reviewers, sales, make_user):
-    notified = Notification.objects.filter(text__contains=review_case.number)
+    notified = Notification.objects.filter(params__number=review_case.number)
     assert sorted(n.recipient_id for n in notified) == sorted(r.pk for r in reviewers)
     assert all(n.url == reverse("orders:review_queue") for n in notified)
     assert not Notification.objects.filter(recipient=sales).exists()
@@ -81,7 +81,7 @@ def test_an_automatically_approved_order_calls_no_reviewer(sales, reviewers, dja
     assert mail.outbox == []
     assert not Notification.objects.filter(recipient__in=reviewers).exists()
     [notification] = Notification.objects.filter(recipient=sales)
-    assert "passed the automatic checks" in notification.text
+    assert "passed the automatic checks" in notification.message
 
 
 def test_rolled_back_review_sends_nothing(sales, reviewers, django_capture_on_commit_callbacks, monkeypatch):
@@ -108,7 +108,7 @@ def test_salesperson_is_notified_and_emailed_of_an_approval(review_case, reviewe
     with django_capture_on_commit_callbacks(execute=True):
         order_approve(order=review_case, by=reviewers[0], note="Address confirmed")
     [notification] = Notification.objects.filter(recipient=sales)
-    assert review_case.number in notification.text and "approved" in notification.text
+    assert review_case.number in notification.message and "approved" in notification.message
     assert notification.url == review_case.get_absolute_url()
     to_sales = [m for m in mail.outbox if m.to == [sales.email]]
     assert len(to_sales) == 1
@@ -121,7 +121,7 @@ def test_salesperson_is_told_why_an_order_was_rejected(review_case, reviewers, s
     with django_capture_on_commit_callbacks(execute=True):
         order_reject(order=review_case, by=reviewers[1], reason="Customer wants delivery to a new site; add the address")
     [notification] = Notification.objects.filter(recipient=sales)
-    assert "rejected" in notification.text and "add the address" in notification.text
+    assert "rejected" in notification.message and "add the address" in notification.message
     [message] = mail.outbox
     assert message.to == [sales.email]
     assert "rejected" in message.subject
