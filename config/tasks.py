@@ -13,4 +13,3 @@ from .outbox import dispatch_outbox  # noqa: F401  (registered under config.task
 def worker_heartbeat(worker: str | None = None) -> None:
     """Record that a worker is alive; safe to run any number of times."""
     WorkerHeartbeat.objects.update_or_create(worker=worker or socket.gethostname(), defaults={"last_seen": timezone.now()})
-

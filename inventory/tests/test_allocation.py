@@ -212,7 +212,6 @@ def test_cancelling_an_order_releases_its_reservations(warehouses):
     sh, bj, _gz = warehouses
     bolts = stocked_product(stock={sh: 3, bj: 3})
     order = order_allocate(by=SYSTEM, order=approved_order(lines=[(bolts, 5)]))
-    user = order.created_by
 
     order_cancel(order=order, by=SYSTEM, reason="customer changed mind")
 
