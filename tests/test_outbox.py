@@ -1,0 +1,230 @@
+"""The outbox: what a business transaction publishes is handled after commit, exactly once, and is
+never lost when the broker or a handler is down (the dispatcher catches up)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from config.models import WorkerHeartbeat
+from config.outbox import MAX_ATTEMPTS, OutboxEvent, outbox_dispatch, outbox_pending_count, outbox_publish
+from config.tasks import dispatch_outbox
+from inventory.models import Reservation, ReservationState, StockLevel
+from inventory.tests.factories import WarehouseFactory, stocked_product
+from orders.entry.services import order_submit
+from orders.models import OrderEvent, OrderStatus, SalesOrder
+from orders.tests.factories import customer_with_address, draft_order
+
+TOPIC = "test.something_happened"
+HERE = __name__
+
+# What the test handlers did, in order (reset before each test).
+CALLS: list[tuple[str, dict]] = []
+FLAKY = {"failures_left": 0}
+
+
+def remember(payload: dict) -> None:
+    """A handler that records its call and writes one row (its database effect)."""
+    CALLS.append(("remember", payload))
+    WorkerHeartbeat.objects.create(worker=f"remember-{payload['key']}", last_seen=timezone.now())
+
+
+def flaky(payload: dict) -> None:
+    """A handler that writes a row, then fails while `failures_left` is above zero."""
+    CALLS.append(("flaky", payload))
+    WorkerHeartbeat.objects.create(worker=f"flaky-{payload['key']}-{len(CALLS)}", last_seen=timezone.now())
+    if FLAKY["failures_left"] > 0:
+        FLAKY["failures_left"] -= 1
+        raise ConnectionError("the mail server is down")
+
+
+def always_fails(payload: dict) -> None:
+    CALLS.append(("always_fails", payload))
+    raise RuntimeError("never works")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_handlers():
+    CALLS.clear()
+    FLAKY["failures_left"] = 0
+    yield
+    CALLS.clear()
+
+
+def handlers(settings, *names: str) -> None:
+    settings.OUTBOX_HANDLERS = {TOPIC: [f"{HERE}.{name}" for name in names]}
+
+
+def due_now(event: OutboxEvent) -> None:
+    """Time passes until the event's retry is due (the dispatcher's backoff is minutes, a test is not)."""
+    OutboxEvent.objects.filter(pk=event.pk).update(available_at=timezone.now() - timedelta(seconds=1))
+
+
+def markers(prefix: str) -> int:
+    return WorkerHeartbeat.objects.filter(worker__startswith=prefix).count()
+
+
+# --- publishing ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_event_published_in_a_rolled_back_transaction_leaves_nothing(settings, django_capture_on_commit_callbacks):
+    handlers(settings, "remember")
+
+    class Refused(Exception):
+        pass
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(Refused), transaction.atomic():
+            outbox_publish(topic=TOPIC, payload={"key": "rolled-back"})
+            raise Refused
+    assert not OutboxEvent.objects.exists()
+    assert callbacks == []  # no dispatch was even asked for
+    assert outbox_dispatch() == 0
+    assert CALLS == []
+    assert markers("remember-") == 0
+
+
+@pytest.mark.django_db
+def test_a_topic_nobody_handles_writes_no_row(settings, django_capture_on_commit_callbacks):
+    handlers(settings, "remember")
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert outbox_publish(topic="test.nobody_listens", payload={"key": "x"}) is None
+    assert not OutboxEvent.objects.exists()
+    assert callbacks == []
+
+
+# --- dispatching --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_committed_event_is_handled_exactly_once_however_often_the_dispatcher_runs(
+    settings, django_capture_on_commit_callbacks
+):
+    handlers(settings, "remember")
+    with django_capture_on_commit_callbacks() as callbacks:  # committed, but the fast path is not taken
+        event = outbox_publish(topic=TOPIC, payload={"key": "once"})
+    assert len(callbacks) == 1
+    assert CALLS == []  # nothing happens inside the business transaction
+
+    assert outbox_dispatch() == 1
+    assert outbox_dispatch() == 0
+    event.refresh_from_db()
+    assert CALLS == [("remember", {"key": "once"})]
+    assert markers("remember-once") == 1
+    assert event.dispatched_at is not None
+    assert event.handled == [f"{HERE}.remember"]
+    assert (event.attempts, event.last_error) == (0, "")
+    assert outbox_pending_count() == 0
+
+
+@pytest.mark.django_db
+def test_the_fast_path_after_commit_handles_the_event_and_the_beat_finds_nothing_left(
+    settings, django_capture_on_commit_callbacks
+):
+    handlers(settings, "remember")
+    with django_capture_on_commit_callbacks(execute=True):
+        event = outbox_publish(topic=TOPIC, payload={"key": "fast"})
+    event.refresh_from_db()
+    assert event.dispatched_at is not None
+    assert outbox_dispatch() == 0  # what beat would do a few seconds later
+    assert CALLS == [("remember", {"key": "fast"})]
+    assert markers("remember-fast") == 1
+
+
+@pytest.mark.django_db
+def test_a_failing_handler_is_recorded_and_retried_later_without_rerunning_the_handlers_that_succeeded(settings):
+    handlers(settings, "remember", "flaky")
+    FLAKY["failures_left"] = 1
+    event = outbox_publish(topic=TOPIC, payload={"key": "k"})
+    before = timezone.now()
+
+    assert outbox_dispatch() == 1
+    event.refresh_from_db()
+    assert event.dispatched_at is None and event.failed_at is None
+    assert event.attempts == 1
+    assert f"{HERE}.flaky" in event.last_error and "the mail server is down" in event.last_error
+    assert event.available_at > before  # moved on: not retried at once
+    assert event.handled == [f"{HERE}.remember"]
+    assert markers("remember-k") == 1
+    assert markers("flaky-k") == 0  # the failed handler's own write was rolled back with it
+
+    assert outbox_dispatch() == 0  # not due yet
+    due_now(event)
+    assert outbox_dispatch() == 1
+    event.refresh_from_db()
+    assert event.dispatched_at is not None
+    assert event.handled == [f"{HERE}.remember", f"{HERE}.flaky"]
+    assert [name for name, _payload in CALLS] == ["remember", "flaky", "flaky"]  # remember ran once
+    assert markers("remember-k") == 1
+    assert markers("flaky-k") == 1
+
+
+@pytest.mark.django_db
+def test_a_handler_that_keeps_failing_is_given_up_after_the_maximum_attempts_and_stays_visible(settings):
+    handlers(settings, "always_fails")
+    event = outbox_publish(topic=TOPIC, payload={"key": "doomed"})
+    for _attempt in range(MAX_ATTEMPTS):
+        due_now(event)
+        assert outbox_dispatch() == 1
+    event.refresh_from_db()
+    assert event.attempts == MAX_ATTEMPTS
+    assert event.failed_at is not None and event.dispatched_at is None
+    assert "never works" in event.last_error
+    due_now(event)
+    assert outbox_dispatch() == 0
+    assert len(CALLS) == MAX_ATTEMPTS
+
+
+# --- issue 7's acceptance: the broker is down when the order is submitted -------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_broker_down_at_submit_the_order_is_reviewed_and_allocated_once_the_dispatcher_runs(make_user, monkeypatch):
+    """Real commits: the after-commit kick meets a dead broker, the submission still succeeds, and
+    the dispatcher (what beat runs when Redis is back) reviews and allocates the order, once."""
+    sales = make_user("sales")
+    warehouse = WarehouseFactory(code="SH", priority=1)
+    product = stocked_product(stock={warehouse: 10})
+    customer, address = customer_with_address()
+    order = draft_order(by=sales, customer=customer, address=address, products=[product], quantity=3)
+    kicks = []
+
+    def broker_down(*args, **kwargs):
+        kicks.append(args)
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(dispatch_outbox, "delay", broker_down)
+
+    submitted = order_submit(order=order, by=sales)
+
+    assert kicks  # the fast path was tried after commit and failed
+    assert submitted.status == OrderStatus.SUBMITTED
+    assert SalesOrder.objects.get(pk=order.pk).status == OrderStatus.SUBMITTED
+    pending = OutboxEvent.objects.filter(topic="orders.salesorder.submit", dispatched_at__isnull=True)
+    assert list(pending.values_list("payload__id", flat=True)) == [order.pk]
+
+    # Redis is back: beat runs the dispatcher.
+    outbox_dispatch()
+
+    order = SalesOrder.objects.get(pk=order.pk)
+    assert order.status == OrderStatus.ALLOCATED
+    moves = list(order.events.filter(kind=OrderEvent.Kind.TRANSITION).values_list("from_state", "to_state", "actor_name"))
+    assert moves == [
+        (OrderStatus.DRAFT, OrderStatus.SUBMITTED, ""),
+        (OrderStatus.SUBMITTED, OrderStatus.APPROVED, "automatic_checks"),
+        (OrderStatus.APPROVED, OrderStatus.ALLOCATED, "allocation"),
+    ]
+    line = order.lines.get()
+    assert Reservation.objects.filter(order_line=line, state=ReservationState.ACTIVE).count() == 1
+    assert StockLevel.objects.get(product=product, warehouse=warehouse).reserved == 3
+    assert outbox_pending_count() == 0
+
+    events = order.events.count()
+    assert outbox_dispatch() == 0  # running it again changes nothing
+    assert order.events.count() == events
+    assert StockLevel.objects.get(product=product, warehouse=warehouse).reserved == 3
