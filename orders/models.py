@@ -418,8 +418,9 @@ def _edit_text(params: dict) -> str:
         parts.append(gettext("changed quantity, price or discount of %(skus)s") % {"skus": ", ".join(params["changed"])})
     if not parts:
         return gettext("Saved without changes.")
-    text = "; ".join(parts)
-    return text[:1].upper() + text[1:] + "."
+    # Translators: how the parts of an edit are listed, and the sentence they make.
+    text = gettext("; ").join(parts)
+    return gettext("%(changes)s.") % {"changes": text[:1].upper() + text[1:]}
 
 
 HEADER_FIELD_NAMES = {"customer", "shipping_address", "contact", "channel", "customer_po", "requested_date", "notes"}
