@@ -16,3 +16,9 @@ class ConfigConfig(AppConfig):
 
         # Runs after every migrate, so permissions that later migrations add reach their roles.
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="config.sync_roles")
+
+        # The empty choice of every select: Django's own zh-Hans catalogue has no translation of it,
+        # so ours words it (an app's ready() is where Django says to set it).
+        from django.db.models import fields
+
+        fields.BLANK_CHOICE_LABEL = _("- Select an option -")

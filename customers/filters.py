@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from config.filters import SortFilter
 from config.roles import MANAGER, SALES
 
 from .models import Complaint, Customer
@@ -59,7 +60,7 @@ class CustomerFilter(django_filters.FilterSet):
     is_blocked = django_filters.ChoiceFilter(label=_("Blocked"), choices=YES_NO, empty_label=_("Any"), method="filter_blocked")
     salesperson = UserFilter(label=_("Salesperson"), queryset=staff_users(), empty_label=_("Anyone"))
     tag = django_filters.CharFilter(label=_("Tag"), field_name="tags", lookup_expr="icontains")
-    sort = django_filters.OrderingFilter(
+    sort = SortFilter(
         label=_("Sort by"),
         fields=(("name", "name"), ("code", "code"), ("credit_limit", "credit_limit"), ("created_at", "created_at")),
         field_labels={"name": _("Name"), "code": _("Code"), "credit_limit": _("Credit limit"), "created_at": _("Created")},
@@ -94,7 +95,7 @@ class ComplaintFilter(django_filters.FilterSet):
     assignee = UserFilter(label=_("Assigned to"), queryset=staff_users(), empty_label=_("Anyone"))
     mine = django_filters.BooleanFilter(label=_("Assigned to me"), method="filter_mine", widget=forms.CheckboxInput)
     customer = django_filters.NumberFilter(field_name="customer_id", widget=forms.HiddenInput)
-    sort = django_filters.OrderingFilter(
+    sort = SortFilter(
         label=_("Sort by"),
         fields=(("created_at", "created_at"), ("updated_at", "updated_at"), ("number", "number")),
         field_labels={"created_at": _("Opened"), "updated_at": _("Last change"), "number": _("Number")},

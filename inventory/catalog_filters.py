@@ -7,6 +7,8 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from config.filters import SortFilter
+
 from .models import Product
 
 
@@ -23,7 +25,7 @@ class ProductFilter(django_filters.FilterSet):
         method="filter_active",
     )
     unit = django_filters.ChoiceFilter(label=_("Unit"), choices=Product.Unit.choices, empty_label=_("Any"))
-    sort = django_filters.OrderingFilter(
+    sort = SortFilter(
         label=_("Sort by"),
         fields=(("sku", "sku"), ("name", "name"), ("list_price", "list_price"), ("updated_at", "updated_at")),
         field_labels={"sku": _("SKU"), "name": _("Name"), "list_price": _("List price"), "updated_at": _("Last change")},

@@ -6,6 +6,8 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from config.filters import SortFilter
+
 from .count_models import MAX_COUNTED_QUANTITY, StockCount, StockCountState
 from .models import Warehouse
 
@@ -14,7 +16,7 @@ class StockCountFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(field_name="number", lookup_expr="icontains", label=_("Number"))
     warehouse = django_filters.ModelChoiceFilter(queryset=Warehouse.objects.order_by("priority", "code"), label=_("Warehouse"))
     state = django_filters.ChoiceFilter(choices=StockCountState.choices, label=_("State"))
-    ordering = django_filters.OrderingFilter(
+    ordering = SortFilter(
         fields=(("opened_at", "opened"), ("number", "number")),
         field_labels={"opened_at": _("Opened"), "number": _("Number")},
         label=_("Sort by"),

@@ -6,6 +6,8 @@ import django_filters
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from config.filters import SortFilter
+
 from .models import MovementKind, ReplenishmentState, Warehouse
 
 
@@ -32,7 +34,7 @@ class StockLevelFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_q")
     warehouse = django_filters.ModelChoiceFilter(label=_("Warehouse"), queryset=Warehouse.objects.order_by("priority", "code"))
     stock = django_filters.ChoiceFilter(label=_("Show"), choices=STOCK_CHOICES, method="filter_stock", empty_label=_("All"))
-    sort = django_filters.OrderingFilter(
+    sort = SortFilter(
         label=_("Sort by"),
         fields=(("product__sku", "sku"), ("free", "available"), ("on_hand", "on_hand"), ("warehouse__priority", "warehouse")),
         field_labels={

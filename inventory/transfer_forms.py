@@ -6,6 +6,8 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from config.filters import SortFilter
+
 from .models import Warehouse
 from .selectors import product_by_code
 from .transfer_models import MAX_TRANSFER_QUANTITY, StockTransfer, TransferState
@@ -18,7 +20,7 @@ class TransferFilter(django_filters.FilterSet):
         queryset=Warehouse.objects.order_by("priority", "code"), label=_("To warehouse")
     )
     state = django_filters.ChoiceFilter(choices=TransferState.choices, label=_("State"))
-    ordering = django_filters.OrderingFilter(
+    ordering = SortFilter(
         fields=(("created_at", "created"), ("number", "number")),
         field_labels={"created_at": _("Created"), "number": _("Number")},
         label=_("Sort by"),
