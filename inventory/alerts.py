@@ -4,7 +4,9 @@ emailed to the warehouse once; and the email that tells people the ledger check 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from smtplib import SMTPException
 
+from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, mailers
@@ -55,8 +57,6 @@ def low_stock_refresh(*, level_ids: Iterable[int] | None = None) -> int:
     recovered.update(resolved_at=timezone.now())
     pending = LowStockAlert.objects.filter(resolved_at__isnull=True, notified_at__isnull=True).count()
     if pending:
-        from .tasks import notify_low_stock_alerts
-
         transaction.on_commit(notify_low_stock_alerts.delay, robust=True)
     return pending
 
@@ -122,3 +122,32 @@ def ledger_check_email_failure(*, check_id: int) -> int:
         [EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=recipients)]
     )
     return len(recipients)
+
+
+# --- the Celery adapters of alerts (named inventory.tasks.* for beat and the queues) ---------------
+
+MAIL_RETRY = {"autoretry_for": (SMTPException, OSError), "retry_backoff": 30, "retry_backoff_max": 1800, "max_retries": 8}
+
+
+@shared_task(name="inventory.tasks.check_low_stock", ignore_result=True)
+def check_low_stock(level_ids: list[int]) -> None:
+    """After a movement or a reservation change: raise or resolve the alerts of these stock rows."""
+    low_stock_refresh(level_ids=level_ids)
+
+
+@shared_task(name="inventory.tasks.scan_low_stock", ignore_result=True)
+def scan_low_stock() -> None:
+    """Periodic safety net: compare every stock row with its safety stock."""
+    low_stock_refresh(level_ids=None)
+
+
+@shared_task(name="inventory.tasks.notify_low_stock_alerts", ignore_result=True, **MAIL_RETRY)
+def notify_low_stock_alerts() -> None:
+    """Email the warehouse the alerts raised since the last email."""
+    alerts_email_pending()
+
+
+@shared_task(name="inventory.tasks.send_ledger_check_failure", ignore_result=True, **MAIL_RETRY)
+def send_ledger_check_failure(check_id: int) -> None:
+    """Email managers and warehouse staff that the ledger check failed."""
+    ledger_check_email_failure(check_id=check_id)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from config.numbering import next_number
 from config.outbox import outbox_publish
 
+from .alerts import check_low_stock, send_ledger_check_failure
 from .errors import InsufficientStock, InventoryError
 from .models import (
     LedgerCheck,
@@ -88,8 +89,6 @@ def queue_low_stock_check(*, level_ids: Iterable[int]) -> None:
     ids = sorted(set(level_ids))
     if not ids:
         return
-    from .tasks import check_low_stock
-
     transaction.on_commit(lambda: check_low_stock.delay(level_ids=ids), robust=True)
 
 
@@ -346,8 +345,6 @@ def stock_verify_ledger() -> LedgerCheck:
     check = LedgerCheck.objects.create(ok=not problems, levels_checked=levels_checked, problems=problems)
     if problems:
         logger.error("Stock ledger check %s found %d problem(s): %s", check.pk, len(problems), problems[:5])
-        from .tasks import send_ledger_check_failure
-
         check_id = check.pk
         transaction.on_commit(lambda: send_ledger_check_failure.delay(check_id), robust=True)
     return check
