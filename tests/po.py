@@ -1,4 +1,4 @@
-"""A small reader of gettext .po files, enough to check a catalogue's completeness."""
+"""A small reader of gettext .po files, enough to check a catalogue's completeness and its terms."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Entry:
+    msgctxt: str = ""
     msgid: str = ""
     msgid_plural: str = ""
     msgstrs: dict = field(default_factory=dict)
@@ -41,7 +42,9 @@ def read_po(path) -> list[Entry]:
         key, _, rest = line.partition(" ")
         if line.startswith('"'):
             value = ast.literal_eval(line)
-            if target == "msgid":
+            if target == "msgctxt":
+                entry.msgctxt += value
+            elif target == "msgid":
                 entry.msgid += value
             elif target == "msgid_plural":
                 entry.msgid_plural += value
@@ -49,7 +52,9 @@ def read_po(path) -> list[Entry]:
                 entry.msgstrs[target] += value
             continue
         value = ast.literal_eval(rest)
-        if key == "msgid":
+        if key == "msgctxt":
+            target, entry.msgctxt = "msgctxt", value
+        elif key == "msgid":
             target, entry.msgid = "msgid", value
         elif key == "msgid_plural":
             target, entry.msgid_plural = "msgid_plural", value
