@@ -208,7 +208,7 @@ def _customer_refusal(error: Exception) -> DomainError:
 def order_customer_create(*, new: NewCustomer, by) -> Customer:
     """A customer typed on the order form is created by the customers app, with its code and timeline."""
     try:
-        return customer_create(data={"name": new.name, "phone": new.phone}, by=by)
+        return customer_create(data={"name": new.name, "phone": new.phone}, by=by, params={"via": "order"})
     except ValidationError as error:
         raise _customer_refusal(error)
 
