@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.money import ZERO
+from config.widgets import ZeroAsEmptyNumberInput
 from customers.models import Address, Contact, Customer
 from inventory.models import Product
 from orders.models import MAX_LINE_QUANTITY, Channel, SalesOrder, line_amounts
@@ -225,7 +226,7 @@ class OrderLineForm(forms.Form):
         max_value=Decimal("100"),
         max_digits=5,
         decimal_places=2,
-        widget=forms.NumberInput(attrs={"class": "discount", "inputmode": "decimal"}),
+        widget=ZeroAsEmptyNumberInput(attrs={"class": "discount", "inputmode": "decimal"}),
     )
 
 

@@ -41,6 +41,23 @@
         open.querySelector("summary").focus();
       }
     });
+    // A field whose whole value is replaced when typed into (a discount): its text is selected on focus,
+    // so typing 10 over a 5 gives 10, not 510. The mouseup of the click that focused it would undo the selection.
+    var pressing = false;
+    var focusedByClick = null;
+    document.addEventListener("mousedown", function () { pressing = true; });
+    document.addEventListener("focusin", function (event) {
+      var el = event.target;
+      if (el.matches && el.matches("input[data-select-on-focus]")) {
+        el.select();
+        focusedByClick = pressing ? el : null;
+      }
+    });
+    document.addEventListener("mouseup", function (event) {
+      if (focusedByClick && event.target === focusedByClick) { event.preventDefault(); }
+      pressing = false;
+      focusedByClick = null;
+    });
     // Ask before destructive actions: <form data-confirm="Really cancel?">
     document.addEventListener("submit", function (event) {
       var form = event.target;
