@@ -12,7 +12,12 @@ class ConfigConfig(AppConfig):
     verbose_name = _("System")
 
     def ready(self) -> None:
+        from django.core import checks
+
+        from .documents import check_cjk_fonts
         from .roles import sync_roles_after_migrate
+
+        checks.register(check_cjk_fonts)
 
         # Runs after every migrate, so permissions that later migrations add reach their roles.
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="config.sync_roles")

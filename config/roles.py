@@ -102,6 +102,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inventory.view_reservation",
         "inventory.view_lowstockalert",
         "inventory.view_ledgercheck",
+        "inventory.view_replenishmentrequest",
         "orders.view_salesorder",
         "orders.export_salesorder",
         "orders.review_salesorder",

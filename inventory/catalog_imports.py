@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy
 
+from config.errors import DomainError
 from config.imports import Column, ImportRowError, ImportSpec
 
 from .catalog_forms import ProductImportForm
-from .catalog_services import CatalogError, product_create, product_update
+from .catalog_services import product_create, product_update
 from .models import Product
 
 PRODUCT_COLUMNS = [
@@ -63,7 +64,7 @@ class ProductImport(ImportSpec):
             if existing is None:
                 return product_create(data=data, by=by)
             return product_update(product=existing, data=data, by=by)
-        except CatalogError as exc:
+        except DomainError as exc:
             raise ImportRowError(str(exc), field=exc.field)
 
 

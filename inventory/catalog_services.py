@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+
+from config.actors import Actor
+from config.errors import DomainError, PermissionRefused
 
 from .models import Product
 
@@ -25,12 +27,9 @@ PRODUCT_FIELDS = [
 ]
 
 
-class CatalogError(Exception):
-    """A catalogue rule refused the change; `field` names the form field it belongs to."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+def _require(actor: Actor, permission: str) -> None:
+    if not actor.has_perm(permission):
+        raise PermissionRefused(_("You are not allowed to change the catalogue."))
 
 
 def _assign(product: Product, data: Mapping[str, Any]) -> None:
@@ -51,15 +50,16 @@ def _save(product: Product) -> None:
     except IntegrityError as exc:
         text = str(exc)
         if "barcode" in text:
-            raise CatalogError(_("Another product already has this barcode."), field="barcode")
+            raise DomainError(_("Another product already has this barcode."), "duplicate_barcode", field="barcode")
         if "sku" in text:
-            raise CatalogError(_("Another product already has this SKU."), field="sku")
+            raise DomainError(_("Another product already has this SKU."), "duplicate_sku", field="sku")
         raise
 
 
 @transaction.atomic
-def product_create(*, data: Mapping[str, Any], by=None) -> Product:
+def product_create(*, data: Mapping[str, Any], by: Actor | Any) -> Product:
     """A new product; SKU and barcode are unique, an empty barcode is stored as none."""
+    _require(Actor.of(by), "inventory.add_product")
     product = Product()
     _assign(product, data)
     product.full_clean()
@@ -68,8 +68,9 @@ def product_create(*, data: Mapping[str, Any], by=None) -> Product:
 
 
 @transaction.atomic
-def product_update(*, product: Product, data: Mapping[str, Any], by=None) -> Product:
+def product_update(*, product: Product, data: Mapping[str, Any], by: Actor | Any) -> Product:
     """Edit a product under a row lock; prices on existing order lines do not change."""
+    _require(Actor.of(by), "inventory.change_product")
     locked = Product.objects.select_for_update().get(pk=product.pk)
     _assign(locked, data)
     locked.full_clean()
@@ -78,21 +79,11 @@ def product_update(*, product: Product, data: Mapping[str, Any], by=None) -> Pro
 
 
 @transaction.atomic
-def product_set_active(*, product: Product, active: bool, by=None) -> Product:
+def product_set_active(*, product: Product, active: bool, by: Actor | Any) -> Product:
     """Deactivate instead of delete: an inactive product cannot be put on new orders but stays on old ones."""
+    _require(Actor.of(by), "inventory.change_product")
     locked = Product.objects.select_for_update().get(pk=product.pk)
     if locked.is_active != active:
         locked.is_active = active
         locked.save(update_fields=["is_active", "updated_at"])
     return locked
-
-
-def as_form_error(form, exc: Exception) -> None:
-    """Show a refused catalogue change on its form field (or on top of the form)."""
-    if isinstance(exc, CatalogError):
-        form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-    elif isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))

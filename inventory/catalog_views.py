@@ -11,13 +11,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from config.errors import DomainError, form_error_from
 from config.imports import export_filename, export_response, import_page
 
 from .catalog_filters import product_list as product_filterset
 from .catalog_forms import ProductForm
 from .catalog_imports import ProductImport, product_export_table
-from .catalog_services import CatalogError, as_form_error, product_set_active, product_update
 from .catalog_services import product_create as create_product
+from .catalog_services import product_set_active, product_update
 from .models import Product
 
 PAGE_SIZE = 25
@@ -40,8 +41,8 @@ def product_create(request):
     if request.method == "POST" and form.is_valid():
         try:
             product = create_product(data=form.cleaned_data, by=request.user)
-        except (CatalogError, ValidationError) as exc:
-            as_form_error(form, exc)
+        except (DomainError, ValidationError) as exc:
+            form_error_from(form, exc)
         else:
             messages.success(request, _("Product %(product)s was created.") % {"product": product})
             return redirect(product)
@@ -55,8 +56,8 @@ def product_edit(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             product = product_update(product=product, data=form.cleaned_data, by=request.user)
-        except (CatalogError, ValidationError) as exc:
-            as_form_error(form, exc)
+        except (DomainError, ValidationError) as exc:
+            form_error_from(form, exc)
         else:
             messages.success(request, _("Product %(product)s was saved.") % {"product": product})
             return redirect(product)

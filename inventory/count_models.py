@@ -9,12 +9,15 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from config.money import ZERO, round_money
+from config.timeline import TimelineEvent
 
-__all__ = ["MAX_COUNTED_QUANTITY", "StockCount", "StockCountLine", "StockCountState"]
+__all__ = ["MAX_COUNTED_QUANTITY", "StockCount", "StockCountEvent", "StockCountLine", "StockCountState"]
 
 # A counted quantity above this is a typing or scanning accident, not stock (fits a 32-bit integer
 # with room for the adjustment).
@@ -54,7 +57,7 @@ class StockCount(FSMModelMixin, models.Model):
     ledger_position = models.BigIntegerField(_("ledger position at opening"), default=0)
     line_count = models.PositiveIntegerField(_("lines"), default=0)
     opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("opened by")
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("opened by")
     )
     opened_at = models.DateTimeField(_("opened"), auto_now_add=True, db_index=True)
     posted_by = models.ForeignKey(
@@ -85,7 +88,12 @@ class StockCount(FSMModelMixin, models.Model):
 
     @property
     def is_active(self) -> bool:
+        """Quantities may still be entered."""
         return self.state in COUNT_ACTIVE
+
+    @property
+    def is_posted(self) -> bool:
+        return self.state == C.POSTED
 
     @property
     def scope_text(self) -> str:
@@ -98,7 +106,23 @@ class StockCount(FSMModelMixin, models.Model):
             parts.append(str(_("only products with stock")))
         return "; ".join(str(p) for p in parts) or str(_("all products"))
 
-    # --- transitions: called only from inventory.count_services inside a transaction -------------
+    # --- transitions: fired only through config.transitions.transition_apply (count_services) ---
+    TRANSITION_LABELS = {
+        "start_counting": _("start counting"),
+        "post": _("post"),
+        "cancel": _("cancel"),
+    }
+
+    @property
+    def timeline_event_model(self) -> type[StockCountEvent]:
+        return StockCountEvent
+
+    def transition_problems(self, name: str) -> list[str]:
+        """Why a transition the state allows is refused now, in the user's words."""
+        if name == "post" and not _has_counted_lines(self):
+            return [gettext("Count %(number)s has no counted quantity yet.") % {"number": self.number}]
+        return []
+
     @transition(field=state, source=C.OPEN, target=C.COUNTING, permission="inventory.count_stock")
     def start_counting(self) -> None:
         """The first counted quantity was entered."""
@@ -108,10 +132,60 @@ class StockCount(FSMModelMixin, models.Model):
     )
     def post(self) -> None:
         """The differences between counted and system quantities are posted as adjustments."""
+        self.posted_at = timezone.now()
 
     @transition(field=state, source=COUNT_ACTIVE, target=C.CANCELLED, permission="inventory.count_stock")
     def cancel(self) -> None:
         """A count not yet posted may be abandoned; nothing in stock changes."""
+        self.cancelled_at = timezone.now()
+
+
+def _posted_text(params: dict) -> str:
+    return ngettext(
+        "Posted: %(lines)s line adjusted (%(over)s units over, %(short)s short).",
+        "Posted: %(lines)s lines adjusted (%(over)s units over, %(short)s short).",
+        params["lines"],
+    ) % {"lines": params["lines"], "over": params["over"], "short": params["short"]}
+
+
+def _released_text(params: dict) -> str:
+    return ngettext(
+        "The count found less than was reserved: %(units)s reserved unit of %(sku)s released (%(lines)s order line).",
+        "The count found less than was reserved: %(units)s reserved units of %(sku)s released (%(lines)s order lines).",
+        params["units"],
+    ) % {"units": params["units"], "sku": params["sku"], "lines": params["lines"]}
+
+
+class StockCountEvent(TimelineEvent):
+    """The count's timeline: opened, counting started, posted or cancelled, reservations released."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Opened")
+        START_COUNTING = "start_counting", _("Counting started")
+        POST = "post", _("Posted")
+        CANCEL = "cancel", _("Cancelled")
+        RESERVATIONS_RELEASED = "reservations_released", _("Reservations released")
+
+    SUBJECT_FIELD = "count"
+    STATES = dict(StockCountState.choices)
+    WORDING = {
+        Kind.CREATED: lambda p: (
+            ngettext("Opened with %(lines)s line.", "Opened with %(lines)s lines.", p["lines"]) % {"lines": p["lines"]}
+        ),
+        Kind.POST: _posted_text,
+        Kind.RESERVATIONS_RELEASED: _released_text,
+    }
+
+    count = models.ForeignKey(StockCount, on_delete=models.CASCADE, related_name="events", verbose_name=_("stock count"))
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+
+    class Meta:
+        verbose_name = _("stock count event")
+        verbose_name_plural = _("stock count events")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.count_id} {self.kind} {self.from_state}->{self.to_state}"
 
 
 class StockCountLine(models.Model):

@@ -10,10 +10,13 @@ from django.db.models import F, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
+
+from config.documents import render_document_html, render_pdf
+from config.errors import DomainError
+from config.transitions import allowed_transitions
 
 from . import count_services as services
 from .count_forms import (
@@ -27,8 +30,8 @@ from .count_forms import (
     counted_field_name,
 )
 from .count_models import StockCount
-from .errors import InventoryError
 
+ACTIONS = ["post", "cancel"]
 LIST_PAGE_SIZE = 25
 LINES_PAGE_SIZE = 50
 REVIEW_PAGE_SIZE = 100
@@ -51,7 +54,7 @@ def count_create(request):
     if request.method == "POST" and form.is_valid():
         try:
             count = services.stock_count_open(by=request.user, **form.cleaned_data)
-        except InventoryError as error:
+        except DomainError as error:
             form.add_error(None, str(error))
         else:
             opened = ngettext(
@@ -111,6 +114,8 @@ def _render_detail(request, count: StockCount, *, entry_form: CountEntryForm | N
         "cancel_form": StockCountCancelForm(),
         "moved_count": len(moved),
         "summary": services.stock_count_summary(count=count),
+        "allowed": allowed_transitions(count, request.user, ACTIONS),
+        "events": services.stock_count_events(count=count),
     }
     return render(request, "inventory/stockcount_detail.html", context, status=status)
 
@@ -145,7 +150,7 @@ def count_detail(request, pk: int):
         return _render_detail(request, count, entry_form=entry_form, status=422)
     try:
         services.stock_count_record(count=count, quantities=entry_form.quantities(), by=request.user)
-    except InventoryError as error:
+    except DomainError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("Counted quantities saved."))
@@ -164,7 +169,7 @@ def count_scan(request, pk: int):
     else:
         try:
             result = services.stock_count_scan(count=count, code=form.cleaned_data["code"], by=request.user)
-        except InventoryError as exc:
+        except DomainError as exc:
             error = str(exc)
     if not request.htmx:
         if error:
@@ -205,7 +210,7 @@ def count_review(request, pk: int):
         "summary": services.stock_count_summary(count=count),
         "moved_count": len(moved),
         "post_form": StockCountPostForm(),
-        "can_post": count.state == "counting" and request.user.has_perm("inventory.count_stock"),
+        "allowed": allowed_transitions(count, request.user, ACTIONS),
     }
     return render(request, "inventory/stockcount_review.html", context)
 
@@ -221,7 +226,7 @@ def count_post(request, pk: int):
         count = services.stock_count_post(
             count=count, by=request.user, allow_uncounted=form.cleaned_data.get("allow_uncounted", False)
         )
-    except InventoryError as error:
+    except DomainError as error:
         messages.error(request, str(error))
         return redirect("inventory:count_review", pk=count.pk)
     messages.success(request, _("Count %(number)s is posted.") % {"number": count.number})
@@ -239,34 +244,35 @@ def count_cancel(request, pk: int):
         return redirect(count)
     try:
         services.stock_count_cancel(count=count, by=request.user, reason=form.cleaned_data["reason"])
-    except InventoryError as error:
+    except DomainError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("Count %(number)s is cancelled.") % {"number": count.number})
     return redirect(count)
 
 
-def count_sheet_html(*, count: StockCount, with_system: bool = False) -> str:
+SHEET_TEMPLATE = "documents/stockcount_sheet.html"
+
+
+def _sheet_context(*, count: StockCount, with_system: bool) -> dict:
+    return {"count": count, "lines": list(services.stock_count_lines(count=count)), "with_system": with_system}
+
+
+def count_sheet_html(*, count: StockCount, with_system: bool = False, language: str | None = None) -> str:
     """The printable count sheet: every line, with an empty box for the counted quantity."""
-    lines = list(services.stock_count_lines(count=count))
-    return render_to_string(
-        "inventory/pdf/stockcount_sheet.html",
-        {"count": count, "lines": lines, "with_system": with_system, "printed_at": timezone.localtime()},
-    )
+    return render_document_html(SHEET_TEMPLATE, _sheet_context(count=count, with_system=with_system), language)
 
 
-def count_sheet_pdf(*, count: StockCount, with_system: bool = False) -> bytes:
-    """The count sheet as PDF bytes, rendered by WeasyPrint (Chinese names in Noto Sans CJK SC)."""
-    from weasyprint import HTML
-
-    return HTML(string=count_sheet_html(count=count, with_system=with_system)).write_pdf()
+def count_sheet_pdf(*, count: StockCount, with_system: bool = False, language: str | None = None) -> bytes:
+    """The count sheet as PDF bytes, on the company letterhead (config.documents.render_pdf)."""
+    return render_pdf(SHEET_TEMPLATE, _sheet_context(count=count, with_system=with_system), language)
 
 
 @permission_required("inventory.view_stockcount", raise_exception=True)
 def count_sheet(request, pk: int):
     """The count sheet PDF; by default blind (no system quantities), ?with_system=1 prints them."""
     count = _get_count(pk)
-    pdf = count_sheet_pdf(count=count, with_system=request.GET.get("with_system") == "1")
+    pdf = count_sheet_pdf(count=count, with_system=request.GET.get("with_system") == "1", language=get_language())
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{count.number}.pdf"'
     return response

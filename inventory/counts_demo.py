@@ -5,9 +5,10 @@ Runs after the catalogue and stock seeders; running it again changes nothing tha
 
 from __future__ import annotations
 
+from config.errors import DomainError
+
 from .count_models import COUNT_ACTIVE, StockCount
 from .count_services import stock_count_open, stock_count_record
-from .errors import InventoryError
 from .models import StockLevel, Warehouse
 from .transfer_models import StockTransfer
 from .transfer_services import transfer_add_line, transfer_create, transfer_ship
@@ -42,7 +43,7 @@ def _seed_count(*, warehouse, clerk, stdout) -> None:
         return  # someone is counting there already: the demo does not get in the way
     try:
         count = stock_count_open(warehouse=warehouse, by=clerk, only_in_stock=True, note=DEMO_COUNT_NOTE)
-    except InventoryError:
+    except DomainError:
         return  # no stock to count yet
     lines = list(count.lines.order_by("product__sku")[: max(1, count.line_count // 2)])
     # Most shelves match the system; every third one is one short, as a count usually finds.
@@ -66,6 +67,6 @@ def _seed_transfer(*, source, destination, clerk, stdout) -> None:
         transfer_add_line(transfer=transfer, product=level.product, quantity=min(10, level.available // 2), by=clerk)
     try:
         transfer_ship(transfer=transfer, by=clerk)
-    except InventoryError:
+    except DomainError:
         return  # stays a draft: still a useful example
     _say(stdout, f"Counts demo: transfer {transfer.number} in transit from {source.code} to {destination.code}.")

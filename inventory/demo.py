@@ -1,12 +1,12 @@
 """Demo stock: three warehouses, opening stock through receipt movements (some products short or
-below safety stock), then, after the demo orders, allocation, alerts, a replenishment request and a
-ledger check. Running it again changes nothing that exists."""
+below safety stock), then, after the demo orders (which allocate themselves), alerts, a
+replenishment request and a ledger check. Running it again changes nothing that exists."""
 
 from __future__ import annotations
 
+from config.errors import DomainError
+
 from .alerts import low_stock_refresh
-from .allocation import allocation_allocate_waiting
-from .errors import InventoryError
 from .models import LedgerCheck, Product, ReplenishmentRequest, StockLevel, StockMovement, Warehouse
 from .replenishment import replenishment_create_from_proposal, replenishment_place
 from .services import stock_receive, stock_verify_ledger
@@ -74,20 +74,18 @@ def seed(*, users, stdout=None) -> None:
 
 
 def seed_after_orders(*, users, stdout=None) -> None:
-    """Allocate the approved demo orders (oldest first), raise the low-stock alerts, draft a
-    replenishment request from the proposal and record a ledger check."""
-    run = allocation_allocate_waiting()
+    """Raise the low-stock alerts the demo orders left, draft and order a replenishment request
+    from the proposal, and record a ledger check (allocating the orders is the orders app's part)."""
     low_stock_refresh()
     clerk = users.get("warehouse")
     if clerk is not None and not ReplenishmentRequest.objects.exists():
         for warehouse in Warehouse.objects.filter(is_active=True).order_by("priority", "code"):
             try:
                 request = replenishment_create_from_proposal(warehouse=warehouse, by=clerk, supplier="宁波日用品贸易有限公司")
-            except InventoryError:
+            except DomainError:
                 continue
             replenishment_place(request=request, by=clerk)
+            _say(stdout, f"Stock demo: replenishment request {request.number} ordered for {warehouse.code}.")
             break
     if not LedgerCheck.objects.exists():
         stock_verify_ledger()
-    if run.allocated or run.backordered:
-        _say(stdout, f"Stock demo: allocation run, {len(run.allocated)} orders allocated, {len(run.backordered)} backordered.")

@@ -1,9 +1,15 @@
+"""Stock's own refusal: not enough free stock. Every other refusal is a config.errors.DomainError."""
+
 from __future__ import annotations
 
-
-class InventoryError(Exception):
-    """A stock rule refused an action; the message is shown to the user as is."""
+from config.errors import DomainError
 
 
-class InsufficientStock(InventoryError):
+class InsufficientStock(DomainError):
     """Not enough free stock for what was asked."""
+
+    default_code = "insufficient_stock"
+
+
+# Kept only until allocation.py, services.py and the allocation views stop naming it.
+InventoryError = DomainError

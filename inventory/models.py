@@ -9,9 +9,11 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
+
+from config.timeline import TimelineEvent
 
 
 def ean13_is_valid(code: str) -> bool:
@@ -366,6 +368,10 @@ R = ReplenishmentState
 REPLENISHMENT_OPEN = [R.DRAFT, R.ORDERED, R.PARTIALLY_RECEIVED]
 
 
+def _has_lines(request: ReplenishmentRequest) -> bool:
+    return request.lines.exists()
+
+
 class ReplenishmentRequest(FSMModelMixin, models.Model):
     """Goods to reorder for one warehouse: drafted (often from the proposal), ordered from the
     supplier, then received in one or more deliveries."""
@@ -378,7 +384,7 @@ class ReplenishmentRequest(FSMModelMixin, models.Model):
     supplier = models.CharField(_("supplier"), max_length=200, blank=True)
     note = models.TextField(_("note"), blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("created by")
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     ordered_at = models.DateTimeField(_("ordered"), null=True, blank=True)
@@ -396,9 +402,35 @@ class ReplenishmentRequest(FSMModelMixin, models.Model):
     def get_absolute_url(self) -> str:
         return reverse("inventory:replenishment_detail", args=[self.pk])
 
-    @transition(field=state, source=R.DRAFT, target=R.ORDERED, permission="inventory.manage_replenishment")
+    @property
+    def expects_goods(self) -> bool:
+        """Ordered and not yet complete: deliveries may be received."""
+        return self.state in (R.ORDERED, R.PARTIALLY_RECEIVED)
+
+    # --- transitions: fired only through config.transitions.transition_apply (replenishment) ----
+    TRANSITION_LABELS = {
+        "place": _("order"),
+        "receive_part": _("receive"),
+        "receive_rest": _("receive"),
+        "cancel": _("cancel"),
+    }
+
+    @property
+    def timeline_event_model(self) -> type[ReplenishmentEvent]:
+        return ReplenishmentEvent
+
+    def transition_problems(self, name: str) -> list[str]:
+        """Why a transition the state allows is refused now, in the user's words."""
+        if name == "place" and not _has_lines(self):
+            return [gettext("A replenishment request needs at least one product.")]
+        return []
+
+    @transition(
+        field=state, source=R.DRAFT, target=R.ORDERED, permission="inventory.manage_replenishment", conditions=[_has_lines]
+    )
     def place(self) -> None:
         """A draft with lines is sent to the supplier."""
+        self.ordered_at = timezone.now()
 
     @transition(
         field=state, source=[R.ORDERED, R.PARTIALLY_RECEIVED], target=R.PARTIALLY_RECEIVED, permission="inventory.receive_stock"
@@ -409,10 +441,62 @@ class ReplenishmentRequest(FSMModelMixin, models.Model):
     @transition(field=state, source=[R.ORDERED, R.PARTIALLY_RECEIVED], target=R.RECEIVED, permission="inventory.receive_stock")
     def receive_rest(self) -> None:
         """The last delivery arrived: everything ordered is in stock."""
+        self.received_at = timezone.now()
 
     @transition(field=state, source=[R.DRAFT, R.ORDERED], target=R.CANCELLED, permission="inventory.manage_replenishment")
     def cancel(self) -> None:
         """A request nothing was received for may be cancelled."""
+
+
+def _replenishment_created_text(params: dict) -> str:
+    if params.get("from_proposal"):
+        return ngettext(
+            "Drafted from the replenishment proposal with %(lines)s line.",
+            "Drafted from the replenishment proposal with %(lines)s lines.",
+            params["lines"],
+        ) % {"lines": params["lines"]}
+    return ngettext("Drafted with %(lines)s line.", "Drafted with %(lines)s lines.", params["lines"]) % {"lines": params["lines"]}
+
+
+def _delivery_text(params: dict) -> str:
+    text = ngettext(
+        "Delivery %(document)s: %(units)s unit received.", "Delivery %(document)s: %(units)s units received.", params["units"]
+    )
+    worded = text % {"document": params["document"], "units": params["units"]}
+    if params.get("reference"):
+        worded += " " + gettext("Delivery note %(reference)s.") % {"reference": params["reference"]}
+    return worded
+
+
+class ReplenishmentEvent(TimelineEvent):
+    """The replenishment request's timeline: drafted, ordered, each delivery, cancelled."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Drafted")
+        PLACE = "place", _("Ordered")
+        RECEIVE = "receive", _("Delivery received")
+        CANCEL = "cancel", _("Cancelled")
+
+    SUBJECT_FIELD = "request"
+    STATES = dict(ReplenishmentState.choices)
+    WORDING = {
+        Kind.CREATED: _replenishment_created_text,
+        Kind.PLACE: lambda p: gettext("Ordered from %(supplier)s.") % p if p.get("supplier") else "",
+        Kind.RECEIVE: _delivery_text,
+    }
+
+    request = models.ForeignKey(
+        "inventory.ReplenishmentRequest", on_delete=models.CASCADE, related_name="events", verbose_name=_("request")
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+
+    class Meta:
+        verbose_name = _("replenishment event")
+        verbose_name_plural = _("replenishment events")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.kind} {self.from_state}->{self.to_state}"
 
 
 class ReplenishmentLine(models.Model):

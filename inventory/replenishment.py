@@ -3,32 +3,35 @@ supplier and receives it, in one or more deliveries."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from math import ceil
+from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed, has_transition_perm
+from django_fsm import can_proceed
 
-from config.numbering import next_number
+from config.actors import Actor
+from config.errors import DomainError, PermissionRefused
+from config.numbering import document_number
+from config.transitions import transition_apply
 
-from .errors import InventoryError
 from .models import (
     REPLENISHMENT_OPEN,
     Product,
+    ReplenishmentEvent,
     ReplenishmentLine,
     ReplenishmentRequest,
-    ReplenishmentState,
-    Reservation,
-    ReservationState,
     StockLevel,
     Warehouse,
 )
 from .services import MAX_MOVEMENT_QUANTITY, stock_receive
 
+Kind = ReplenishmentEvent.Kind
 MAX_LINES = 500
 
 
@@ -83,34 +86,30 @@ def with_proposed_quantities(levels) -> list[StockLevel]:
     return [level for level in rows if level.proposed > 0]
 
 
+def stock_demand_shortfall() -> dict[int, int]:
+    """Units waiting orders are short of per product, from the provider settings name
+    (STOCK_DEMAND_PROVIDER: a function () -> {product id: units short}); the orders app answers it."""
+    provider = import_string(settings.STOCK_DEMAND_PROVIDER)
+    return {int(product_id): int(units) for product_id, units in provider().items() if units and units > 0}
+
+
 def backorder_needs() -> list[dict]:
-    """Products that approved and backordered orders are still short of, beyond what open
-    requests already bring (four queries): [{product, short, on_order, proposed}]."""
-    from orders.models import SalesOrderLine
-
-    from .allocation import WAITING_FOR_STOCK
-
-    waiting_lines = SalesOrderLine.objects.filter(order__status__in=WAITING_FOR_STOCK)
-    ordered = dict(waiting_lines.order_by().values_list("product").annotate(total=Sum("quantity")))
-    if not ordered:
+    """Products that waiting orders are still short of, beyond what open requests already bring:
+    [{product, short, on_order, proposed}] (the provider's queries, then two)."""
+    short = stock_demand_shortfall()
+    if not short:
         return []
-    reserved = dict(
-        Reservation.objects.filter(order_line__in=waiting_lines, state=ReservationState.ACTIVE)
-        .order_by()
-        .values_list("product")
-        .annotate(total=Sum("quantity"))
-    )
     on_order = dict(
-        ReplenishmentLine.objects.filter(request__state__in=REPLENISHMENT_OPEN, product__in=list(ordered))
+        ReplenishmentLine.objects.filter(request__state__in=REPLENISHMENT_OPEN, product__in=list(short))
         .order_by()
         .values_list("product")
         .annotate(total=Sum(F("quantity_ordered") - F("quantity_received")))
     )
-    short = {pid: qty - reserved.get(pid, 0) for pid, qty in ordered.items() if qty > reserved.get(pid, 0)}
     products = Product.objects.in_bulk(list(short))
     needs = [
         {"product": products[pid], "short": qty, "on_order": on_order.get(pid, 0), "proposed": qty - on_order.get(pid, 0)}
         for pid, qty in short.items()
+        if pid in products
     ]
     return sorted((n for n in needs if n["proposed"] > 0), key=lambda n: n["product"].sku)
 
@@ -120,10 +119,9 @@ def main_warehouse() -> Warehouse | None:
     return Warehouse.objects.filter(is_active=True).order_by("priority", "code").first()
 
 
-def replenishment_next_number() -> str:
-    """RP-<year>-<6 digits> from the year's locked counter."""
-    year = timezone.localdate().year
-    return f"RP-{year}-{next_number('replenishment', year):06d}"
+def _require(actor: Actor, permission: str) -> None:
+    if not actor.has_perm(permission):
+        raise PermissionRefused(_("You are not allowed to do that with replenishment requests."))
 
 
 @transaction.atomic
@@ -131,29 +129,33 @@ def replenishment_create(
     *,
     warehouse: Warehouse,
     quantities: Mapping[Product, int],
-    by,
+    by: Actor | Any,
     supplier: str = "",
     note: str = "",
+    from_proposal: bool = False,
 ) -> ReplenishmentRequest:
     """A draft request for one warehouse; each product once, each quantity positive."""
+    actor = Actor.of(by)
+    _require(actor, "inventory.manage_replenishment")
     if not warehouse.is_active:
-        raise InventoryError(_("Warehouse %(code)s is not active.") % {"code": warehouse.code})
+        raise DomainError(_("Warehouse %(code)s is not active.") % {"code": warehouse.code}, "warehouse_inactive")
     items = [(product, qty) for product, qty in quantities.items() if qty]
     if not items:
-        raise InventoryError(_("A replenishment request needs at least one product."))
+        raise DomainError(_("A replenishment request needs at least one product."), "no_lines")
     if len(items) > MAX_LINES:
-        raise InventoryError(_("A replenishment request may have at most %(max)s lines.") % {"max": MAX_LINES})
+        raise DomainError(_("A replenishment request may have at most %(max)s lines.") % {"max": MAX_LINES}, "too_many_lines")
     for product, qty in items:
         if qty < 0 or qty > MAX_MOVEMENT_QUANTITY:
-            raise InventoryError(
-                _("%(sku)s: the quantity must be between 1 and %(max)s.") % {"sku": product.sku, "max": MAX_MOVEMENT_QUANTITY}
+            raise DomainError(
+                _("%(sku)s: the quantity must be between 1 and %(max)s.") % {"sku": product.sku, "max": MAX_MOVEMENT_QUANTITY},
+                "invalid_quantity",
             )
     request = ReplenishmentRequest.objects.create(
-        number=replenishment_next_number(),
+        number=document_number("replenishment"),
         warehouse=warehouse,
         supplier=supplier.strip(),
         note=note.strip(),
-        created_by=by,
+        created_by=actor.user_or_none,
     )
     ReplenishmentLine.objects.bulk_create(
         [
@@ -161,11 +163,18 @@ def replenishment_create(
             for product, qty in sorted(items, key=lambda i: i[0].sku)
         ]
     )
+    ReplenishmentEvent.record(
+        request,
+        kind=Kind.CREATED,
+        actor=actor,
+        params={"lines": len(items), "warehouse": warehouse.code, "from_proposal": from_proposal},
+        to_state=request.state,
+    )
     return request
 
 
 @transaction.atomic
-def replenishment_create_from_proposal(*, warehouse: Warehouse, by, supplier: str = "") -> ReplenishmentRequest:
+def replenishment_create_from_proposal(*, warehouse: Warehouse, by: Actor | Any, supplier: str = "") -> ReplenishmentRequest:
     """A draft request with every line the proposal suggests for the warehouse; the main warehouse
     also orders what waiting orders are short of."""
     quantities: dict[Product, int] = {}
@@ -176,47 +185,35 @@ def replenishment_create_from_proposal(*, warehouse: Warehouse, by, supplier: st
         for need in backorder_needs():
             quantities[need["product"]] = quantities.get(need["product"], 0) + need["proposed"]
     if not quantities:
-        raise InventoryError(_("Nothing needs reordering in %(code)s.") % {"code": warehouse.code})
-    return replenishment_create(
-        warehouse=warehouse,
-        quantities=quantities,
-        by=by,
-        supplier=supplier,
-        note=_("From the replenishment proposal."),
+        raise DomainError(_("Nothing needs reordering in %(code)s.") % {"code": warehouse.code}, "nothing_to_reorder")
+    return replenishment_create(warehouse=warehouse, quantities=quantities, by=by, supplier=supplier, from_proposal=True)
+
+
+def replenishment_lock(*, request_id: int) -> ReplenishmentRequest:
+    """Re-read the request under a row lock before acting on it."""
+    return ReplenishmentRequest.objects.select_for_update(of=("self",)).select_related("warehouse").get(pk=request_id)
+
+
+@transaction.atomic
+def replenishment_place(*, request: ReplenishmentRequest, by: Actor | Any) -> ReplenishmentRequest:
+    """A draft with lines is sent to the supplier: from now on its quantities count as on order."""
+    locked = replenishment_lock(request_id=request.pk)
+    return transition_apply(
+        obj=locked,
+        transition="place",
+        actor=by,
+        kind=Kind.PLACE,
+        params={"supplier": locked.supplier},
+        lock=False,
+        update_fields=["ordered_at", "updated_at"],
     )
 
 
-def _apply(*, request: ReplenishmentRequest, transition: Callable, by) -> ReplenishmentRequest:
-    locked = ReplenishmentRequest.objects.select_for_update().get(pk=request.pk)
-    method = transition(locked)
-    if not can_proceed(method):
-        raise InventoryError(
-            _("Request %(number)s cannot do that while it is %(state)s.")
-            % {"number": locked.number, "state": locked.get_state_display()}
-        )
-    if by is not None and not has_transition_perm(method, by):
-        raise InventoryError(_("You are not allowed to do that with this request."))
-    method()
-    return locked
-
-
 @transaction.atomic
-def replenishment_place(*, request: ReplenishmentRequest, by) -> ReplenishmentRequest:
-    """A draft is sent to the supplier: from now on its quantities count as on order."""
-    locked = _apply(request=request, transition=lambda r: r.place, by=by)
-    if not locked.lines.exists():
-        raise InventoryError(_("A replenishment request needs at least one product."))
-    locked.ordered_at = timezone.now()
-    locked.save()
-    return locked
-
-
-@transaction.atomic
-def replenishment_cancel(*, request: ReplenishmentRequest, by) -> ReplenishmentRequest:
+def replenishment_cancel(*, request: ReplenishmentRequest, by: Actor | Any) -> ReplenishmentRequest:
     """A request nothing was received for may be cancelled."""
-    locked = _apply(request=request, transition=lambda r: r.cancel, by=by)
-    locked.save()
-    return locked
+    locked = replenishment_lock(request_id=request.pk)
+    return transition_apply(obj=locked, transition="cancel", actor=by, kind=Kind.CANCEL, lock=False, update_fields=["updated_at"])
 
 
 @transaction.atomic
@@ -224,16 +221,19 @@ def replenishment_receive(
     *,
     request: ReplenishmentRequest,
     quantities: Mapping[int, int],
-    by,
+    by: Actor | Any,
     reference: str = "",
 ) -> ReplenishmentRequest:
     """A delivery for the request: receipt movements for what arrived (never more than is still
     outstanding per line), partially received until every line is complete."""
-    locked = ReplenishmentRequest.objects.select_for_update().get(pk=request.pk)
-    if locked.state not in (ReplenishmentState.ORDERED, ReplenishmentState.PARTIALLY_RECEIVED):
-        raise InventoryError(
+    actor = Actor.of(by)
+    _require(actor, "inventory.receive_stock")
+    locked = replenishment_lock(request_id=request.pk)
+    if not can_proceed(locked.receive_rest):
+        raise DomainError(
             _("Request %(number)s cannot receive goods while it is %(state)s.")
-            % {"number": locked.number, "state": locked.get_state_display()}
+            % {"number": locked.number, "state": locked.get_state_display()},
+            "transition_not_allowed",
         )
     lines = {line.pk: line for line in locked.lines.select_related("product")}
     arrived: dict[Product, int] = {}
@@ -242,21 +242,33 @@ def replenishment_receive(
             continue
         line = lines.get(line_id)
         if line is None:
-            raise InventoryError(_("That line does not belong to request %(number)s.") % {"number": locked.number})
+            raise DomainError(_("That line does not belong to request %(number)s.") % {"number": locked.number}, "unknown_line")
         if qty < 0 or qty > line.outstanding:
-            raise InventoryError(
-                _("%(sku)s: between 1 and %(max)s are still expected.") % {"sku": line.product.sku, "max": line.outstanding}
+            raise DomainError(
+                _("%(sku)s: between 1 and %(max)s are still expected.") % {"sku": line.product.sku, "max": line.outstanding},
+                "invalid_quantity",
             )
         line.quantity_received += qty
         arrived[line.product] = qty
     if not arrived:
-        raise InventoryError(_("Enter the quantity that arrived for at least one line."))
-    stock_receive(warehouse=locked.warehouse, quantities=arrived, reference=reference, by=by, document=locked.number)
-    ReplenishmentLine.objects.bulk_update(list(lines.values()), ["quantity_received"])
+        raise DomainError(_("Enter the quantity that arrived for at least one line."), "nothing_received")
     complete = all(line.outstanding == 0 for line in lines.values())
-    step = (lambda r: r.receive_rest) if complete else (lambda r: r.receive_part)
-    locked = _apply(request=locked, transition=step, by=by)
-    if complete:
-        locked.received_at = timezone.now()
-    locked.save()
+    locked = transition_apply(
+        obj=locked,
+        transition="receive_rest" if complete else "receive_part",
+        actor=actor,
+        kind=Kind.RECEIVE,
+        params={"document": locked.number, "units": sum(arrived.values()), "reference": reference.strip()},
+        lock=False,
+        update_fields=["received_at", "updated_at"],
+    )
+    stock_receive(
+        warehouse=locked.warehouse, quantities=arrived, reference=reference, by=actor.user_or_none, document=locked.number
+    )
+    ReplenishmentLine.objects.bulk_update(list(lines.values()), ["quantity_received"])
     return locked
+
+
+def replenishment_events(*, request: ReplenishmentRequest):
+    """The request's timeline, oldest first, with who acted (one query)."""
+    return request.events.select_related("by").order_by("at", "pk")

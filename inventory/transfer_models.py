@@ -6,10 +6,14 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
-__all__ = ["MAX_TRANSFER_QUANTITY", "StockTransfer", "StockTransferLine", "TransferState"]
+from config.timeline import TimelineEvent
+
+__all__ = ["MAX_TRANSFER_QUANTITY", "StockTransfer", "StockTransferEvent", "StockTransferLine", "TransferState"]
 
 MAX_TRANSFER_QUANTITY = 1_000_000
 
@@ -42,7 +46,7 @@ class StockTransfer(FSMModelMixin, models.Model):
     note = models.TextField(_("note"), blank=True)
     line_count = models.PositiveIntegerField(_("lines"), default=0)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("created by")
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     shipped_by = models.ForeignKey(
@@ -79,20 +83,97 @@ class StockTransfer(FSMModelMixin, models.Model):
 
     @property
     def is_draft(self) -> bool:
+        """Lines may still be added and removed."""
         return self.state == T.DRAFT
 
-    # --- transitions: called only from inventory.transfer_services inside a transaction -----------
+    @property
+    def is_in_transit(self) -> bool:
+        return self.state == T.SHIPPED
+
+    @property
+    def is_received(self) -> bool:
+        return self.state == T.RECEIVED
+
+    # --- transitions: fired only through config.transitions.transition_apply (transfer_services) ---
+    TRANSITION_LABELS = {
+        "ship": _("ship"),
+        "receive": _("receive"),
+        "cancel": _("cancel"),
+    }
+
+    @property
+    def timeline_event_model(self) -> type[StockTransferEvent]:
+        return StockTransferEvent
+
+    def transition_problems(self, name: str) -> list[str]:
+        """Why a transition the state allows is refused now, in the user's words."""
+        if name == "ship" and not _has_lines(self):
+            return [gettext("Transfer %(number)s has no lines to ship.") % {"number": self.number}]
+        return []
+
     @transition(field=state, source=T.DRAFT, target=T.SHIPPED, permission="inventory.transfer_stock", conditions=[_has_lines])
     def ship(self) -> None:
         """The goods left the source warehouse (transfer out posted); they are in transit."""
+        self.shipped_at = timezone.now()
 
     @transition(field=state, source=T.SHIPPED, target=T.RECEIVED, permission="inventory.transfer_stock")
     def receive(self) -> None:
         """The destination took in what arrived (transfer in posted); any shortfall is recorded as lost."""
+        self.received_at = timezone.now()
 
     @transition(field=state, source=T.DRAFT, target=T.CANCELLED, permission="inventory.transfer_stock")
     def cancel(self) -> None:
         """A draft that never shipped may be cancelled; no stock moved."""
+        self.cancelled_at = timezone.now()
+
+
+def _received_text(params: dict) -> str:
+    if params["lost"]:
+        return (
+            ngettext(
+                "Received %(received)s of %(shipped)s unit; %(lost)s lost in transit.",
+                "Received %(received)s of %(shipped)s units; %(lost)s lost in transit.",
+                params["shipped"],
+            )
+            % params
+        )
+    return ngettext("Received all %(shipped)s unit.", "Received all %(shipped)s units.", params["shipped"]) % params
+
+
+class StockTransferEvent(TimelineEvent):
+    """The transfer's timeline: created, shipped, received (with what was lost) or cancelled."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        SHIP = "ship", _("Shipped")
+        RECEIVE = "receive", _("Received")
+        CANCEL = "cancel", _("Cancelled")
+
+    SUBJECT_FIELD = "transfer"
+    STATES = dict(TransferState.choices)
+    WORDING = {
+        Kind.CREATED: lambda p: gettext("From %(source)s to %(destination)s.") % p,
+        Kind.SHIP: lambda p: (
+            ngettext(
+                "Left %(source)s with %(lines)s line, %(units)s in all.",
+                "Left %(source)s with %(lines)s lines, %(units)s in all.",
+                p["lines"],
+            )
+            % p
+        ),
+        Kind.RECEIVE: _received_text,
+    }
+
+    transfer = models.ForeignKey(StockTransfer, on_delete=models.CASCADE, related_name="events", verbose_name=_("stock transfer"))
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+
+    class Meta:
+        verbose_name = _("stock transfer event")
+        verbose_name_plural = _("stock transfer events")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.transfer_id} {self.kind} {self.from_state}->{self.to_state}"
 
 
 class StockTransferLine(models.Model):

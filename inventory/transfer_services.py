@@ -8,95 +8,87 @@ did not arrive is recorded on the line as lost, with the reason the receiver gav
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django_fsm import can_proceed, has_transition_perm
+from django.utils.translation import gettext_noop
 
-from config.numbering import next_number
+from config.actors import Actor
+from config.errors import DomainError, PermissionRefused
+from config.numbering import document_number
+from config.transitions import transition_apply
 
-from .errors import InsufficientStock, InventoryError
+from .errors import InsufficientStock
 from .models import MovementKind, Product, Warehouse
 from .services import queue_backorder_allocation, stock_levels_lock, stock_post_movement
-from .transfer_models import MAX_TRANSFER_QUANTITY, StockTransfer, StockTransferLine, TransferState
+from .transfer_models import MAX_TRANSFER_QUANTITY, StockTransfer, StockTransferEvent, StockTransferLine
+
+Kind = StockTransferEvent.Kind
 
 
-class TransferError(InventoryError):
-    """A transfer rule refused the action; the message is shown to the user as is."""
-
-
-# What each transition is called in a refusal message.
-ACTION_LABELS = {
-    "ship": gettext_lazy("ship"),
-    "receive": gettext_lazy("receive"),
-    "cancel": gettext_lazy("cancel"),
-}
-
-
-def transfer_number_for(*, year: int, value: int) -> str:
-    return f"TR-{year}-{value:04d}"
+def _require_transferer(actor: Actor) -> None:
+    if not actor.has_perm("inventory.transfer_stock"):
+        raise PermissionRefused(_("You are not allowed to transfer stock."))
 
 
 def transfer_lock(*, transfer_id: int) -> StockTransfer:
     """Re-read the transfer under a row lock before acting on it."""
-    return StockTransfer.objects.select_for_update().select_related("source", "destination").get(pk=transfer_id)
-
-
-def _check_transition(*, transfer: StockTransfer, method, by) -> None:
-    if not can_proceed(method):
-        if method.__name__ == "ship" and transfer.state == TransferState.DRAFT:
-            raise TransferError(_("Transfer %(number)s has no lines to ship.") % {"number": transfer.number})
-        raise TransferError(
-            _("Transfer %(number)s cannot do “%(action)s” while it is %(state)s.")
-            % {"number": transfer.number, "action": ACTION_LABELS[method.__name__], "state": transfer.get_state_display()}
-        )
-    if by is not None and not has_transition_perm(method, by):
-        raise TransferError(_("You are not allowed to do that with this transfer."))
+    return StockTransfer.objects.select_for_update(of=("self",)).select_related("source", "destination").get(pk=transfer_id)
 
 
 @transaction.atomic
-def transfer_create(*, source: Warehouse, destination: Warehouse, by, note: str = "") -> StockTransfer:
+def transfer_create(*, source: Warehouse, destination: Warehouse, by: Actor | Any, note: str = "") -> StockTransfer:
     """A draft transfer between two different warehouses."""
-    if not by.has_perm("inventory.transfer_stock"):
-        raise TransferError(_("You are not allowed to transfer stock."))
+    actor = Actor.of(by)
+    _require_transferer(actor)
     if source.pk == destination.pk:
-        raise TransferError(_("The source and the destination must be different warehouses."))
+        raise DomainError(
+            _("The source and the destination must be different warehouses."), "same_warehouse", field="destination"
+        )
     if not destination.is_active:
-        raise TransferError(_("Warehouse %(code)s is not active.") % {"code": destination.code})
-    year = timezone.localdate().year
-    return StockTransfer.objects.create(
-        number=transfer_number_for(year=year, value=next_number("stock_transfer", year)),
+        raise DomainError(_("Warehouse %(code)s is not active.") % {"code": destination.code}, "warehouse_inactive")
+    transfer = StockTransfer.objects.create(
+        number=document_number("stock_transfer"),
         source=source,
         destination=destination,
         note=note.strip(),
-        created_by=by,
+        created_by=actor.user_or_none,
     )
+    StockTransferEvent.record(
+        transfer,
+        kind=Kind.CREATED,
+        actor=actor,
+        params={"source": source.code, "destination": destination.code},
+        to_state=transfer.state,
+    )
+    return transfer
 
 
 def _require_draft(transfer: StockTransfer) -> None:
-    if transfer.state != TransferState.DRAFT:
-        raise TransferError(
+    if not transfer.is_draft:
+        raise DomainError(
             _("Transfer %(number)s is %(state)s: its lines can no longer change.")
-            % {"number": transfer.number, "state": transfer.get_state_display()}
+            % {"number": transfer.number, "state": transfer.get_state_display()},
+            "transfer_not_draft",
         )
 
 
 @transaction.atomic
-def transfer_add_line(*, transfer: StockTransfer, product: Product, quantity: int, by) -> StockTransferLine:
+def transfer_add_line(*, transfer: StockTransfer, product: Product, quantity: int, by: Actor | Any) -> StockTransferLine:
     """Add a product to a draft; adding it again raises the quantity of its line."""
-    if not by.has_perm("inventory.transfer_stock"):
-        raise TransferError(_("You are not allowed to transfer stock."))
+    _require_transferer(Actor.of(by))
     locked = transfer_lock(transfer_id=transfer.pk)
     _require_draft(locked)
     if not isinstance(quantity, int) or quantity <= 0:
-        raise TransferError(_("The quantity must be a whole number above zero."))
+        raise DomainError(_("The quantity must be a whole number above zero."), "invalid_quantity", field="quantity")
     line = locked.lines.filter(product=product).first()
     total = quantity + (line.quantity if line else 0)
     if total > MAX_TRANSFER_QUANTITY:
-        raise TransferError(_("%(qty)s is more than one transfer line can hold.") % {"qty": total})
+        raise DomainError(
+            _("%(qty)s is more than one transfer line can hold.") % {"qty": total}, "invalid_quantity", field="quantity"
+        )
     if line:
         line.quantity = total
         line.save(update_fields=["quantity"])
@@ -108,26 +100,35 @@ def transfer_add_line(*, transfer: StockTransfer, product: Product, quantity: in
 
 
 @transaction.atomic
-def transfer_remove_line(*, transfer: StockTransfer, line_id: int, by) -> StockTransfer:
+def transfer_remove_line(*, transfer: StockTransfer, line_id: int, by: Actor | Any) -> StockTransfer:
     """Take a line off a draft."""
-    if not by.has_perm("inventory.transfer_stock"):
-        raise TransferError(_("You are not allowed to transfer stock."))
+    _require_transferer(Actor.of(by))
     locked = transfer_lock(transfer_id=transfer.pk)
     _require_draft(locked)
     deleted, _detail = locked.lines.filter(pk=line_id).delete()
     if not deleted:
-        raise TransferError(_("That line is not on transfer %(number)s.") % {"number": locked.number})
+        raise DomainError(_("That line is not on transfer %(number)s.") % {"number": locked.number}, "unknown_line")
     locked.line_count = locked.lines.count()
     locked.save(update_fields=["line_count"])
     return locked
 
 
 @transaction.atomic
-def transfer_ship(*, transfer: StockTransfer, by) -> StockTransfer:
+def transfer_ship(*, transfer: StockTransfer, by: Actor | Any) -> StockTransfer:
     """Ship a draft: every line must be free at the source (on hand − reserved); all lines post or none."""
+    actor = Actor.of(by)
     locked = transfer_lock(transfer_id=transfer.pk)
-    _check_transition(transfer=locked, method=locked.ship, by=by)
     lines = list(locked.lines.select_related("product").order_by("pk"))
+    locked.shipped_by = actor.user_or_none
+    locked = transition_apply(
+        obj=locked,
+        transition="ship",
+        actor=actor,
+        kind=Kind.SHIP,
+        params={"source": locked.source.code, "lines": len(lines), "units": sum(line.quantity for line in lines)},
+        lock=False,
+        update_fields=["shipped_by", "shipped_at"],
+    )
     # Lock the source rows in primary-key order before checking them (no deadlock with allocation).
     levels = {
         product_id: level
@@ -151,14 +152,11 @@ def transfer_ship(*, transfer: StockTransfer, by) -> StockTransfer:
             kind=MovementKind.TRANSFER_OUT,
             quantity=-line.quantity,
             document=locked.number,
-            by=by,
-            reason=_("Transfer %(number)s to %(wh)s") % {"number": locked.number, "wh": locked.destination.code},
+            by=actor.user_or_none,
+            reason=gettext_noop("Transfer %(number)s to %(wh)s"),
+            params={"number": locked.number, "wh": locked.destination.code},
         )
     StockTransferLine.objects.bulk_update(lines, ["out_movement"])
-    locked.ship()
-    locked.shipped_by = by
-    locked.shipped_at = timezone.now()
-    locked.save(update_fields=["state", "shipped_by", "shipped_at"])
     return locked
 
 
@@ -168,14 +166,7 @@ class ReceivedLine:
     reason: str = ""
 
 
-@transaction.atomic
-def transfer_receive(*, transfer: StockTransfer, received: dict[int, ReceivedLine], by) -> StockTransfer:
-    """Receive a shipped transfer: what arrived is posted in at the destination; a shortfall needs a reason and is lost."""
-    locked = transfer_lock(transfer_id=transfer.pk)
-    _check_transition(transfer=locked, method=locked.receive, by=by)
-    lines = list(locked.lines.select_related("product").order_by("pk"))
-    if set(received) != {line.pk for line in lines}:
-        raise TransferError(_("Give the received quantity of every line of transfer %(number)s.") % {"number": locked.number})
+def _receipt_problems(lines: list[StockTransferLine], received: dict[int, ReceivedLine]) -> list[str]:
     problems = []
     for line in lines:
         entry = received[line.pk]
@@ -191,8 +182,34 @@ def transfer_receive(*, transfer: StockTransfer, received: dict[int, ReceivedLin
             problems.append(
                 _("%(sku)s: %(missing)s missing; say why.") % {"sku": line.product.sku, "missing": line.quantity - entry.quantity}
             )
+    return problems
+
+
+@transaction.atomic
+def transfer_receive(*, transfer: StockTransfer, received: dict[int, ReceivedLine], by: Actor | Any) -> StockTransfer:
+    """Receive a shipped transfer: what arrived is posted in at the destination; a shortfall needs a reason and is lost."""
+    actor = Actor.of(by)
+    locked = transfer_lock(transfer_id=transfer.pk)
+    lines = list(locked.lines.select_related("product").order_by("pk"))
+    if set(received) != {line.pk for line in lines}:
+        raise DomainError(
+            _("Give the received quantity of every line of transfer %(number)s.") % {"number": locked.number}, "lines_missing"
+        )
+    problems = _receipt_problems(lines, received)
     if problems:
-        raise TransferError(" ".join(str(p) for p in problems))
+        raise DomainError(" ".join(str(p) for p in problems), "invalid_receipt", items=problems)
+    shipped = sum(line.quantity for line in lines)
+    arrived_units = sum(received[line.pk].quantity for line in lines)
+    locked.received_by = actor.user_or_none
+    locked = transition_apply(
+        obj=locked,
+        transition="receive",
+        actor=actor,
+        kind=Kind.RECEIVE,
+        params={"shipped": shipped, "received": arrived_units, "lost": shipped - arrived_units},
+        lock=False,
+        update_fields=["received_by", "received_at"],
+    )
     arrived = [line for line in lines if received[line.pk].quantity > 0]
     stock_levels_lock(pairs=[(line.product_id, locked.destination_id) for line in arrived])
     for line in lines:
@@ -206,28 +223,24 @@ def transfer_receive(*, transfer: StockTransfer, received: dict[int, ReceivedLin
                 kind=MovementKind.TRANSFER_IN,
                 quantity=entry.quantity,
                 document=locked.number,
-                by=by,
-                reason=_("Transfer %(number)s from %(wh)s") % {"number": locked.number, "wh": locked.source.code},
+                by=actor.user_or_none,
+                reason=gettext_noop("Transfer %(number)s from %(wh)s"),
+                params={"number": locked.number, "wh": locked.source.code},
             )
     StockTransferLine.objects.bulk_update(lines, ["received_quantity", "discrepancy_reason", "in_movement"])
-    locked.receive()
-    locked.received_by = by
-    locked.received_at = timezone.now()
-    locked.save(update_fields=["state", "received_by", "received_at"])
     queue_backorder_allocation(product_ids=[line.product_id for line in arrived])
     return locked
 
 
 @transaction.atomic
-def transfer_cancel(*, transfer: StockTransfer, by) -> StockTransfer:
+def transfer_cancel(*, transfer: StockTransfer, by: Actor | Any) -> StockTransfer:
     """Cancel a draft; nothing had moved."""
+    actor = Actor.of(by)
     locked = transfer_lock(transfer_id=transfer.pk)
-    _check_transition(transfer=locked, method=locked.cancel, by=by)
-    locked.cancel()
-    locked.cancelled_by = by
-    locked.cancelled_at = timezone.now()
-    locked.save(update_fields=["state", "cancelled_by", "cancelled_at"])
-    return locked
+    locked.cancelled_by = actor.user_or_none
+    return transition_apply(
+        obj=locked, transition="cancel", actor=actor, kind=Kind.CANCEL, lock=False, update_fields=["cancelled_by", "cancelled_at"]
+    )
 
 
 # --- reads the transfer pages share ----------------------------------------------------------------
@@ -240,3 +253,8 @@ def transfer_list() -> QuerySet[StockTransfer]:
 
 def transfer_lines(*, transfer: StockTransfer) -> QuerySet[StockTransferLine]:
     return transfer.lines.select_related("product").order_by("product__sku", "pk")
+
+
+def transfer_events(*, transfer: StockTransfer) -> QuerySet[StockTransferEvent]:
+    """The transfer's timeline, oldest first, with who acted (one query)."""
+    return transfer.events.select_related("by").order_by("at", "pk")

@@ -9,8 +9,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config.errors import DomainError, form_error_from
+from config.transitions import allowed_transitions
+
 from . import transfer_services as services
-from .errors import InventoryError
 from .models import StockLevel
 from .transfer_forms import (
     TransferCreateForm,
@@ -20,8 +22,9 @@ from .transfer_forms import (
     reason_field_name,
     received_field_name,
 )
-from .transfer_models import StockTransfer, TransferState
+from .transfer_models import StockTransfer
 
+ACTIONS = ["ship", "receive", "cancel"]
 LIST_PAGE_SIZE = 25
 
 
@@ -41,8 +44,8 @@ def transfer_create(request):
     if request.method == "POST" and form.is_valid():
         try:
             transfer = services.transfer_create(by=request.user, **form.cleaned_data)
-        except InventoryError as error:
-            form.add_error(None, str(error))
+        except DomainError as error:
+            form_error_from(form, error)
         else:
             messages.success(request, _("Transfer %(number)s is created; add its lines.") % {"number": transfer.number})
             return redirect(transfer)
@@ -58,16 +61,17 @@ def _get_transfer(pk: int) -> StockTransfer:
 
 def _render_detail(request, transfer: StockTransfer, *, line_form=None, receive_form=None, status: int = 200):
     lines = list(services.transfer_lines(transfer=transfer))
-    can_transfer = request.user.has_perm("inventory.transfer_stock")
+    allowed = allowed_transitions(transfer, request.user, ACTIONS)
+    can_edit_lines = transfer.is_draft and request.user.has_perm("inventory.transfer_stock")
     free = {}
-    if transfer.state == TransferState.DRAFT:
+    if transfer.is_draft:
         free = {
             level.product_id: level.available
             for level in StockLevel.objects.filter(
                 warehouse=transfer.source_id, product_id__in=[line.product_id for line in lines]
             )
         }
-    if can_transfer and transfer.state == TransferState.SHIPPED and receive_form is None:
+    if "receive" in allowed and receive_form is None:
         receive_form = TransferReceiveForm(lines=lines)
     rows = []
     for line in lines:
@@ -79,7 +83,9 @@ def _render_detail(request, transfer: StockTransfer, *, line_form=None, receive_
     context = {
         "transfer": transfer,
         "rows": rows,
-        "can_transfer": can_transfer,
+        "allowed": allowed,
+        "can_edit_lines": can_edit_lines,
+        "events": services.transfer_events(transfer=transfer),
         "line_form": line_form or TransferLineForm(),
         "receive_form": receive_form,
         "lost_total": sum(line.lost_quantity or 0 for line in lines),
@@ -105,8 +111,8 @@ def transfer_add_line(request, pk: int):
             services.transfer_add_line(
                 transfer=transfer, product=form.cleaned_data["product"], quantity=form.cleaned_data["quantity"], by=request.user
             )
-        except InventoryError as error:
-            form.add_error(None, str(error))
+        except DomainError as error:
+            form_error_from(form, error)
         else:
             return redirect(transfer)
     return _render_detail(request, transfer, line_form=form, status=422)
@@ -119,7 +125,7 @@ def transfer_remove_line(request, pk: int, line_id: int):
     transfer = _get_transfer(pk)
     try:
         services.transfer_remove_line(transfer=transfer, line_id=line_id, by=request.user)
-    except InventoryError as error:
+    except DomainError as error:
         messages.error(request, str(error))
     return redirect(transfer)
 
@@ -131,7 +137,7 @@ def transfer_ship(request, pk: int):
     transfer = _get_transfer(pk)
     try:
         services.transfer_ship(transfer=transfer, by=request.user)
-    except InventoryError as error:
+    except DomainError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("Transfer %(number)s is shipped and in transit.") % {"number": transfer.number})
@@ -143,7 +149,7 @@ def transfer_ship(request, pk: int):
 def transfer_receive(request, pk: int):
     """Receive what arrived; a short line needs a reason and the rest is recorded as lost."""
     transfer = _get_transfer(pk)
-    if transfer.state != TransferState.SHIPPED:
+    if not transfer.is_in_transit:
         messages.error(request, _("Transfer %(number)s is not in transit.") % {"number": transfer.number})
         return redirect(transfer)
     lines = list(services.transfer_lines(transfer=transfer))
@@ -159,7 +165,7 @@ def transfer_receive(request, pk: int):
     }
     try:
         services.transfer_receive(transfer=transfer, received=received, by=request.user)
-    except InventoryError as error:
+    except DomainError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("Transfer %(number)s is received.") % {"number": transfer.number})
@@ -173,7 +179,7 @@ def transfer_cancel(request, pk: int):
     transfer = _get_transfer(pk)
     try:
         services.transfer_cancel(transfer=transfer, by=request.user)
-    except InventoryError as error:
+    except DomainError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("Transfer %(number)s is cancelled.") % {"number": transfer.number})

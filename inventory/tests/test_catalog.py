@@ -6,7 +6,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from inventory.catalog_services import CatalogError, _save, product_create, product_set_active, product_update
+from config.actors import Actor
+from config.errors import DomainError, PermissionRefused
+from inventory.catalog_services import _save, product_create, product_set_active, product_update
 from inventory.models import Product
 from tests.queries import assert_constant_queries
 
@@ -86,18 +88,34 @@ def test_duplicate_sku_in_any_case_is_a_form_error(client_as, sku):
 
 
 def test_service_turns_a_barcode_race_into_a_field_error():
-    """Validation passed for both, the second insert hits the unique index: a CatalogError, not a crash."""
+    """Validation passed for both, the second insert hits the unique index: a DomainError, not a crash."""
     ProductFactory(sku="FIRST", barcode="6901234567892")
     product = Product(sku="SECOND", name="x", list_price=Decimal("1.00"), barcode="6901234567892")
-    with pytest.raises(CatalogError) as caught:
+    with pytest.raises(DomainError) as caught:
         _save(product)
     assert caught.value.field == "barcode"
 
 
-def test_service_validates_without_a_form():
+def test_service_validates_without_a_form(make_user):
     with pytest.raises(ValidationError):
-        product_create(data={"sku": "X-1", "name": "x", "list_price": Decimal("-1")})
+        product_create(data={"sku": "X-1", "name": "x", "list_price": Decimal("-1")}, by=make_user("warehouse"))
     assert not Product.objects.exists()
+
+
+def test_catalogue_services_check_the_actors_permission(make_user):
+    product = ProductFactory(list_price=Decimal("10.00"))
+    seller = make_user("sales")
+    with pytest.raises(PermissionRefused):
+        product_create(data={"sku": "X-2", "name": "x", "list_price": Decimal("1.00")}, by=seller)
+    with pytest.raises(PermissionRefused):
+        product_update(product=product, data={"list_price": Decimal("1.00")}, by=seller)
+    with pytest.raises(PermissionRefused):
+        product_set_active(product=product, active=False, by=seller)
+    with pytest.raises(ValueError):  # no actor at all is refused, not taken for the system
+        product_set_active(product=product, active=False, by=None)
+    product.refresh_from_db()
+    assert (product.list_price, product.is_active) == (Decimal("10.00"), True)
+    assert not Product.objects.filter(sku="X-2").exists()
 
 
 def test_editing_a_product_keeps_its_barcode_unique_check_against_others_only(client_as):
@@ -110,7 +128,7 @@ def test_editing_a_product_keeps_its_barcode_unique_check_against_others_only(cl
 
 def test_update_service_applies_changes():
     product = ProductFactory(list_price=Decimal("10.00"))
-    product_update(product=product, data={"list_price": Decimal("12.50"), "barcode": ""})
+    product_update(product=product, data={"list_price": Decimal("12.50"), "barcode": ""}, by=Actor.system("import"))
     product.refresh_from_db()
     assert product.list_price == Decimal("12.50") and product.barcode is None
 
@@ -130,7 +148,7 @@ def test_products_are_deactivated_not_deleted(client_as):
 
 def test_deactivating_twice_changes_nothing():
     product = ProductFactory(is_active=False)
-    assert not product_set_active(product=product, active=False).is_active
+    assert not product_set_active(product=product, active=False, by=Actor.system("demo")).is_active
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from config.actors import Actor
 from config.imports import ImportRejected, import_commit, import_dry_run, read_table
 from inventory.catalog_imports import ProductImport
 from inventory.models import Product
@@ -55,7 +56,7 @@ def test_product_rows_are_checked_row_by_row():
 def test_existing_sku_in_another_case_updates_that_product():
     product = ProductFactory(sku="CUP-500-SS", list_price=Decimal("89.00"), name="保温杯")
     spec, table = run("sku,list_price\ncup-500-ss,95.5\n")
-    user = None
+    user = Actor.system("import")
     result = import_commit(spec=spec, table=table, by=user)
     assert result.update_count == 1
     product.refresh_from_db()
@@ -65,7 +66,7 @@ def test_existing_sku_in_another_case_updates_that_product():
 def test_import_can_deactivate_but_never_deletes():
     product = ProductFactory(sku="OLD-1")
     spec, table = run("sku,name,active\nOLD-1,旧款,否\n")
-    import_commit(spec=spec, table=table, by=None)
+    import_commit(spec=spec, table=table, by=Actor.system("import"))
     product.refresh_from_db()
     assert not product.is_active and Product.objects.count() == 1
 
@@ -73,7 +74,7 @@ def test_import_can_deactivate_but_never_deletes():
 def test_one_bad_product_row_imports_nothing():
     spec, table = run("sku,name,list_price\nA-1,甲,1\nA-2,乙,2\nA-3,丙,free\n")
     with pytest.raises(ImportRejected):
-        import_commit(spec=spec, table=table, by=None)
+        import_commit(spec=spec, table=table, by=Actor.system("import"))
     assert not Product.objects.exists()
 
 

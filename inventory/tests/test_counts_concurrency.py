@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
+from config.errors import DomainError
 from inventory.count_services import stock_count_post, stock_count_record
-from inventory.errors import InventoryError
 from inventory.models import StockLevel, StockMovement
 from inventory.tests.factories import ProductFactory, WarehouseFactory, draft_transfer, open_count, stock_put
 from inventory.transfer_services import transfer_ship
@@ -30,7 +30,7 @@ def test_two_clerks_posting_the_same_count_post_it_once(make_user):
 
     errors = run_together([lambda clerk=clerk: stock_count_post(count=count, by=clerk) for clerk in clerks])
 
-    assert len(errors) == 1 and isinstance(errors[0], InventoryError), errors
+    assert len(errors) == 1 and isinstance(errors[0], DomainError), errors
     assert StockMovement.objects.filter(document=count.number).count() == 1
     assert StockLevel.objects.get(product=product, warehouse=warehouse).on_hand == 7
 
@@ -44,7 +44,7 @@ def test_two_clerks_shipping_the_same_transfer_ship_it_once(make_user):
 
     errors = run_together([lambda clerk=clerk: transfer_ship(transfer=transfer, by=clerk) for clerk in clerks])
 
-    assert len(errors) == 1 and isinstance(errors[0], InventoryError), errors
+    assert len(errors) == 1 and isinstance(errors[0], DomainError), errors
     assert StockLevel.objects.get(product=product, warehouse=source).on_hand == 4
 
 

@@ -6,9 +6,12 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
+from config.actors import Actor
 from config.errors import DomainError
+from config.outbox import OutboxEvent
 from inventory.count_models import StockCount, StockCountLine, StockCountState
 from inventory.count_services import (
     stock_count_cancel,
@@ -19,18 +22,22 @@ from inventory.count_services import (
     stock_count_scan,
     stock_count_summary,
 )
-from inventory.errors import InsufficientStock
-from inventory.models import MovementKind, StockLevel, StockMovement
+from inventory.models import MovementKind, Reservation, ReservationState, StockLevel, StockMovement
+from inventory.services import stock_verify_ledger
 from inventory.tests.factories import (
     ProductFactory,
     WarehouseFactory,
+    approved_order,
     open_count,
     stock_put,
-    stock_reserve,
     stock_take,
 )
+from orders.fulfilment.services import order_allocate
+from orders.models import OrderStatus, SalesOrder
 
 pytestmark = pytest.mark.django_db
+
+ALLOCATION = Actor.system("allocation")
 
 
 @pytest.fixture
@@ -46,6 +53,16 @@ def warehouse():
 def on_hand(product, warehouse) -> int:
     level = StockLevel.objects.filter(product=product, warehouse=warehouse).first()
     return level.on_hand if level else 0
+
+
+def reserved_by_order(product, warehouse) -> dict[int, int]:
+    """Units actively reserved per order for a product in a warehouse."""
+    rows = (
+        Reservation.objects.filter(product=product, warehouse=warehouse, state=ReservationState.ACTIVE)
+        .values_list("order_line__order")
+        .annotate(total=Sum("quantity"))
+    )
+    return dict(rows)
 
 
 def line_of(count, product) -> StockCountLine:
@@ -237,7 +254,10 @@ def test_posting_adjusts_stock_by_counted_minus_system(clerk, warehouse):
         (MovementKind.ADJUSTMENT, -2, short.pk),
         (MovementKind.ADJUSTMENT, 2, over.pk),
     ]
-    assert "counted 8, system 10" in movements[0].reason
+    # Stored as the English msgid and its figures, worded when shown in the reader's language.
+    assert movements[0].reason == "Stock count %(number)s: counted %(counted)s, system %(system)s"
+    assert movements[0].params == {"number": count.number, "counted": 8, "system": 10}
+    assert movements[0].reason_text == f"Stock count {count.number}: counted 8, system 10"
     assert line_of(count, short).movement == movements[0]
     assert line_of(count, exact).adjustment_quantity == 0 and line_of(count, exact).movement is None
 
@@ -289,23 +309,74 @@ def test_lines_whose_stock_moved_since_opening_are_reported(clerk, warehouse):
     assert stock_count_moved_since_opening(count=count) == {moved.pk: -1}
 
 
-def test_a_negative_adjustment_below_reserved_stock_is_refused_and_nothing_is_posted(clerk, warehouse):
-    fine, held = ProductFactory(sku="A-FINE"), ProductFactory(sku="B-HELD")
-    stock_put(product=fine, warehouse=warehouse, quantity=10)
-    stock_put(product=held, warehouse=warehouse, quantity=10)
-    stock_reserve(product=held, warehouse=warehouse, quantity=8)
+def test_a_count_that_finds_less_than_is_reserved_posts_and_releases_the_newest_reservations(clerk, warehouse):
+    """The demo's bug: "80 on hand, 80 reserved; cannot take 1 out". The count is the physical truth:
+    it posts, the most recently reserved orders lose what is missing, and the ledger stays exact."""
+    battery = ProductFactory(sku="BAT-AA-8")
+    stock_put(product=battery, warehouse=warehouse, quantity=10)
+    oldest = order_allocate(order=approved_order(lines=[(battery, 4)]), by=ALLOCATION)
+    middle = order_allocate(order=approved_order(lines=[(battery, 3)]), by=ALLOCATION)
+    newest = order_allocate(order=approved_order(lines=[(battery, 3)]), by=ALLOCATION)
+    assert StockLevel.objects.get(product=battery, warehouse=warehouse).reserved == 10
     count = open_count(warehouse=warehouse, by=clerk)
-    count_quantities(count, clerk, {fine: 12, held: 5})
-    movements_before = StockMovement.objects.count()
+    count_quantities(count, clerk, {battery: 5})  # 5 of the 10 units are gone
 
-    with pytest.raises(InsufficientStock, match="B-HELD"):
+    posted = stock_count_post(count=count, by=clerk)
+
+    assert posted.state == StockCountState.POSTED
+    level = StockLevel.objects.get(product=battery, warehouse=warehouse)
+    held = reserved_by_order(battery, warehouse)
+    # 5 reserved units had to go: all 3 of the newest order, then 2 of the middle one; the oldest keeps its 4.
+    assert held == {oldest.pk: 4, middle.pk: 1}
+    assert (
+        level.on_hand
+        == 5
+        == sum(StockMovement.objects.filter(product=battery, warehouse=warehouse).values_list("quantity", flat=True))
+    )
+    assert level.reserved == 5 == sum(held.values())
+    released = Reservation.objects.filter(product=battery, state=ReservationState.RELEASED)
+    assert sorted(released.values_list("order_line__order", "quantity")) == sorted([(newest.pk, 3), (middle.pk, 2)])
+    event = OutboxEvent.objects.get(topic="inventory.reservations_released")
+    assert event.payload == {
+        "order_line_ids": sorted([*newest.lines.values_list("pk", flat=True), *middle.lines.values_list("pk", flat=True)]),
+        "document": count.number,
+        "reason": "stock_count",
+    }
+    assert StockMovement.objects.get(document=count.number).quantity == -5
+    assert count.events.filter(kind="reservations_released", params__units=5, params__lines=2).exists()
+    assert stock_verify_ledger().ok
+
+
+def test_released_orders_wait_for_stock_again_once_the_outbox_is_handled(clerk, warehouse, django_capture_on_commit_callbacks):
+    lamp = ProductFactory(sku="LAMP-1")
+    stock_put(product=lamp, warehouse=warehouse, quantity=6)
+    first = order_allocate(order=approved_order(lines=[(lamp, 3)]), by=ALLOCATION)
+    second = order_allocate(order=approved_order(lines=[(lamp, 3)]), by=ALLOCATION)
+    count = open_count(warehouse=warehouse, by=clerk)
+    count_quantities(count, clerk, {lamp: 4})
+
+    with django_capture_on_commit_callbacks(execute=True):
         stock_count_post(count=count, by=clerk)
 
-    count.refresh_from_db()
-    assert count.state == StockCountState.COUNTING
-    assert StockMovement.objects.count() == movements_before
-    assert (on_hand(fine, warehouse), on_hand(held, warehouse)) == (10, 10)
-    assert not count.lines.filter(adjustment_quantity__isnull=False).exists()
+    assert SalesOrder.objects.get(pk=first.pk).status == OrderStatus.ALLOCATED
+    assert SalesOrder.objects.get(pk=second.pk).status == OrderStatus.BACKORDERED
+    assert reserved_by_order(lamp, warehouse) == {first.pk: 3, second.pk: 1}
+    assert not OutboxEvent.objects.filter(topic="inventory.reservations_released", dispatched_at__isnull=True).exists()
+
+
+def test_a_count_below_reserved_releases_nothing_it_does_not_have_to(clerk, warehouse):
+    cup = ProductFactory(sku="CUP-9")
+    stock_put(product=cup, warehouse=warehouse, quantity=10)
+    order = order_allocate(order=approved_order(lines=[(cup, 6)]), by=ALLOCATION)
+    count = open_count(warehouse=warehouse, by=clerk)
+    count_quantities(count, clerk, {cup: 7})  # 3 missing, but only free stock is missing
+
+    stock_count_post(count=count, by=clerk)
+
+    assert reserved_by_order(cup, warehouse) == {order.pk: 6}
+    assert not Reservation.objects.filter(product=cup, state=ReservationState.RELEASED).exists()
+    assert not OutboxEvent.objects.filter(topic="inventory.reservations_released").exists()
+    assert not count.events.filter(kind="reservations_released").exists()
 
 
 def test_posting_with_uncounted_lines_needs_the_clerks_confirmation(clerk, warehouse):

@@ -137,7 +137,7 @@ def test_a_request_may_be_cancelled_until_goods_arrive(sh, clerk):
     bolts = ProductFactory()
     request = replenishment_place(request=replenishment_create(warehouse=sh, quantities={bolts: 5}, by=clerk), by=clerk)
     replenishment_receive(request=request, quantities={request.lines.get().pk: 1}, by=clerk)
-    with pytest.raises(DomainError, match="cannot do that while it is Partially received"):
+    with pytest.raises(DomainError, match="cannot do “cancel” while it is Partially received"):
         replenishment_cancel(request=request, by=clerk)
     other = replenishment_create(warehouse=sh, quantities={bolts: 5}, by=clerk)
     assert replenishment_cancel(request=other, by=clerk).state == ReplenishmentState.CANCELLED
@@ -194,7 +194,7 @@ def test_placing_twice_or_cancelling_a_received_request_gives_a_message(client_a
     request = replenishment_create(warehouse=sh, quantities={ProductFactory(): 1}, by=client.user)
     client.post(reverse("inventory:replenishment_place", args=[request.pk]))
     response = client.post(reverse("inventory:replenishment_place", args=[request.pk]), follow=True)
-    assert "cannot do that while it is Ordered" in response.content.decode()
+    assert "cannot do “order” while it is Ordered" in response.content.decode()
     assert client.post(reverse("inventory:replenishment_cancel", args=[999999])).status_code == 404
 
 
@@ -236,3 +236,107 @@ def test_replenishment_page_lists_what_waiting_orders_are_short_of(client_as, sh
     response = client_as("warehouse").get(reverse("inventory:replenishment_list"))
     assert [n["product"] for n in response.context["backorder_needs"]] == [kettle]
     assert "Short for waiting orders" in response.content.decode()
+
+
+# --- demand from the orders app, through the provider settings name ----------------------------
+
+SHORTFALL = {}
+
+
+def shortfall_for_tests() -> dict[int, int]:
+    """Stands in for the orders app's provider (settings.STOCK_DEMAND_PROVIDER)."""
+    return dict(SHORTFALL)
+
+
+def test_backorder_needs_come_from_the_demand_provider_less_what_is_on_order(sh, clerk, settings):
+    settings.STOCK_DEMAND_PROVIDER = "inventory.tests.test_replenishment.shortfall_for_tests"
+    kettle, cups, gone = ProductFactory(sku="KETTLE"), ProductFactory(sku="CUPS"), ProductFactory(sku="GONE")
+    SHORTFALL.clear()
+    SHORTFALL.update({kettle.pk: 7, cups.pk: 2, gone.pk: 0})
+    replenishment_place(request=replenishment_create(warehouse=sh, quantities={cups: 2}, by=clerk), by=clerk)
+
+    needs = backorder_needs()
+
+    assert [(n["product"], n["short"], n["on_order"], n["proposed"]) for n in needs] == [(kettle, 7, 0, 7)]
+    request = replenishment_create_from_proposal(warehouse=sh, by=clerk)
+    assert list(request.lines.values_list("product", "quantity_ordered")) == [(kettle.pk, 7)]
+
+
+# --- timeline, actors and who may see what ----------------------------------------------------
+
+
+def test_each_step_of_a_request_is_on_its_timeline_worded_when_shown(sh, clerk):
+    bolts = ProductFactory()
+    request = replenishment_create(warehouse=sh, quantities={bolts: 5}, by=clerk, supplier="宁波紧固件厂")
+    replenishment_place(request=request, by=clerk)
+    replenishment_receive(request=request, quantities={request.lines.get().pk: 2}, by=clerk, reference="DN-1")
+    replenishment_receive(request=request, quantities={request.lines.get().pk: 3}, by=clerk)
+
+    events = list(request.events.order_by("at", "pk"))
+    assert [(e.kind, e.from_state, e.to_state) for e in events] == [
+        ("created", "", "draft"),
+        ("place", "draft", "ordered"),
+        ("receive", "ordered", "partially_received"),
+        ("receive", "partially_received", "received"),
+    ]
+    assert all(e.by == clerk and e.note == "" for e in events)
+    assert events[0].sentence == "Drafted with 1 line."
+    assert events[1].sentence == "Ordered from 宁波紧固件厂."
+    assert events[2].sentence == f"Delivery {request.number}: 2 units received. Delivery note DN-1."
+    assert (events[2].from_label, events[2].to_label) == ("Ordered", "Partially received")
+    request.refresh_from_db()
+    assert request.ordered_at and request.received_at  # stamped by the transitions themselves
+
+
+def test_a_request_from_the_proposal_says_so_on_its_timeline_not_in_its_note(sh, clerk):
+    stocked_product(stock={sh: 1}, safety_stock=4)
+    request = replenishment_create_from_proposal(warehouse=sh, by=clerk)
+    assert request.note == ""  # the note is only ever what a person typed
+    assert request.events.get().sentence == "Drafted from the replenishment proposal with 1 line."
+
+
+def test_the_system_may_draft_a_request_and_nobody_may_act_anonymously(sh):
+    bolts = ProductFactory()
+    request = replenishment_create(warehouse=sh, quantities={bolts: 5}, by=Actor.system("system"))
+    event = request.events.get()
+    assert (request.created_by, event.by, event.actor_label) == (None, None, "system")
+    with pytest.raises(ValueError):
+        replenishment_place(request=request, by=None)
+
+
+def test_a_manager_reads_replenishment_but_does_not_order_or_receive(client_as, sh, clerk):
+    bolts = ProductFactory(sku="BOLT-8")
+    draft = replenishment_create(warehouse=sh, quantities={bolts: 5}, by=clerk)
+    stocked_product(stock={sh: 1}, safety_stock=4, sku="LOW-1")
+    manager = client_as("manager")
+
+    listing = manager.get(reverse("inventory:replenishment_list"))
+    detail = manager.get(reverse("inventory:replenishment_detail", args=[draft.pk]))
+
+    assert listing.status_code == 200 and "LOW-1" in listing.content.decode() and draft.number in listing.content.decode()
+    assert detail.status_code == 200 and "BOLT-8" in detail.content.decode()
+    assert reverse("inventory:replenishment_list") in manager.get(reverse("home")).content.decode()  # in the navigation
+    assert detail.context["allowed"] == set()
+    assert reverse("inventory:replenishment_place", args=[draft.pk]) not in detail.content.decode()
+    assert reverse("inventory:replenishment_from_proposal") not in listing.content.decode()
+    for url in (
+        reverse("inventory:replenishment_place", args=[draft.pk]),
+        reverse("inventory:replenishment_cancel", args=[draft.pk]),
+        reverse("inventory:replenishment_from_proposal"),
+    ):
+        assert manager.post(url, {"warehouse": sh.pk}).status_code == 403
+    assert ReplenishmentRequest.objects.get(pk=draft.pk).state == ReplenishmentState.DRAFT
+
+
+def test_buttons_follow_what_the_user_may_do_now(client_as, sh, clerk):
+    request = replenishment_create(warehouse=sh, quantities={ProductFactory(): 5}, by=clerk)
+    client = client_as("warehouse")
+    page = client.get(reverse("inventory:replenishment_detail", args=[request.pk]))
+    assert page.context["allowed"] == {"place", "cancel"}
+    assert reverse("inventory:replenishment_place", args=[request.pk]) in page.content.decode()
+    replenishment_place(request=request, by=clerk)
+    page = client.get(reverse("inventory:replenishment_detail", args=[request.pk]))
+    assert page.context["allowed"] == {"cancel", "receive_part", "receive_rest"}
+    assert reverse("inventory:replenishment_place", args=[request.pk]) not in page.content.decode()
+    assert reverse("inventory:replenishment_receive", args=[request.pk]) in page.content.decode()
+    assert "Ordered" in page.content.decode()  # the timeline

@@ -59,9 +59,7 @@ WAREHOUSE_ONLY = [
     ("get", "inventory:stock_lookup", {}),
     ("get", "inventory:adjust", {}),
     ("post", "inventory:adjust", {}),
-    ("get", "orders:allocation", {}),
     ("post", "orders:allocation_run", {}),
-    ("get", "inventory:replenishment_list", {}),
     ("get", "inventory:replenishment_create", {}),
     ("post", "inventory:replenishment_from_proposal", {}),
 ]
@@ -72,6 +70,11 @@ WAREHOUSE_ONLY = [
 def test_only_warehouse_staff_may_receive_adjust_allocate_and_replenish(client_as, role, method, url_name, data):
     response = getattr(client_as(role), method)(reverse(url_name), data)
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize(("role", "status"), [("warehouse", 200), ("manager", 200), ("sales", 403), ("finance", 403)])
+def test_warehouse_and_managers_read_replenishment(client_as, role, status):
+    assert client_as(role).get(reverse("inventory:replenishment_list")).status_code == status
 
 
 @pytest.mark.parametrize("role", ["sales", "reviewer", "finance", "manager"])
@@ -395,7 +398,7 @@ def test_order_stock_section_shows_where_each_line_is_reserved_and_the_shortfall
     bolts = stocked_product(stock={sh: 2, bj: 1})
     nuts = stocked_product(stock={bj: 4})
     order = order_allocate(by=SYSTEM, order=approved_order(lines=[(bolts, 5), (nuts, 4)]))
-    html = render_partial("inventory/partials/order_stock.html", order=order)
+    html = render_partial("orders/partials/order_stock.html", order=order)
     assert "SH: 2" in html and "BJ: 1" in html and "BJ: 4" in html
     assert "<strong>2</strong>" in html  # bolts short by two
 
@@ -405,7 +408,7 @@ def test_order_stock_section_before_approval_shows_free_stock(sh, bj, make_user)
 
     bolts = stocked_product(stock={sh: 7, bj: 3})
     order = draft_order(by=make_user("sales"), products=[bolts], quantity=2)
-    html = render_partial("inventory/partials/order_stock.html", order=order)
+    html = render_partial("orders/partials/order_stock.html", order=order)
     assert "Free stock now" in html and "SH: 7, BJ: 3" in html
 
 
@@ -418,8 +421,8 @@ def test_order_stock_section_query_count_does_not_grow_with_lines(sh):
 
     make(1)
     make(10)
-    assert queries_for(lambda: render_partial("inventory/partials/order_stock.html", order=orders[1])) == queries_for(
-        lambda: render_partial("inventory/partials/order_stock.html", order=orders[10])
+    assert queries_for(lambda: render_partial("orders/partials/order_stock.html", order=orders[1])) == queries_for(
+        lambda: render_partial("orders/partials/order_stock.html", order=orders[10])
     )
 
 
