@@ -142,18 +142,18 @@ class StockCount(FSMModelMixin, models.Model):
 
 def _posted_text(params: dict) -> str:
     return ngettext(
-        "Posted: %(lines)s line adjusted (%(over)s units over, %(short)s short).",
-        "Posted: %(lines)s lines adjusted (%(over)s units over, %(short)s short).",
+        "Posted: %(lines)s line adjusted (+%(over)s / −%(short)s).",
+        "Posted: %(lines)s lines adjusted (+%(over)s / −%(short)s).",
         params["lines"],
     ) % {"lines": params["lines"], "over": params["over"], "short": params["short"]}
 
 
 def _released_text(params: dict) -> str:
     return ngettext(
-        "The count found less than was reserved: %(units)s reserved unit of %(sku)s released (%(lines)s order line).",
-        "The count found less than was reserved: %(units)s reserved units of %(sku)s released (%(lines)s order lines).",
+        "The count found less than was reserved: %(units)s reserved unit of %(sku)s released.",
+        "The count found less than was reserved: %(units)s reserved units of %(sku)s released.",
         params["units"],
-    ) % {"units": params["units"], "sku": params["sku"], "lines": params["lines"]}
+    ) % {"units": params["units"], "sku": params["sku"]}
 
 
 class StockCountEvent(TimelineEvent):

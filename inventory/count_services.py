@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
@@ -462,6 +462,25 @@ def stock_count_summary(*, count: StockCount) -> CountSummary:
         value_over=value_over,
         value_short=value_short,
     )
+
+
+def stock_count_reservations_to_release(*, count: StockCount) -> list[tuple[str, int]]:
+    """Per product (SKU, units): what posting now would release because the count found less than
+    is reserved (two queries; what the review page warns about)."""
+    if not count.is_active:
+        return []
+    shortfalls = dict(
+        count.lines.filter(counted_quantity__isnull=False, counted_quantity__lt=F("on_hand_at_count"))
+        .annotate(taken_out=F("on_hand_at_count") - F("counted_quantity"))
+        .values_list("product_id", "taken_out")
+    )
+    if not shortfalls:
+        return []
+    levels = StockLevel.objects.filter(warehouse_id=count.warehouse_id, product_id__in=list(shortfalls)).select_related(
+        "product"
+    )
+    at_risk = [(level.product.sku, level.reserved - (level.on_hand - shortfalls[level.product_id])) for level in levels]
+    return sorted((sku, units) for sku, units in at_risk if units > 0)
 
 
 def stock_count_events(*, count: StockCount) -> QuerySet[StockCountEvent]:

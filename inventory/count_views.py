@@ -29,7 +29,7 @@ from .count_forms import (
     StockCountPostForm,
     counted_field_name,
 )
-from .count_models import StockCount
+from .count_models import StockCount, StockCountEvent
 
 ACTIONS = ["post", "cancel"]
 LIST_PAGE_SIZE = 25
@@ -209,6 +209,7 @@ def count_review(request, pk: int):
         "rows": rows,
         "summary": services.stock_count_summary(count=count),
         "moved_count": len(moved),
+        "to_release": services.stock_count_reservations_to_release(count=count),
         "post_form": StockCountPostForm(),
         "allowed": allowed_transitions(count, request.user, ACTIONS),
     }
@@ -230,6 +231,8 @@ def count_post(request, pk: int):
         messages.error(request, str(error))
         return redirect("inventory:count_review", pk=count.pk)
     messages.success(request, _("Count %(number)s is posted.") % {"number": count.number})
+    for event in count.events.filter(kind=StockCountEvent.Kind.RESERVATIONS_RELEASED):
+        messages.warning(request, event.sentence)
     return redirect(count)
 
 

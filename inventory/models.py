@@ -402,11 +402,6 @@ class ReplenishmentRequest(FSMModelMixin, models.Model):
     def get_absolute_url(self) -> str:
         return reverse("inventory:replenishment_detail", args=[self.pk])
 
-    @property
-    def expects_goods(self) -> bool:
-        """Ordered and not yet complete: deliveries may be received."""
-        return self.state in (R.ORDERED, R.PARTIALLY_RECEIVED)
-
     # --- transitions: fired only through config.transitions.transition_apply (replenishment) ----
     TRANSITION_LABELS = {
         "place": _("order"),

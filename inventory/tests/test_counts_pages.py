@@ -7,11 +7,15 @@ from django.urls import reverse
 
 from inventory.count_models import StockCount, StockCountState
 from inventory.count_services import stock_count_record
-from inventory.models import StockLevel, StockMovement
-from inventory.tests.factories import ProductFactory, WarehouseFactory, open_count, stock_put, stock_reserve
+from config.actors import Actor
+from inventory.models import Reservation, ReservationState, StockLevel, StockMovement
+from inventory.tests.factories import ProductFactory, WarehouseFactory, approved_order, open_count, stock_put
+from orders.fulfilment.services import order_allocate
 from tests.queries import assert_constant_queries
 
 pytestmark = pytest.mark.django_db
+
+ALLOCATION = Actor.system("allocation")
 
 
 @pytest.fixture
@@ -299,18 +303,28 @@ def test_review_warns_about_stock_that_moved_since_opening(client_as, count):
         assert "moved" in body and "↻ +2" in body
 
 
-def test_posting_below_reserved_shows_why_and_posts_nothing(client_as, count):
-    line = count.lines.get()
-    stock_reserve(product=line.product, warehouse=count.warehouse, quantity=9)
+def test_a_count_below_reserved_warns_on_review_then_posts_and_releases_the_newest_reservation(client_as, count):
+    line = count.lines.get()  # TEA-1: 10 on hand
+    older = order_allocate(order=approved_order(lines=[(line.product, 5)]), by=ALLOCATION)
+    newer = order_allocate(order=approved_order(lines=[(line.product, 4)]), by=ALLOCATION)
     client = client_as("warehouse")
-    client.post(count.get_absolute_url(), {"line": [line.pk], f"counted-{line.pk}": "5"})
+    client.post(count.get_absolute_url(), {"line": [line.pk], f"counted-{line.pk}": "7"})
+
+    review = client.get(reverse("inventory:count_review", args=[count.pk])).content.decode()
+    assert "Posting releases these reservations" in review and "TEA-1: 2" in review
+
     response = client.post(reverse("inventory:count_post", args=[count.pk]), follow=True)
     body = response.content.decode()
-    assert response.redirect_chain[-1][0] == reverse("inventory:count_review", args=[count.pk])
-    assert "9 reserved" in body
-    assert not StockMovement.objects.filter(document=count.number).exists()
+    assert response.redirect_chain[-1][0] == count.get_absolute_url()
+    assert body.count("2 reserved units of TEA-1 released.") == 2  # the message and the timeline
     count.refresh_from_db()
-    assert count.state == StockCountState.COUNTING
+    assert count.state == StockCountState.POSTED
+    level = StockLevel.objects.get(product=line.product, warehouse=count.warehouse)
+    assert (level.on_hand, level.reserved) == (7, 7)
+    held = dict(
+        Reservation.objects.filter(product=line.product, state=ReservationState.ACTIVE).values_list("order_line__order", "quantity")
+    )
+    assert held == {older.pk: 5, newer.pk: 2}
 
 
 def test_posting_with_uncounted_lines_asks_for_the_checkbox(client_as, count):
@@ -372,3 +386,14 @@ def test_count_pages_speak_chinese(client_as, count):
     detail = client.get(count.get_absolute_url()).content.decode()
     assert f"库存盘点 {count.number}" in detail and "保存进度" in detail and "扫描条码或输入 SKU" in detail
     assert "新建盘点" in client.get(reverse("inventory:count_list")).content.decode()
+
+
+def test_count_page_shows_its_timeline_and_only_the_buttons_the_user_may_use(client_as, count):
+    clerk_page = client_as("warehouse").get(count.get_absolute_url())
+    assert clerk_page.context["allowed"] == {"cancel"}  # nothing counted yet: nothing to post
+    body = clerk_page.content.decode()
+    assert "History" in body and "Opened with 1 line." in body
+    assert reverse("inventory:count_cancel", args=[count.pk]) in body
+    manager_page = client_as("manager").get(count.get_absolute_url())
+    assert manager_page.context["allowed"] == set()
+    assert reverse("inventory:count_cancel", args=[count.pk]) not in manager_page.content.decode()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import zlib
 
 import pytest
 from django.urls import reverse
@@ -79,3 +80,31 @@ def test_chinese_names_are_set_in_an_embedded_noto_cjk_font(count):
     fonts = set(re.findall(rb"/BaseFont\s*/([A-Za-z0-9+\-]+)", pdf))
     assert any(b"Noto" in font and b"CJK" in font for font in fonts), fonts
     assert b"NotoSansCJK" in pdf  # the embedded font program's own name
+
+
+def test_count_sheet_is_on_the_company_letterhead_in_the_readers_language(count, settings):
+    settings.COMPANY_NAME = "杭州示例商贸有限公司"
+    english = count_sheet_html(count=count, language="en")
+    chinese = count_sheet_html(count=count, language="zh-hans")
+    assert "杭州示例商贸有限公司" in english and "杭州示例商贸有限公司" in chinese
+    assert 'lang="en"' in english and "Stock count sheet" in english
+    assert 'lang="zh-hans"' in chinese and "Stock count sheet" not in chinese
+
+
+@pytest.mark.skipif(not noto_cjk_installed(), reason="fonts-noto-cjk is not installed")
+def test_the_sheet_served_to_a_chinese_reader_embeds_the_cjk_font(client_as, count):
+    client = client_as("warehouse")
+    response = client.get(reverse("inventory:count_sheet", args=[count.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert b"NotoSansCJK" in pdf_streams(response.content)
+
+
+def pdf_streams(pdf: bytes) -> bytes:
+    """Every stream of a PDF, inflated where it is compressed (font names live inside them)."""
+    inflated = []
+    for match in re.finditer(rb"stream\r?\n(.*?)endstream", pdf, re.DOTALL):
+        try:
+            inflated.append(zlib.decompress(match.group(1)))
+        except zlib.error:
+            inflated.append(match.group(1))
+    return b"".join(inflated)

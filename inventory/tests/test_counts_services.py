@@ -487,3 +487,61 @@ def test_posting_an_increase_queues_backorder_allocation_after_commit(
     queued = list(OutboxEvent.objects.filter(topic="inventory.stock_available").values_list("payload", flat=True))
     assert {"product_ids": [up.pk]} in queued
     assert all(down.pk not in call["product_ids"] for call in queued)
+
+
+# --- timeline and actors ---------------------------------------------------------------------------
+
+
+def test_every_step_of_a_count_is_on_its_timeline_worded_when_shown(clerk, warehouse):
+    short, over = ProductFactory(), ProductFactory()
+    stock_put(product=short, warehouse=warehouse, quantity=10)
+    stock_put(product=over, warehouse=warehouse, quantity=10)
+    count = open_count(warehouse=warehouse, by=clerk)
+    count_quantities(count, clerk, {short: 7})
+    count_quantities(count, clerk, {over: 11})  # counting has started already: no second event
+    stock_count_post(count=count, by=clerk)
+
+    events = list(count.events.order_by("at", "pk"))
+    assert [(e.kind, e.from_state, e.to_state, e.by) for e in events] == [
+        ("created", "", "open", clerk),
+        ("start_counting", "open", "counting", clerk),
+        ("post", "counting", "posted", clerk),
+    ]
+    assert events[0].sentence == "Opened with 2 lines."
+    assert events[2].sentence == "Posted: 2 lines adjusted (+1 / −3)."
+    assert (events[2].from_label, events[2].to_label) == ("Counting", "Posted")
+    assert all(e.note == "" for e in events)
+
+
+def test_the_reason_for_cancelling_is_the_events_note(clerk, warehouse):
+    ProductFactory()
+    count = open_count(warehouse=warehouse, by=clerk)
+    stock_count_cancel(count=count, by=clerk, reason="wrong warehouse")
+    event = count.events.get(kind="cancel")
+    assert (event.note, event.from_state, event.to_state) == ("wrong warehouse", "open", "cancelled")
+    count.refresh_from_db()
+    assert count.cancelled_at is not None  # stamped by the transition itself
+
+
+def test_the_system_may_count_and_its_movements_name_no_user(warehouse):
+    product = ProductFactory()
+    stock_put(product=product, warehouse=warehouse, quantity=4)
+    system = Actor.system("stock_count")
+    count = open_count(warehouse=warehouse, by=system)
+    stock_count_record(count=count, quantities={line_of(count, product).pk: 3}, by=system)
+    posted = stock_count_post(count=count, by=system)
+
+    assert (posted.opened_by, posted.posted_by) == (None, None)
+    assert StockMovement.objects.get(document=count.number).created_by is None
+    assert {e.actor_label for e in count.events.all()} == {"stock count"}
+
+
+def test_no_count_service_acts_without_an_actor(clerk, warehouse):
+    ProductFactory()
+    with pytest.raises(ValueError):
+        open_count(warehouse=warehouse, by=None)
+    count = open_count(warehouse=warehouse, by=clerk)
+    with pytest.raises(ValueError):
+        stock_count_post(count=count, by=None)
+    with pytest.raises(ValueError):
+        stock_count_cancel(count=count, by=None, reason="x")

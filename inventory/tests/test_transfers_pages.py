@@ -277,3 +277,14 @@ def test_removing_an_absurd_line_id_is_a_message_not_a_500(client_as, draft):
         reverse("inventory:transfer_remove_line", args=[draft.pk, 99999999999999999999999]), follow=True
     )
     assert response.status_code == 200 and "not on transfer" in response.content.decode()
+
+
+def test_transfer_page_shows_its_timeline_and_only_the_buttons_the_user_may_use(client_as, draft):
+    clerk_page = client_as("warehouse").get(draft.get_absolute_url())
+    assert clerk_page.context["allowed"] == {"ship", "cancel"}
+    body = clerk_page.content.decode()
+    assert "History" in body and f"From {draft.source.code} to {draft.destination.code}." in body
+    assert reverse("inventory:transfer_ship", args=[draft.pk]) in body
+    manager_page = client_as("manager").get(draft.get_absolute_url())
+    assert manager_page.context["allowed"] == set()
+    assert reverse("inventory:transfer_ship", args=[draft.pk]) not in manager_page.content.decode()

@@ -326,3 +326,36 @@ def test_a_salesperson_cannot_ship_a_transfer(clerk, make_user, shenzhen, shangh
     with pytest.raises(DomainError, match="not allowed"):
         transfer_ship(transfer=transfer, by=make_user("sales"))
     assert on_hand(product, shenzhen) == 5
+
+
+# --- timeline -----------------------------------------------------------------------------------
+
+
+def test_every_step_of_a_transfer_is_on_its_timeline_worded_when_shown(clerk, shenzhen, shanghai):
+    cups, plates = ProductFactory(sku="CUP"), ProductFactory(sku="PLATE")
+    stock_put(product=cups, warehouse=shenzhen, quantity=10)
+    stock_put(product=plates, warehouse=shenzhen, quantity=10)
+    transfer = draft_transfer(source=shenzhen, destination=shanghai, by=clerk, lines=[(cups, 4), (plates, 2)])
+    transfer_ship(transfer=transfer, by=clerk)
+    lines = {line.product_id: line for line in transfer.lines.all()}
+    transfer_receive(
+        transfer=transfer,
+        by=clerk,
+        received={lines[cups.pk].pk: ReceivedLine(quantity=4), lines[plates.pk].pk: ReceivedLine(quantity=1, reason="broken")},
+    )
+
+    events = list(transfer.events.order_by("at", "pk"))
+    assert [(e.kind, e.from_state, e.to_state, e.by) for e in events] == [
+        ("created", "", "draft", clerk),
+        ("ship", "draft", "shipped", clerk),
+        ("receive", "shipped", "received", clerk),
+    ]
+    assert [e.sentence for e in events] == [
+        "From SZ to SH.",
+        "Left SZ with 2 lines, 6 in all.",
+        "Received 5 of 6 units; 1 lost in transit.",
+    ]
+    movement = StockMovement.objects.get(document=transfer.number, kind=MovementKind.TRANSFER_OUT, product=cups)
+    assert movement.reason == "Transfer %(number)s to %(wh)s" and movement.reason_text == f"Transfer {transfer.number} to SH"
+    transfer.refresh_from_db()
+    assert transfer.shipped_at and transfer.received_at  # stamped by the transitions themselves
