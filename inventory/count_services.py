@@ -476,9 +476,7 @@ def stock_count_reservations_to_release(*, count: StockCount) -> list[tuple[str,
     )
     if not shortfalls:
         return []
-    levels = StockLevel.objects.filter(warehouse_id=count.warehouse_id, product_id__in=list(shortfalls)).select_related(
-        "product"
-    )
+    levels = StockLevel.objects.filter(warehouse_id=count.warehouse_id, product_id__in=list(shortfalls)).select_related("product")
     at_risk = [(level.product.sku, level.reserved - (level.on_hand - shortfalls[level.product_id])) for level in levels]
     return sorted((sku, units) for sku, units in at_risk if units > 0)
 

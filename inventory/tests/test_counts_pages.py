@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from config.actors import Actor
 from inventory.count_models import StockCount, StockCountState
 from inventory.count_services import stock_count_record
-from config.actors import Actor
 from inventory.models import Reservation, ReservationState, StockLevel, StockMovement
 from inventory.tests.factories import ProductFactory, WarehouseFactory, approved_order, open_count, stock_put
 from orders.fulfilment.services import order_allocate
@@ -322,7 +322,9 @@ def test_a_count_below_reserved_warns_on_review_then_posts_and_releases_the_newe
     level = StockLevel.objects.get(product=line.product, warehouse=count.warehouse)
     assert (level.on_hand, level.reserved) == (7, 7)
     held = dict(
-        Reservation.objects.filter(product=line.product, state=ReservationState.ACTIVE).values_list("order_line__order", "quantity")
+        Reservation.objects.filter(product=line.product, state=ReservationState.ACTIVE).values_list(
+            "order_line__order", "quantity"
+        )
     )
     assert held == {older.pk: 5, newer.pk: 2}
 
