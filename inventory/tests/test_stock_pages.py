@@ -484,3 +484,29 @@ def test_admin_shows_stock_read_only(client, make_user, sh, model):
     assert client.get(reverse(f"admin:inventory_{model}_changelist")).status_code == 200
     if model in ("stockmovement", "reservation", "lowstockalert", "ledgercheck", "replenishmentrequest"):
         assert client.get(reverse(f"admin:inventory_{model}_add")).status_code == 403
+
+
+def test_the_ledger_words_system_reasons_when_shown_and_keeps_typed_and_legacy_text(client_as, sh):
+    from django.utils import translation
+
+    from inventory.services import stock_post_movement
+
+    product = stocked_product(stock={sh: 10})  # "test stock": typed text, no params
+    with translation.override("zh-hans"):  # whoever writes, the row keeps the English msgid and its figures
+        worded = stock_post_movement(
+            product=product,
+            warehouse=sh,
+            kind=MovementKind.TRANSFER_OUT,
+            quantity=-2,
+            reason="Transfer %(number)s to %(wh)s",
+            params={"number": "TR-2026-000009", "wh": "BJ"},
+        )
+    assert worded.reason == "Transfer %(number)s to %(wh)s"
+    legacy = StockMovement.objects.create(
+        product=product, warehouse=sh, kind=MovementKind.ADJUSTMENT, quantity=1, reason="盘点差异 %(旧)"
+    )
+
+    body = client_as("warehouse").get(reverse("inventory:product_stock", args=[product.pk])).content.decode()
+
+    assert "Transfer TR-2026-000009 to BJ" in body and "%(number)s" not in body
+    assert "test stock" in body and legacy.reason_text == "盘点差异 %(旧)" and "盘点差异 %(旧)" in body
