@@ -23,8 +23,11 @@ from orders.models import OrderEvent, OrderStatus, SalesOrder, SalesOrderLine
 
 # Orders that wait for stock: allocation picks them up, oldest approval first.
 WAITING_FOR_STOCK = [OrderStatus.APPROVED, OrderStatus.BACKORDERED]
-# Orders that hold (or wait for) reservations and have not shipped everything.
-HOLDING_STOCK = [OrderStatus.ALLOCATED, OrderStatus.BACKORDERED, OrderStatus.PARTIALLY_SHIPPED]
+# Orders whose open lines allocation may (still) reserve for; a partly shipped order may have lost
+# reservations to a stock count.
+ALLOCATABLE = [*WAITING_FOR_STOCK, OrderStatus.PARTIALLY_SHIPPED]
+# Orders that already said they are short: a run that reserves nothing for them records nothing.
+STILL_SHORT = [OrderStatus.BACKORDERED, OrderStatus.PARTIALLY_SHIPPED]
 
 
 @dataclass
@@ -36,11 +39,12 @@ class AllocationRun:
     failed: list[tuple[SalesOrder, str]] = field(default_factory=list)
 
 
-def waiting_orders(*, product_ids: Iterable[int] | None = None):
+def waiting_orders(*, product_ids: Iterable[int] | None = None, statuses=WAITING_FOR_STOCK):
     """Approved and backordered orders, first approved first (the order stock is handed out in)."""
-    orders = SalesOrder.objects.filter(status__in=WAITING_FOR_STOCK)
+    orders = SalesOrder.objects.filter(status__in=statuses)
     if product_ids is not None:
-        orders = orders.filter(lines__product_id__in=list(product_ids)).distinct()
+        lines = SalesOrderLine.objects.filter(product_id__in=list(product_ids))
+        orders = orders.filter(pk__in=lines.values("order_id"))
     return orders.order_by(F("approved_at").asc(nulls_last=True), "pk")
 
 
@@ -52,37 +56,46 @@ def _open_lines(order: SalesOrder) -> list[SalesOrderLine]:
     return list(order.lines.select_related("product").order_by("position", "pk"))
 
 
-@transaction.atomic
-def order_allocate(*, order: SalesOrder, by) -> SalesOrder:
-    """Reserve what each open line still misses (one warehouse when one can serve it all, else split
-    by priority); fully reserved → allocated, otherwise backordered. Running it again changes nothing."""
-    actor = Actor.of(by)
-    if not actor.has_perm("orders.allocate_salesorder"):
-        raise DomainError(_("You are not allowed to allocate orders."), code="permission_denied")
-    locked = _lock(order)
-    if locked.status not in WAITING_FOR_STOCK:
-        return locked
+def _reserve_missing(locked: SalesOrder, actor: Actor):
+    """Reserve what each open line of the (locked) order still misses and record what was reserved
+    and what is short on its timeline; returns inventory's ReserveResult."""
     lines = _open_lines(locked)
     held = reservations_held(line_ids=[line.pk for line in lines])
     demand = [
         Demand(line_id=line.pk, product_id=line.product_id, quantity=line.open_quantity - held.get(line.pk, 0)) for line in lines
     ]
     result = stock_reserve(demand=demand)
+    if not result.reserved_any and (not result.short or locked.status in STILL_SHORT):
+        return result  # nothing to say: nothing was missing, or nothing arrived since the last run
     sku = {line.pk: line.product.sku for line in lines}
+    reserved: dict[str, list] = defaultdict(list)
+    for line_id, takes in result.reserved.items():
+        for code, qty in takes:
+            reserved[code].append([sku[line_id], qty])
+    OrderEvent.record(
+        locked,
+        kind=OrderEvent.Kind.ALLOCATION,
+        actor=actor,
+        params={"reserved": dict(reserved), "short": [[sku[line_id], qty] for line_id, qty in result.short.items()]},
+    )
+    return result
+
+
+@transaction.atomic
+def order_allocate(*, order: SalesOrder, by) -> SalesOrder:
+    """Reserve what each open line still misses (one warehouse when one can serve it all, else split
+    by priority); fully reserved → allocated, otherwise backordered (a partly shipped order only
+    tops up its reservations). Running it again changes nothing."""
+    actor = Actor.of(by)
+    if not actor.has_perm("orders.allocate_salesorder"):
+        raise DomainError(_("You are not allowed to allocate orders."), code="permission_denied")
+    locked = _lock(order)
+    if locked.status not in ALLOCATABLE:
+        return locked
+    result = _reserve_missing(locked, actor)
+    if locked.status == OrderStatus.PARTIALLY_SHIPPED:
+        return locked
     target = "backorder" if result.short else "allocate"
-    if not result.reserved_any and target == "backorder" and locked.status == OrderStatus.BACKORDERED:
-        return locked  # nothing arrived for it since the last run
-    if result.reserved_any or result.short:
-        reserved: dict[str, list] = defaultdict(list)
-        for line_id, takes in result.reserved.items():
-            for code, qty in takes:
-                reserved[code].append([sku[line_id], qty])
-        OrderEvent.record(
-            locked,
-            kind=OrderEvent.Kind.ALLOCATION,
-            actor=actor,
-            params={"reserved": dict(reserved), "short": [[sku[line_id], qty] for line_id, qty in result.short.items()]},
-        )
     if (target == "allocate" and locked.status != OrderStatus.ALLOCATED) or (
         target == "backorder" and locked.status != OrderStatus.BACKORDERED
     ):
@@ -94,7 +107,9 @@ def order_allocate_waiting(*, by, product_ids: Iterable[int] | None = None) -> A
     """Allocate every waiting order (or those needing these products), oldest approval first, each
     in its own transaction so one order's trouble does not hold up the others."""
     run = AllocationRun()
-    for order in list(waiting_orders(product_ids=product_ids)):
+    # Arriving stock also tops up partly shipped orders that lost reservations to a count.
+    statuses = ALLOCATABLE if product_ids is not None else WAITING_FOR_STOCK
+    for order in list(waiting_orders(product_ids=product_ids, statuses=statuses)):
         try:
             result = order_allocate(order=order, by=by)
         except DomainError as error:
@@ -136,8 +151,16 @@ def order_reservations_lost(*, order_line_ids: Iterable[int], document: str = ""
     for order in orders:
         skus = sorted(set(order.lines.filter(pk__in=line_ids).values_list("product__sku", flat=True)))
         OrderEvent.record(order, kind=OrderEvent.Kind.RELEASED, actor=actor, params={"skus": skus, "document": document})
-        if order.status in (OrderStatus.ALLOCATED, OrderStatus.APPROVED):
-            moved.append(transition_apply(obj=order, transition="backorder", actor=actor, lock=False))
+        # The lost units may already be reserved again elsewhere (stock that arrived meanwhile):
+        # only an order that is really short goes back to waiting, and it takes what is free now.
+        if order.status not in (*ALLOCATABLE, OrderStatus.ALLOCATED):
+            continue
+        held = reservations_held(line_ids=order.lines.values_list("pk", flat=True))
+        if not any(line.open_quantity > held.get(line.pk, 0) for line in order.lines.all()):
+            continue
+        if order.status == OrderStatus.ALLOCATED:
+            order = transition_apply(obj=order, transition="backorder", actor=actor, lock=False)
+        moved.append(order_allocate(order=order, by=Actor.system("allocation")))
     return moved
 
 

@@ -12,9 +12,10 @@ from django.urls import reverse
 
 from config.actors import Actor
 from config.errors import DomainError
-from config.outbox import outbox_dispatch, outbox_publish
+from config.outbox import OutboxEvent, outbox_dispatch
 from config.transitions import allowed_transitions
 from customers.tests.factories import CustomerFactory
+from inventory.count_services import stock_count_open, stock_count_post, stock_count_record
 from inventory.models import MovementKind, Reservation, ReservationState, StockLevel, StockMovement
 from inventory.tests.factories import WarehouseFactory, approved_order, stocked_product
 from orders.entry.services import order_submit
@@ -315,8 +316,21 @@ def test_the_submit_button_shows_only_on_the_page_of_a_draft_the_service_would_a
 # --- reservations lost to a stock count ----------------------------------------------------------
 
 
-def test_reservations_lost_to_a_count_send_an_allocated_order_back_to_backordered_with_a_timeline_event(allocated, product):
+def count_finds(product, warehouse, quantity, make_user) -> None:
+    """A real stock count of the warehouse that finds `quantity` of the product: reserved stock
+    beyond it is released in inventory (the outbox event it publishes is not dispatched here)."""
+    clerk = make_user("warehouse")
+    count = stock_count_open(warehouse=warehouse, by=clerk)
+    line = count.lines.get(product=product)
+    stock_count_record(count=count, quantities={line.pk: quantity}, by=clerk)
+    stock_count_post(count=count, by=clerk)
+
+
+def test_reservations_lost_to_a_count_send_an_allocated_order_back_to_backordered_with_a_timeline_event(
+    allocated, product, warehouse, make_user
+):
     line = allocated.lines.get()
+    count_finds(product, warehouse, 2, make_user)  # 5 reserved, 2 left
 
     moved = order_reservations_lost(order_line_ids=[line.pk], document="SC-2026-000001")
 
@@ -341,13 +355,11 @@ def test_lost_reservations_of_a_partly_shipped_order_leave_its_state_and_tell_it
     assert allocated.events.filter(kind=OrderEvent.Kind.RELEASED, params__document="SC-2026-000002").count() == 1
 
 
-def test_a_stock_counts_released_reservations_event_sends_the_order_back_to_backordered(allocated, product):
+def test_a_stock_counts_released_reservations_event_sends_the_order_back_to_backordered(allocated, product, warehouse, make_user):
     """The count publishes "inventory.reservations_released"; orders handles it through the outbox."""
-    line = allocated.lines.get()
-    event = outbox_publish(
-        topic="inventory.reservations_released",
-        payload={"order_line_ids": [line.pk], "document": "SC-2026-000003", "reason": "stock_count"},
-    )
+    outbox_dispatch()  # what the order's approval asked for is already done
+    count_finds(product, warehouse, 2, make_user)
+    event = OutboxEvent.objects.get(topic="inventory.reservations_released")
 
     outbox_dispatch()
 
@@ -355,3 +367,24 @@ def test_a_stock_counts_released_reservations_event_sends_the_order_back_to_back
     assert (event.last_error, event.attempts) == ("", 0)
     assert event.dispatched_at is not None
     assert fresh(allocated).status == OrderStatus.BACKORDERED
+
+
+def test_an_order_reserved_again_before_the_handler_runs_is_not_sent_back(warehouse, make_user):
+    """Stock that arrived elsewhere may already cover what the count took: the order is not short,
+    so the lost-reservations event leaves it allocated."""
+    from inventory.services import stock_receive
+
+    lamp = stocked_product(stock={warehouse: 6})
+    order = order_allocate(order=approved_order(lines=[(lamp, 10)]), by=ALLOCATION)
+    assert order.status == OrderStatus.BACKORDERED
+    outbox_dispatch()
+    line = order.lines.get()
+    stock_receive(warehouse=WarehouseFactory(code="BJ", priority=2), quantities={lamp: 10}, by=make_user("warehouse"))
+    count_finds(lamp, warehouse, 3, make_user)  # 3 of the 6 reserved in SH are lost
+    assert active_reserved(line) == 3
+
+    outbox_dispatch()  # stock available (BJ) first, then the count's released reservations
+
+    assert active_reserved(line) == 10
+    assert fresh(order).status == OrderStatus.ALLOCATED
+    assert fresh(order).events.filter(kind=OrderEvent.Kind.RELEASED).count() == 1
