@@ -9,7 +9,3 @@ class InsufficientStock(DomainError):
     """Not enough free stock for what was asked."""
 
     default_code = "insufficient_stock"
-
-
-# Kept only until allocation.py, services.py and the allocation views stop naming it.
-InventoryError = DomainError

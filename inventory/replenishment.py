@@ -262,9 +262,7 @@ def replenishment_receive(
         lock=False,
         update_fields=["received_at", "updated_at"],
     )
-    stock_receive(
-        warehouse=locked.warehouse, quantities=arrived, reference=reference, by=actor.user_or_none, document=locked.number
-    )
+    stock_receive(warehouse=locked.warehouse, quantities=arrived, reference=reference, by=actor, document=locked.number)
     ReplenishmentLine.objects.bulk_update(list(lines.values()), ["quantity_received"])
     return locked
 

@@ -11,12 +11,15 @@ from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Subquer
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from config.numbering import next_number
+from config.actors import Actor
+from config.errors import DomainError, PermissionRefused
+from config.numbering import document_number
 from config.outbox import outbox_publish
 
 from .alerts import check_low_stock, send_ledger_check_failure
-from .errors import InsufficientStock, InventoryError
+from .errors import InsufficientStock
 from .models import (
     LedgerCheck,
     MovementKind,
@@ -116,15 +119,16 @@ def stock_post_movement(
     """Append one ledger movement and move on hand by the same quantity, in one transaction.
 
     Stock going out may not take on hand below what is reserved (the CHECK constraints would
-    refuse it anyway; this says why in the user's words). A worded reason is an English msgid
+    refuse it anyway; this says why in the user's words). A primitive of the stock services: they
+    check the actor's permission, `by` is only the user recorded on the row. A worded reason is an English msgid
     (gettext_noop) with its figures in `params`, worded when shown; a typed reason has no params.
     """
     if quantity == 0:
-        raise InventoryError(_("A stock movement needs a quantity other than zero."))
+        raise DomainError(_("A stock movement needs a quantity other than zero."))
     if kind not in MovementKind.values:
-        raise InventoryError(_("Unknown kind of stock movement."))
+        raise DomainError(_("Unknown kind of stock movement."))
     if not warehouse.is_active and quantity > 0 and kind != MovementKind.TRANSFER_IN:
-        raise InventoryError(_("Warehouse %(code)s is not active.") % {"code": warehouse.code})
+        raise DomainError(_("Warehouse %(code)s is not active.") % {"code": warehouse.code})
     level = stock_level_lock(product=product, warehouse=warehouse)
     if level.on_hand + quantity < level.reserved:
         raise InsufficientStock(
@@ -147,17 +151,24 @@ def stock_post_movement(
     return movement
 
 
+def _require(actor: Actor, permission: str) -> None:
+    if not actor.has_perm(permission):
+        raise PermissionRefused(_("You are not allowed to do that."))
+
+
 @transaction.atomic
-def stock_reverse_movement(*, movement: StockMovement, reason: str, by=None) -> StockMovement:
+def stock_reverse_movement(*, movement: StockMovement, reason: str, by) -> StockMovement:
     """Correct a mistaken movement with its exact opposite; the original stays in the ledger."""
+    actor = Actor.of(by)
+    _require(actor, "inventory.adjust_stock")
     if not reason.strip():
-        raise InventoryError(_("Say why the movement is reversed."))
+        raise DomainError(_("Say why the movement is reversed."))
     if movement.reverses_id is not None:
-        raise InventoryError(_("A reversal cannot be reversed; post a new movement instead."))
+        raise DomainError(_("A reversal cannot be reversed; post a new movement instead."))
     # The stock row's lock serializes two people reversing the same movement at once.
     stock_level_lock(product=movement.product, warehouse=movement.warehouse)
     if movement.reversals.exists():
-        raise InventoryError(_("This movement was already reversed."))
+        raise DomainError(_("This movement was already reversed."))
     reversal = stock_post_movement(
         product=movement.product,
         warehouse=movement.warehouse,
@@ -165,7 +176,7 @@ def stock_reverse_movement(*, movement: StockMovement, reason: str, by=None) -> 
         quantity=-movement.quantity,
         reason=reason,
         document=movement.document,
-        by=by,
+        by=actor.user_or_none,
         reverses=movement,
     )
     if reversal.quantity > 0:
@@ -174,9 +185,8 @@ def stock_reverse_movement(*, movement: StockMovement, reason: str, by=None) -> 
 
 
 def receipt_next_number() -> str:
-    """GR-<year>-<6 digits> from the year's locked counter."""
-    year = timezone.localdate().year
-    return f"GR-{year}-{next_number('goods_receipt', year):06d}"
+    """GR-<year>-<6 digits> from the numbering registry."""
+    return document_number("goods_receipt")
 
 
 @transaction.atomic
@@ -185,23 +195,29 @@ def stock_receive(
     warehouse: Warehouse,
     quantities: Mapping[Product, int],
     reference: str = "",
-    by=None,
+    by,
     document: str = "",
 ) -> list[StockMovement]:
     """Goods arrived: one receipt movement per product, then waiting orders get them first-come-first-served."""
+    actor = Actor.of(by)
+    _require(actor, "inventory.receive_stock")
     if not warehouse.is_active:
-        raise InventoryError(_("Warehouse %(code)s is not active.") % {"code": warehouse.code})
+        raise DomainError(_("Warehouse %(code)s is not active.") % {"code": warehouse.code})
     items = sorted(((product, qty) for product, qty in quantities.items() if qty), key=lambda item: item[0].pk)
     if not items:
-        raise InventoryError(_("Scan or enter at least one product to receive."))
+        raise DomainError(_("Scan or enter at least one product to receive."))
     for product, qty in items:
         if qty < 0 or qty > MAX_MOVEMENT_QUANTITY:
-            raise InventoryError(
+            raise DomainError(
                 _("%(sku)s: a received quantity must be between 1 and %(max)s.")
                 % {"sku": product.sku, "max": MAX_MOVEMENT_QUANTITY}
             )
     document = document or receipt_next_number()
-    reason = _("Delivery note %(ref)s") % {"ref": reference.strip()} if reference.strip() else _("Goods receipt")
+    # Worded when shown (the ledger keeps the English source and its figures, never a translation).
+    if reference.strip():
+        reason, params = gettext_noop("Delivery note %(ref)s"), {"ref": reference.strip()}
+    else:
+        reason, params = gettext_noop("Goods receipt %(document)s"), {"document": document}
     stock_levels_lock(pairs=[(product.pk, warehouse.pk) for product, _qty in items])
     movements = [
         stock_post_movement(
@@ -210,8 +226,9 @@ def stock_receive(
             kind=MovementKind.RECEIPT,
             quantity=qty,
             reason=reason,
+            params=params,
             document=document,
-            by=by,
+            by=actor.user_or_none,
         )
         for product, qty in items
     ]
@@ -220,22 +237,24 @@ def stock_receive(
 
 
 @transaction.atomic
-def stock_adjust(*, product: Product, warehouse: Warehouse, quantity: int, reason: str, by=None) -> StockMovement:
+def stock_adjust(*, product: Product, warehouse: Warehouse, quantity: int, reason: str, by) -> StockMovement:
     """Correct on hand by a signed quantity with a reason; never below what is reserved for orders."""
+    actor = Actor.of(by)
+    _require(actor, "inventory.adjust_stock")
     reason = (reason or "").strip()
     if not reason:
-        raise InventoryError(_("Say why the stock is adjusted."))
+        raise DomainError(_("Say why the stock is adjusted."))
     if not quantity:
-        raise InventoryError(_("An adjustment needs a quantity other than zero."))
+        raise DomainError(_("An adjustment needs a quantity other than zero."))
     if abs(quantity) > MAX_MOVEMENT_QUANTITY:
-        raise InventoryError(_("An adjustment may move at most %(max)s units.") % {"max": MAX_MOVEMENT_QUANTITY})
+        raise DomainError(_("An adjustment may move at most %(max)s units.") % {"max": MAX_MOVEMENT_QUANTITY})
     movement = stock_post_movement(
         product=product,
         warehouse=warehouse,
         kind=MovementKind.ADJUSTMENT,
         quantity=quantity,
         reason=reason,
-        by=by,
+        by=actor.user_or_none,
     )
     if quantity > 0:
         queue_backorder_allocation(product_ids=[product.pk])
@@ -250,11 +269,13 @@ def stock_level_set_planning(
     safety_stock: int,
     reorder_point: int,
     reorder_quantity: int,
+    by,
 ) -> StockLevel:
     """Set the safety stock, reorder point and reorder quantity of a product in a warehouse; alerts
     follow the new safety stock after commit."""
+    _require(Actor.of(by), "inventory.manage_replenishment")
     if min(safety_stock, reorder_point, reorder_quantity) < 0:
-        raise InventoryError(_("Planning figures cannot be negative."))
+        raise DomainError(_("Planning figures cannot be negative."))
     level = stock_level_lock(product=product, warehouse=warehouse)
     level.safety_stock, level.reorder_point, level.reorder_quantity = safety_stock, reorder_point, reorder_quantity
     level.save(update_fields=["safety_stock", "reorder_point", "reorder_quantity", "updated_at"])

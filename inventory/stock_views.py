@@ -81,7 +81,7 @@ def stock_planning(request, pk: int, warehouse_id: int):
     form = PlanningForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            stock_level_set_planning(product=product, warehouse=warehouse, **form.cleaned_data)
+            stock_level_set_planning(product=product, warehouse=warehouse, by=request.user, **form.cleaned_data)
         except DomainError as error:
             form_error_from(form, error)
         else:

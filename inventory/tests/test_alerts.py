@@ -17,6 +17,9 @@ from inventory.tests.factories import WarehouseFactory, approved_order, stocked_
 from orders.fulfilment.services import order_allocate
 from tests.queries import assert_constant_queries
 
+# Stock moved by the system in these tests (the services check a person's permission).
+STOCK_CLERK = Actor.system("system")
+
 SYSTEM = Actor.system("allocation")
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +43,7 @@ def test_a_movement_that_takes_free_stock_below_safety_stock_raises_an_alert_aft
     assert not open_alerts().exists()
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        stock_adjust(product=product, warehouse=sh, quantity=-5, reason="damaged")
+        stock_adjust(product=product, warehouse=sh, quantity=-5, reason="damaged", by=STOCK_CLERK)
     assert not open_alerts().exists()  # nothing before the commit
     with django_capture_on_commit_callbacks(execute=True):  # the commit: the check queues the email
         for callback in callbacks:
@@ -64,8 +67,8 @@ def test_further_drops_do_not_open_a_second_alert_or_email_again(sh, make_user, 
     make_user("warehouse", email="store@example.com")
     product = stocked_product(stock={sh: 10}, safety_stock=10)
     with django_capture_on_commit_callbacks(execute=True):
-        stock_adjust(product=product, warehouse=sh, quantity=-1, reason="x")
-        stock_adjust(product=product, warehouse=sh, quantity=-1, reason="x")
+        stock_adjust(product=product, warehouse=sh, quantity=-1, reason="x", by=STOCK_CLERK)
+        stock_adjust(product=product, warehouse=sh, quantity=-1, reason="x", by=STOCK_CLERK)
     tasks.scan_low_stock.delay()
     low_stock_refresh()
     assert open_alerts(product).count() == 1
@@ -85,7 +88,7 @@ def test_an_alert_resolves_itself_when_stock_recovers_and_a_new_one_may_open_lat
     first = open_alerts(product).get()
 
     with django_capture_on_commit_callbacks(execute=True):
-        stock_receive(warehouse=sh, quantities={product: 10})
+        stock_receive(warehouse=sh, quantities={product: 10}, by=STOCK_CLERK)
     first.refresh_from_db()
     assert first.resolved_at is not None and not open_alerts(product).exists()
 

@@ -17,6 +17,9 @@ from orders.fulfilment.services import order_allocate, order_allocate_waiting, o
 from orders.models import OrderEvent, OrderStatus
 from tests.queries import queries_for
 
+# Stock moved by the system in these tests (the services check a person's permission).
+STOCK_CLERK = Actor.system("system")
+
 SYSTEM = Actor.system("allocation")
 
 pytestmark = pytest.mark.django_db
@@ -159,7 +162,7 @@ def test_a_backordered_order_only_reserves_what_it_still_misses(warehouses, djan
     assert order.status == OrderStatus.BACKORDERED
 
     with django_capture_on_commit_callbacks(execute=True):
-        stock_receive(warehouse=bj, quantities={bolts: 10}, reference="DN-1")
+        stock_receive(warehouse=bj, quantities={bolts: 10}, reference="DN-1", by=STOCK_CLERK)
 
     order = reload(order)
     assert order.status == OrderStatus.ALLOCATED
@@ -181,7 +184,7 @@ def test_arriving_stock_goes_to_the_oldest_approval_first(warehouses, django_cap
     outbox_dispatch()  # what their approvals asked for is done before any stock arrives
 
     with django_capture_on_commit_callbacks(execute=True):
-        stock_receive(warehouse=sh, quantities={bolts: 5})
+        stock_receive(warehouse=sh, quantities={bolts: 5}, by=STOCK_CLERK)
 
     older = reload(older)
     newer = reload(newer)

@@ -28,6 +28,9 @@ from orders.entry.services import order_cancel
 from orders.fulfilment.services import order_allocate, order_allocate_waiting
 from orders.models import BEFORE_FIRST_SHIPMENT, OrderStatus, SalesOrder, SalesOrderLine
 
+# Stock moved by the system in these tests (the services check a person's permission).
+STOCK_CLERK = Actor.system("system")
+
 SYSTEM = Actor.system("allocation")
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +78,7 @@ class StockLedgerMachine(RuleBasedStateMachine):
     @rule(p=index_of_product, w=index_of_warehouse, quantity=st.integers(min_value=1, max_value=20))
     def receive(self, p, w, quantity):
         product, warehouse = self.pair(p, w)
-        stock_receive(warehouse=warehouse, quantities={product: quantity}, reference="stateful")
+        stock_receive(warehouse=warehouse, quantities={product: quantity}, reference="stateful", by=STOCK_CLERK)
         self.on_hand[(p, w)] += quantity
 
     @rule(lines=st.lists(st.tuples(index_of_product, st.integers(min_value=1, max_value=15)), min_size=1, max_size=3))
@@ -103,7 +106,7 @@ class StockLedgerMachine(RuleBasedStateMachine):
         product, warehouse = self.pair(p, w)
         before = self.level(p, w)
         try:
-            stock_adjust(product=product, warehouse=warehouse, quantity=quantity, reason="stateful")
+            stock_adjust(product=product, warehouse=warehouse, quantity=quantity, reason="stateful", by=STOCK_CLERK)
         except InsufficientStock:
             self.refusals += 1
             assert before is None or before.on_hand + quantity < before.reserved
