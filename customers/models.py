@@ -15,6 +15,8 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from config.timeline import TimelineEvent
 
+from .events import display_change
+
 
 class Customer(models.Model):
     """A company or person the business sells to, with its credit terms."""
@@ -239,8 +241,6 @@ class CustomerEvent(TimelineEvent):
 
     def change_rows(self) -> list[dict]:
         """The changes with translated field labels and choice labels, ready for a template."""
-        from .events import display_change
-
         model = globals()[self.SUBJECT_MODELS.get(self.kind, "Customer")]
         return [display_change(model, change) for change in self.changes or []]
 

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
+from config.home import WorkQueue
 from config.money import ZERO, round_money
+from config.roles import MANAGER, SALES
 
-from .models import Customer
+from .filters import ComplaintFilter, CustomerFilter
+from .models import OPEN_COMPLAINT_STATES, Complaint, Customer
 from .types import CustomerPanel
 
 
 def customer_search(*, query: str, limit: int = 20):
     """Customers whose code, name (any script), other name, phone or tax ID contains the query."""
-    from django.db.models import Q
-
     query = (query or "").strip()
     customers = Customer.objects.all()
     if query:
@@ -36,8 +38,6 @@ QUEUE_PREVIEW = 5
 
 def customer_list(*, filters, user=None):
     """The customer list's FilterSet (search, kind, segment, rating, blocked, salesperson, tag, sort)."""
-    from .filters import CustomerFilter
-
     customers = Customer.objects.select_related("salesperson").order_by("name", "pk")
     return CustomerFilter(filters or None, queryset=customers)
 
@@ -58,8 +58,6 @@ def customer_overview(*, customer: Customer, user) -> dict:
     Credit exposure comes from the panels that know it (orders, later billing); without one the
     page shows the credit limit alone.
     """
-    from .models import OPEN_COMPLAINT_STATES
-
     panels = customer_panels(customer=customer, user=user)
     exposures = [panel.exposure for panel in panels if panel.exposure is not None]
     exposure = round_money(sum(exposures, ZERO)) if exposures else None
@@ -86,19 +84,12 @@ def customer_overview(*, customer: Customer, user) -> dict:
 
 def complaint_list(*, filters, user):
     """The team's complaints list, filtered (status, assignee, category, customer, mine)."""
-    from .filters import ComplaintFilter
-    from .models import Complaint
-
     complaints = Complaint.objects.select_related("customer", "assignee", "order").order_by("-created_at", "-pk")
     return ComplaintFilter(filters or None, queryset=complaints, user=user)
 
 
 def home_queues(user) -> list:
     """Complaints assigned to this salesperson or manager; managers also see unassigned ones."""
-    from config.roles import MANAGER, SALES
-
-    from .models import OPEN_COMPLAINT_STATES, Complaint
-
     if not user.has_perm("customers.view_complaint"):
         return []
     groups = set(user.groups.values_list("name", flat=True))
@@ -130,8 +121,6 @@ def home_queues(user) -> list:
 
 
 def _queue(title, url, queryset, empty_text, role):
-    from config.home import WorkQueue
-
     items = list(queryset[:QUEUE_PREVIEW])
     count = len(items) if len(items) < QUEUE_PREVIEW else queryset.count()
     return WorkQueue(title=title, url=url, count=count, items=items, empty_text=empty_text, role=role)
