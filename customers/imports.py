@@ -51,11 +51,17 @@ LIST_TITLES = {
     "credit_rating": [gettext_lazy("Rating")],
     "payment_terms_days": [gettext_lazy("Payment terms")],
 }
+# Chinese labels the app showed before docs/GLOSSARY.md settled the terms (电子邮件 became 电子邮箱,
+# 付款期限 became 账期): sheets exported or headed with them earlier must still import.
+FORMER_LABELS = {
+    "email": ["电子邮件"],
+    "payment_terms_days": ["付款期限（天）"],
+}
 
 
 def _own_labels(column: Column) -> list[str]:
-    """Every label the app shows for this column, in each of the site's languages, also with ASCII brackets."""
-    labels = [column.label, *LIST_TITLES.get(column.key, [])]
+    """Every label the app shows (or showed) for this column, in each of the site's languages, also with ASCII brackets."""
+    labels = [column.label, *LIST_TITLES.get(column.key, []), *FORMER_LABELS.get(column.key, [])]
     try:
         labels.append(Customer._meta.get_field(column.key).verbose_name)
     except FieldDoesNotExist:
@@ -65,7 +71,7 @@ def _own_labels(column: Column) -> list[str]:
         with translation.override(code):
             for label in labels:
                 text = str(label)
-                # 付款期限（天） is often typed 付款期限(天): full-width brackets and spaces become ASCII.
+                # 账期（天） is often typed 账期(天): full-width brackets and spaces become ASCII.
                 names.extend(name for name in (text, unicodedata.normalize("NFKC", text)) if name not in names)
     return names
 

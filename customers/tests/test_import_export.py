@@ -278,7 +278,7 @@ def test_a_file_of_codes_and_credit_limits_updates_without_a_name_column(make_us
     [
         ("编码", "code"),  # the code's label on the customer page
         ("电子邮箱", "email"),  # the form's label
-        ("付款期限（天）", "payment_terms_days"),  # the form's label
+        ("付款期限（天）", "payment_terms_days"),  # the form's label before the glossary (now 账期（天）)
         ("付款期限(天)", "payment_terms_days"),  # the same, typed with ASCII brackets
         ("账期(天)", "payment_terms_days"),  # the export's header, typed with ASCII brackets
         ("等级", "credit_rating"),  # the list's column title
@@ -291,6 +291,22 @@ def test_the_apps_own_labels_in_chinese_and_english_are_understood_as_headers(he
     """Bug: a sheet headed with the labels the Chinese UI shows was refused or had columns ignored."""
     table = read_table(upload(f"名称,{header}\n宁波港口物流,\n"), columns=CustomerImport().columns)
     assert key in table.columns and table.ignored == []
+
+
+def test_a_sheet_with_the_chinese_headers_used_before_the_glossary_still_imports(make_user):
+    """The export and the form once said 电子邮件 and 付款期限（天） (now 电子邮箱, 账期（天）): such sheets still import."""
+    customer = CustomerFactory(email="old@huadong.example", payment_terms_days=30)
+    content = f"编号,名称,电子邮件,付款期限（天）\n{customer.code},{customer.name},buyer@huadong.example,60\n"
+    content += ",宁波港口物流,ops@nbport.example,45\n"
+    spec = CustomerImport()
+    table = read_table(upload(content), columns=spec.columns)
+    assert {"email", "payment_terms_days"} <= set(table.columns) and table.ignored == []
+    result = import_commit(spec=spec, table=table, by=make_user("sales"))
+    assert result.create_count == 1 and result.update_count == 1
+    customer.refresh_from_db()
+    assert (customer.email, customer.payment_terms_days) == ("buyer@huadong.example", 60)
+    created = Customer.objects.get(name="宁波港口物流")
+    assert (created.email, created.payment_terms_days) == ("ops@nbport.example", 45)
 
 
 def test_chinese_export_round_trips_through_the_import(client_as, make_user):

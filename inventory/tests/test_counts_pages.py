@@ -386,7 +386,7 @@ def test_count_pages_speak_chinese(client_as, count):
     client = client_as("warehouse")
     client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
     detail = client.get(count.get_absolute_url()).content.decode()
-    assert f"库存盘点 {count.number}" in detail and "保存进度" in detail and "扫描条码或输入 SKU" in detail
+    assert f"盘点单 {count.number}" in detail and "保存进度" in detail and "扫描条码或输入 SKU" in detail
     assert "新建盘点" in client.get(reverse("inventory:count_list")).content.decode()
 
 
