@@ -9,7 +9,7 @@ from django.utils.module_loading import import_string
 # Each provider is a function (user) -> list[WorkQueue] that returns only what the user may see.
 QUEUE_PROVIDERS = [
     "orders.selectors.home_queues",
-    "inventory.selectors.home_queues",
+    "inventory.stock.selectors.home_queues",
     "customers.selectors.home_queues",
 ]
 

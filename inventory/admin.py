@@ -127,8 +127,8 @@ class ReplenishmentRequestAdmin(_StockReadOnlyAdmin):
 
 
 # --- stock counts and transfers: read-only here (they change only through their pages and services) ---
-from .count_models import StockCount, StockCountLine  # noqa: E402
-from .transfer_models import StockTransfer, StockTransferLine  # noqa: E402
+from .counts.models import StockCount, StockCountLine  # noqa: E402
+from .transfers.models import StockTransfer, StockTransferLine  # noqa: E402
 
 
 class _ReadOnlyAdmin(admin.ModelAdmin):

@@ -524,5 +524,5 @@ class ReplenishmentLine(models.Model):
 
 
 # Stock counts and transfers live in their own modules; importing them here registers the models.
-from .count_models import *  # noqa: E402,F401,F403
-from .transfer_models import *  # noqa: E402,F401,F403
+from .counts.models import *  # noqa: E402,F401,F403  (the app's models, area by area)
+from .transfers.models import *  # noqa: E402,F401,F403

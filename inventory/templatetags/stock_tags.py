@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from .. import selectors
+from inventory.stock import selectors
 
 register = template.Library()
 

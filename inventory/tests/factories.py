@@ -37,7 +37,7 @@ class WarehouseFactory(factory.django.DjangoModelFactory):
 def stock_put(*, product, warehouse, quantity: int, by=None):
     """Receive `quantity` of a product into a warehouse through the ledger (the one way stock changes)."""
     from inventory.models import MovementKind
-    from inventory.services import stock_post_movement
+    from inventory.stock.services import stock_post_movement
 
     return stock_post_movement(
         product=product, warehouse=warehouse, kind=MovementKind.RECEIPT, quantity=quantity, reason="test stock", by=by
@@ -47,7 +47,7 @@ def stock_put(*, product, warehouse, quantity: int, by=None):
 def stock_take(*, product, warehouse, quantity: int, by=None):
     """Ship `quantity` out of a warehouse through the ledger."""
     from inventory.models import MovementKind
-    from inventory.services import stock_post_movement
+    from inventory.stock.services import stock_post_movement
 
     return stock_post_movement(
         product=product, warehouse=warehouse, kind=MovementKind.SHIPMENT, quantity=-quantity, reason="test shipment", by=by
@@ -65,14 +65,14 @@ def stock_reserve(*, product, warehouse, quantity: int) -> None:
 
 def open_count(*, warehouse, by, **scope):
     """A stock count opened through its service (snapshot taken)."""
-    from inventory.count_services import stock_count_open
+    from inventory.counts.services import stock_count_open
 
     return stock_count_open(warehouse=warehouse, by=by, **scope)
 
 
 def draft_transfer(*, source, destination, by, lines=()):
     """A draft transfer with lines [(product, quantity), ...], made through its services."""
-    from inventory.transfer_services import transfer_add_line, transfer_create
+    from inventory.transfers.services import transfer_add_line, transfer_create
 
     transfer = transfer_create(source=source, destination=destination, by=by)
     for product, quantity in lines:

@@ -10,9 +10,9 @@ from django.urls import reverse
 
 from config.actors import Actor  # noqa: E402
 from inventory import tasks
-from inventory.alerts import low_stock_refresh
 from inventory.models import LowStockAlert, MovementKind, StockLevel
-from inventory.services import stock_adjust, stock_post_movement, stock_receive
+from inventory.stock.alerts import low_stock_refresh
+from inventory.stock.services import stock_adjust, stock_post_movement, stock_receive
 from inventory.tests.factories import WarehouseFactory, approved_order, stocked_product
 from orders.fulfilment.services import order_allocate
 from tests.queries import assert_constant_queries

@@ -10,7 +10,7 @@ from django.db.models import Sum
 from config.actors import Actor  # noqa: E402
 from config.outbox import outbox_dispatch, outbox_publish
 from inventory.models import Reservation, ReservationState, StockLevel, StockMovement
-from inventory.services import stock_receive
+from inventory.stock.services import stock_receive
 from inventory.tests.factories import WarehouseFactory, approved_order, stocked_product
 from orders.entry.services import order_cancel
 from orders.fulfilment.services import order_allocate, order_allocate_waiting, order_release_stock
@@ -265,8 +265,8 @@ def test_release_query_count_does_not_grow_with_lines(warehouses):
 
 
 def test_a_shipment_consumes_reservations_and_takes_the_goods_out(warehouses):
-    from inventory.reservations import stock_consume
-    from inventory.services import stock_verify_ledger
+    from inventory.stock.reservations import stock_consume
+    from inventory.stock.services import stock_verify_ledger
 
     sh, bj, _gz = warehouses
     bolts = stocked_product(stock={sh: 3, bj: 4})
@@ -287,7 +287,7 @@ def test_a_shipment_consumes_reservations_and_takes_the_goods_out(warehouses):
 
 def test_a_shipment_cannot_take_more_than_is_reserved(warehouses):
     from config.errors import DomainError
-    from inventory.reservations import stock_consume
+    from inventory.stock.reservations import stock_consume
 
     sh, _bj, _gz = warehouses
     bolts = stocked_product(stock={sh: 2})

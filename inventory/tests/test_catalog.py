@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from config.actors import Actor
 from config.errors import DomainError, PermissionRefused
-from inventory.catalog_services import _save, product_create, product_set_active, product_update
+from inventory.catalog.services import _save, product_create, product_set_active, product_update
 from inventory.models import Product
 from tests.queries import assert_constant_queries
 

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from config.actors import Actor
 from config.imports import ImportRejected, import_commit, import_dry_run, read_table
-from inventory.catalog_imports import ProductImport
+from inventory.catalog.imports import ProductImport
 from inventory.models import Product
 
 from .factories import ProductFactory

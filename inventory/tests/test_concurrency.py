@@ -12,7 +12,7 @@ from django.db.models import Sum
 
 from config.actors import Actor  # noqa: E402
 from inventory.models import Reservation, ReservationState, StockLevel
-from inventory.services import stock_receive, stock_verify_ledger
+from inventory.stock.services import stock_receive, stock_verify_ledger
 from inventory.tests.factories import WarehouseFactory, approved_order, stocked_product
 from orders.entry.services import order_cancel
 from orders.fulfilment.services import order_allocate

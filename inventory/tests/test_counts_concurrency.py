@@ -7,10 +7,10 @@ import pytest
 from django.db import connection
 
 from config.errors import DomainError
-from inventory.count_services import stock_count_post, stock_count_record
+from inventory.counts.services import stock_count_post, stock_count_record
 from inventory.models import StockLevel, StockMovement
 from inventory.tests.factories import ProductFactory, WarehouseFactory, draft_transfer, open_count, stock_put
-from inventory.transfer_services import transfer_ship
+from inventory.transfers.services import transfer_ship
 from tests.concurrency import run_together
 
 pytestmark = [

@@ -7,13 +7,13 @@ import io
 import pytest
 
 from config.actors import Actor
-from inventory.count_models import StockCount, StockCountState
-from inventory.count_services import stock_count_post
-from inventory.counts_demo import seed
+from inventory.counts.demo import seed
+from inventory.counts.models import StockCount, StockCountState
+from inventory.counts.services import stock_count_post
 from inventory.models import StockLevel
-from inventory.services import stock_verify_ledger
+from inventory.stock.services import stock_verify_ledger
 from inventory.tests.factories import ProductFactory, WarehouseFactory, approved_order, stock_put
-from inventory.transfer_models import StockTransfer, TransferState
+from inventory.transfers.models import StockTransfer, TransferState
 from orders.fulfilment.services import order_allocate
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from config.actors import Actor
-from inventory.count_models import StockCount, StockCountState
-from inventory.count_services import stock_count_record
+from inventory.counts.models import StockCount, StockCountState
+from inventory.counts.services import stock_count_record
 from inventory.models import Reservation, ReservationState, StockLevel, StockMovement
 from inventory.tests.factories import ProductFactory, WarehouseFactory, approved_order, open_count, stock_put
 from orders.fulfilment.services import order_allocate
@@ -213,7 +213,7 @@ def test_count_detail_queries_do_not_grow_with_lines(client_as, warehouse, clerk
             product = ProductFactory()
             stock_put(product=product, warehouse=warehouse, quantity=3)
         if "count" in state:
-            from inventory.count_services import stock_count_cancel
+            from inventory.counts.services import stock_count_cancel
 
             stock_count_cancel(count=state["count"], by=clerk, reason="next size")
         state["count"] = count = open_count(warehouse=warehouse, by=clerk)

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 from weasyprint import HTML
 
-from inventory.count_views import count_sheet_html
+from inventory.counts.views import count_sheet_html
 from inventory.tests.factories import ProductFactory, WarehouseFactory, open_count, stock_put
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ from django.utils import timezone
 from config.actors import Actor
 from config.errors import DomainError
 from config.outbox import OutboxEvent
-from inventory.count_models import StockCount, StockCountLine, StockCountState
-from inventory.count_services import (
+from inventory.counts.models import StockCount, StockCountLine, StockCountState
+from inventory.counts.services import (
     stock_count_cancel,
     stock_count_moved_since_opening,
     stock_count_open,
@@ -23,7 +23,7 @@ from inventory.count_services import (
     stock_count_summary,
 )
 from inventory.models import MovementKind, Reservation, ReservationState, StockLevel, StockMovement
-from inventory.services import stock_verify_ledger
+from inventory.stock.services import stock_verify_ledger
 from inventory.tests.factories import (
     ProductFactory,
     WarehouseFactory,

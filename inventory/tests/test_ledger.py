@@ -13,7 +13,7 @@ from django.db.models import F
 from config.actors import Actor  # noqa: E402
 from inventory import tasks
 from inventory.models import LedgerCheck, MovementKind, StockLevel, StockMovement
-from inventory.services import stock_post_movement
+from inventory.stock.services import stock_post_movement
 from inventory.tests.factories import WarehouseFactory, approved_order, stocked_product
 from orders.fulfilment.services import order_allocate
 
@@ -85,7 +85,7 @@ def test_nightly_check_raises_the_alarm_when_a_stock_row_was_changed_behind_the_
     make_user("sales", email="seller@example.com")
     StockLevel.objects.filter(product=movement.product).update(on_hand=9)  # allowed: only movements are protected
 
-    with caplog.at_level(logging.ERROR, logger="inventory.services"), django_capture_on_commit_callbacks(execute=True):
+    with caplog.at_level(logging.ERROR, logger="inventory.stock.services"), django_capture_on_commit_callbacks(execute=True):
         tasks.verify_stock_ledger.delay()
 
     check = LedgerCheck.objects.get()

@@ -19,10 +19,10 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from config.actors import Actor  # noqa: E402
 from config.outbox import outbox_dispatch
 from customers.tests.factories import CustomerFactory
-from inventory.count_services import stock_count_open, stock_count_post, stock_count_record
+from inventory.counts.services import stock_count_open, stock_count_post, stock_count_record
 from inventory.errors import InsufficientStock
 from inventory.models import MovementKind, Reservation, ReservationState, StockLevel, StockMovement, Warehouse
-from inventory.services import stock_adjust, stock_post_movement, stock_receive, stock_verify_ledger
+from inventory.stock.services import stock_adjust, stock_post_movement, stock_receive, stock_verify_ledger
 from inventory.tests.factories import ProductFactory, approved_order, order_taker
 from orders.entry.services import order_cancel
 from orders.fulfilment.services import order_allocate, order_allocate_waiting

@@ -10,7 +10,7 @@ from django.utils import timezone
 from config.actors import Actor  # noqa: E402
 from config.errors import DomainError
 from inventory.models import MovementKind, ReplenishmentRequest, ReplenishmentState, StockLevel, StockMovement
-from inventory.replenishment import (
+from inventory.replenishment.services import (
     backorder_needs,
     proposal_quantity,
     replenishment_cancel,

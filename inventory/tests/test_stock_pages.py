@@ -307,7 +307,7 @@ def test_product_stock_page_shows_the_ledger_paginated_with_constant_queries(cli
     url = reverse("inventory:product_stock", args=[product.pk])
 
     def more_movements(n):
-        from inventory.services import stock_post_movement
+        from inventory.stock.services import stock_post_movement
 
         for _ in range(n):
             stock_post_movement(
@@ -489,7 +489,7 @@ def test_admin_shows_stock_read_only(client, make_user, sh, model):
 def test_the_ledger_words_system_reasons_when_shown_and_keeps_typed_and_legacy_text(client_as, sh):
     from django.utils import translation
 
-    from inventory.services import stock_post_movement
+    from inventory.stock.services import stock_post_movement
 
     product = stocked_product(stock={sh: 10})  # "test stock": typed text, no params
     with translation.override("zh-hans"):  # whoever writes, the row keeps the English msgid and its figures

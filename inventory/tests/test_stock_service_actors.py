@@ -7,7 +7,7 @@ from django.utils import translation
 
 from config.errors import PermissionRefused
 from inventory.models import StockLevel, StockMovement
-from inventory.services import stock_adjust, stock_level_set_planning, stock_receive, stock_reverse_movement
+from inventory.stock.services import stock_adjust, stock_level_set_planning, stock_receive, stock_reverse_movement
 from inventory.tests.factories import ProductFactory, WarehouseFactory
 
 pytestmark = pytest.mark.django_db

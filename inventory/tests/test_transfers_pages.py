@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from inventory.models import StockLevel, StockMovement
 from inventory.tests.factories import ProductFactory, WarehouseFactory, draft_transfer, stock_put, stock_reserve
-from inventory.transfer_models import StockTransfer, TransferState
-from inventory.transfer_services import transfer_ship
+from inventory.transfers.models import StockTransfer, TransferState
+from inventory.transfers.services import transfer_ship
 from tests.queries import assert_constant_queries
 
 pytestmark = pytest.mark.django_db
@@ -116,7 +116,7 @@ def test_transfer_detail_queries_do_not_grow_with_lines(client_as, clerk, source
         if state != "draft":
             transfer_ship(transfer=transfer, by=clerk)
         if state == "received":
-            from inventory.transfer_services import ReceivedLine, transfer_receive
+            from inventory.transfers.services import ReceivedLine, transfer_receive
 
             transfer_receive(
                 transfer=transfer,

@@ -11,8 +11,8 @@ from config.errors import DomainError
 from inventory.errors import InsufficientStock
 from inventory.models import MovementKind, StockLevel, StockMovement
 from inventory.tests.factories import ProductFactory, WarehouseFactory, draft_transfer, stock_put, stock_reserve
-from inventory.transfer_models import StockTransfer, StockTransferLine, TransferState
-from inventory.transfer_services import (
+from inventory.transfers.models import StockTransfer, StockTransferLine, TransferState
+from inventory.transfers.services import (
     ReceivedLine,
     transfer_add_line,
     transfer_cancel,

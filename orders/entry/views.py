@@ -17,8 +17,8 @@ from config.errors import DomainError
 from config.money import ZERO
 from customers.models import Customer
 from customers.selectors import customer_search
-from inventory import selectors as inventory_selectors
 from inventory.models import Product
+from inventory.stock import selectors as inventory_selectors
 from orders import selectors
 from orders.models import SalesOrder
 

@@ -6,7 +6,7 @@ from django.db.models import F, IntegerField, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from inventory.models import Reservation, ReservationState
-from inventory.reservations import reservations_by_line
+from inventory.stock.reservations import reservations_by_line
 from orders.models import OrderStatus, SalesOrderLine
 
 from .services import WAITING_FOR_STOCK, waiting_orders

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from config.actors import Actor
 from config.errors import DomainError
 from config.transitions import transition_apply
-from inventory.reservations import Demand, reservations_held, stock_consume, stock_release, stock_reserve
+from inventory.stock.reservations import Demand, reservations_held, stock_consume, stock_release, stock_reserve
 from orders.models import OrderEvent, OrderStatus, SalesOrder, SalesOrderLine
 
 # Orders that wait for stock: allocation picks them up, oldest approval first.

@@ -17,7 +17,7 @@ from django.db.models import Exists, Max, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils.module_loading import import_string
 
 from config.money import ZERO, round_money
-from inventory.selectors import available_quantities
+from inventory.stock.selectors import available_quantities
 from orders.credit import customer_credit_exposure
 from orders.finding_text import finding_text
 from orders.models import OrderEvent, OrderStatus, ReviewFinding, ReviewRule, ReviewSettings, SalesOrder

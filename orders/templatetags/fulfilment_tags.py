@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from inventory.selectors import availability_by_warehouse
+from inventory.stock.selectors import availability_by_warehouse
 from orders.fulfilment.selectors import BEFORE_ALLOCATION, order_lines_stock
 from orders.models import OrderStatus
 

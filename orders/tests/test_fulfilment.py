@@ -15,7 +15,7 @@ from config.errors import DomainError
 from config.outbox import OutboxEvent, outbox_dispatch
 from config.transitions import allowed_transitions
 from customers.tests.factories import CustomerFactory
-from inventory.count_services import stock_count_open, stock_count_post, stock_count_record
+from inventory.counts.services import stock_count_open, stock_count_post, stock_count_record
 from inventory.models import MovementKind, Reservation, ReservationState, StockLevel, StockMovement
 from inventory.tests.factories import WarehouseFactory, approved_order, stocked_product
 from orders.entry.services import order_submit
@@ -372,7 +372,7 @@ def test_a_stock_counts_released_reservations_event_sends_the_order_back_to_back
 def test_an_order_reserved_again_before_the_handler_runs_is_not_sent_back(warehouse, make_user):
     """Stock that arrived elsewhere may already cover what the count took: the order is not short,
     so the lost-reservations event leaves it allocated."""
-    from inventory.services import stock_receive
+    from inventory.stock.services import stock_receive
 
     lamp = stocked_product(stock={warehouse: 6})
     order = order_allocate(order=approved_order(lines=[(lamp, 10)]), by=ALLOCATION)

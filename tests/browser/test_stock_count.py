@@ -8,7 +8,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from inventory.count_models import StockCount, StockCountState
+from inventory.counts.models import StockCount, StockCountState
 from inventory.models import StockLevel, StockMovement
 from inventory.tests.factories import ProductFactory, WarehouseFactory, stock_put
 

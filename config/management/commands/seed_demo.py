@@ -15,11 +15,11 @@ DEMO_MAILERS = {"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBac
 # Each app seeds its own demo data, in this order (later ones use what earlier ones made).
 DEMO_SEEDERS = [
     "customers.demo.seed",
-    "inventory.catalog_demo.seed",
-    "inventory.demo.seed",
+    "inventory.catalog.demo.seed",
+    "inventory.stock.demo.seed",
     "orders.demo.seed",
-    "inventory.demo.seed_after_orders",
-    "inventory.counts_demo.seed",
+    "inventory.stock.demo.seed_after_orders",
+    "inventory.counts.demo.seed",
 ]
 
 

@@ -7,9 +7,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from config.filters import SortFilter
-
-from .count_models import MAX_COUNTED_QUANTITY, StockCount, StockCountState
-from .models import Warehouse
+from inventory.counts.models import MAX_COUNTED_QUANTITY, StockCount, StockCountState
+from inventory.models import Warehouse
 
 
 class StockCountFilter(django_filters.FilterSet):

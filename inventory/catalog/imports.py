@@ -7,10 +7,9 @@ from django.utils.translation import gettext_lazy
 
 from config.errors import DomainError
 from config.imports import Column, ImportRowError, ImportSpec
-
-from .catalog_forms import ProductImportForm
-from .catalog_services import product_create, product_update
-from .models import Product
+from inventory.catalog.forms import ProductImportForm
+from inventory.catalog.services import product_create, product_update
+from inventory.models import Product
 
 PRODUCT_COLUMNS = [
     Column("sku", gettext_lazy("SKU"), required=True, aliases=("item code", "货号", "商品编码", "编码")),

@@ -19,8 +19,7 @@ from config.actors import Actor
 from config.errors import DomainError, PermissionRefused
 from config.numbering import document_number
 from config.transitions import transition_apply
-
-from .models import (
+from inventory.models import (
     REPLENISHMENT_OPEN,
     Product,
     ReplenishmentEvent,
@@ -29,7 +28,7 @@ from .models import (
     StockLevel,
     Warehouse,
 )
-from .services import MAX_MOVEMENT_QUANTITY, stock_receive
+from inventory.stock.services import MAX_MOVEMENT_QUANTITY, stock_receive
 
 Kind = ReplenishmentEvent.Kind
 MAX_LINES = 500

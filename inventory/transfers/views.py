@@ -11,10 +11,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from config.errors import DomainError, form_error_from
 from config.transitions import allowed_transitions
-
-from . import transfer_services as services
-from .models import StockLevel
-from .transfer_forms import (
+from inventory.models import StockLevel
+from inventory.transfers import services
+from inventory.transfers.forms import (
     TransferCreateForm,
     TransferFilter,
     TransferLineForm,
@@ -22,7 +21,7 @@ from .transfer_forms import (
     reason_field_name,
     received_field_name,
 )
-from .transfer_models import StockTransfer
+from inventory.transfers.models import StockTransfer
 
 ACTIONS = ["ship", "receive", "cancel"]
 LIST_PAGE_SIZE = 25

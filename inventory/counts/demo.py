@@ -6,12 +6,11 @@ Runs after the catalogue and stock seeders; running it again changes nothing tha
 from __future__ import annotations
 
 from config.errors import DomainError
-
-from .count_models import COUNT_ACTIVE, StockCount
-from .count_services import stock_count_open, stock_count_record
-from .models import StockLevel, Warehouse
-from .transfer_models import StockTransfer
-from .transfer_services import transfer_add_line, transfer_create, transfer_ship
+from inventory.counts.models import COUNT_ACTIVE, StockCount
+from inventory.counts.services import stock_count_open, stock_count_record
+from inventory.models import StockLevel, Warehouse
+from inventory.transfers.models import StockTransfer
+from inventory.transfers.services import transfer_add_line, transfer_create, transfer_ship
 
 DEMO_COUNT_NOTE = "Demo: quarterly count of the main warehouse"
 DEMO_TRANSFER_NOTE = "Demo: restocking the second warehouse"

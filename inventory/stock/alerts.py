@@ -17,8 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from config.roles import MANAGER, WAREHOUSE
-
-from .models import LedgerCheck, LowStockAlert, StockLevel
+from inventory.models import LedgerCheck, LowStockAlert, StockLevel
 
 
 def low_stock_levels():

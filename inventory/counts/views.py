@@ -17,9 +17,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from config.documents import render_document_html, render_pdf
 from config.errors import DomainError
 from config.transitions import allowed_transitions
-
-from . import count_services as services
-from .count_forms import (
+from inventory.counts import services
+from inventory.counts.forms import (
     CountEntryForm,
     CountLineFilterForm,
     ScanForm,
@@ -29,7 +28,7 @@ from .count_forms import (
     StockCountPostForm,
     counted_field_name,
 )
-from .count_models import StockCount, StockCountEvent
+from inventory.counts.models import StockCount, StockCountEvent
 
 ACTIONS = ["post", "cancel"]
 LIST_PAGE_SIZE = 25

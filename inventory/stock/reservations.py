@@ -21,9 +21,8 @@ from django.utils.translation import gettext_noop
 
 from config.actors import Actor
 from config.errors import DomainError
-
-from .models import MovementKind, Reservation, ReservationState, StockLevel, StockMovement
-from .services import (
+from inventory.models import MovementKind, Reservation, ReservationState, StockLevel, StockMovement
+from inventory.stock.services import (
     queue_backorder_allocation,
     queue_low_stock_check,
     stock_levels_lock,

@@ -7,8 +7,8 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .catalog_services import PRODUCT_FIELDS
-from .models import Product
+from inventory.catalog.services import PRODUCT_FIELDS
+from inventory.models import Product
 
 
 class TaxRateField(forms.DecimalField):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .models import Product
+from inventory.models import Product
 
 GS1_PREFIX = "69"  # GS1 China
 COMPANY = "21234"

@@ -17,10 +17,8 @@ from config.actors import Actor
 from config.errors import DomainError, PermissionRefused
 from config.numbering import document_number
 from config.outbox import outbox_publish
-
-from .alerts import check_low_stock, send_ledger_check_failure
-from .errors import InsufficientStock
-from .models import (
+from inventory.errors import InsufficientStock
+from inventory.models import (
     LedgerCheck,
     MovementKind,
     Product,
@@ -30,6 +28,7 @@ from .models import (
     StockMovement,
     Warehouse,
 )
+from inventory.stock.alerts import check_low_stock, send_ledger_check_failure
 
 logger = logging.getLogger(__name__)
 

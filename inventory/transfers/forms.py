@@ -7,10 +7,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from config.filters import SortFilter
-
-from .models import Warehouse
-from .selectors import product_by_code
-from .transfer_models import MAX_TRANSFER_QUANTITY, StockTransfer, TransferState
+from inventory.models import Warehouse
+from inventory.stock.selectors import product_by_code
+from inventory.transfers.models import MAX_TRANSFER_QUANTITY, StockTransfer, TransferState
 
 
 class TransferFilter(django_filters.FilterSet):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import stock_views as views
+from inventory.stock import views
 
 urlpatterns = [
     path("stock/", views.stock_overview, name="stock_overview"),

@@ -19,11 +19,10 @@ from config.actors import Actor
 from config.errors import DomainError, PermissionRefused
 from config.numbering import document_number
 from config.transitions import transition_apply
-
-from .errors import InsufficientStock
-from .models import MovementKind, Product, Warehouse
-from .services import queue_backorder_allocation, stock_levels_lock, stock_post_movement
-from .transfer_models import MAX_TRANSFER_QUANTITY, StockTransfer, StockTransferEvent, StockTransferLine
+from inventory.errors import InsufficientStock
+from inventory.models import MovementKind, Product, Warehouse
+from inventory.stock.services import queue_backorder_allocation, stock_levels_lock, stock_post_movement
+from inventory.transfers.models import MAX_TRANSFER_QUANTITY, StockTransfer, StockTransferEvent, StockTransferLine
 
 Kind = StockTransferEvent.Kind
 

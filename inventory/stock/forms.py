@@ -11,9 +11,9 @@ from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import Product, Warehouse
-from .selectors import product_by_code
-from .services import MAX_MOVEMENT_QUANTITY
+from inventory.models import Product, Warehouse
+from inventory.stock.selectors import product_by_code
+from inventory.stock.services import MAX_MOVEMENT_QUANTITY
 
 MAX_SCANNED_LINES = 500
 _QUANTITY_SUFFIX = re.compile(r"^(?P<code>.+?)(?:\s*[,;\t]\s*|\s+[x×*]?\s*)(?P<qty>-?\d+)$", re.IGNORECASE)

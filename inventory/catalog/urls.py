@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import catalog_views
+from inventory.catalog import views as catalog_views
 
 urlpatterns = [
     path("products/", catalog_views.product_list, name="product_list"),

@@ -14,12 +14,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from config.errors import DomainError, form_error_from
 from config.transitions import allowed_transitions
-
-from . import replenishment, selectors
-from .models import LowStockAlert, Product, ReplenishmentRequest, StockLevel, StockMovement, Warehouse
-from .services import stock_adjust, stock_level_set_planning, stock_receive, stock_reverse_movement
-from .stock_filters import AlertFilter, MovementFilter, ReplenishmentFilter, StockLevelFilter
-from .stock_forms import (
+from inventory.models import LowStockAlert, Product, ReplenishmentRequest, StockLevel, StockMovement, Warehouse
+from inventory.replenishment import services as replenishment
+from inventory.stock import selectors
+from inventory.stock.filters import AlertFilter, MovementFilter, ReplenishmentFilter, StockLevelFilter
+from inventory.stock.forms import (
     AdjustForm,
     PlanningForm,
     ProposalRequestForm,
@@ -29,6 +28,7 @@ from .stock_forms import (
     ReverseForm,
     describe_received,
 )
+from inventory.stock.services import stock_adjust, stock_level_set_planning, stock_receive, stock_reverse_movement
 
 PAGE_SIZE = 50
 MOVEMENTS_PAGE_SIZE = 25

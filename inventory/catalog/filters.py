@@ -8,8 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from config.filters import SortFilter
-
-from .models import Product
+from inventory.models import Product
 
 
 class ProductFilter(django_filters.FilterSet):

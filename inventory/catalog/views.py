@@ -13,13 +13,12 @@ from django.views.decorators.http import require_POST
 
 from config.errors import DomainError, form_error_from
 from config.imports import export_filename, export_response, import_page
-
-from .catalog_filters import product_list as product_filterset
-from .catalog_forms import ProductForm
-from .catalog_imports import ProductImport, product_export_table
-from .catalog_services import product_create as create_product
-from .catalog_services import product_set_active, product_update
-from .models import Product
+from inventory.catalog.filters import product_list as product_filterset
+from inventory.catalog.forms import ProductForm
+from inventory.catalog.imports import ProductImport, product_export_table
+from inventory.catalog.services import product_create as create_product
+from inventory.catalog.services import product_set_active, product_update
+from inventory.models import Product
 
 PAGE_SIZE = 25
 

@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from config.home import WorkQueue
 from config.roles import WAREHOUSE
-
-from .models import (
+from inventory.counts.models import StockCount, StockCountState
+from inventory.models import (
     LedgerCheck,
     LowStockAlert,
     Product,
@@ -17,6 +17,7 @@ from .models import (
     StockMovement,
     Warehouse,
 )
+from inventory.transfers.models import StockTransfer, TransferState
 
 
 def product_search(*, query: str, limit: int = 20, active_only: bool = True):
@@ -115,9 +116,6 @@ def _work_queue(*, title, url, queryset, empty_text) -> WorkQueue:
 def home_queues(user) -> list:
     """Warehouse staff see open low-stock alerts, counts in progress and transfers in transit
     (orders to allocate come from orders)."""
-    from .count_models import StockCount, StockCountState
-    from .transfer_models import StockTransfer, TransferState
-
     if not user.groups.filter(name=WAREHOUSE).exists():
         return []
     queues = []

@@ -28,11 +28,10 @@ from config.money import ZERO, round_money
 from config.numbering import document_number
 from config.outbox import outbox_publish
 from config.transitions import transition_apply
-
-from .count_models import COUNT_ACTIVE, MAX_COUNTED_QUANTITY, StockCount, StockCountEvent, StockCountLine
-from .models import MovementKind, Product, Reservation, ReservationState, StockLevel, StockMovement, Warehouse
-from .selectors import product_by_code
-from .services import queue_backorder_allocation, stock_levels_lock, stock_post_movement, stock_shift_reserved
+from inventory.counts.models import COUNT_ACTIVE, MAX_COUNTED_QUANTITY, StockCount, StockCountEvent, StockCountLine
+from inventory.models import MovementKind, Product, Reservation, ReservationState, StockLevel, StockMovement, Warehouse
+from inventory.stock.selectors import product_by_code
+from inventory.stock.services import queue_backorder_allocation, stock_levels_lock, stock_post_movement, stock_shift_reserved
 
 Kind = StockCountEvent.Kind
 

@@ -5,11 +5,10 @@ replenishment request and a ledger check. Running it again changes nothing that 
 from __future__ import annotations
 
 from config.errors import DomainError
-
-from .alerts import low_stock_refresh
-from .models import LedgerCheck, Product, ReplenishmentRequest, StockLevel, StockMovement, Warehouse
-from .replenishment import replenishment_create_from_proposal, replenishment_place
-from .services import stock_receive, stock_verify_ledger
+from inventory.models import LedgerCheck, Product, ReplenishmentRequest, StockLevel, StockMovement, Warehouse
+from inventory.replenishment.services import replenishment_create_from_proposal, replenishment_place
+from inventory.stock.alerts import low_stock_refresh
+from inventory.stock.services import stock_receive, stock_verify_ledger
 
 OPENING_DOCUMENT = "DEMO-OPENING"
 

@@ -7,8 +7,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from config.filters import SortFilter
-
-from .models import MovementKind, ReplenishmentState, Warehouse
+from inventory.models import MovementKind, ReplenishmentState, Warehouse
 
 
 def _search(fields):

@@ -10,8 +10,7 @@ from django.utils.translation import gettext as _
 
 from config.actors import Actor
 from config.errors import DomainError, PermissionRefused
-
-from .models import Product
+from inventory.models import Product
 
 PRODUCT_FIELDS = [
     "sku",
