@@ -95,6 +95,45 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(5 * 2**attempts, 3600))
 
 
+def own_transactions(handler):
+    """Mark a handler that works through many independent rows in transactions of its own (e.g.
+    allocating every waiting order): it runs after the event's transaction, not inside it, so its
+    locks are never held together (one long transaction would break the global lock order), and
+    it must be idempotent, since a crash before it is recorded runs it again."""
+    handler.outbox_own_transactions = True
+    return handler
+
+
+# How long an event whose handlers run in their own transactions is kept from other dispatchers.
+LEASE = timedelta(minutes=5)
+
+
+def _record(event: OutboxEvent, *, errors: list[str], now) -> None:
+    if errors:
+        event.attempts += 1
+        event.last_error = "\n".join(errors)[:4000]
+        event.available_at = now + _backoff(event.attempts)
+        if event.attempts >= MAX_ATTEMPTS:
+            event.failed_at = now
+    elif all(path in event.handled for path, _handler in outbox_handlers_for(event.topic)):
+        event.dispatched_at = timezone.now()
+    event.save(update_fields=["handled", "attempts", "last_error", "available_at", "failed_at", "dispatched_at"])
+
+
+def _run(event: OutboxEvent, path: str, handler, errors: list[str]) -> None:
+    try:
+        if getattr(handler, "outbox_own_transactions", False):
+            handler(event.payload)  # its transactions are its own
+        else:
+            with transaction.atomic():
+                handler(event.payload)
+    except Exception as error:  # recorded and retried later, never lost
+        errors.append(f"{path}: {type(error).__name__}: {error}")
+        logger.warning("outbox event %s (%s): %s failed: %s", event.pk, event.topic, path, error)
+    else:
+        event.handled.append(path)
+
+
 def outbox_dispatch_one() -> OutboxEvent | None:
     """Handle the oldest due event (skipping those another dispatcher holds); None when none is due."""
     now = timezone.now()
@@ -107,28 +146,22 @@ def outbox_dispatch_one() -> OutboxEvent | None:
         )
         if event is None:
             return None
-        errors = []
-        for path, handler in outbox_handlers_for(event.topic):
-            if path in event.handled:
-                continue
-            try:
-                with transaction.atomic():
-                    handler(event.payload)
-            except Exception as error:  # recorded and retried later, never lost
-                errors.append(f"{path}: {type(error).__name__}: {error}")
-                logger.warning("outbox event %s (%s): %s failed: %s", event.pk, event.topic, path, error)
-            else:
-                event.handled.append(path)
-        if errors:
-            event.attempts += 1
-            event.last_error = "\n".join(errors)[:4000]
-            event.available_at = now + _backoff(event.attempts)
-            if event.attempts >= MAX_ATTEMPTS:
-                event.failed_at = now
-        else:
-            event.dispatched_at = timezone.now()
-        event.save(update_fields=["handled", "attempts", "last_error", "available_at", "failed_at", "dispatched_at"])
+        pending = [(path, handler) for path, handler in outbox_handlers_for(event.topic) if path not in event.handled]
+        errors: list[str] = []
+        for path, handler in pending:
+            if not getattr(handler, "outbox_own_transactions", False):
+                _run(event, path, handler, errors)  # in a savepoint: its effect and "done" commit together
+        later = [(path, handler) for path, handler in pending if getattr(handler, "outbox_own_transactions", False)]
+        if later and not errors:
+            event.available_at = now + LEASE  # other dispatchers leave it alone while these run
+        _record(event, errors=errors, now=now)
+    if not later or errors:
         return event
+    for path, handler in later:
+        _run(event, path, handler, errors)
+    with transaction.atomic():
+        _record(event, errors=errors, now=timezone.now())
+    return event
 
 
 def outbox_dispatch(*, limit: int = 500) -> int:

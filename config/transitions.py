@@ -106,3 +106,22 @@ def transition_apply(
         payload={"id": locked.pk, "from": from_state, "to": to_state, **({"params": params} if params else {})},
     )
     return locked
+
+
+def transitions_fire(*, objs: list[models.Model], transition: str, actor: Actor | Any) -> list[models.Model]:
+    """transition_apply's checks and step for many rows at once, for models without a timeline
+    (reservations): the caller has locked the rows (or is creating them) and saves them in bulk
+    with the other columns it changed. State, conditions and the actor's permission are checked
+    for every row before any is moved, so a refusal changes nothing."""
+    actor = Actor.of(actor)
+    methods = [getattr(obj, transition) for obj in objs]
+    for obj, method in zip(objs, methods, strict=True):
+        if not can_proceed(method):
+            raise DomainError(transition_refusal(obj, method), code="transition_not_allowed")
+        if not actor_may(obj, method, actor):
+            raise PermissionRefused(_("You are not allowed to do that."))
+        if getattr(obj, "timeline_event_model", None) is not None:
+            raise TypeError(f"{type(obj).__name__} has a timeline: use transition_apply")
+    for method in methods:
+        method()
+    return objs

@@ -11,7 +11,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from config.models import WorkerHeartbeat
-from config.outbox import MAX_ATTEMPTS, OutboxEvent, outbox_dispatch, outbox_pending_count, outbox_publish
+from config.outbox import MAX_ATTEMPTS, OutboxEvent, outbox_dispatch, outbox_pending_count, outbox_publish, own_transactions
 from config.tasks import dispatch_outbox
 from inventory.models import Reservation, ReservationState, StockLevel
 from inventory.tests.factories import WarehouseFactory, stocked_product
@@ -228,3 +228,33 @@ def test_broker_down_at_submit_the_order_is_reviewed_and_allocated_once_the_disp
     assert outbox_dispatch() == 0  # running it again changes nothing
     assert order.events.count() == events
     assert StockLevel.objects.get(product=product, warehouse=warehouse).reserved == 3
+
+
+@own_transactions
+def outside(payload: dict) -> None:
+    """A handler that must not run inside the event's transaction: it records whether it does."""
+    CALLS.append(("outside", transaction.get_connection().in_atomic_block))
+    if FLAKY["failures_left"] > 0:
+        FLAKY["failures_left"] -= 1
+        raise ConnectionError("a lock timed out")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_handler_with_transactions_of_its_own_runs_after_the_event_and_is_retried_alone(settings):
+    """Allocating many orders must not hold all their stock locks in one transaction."""
+    handlers(settings, "remember", "outside")
+    FLAKY["failures_left"] = 1
+    with transaction.atomic():
+        event = outbox_publish(topic=TOPIC, payload={"key": "own"})
+
+    outbox_dispatch()
+    event.refresh_from_db()
+    assert CALLS == [("remember", {"key": "own"}), ("outside", False)]  # no transaction open around it
+    assert event.dispatched_at is None and event.attempts == 1 and "a lock timed out" in event.last_error
+    assert event.handled == [f"{HERE}.remember"]
+
+    due_now(event)
+    outbox_dispatch()
+    event.refresh_from_db()
+    assert [name for name, _flag in CALLS] == ["remember", "outside", "outside"]  # remember is not repeated
+    assert event.dispatched_at is not None

@@ -27,7 +27,7 @@ from config.errors import DomainError, PermissionRefused
 from config.money import ZERO, round_money
 from config.numbering import document_number
 from config.outbox import outbox_publish
-from config.transitions import transition_apply
+from config.transitions import transition_apply, transitions_fire
 from inventory.counts.models import COUNT_ACTIVE, MAX_COUNTED_QUANTITY, StockCount, StockCountEvent, StockCountLine
 from inventory.models import MovementKind, Product, Reservation, ReservationState, StockLevel, StockMovement, Warehouse
 from inventory.stock.selectors import product_by_code
@@ -258,7 +258,6 @@ def _release_beyond_on_hand(
                 break
             take = min(reservation.quantity, excess - freed)
             if take == reservation.quantity:
-                reservation.release()
                 released.append(reservation)
             else:
                 # Only part of it is beyond what is left: the order keeps the rest of its reservation.
@@ -270,7 +269,6 @@ def _release_beyond_on_hand(
                     warehouse_id=count.warehouse_id,
                     quantity=take,
                 )
-                part.release()
                 split_off.append(part)
             freed += take
             line_ids.add(reservation.order_line_id)
@@ -279,6 +277,7 @@ def _release_beyond_on_hand(
             units[product_id] = freed
     if not units:
         return ReleasedReservations(order_line_ids=[], units={})
+    transitions_fire(objs=released + split_off, transition="release", actor=actor)
     now = timezone.now()
     for reservation in released + shrunk:
         reservation.updated_at = now

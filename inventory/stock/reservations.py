@@ -21,6 +21,7 @@ from django.utils.translation import gettext_noop
 
 from config.actors import Actor
 from config.errors import DomainError
+from config.transitions import transitions_fire
 from inventory.models import MovementKind, Reservation, ReservationState, StockLevel, StockMovement
 from inventory.stock.services import (
     queue_backorder_allocation,
@@ -135,9 +136,10 @@ def stock_reserve(*, demand: list[Demand]) -> ReserveResult:
 
 
 @transaction.atomic
-def stock_release(*, line_ids: Iterable[int]) -> dict[int, list[tuple[str, int]]]:
+def stock_release(*, line_ids: Iterable[int], by) -> dict[int, list[tuple[str, int]]]:
     """Every active reservation of these lines goes back to free stock; per line, (warehouse code,
     units) freed. Freed stock is offered to whoever waits for it (an outbox event)."""
+    actor = Actor.of(by)
     reservations = list(
         Reservation.objects.filter(order_line_id__in=list(line_ids), state=ReservationState.ACTIVE)
         .select_related("warehouse")
@@ -150,8 +152,8 @@ def stock_release(*, line_ids: Iterable[int]) -> dict[int, list[tuple[str, int]]
     deltas: dict[int, int] = defaultdict(int)
     released: dict[int, list[tuple[str, int]]] = defaultdict(list)
     now = timezone.now()
+    transitions_fire(objs=reservations, transition="release", actor=actor)
     for reservation in reservations:
-        reservation.release()
         reservation.updated_at = now
         deltas[levels[(reservation.product_id, reservation.warehouse_id)].pk] -= reservation.quantity
         released[reservation.order_line_id].append((reservation.warehouse.code, reservation.quantity))
@@ -204,12 +206,12 @@ def stock_consume(*, quantities: Mapping[int, int], document: str, by: Actor | o
                     )
                 )
                 reservation.quantity = take
-            reservation.consume()
             consumed.append(reservation)
             shipped[(reservation.product_id, reservation.warehouse_id)] += take
             wanted -= take
     if not consumed:
         raise DomainError(_("Nothing to ship."), code="nothing_to_ship")
+    transitions_fire(objs=consumed, transition="consume", actor=actor)
     levels = stock_levels_lock(pairs=shipped)
     now = timezone.now()
     for reservation in consumed:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from config.actors import Actor
+from config.outbox import own_transactions
 from orders.models import SalesOrder
 
 from .services import order_allocate, order_allocate_waiting, order_reservations_lost
@@ -15,11 +16,13 @@ def allocate(payload: dict) -> None:
         order_allocate(order=order, by=Actor.system("allocation"))
 
 
+@own_transactions
 def allocate_waiting(payload: dict) -> None:
     """Stock arrived: waiting orders that need these products get it, oldest approval first."""
     order_allocate_waiting(by=Actor.system("allocation"), product_ids=payload.get("product_ids"))
 
 
+@own_transactions
 def reservations_lost(payload: dict) -> None:
     """A stock count took reserved stock away: those orders wait for stock again."""
     order_reservations_lost(order_line_ids=payload.get("order_line_ids", []), document=payload.get("document", ""))

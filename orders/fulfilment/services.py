@@ -131,7 +131,7 @@ def _released_params(order: SalesOrder, released: Mapping[int, list[tuple[str, i
 def order_release_stock(*, order: SalesOrder, by) -> int:
     """Every active reservation of the order goes back to free stock (cancellation); returns the units freed."""
     actor = Actor.of(by)
-    released = stock_release(line_ids=order.lines.values_list("pk", flat=True))
+    released = stock_release(line_ids=order.lines.values_list("pk", flat=True), by=actor)
     if released:
         OrderEvent.record(
             order, kind=OrderEvent.Kind.RELEASED, actor=actor, params={"released": _released_params(order, released)}
@@ -139,29 +139,41 @@ def order_release_stock(*, order: SalesOrder, by) -> int:
     return sum(qty for takes in released.values() for _code, qty in takes)
 
 
-@transaction.atomic
 def order_reservations_lost(*, order_line_ids: Iterable[int], document: str = "") -> list[SalesOrder]:
-    """Stock reserved for these lines is gone (a count found less): their orders wait for stock
-    again (backordered) with a timeline note; allocation gives them the next stock that arrives."""
-    actor = Actor.system("stock_count")
+    """Stock reserved for these lines is gone (a count found less): each order that is now short
+    waits for stock again (backordered) with a timeline note and takes what is free at once.
+    Each order in its own transaction (never several orders' stock locks at once); running it
+    again for the same document changes nothing."""
     line_ids = set(order_line_ids)
-    order_ids = SalesOrderLine.objects.filter(pk__in=line_ids).values("order_id")
-    orders = list(SalesOrder.objects.filter(pk__in=order_ids).order_by("pk").select_for_update(of=("self",)))
+    order_ids = sorted(set(SalesOrderLine.objects.filter(pk__in=line_ids).values_list("order_id", flat=True)))
     moved = []
-    for order in orders:
+    for order_id in order_ids:
+        order = _order_lost_reservations(order_id=order_id, line_ids=line_ids, document=document)
+        if order is not None:
+            moved.append(order_allocate(order=order, by=Actor.system("allocation")))
+    return moved
+
+
+@transaction.atomic
+def _order_lost_reservations(*, order_id: int, line_ids: set[int], document: str) -> SalesOrder | None:
+    """Tell the order's timeline once per count; backorder it if it is really short. Returns the
+    order when it should try to reserve again."""
+    actor = Actor.system("stock_count")
+    order = SalesOrder.objects.select_for_update(of=("self",)).get(pk=order_id)
+    told = order.events.filter(kind=OrderEvent.Kind.RELEASED, params__document=document).exists() if document else False
+    if not told:
         skus = sorted(set(order.lines.filter(pk__in=line_ids).values_list("product__sku", flat=True)))
         OrderEvent.record(order, kind=OrderEvent.Kind.RELEASED, actor=actor, params={"skus": skus, "document": document})
-        # The lost units may already be reserved again elsewhere (stock that arrived meanwhile):
-        # only an order that is really short goes back to waiting, and it takes what is free now.
-        if order.status not in (*ALLOCATABLE, OrderStatus.ALLOCATED):
-            continue
-        held = reservations_held(line_ids=order.lines.values_list("pk", flat=True))
-        if not any(line.open_quantity > held.get(line.pk, 0) for line in order.lines.all()):
-            continue
-        if order.status == OrderStatus.ALLOCATED:
-            order = transition_apply(obj=order, transition="backorder", actor=actor, lock=False)
-        moved.append(order_allocate(order=order, by=Actor.system("allocation")))
-    return moved
+    # The lost units may already be reserved again elsewhere (stock that arrived meanwhile):
+    # only an order that is really short goes back to waiting.
+    if order.status not in (*ALLOCATABLE, OrderStatus.ALLOCATED):
+        return None
+    held = reservations_held(line_ids=order.lines.values_list("pk", flat=True))
+    if not any(line.open_quantity > held.get(line.pk, 0) for line in order.lines.all()):
+        return None
+    if order.status == OrderStatus.ALLOCATED:
+        order = transition_apply(obj=order, transition="backorder", actor=actor, lock=False)
+    return order
 
 
 @transaction.atomic
@@ -220,7 +232,7 @@ def order_close_short(*, order: SalesOrder, reason: str, by) -> SalesOrder:
     if not any(line.quantity_shipped for line in lines):
         raise DomainError(_("Nothing of order %(number)s has shipped: cancel it instead.") % {"number": locked.number})
     open_lines = [line for line in lines if line.open_quantity]
-    stock_release(line_ids=[line.pk for line in open_lines])
+    stock_release(line_ids=[line.pk for line in open_lines], by=actor)
     for line in open_lines:
         SalesOrderLine.objects.filter(pk=line.pk).update(quantity_cancelled=F("quantity") - F("quantity_shipped"))
     OrderEvent.record(
