@@ -246,3 +246,17 @@ def test_mail_server_failure_does_not_undo_the_approval(review_case, reviewers, 
     order = reload(review_case)
     assert order.status in APPROVED_OR_LATER and order.approved_at is not None
     assert not order.events.filter(kind=OrderEvent.Kind.EMAIL).exists()  # not sent, so not recorded
+
+
+def test_the_confirmation_row_on_the_order_page_says_what_was_sent_not_a_state_change(
+    sales, reviewers, client, django_capture_on_commit_callbacks
+):
+    """Bug: every confirmation row read "Email sent : [empty] → Approved"."""
+    customer = CustomerFactory(language="en", email="buyer@acme.example")
+    order = approve_for(customer, sales=sales, reviewer=reviewers[0], capture=django_capture_on_commit_callbacks)
+    client.force_login(sales)
+    page = client.get(reverse("orders:detail", args=[order.pk])).content.decode()
+    row = page[page.index('class="event event-email"') :]
+    row = row[: row.index("</li>")]
+    assert "Order confirmation sent to buyer@acme.example." in row
+    assert "→" not in row
