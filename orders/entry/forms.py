@@ -261,6 +261,22 @@ class BaseOrderLineFormSet(forms.BaseFormSet):
         ids = {pid for pid in (self._raw_product_id(form) for form in self.forms) if pid}
         self.products: dict[int, Product] = Product.objects.in_bulk(ids) if ids else {}
 
+    @property
+    def over_limit(self) -> bool:
+        """More lines were posted than an order may hold: the whole post is refused (400), never truncated."""
+        if not self.is_bound:
+            return False
+        total = _int_or_none(self.data.get(f"{self.prefix}-TOTAL_FORMS"))
+        return total is not None and total > self.absolute_max
+
+    def total_form_count(self):
+        """A posted count above the limit builds only the lines actually posted (at most the limit)."""
+        count = super().total_form_count()
+        if not self.over_limit:
+            return count
+        present = [i for i in range(count) if any(f"{self.prefix}-{i}-{name}" in self.data for name in LINE_FIELDS)]
+        return present[-1] + 1 if present else 0
+
     def _construct_form(self, i, **kwargs):
         kwargs["empty_permitted"] = False  # every posted line is a line: a blank one is an error, not ignored
         return super()._construct_form(i, **kwargs)

@@ -161,6 +161,8 @@ def _entry_page(request, *, order: SalesOrder | None):
                 return redirect(saved)
         else:
             messages.error(request, _("The order was not saved: correct the marked fields."))
+            if formset.over_limit:  # a tampered or absurd line count: refused as a bad request
+                return render(request, ENTRY_TEMPLATE, {"form": form, "order": order, **_lines_context(formset)}, status=400)
     else:
         form = OrderHeaderForm(initial=initial or {}, user=request.user)
         formset = OrderLineFormSet(line_data(line_rows_for(order) if order else []), user=request.user)
