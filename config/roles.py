@@ -44,6 +44,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.submit_salesorder",
         "orders.cancel_salesorder",
         "orders.export_salesorder",
+        "logistics.view_shipment",
     ],
     REVIEWER: [
         *_VIEW_CATALOG,
@@ -71,6 +72,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inventory.view_replenishmentrequest",
         "orders.view_salesorder",
         "orders.allocate_salesorder",
+        "orders.ship_salesorder",
+        "logistics.view_shipment",
+        "logistics.add_shipment",
+        "logistics.ship_shipment",
+        "logistics.view_carrier",
     ],
     FINANCE: [
         *_VIEW_CATALOG,
@@ -109,6 +115,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.cancel_salesorder",
         "orders.change_reviewsettings",
         "orders.view_reviewsettings",
+        "logistics.view_shipment",
+        "logistics.view_carrier",
     ],
 }
 

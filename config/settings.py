@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "customers",
     "inventory",
     "orders",
+    "logistics",
 ]
 
 MIDDLEWARE = [
@@ -196,6 +197,7 @@ OUTBOX_HANDLERS: dict[str, list[str]] = {
     "orders.salesorder.reject": ["orders.review.handlers.tell_salesperson"],
     "inventory.stock_available": ["orders.fulfilment.handlers.allocate_waiting"],
     "inventory.reservations_released": ["orders.fulfilment.handlers.reservations_lost"],
+    "logistics.shipment.ship": ["logistics.shipments.handlers.email_customer_shipped"],
 }
 HEARTBEAT_STALE_SECONDS = env_int("HEARTBEAT_STALE_SECONDS", 180)
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("inventory/", include("inventory.urls")),
     path("orders/", include("orders.urls")),
+    path("logistics/", include("logistics.urls")),
     path("notifications/", include(notification_views)),
 ]
 

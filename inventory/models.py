@@ -157,6 +157,8 @@ class StockLevel(models.Model):
     safety_stock = models.PositiveIntegerField(_("safety stock"), default=0)
     reorder_point = models.PositiveIntegerField(_("reorder point"), default=0)
     reorder_quantity = models.PositiveIntegerField(_("reorder quantity"), default=0)
+    # The bin (库位) the product is kept in, e.g. "A-03-2"; pick lists walk the warehouse in this order.
+    location = models.CharField(_("bin location"), max_length=40, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
