@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.contrib.auth.models import Permission
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.filters import SortFilter
@@ -14,16 +18,19 @@ from orders.models import Channel, OrderStatus, SalesOrder
 
 
 def salespeople():
-    """Users who have entered orders or may enter them: the choices of the salesperson filter."""
+    """Users who may enter orders or have entered some: the choices of the salesperson filter.
+
+    Two EXISTS subqueries: a join of users with their orders and permissions multiplied rows by
+    the order count (seconds at a million orders)."""
     User = get_user_model()
-    return (
-        User.objects.filter(
-            Q(groups__permissions__codename="add_salesorder", groups__permissions__content_type__app_label="orders")
-            | Q(orders_entered__isnull=False)
-        )
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )
+    may_enter = Permission.objects.filter(codename="add_salesorder", content_type__app_label="orders", group__user=OuterRef("pk"))
+    entered = SalesOrder.objects.filter(created_by=OuterRef("pk"))
+    return User.objects.filter(Exists(may_enter) | Exists(entered)).order_by("first_name", "last_name", "username")
+
+
+def _day_start(day: date) -> datetime:
+    """The first instant of a calendar day in the site's time zone (an indexable timestamp bound)."""
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 class SalespersonChoiceField(forms.ModelChoiceField):
@@ -47,17 +54,13 @@ class OrderFilter(django_filters.FilterSet):
         field_name="created_by", queryset=salespeople(), label=_("Salesperson"), empty_label=_("Anyone")
     )
     channel = django_filters.ChoiceFilter(choices=Channel.choices, label=_("Channel"), empty_label=_("Any channel"))
+    # Compared as timestamps (created_at >= day start, < next day start) so the index on created_at
+    # serves them; a __date lookup casts every row first.
     date_from = django_filters.DateFilter(
-        field_name="created_at",
-        lookup_expr="date__gte",
-        label=_("Entered from"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        method="entered_from", label=_("Entered from"), widget=forms.DateInput(attrs={"type": "date"})
     )
     date_to = django_filters.DateFilter(
-        field_name="created_at",
-        lookup_expr="date__lte",
-        label=_("Entered until"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        method="entered_until", label=_("Entered until"), widget=forms.DateInput(attrs={"type": "date"})
     )
     total_min = django_filters.NumberFilter(
         field_name="total", lookup_expr="gte", label=_("Total from"), min_value=0, max_digits=14, decimal_places=2
@@ -94,6 +97,12 @@ class OrderFilter(django_filters.FilterSet):
             | Q(customer__alt_name__icontains=value)
             | Q(customer__code__icontains=value)
         )
+
+    def entered_from(self, queryset, name, value):
+        return queryset.filter(created_at__gte=_day_start(value)) if value else queryset
+
+    def entered_until(self, queryset, name, value):
+        return queryset.filter(created_at__lt=_day_start(value + timedelta(days=1))) if value else queryset
 
     def entered_by_me(self, queryset, name, value):
         if value and self.user is not None:

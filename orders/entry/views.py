@@ -7,7 +7,6 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config.errors import DomainError
 from config.money import ZERO
+from config.pagination import CappedPaginator
 from customers.models import Customer
 from customers.selectors import customer_search
 from inventory.models import Product
@@ -66,7 +66,7 @@ def _int(value) -> int | None:
 def order_list(request):
     """Every order, filtered, sorted and paged."""
     filterset = selectors.order_filterset(data=request.GET, user=request.user)
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "orders/salesorder_list.html", {"filter": filterset, "page_obj": page})
 
 
