@@ -1,0 +1,42 @@
+"""Long lists count at most a cap of rows, and say so."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.template.loader import render_to_string
+from django.test import RequestFactory
+
+from config.pagination import CappedPaginator
+from tests.queries import count_queries
+
+pytestmark = pytest.mark.django_db
+
+
+class SmallCap(CappedPaginator):
+    cap = 5
+
+
+def users(n: int):
+    User = get_user_model()
+    User.objects.bulk_create([User(username=f"u{i}") for i in range(n)])
+    return User.objects.order_by("pk")
+
+
+def test_below_the_cap_the_count_is_exact_and_the_last_page_is_offered():
+    paginator = SmallCap(users(4), 2)
+    assert (paginator.count, paginator.num_pages, paginator.capped) == (4, 2, False)
+
+
+def test_above_the_cap_the_count_stops_there_in_one_bounded_query():
+    people = users(12)
+    paginator = SmallCap(people, 2)
+    with count_queries() as queries:
+        assert (paginator.count, paginator.capped) == (5, True)
+    assert len(queries.captured_queries) == 1 and "LIMIT 6" in queries.captured_queries[0]["sql"]
+
+
+def test_a_capped_page_says_there_are_more_rows_and_offers_no_last_page():
+    page = SmallCap(users(12), 2).get_page(1)
+    html = render_to_string("pagination.html", {"page_obj": page}, request=RequestFactory().get("/"))
+    assert "5+ rows" in html and "Last" not in html and "Next" in html
