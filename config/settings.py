@@ -225,6 +225,9 @@ USE_I18N = True
 USE_TZ = True
 CURRENCY = os.environ.get("CURRENCY", "CNY")
 DEFAULT_TAX_RATE = Decimal(os.environ.get("DEFAULT_TAX_RATE", "0.13"))
+# The credit limit a customer entered by sales starts with (0: every order on credit goes to review);
+# finance sets the real limit.
+DEFAULT_CREDIT_LIMIT = Decimal(os.environ.get("DEFAULT_CREDIT_LIMIT", "0"))
 
 # --- documents: the letterhead printed on every PDF (config/documents.py) ----------------------
 COMPANY_NAME = os.environ.get("COMPANY_NAME", "示例商贸有限公司 Example Trading Co., Ltd.")

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from .models import Address, Complaint, Contact, Customer, CustomerEvent
-from .services import COMPLAINT_FIELDS, CUSTOMER_FIELDS, complaint_create, complaint_update, customer_create, customer_update
+from .models import Address, Complaint, Contact, CreditChangeRequest, Customer, CustomerEvent
+from .services import (
+    COMPLAINT_FIELDS,
+    CREDIT_FIELDS,
+    CREDIT_PERMISSION,
+    CUSTOMER_FIELDS,
+    complaint_create,
+    complaint_update,
+    customer_create,
+    customer_update,
+)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -47,6 +56,12 @@ class CustomerAdmin(admin.ModelAdmin):
     list_select_related = ["salesperson"]
     raw_id_fields = ["salesperson"]
     inlines = [AddressInline, ContactInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Credit terms are finance's decision: shown, not offered, to everyone else (the service refuses them too).
+        if request.user.has_perm(CREDIT_PERMISSION):
+            return self.readonly_fields
+        return [*self.readonly_fields, *CREDIT_FIELDS]
 
     def save_model(self, request, obj, form, change):
         """Credit limit, rating and terms change like on the page: checked, with an old → new row naming who."""
@@ -98,6 +113,25 @@ class ComplaintAdmin(admin.ModelAdmin):
         else:
             saved = complaint_create(customer=form.cleaned_data["customer"], data=data, by=request.user)
         _copy_saved(obj, saved)
+
+
+@admin.register(CreditChangeRequest)
+class CreditChangeRequestAdmin(admin.ModelAdmin):
+    """Read only: requests are made and decided on the customer pages, where each step is on the timeline."""
+
+    list_display = ["customer", "state", "credit_limit", "credit_rating", "payment_terms_days", "requested_by", "decided_by"]
+    list_filter = ["state"]
+    search_fields = ["customer__name", "customer__code", "reason"]
+    list_select_related = ["customer", "requested_by", "decided_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(CustomerEvent)

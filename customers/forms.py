@@ -11,8 +11,16 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from .filters import UserChoiceField, staff_users
-from .models import Address, Complaint, Contact, Customer
-from .services import BLOCK_REASON_MAX, CUSTOMER_FIELDS
+from .models import Address, Complaint, Contact, CreditChangeRequest, Customer
+from .services import (
+    BLOCK_REASON_MAX,
+    CREDIT_FIELDS,
+    CREDIT_PERMISSION,
+    CUSTOMER_FIELDS,
+    credit_terms_changed,
+    credit_terms_of,
+    new_customer_credit_terms,
+)
 
 PHONE = re.compile(r"^\+?[0-9()\-\s./]{5,30}(\s*(ext\.?|x|转|分机)\s*\d{1,6})?$", re.IGNORECASE)
 TAX_ID = re.compile(r"^[0-9A-Z\-]{5,40}$")
@@ -39,9 +47,36 @@ def split_tags(value: str) -> str:
     return ", ".join(seen)
 
 
+def limit_credit_fields(fields) -> None:
+    """The bounds the credit fields take on every form (customer, import, credit change request)."""
+    if "credit_limit" in fields:
+        fields["credit_limit"].validators.append(MaxValueValidator(MAX_CREDIT_LIMIT))
+        fields["credit_limit"].widget.attrs.update({"min": "0", "step": "0.01"})
+    if "payment_terms_days" in fields:
+        fields["payment_terms_days"].max_value = MAX_PAYMENT_TERMS_DAYS
+        fields["payment_terms_days"].validators.append(MaxValueValidator(MAX_PAYMENT_TERMS_DAYS))
+        fields["payment_terms_days"].widget.attrs.update({"min": "0", "max": str(MAX_PAYMENT_TERMS_DAYS)})
+
+
+def may_change_credit_terms(user) -> bool:
+    return bool(user is not None and user.has_perm(CREDIT_PERMISSION))
+
+
 class CustomerForm(forms.ModelForm):
+    """The customer's fields; the credit terms only for finance and managers (`user`), with why they change."""
+
+    # The import keeps the credit columns for everyone, to refuse a row that changes them by name.
+    keeps_credit_fields = False
+
     # When the page was loaded: an edit based on an older state of the customer is refused.
     loaded_at = forms.CharField(widget=forms.HiddenInput, required=False)
+    credit_note = forms.CharField(
+        label=_("Why the credit terms change"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Shown on the customer's history with the change."),
+    )
 
     class Meta:
         model = Customer
@@ -49,17 +84,36 @@ class CustomerForm(forms.ModelForm):
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
         field_classes = {"salesperson": UserChoiceField}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.fields["salesperson"].queryset = staff_users()
-        self.fields["credit_limit"].validators.append(MaxValueValidator(MAX_CREDIT_LIMIT))
-        self.fields["credit_limit"].widget.attrs.update({"min": "0", "step": "0.01"})
-        self.fields["payment_terms_days"].max_value = MAX_PAYMENT_TERMS_DAYS
-        self.fields["payment_terms_days"].validators.append(MaxValueValidator(MAX_PAYMENT_TERMS_DAYS))
-        self.fields["payment_terms_days"].widget.attrs.update({"min": "0", "max": str(MAX_PAYMENT_TERMS_DAYS)})
+        limit_credit_fields(self.fields)
         self.fields["name"].widget.attrs["autofocus"] = True
         if self.instance.pk and not self.is_bound:
             self.initial["loaded_at"] = self.instance.updated_at.isoformat()
+        if not may_change_credit_terms(user) and not self.keeps_credit_fields:
+            # Not offered, and ignored if posted: sales ask finance for a credit change instead.
+            for name in [*CREDIT_FIELDS, "credit_note"]:
+                del self.fields[name]
+        elif not self.instance.pk or self.keeps_credit_fields:
+            del self.fields["credit_note"]  # a new customer's terms are set, not changed
+        if not self.instance.pk:
+            for name, value in new_customer_credit_terms().items():
+                if name in self.fields:
+                    self.fields[name].initial = value
+
+    @property
+    def offers_credit_terms(self) -> bool:
+        return "credit_limit" in self.fields
+
+    def clean(self):
+        data = super().clean()
+        # The instance still holds the stored values here (the form applies the new ones after clean).
+        if "credit_note" in self.fields and not (data.get("credit_note") or "").strip():
+            if credit_terms_changed(credit_terms_of(self.instance), data):
+                self.add_error("credit_note", _("Say why the credit terms change."))
+        return data
 
     def clean_name(self) -> str:
         name = " ".join(self.cleaned_data["name"].split())
@@ -106,12 +160,69 @@ class CustomerImportForm(CustomerForm):
         error_messages={"invalid_choice": _("No salesperson has this user name.")},
     )
 
+    # A row that changes the credit terms is refused with a message naming the column, not silently ignored.
+    keeps_credit_fields = True
+
     class Meta(CustomerForm.Meta):
         field_classes: dict = {}
+
+    importing_user = None  # who imports (set by for_user): their permission decides the credit columns
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         del self.fields["loaded_at"]
+
+    @classmethod
+    def for_user(cls, user) -> type[CustomerImportForm]:
+        """The row form for one user's import."""
+        return type(cls.__name__, (cls,), {"importing_user": user})
+
+    def clean(self):
+        data = super().clean()
+        if may_change_credit_terms(self.importing_user):
+            return data
+        before = credit_terms_of(self.instance) if self.instance.pk else new_customer_credit_terms()
+        for name in credit_terms_changed(before, {k: v for k, v in data.items() if k in CREDIT_FIELDS}):
+            self.add_error(
+                name,
+                _(
+                    "Only finance or a manager may change this (it is %(current)s, the row says %(new)s). "
+                    "Leave the column as it is, or ask for a credit change on the customer's page."
+                )
+                % {"current": before[name], "new": data[name]},
+            )
+        return data
+
+
+class CreditRequestForm(forms.ModelForm):
+    """What a salesperson asks finance for: any of the three credit terms, and why."""
+
+    class Meta:
+        model = CreditChangeRequest
+        fields = ["credit_limit", "credit_rating", "payment_terms_days", "reason"]
+        widgets = {"reason": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {"credit_limit": _("Leave a field empty to keep the customer's current value.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit_credit_fields(self.fields)
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError(_("Say why the customer needs other credit terms."))
+        return reason
+
+
+class CreditDecisionForm(forms.Form):
+    action = forms.ChoiceField(choices=[("approve", "approve"), ("reject", "reject")], widget=forms.HiddenInput)
+    note = forms.CharField(label=_("Note"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "reject" and not (data.get("note") or "").strip():
+            self.add_error("note", _("Say why the request is rejected."))
+        return data
 
 
 class BlockForm(forms.Form):

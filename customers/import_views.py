@@ -18,7 +18,7 @@ def customer_import(request):
     """Upload → every row checked and shown → all rows saved in one transaction, or none."""
     return import_page(
         request,
-        spec=CustomerImport(),
+        spec=CustomerImport(user=request.user),
         template_name="customers/customer_import.html",
         session_key="import:customers",
         done_url=reverse("customers:list"),

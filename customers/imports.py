@@ -12,7 +12,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from config.imports import Column, ImportSpec
+from config.errors import DomainError
+from config.imports import Column, ImportRowError, ImportSpec
 
 from .forms import CustomerImportForm
 from .models import Customer, CustomerEvent
@@ -84,11 +85,16 @@ def customer_columns() -> list[Column]:
 
 
 class CustomerImport(ImportSpec):
-    """Rows with a code update that customer; rows without one create a new customer."""
+    """Rows with a code update that customer; rows without one create a new customer.
+
+    Rows that change credit terms are refused, each with its message, unless finance or a manager imports.
+    """
 
     model = Customer
-    form_class = CustomerImportForm
     match_key = "code"
+
+    def __init__(self, user=None):
+        self.form_class = CustomerImportForm.for_user(user)
 
     @property
     def columns(self) -> list[Column]:
@@ -111,11 +117,14 @@ class CustomerImport(ImportSpec):
 
     def save(self, *, form, existing, by, filename: str):
         data = {name: form.cleaned_data[name] for name in form.fields if name in form.cleaned_data}
-        if existing is None:
-            return customer_create(data=data, by=by, event_kind=CustomerEvent.Kind.IMPORTED, params={"file": filename})
-        return customer_update(
-            customer=existing, data=data, by=by, event_kind=CustomerEvent.Kind.IMPORTED, params={"file": filename}
-        )
+        try:
+            if existing is None:
+                return customer_create(data=data, by=by, event_kind=CustomerEvent.Kind.IMPORTED, params={"file": filename})
+            return customer_update(
+                customer=existing, data=data, by=by, event_kind=CustomerEvent.Kind.IMPORTED, params={"file": filename}
+            )
+        except DomainError as error:
+            raise ImportRowError(str(error), field=error.field)
 
 
 def customer_export_table(customers) -> tuple[list[str], list[list]]:

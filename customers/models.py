@@ -87,6 +87,7 @@ class Customer(models.Model):
             ("import_customer", _("Can import customers")),
             ("export_customer", _("Can export customers")),
             ("block_customer", _("Can block and unblock customers")),
+            ("change_credit_terms", _("Can change credit limit, rating and payment terms")),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(credit_limit__gte=0), name="customer_credit_limit_not_negative"),
@@ -160,6 +161,12 @@ class Contact(models.Model):
         return self.name
 
 
+def _credit_request_sentence(params: dict) -> str:
+    """ "Asked for credit limit: 50000.00; credit rating: A (excellent)", worded in the reader's language."""
+    rows = [display_change(Customer, {"field": name, "new": value}) for name, value in params["values"].items()]
+    return gettext("Asked for %(values)s") % {"values": "; ".join(f"{row['label']}: {row['new']}" for row in rows)}
+
+
 class CustomerEvent(TimelineEvent):
     """The customer's timeline: who changed what and when, field by field, and why.
 
@@ -181,6 +188,7 @@ class CustomerEvent(TimelineEvent):
         COMPLAINT_OPENED = "complaint_opened", _("Complaint opened")
         COMPLAINT_CHANGED = "complaint_changed", _("Complaint changed")
         COMPLAINT_STATE = "complaint_state", _("Complaint status change")
+        CREDIT_REQUEST = "credit_request", _("Credit change request")
 
     SUBJECT_FIELD = "customer"
     # Worded when shown, in the reader's language; addresses, names and subjects are data.
@@ -194,11 +202,25 @@ class CustomerEvent(TimelineEvent):
         Kind.CONTACT_CHANGED: lambda p: p["contact"],
         Kind.CONTACT_REMOVED: lambda p: p["contact"],
         Kind.COMPLAINT_OPENED: lambda p: p["subject"],
+        Kind.EDITED: lambda p: (
+            gettext("Credit change requested by %(requester)s, approved.") % {"requester": p["requester"]}
+            if p.get("credit_request")
+            else ""
+        ),
+        Kind.CREDIT_REQUEST: lambda p: _credit_request_sentence(p),
     }
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events", verbose_name=_("customer"))
     complaint = models.ForeignKey(
         "Complaint", on_delete=models.CASCADE, null=True, blank=True, related_name="events", verbose_name=_("complaint")
+    )
+    credit_request = models.ForeignKey(
+        "CreditChangeRequest",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("credit change request"),
     )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     # [{"field": name, "old": value, "new": value}], values as stored (choice keys, not labels).
@@ -214,9 +236,12 @@ class CustomerEvent(TimelineEvent):
 
     @classmethod
     def build(cls, subject: models.Model, **kwargs: Any) -> CustomerEvent:
-        """An event about a customer, or about one of its complaints (on that customer's timeline)."""
+        """An event about a customer, or about one of its complaints or credit change requests (on that customer's timeline)."""
         if isinstance(subject, Complaint):
             kwargs.setdefault("complaint", subject)
+            subject = subject.customer
+        elif isinstance(subject, CreditChangeRequest):
+            kwargs.setdefault("credit_request", subject)
             subject = subject.customer
         return super().build(subject, **kwargs)
 
@@ -380,6 +405,118 @@ class Complaint(FSMModelMixin, models.Model):
         self.closed_at = None
 
 
+class CreditChangeRequest(FSMModelMixin, models.Model):
+    """A salesperson asks for other credit terms; finance (or a manager) approves or rejects the request.
+
+    Approval applies the requested values to the customer as the approving user, on the customer's timeline.
+    """
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PENDING = "pending", _("Waiting for finance")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="credit_requests", verbose_name=_("customer"))
+    credit_limit = models.DecimalField(
+        _("requested credit limit"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.00"))],
+    )
+    credit_rating = models.CharField(_("requested credit rating"), max_length=1, choices=Customer.Rating.choices, blank=True)
+    payment_terms_days = models.PositiveSmallIntegerField(_("requested payment terms (days)"), null=True, blank=True)
+    reason = models.TextField(_("reason"))
+    state = FSMField(_("status"), max_length=20, choices=State.choices, default=State.DRAFT, protected=True, db_index=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(_("requested"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    # The customer fields a request may change, in the order they are shown.
+    FIELDS = ("credit_limit", "credit_rating", "payment_terms_days")
+
+    class Meta:
+        verbose_name = _("credit change request")
+        verbose_name_plural = _("credit change requests")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(credit_limit__isnull=False) | ~Q(credit_rating="") | Q(payment_terms_days__isnull=False),
+                name="credit_request_asks_for_something",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return gettext("Credit change for %(customer)s") % {"customer": self.customer.name}
+
+    def get_absolute_url(self) -> str:
+        return reverse("customers:credit_request_list") + f"#request-{self.pk}"
+
+    @property
+    def queue_label(self) -> str:
+        return f"{self.customer.name} · {self.requested_values_text()}"
+
+    def requested_values(self) -> dict[str, Any]:
+        """The customer fields this request changes, with the values asked for."""
+        values = {name: getattr(self, name) for name in self.FIELDS}
+        return {name: value for name, value in values.items() if value not in (None, "")}
+
+    def requested_rows(self) -> list[dict]:
+        """The values asked for beside the customer's current ones, with labels in the reader's language."""
+        return [
+            display_change(Customer, {"field": name, "old": getattr(self.customer, name), "new": value})
+            for name, value in self.requested_values().items()
+        ]
+
+    def requested_values_text(self) -> str:
+        return "; ".join(f"{row['label']}: {row['new']}" for row in self.requested_rows())
+
+    # --- transitions: fired only through config.transitions.transition_apply ---------------------
+    TRANSITION_LABELS = {
+        "submit": _("submit"),
+        "approve": _("approve"),
+        "reject": _("reject"),
+    }
+
+    @property
+    def timeline_event_model(self) -> type[CustomerEvent]:
+        return CustomerEvent
+
+    @transition(field=state, source=State.DRAFT, target=State.PENDING, permission="customers.change_customer")
+    def submit(self) -> None:
+        """The request goes to finance's queue."""
+        self.requested_at = timezone.now()
+
+    @transition(field=state, source=State.PENDING, target=State.APPROVED, permission="customers.change_credit_terms")
+    def approve(self) -> None:
+        """Finance agrees: the requested values are applied to the customer."""
+        self.decided_at = timezone.now()
+
+    @transition(field=state, source=State.PENDING, target=State.REJECTED, permission="customers.change_credit_terms")
+    def reject(self) -> None:
+        """Finance declines, saying why; the customer keeps its terms."""
+        self.decided_at = timezone.now()
+
+
 OPEN_COMPLAINT_STATES = [Complaint.State.OPEN, Complaint.State.IN_PROGRESS]
-# The timeline's from/to are complaint states (the customer itself has none).
-CustomerEvent.STATES = dict(Complaint.State.choices)
+# The timeline's from/to are complaint or credit request states (the customer itself has none; the keys differ).
+CustomerEvent.STATES = {**dict(Complaint.State.choices), **dict(CreditChangeRequest.State.choices)}

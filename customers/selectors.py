@@ -10,10 +10,11 @@ from django.utils.translation import gettext_lazy as _
 
 from config.home import WorkQueue
 from config.money import ZERO, round_money
-from config.roles import MANAGER, SALES
+from config.roles import FINANCE, MANAGER, SALES
+from config.transitions import allowed_transitions
 
 from .filters import ComplaintFilter, CustomerFilter
-from .models import OPEN_COMPLAINT_STATES, Complaint, Customer
+from .models import OPEN_COMPLAINT_STATES, Complaint, CreditChangeRequest, Customer
 from .types import CustomerPanel
 
 
@@ -73,6 +74,9 @@ def customer_overview(*, customer: Customer, user) -> dict:
         "over_limit": available_credit is not None and available_credit < 0,
         "open_complaints": [],
         "complaint_count": 0,
+        "pending_credit_requests": list(
+            customer.credit_requests.filter(state=CreditChangeRequest.State.PENDING).select_related("requested_by")
+        ),
     }
     if user.has_perm("customers.view_complaint"):
         overview["open_complaints"] = list(
@@ -88,11 +92,49 @@ def complaint_list(*, filters, user):
     return ComplaintFilter(filters or None, queryset=complaints, user=user)
 
 
+CREDIT_REQUEST_LIST_LENGTH = 100
+
+
+def credit_request_list(*, user, state: str = "") -> list[CreditChangeRequest]:
+    """Credit change requests, waiting ones first: all of them for finance and managers, their own for others.
+
+    Each carries `decisions`: the transitions (approve, reject) this user may fire on it now.
+    """
+    requests = CreditChangeRequest.objects.select_related("customer", "requested_by", "decided_by")
+    if not user.has_perm("customers.change_credit_terms"):
+        requests = requests.filter(requested_by=user)
+    if state in CreditChangeRequest.State.values:
+        requests = requests.filter(state=state)
+    ordered = list(requests.order_by("-requested_at", "-pk")[:CREDIT_REQUEST_LIST_LENGTH])
+    ordered.sort(key=lambda r: r.state != CreditChangeRequest.State.PENDING)
+    for credit_request in ordered:
+        credit_request.decisions = allowed_transitions(credit_request, user, ["approve", "reject"])
+    return ordered
+
+
 def home_queues(user) -> list:
-    """Complaints assigned to this salesperson or manager; managers also see unassigned ones."""
+    """Complaints assigned to this salesperson or manager (managers also see unassigned ones);
+    credit change requests waiting for finance."""
+    groups = set(user.groups.values_list("name", flat=True))
+    queues = []
+    if FINANCE in groups and user.has_perm("customers.change_credit_terms"):
+        queues.append(
+            _queue(
+                _("Credit changes to decide"),
+                reverse("customers:credit_request_list") + "?state=pending",
+                CreditChangeRequest.objects.filter(state=CreditChangeRequest.State.PENDING)
+                .select_related("customer")
+                .order_by("requested_at", "pk"),
+                _("No credit change is waiting for a decision."),
+                FINANCE,
+            )
+        )
+    return queues + _complaint_queues(user, groups)
+
+
+def _complaint_queues(user, groups: set[str]) -> list:
     if not user.has_perm("customers.view_complaint"):
         return []
-    groups = set(user.groups.values_list("name", flat=True))
     role = SALES if SALES in groups else MANAGER if MANAGER in groups else None
     if role is None:
         return []

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
@@ -22,7 +23,7 @@ from config.numbering import document_number
 from config.transitions import transition_apply
 
 from .events import diff, snapshot
-from .models import Address, Complaint, Contact, Customer, CustomerEvent
+from .models import Address, Complaint, Contact, CreditChangeRequest, Customer, CustomerEvent
 
 CUSTOMER_FIELDS = [
     "name",
@@ -40,6 +41,10 @@ CUSTOMER_FIELDS = [
     "salesperson",
     "notes",
 ]
+# Credit terms are finance's decision: changing them needs this permission (finance, managers), by
+# any path (pages, import, admin, API); sales ask for a change instead (credit_request_create).
+CREDIT_FIELDS = ["credit_limit", "credit_rating", "payment_terms_days"]
+CREDIT_PERMISSION = "customers.change_credit_terms"
 ADDRESS_FIELDS = ["kind", "recipient", "phone", "line1", "line2", "city", "province", "postal_code", "country"]
 CONTACT_FIELDS = ["name", "title", "phone", "email"]
 COMPLAINT_FIELDS = ["order", "category", "subject", "description", "assignee"]
@@ -66,6 +71,42 @@ def _actor(by: Actor | Any, permission: str) -> Actor:
     return actor
 
 
+def credit_terms_of(customer: Customer) -> dict[str, Any]:
+    return {name: getattr(customer, name) for name in CREDIT_FIELDS}
+
+
+def credit_terms_changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """The credit fields whose value differs (1000 and 1000.00 are the same limit)."""
+    return [name for name in CREDIT_FIELDS if name in after and before.get(name) != after[name]]
+
+
+def credit_terms_refusal(changed: list[str]) -> PermissionRefused:
+    return PermissionRefused(
+        _(
+            "Only finance or a manager may change the credit limit, credit rating or payment terms. "
+            "Ask for a credit change on the customer's page instead."
+        ),
+        code="credit_terms",
+        field=changed[0] if changed else None,
+    )
+
+
+def _check_credit_terms(actor: Actor, *, before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
+    """Refuse a change of credit terms by an actor without finance's permission."""
+    changed = credit_terms_changed(before, after)
+    if changed and not actor.has_perm(CREDIT_PERMISSION):
+        raise credit_terms_refusal(changed)
+
+
+def new_customer_credit_terms() -> dict[str, Any]:
+    """What a new customer starts with: the configured default limit (0: every credit order is reviewed)."""
+    return {
+        "credit_limit": settings.DEFAULT_CREDIT_LIMIT,
+        "credit_rating": Customer._meta.get_field("credit_rating").default,
+        "payment_terms_days": Customer._meta.get_field("payment_terms_days").default,
+    }
+
+
 def customer_lock(*, customer_id: int) -> Customer:
     """Re-read the customer under a row lock before changing it or its addresses."""
     try:
@@ -86,13 +127,16 @@ def customer_create(
     params: dict | None = None,
     note: str = "",
 ) -> Customer:
-    """A new customer gets the next code (C000123) and a "created" row on its timeline.
+    """A new customer gets the next code (C000123), the default credit terms unless finance sets
+    others, and a "created" row on its timeline.
 
     `params` say how it came in (e.g. {"via": "order"}, {"file": name}), worded when shown.
     """
     actor = _actor(by, "customers.add_customer")
-    customer = Customer()
+    customer = Customer(**new_customer_credit_terms())
+    before = credit_terms_of(customer)
     _assign(customer, data, CUSTOMER_FIELDS)
+    _check_credit_terms(actor, before=before, after=credit_terms_of(customer))
     _validate(customer, exclude=["code"])
     customer.code = document_number("customer")
     customer.save()
@@ -118,7 +162,8 @@ def customer_update(
     params: dict | None = None,
     note: str = "",
 ) -> Customer:
-    """Save edits with a field-level old → new record; refuse an edit based on an outdated page."""
+    """Save edits with a field-level old → new record; refuse an edit based on an outdated page, and a
+    change of credit terms by anyone without finance's permission."""
     actor = _actor(by, "customers.change_customer")
     locked = customer_lock(customer_id=customer.pk)
     if loaded_at is not None and locked.updated_at != loaded_at:
@@ -126,7 +171,9 @@ def customer_update(
             _("Someone else changed this customer since you opened it. Reload the page and try again."), code="stale"
         )
     before = snapshot(locked, CUSTOMER_FIELDS)
+    credit_before = credit_terms_of(locked)
     _assign(locked, data, CUSTOMER_FIELDS)
+    _check_credit_terms(actor, before=credit_before, after=credit_terms_of(locked))
     _validate(locked)
     changes = diff(before, snapshot(locked, CUSTOMER_FIELDS))
     if changes:
@@ -185,6 +232,111 @@ def customer_unblock(*, customer: Customer, reason: str, by: Actor | Any) -> Cus
         changes=[{"field": "is_blocked", "old": True, "new": False}, {"field": "blocked_reason", "old": old_reason, "new": ""}],
     )
     return locked
+
+
+# --- credit change requests ---------------------------------------------------------------------
+
+
+def _request_params(request: CreditChangeRequest) -> dict:
+    return {"values": snapshot(request, list(request.requested_values()))}
+
+
+@transaction.atomic
+def credit_request_create(*, customer: Customer, data: Mapping[str, Any], reason: str, by: Actor | Any) -> CreditChangeRequest:
+    """Sales ask for other credit terms with a reason; the request waits for finance, on the customer's timeline."""
+    actor = _actor(by, "customers.change_customer")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Say why the customer needs other credit terms."), field="reason")
+    locked = customer_lock(customer_id=customer.pk)
+    if CreditChangeRequest.objects.filter(customer=locked, state=CreditChangeRequest.State.PENDING).exists():
+        raise DomainError(
+            _("A credit change for %(customer)s is already waiting for finance.") % {"customer": locked.name},
+            code="already_pending",
+        )
+    request = CreditChangeRequest(customer=locked, reason=reason, requested_by=actor.user_or_none)
+    current = credit_terms_of(locked)
+    for name in CreditChangeRequest.FIELDS:
+        value = data.get(name)
+        if value not in (None, "") and value != current[name]:
+            setattr(request, name, value)
+    if not request.requested_values():
+        raise DomainError(_("Ask for at least one value different from the customer's current terms."), code="no_change")
+    _validate(request, exclude=["customer", "state"])
+    request.save()
+    return transition_apply(
+        obj=request,
+        transition="submit",
+        actor=actor,
+        note=reason,
+        params=_request_params(request),
+        kind=CustomerEvent.Kind.CREDIT_REQUEST,
+        lock=False,  # just created in this transaction
+    )
+
+
+def _lock_request(*, request: CreditChangeRequest) -> tuple[Customer, CreditChangeRequest]:
+    """Lock the customer, then the request (the order credit_request_create takes them in)."""
+    customer = customer_lock(customer_id=request.customer_id)
+    return customer, CreditChangeRequest.objects.select_for_update().get(pk=request.pk)
+
+
+def _check_not_own_request(actor: Actor, request: CreditChangeRequest) -> None:
+    if actor.user_or_none is not None and request.requested_by_id == actor.user_or_none.pk:
+        raise PermissionRefused(_("Someone other than the requester decides a credit change."), code="own_request")
+
+
+@transaction.atomic
+def credit_request_approve(*, request: CreditChangeRequest, by: Actor | Any, note: str = "") -> CreditChangeRequest:
+    """Finance approves a request (never their own): its values are applied to the customer as the approver."""
+    actor = Actor.of(by)
+    customer, locked = _lock_request(request=request)
+    _check_not_own_request(actor, locked)
+    locked.decided_by = actor.user_or_none
+    locked.decision_note = (note or "").strip()
+    approved = transition_apply(
+        obj=locked,
+        transition="approve",
+        actor=actor,
+        note=locked.decision_note,
+        params=_request_params(locked),
+        kind=CustomerEvent.Kind.CREDIT_REQUEST,
+        lock=False,  # locked above, where the decision was written on it
+    )
+    requester = locked.requested_by
+    customer_update(
+        customer=customer,
+        data=approved.requested_values(),
+        by=actor,
+        note=approved.reason,
+        params={
+            "credit_request": approved.pk,
+            "requester": (requester.get_full_name() or requester.get_username()) if requester else "",
+        },
+    )
+    return approved
+
+
+@transaction.atomic
+def credit_request_reject(*, request: CreditChangeRequest, by: Actor | Any, note: str) -> CreditChangeRequest:
+    """Finance declines a request, saying why; the customer keeps its terms."""
+    actor = Actor.of(by)
+    note = (note or "").strip()
+    if not note:
+        raise DomainError(_("Say why the request is rejected."), field="note")
+    _customer, locked = _lock_request(request=request)
+    _check_not_own_request(actor, locked)
+    locked.decided_by = actor.user_or_none
+    locked.decision_note = note
+    return transition_apply(
+        obj=locked,
+        transition="reject",
+        actor=actor,
+        note=note,
+        params=_request_params(locked),
+        kind=CustomerEvent.Kind.CREDIT_REQUEST,
+        lock=False,
+    )
 
 
 # --- addresses ----------------------------------------------------------------------------------

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import address_views, complaint_views, import_views, views
+from . import address_views, complaint_views, credit_views, import_views, views
 
 app_name = "customers"
 
@@ -15,6 +15,9 @@ urlpatterns = [
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
     path("<int:pk>/block/", views.customer_block, name="block"),
     path("<int:pk>/unblock/", views.customer_unblock, name="unblock"),
+    path("<int:pk>/credit-request/", credit_views.credit_request_create, name="credit_request_create"),
+    path("credit-requests/", credit_views.credit_request_list, name="credit_request_list"),
+    path("credit-requests/<int:pk>/decide/", credit_views.credit_request_decide, name="credit_request_decide"),
     path("<int:pk>/addresses/new/", address_views.address_create, name="address_create"),
     path("<int:pk>/addresses/<int:address_pk>/edit/", address_views.address_edit, name="address_edit"),
     path("<int:pk>/addresses/<int:address_pk>/delete/", address_views.address_delete, name="address_delete"),

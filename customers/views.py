@@ -31,7 +31,7 @@ def customer_list(request):
 
 @permission_required("customers.add_customer", raise_exception=True)
 def customer_create(request):
-    form = CustomerForm(request.POST or None, initial={"salesperson": request.user.pk})
+    form = CustomerForm(request.POST or None, initial={"salesperson": request.user.pk}, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             customer = services.customer_create(data=form.cleaned_data, by=request.user)
@@ -46,7 +46,7 @@ def customer_create(request):
 @permission_required("customers.change_customer", raise_exception=True)
 def customer_edit(request, pk: int):
     customer = get_object_or_404(Customer, pk=pk)
-    form = CustomerForm(request.POST or None, instance=customer)
+    form = CustomerForm(request.POST or None, instance=customer, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             customer = services.customer_update(
@@ -54,6 +54,7 @@ def customer_edit(request, pk: int):
                 data=form.cleaned_data,
                 by=request.user,
                 loaded_at=form.cleaned_data.get("loaded_at"),
+                note=form.cleaned_data.get("credit_note", ""),
             )
         except (DomainError, ValidationError) as exc:
             form_error_from(form, exc)

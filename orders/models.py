@@ -102,6 +102,7 @@ class SalesOrder(FSMModelMixin, models.Model):
             ("allocate_salesorder", _("Can allocate sales orders")),
             ("ship_salesorder", _("Can ship sales orders")),
             ("export_salesorder", _("Can export sales orders")),
+            ("manage_all_salesorder", _("Can edit, submit and cancel other people's orders")),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(subtotal__gte=0) & Q(tax_total__gte=0), name="order_amounts_not_negative"),

@@ -64,7 +64,8 @@ def test_salesperson_creates_a_customer_through_the_page(client_as):
     ],
 )
 def test_garbage_in_any_customer_field_gives_a_form_error_and_creates_nothing(client_as, field, value, message):
-    client = client_as("sales")
+    # Credit terms are offered to those who may set them (a manager); sales never see those fields.
+    client = client_as("manager" if field in ("credit_limit", "credit_rating", "payment_terms_days") else "sales")
     response = client.post(reverse("customers:create"), {**VALID, field: value})
     assert response.status_code == 400
     errors = " ".join(str(e) for e in response.context["form"].errors.get(field, []))
@@ -88,11 +89,18 @@ def test_edit_records_the_change_on_the_360_page(client_as):
     customer = CustomerFactory(credit_limit=Decimal("1000.00"))
     client = client_as("manager")
     page = client.get(reverse("customers:edit", args=[customer.pk]))
-    data = {**VALID, "name": customer.name, "credit_limit": "3000.00", "loaded_at": page.context["form"].initial["loaded_at"]}
+    data = {
+        **VALID,
+        "name": customer.name,
+        "credit_limit": "3000.00",
+        "credit_note": "Two years of payments on time.",
+        "loaded_at": page.context["form"].initial["loaded_at"],
+    }
     response = client.post(reverse("customers:edit", args=[customer.pk]), data)
     assert response.status_code == 302
     body = client.get(customer.get_absolute_url()).content.decode()
     assert "1000.00" in body and "3000.00" in body and "Edited" in body
+    assert "Two years of payments on time." in body, "why the credit terms changed is on the timeline"
 
 
 @pytest.mark.parametrize("query", ["华东", "huadong", "HUADONG", "C0", "5555 0100", "91310000"])
