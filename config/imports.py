@@ -12,13 +12,17 @@ from __future__ import annotations
 import csv
 import io
 import re
-import uuid
+import secrets
+import time
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
+from xml.etree.ElementTree import ParseError
 
+from defusedxml import DefusedXmlException
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -32,6 +36,20 @@ from django.utils.translation import gettext_lazy
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
+# An .xlsx is a zip of XML parts: what it may unpack to is checked before anything is parsed.
+XLSX_MAX_ENTRIES = 100  # parts in the archive (a workbook from Excel has about 10-20)
+XLSX_MAX_UNCOMPRESSED_BYTES = 40 * 1024 * 1024  # all parts together, unpacked
+XLSX_MAX_PART_BYTES = 25 * 1024 * 1024  # one part (the sheet, the shared strings), unpacked
+XLSX_MAX_RATIO = 100  # unpacked / packed size of a part larger than XLSX_RATIO_FLOOR_BYTES
+XLSX_RATIO_FLOOR_BYTES = 1024 * 1024
+XLSX_MAX_COLUMNS = 200  # the sheet's declared width
+XLSX_MAX_SHEET_ROWS = 2 * MAX_ROWS  # rows read from the sheet, blank ones included
+XLSX_PROLOG_BYTES = 4096  # where a part's DOCTYPE would be
+# The preview lists at most this many rows (errors first) and shows at most this much of a value.
+PREVIEW_MAX_ROWS = 200
+PREVIEW_MAX_CHARS = 80
+# Between preview and commit the uploaded file is kept on disk (never in the session) this long.
+STASH_MAX_AGE_SECONDS = 24 * 3600
 NON_FIELD = "__all__"
 # A spreadsheet evaluates cells starting with these; exported text gets a leading apostrophe.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -71,18 +89,6 @@ class Table:
     columns: list[str]
     rows: list[tuple[int, dict[str, str]]]
     ignored: list[str] = field(default_factory=list)
-
-    def to_session(self) -> dict:
-        return {"filename": self.filename, "columns": self.columns, "rows": self.rows, "ignored": self.ignored}
-
-    @classmethod
-    def from_session(cls, data: Mapping) -> Table:
-        return cls(
-            filename=data["filename"],
-            columns=list(data["columns"]),
-            rows=[(int(n), dict(values)) for n, values in data["rows"]],
-            ignored=list(data.get("ignored", [])),
-        )
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -152,38 +158,120 @@ def _cell_text(value) -> str:
     return str(value)
 
 
+def _xlsx_refused(reason: str) -> ImportFileError:
+    return ImportFileError(_("The workbook cannot be imported: %(reason)s") % {"reason": reason})
+
+
+def xlsx_check_archive(raw: bytes) -> None:
+    """Refuse a workbook whose parts would unpack too large, too far or too many, or declare XML entities."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise ImportFileError(_("The file is not a valid Excel workbook (.xlsx)."))
+    with archive:
+        parts = archive.infolist()
+        if len(parts) > XLSX_MAX_ENTRIES:
+            raise _xlsx_refused(_("it has more than %(n)s parts.") % {"n": XLSX_MAX_ENTRIES})
+        limit_mb = XLSX_MAX_UNCOMPRESSED_BYTES // (1024 * 1024)
+        if sum(part.file_size for part in parts) > XLSX_MAX_UNCOMPRESSED_BYTES:
+            raise _xlsx_refused(_("it would unpack to more than %(mb)s MB.") % {"mb": limit_mb})
+        for part in parts:
+            if part.file_size > XLSX_MAX_PART_BYTES or (
+                part.file_size > XLSX_RATIO_FLOOR_BYTES and part.file_size > XLSX_MAX_RATIO * max(part.compress_size, 1)
+            ):
+                raise _xlsx_refused(_("a part of it is compressed suspiciously far (a “zip bomb”)."))
+        for part in parts:
+            if part.is_dir() or not part.filename.lower().endswith((".xml", ".rels", ".vml")):
+                continue
+            try:
+                with archive.open(part) as stream:
+                    prolog = stream.read(XLSX_PROLOG_BYTES).replace(b"\x00", b"").upper()
+            except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError, EOFError):
+                raise ImportFileError(_("The file is not a valid Excel workbook (.xlsx)."))
+            if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
+                raise _xlsx_entities_refused()
+
+
+def _xlsx_entities_refused() -> ImportFileError:
+    return _xlsx_refused(_("it declares XML entities (a DOCTYPE), which are refused for safety. Save it again from Excel."))
+
+
+def _caused_by_entities(exc: BaseException | None) -> bool:
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, DefusedXmlException):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+_XLSX_READ_ERRORS = (
+    zipfile.BadZipFile,
+    KeyError,
+    OSError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    ParseError,
+    NotImplementedError,
+    RuntimeError,
+    EOFError,
+)
+
+
 def _read_xlsx(raw: bytes) -> list[list[str]]:
     from openpyxl import load_workbook
 
+    xlsx_check_archive(raw)
     try:
         workbook = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
+    except DefusedXmlException:
+        raise _xlsx_entities_refused()
+    except _XLSX_READ_ERRORS as exc:
+        if _caused_by_entities(exc):  # openpyxl wraps the parser's refusal in a ValueError
+            raise _xlsx_entities_refused()
         raise ImportFileError(_("The file is not a valid Excel workbook (.xlsx)."))
     try:
         sheet = workbook.worksheets[0] if workbook.worksheets else None
         if sheet is None:
             return []
+        if (sheet.max_column or 0) > XLSX_MAX_COLUMNS:
+            raise _xlsx_refused(_("its sheet is wider than %(n)s columns.") % {"n": XLSX_MAX_COLUMNS})
+        if (sheet.max_row or 0) > XLSX_MAX_SHEET_ROWS:
+            raise ImportFileError(_("The file has more than %(n)s rows; split it into smaller files.") % {"n": MAX_ROWS})
         rows = []
-        for row in sheet.iter_rows(values_only=True):
+        for row in sheet.iter_rows(max_col=min(sheet.max_column or XLSX_MAX_COLUMNS, XLSX_MAX_COLUMNS), values_only=True):
+            if len(rows) >= XLSX_MAX_SHEET_ROWS:
+                raise ImportFileError(_("The file has more than %(n)s rows; split it into smaller files.") % {"n": MAX_ROWS})
             rows.append([_cell_text(v) for v in row])
-            if len(rows) > MAX_ROWS + 1:
-                break
         return rows
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
+    except DefusedXmlException:
+        raise _xlsx_entities_refused()
+    except _XLSX_READ_ERRORS:
         raise ImportFileError(_("The file is not a valid Excel workbook (.xlsx)."))
     finally:
         workbook.close()
 
 
-def read_table(upload, *, columns: list[Column]) -> Table:
-    """Read an uploaded CSV or XLSX into rows keyed by column; refuse what cannot be imported."""
-    name = getattr(upload, "name", "") or ""
+def read_upload(upload) -> bytes:
+    """The uploaded file's bytes, refused beyond MAX_FILE_BYTES without reading further."""
     size = getattr(upload, "size", None)
     if size is not None and size > MAX_FILE_BYTES:
         raise ImportFileError(_("The file is too large (at most %(mb)s MB).") % {"mb": MAX_FILE_BYTES // (1024 * 1024)})
     raw = upload.read(MAX_FILE_BYTES + 1)
     if len(raw) > MAX_FILE_BYTES:
         raise ImportFileError(_("The file is too large (at most %(mb)s MB).") % {"mb": MAX_FILE_BYTES // (1024 * 1024)})
+    return raw
+
+
+def read_table(upload, *, columns: list[Column]) -> Table:
+    """Read an uploaded CSV or XLSX into rows keyed by column; refuse what cannot be imported."""
+    return table_from_bytes(read_upload(upload), name=getattr(upload, "name", "") or "", columns=columns)
+
+
+def table_from_bytes(raw: bytes, *, name: str, columns: list[Column]) -> Table:
+    """The rows of a file's content; the same bytes always give the same table (preview, then commit)."""
     if not raw.strip(b"\xef\xbb\xbf \r\n\t"):
         raise ImportFileError(_("The file is empty."))
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
@@ -293,6 +381,16 @@ class DryRun:
     @property
     def unchanged_count(self) -> int:
         return sum(1 for o in self.outcomes if o.ok and o.action == "update" and not o.changes)
+
+    @property
+    def shown_outcomes(self) -> list[RowOutcome]:
+        """The rows the preview lists: the rows with errors if any, else every row, at most PREVIEW_MAX_ROWS."""
+        rows = [o for o in self.outcomes if not o.ok] or self.outcomes
+        return rows[:PREVIEW_MAX_ROWS]
+
+    @property
+    def hidden_count(self) -> int:
+        return len([o for o in self.outcomes if not o.ok] or self.outcomes) - len(self.shown_outcomes)
 
 
 class ImportSpec:
@@ -413,7 +511,7 @@ def import_dry_run(*, spec: ImportSpec, table: Table) -> DryRun:
         errors: list[RowError] = []
         key = values.get(spec.match_key, "").strip()
         record = existing.get(key) if key else None
-        if key and record is None and (message := spec.missing_key_error(key)):
+        if key and record is None and (message := spec.missing_key_error(_shorten(key))):
             errors.append(RowError(column=spec.column_label(spec.match_key), message=message))
         for name, first_rows in seen.items():
             value = values.get(name, "").strip()
@@ -425,7 +523,7 @@ def import_dry_run(*, spec: ImportSpec, table: Table) -> DryRun:
                     RowError(
                         column=spec.column_label(name),
                         message=_("“%(value)s” is already in row %(row)s of this file.")
-                        % {"value": value, "row": first_rows[folded]},
+                        % {"value": _shorten(value), "row": first_rows[folded]},
                     )
                 )
             else:
@@ -444,7 +542,7 @@ def import_dry_run(*, spec: ImportSpec, table: Table) -> DryRun:
         outcome = RowOutcome(
             number=number,
             action="invalid" if errors else ("update" if record is not None else "create"),
-            label=spec.row_label(form=form, existing=record),
+            label=_shorten(spec.row_label(form=form, existing=record)),
             errors=errors,
             form=form,
             existing=record,
@@ -453,6 +551,12 @@ def import_dry_run(*, spec: ImportSpec, table: Table) -> DryRun:
             outcome.changes = _changed_fields(spec, form, before)
         outcomes.append(outcome)
     return DryRun(outcomes=outcomes, ignored_columns=list(table.ignored))
+
+
+def _shorten(text: str) -> str:
+    """An uploaded value as the preview shows it: never more than PREVIEW_MAX_CHARS characters."""
+    text = str(text)
+    return text if len(text) <= PREVIEW_MAX_CHARS else text[: PREVIEW_MAX_CHARS - 1] + "…"
 
 
 def _is_model_field(instance: models.Model, name: str) -> bool:
@@ -588,16 +692,75 @@ class ImportUploadForm(forms.Form):
     )
 
 
+def _stash_dir() -> Path:
+    return Path(getattr(settings, "IMPORT_STASH_DIR", "") or Path(settings.VAR_DIR) / "imports")
+
+
+def _stash_path(*, user_id, token: str) -> Path | None:
+    if not re.fullmatch(r"[0-9a-f]{32}", token or "") or user_id is None:
+        return None
+    return _stash_dir() / f"{int(user_id)}-{token}.upload"
+
+
+def import_stash(*, raw: bytes, user_id) -> str:
+    """Keep an uploaded file on disk until its commit; returns the random token that names it (with its owner)."""
+    directory = _stash_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - STASH_MAX_AGE_SECONDS
+    for old in directory.glob("*.upload"):
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+        except OSError:
+            pass
+    token = secrets.token_hex(16)
+    path = _stash_path(user_id=user_id, token=token)
+    path.write_bytes(raw)
+    path.chmod(0o600)
+    return token
+
+
+def import_unstash(*, token: str, user_id) -> bytes | None:
+    """The stashed file's bytes if this user stashed it under this token and it has not expired."""
+    path = _stash_path(user_id=user_id, token=token)
+    if path is None:
+        return None
+    try:
+        if path.stat().st_mtime < time.time() - STASH_MAX_AGE_SECONDS:
+            return None
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def import_stash_drop(*, token: str, user_id) -> None:
+    path = _stash_path(user_id=user_id, token=token)
+    if path is not None:
+        path.unlink(missing_ok=True)
+
+
 def import_page(request, *, spec: ImportSpec, template_name: str, session_key: str, done_url: str, context: dict | None = None):
-    """Upload → dry run shown row by row → commit of the same rows, validated again, all or nothing."""
+    """Upload → dry run shown row by row → commit of the same file, parsed and validated again, all or nothing.
+
+    Between the two steps the file waits on disk under a random token owned by the user; the
+    session holds only that token and the file's name, never the rows.
+    """
     context = dict(context or {})
     context.update({"columns": spec.columns, "match_label": spec.column_label(spec.match_key)})
     stored = request.session.get(session_key)
     if request.method == "POST" and "commit" in request.POST:
-        if not stored or request.POST.get("token") != stored.get("token"):
+        raw = None
+        if isinstance(stored, Mapping) and stored.get("token") and request.POST.get("token") == stored.get("token"):
+            raw = import_unstash(token=stored["token"], user_id=request.user.pk)
+        table = None
+        if raw is not None:
+            try:
+                table = table_from_bytes(raw, name=str(stored.get("filename", "")), columns=spec.columns)
+            except ImportFileError:
+                table = None
+        if table is None:
             messages.error(request, _("This preview is out of date. Upload the file again."))
             return render(request, template_name, {**context, "form": ImportUploadForm()})
-        table = Table.from_session(stored["table"])
         try:
             result = import_commit(spec=spec, table=table, by=request.user)
         except ImportRejected as rejected:
@@ -607,12 +770,13 @@ def import_page(request, *, spec: ImportSpec, template_name: str, session_key: s
                 template_name,
                 {**context, "form": ImportUploadForm(), "dry_run": rejected.dry_run, "filename": table.filename},
             )
+        import_stash_drop(token=stored["token"], user_id=request.user.pk)
         del request.session[session_key]
         messages.success(
             request,
             _("Imported %(file)s: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.")
             % {
-                "file": table.filename,
+                "file": _shorten(table.filename),
                 "created": result.create_count,
                 "updated": result.update_count - result.unchanged_count,
                 "unchanged": result.unchanged_count,
@@ -622,14 +786,19 @@ def import_page(request, *, spec: ImportSpec, template_name: str, session_key: s
     if request.method == "POST":
         form = ImportUploadForm(request.POST, request.FILES)
         if form.is_valid():
+            upload = form.cleaned_data["file"]
+            name = getattr(upload, "name", "") or ""
             try:
-                table = read_table(form.cleaned_data["file"], columns=spec.columns)
+                raw = read_upload(upload)
+                table = table_from_bytes(raw, name=name, columns=spec.columns)
             except ImportFileError as exc:
                 form.add_error("file", str(exc))
             else:
                 dry_run = import_dry_run(spec=spec, table=table)
-                token = uuid.uuid4().hex
-                request.session[session_key] = {"token": token, "table": table.to_session()}
+                if isinstance(stored, Mapping) and stored.get("token"):
+                    import_stash_drop(token=stored["token"], user_id=request.user.pk)
+                token = import_stash(raw=raw, user_id=request.user.pk)
+                request.session[session_key] = {"token": token, "filename": name}
                 return render(
                     request,
                     template_name,
@@ -638,7 +807,7 @@ def import_page(request, *, spec: ImportSpec, template_name: str, session_key: s
                         "form": ImportUploadForm(),
                         "dry_run": dry_run,
                         "token": token,
-                        "filename": table.filename,
+                        "filename": _shorten(table.filename),
                     },
                 )
         return render(request, template_name, {**context, "form": form}, status=400)
