@@ -11,6 +11,7 @@ QUEUE_PROVIDERS = [
     "orders.selectors.home_queues",
     "inventory.stock.selectors.home_queues",
     "customers.selectors.home_queues",
+    "logistics.selectors.home_queues",
 ]
 
 

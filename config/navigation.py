@@ -76,10 +76,9 @@ NAV_AREAS: list[NavArea] = [
         "shipping",
         pgettext_lazy("navigation area", "Shipping"),
         (
-            NavEntry(_("Pick lists"), "logistics:picklist_list", "logistics.view_picklist"),
+            NavEntry(_("Ready to pick"), "logistics:pick_queue", "logistics.ship_shipment"),
             NavEntry(_("Shipments"), "logistics:shipment_list", "logistics.view_shipment"),
-            NavEntry(_("Shipping exceptions"), "logistics:exception_list", "logistics.view_shipment"),
-            NavEntry(_("Returns"), "logistics:return_list", "logistics.view_returnauthorization"),
+            # Shipping exceptions, returns and the carrier settings page come with their logistics steps.
         ),
     ),
     NavArea(
@@ -114,7 +113,6 @@ NAV_AREAS: list[NavArea] = [
         pgettext_lazy("navigation area", "Settings"),
         (
             NavEntry(_("Review settings"), "orders:review_settings", "orders.change_reviewsettings"),
-            NavEntry(_("Carriers"), "logistics:carrier_list", "logistics.change_carrier"),
         ),
     ),
 ]

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from django.urls import include, path
+
 app_name = "logistics"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", include("logistics.shipments.urls")),
+]

@@ -14,11 +14,12 @@ from config.roles import FINANCE, MANAGER, REVIEWER, SALES, WAREHOUSE
 
 pytestmark = pytest.mark.django_db
 
-# What each role finds in its menu today (shipping, finance and reports join once their apps exist).
+# What each role finds in its menu today (finance and reports join once their apps exist).
 EXPECTED_MENUS = {
     SALES: {
         "sales": ["orders:list", "orders:create", "customers:list", "customers:complaint_list"],
         "warehouse": ["inventory:product_list", "inventory:stock_overview"],
+        "shipping": ["logistics:shipment_list"],
     },
     REVIEWER: {
         "sales": ["orders:list", "customers:list", "customers:complaint_list"],
@@ -37,6 +38,7 @@ EXPECTED_MENUS = {
             "inventory:transfer_list",
             "inventory:replenishment_list",
         ],
+        "shipping": ["logistics:pick_queue", "logistics:shipment_list"],
     },
     FINANCE: {
         "sales": ["orders:list", "customers:list"],
@@ -55,6 +57,7 @@ EXPECTED_MENUS = {
             "inventory:transfer_list",
             "inventory:replenishment_list",
         ],
+        "shipping": ["logistics:shipment_list"],
         "settings": ["orders:review_settings"],
     },
 }
@@ -138,7 +141,7 @@ def test_entries_of_installed_apps_name_pages_and_permissions_that_exist():
 def test_the_header_renders_area_menus_with_the_current_entry_marked(client_as):
     body = client_as(WAREHOUSE).get(reverse("inventory:count_list")).content.decode()
     nav = body[body.index('<nav id="mainnav"') : body.index("</nav>")]
-    assert re.findall(r'data-area="(\w+)"', nav) == ["sales", "warehouse"]
+    assert re.findall(r'data-area="(\w+)"', nav) == ["sales", "warehouse", "shipping"]
     warehouse = nav[nav.index('data-area="warehouse"') :]
     assert 'class="nav-area-label active"' in warehouse
     assert re.findall(r'<a href="([^"]+)" class="active" aria-current="page">', nav) == [reverse("inventory:count_list")]
