@@ -171,6 +171,8 @@ class CustomerImportForm(CustomerForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         del self.fields["loaded_at"]
+        for name in CREDIT_FIELDS:
+            self.fields[name].required = False  # an empty cell keeps the current (or default) value
 
     @classmethod
     def for_user(cls, user) -> type[CustomerImportForm]:
@@ -179,9 +181,12 @@ class CustomerImportForm(CustomerForm):
 
     def clean(self):
         data = super().clean()
+        before = credit_terms_of(self.instance) if self.instance.pk else new_customer_credit_terms()
+        for name in CREDIT_FIELDS:
+            if name in data and data[name] in (None, ""):
+                data[name] = before[name]
         if may_change_credit_terms(self.importing_user):
             return data
-        before = credit_terms_of(self.instance) if self.instance.pk else new_customer_credit_terms()
         for name in credit_terms_changed(before, {k: v for k, v in data.items() if k in CREDIT_FIELDS}):
             self.add_error(
                 name,

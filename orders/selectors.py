@@ -11,6 +11,7 @@ from config.home import WorkQueue
 from config.roles import FINANCE, MANAGER, REVIEWER, SALES, WAREHOUSE
 from config.transitions import allowed_transitions
 from orders.entry.filters import OrderFilter
+from orders.entry.services import order_may_change
 from orders.models import OrderEvent, OrderStatus, ReviewFinding, SalesOrder, SalesOrderLine
 from orders.review.rules import order_review_queue
 
@@ -123,7 +124,10 @@ def order_for_edit(*, pk: int) -> SalesOrder:
 
 
 def order_allowed_actions(*, order: SalesOrder, user) -> dict[str, bool]:
-    """Which of the order's buttons this user sees: what the state machine allows them now."""
+    """Which of the order's buttons this user sees: what the state machine allows them now, on their own
+    orders (someone else's only with the manage-all permission)."""
+    if not order_may_change(order=order, actor=user):
+        return {"edit": False, "submit": False, "cancel": False, "reopen": False}
     allowed = allowed_transitions(order, user, ["submit", "cancel", "reopen"])
     return {
         "edit": order.is_editable and user.has_perm("orders.change_salesorder"),

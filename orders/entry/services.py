@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.actors import Actor
-from config.errors import DomainError, StaleObject
+from config.errors import DomainError, PermissionRefused, StaleObject
 from config.money import ZERO, round_money
 from config.numbering import document_number
 from config.transitions import transition_apply
@@ -43,6 +43,27 @@ def order_recompute_totals(*, order: SalesOrder) -> SalesOrder:
 def order_lock(*, order_id: int) -> SalesOrder:
     """Re-read the order under a row lock before acting on it."""
     return SalesOrder.objects.select_for_update(of=("self",)).get(pk=order_id)
+
+
+# Drafts belong to their author: changing someone else's order needs this permission (managers).
+MANAGE_ALL_PERMISSION = "orders.manage_all_salesorder"
+
+
+def order_may_change(*, order: SalesOrder, actor: Actor | object) -> bool:
+    """The author may change their order; another user only with the manage-all permission; the system and channels may."""
+    actor = Actor.of(actor)
+    if actor.kind != "user":
+        return True
+    return order.created_by_id == actor.user.pk or actor.has_perm(MANAGE_ALL_PERMISSION)
+
+
+def _check_own_order(*, order: SalesOrder, actor: Actor) -> None:
+    if not order_may_change(order=order, actor=actor):
+        raise PermissionRefused(
+            _("Order %(number)s was entered by someone else: only they or a manager may change, submit or cancel it.")
+            % {"number": order.number},
+            code="not_yours",
+        )
 
 
 # --- order entry: what the entry form hands to the services --------------------------------------
@@ -306,6 +327,7 @@ def order_update_draft(*, order: SalesOrder, version: int, header: OrderHeader, 
     actor = Actor.of(by)
     if not actor.has_perm("orders.change_salesorder"):
         raise DomainError(_("You are not allowed to edit orders."), code="permission_denied")
+    _check_own_order(order=order, actor=actor)
     by = actor.user
     _check_lines(lines=lines, by=by)
     if order.version != version:
@@ -366,6 +388,7 @@ def order_submit(*, order: SalesOrder, by) -> SalesOrder:
     """A draft with lines, a shipping address and an unblocked customer is submitted; the automatic
     checks run after commit (an outbox event: a broker outage delays them, never loses them)."""
     submitted = transition_apply(obj=order, transition="submit", actor=by)
+    _check_own_order(order=submitted, actor=Actor.of(by))  # after the role's refusal; rolls the step back
     # A form opened before the submission must not overwrite the order if it comes back as a draft.
     SalesOrder.objects.filter(pk=submitted.pk).update(version=F("version") + 1)
     submitted.refresh_from_db(fields=["version"])
@@ -391,6 +414,7 @@ def order_cancel(*, order: SalesOrder, by, reason: str) -> SalesOrder:
     if not reason:
         raise DomainError(_("Say why the order is cancelled."), field="reason")
     cancelled = transition_apply(obj=order, transition="cancel", actor=by, note=reason)
+    _check_own_order(order=cancelled, actor=Actor.of(by))  # after the role's refusal; rolls the step back
     order_release_stock(order=cancelled, by=by)
     return cancelled
 
@@ -399,6 +423,7 @@ def order_cancel(*, order: SalesOrder, by, reason: str) -> SalesOrder:
 def order_reopen(*, order: SalesOrder, by) -> SalesOrder:
     """A rejected order goes back to draft so sales can fix it and submit it again."""
     reopened = transition_apply(obj=order, transition="reopen", actor=by)
+    _check_own_order(order=reopened, actor=Actor.of(by))  # after the role's refusal; rolls the step back
     SalesOrder.objects.filter(pk=reopened.pk).update(version=F("version") + 1)
     reopened.refresh_from_db(fields=["version"])
     return reopened

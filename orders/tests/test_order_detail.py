@@ -93,12 +93,16 @@ ACTIONS = {
         ("warehouse", OrderStatus.APPROVED, set()),
         ("manager", OrderStatus.APPROVED, {"cancel"}),
         ("finance", OrderStatus.DRAFT, set()),
+        ("colleague", OrderStatus.DRAFT, set()),
+        ("colleague", OrderStatus.REJECTED, set()),
+        ("colleague", OrderStatus.APPROVED, set()),
     ],
 )
 def test_buttons_follow_the_state_machine_and_the_role(client_as, make_user, role, state, expected):
-    order = draft_order(by=make_user("sales"))
+    """Sales see the buttons of their own orders; a colleague in sales reads the order but sees none."""
+    client = client_as("sales" if role == "colleague" else role)
+    order = draft_order(by=client.user if role == "sales" else make_user("sales"))
     SalesOrder.objects.filter(pk=order.pk).update(status=state)
-    client = client_as(role)
     response = detail(client, order)
     shown = {name for name, allowed in response.context["actions"].items() if allowed}
     assert shown == expected

@@ -342,14 +342,14 @@ def test_editing_a_draft_replaces_its_lines_and_logs_what_changed(client_as):
 
 
 def test_a_draft_edited_by_two_people_keeps_the_first_save(client_as, make_user):
-    order = draft_order(by=make_user("sales"), customer_po="ORIGINAL")
+    first, second = client_as("sales"), None
+    order = draft_order(by=first.user, customer_po="ORIGINAL")
     product = order.lines.get().product
     opened_version = order.version
-    first, second = client_as("sales"), None
     from django.test import Client
 
     second = Client()
-    second.force_login(make_user("sales"))
+    second.force_login(make_user("sales", "manager"))  # a sales lead, who may edit a colleague's draft
     url = reverse("orders:edit", args=[order.pk])
     common = {"customer": order.customer, "address": order.shipping_address, "version": opened_version}
     assert first.post(url, entry_post(customer_po="FIRST", lines=[(product, 7, "100.00", "0")], **common)).status_code == 302
