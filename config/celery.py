@@ -11,3 +11,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("sales")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Sub-packages with tasks of their own (autodiscovery looks only at each app's tasks module).
+app.autodiscover_tasks(["orders.fulfilment"])

@@ -570,3 +570,6 @@ class ReviewSettings(models.Model):
         """The one settings row, created with the defaults on first use."""
         obj, _created = cls.objects.get_or_create(pk=1)
         return obj
+
+
+from .fulfilment.models import BulkAllocation  # noqa: E402,F401  (registered with the orders app)

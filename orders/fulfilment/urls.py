@@ -7,4 +7,5 @@ from . import views
 urlpatterns = [
     path("allocation/", views.allocation, name="allocation"),
     path("allocation/run/", views.allocation_run, name="allocation_run"),
+    path("allocation/run/<int:pk>/", views.allocation_progress, name="allocation_progress"),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -13,9 +13,12 @@ from django.views.decorators.http import require_GET, require_POST
 from config.errors import DomainError
 from orders.models import SalesOrder
 
+from .bulk import bulk_allocation_shown, bulk_allocation_stale, bulk_allocation_start
 from .forms import AllocationFilter, AllocationRunForm
+from .models import BulkAllocation
 from .selectors import waiting_for_allocation
-from .services import WAITING_FOR_STOCK, order_allocate, order_allocate_waiting
+from .services import WAITING_FOR_STOCK, order_allocate
+from .tasks import bulk_allocation_kick
 
 PAGE_SIZE = 25
 
@@ -27,15 +30,22 @@ def allocation(request):
     filterset = AllocationFilter(request.GET, queryset=waiting_for_allocation())
     page_obj = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     may_allocate = request.user.has_perm("orders.allocate_salesorder")
-    return render(
-        request, "orders/allocation_list.html", {"filter": filterset, "page_obj": page_obj, "may_allocate": may_allocate}
-    )
+    context = {"filter": filterset, "page_obj": page_obj, "may_allocate": may_allocate, "bulk": bulk_allocation_shown()}
+    return render(request, "orders/allocation_list.html", context)
+
+
+@permission_required("orders.view_salesorder", raise_exception=True)
+@require_GET
+def allocation_progress(request, pk: int):
+    """How far an "allocate all" run has got (the page polls this while it runs)."""
+    bulk = get_object_or_404(BulkAllocation.objects.select_related("started_by"), pk=pk)
+    return render(request, "orders/partials/allocation_progress.html", {"bulk": bulk})
 
 
 @permission_required("orders.allocate_salesorder", raise_exception=True)
 @require_POST
 def allocation_run(request):
-    """Allocate one waiting order, or all of them (oldest approval first)."""
+    """Allocate one waiting order, or start allocating all of them in the background (one run at a time)."""
     form = AllocationRunForm(request.POST)
     if not form.is_valid():
         for error in form.non_field_errors() or [_("Choose an order to allocate.")]:
@@ -58,13 +68,23 @@ def allocation_run(request):
                 request, _("Order %(number)s is now %(status)s.") % {"number": order.number, "status": order.get_status_display()}
             )
         return redirect("orders:allocation")
-    run = order_allocate_waiting(by=request.user)
-    messages.success(
-        request,
-        ngettext("%(n)s order allocated", "%(n)s orders allocated", len(run.allocated)) % {"n": len(run.allocated)}
-        + ", "
-        + ngettext("%(n)s backordered.", "%(n)s backordered.", len(run.backordered)) % {"n": len(run.backordered)},
-    )
-    for order, error in run.failed:
-        messages.error(request, f"{order.number}: {error}")
+    try:
+        bulk, started = bulk_allocation_start(by=request.user)
+    except DomainError as error:
+        messages.error(request, str(error))
+        return redirect("orders:allocation")
+    if started or bulk_allocation_stale(bulk):
+        bulk_allocation_kick(bulk)
+    if started:
+        messages.success(
+            request,
+            ngettext(
+                "Allocating %(n)s waiting order, oldest approval first.",
+                "Allocating %(n)s waiting orders, oldest approval first.",
+                bulk.total,
+            )
+            % {"n": bulk.total},
+        )
+    else:
+        messages.info(request, _("Allocation of all waiting orders is already running; here is how far it has got."))
     return redirect("orders:allocation")
