@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from decimal import Decimal
 
 from config.actors import Actor
@@ -29,8 +30,16 @@ def allocated_order(*, lines, customer=None) -> SalesOrder:
     return order_allocate(order=approved_order(lines=lines, customer=customer), by=ALLOCATION)
 
 
+SEEDED = importlib.import_module("logistics.migrations.0002_seed_carriers")
+
+
 def carrier(code: str = "shunfeng") -> Carrier:
-    return Carrier.objects.get(code=code)
+    """A carrier the migration seeds (made again after a transactional test emptied the tables)."""
+    name, days = next((name, days) for seeded, name, days in SEEDED.CARRIERS if seeded == code)
+    found, _created = Carrier.objects.get_or_create(
+        code=code, defaults={"name": name, "transit_days": days, "tracking_url_template": SEEDED.TRACKING.format(code=code)}
+    )
+    return found
 
 
 def set_location(product, warehouse, location: str) -> None:
