@@ -182,6 +182,8 @@ OVERDUE_INVOICES_PROVIDER = os.environ.get("OVERDUE_INVOICES_PROVIDER", "")
 
 # Sections higher apps add to the customer 360 page: provider(*, customer, user) -> CustomerPanel | None.
 CUSTOMER_PAGE_PANELS = ["orders.customer_panel.customer_orders_panel"]
+# Sections higher apps add to the order page: provider(*, order, user) -> customers.types.CustomerPanel | None.
+ORDER_PAGE_PANELS = ["logistics.order_panel.order_shipments_panel"]
 
 # Outbox handlers, registered explicitly: topic -> dotted paths of functions taking the payload.
 # Transition topics are "<app>.<model>.<transition>"; others are named by the app that publishes them.

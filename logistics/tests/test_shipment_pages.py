@@ -165,3 +165,25 @@ def test_warehouse_home_shows_ready_to_pick_and_packed_queues(client_as, make_us
     body = client.get(reverse("home")).content.decode()
     assert "Packed, not shipped" in body
     assert "Packed, not shipped" not in client_as("sales").get(reverse("home")).content.decode()
+
+
+def test_the_order_page_lists_its_shipments_with_waybills_for_sales(client_as, make_user, order, warehouse):
+    clerk = make_user("warehouse")
+    tea_line, _cup_line = order.lines.order_by("position")
+    shipped = ship(
+        packed_shipment(order=order, warehouse=warehouse, by=clerk, quantities={tea_line.pk: 3}), by=clerk, waybills=["SF555"]
+    )
+
+    body = client_as("sales").get(order.get_absolute_url()).content.decode()
+
+    assert 'id="shipments"' in body
+    assert shipped.number in body and "SF555" in body and "顺丰速运 SF Express" in body
+    assert "Reserved units wait to be picked." not in body  # sales do not pick
+    warehouse_view = client_as("warehouse").get(order.get_absolute_url()).content.decode()
+    assert "Reserved units wait to be picked." in warehouse_view  # the cup is still reserved
+
+
+def test_the_order_page_without_order_panels_has_no_shipments_section(client_as, order, settings):
+    settings.ORDER_PAGE_PANELS = []
+    body = client_as("sales").get(order.get_absolute_url()).content.decode()
+    assert 'id="shipments"' not in body

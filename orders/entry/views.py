@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -96,6 +98,12 @@ def order_detail(request, pk: int):
         "findings": list(order.findings.all()),
         "events": list(order.events.all()),
         "actions": selectors.order_allowed_actions(order=order, user=request.user),
+        # Sections higher apps add (settings.ORDER_PAGE_PANELS), e.g. logistics' shipments.
+        "panels": [
+            panel
+            for panel in (import_string(path)(order=order, user=request.user) for path in settings.ORDER_PAGE_PANELS)
+            if panel is not None
+        ],
     }
     return render(request, "orders/salesorder_detail.html", context)
 
