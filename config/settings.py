@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -79,6 +80,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "django_fsm",
+    "axes",
     "config",
     "customers",
     "inventory",
@@ -89,22 +91,29 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.http_limits.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "config.middleware.RejectNullCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.http_limits.PrivatePagesNoStoreMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "config.urls"
 # An order form posts four fields a line; large orders (up to 1,000 lines) must fit.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
+# A body declaring more is refused with 413 before it is read (config.http_limits); imports take 5 MB files.
+REQUEST_MAX_BODY_BYTES = env_int("REQUEST_MAX_BODY_BYTES", 6 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # form fields, files excepted
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # larger files go to a temporary file
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -215,6 +224,18 @@ if TESTING:  # a real hash costs half a second per test user
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Log-in throttling (django-axes), app and admin alike: after AXES_FAILURE_LIMIT failures a user name,
+# and separately an address, is locked out for AXES_COOLOFF_MINUTES; every lockout is logged.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_SENSITIVE_PARAMETERS: list[str] = []  # the log names the user and address; passwords are always masked
+AXES_LOCKOUT_CALLABLE = "config.login_throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "config.login_throttle.client_ip"
+# Behind proxies the client's address is the X-Forwarded-For entry this many hops from the right.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_PROXY", False) else 0)
 
 # --- internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "en")
@@ -320,6 +341,8 @@ LOGGING = {
         "django.request": {"filters": ["client_errors_without_traceback"], "propagate": True},
         # Eager tasks (no Redis) would log a "succeeded" line each; failures still show.
         "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
+        # django-axes: failed log-ins and lockouts are warnings; its per-request housekeeping is not logged.
+        "axes": {"level": "WARNING"},
     },
 }
 
