@@ -12,6 +12,7 @@ afterwards, however the command ends.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import importlib.util
 import os
 import pwd
@@ -20,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,21 +72,20 @@ def _run(bin_dir: Path, tool: str, *args: str, user: str | None) -> subprocess.C
     )
 
 
-def _prepare(bin_dir: Path, user: str | None) -> None:
-    DATA_DIR.parent.mkdir(parents=True, exist_ok=True)
-    if (DATA_DIR / "PG_VERSION").exists():
+def _prepare(bin_dir: Path, data_dir: Path, user: str | None) -> None:
+    if (data_dir / "PG_VERSION").exists():
         return
-    shutil.rmtree(DATA_DIR, ignore_errors=True)
-    DATA_DIR.mkdir(mode=0o700)
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(mode=0o700)
     if user is not None:
         account = pwd.getpwnam(user)
-        os.chown(DATA_DIR, account.pw_uid, account.pw_gid)
-    say(f"initialising a cluster in {DATA_DIR}")
+        os.chown(data_dir, account.pw_uid, account.pw_gid)
+    say(f"initialising a cluster in {data_dir}")
     _run(
         bin_dir,
         "initdb",
         "-D",
-        str(DATA_DIR),
+        str(data_dir),
         "-U",
         "postgres",
         "--auth=trust",
@@ -94,9 +95,27 @@ def _prepare(bin_dir: Path, user: str | None) -> None:
     )
 
 
-def _stop(bin_dir: Path, user: str | None) -> None:
+def _stop(bin_dir: Path, data_dir: Path, user: str | None) -> None:
     with contextlib.suppress(subprocess.CalledProcessError):
-        _run(bin_dir, "pg_ctl", "-D", str(DATA_DIR), "-m", "fast", "-w", "stop", user=user)
+        _run(bin_dir, "pg_ctl", "-D", str(data_dir), "-m", "fast", "-w", "stop", user=user)
+
+
+@contextlib.contextmanager
+def _data_dir() -> Iterator[Path]:
+    """var/test-postgres, kept between runs; a second run at the same time gets a directory of its own."""
+    DATA_DIR.parent.mkdir(parents=True, exist_ok=True)
+    with open(DATA_DIR.parent / f"{DATA_DIR.name}.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            own = Path(tempfile.mkdtemp(prefix=f"{DATA_DIR.name}-", dir=DATA_DIR.parent))
+            own.rmdir()
+            try:
+                yield own
+            finally:
+                shutil.rmtree(own, ignore_errors=True)
+        else:
+            yield DATA_DIR
 
 
 @contextlib.contextmanager
@@ -104,18 +123,24 @@ def throwaway_postgres() -> Iterator[str]:
     """Start the throwaway server; yields its DATABASE_URL and stops it on the way out."""
     bin_dir = binaries()
     user = _server_user()
-    _prepare(bin_dir, user)
-    if (DATA_DIR / "postmaster.pid").exists():
-        _stop(bin_dir, user)  # left running by an interrupted run
+    with _data_dir() as data_dir, _server(bin_dir, data_dir, user) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _server(bin_dir: Path, data_dir: Path, user: str | None) -> Iterator[str]:
+    _prepare(bin_dir, data_dir, user)
+    if (data_dir / "postmaster.pid").exists():
+        _stop(bin_dir, data_dir, user)  # left running by an interrupted run
     port = free_port()
     options = (
         f"-h 127.0.0.1 -p {port} -k '' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
     )
-    log = DATA_DIR / "server.log"
-    version = (DATA_DIR / "PG_VERSION").read_text().strip()
+    log = data_dir / "server.log"
+    version = (data_dir / "PG_VERSION").read_text().strip()
     say(f"starting PostgreSQL {version} ({WHEEL}) on 127.0.0.1:{port} (log: {log})")
     try:
-        _run(bin_dir, "pg_ctl", "-D", str(DATA_DIR), "-o", options, "-l", str(log), "-w", "-t", "60", "start", user=user)
+        _run(bin_dir, "pg_ctl", "-D", str(data_dir), "-o", options, "-l", str(log), "-w", "-t", "60", "start", user=user)
     except subprocess.CalledProcessError as error:
         tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
         raise SystemExit(f"the throwaway PostgreSQL did not start:\n{error.stdout}\n{tail}") from error
@@ -123,7 +148,7 @@ def throwaway_postgres() -> Iterator[str]:
         yield f"postgres://postgres@127.0.0.1:{port}/sales_orders"
     finally:
         say("stopping")
-        _stop(bin_dir, user)
+        _stop(bin_dir, data_dir, user)
 
 
 def run(command: list[str], env: dict[str, str]) -> int:
