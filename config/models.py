@@ -21,6 +21,7 @@ class WorkerHeartbeat(models.Model):
 
 from .numbering import NumberSequence  # noqa: E402,F401  (the models live beside their functions)
 from .outbox import OutboxEvent  # noqa: E402,F401
+from .submissions import Submission  # noqa: E402,F401
 
 
 class Notification(models.Model):

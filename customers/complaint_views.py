@@ -13,6 +13,7 @@ from django_fsm import can_proceed
 
 from config.actors import Actor
 from config.errors import DomainError, form_error_from
+from config.submissions import submission_form_valid, submitted_once
 from config.transitions import actor_may, allowed_transitions
 
 from . import selectors, services
@@ -52,13 +53,14 @@ def complaint_pick_customer(request):
 
 
 @permission_required("customers.add_complaint", raise_exception=True)
+@submitted_once("complaints.create", form=True)
 def complaint_create(request, pk: int):
     customer = get_object_or_404(Customer, pk=pk)
     initial = {}
     if order_id := request.GET.get("order"):
         initial["order"] = order_id if order_id.isdigit() else None
     form = ComplaintForm(request.POST or None, customer=customer, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and submission_form_valid(request, form):
         try:
             complaint = services.complaint_create(customer=customer, data=form.cleaned_data, by=request.user)
         except (DomainError, ValidationError) as exc:

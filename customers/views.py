@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from config.errors import DomainError, form_error_from
+from config.submissions import submission_form_valid, submitted_once
 
 from . import selectors, services
 from .forms import BlockForm, CustomerForm
@@ -30,9 +31,10 @@ def customer_list(request):
 
 
 @permission_required("customers.add_customer", raise_exception=True)
+@submitted_once("customers.create", form=True)
 def customer_create(request):
     form = CustomerForm(request.POST or None, initial={"salesperson": request.user.pk}, user=request.user)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and submission_form_valid(request, form):
         try:
             customer = services.customer_create(data=form.cleaned_data, by=request.user)
         except (DomainError, ValidationError) as exc:

@@ -10,6 +10,7 @@ from config.errors import DomainError
 from customers import services
 from customers.models import Complaint, CustomerEvent
 from customers.selectors import home_queues
+from tests.submissions import with_token
 
 from .factories import ComplaintFactory, CustomerFactory, make_order
 
@@ -134,13 +135,15 @@ def test_salesperson_opens_a_complaint_about_an_order_of_the_customer(client_as)
     order = make_order(customer=customer, user=client.user)
     response = client.post(
         reverse("customers:complaint_create", args=[customer.pk]),
-        {
-            "order": order.pk,
-            "category": "quality",
-            "subject": "保温杯漏水",
-            "description": "3 只漏水",
-            "assignee": client.user.pk,
-        },
+        with_token(
+            {
+                "order": order.pk,
+                "category": "quality",
+                "subject": "保温杯漏水",
+                "description": "3 只漏水",
+                "assignee": client.user.pk,
+            }
+        ),
     )
     complaint = Complaint.objects.get()
     assert response.status_code == 302 and response.url == complaint.get_absolute_url()
@@ -160,7 +163,7 @@ def test_salesperson_opens_a_complaint_about_an_order_of_the_customer(client_as)
 def test_garbage_in_complaint_form_gives_errors(client_as, field, value, message):
     customer = CustomerFactory()
     data = {"order": "", "category": "quality", "subject": "s", "description": "d", "assignee": "", field: value}
-    response = client_as("sales").post(reverse("customers:complaint_create", args=[customer.pk]), data)
+    response = client_as("sales").post(reverse("customers:complaint_create", args=[customer.pk]), with_token(data))
     assert response.status_code == 400
     assert message in " ".join(response.context["form"].errors[field])
     assert not Complaint.objects.exists()
@@ -172,7 +175,7 @@ def test_order_of_another_customer_is_not_offered_and_refused(client_as):
     foreign = make_order(customer=other, user=client.user)
     response = client.post(
         reverse("customers:complaint_create", args=[customer.pk]),
-        {"order": foreign.pk, "category": "quality", "subject": "s", "description": "d"},
+        with_token({"order": foreign.pk, "category": "quality", "subject": "s", "description": "d"}),
     )
     assert response.status_code == 400 and not Complaint.objects.exists()
 

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from customers.models import Address, Customer, CustomerEvent
 from tests.queries import assert_constant_queries
+from tests.submissions import with_token
 
 from .factories import AddressFactory, ComplaintFactory, ContactFactory, CustomerFactory, make_order
 
@@ -32,7 +33,7 @@ VALID = {
 
 def test_salesperson_creates_a_customer_through_the_page(client_as):
     client = client_as("sales")
-    response = client.post(reverse("customers:create"), VALID)
+    response = client.post(reverse("customers:create"), with_token(VALID))
     customer = Customer.objects.get()
     assert response.status_code == 302 and response.url == customer.get_absolute_url()
     assert customer.code.startswith("C")
@@ -66,7 +67,7 @@ def test_salesperson_creates_a_customer_through_the_page(client_as):
 def test_garbage_in_any_customer_field_gives_a_form_error_and_creates_nothing(client_as, field, value, message):
     # Credit terms are offered to those who may set them (a manager); sales never see those fields.
     client = client_as("manager" if field in ("credit_limit", "credit_rating", "payment_terms_days") else "sales")
-    response = client.post(reverse("customers:create"), {**VALID, field: value})
+    response = client.post(reverse("customers:create"), with_token({**VALID, field: value}))
     assert response.status_code == 400
     errors = " ".join(str(e) for e in response.context["form"].errors.get(field, []))
     assert message in errors

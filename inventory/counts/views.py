@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from config.documents import render_document_html, render_pdf
 from config.errors import DomainError
+from config.submissions import submission_form_valid, submitted_once
 from config.transitions import allowed_transitions
 from inventory.counts import services
 from inventory.counts.forms import (
@@ -47,10 +48,11 @@ def count_list(request):
 
 @permission_required("inventory.count_stock", raise_exception=True)
 @require_http_methods(["GET", "POST"])
+@submitted_once("counts.create", form=True)
 def count_create(request):
     """Open a count for a warehouse, all products or a part of them."""
     form = StockCountOpenForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and submission_form_valid(request, form):
         try:
             count = services.stock_count_open(by=request.user, **form.cleaned_data)
         except DomainError as error:
@@ -217,6 +219,7 @@ def count_review(request, pk: int):
 
 @permission_required("inventory.count_stock", raise_exception=True)
 @require_POST
+@submitted_once("counts.post")
 def count_post(request, pk: int):
     """Post the count's adjustments, all or nothing."""
     count = _get_count(pk)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.errors import DomainError, form_error_from
+from config.submissions import submission_form_valid, submitted_once
 from config.transitions import allowed_transitions
 from inventory.models import LowStockAlert, Product, ReplenishmentRequest, StockLevel, StockMovement, Warehouse
 from inventory.replenishment import services as replenishment
@@ -102,11 +103,12 @@ def stock_planning(request, pk: int, warehouse_id: int):
 
 @permission_required("inventory.receive_stock", raise_exception=True)
 @require_http_methods(["GET", "POST"])
+@submitted_once("inventory.receipt", form=True)
 def receipt(request):
     """Count what arrived (scan each unit or type quantities) and post one receipt movement per product."""
     initial = {"warehouse": request.GET.get("warehouse")} if request.GET.get("warehouse", "").isdigit() else None
     form = ReceiptForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and submission_form_valid(request, form):
         data = form.cleaned_data
         try:
             movements = stock_receive(
@@ -142,6 +144,7 @@ def product_lookup(request):
 
 @permission_required("inventory.adjust_stock", raise_exception=True)
 @require_http_methods(["GET", "POST"])
+@submitted_once("inventory.adjust", form=True)
 def adjust(request):
     """Correct a product's stock in one warehouse by a signed quantity, with a reason."""
     initial = {}
@@ -152,7 +155,7 @@ def adjust(request):
     if (warehouse_id := request.GET.get("warehouse", "")).isdigit():
         initial["warehouse"] = warehouse_id
     form = AdjustForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and submission_form_valid(request, form):
         data = form.cleaned_data
         try:
             movement = stock_adjust(
@@ -176,11 +179,12 @@ def adjust(request):
 
 @permission_required("inventory.adjust_stock", raise_exception=True)
 @require_http_methods(["GET", "POST"])
+@submitted_once("inventory.reverse", form=True)
 def movement_reverse(request, pk: int):
     """Post the exact opposite of a mistaken movement, with a reason; the original stays."""
     movement = get_object_or_404(StockMovement.objects.select_related("product", "warehouse", "created_by"), pk=pk)
     form = ReverseForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and submission_form_valid(request, form):
         try:
             stock_reverse_movement(movement=movement, reason=form.cleaned_data["reason"], by=request.user)
         except DomainError as error:
@@ -240,10 +244,11 @@ def replenishment_list(request):
 
 @permission_required("inventory.manage_replenishment", raise_exception=True)
 @require_http_methods(["GET", "POST"])
+@submitted_once("inventory.replenishment_create", form=True)
 def replenishment_create(request):
     """A draft request typed in (or scanned): warehouse, supplier, products and quantities."""
     form = ReplenishmentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and submission_form_valid(request, form):
         data = form.cleaned_data
         try:
             created = replenishment.replenishment_create(
@@ -263,6 +268,7 @@ def replenishment_create(request):
 
 @permission_required("inventory.manage_replenishment", raise_exception=True)
 @require_POST
+@submitted_once("inventory.replenishment_from_proposal")
 def replenishment_from_proposal(request):
     """A draft request with every line the proposal suggests for one warehouse."""
     form = ProposalRequestForm(request.POST)
@@ -316,6 +322,7 @@ def replenishment_detail(request, pk: int):
 
 @permission_required("inventory.manage_replenishment", raise_exception=True)
 @require_POST
+@submitted_once("inventory.replenishment_place")
 def replenishment_place(request, pk: int):
     request_obj = _request_or_404(pk)
     try:
@@ -342,12 +349,13 @@ def replenishment_cancel(request, pk: int):
 
 @permission_required("inventory.receive_stock", raise_exception=True)
 @require_POST
+@submitted_once("inventory.replenishment_receive", form=True)
 def replenishment_receive(request, pk: int):
     """Goods of the request arrived: receipt movements for the quantities entered per line."""
     request_obj = _request_or_404(pk)
     lines = _request_lines(request_obj)
     form = ReplenishmentReceiveForm(request.POST, lines=lines)
-    if form.is_valid():
+    if submission_form_valid(request, form):
         try:
             received = replenishment.replenishment_receive(
                 request=request_obj,

@@ -12,6 +12,7 @@ from inventory.models import Reservation, ReservationState, StockLevel, StockMov
 from inventory.tests.factories import ProductFactory, WarehouseFactory, approved_order, open_count, stock_put
 from orders.fulfilment.services import order_allocate
 from tests.queries import assert_constant_queries
+from tests.submissions import with_token
 
 pytestmark = pytest.mark.django_db
 
@@ -120,7 +121,9 @@ def test_count_list_queries_do_not_grow_with_counts(client_as, clerk):
 
 def test_warehouse_clerk_opens_a_count_through_the_form(client_as, warehouse):
     ProductFactory(sku="PEN-1")
-    response = client_as("warehouse").post(reverse("inventory:count_create"), {"warehouse": warehouse.pk, "sku_prefix": "PEN"})
+    response = client_as("warehouse").post(
+        reverse("inventory:count_create"), with_token({"warehouse": warehouse.pk, "sku_prefix": "PEN"})
+    )
     count = StockCount.objects.get()
     assert response.status_code == 302 and response.url == count.get_absolute_url()
     assert count.lines.get().product.sku == "PEN-1"
@@ -139,7 +142,7 @@ def test_warehouse_clerk_opens_a_count_through_the_form(client_as, warehouse):
 def test_opening_a_count_with_bad_input_shows_why(client_as, warehouse, data, message):
     ProductFactory()
     data = {k: (warehouse.pk if v == "WAREHOUSE" else v) for k, v in data.items()}
-    response = client_as("warehouse").post(reverse("inventory:count_create"), data)
+    response = client_as("warehouse").post(reverse("inventory:count_create"), with_token(data))
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not StockCount.objects.exists()
@@ -285,7 +288,7 @@ def test_review_shows_the_difference_in_units_and_value_then_posting_adjusts_sto
     assert "-3" in review and "-180.00" in review  # 3 × cost 60.00
     assert "data-confirm" in review
 
-    response = client.post(reverse("inventory:count_post", args=[count.pk]), follow=True)
+    response = client.post(reverse("inventory:count_post", args=[count.pk]), with_token(), follow=True)
 
     assert "is posted" in response.content.decode()
     assert StockLevel.objects.get(product=line.product, warehouse=count.warehouse).on_hand == 7
@@ -313,7 +316,7 @@ def test_a_count_below_reserved_warns_on_review_then_posts_and_releases_the_newe
     review = client.get(reverse("inventory:count_review", args=[count.pk])).content.decode()
     assert "Posting releases these reservations" in review and "TEA-1: 2" in review
 
-    response = client.post(reverse("inventory:count_post", args=[count.pk]), follow=True)
+    response = client.post(reverse("inventory:count_post", args=[count.pk]), with_token(), follow=True)
     body = response.content.decode()
     assert response.redirect_chain[-1][0] == count.get_absolute_url()
     assert body.count("2 reserved units of TEA-1 released.") == 2  # the message and the timeline
@@ -337,9 +340,9 @@ def test_posting_with_uncounted_lines_asks_for_the_checkbox(client_as, count):
     client.post(count.get_absolute_url(), {"line": [line.pk], f"counted-{line.pk}": "10"})
     review = client.get(reverse("inventory:count_review", args=[count.pk])).content.decode()
     assert 'name="allow_uncounted"' in review
-    response = client.post(reverse("inventory:count_post", args=[count.pk]), follow=True)
+    response = client.post(reverse("inventory:count_post", args=[count.pk]), with_token(), follow=True)
     assert "1 line has no counted quantity" in response.content.decode()
-    response = client.post(reverse("inventory:count_post", args=[count.pk]), {"allow_uncounted": "on"}, follow=True)
+    response = client.post(reverse("inventory:count_post", args=[count.pk]), with_token({"allow_uncounted": "on"}), follow=True)
     assert "is posted" in response.content.decode()
     extra.refresh_from_db()
     assert extra.adjustment_quantity is None
@@ -348,7 +351,7 @@ def test_posting_with_uncounted_lines_asks_for_the_checkbox(client_as, count):
 def test_posting_an_open_count_twice_or_by_get_is_refused(client_as, count):
     client = client_as("warehouse")
     assert client.get(reverse("inventory:count_post", args=[count.pk])).status_code == 405
-    response = client.post(reverse("inventory:count_post", args=[count.pk]), follow=True)
+    response = client.post(reverse("inventory:count_post", args=[count.pk]), with_token(), follow=True)
     assert "cannot do" in response.content.decode()
 
 

@@ -25,6 +25,7 @@ from inventory.tests.factories import ProductFactory, WarehouseFactory, approved
 from orders.fulfilment.services import order_allocate
 from orders.models import OrderStatus, SalesOrder
 from tests.queries import assert_constant_queries
+from tests.submissions import with_token
 
 SYSTEM = Actor.system("allocation")
 
@@ -159,32 +160,39 @@ def test_replenishment_page_shows_the_proposal_and_creates_a_request_from_it(cli
     page = client.get(reverse("inventory:replenishment_list"))
     assert page.status_code == 200 and product.sku in page.content.decode()
 
-    response = client.post(reverse("inventory:replenishment_from_proposal"), {"warehouse": sh.pk})
+    response = client.post(reverse("inventory:replenishment_from_proposal"), with_token({"warehouse": sh.pk}))
     request = ReplenishmentRequest.objects.get()
     assert response.url == request.get_absolute_url()
     assert request.lines.get().quantity_ordered == 3
-    assert client.post(reverse("inventory:replenishment_from_proposal"), {"warehouse": "x"}, follow=True).status_code == 200
+    assert (
+        client.post(reverse("inventory:replenishment_from_proposal"), with_token({"warehouse": "x"}), follow=True).status_code
+        == 200
+    )
 
 
 def test_warehouse_drafts_orders_and_receives_a_request_through_the_pages(client_as, sh):
     bolts = ProductFactory()
     client = client_as("warehouse")
     response = client.post(
-        reverse("inventory:replenishment_create"), {"warehouse": sh.pk, "supplier": "宁波紧固件厂", "lines": f"{bolts.sku} 12"}
+        reverse("inventory:replenishment_create"),
+        with_token({"warehouse": sh.pk, "supplier": "宁波紧固件厂", "lines": f"{bolts.sku} 12"}),
     )
     request = ReplenishmentRequest.objects.get()
     assert response.url == request.get_absolute_url() and request.supplier == "宁波紧固件厂"
     detail = reverse("inventory:replenishment_detail", args=[request.pk])
     assert client.get(detail).status_code == 200
 
-    client.post(reverse("inventory:replenishment_place", args=[request.pk]))
+    client.post(reverse("inventory:replenishment_place", args=[request.pk]), with_token())
     line = request.lines.get()
-    too_many = client.post(reverse("inventory:replenishment_receive", args=[request.pk]), {f"received_{line.pk}": 13})
+    too_many = client.post(reverse("inventory:replenishment_receive", args=[request.pk]), with_token({f"received_{line.pk}": 13}))
     assert too_many.status_code == 400 and "less than or equal to 12" in too_many.content.decode()
-    nothing = client.post(reverse("inventory:replenishment_receive", args=[request.pk]), {f"received_{line.pk}": ""})
+    nothing = client.post(reverse("inventory:replenishment_receive", args=[request.pk]), with_token({f"received_{line.pk}": ""}))
     assert nothing.status_code == 400 and "at least one line" in nothing.content.decode()
 
-    client.post(reverse("inventory:replenishment_receive", args=[request.pk]), {f"received_{line.pk}": 12, "reference": "DN-9"})
+    client.post(
+        reverse("inventory:replenishment_receive", args=[request.pk]),
+        with_token({f"received_{line.pk}": 12, "reference": "DN-9"}),
+    )
     assert ReplenishmentRequest.objects.get().state == ReplenishmentState.RECEIVED
     assert StockLevel.objects.get(product=bolts, warehouse=sh).on_hand == 12
 
@@ -192,14 +200,16 @@ def test_warehouse_drafts_orders_and_receives_a_request_through_the_pages(client
 def test_placing_twice_or_cancelling_a_received_request_gives_a_message(client_as, sh):
     client = client_as("warehouse")
     request = replenishment_create(warehouse=sh, quantities={ProductFactory(): 1}, by=client.user)
-    client.post(reverse("inventory:replenishment_place", args=[request.pk]))
-    response = client.post(reverse("inventory:replenishment_place", args=[request.pk]), follow=True)
+    client.post(reverse("inventory:replenishment_place", args=[request.pk]), with_token())
+    response = client.post(reverse("inventory:replenishment_place", args=[request.pk]), with_token(), follow=True)
     assert "cannot do “order” while it is Ordered" in response.content.decode()
     assert client.post(reverse("inventory:replenishment_cancel", args=[999999])).status_code == 404
 
 
 def test_new_request_with_bad_lines_is_refused(client_as, sh):
-    response = client_as("warehouse").post(reverse("inventory:replenishment_create"), {"warehouse": sh.pk, "lines": "NOPE 3"})
+    response = client_as("warehouse").post(
+        reverse("inventory:replenishment_create"), with_token({"warehouse": sh.pk, "lines": "NOPE 3"})
+    )
     assert response.status_code == 400 and "no product has the barcode or SKU" in response.content.decode()
     assert not ReplenishmentRequest.objects.exists()
 

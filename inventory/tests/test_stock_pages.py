@@ -15,6 +15,7 @@ from orders.fulfilment.services import order_allocate
 from orders.models import OrderStatus, SalesOrder
 from orders.tests.factories import ean13
 from tests.queries import assert_constant_queries, queries_for
+from tests.submissions import with_token
 
 SYSTEM = Actor.system("allocation")
 
@@ -164,7 +165,9 @@ def test_warehouse_receives_scanned_goods_and_the_waiting_order_is_allocated(cli
 
     lines = f"{widget.barcode}\n{widget.barcode}\n{widget.barcode}\n{other.sku.lower()} 5\n"
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("inventory:receipt"), {"warehouse": sh.pk, "reference": "SUP-DN-778", "lines": lines})
+        response = client.post(
+            reverse("inventory:receipt"), with_token({"warehouse": sh.pk, "reference": "SUP-DN-778", "lines": lines})
+        )
 
     assert response.status_code == 302
     receipts = StockMovement.objects.filter(kind=MovementKind.RECEIPT).order_by("product__sku")
@@ -188,7 +191,7 @@ def test_warehouse_receives_scanned_goods_and_the_waiting_order_is_allocated(cli
 def test_receipt_with_bad_lines_names_them_and_posts_nothing(client_as, sh, lines, message):
     product = ProductFactory()
     response = client_as("warehouse").post(
-        reverse("inventory:receipt"), {"warehouse": sh.pk, "lines": lines.format(sku=product.sku)}
+        reverse("inventory:receipt"), with_token({"warehouse": sh.pk, "lines": lines.format(sku=product.sku)})
     )
     assert response.status_code == 400
     assert message in body(response)
@@ -200,7 +203,7 @@ def test_receipt_into_an_unknown_or_inactive_warehouse_is_refused(client_as, sh)
     closed = WarehouseFactory(code="OLD", is_active=False)
     client = client_as("warehouse")
     for warehouse in ("999999", "abc", str(closed.pk)):
-        response = client.post(reverse("inventory:receipt"), {"warehouse": warehouse, "lines": product.sku})
+        response = client.post(reverse("inventory:receipt"), with_token({"warehouse": warehouse, "lines": product.sku}))
         assert response.status_code == 400
         assert "Select a valid choice" in body(response)
     assert not StockMovement.objects.exists()
@@ -227,7 +230,7 @@ def test_adjustment_posts_a_movement_with_its_reason(client_as, sh):
     client = client_as("warehouse")
     response = client.post(
         reverse("inventory:adjust"),
-        {"warehouse": sh.pk, "product": product.sku, "quantity": -3, "reason": "破损 damaged in storage"},
+        with_token({"warehouse": sh.pk, "product": product.sku, "quantity": -3, "reason": "破损 damaged in storage"}),
     )
     assert response.status_code == 302
     movement = StockMovement.objects.get(kind=MovementKind.ADJUSTMENT)
@@ -239,7 +242,7 @@ def test_adjustment_below_reserved_is_refused_with_a_clear_message(client_as, sh
     product = stocked_product(stock={sh: 10})
     order_allocate(by=SYSTEM, order=approved_order(lines=[(product, 8)]))
     response = client_as("warehouse").post(
-        reverse("inventory:adjust"), {"warehouse": sh.pk, "product": product.sku, "quantity": -3, "reason": "lost"}
+        reverse("inventory:adjust"), with_token({"warehouse": sh.pk, "product": product.sku, "quantity": -3, "reason": "lost"})
     )
     assert response.status_code == 400
     assert f"{product.sku} in SH: 10 on hand, 8 reserved; cannot take 3 out." in body(response)
@@ -258,7 +261,9 @@ def test_adjustment_below_reserved_is_refused_with_a_clear_message(client_as, sh
 )
 def test_adjustment_with_bad_input_explains_itself(client_as, sh, data, field, message):
     product = stocked_product(stock={sh: 10})
-    response = client_as("warehouse").post(reverse("inventory:adjust"), {"warehouse": sh.pk, "product": product.sku, **data})
+    response = client_as("warehouse").post(
+        reverse("inventory:adjust"), with_token({"warehouse": sh.pk, "product": product.sku, **data})
+    )
     assert response.status_code == 400
     assert any(message in error for error in response.context["form"].errors[field])
     assert StockMovement.objects.count() == 1
@@ -277,14 +282,14 @@ def test_reversing_a_movement_posts_its_opposite_once(client_as, sh):
     url = reverse("inventory:movement_reverse", args=[movement.pk])
     assert client.get(url).status_code == 200
 
-    assert client.post(url, {"reason": "booked to the wrong warehouse"}).status_code == 302
+    assert client.post(url, with_token({"reason": "booked to the wrong warehouse"})).status_code == 302
     reversal = StockMovement.objects.get(reverses=movement)
     assert (reversal.quantity, reversal.kind, reversal.reason) == (-10, MovementKind.RECEIPT, "booked to the wrong warehouse")
     assert StockLevel.objects.get(product=product, warehouse=sh).on_hand == 0
 
-    again = client.post(url, {"reason": "again"})
+    again = client.post(url, with_token({"reason": "again"}))
     assert again.status_code == 400 and "This movement was already reversed." in body(again)
-    of_reversal = client.post(reverse("inventory:movement_reverse", args=[reversal.pk]), {"reason": "undo"})
+    of_reversal = client.post(reverse("inventory:movement_reverse", args=[reversal.pk]), with_token({"reason": "undo"}))
     assert of_reversal.status_code == 400 and "A reversal cannot be reversed" in body(of_reversal)
     assert StockMovement.objects.count() == 2
 
@@ -295,8 +300,8 @@ def test_reversal_needs_a_reason_and_cannot_take_reserved_stock(client_as, sh):
     order_allocate(by=SYSTEM, order=approved_order(lines=[(product, 4)]))
     client = client_as("warehouse")
     url = reverse("inventory:movement_reverse", args=[movement.pk])
-    assert client.post(url, {"reason": ""}).status_code == 400
-    refused = client.post(url, {"reason": "wrong"})
+    assert client.post(url, with_token({"reason": ""})).status_code == 400
+    refused = client.post(url, with_token({"reason": "wrong"}))
     assert refused.status_code == 400 and "4 reserved; cannot take 10 out." in body(refused)
     assert StockMovement.objects.count() == 1
 

@@ -10,6 +10,7 @@ from inventory.tests.factories import ProductFactory, WarehouseFactory, draft_tr
 from inventory.transfers.models import StockTransfer, TransferState
 from inventory.transfers.services import transfer_ship
 from tests.queries import assert_constant_queries
+from tests.submissions import with_token
 
 pytestmark = pytest.mark.django_db
 
@@ -134,7 +135,7 @@ def test_transfer_detail_queries_do_not_grow_with_lines(client_as, clerk, source
 def test_clerk_creates_a_transfer_then_adds_a_line_by_barcode(client_as, source, destination, product):
     client = client_as("warehouse")
     response = client.post(
-        reverse("inventory:transfer_create"), {"source": source.pk, "destination": destination.pk, "note": "补货"}
+        reverse("inventory:transfer_create"), with_token({"source": source.pk, "destination": destination.pk, "note": "补货"})
     )
     transfer = StockTransfer.objects.get()
     assert response.status_code == 302 and response.url == transfer.get_absolute_url()
@@ -146,7 +147,9 @@ def test_clerk_creates_a_transfer_then_adds_a_line_by_barcode(client_as, source,
 
 
 def test_same_source_and_destination_is_a_form_error(client_as, source):
-    response = client_as("warehouse").post(reverse("inventory:transfer_create"), {"source": source.pk, "destination": source.pk})
+    response = client_as("warehouse").post(
+        reverse("inventory:transfer_create"), with_token({"source": source.pk, "destination": source.pk})
+    )
     assert response.status_code == 200
     assert "must be different warehouses" in response.content.decode()
     assert not StockTransfer.objects.exists()
@@ -186,14 +189,14 @@ def test_removing_a_line_asks_first_and_then_removes_it(client_as, draft):
 def test_shipping_from_the_page_posts_the_transfer_out(client_as, draft, source, product):
     client = client_as("warehouse")
     assert 'data-confirm="Ship this transfer?' in client.get(draft.get_absolute_url()).content.decode()
-    response = client.post(reverse("inventory:transfer_ship", args=[draft.pk]), follow=True)
+    response = client.post(reverse("inventory:transfer_ship", args=[draft.pk]), with_token(), follow=True)
     assert "is shipped and in transit" in response.content.decode()
     assert on_hand(product, source) == 6
 
 
 def test_shipping_more_than_is_free_shows_why_and_ships_nothing(client_as, draft, source, product):
     stock_reserve(product=product, warehouse=source, quantity=7)
-    response = client_as("warehouse").post(reverse("inventory:transfer_ship", args=[draft.pk]), follow=True)
+    response = client_as("warehouse").post(reverse("inventory:transfer_ship", args=[draft.pk]), with_token(), follow=True)
     assert "FAN-1: 4 to ship, 3 free" in response.content.decode()
     draft.refresh_from_db()
     assert draft.state == TransferState.DRAFT and on_hand(product, source) == 10
@@ -208,7 +211,7 @@ def test_receiving_short_from_the_page_records_the_loss(client_as, clerk, draft,
 
     response = client.post(
         reverse("inventory:transfer_receive", args=[draft.pk]),
-        {f"received-{line.pk}": "3", f"reason-{line.pk}": "一箱破损"},
+        with_token({f"received-{line.pk}": "3", f"reason-{line.pk}": "一箱破损"}),
         follow=True,
     )
 
@@ -235,7 +238,8 @@ def test_receiving_with_bad_input_shows_why_and_receives_nothing(
     transfer_ship(transfer=draft, by=clerk)
     line = draft.lines.get()
     response = client_as("warehouse").post(
-        reverse("inventory:transfer_receive", args=[draft.pk]), {f"received-{line.pk}": received, f"reason-{line.pk}": reason}
+        reverse("inventory:transfer_receive", args=[draft.pk]),
+        with_token({f"received-{line.pk}": received, f"reason-{line.pk}": reason}),
     )
     assert response.status_code == 422
     assert message in response.content.decode()
@@ -245,7 +249,7 @@ def test_receiving_with_bad_input_shows_why_and_receives_nothing(
 
 
 def test_receiving_a_draft_is_refused_with_a_message(client_as, draft):
-    response = client_as("warehouse").post(reverse("inventory:transfer_receive", args=[draft.pk]), {}, follow=True)
+    response = client_as("warehouse").post(reverse("inventory:transfer_receive", args=[draft.pk]), with_token({}), follow=True)
     assert "is not in transit" in response.content.decode()
 
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from config.errors import DomainError, form_error_from
+from config.submissions import submission_form_valid, submitted_once
 from config.transitions import allowed_transitions
 from inventory.models import StockLevel
 from inventory.transfers import services
@@ -37,10 +38,11 @@ def transfer_list(request):
 
 @permission_required("inventory.transfer_stock", raise_exception=True)
 @require_http_methods(["GET", "POST"])
+@submitted_once("transfers.create", form=True)
 def transfer_create(request):
     """Start a draft transfer between two warehouses."""
     form = TransferCreateForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and submission_form_valid(request, form):
         try:
             transfer = services.transfer_create(by=request.user, **form.cleaned_data)
         except DomainError as error:
@@ -131,6 +133,7 @@ def transfer_remove_line(request, pk: int, line_id: int):
 
 @permission_required("inventory.transfer_stock", raise_exception=True)
 @require_POST
+@submitted_once("transfers.ship")
 def transfer_ship(request, pk: int):
     """Ship the draft: transfer out of the source, all lines or none."""
     transfer = _get_transfer(pk)
@@ -145,6 +148,7 @@ def transfer_ship(request, pk: int):
 
 @permission_required("inventory.transfer_stock", raise_exception=True)
 @require_POST
+@submitted_once("transfers.receive")
 def transfer_receive(request, pk: int):
     """Receive what arrived; a short line needs a reason and the rest is recorded as lost."""
     transfer = _get_transfer(pk)

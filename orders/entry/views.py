@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from config.errors import DomainError
 from config.money import ZERO
 from config.pagination import CappedPaginator
+from config.submissions import submission_form_valid, submitted_once
 from customers.models import Customer
 from customers.selectors import customer_search
 from inventory.models import Product
@@ -143,7 +144,7 @@ def _entry_page(request, *, order: SalesOrder | None):
             raise PermissionDenied
         form = OrderHeaderForm(request.POST, initial=initial, user=request.user, submitting=submitting)
         formset = OrderLineFormSet(request.POST, user=request.user, submitting=submitting)
-        if form.is_valid() and formset.is_valid():
+        if submission_form_valid(request, form) and formset.is_valid():
             arguments = {"header": form.header(), "lines": formset.line_inputs(), "by": request.user}
             try:
                 if submitting:
@@ -180,12 +181,14 @@ def _entry_page(request, *, order: SalesOrder | None):
 
 
 @permission_required("orders.add_salesorder", raise_exception=True)
+@submitted_once("orders.create", form=True)
 def order_create(request):
     """Enter a new order: saved as a draft, or saved and submitted at once."""
     return _entry_page(request, order=None)
 
 
 @permission_required("orders.change_salesorder", raise_exception=True)
+@submitted_once("orders.edit", form=True)
 def order_edit(request, pk: int):
     """Edit a draft; a save based on an outdated version is refused."""
     order = selectors.order_for_edit(pk=pk)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from config.submissions import TOKEN_FIELD, submission_token_new
 from orders.entry.forms import line_data
 
 
@@ -30,6 +31,8 @@ def entry_post(*, customer=None, address=None, lines=(), action: str = "save", v
         "requested_date": "",
         "notes": "",
         "action": action,
+        # A fresh one-time token, as the rendered form carries it (config.submissions).
+        TOKEN_FIELD: submission_token_new(),
         **line_data(rows),
     }
     if version is not None:
