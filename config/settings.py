@@ -178,6 +178,11 @@ CELERY_BEAT_SCHEDULE.update(
         # The outbox's safety net: events whose after-commit dispatch was lost are carried out here.
         "outbox-dispatch": {"task": "config.tasks.dispatch_outbox", "schedule": env_int("OUTBOX_DISPATCH_SECONDS", 5)},
         "sweep-stuck-orders": {"task": "orders.tasks.sweep_stuck_orders", "schedule": 60.0},
+        # One-time form tokens (config.submissions) are kept two days, then forgotten.
+        "delete-expired-submissions": {
+            "task": "config.submissions.delete_expired_submissions",
+            "schedule": crontab(hour=3, minute=30),
+        },
     }
 )
 # Orders waiting longer than this in `submitted` or `approved` are picked up again by the sweeper.
