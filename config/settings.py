@@ -162,7 +162,12 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# A task is acknowledged when it ends, so one whose worker dies (OOM killer, deploy) runs again:
+# every task here is idempotent (the outbox dispatcher, the sweeper, the checks, allocation).
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Redis hands an unacknowledged task to another worker after this many seconds (its default is an hour).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300)}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -183,6 +188,8 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "config.submissions.delete_expired_submissions",
             "schedule": crontab(hour=3, minute=30),
         },
+        # An "allocate all" run whose worker died or whose message was lost goes on.
+        "resume-bulk-allocations": {"task": "orders.fulfilment.resume_bulk_allocations", "schedule": 60.0},
     }
 )
 # Orders waiting longer than this in `submitted` or `approved` are picked up again by the sweeper.
