@@ -16,6 +16,7 @@ import argparse
 import http.cookiejar
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -329,6 +330,8 @@ def order_form(*, customer_id: int, address_id: int, contact_id: int, product_id
         ("lines-MIN_NUM_FORMS", "0"),
         ("lines-MAX_NUM_FORMS", "1000"),
         ("action", "submit"),
+        # A fresh one-time token per order, as the rendered form carries it (config.submissions).
+        ("submission_token", secrets.token_urlsafe(32)),
     ]
     for i, pid in enumerate(product_ids):
         fields += [(f"lines-{i}-product", str(pid)), (f"lines-{i}-quantity", "2"), (f"lines-{i}-discount_percent", "0")]
