@@ -15,9 +15,11 @@ class ConfigConfig(AppConfig):
         from django.core import checks
 
         from .documents import check_cjk_fonts
+        from .fsm import make_fsm_refresh_thread_safe
         from .roles import sync_roles_after_migrate
 
         checks.register(check_cjk_fonts)
+        make_fsm_refresh_thread_safe()  # threaded workers reload protected state fields safely
 
         # Runs after every migrate, so permissions that later migrations add reach their roles.
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="config.sync_roles")

@@ -342,6 +342,14 @@ def credit_request_reject(*, request: CreditChangeRequest, by: Actor | Any, note
 # --- addresses ----------------------------------------------------------------------------------
 
 
+def _address_lock(*, address: Address) -> Address:
+    """Re-read the address under a row lock, after its customer's (the order every address change keeps)."""
+    locked = Address.objects.select_for_update().filter(pk=address.pk, customer_id=address.customer_id).first()
+    if locked is None:  # removed by someone else while this request waited for the customer's lock
+        raise DomainError(_("This address was removed meanwhile."), code="not_found")
+    return locked
+
+
 def _make_default_address(*, address: Address) -> None:
     # The partial unique index is checked per statement: clear the old default first.
     Address.objects.filter(customer_id=address.customer_id, kind=address.kind, is_default=True).exclude(pk=address.pk).update(
@@ -390,7 +398,7 @@ def address_update(*, address: Address, data: Mapping[str, Any], make_default: b
     """Edit an address; moving it to the other kind keeps one default for each kind."""
     actor = _actor(by, "customers.change_customer")
     locked_customer = customer_lock(customer_id=address.customer_id)
-    locked = Address.objects.select_for_update().get(pk=address.pk)
+    locked = _address_lock(address=address)
     before = snapshot(locked, [*ADDRESS_FIELDS, "is_default"])
     old_kind = locked.kind
     _assign(locked, data, ADDRESS_FIELDS)
@@ -420,7 +428,7 @@ def address_set_default(*, address: Address, by: Actor | Any) -> Address:
     """Make this address its kind's default; the previous default stops being one, atomically."""
     actor = _actor(by, "customers.change_customer")
     locked_customer = customer_lock(customer_id=address.customer_id)
-    locked = Address.objects.select_for_update().get(pk=address.pk)
+    locked = _address_lock(address=address)
     if locked.is_default:
         return locked
     _make_default_address(address=locked)
