@@ -18,6 +18,7 @@ DEMO_SEEDERS = [
     "inventory.catalog.demo.seed",
     "inventory.stock.demo.seed",
     "orders.demo.seed",
+    "logistics.demo.seed",
     "inventory.stock.demo.seed_after_orders",
     "inventory.counts.demo.seed",
 ]
