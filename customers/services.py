@@ -465,6 +465,14 @@ def address_delete(*, address: Address, by: Actor | Any) -> None:
 # --- contacts -----------------------------------------------------------------------------------
 
 
+def _contact_lock(*, contact: Contact) -> Contact:
+    """Re-read the contact under a row lock, after its customer's (the order every contact change keeps)."""
+    locked = Contact.objects.select_for_update().filter(pk=contact.pk, customer_id=contact.customer_id).first()
+    if locked is None:  # removed by someone else while this request waited for the customer's lock
+        raise DomainError(_("This contact was removed meanwhile."), code="not_found")
+    return locked
+
+
 def _make_primary_contact(*, contact: Contact) -> None:
     Contact.objects.filter(customer_id=contact.customer_id, is_primary=True).exclude(pk=contact.pk).update(is_primary=False)
     if not contact.is_primary:
@@ -509,7 +517,7 @@ def contact_update(*, contact: Contact, data: Mapping[str, Any], make_primary: b
     """Edit a contact person; at most one contact is primary."""
     actor = _actor(by, "customers.change_customer")
     locked_customer = customer_lock(customer_id=contact.customer_id)
-    locked = Contact.objects.select_for_update().get(pk=contact.pk)
+    locked = _contact_lock(contact=contact)
     before = snapshot(locked, [*CONTACT_FIELDS, "is_primary"])
     _assign(locked, data, CONTACT_FIELDS)
     _validate(locked, exclude=["customer"])

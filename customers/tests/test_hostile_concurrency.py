@@ -13,10 +13,10 @@ from django.urls import reverse
 
 from config.errors import DomainError
 from customers import services
-from customers.models import Address, Complaint
+from customers.models import Address, Complaint, Contact
 from tests.concurrency import run_together
 
-from .factories import AddressFactory, ComplaintFactory, CustomerFactory
+from .factories import AddressFactory, ComplaintFactory, ContactFactory, CustomerFactory
 
 pytestmark = [
     pytest.mark.concurrency,
@@ -52,6 +52,27 @@ def test_deleting_an_address_while_making_it_the_default_never_fails_unexpectedl
         unexpected += [e for e in errors if not isinstance(e, DomainError)]
         assert not Address.objects.filter(pk=second.pk).exists()
         assert defaults(customer) == [first.pk], "exactly one default remains, the address that is left"
+    assert not unexpected, unexpected
+
+
+def test_deleting_a_contact_while_making_it_primary_never_fails_unexpectedly(make_user):
+    clerk = make_user("sales")
+    unexpected: list[BaseException] = []
+    for _round in range(ROUNDS):
+        customer = CustomerFactory()
+        first = ContactFactory(customer=customer, is_primary=True)
+        second = ContactFactory(customer=customer, is_primary=False)
+
+        def delete(contact=second):
+            services.contact_delete(contact=contact, by=clerk)
+
+        def edit_and_make_primary(contact=second):
+            services.contact_update(contact=contact, data={"title": "采购经理"}, make_primary=True, by=clerk)
+
+        errors = run_together([delete, edit_and_make_primary, edit_and_make_primary])
+        unexpected += [e for e in errors if not isinstance(e, DomainError)]
+        assert not Contact.objects.filter(pk=second.pk).exists()
+        assert list(Contact.objects.filter(customer=customer, is_primary=True).values_list("pk", flat=True)) == [first.pk]
     assert not unexpected, unexpected
 
 
