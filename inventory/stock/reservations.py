@@ -165,19 +165,22 @@ def stock_release(*, line_ids: Iterable[int], by) -> dict[int, list[tuple[str, i
 
 
 @transaction.atomic
-def stock_consume(*, quantities: Mapping[int, int], document: str, by: Actor | object) -> list[StockMovement]:
+def stock_consume(
+    *, quantities: Mapping[int, int], document: str, by: Actor | object, warehouse_id: int | None = None
+) -> list[StockMovement]:
     """Goods leave against their reservations: per demand line (id → units) the line's active
-    reservations are consumed (warehouse by warehouse, a partly used one split), reserved and on
-    hand drop together, and one shipment movement is posted per product and warehouse."""
+    reservations are consumed (warehouse by warehouse, a partly used one split; only those in
+    `warehouse_id` when the goods leave from that one), reserved and on hand drop together, and one
+    shipment movement is posted per product and warehouse."""
     actor = Actor.of(by)
     quantities = {line_id: qty for line_id, qty in quantities.items() if qty}
     if any(qty < 0 for qty in quantities.values()):
         raise DomainError(_("A shipped quantity cannot be negative."), code="negative_quantity")
+    reservations = Reservation.objects.filter(order_line_id__in=list(quantities), state=ReservationState.ACTIVE)
+    if warehouse_id is not None:
+        reservations = reservations.filter(warehouse_id=warehouse_id)
     reservations = list(
-        Reservation.objects.filter(order_line_id__in=list(quantities), state=ReservationState.ACTIVE)
-        .select_related("product", "warehouse")
-        .order_by("warehouse__priority", "pk")
-        .select_for_update(of=("self",))
+        reservations.select_related("product", "warehouse").order_by("warehouse__priority", "pk").select_for_update(of=("self",))
     )
     by_line: dict[int, list[Reservation]] = defaultdict(list)
     for reservation in reservations:

@@ -272,7 +272,7 @@ def shipment_ship(
         lock=False,
     )
     quantities = dict(locked.lines.values_list("order_line_id", "quantity"))
-    order_record_shipment(order=order, quantities=quantities, document=locked.number, by=actor)
+    order_record_shipment(order=order, quantities=quantities, document=locked.number, by=actor, warehouse_id=locked.warehouse_id)
     return locked
 
 

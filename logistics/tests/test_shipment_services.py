@@ -18,7 +18,7 @@ from config.outbox import OutboxEvent
 from config.transitions import allowed_transitions
 from inventory.models import MovementKind, Reservation, ReservationState, StockLevel, StockMovement
 from inventory.stock.services import stock_verify_ledger
-from inventory.tests.factories import stock_put
+from inventory.tests.factories import WarehouseFactory, stock_put
 from logistics.models import Parcel, Shipment, ShipmentEvent, ShipmentLine, ShipmentState
 from logistics.shipments.handlers import shipment_email_shipped
 from logistics.shipments.selectors import pick_rows, ready_to_pick
@@ -319,3 +319,23 @@ def test_starting_to_pick_twice_is_refused(order, warehouse, clerk):
     with pytest.raises(DomainError):
         shipment_start_picking(shipment=shipment, by=clerk)
     assert SalesOrder.objects.get(pk=order.pk).status == OrderStatus.ALLOCATED
+
+
+def test_a_shipment_from_the_second_warehouse_consumes_the_reservation_there_not_the_first(clerk, warehouse):
+    second = WarehouseFactory(code="BJ", name="北京仓", priority=2)
+    product = stocked_product(stock={warehouse: 2, second: 3})
+    order = allocated_order(lines=[(product, 5)])  # 2 reserved in SH, 3 in BJ
+    line = order.lines.get()
+    assert sorted((r.warehouse_id, r.units) for r in ready_to_pick()) == sorted([(warehouse.pk, 2), (second.pk, 3)])
+
+    ship(packed_shipment(order=order, warehouse=second, by=clerk, quantities={line.pk: 3}), by=clerk)
+
+    moves = StockMovement.objects.filter(kind=MovementKind.SHIPMENT)
+    assert list(moves.values_list("warehouse__code", "quantity")) == [("BJ", -3)]
+    assert Reservation.objects.get(order_line=line, state=ReservationState.ACTIVE).warehouse == warehouse
+    assert (
+        StockLevel.objects.get(product=product, warehouse=warehouse).reserved,
+        StockLevel.objects.get(product=product, warehouse=second).on_hand,
+    ) == (2, 0)
+    assert fresh(order).status == OrderStatus.PARTIALLY_SHIPPED
+    assert stock_verify_ledger().ok

@@ -177,9 +177,11 @@ def _order_lost_reservations(*, order_id: int, line_ids: set[int], document: str
 
 
 @transaction.atomic
-def order_record_shipment(*, order: SalesOrder, quantities: Mapping[int, int], document: str, by) -> SalesOrder:
-    """Goods of the order left (logistics calls this): reservations are consumed, the lines'
-    shipped quantities grow, and the order moves to partially shipped or shipped."""
+def order_record_shipment(
+    *, order: SalesOrder, quantities: Mapping[int, int], document: str, by, warehouse_id: int | None = None
+) -> SalesOrder:
+    """Goods of the order left (logistics calls this; from `warehouse_id` when given): reservations
+    there are consumed, the lines' shipped quantities grow, and the order moves to partially shipped or shipped."""
     actor = Actor.of(by)
     locked = _lock(order)
     lines = {line.pk: line for line in _open_lines(locked)}
@@ -194,7 +196,7 @@ def order_record_shipment(*, order: SalesOrder, quantities: Mapping[int, int], d
                 % {"position": line.position, "number": locked.number, "open": line.open_quantity, "qty": qty},
                 code="over_shipment",
             )
-    stock_consume(quantities=quantities, document=document, by=actor)
+    stock_consume(quantities=quantities, document=document, by=actor, warehouse_id=warehouse_id)
     for line_id, qty in quantities.items():
         SalesOrderLine.objects.filter(pk=line_id).update(quantity_shipped=F("quantity_shipped") + qty)
     OrderEvent.record(
