@@ -27,7 +27,7 @@ from inventory.stock.services import (
     queue_backorder_allocation,
     queue_low_stock_check,
     stock_levels_lock,
-    stock_post_movement,
+    stock_post_movements_locked,
     stock_shift_reserved,
 )
 
@@ -222,21 +222,23 @@ def stock_consume(
     Reservation.objects.bulk_update(consumed, ["state", "quantity", "updated_at"])
     Reservation.objects.bulk_create(remainders)
     stock_shift_reserved(deltas={levels[pair].pk: -qty for pair, qty in shipped.items()})
-    warehouses = {r.warehouse_id: r.warehouse for r in consumed}
-    products = {r.product_id: r.product for r in consumed}
-    return [
-        stock_post_movement(
-            product=products[product_id],
-            warehouse=warehouses[warehouse_id],
-            kind=MovementKind.SHIPMENT,
-            quantity=-qty,
-            reason=gettext_noop("Shipment %(document)s"),
-            params={"document": document},
-            document=document,
-            by=actor.user_or_none,
-        )
-        for (product_id, warehouse_id), qty in sorted(shipped.items())
-    ]
+    # One UPDATE of on hand and one INSERT into the ledger, whatever the number of lines.
+    return stock_post_movements_locked(
+        movements=[
+            StockMovement(
+                product_id=product_id,
+                warehouse_id=warehouse_id,
+                kind=MovementKind.SHIPMENT,
+                quantity=-qty,
+                reason=gettext_noop("Shipment %(document)s"),
+                params={"document": document},
+                document=document,
+                created_by=actor.user_or_none,
+            )
+            for (product_id, warehouse_id), qty in sorted(shipped.items())
+        ],
+        levels=levels,
+    )
 
 
 def reservations_by_line(*, line_ids: Iterable[int]) -> dict[int, list[Reservation]]:

@@ -150,6 +150,30 @@ def stock_post_movement(
     return movement
 
 
+def stock_post_movements_locked(
+    *, movements: list[StockMovement], levels: Mapping[tuple[int, int], StockLevel]
+) -> list[StockMovement]:
+    """Append several movements whose stock rows the caller holds locked (`levels` by (product id,
+    warehouse id)) and move on hand by the same quantities: one UPDATE and one INSERT whatever the
+    count. The caller has checked what may leave; the CHECK constraints are the last line of defence."""
+    deltas: dict[int, int] = {}
+    for movement in movements:
+        if movement.quantity == 0:
+            raise DomainError(_("A stock movement needs a quantity other than zero."))
+        pk = levels[(movement.product_id, movement.warehouse_id)].pk
+        deltas[pk] = deltas.get(pk, 0) + movement.quantity
+    if not movements:
+        return []
+    StockLevel.objects.filter(pk__in=list(deltas)).update(
+        on_hand=F("on_hand")
+        + Case(*[When(pk=pk, then=Value(delta)) for pk, delta in deltas.items()], default=Value(0), output_field=IntegerField()),
+        updated_at=timezone.now(),
+    )
+    created = StockMovement.objects.bulk_create(movements)
+    queue_low_stock_check(level_ids=deltas)
+    return created
+
+
 def _require(actor: Actor, permission: str) -> None:
     if not actor.has_perm(permission):
         raise PermissionRefused(_("You are not allowed to do that."))

@@ -46,12 +46,8 @@ def test_logistics_own_statements_for_a_100_line_shipment_are_as_many_as_for_10(
     assert large == small, {"10 lines": small, "100 lines": large}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="orders.fulfilment.order_record_shipment updates each line and inventory's stock_consume posts each "
-    "movement with its own statements (about 7 per line): they need bulk forms (issue 8, performance)",
-)
 def test_shipping_a_100_line_order_takes_as_many_statements_as_10_lines(warehouse, clerk):
+    """With the order's side and the ledger: one UPDATE of the lines, one of the stock rows, one INSERT of movements."""
     _steps(warehouse, clerk, 1)
     small = _steps(warehouse, clerk, 10)
     large = _steps(warehouse, clerk, 100)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, IntegerField, Value, When
 from django.utils.translation import gettext as _
 
 from config.actors import Actor
@@ -197,8 +197,13 @@ def order_record_shipment(
                 code="over_shipment",
             )
     stock_consume(quantities=quantities, document=document, by=actor, warehouse_id=warehouse_id)
-    for line_id, qty in quantities.items():
-        SalesOrderLine.objects.filter(pk=line_id).update(quantity_shipped=F("quantity_shipped") + qty)
+    if quantities:  # one UPDATE whatever the number of lines
+        SalesOrderLine.objects.filter(pk__in=list(quantities)).update(
+            quantity_shipped=F("quantity_shipped")
+            + Case(
+                *[When(pk=pk, then=Value(qty)) for pk, qty in quantities.items()], default=Value(0), output_field=IntegerField()
+            )
+        )
     OrderEvent.record(
         locked,
         kind=OrderEvent.Kind.SHIPPED,
