@@ -33,7 +33,7 @@ from functools import wraps
 from celery import shared_task
 from django.conf import settings
 from django.contrib import messages
-from django.db import IntegrityError, models, transaction
+from django.db import connection, models, transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -96,16 +96,24 @@ def submission_claim(*, token: str, scope: str, user) -> Submission:
     """Insert the token's row in the caller's transaction; a token already used raises AlreadySubmitted.
 
     A concurrent first use holds the unique index entry: this INSERT waits until that transaction
-    ends, then fails (it committed: AlreadySubmitted) or succeeds (it rolled back).
+    ends, then inserts nothing (it committed: AlreadySubmitted) or inserts (it rolled back).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("submission_claim must run inside the business transaction (transaction.atomic)")
     user_id = getattr(user, "pk", None)
-    try:
-        with transaction.atomic():
-            return Submission.objects.create(token=token, scope=scope, user_id=user_id)
-    except IntegrityError:
-        first = Submission.objects.get(token=token)
+    now = timezone.now()
+    # ON CONFLICT DO NOTHING instead of catching IntegrityError: no savepoint on every form post.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Submission._meta.db_table} (token, scope, user_id, created_at, result)"
+            " VALUES (%s, %s, %s, %s, '{}'::jsonb) ON CONFLICT (token) DO NOTHING RETURNING id",
+            [token, scope, user_id, now],
+        )
+        inserted = cursor.fetchone()
+    if inserted is not None:
+        return Submission(pk=inserted[0], token=token, scope=scope, user_id=user_id, created_at=now, result={})
+    # Read committed: this new statement sees the first use, committed while the INSERT waited.
+    first = Submission.objects.get(token=token)
     if first.scope != scope or first.user_id != user_id:
         raise DomainError(
             gettext("This form's one-time token belongs to another form. Reload the page and submit it again."), "token_reused"

@@ -4,16 +4,25 @@ the other answers replay the first result, and a form without its token is refus
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 from django.contrib.messages import get_messages
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from config.submissions import TOKEN_FIELD, Submission, submission_token_new, submissions_delete_expired
+from config.submissions import (
+    TOKEN_FIELD,
+    AlreadySubmitted,
+    Submission,
+    submission_claim,
+    submission_token_new,
+    submissions_delete_expired,
+)
 from customers.models import Complaint, Customer
 from customers.tests.test_customer_pages import VALID as CUSTOMER_DATA
 from inventory.counts.models import StockCount
@@ -308,3 +317,56 @@ def test_tokens_are_kept_at_least_a_day_then_deleted(make_user):
     Submission.objects.filter(pk=recent.pk).update(created_at=timezone.now() - timedelta(hours=23))
     assert submissions_delete_expired(keep_for=timedelta(hours=1)) == 1
     assert list(Submission.objects.all()) == [recent]
+
+
+@pytest.mark.django_db
+def test_a_refused_button_action_leaves_the_token_free(client, make_user):
+    transfer, product, source, _destination = _draft_transfer(make_user)
+    StockLevel.objects.filter(product=product, warehouse=source).update(reserved=8)  # only 2 of 4 free now
+    client.force_login(make_user("warehouse"))
+    token = submission_token_new()
+    refused = client.post(reverse("inventory:transfer_ship", args=[transfer.pk]), {TOKEN_FIELD: token}, follow=True)
+    assert refused.status_code == 200 and REPLAYED not in refused.content.decode()
+    assert on_hand(product, source) == 10 and not Submission.objects.filter(token=token).exists()
+
+
+class _Abort(Exception):
+    pass
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's unique index waits and several connections")
+@pytest.mark.parametrize("first_commits", [True, False], ids=["first commits", "first rolls back"])
+def test_a_second_use_waits_for_the_first_and_proceeds_only_if_it_rolled_back(make_user, first_commits):
+    user = make_user("sales")
+    token = submission_token_new()
+    claimed = threading.Event()
+    outcome = {}
+
+    def first():
+        try:
+            with transaction.atomic():
+                submission_claim(token=token, scope="orders.create", user=user)
+                claimed.set()
+                time.sleep(0.5)  # the second INSERT is waiting on the unique index meanwhile
+                if not first_commits:
+                    raise _Abort
+        except _Abort:
+            pass
+
+    def second():
+        assert claimed.wait(timeout=10)
+        started = time.monotonic()
+        try:
+            with transaction.atomic():
+                submission_claim(token=token, scope="orders.create", user=user)
+            outcome["result"] = "proceeded"
+        except AlreadySubmitted:
+            outcome["result"] = "replayed"
+        outcome["waited"] = time.monotonic() - started
+
+    assert run_together([first, second]) == []
+    assert outcome["result"] == ("replayed" if first_commits else "proceeded")
+    assert outcome["waited"] >= 0.3, "the second use waited for the first transaction"
+    assert Submission.objects.filter(token=token).count() == 1
