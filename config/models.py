@@ -42,6 +42,12 @@ class Notification(models.Model):
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-pk"]
+        # The header's unread badge on every page: a small index of only the unread rows.
+        indexes = [
+            models.Index(
+                fields=["recipient", "-created_at"], name="notification_unread", condition=models.Q(read_at__isnull=True)
+            )
+        ]
 
     def __str__(self) -> str:
         return self.message

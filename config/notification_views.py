@@ -16,7 +16,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .http import redirect_back, safe_next_url
-from .notifications import notification_list, notification_mark_all_read, notification_mark_read, notification_unread_count
+from .notifications import (
+    notification_list,
+    notification_mark_all_read,
+    notification_mark_read,
+    notification_unread_count,
+    unread_badge,
+)
 
 PAGE_SIZE = 25
 
@@ -34,7 +40,7 @@ def notifications_page(request):
         {
             "page_obj": page,
             "unread_only": unread_only,
-            "unread_count": notification_unread_count(user=request.user),
+            "unread_count": unread_badge(notification_unread_count(user=request.user)),
         },
     )
 
@@ -65,7 +71,7 @@ def unread_notifications(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"unread_notification_count": 0}
-    return {"unread_notification_count": SimpleLazyObject(lambda: notification_unread_count(user=user))}
+    return {"unread_notification_count": SimpleLazyObject(lambda: unread_badge(notification_unread_count(user=user)))}
 
 
 app_name = "notifications"

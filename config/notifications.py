@@ -11,6 +11,8 @@ from django.utils import timezone
 from .models import Notification
 
 TEXT_MAX = Notification._meta.get_field("text").max_length
+# The badge counts no further: counting every unread row on every page costs more than it says.
+UNREAD_CAP = 99
 
 
 def notification_send(
@@ -34,7 +36,15 @@ def notification_list(*, user, unread_only: bool = False) -> QuerySet[Notificati
 
 
 def notification_unread_count(*, user) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    """Unread notifications of the user, counted up to UNREAD_CAP (the badge then reads "99+")."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True)[: UNREAD_CAP + 1].count()
+
+
+def unread_badge(count: int) -> str:
+    """How the header shows the count: nothing for none, the number, or "99+" past the cap."""
+    if not count:
+        return ""
+    return f"{UNREAD_CAP}+" if count > UNREAD_CAP else str(count)
 
 
 @transaction.atomic

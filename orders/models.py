@@ -57,7 +57,8 @@ class SalesOrder(FSMModelMixin, models.Model):
     """A customer's order; its status moves only through the transitions below."""
 
     number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
-    status = FSMField(_("status"), max_length=20, choices=OrderStatus.choices, default=S.DRAFT, protected=True, db_index=True)
+    # Indexed by order_status_queue (status, approved_at, id), which also serves status alone.
+    status = FSMField(_("status"), max_length=20, choices=OrderStatus.choices, default=S.DRAFT, protected=True)
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer")
     )
@@ -106,6 +107,15 @@ class SalesOrder(FSMModelMixin, models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(subtotal__gte=0) & Q(tax_total__gte=0), name="order_amounts_not_negative"),
+        ]
+        # What the list sorts and the queues filter by, with the pk as the tie-break they order by
+        # (the text search's trigram indexes are PostgreSQL-only: migration 0007).
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="order_newest_first"),
+            models.Index(fields=["total", "id"], name="order_by_total"),
+            models.Index(fields=["status", "approved_at", "id"], name="order_status_queue"),
+            models.Index(fields=["customer", "-created_at", "-id"], name="order_customer_newest"),
+            models.Index(fields=["created_by", "-created_at", "-id"], name="order_author_newest"),
         ]
 
     def __str__(self) -> str:

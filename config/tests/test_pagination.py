@@ -40,3 +40,15 @@ def test_a_capped_page_says_there_are_more_rows_and_offers_no_last_page():
     page = SmallCap(users(12), 2).get_page(1)
     html = render_to_string("pagination.html", {"page_obj": page}, request=RequestFactory().get("/"))
     assert "5+ rows" in html and "Last" not in html and "Next" in html
+
+
+def test_the_unread_badge_counts_no_further_than_its_cap():
+    from config.models import Notification
+    from config.notifications import UNREAD_CAP, notification_unread_count, unread_badge
+
+    reader = get_user_model().objects.create_user("reader")
+    Notification.objects.bulk_create([Notification(recipient=reader, text="x") for _ in range(UNREAD_CAP + 5)])
+    with count_queries() as queries:
+        count = notification_unread_count(user=reader)
+    assert len(queries.captured_queries) == 1 and f"LIMIT {UNREAD_CAP + 1}" in queries.captured_queries[0]["sql"]
+    assert (unread_badge(count), unread_badge(3), unread_badge(0)) == (f"{UNREAD_CAP}+", "3", "")

@@ -87,16 +87,26 @@ class OrderFilter(django_filters.FilterSet):
         self.filters["salesperson"].queryset = salespeople()
 
     def search(self, queryset, name, value):
+        """Number, customer PO, or the customer's name, other name or code contains the text.
+
+        Three index-served lookups joined by UNION (an OR across the order and the customer
+        table would scan both): each branch uses its trigram index (PostgreSQL)."""
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(number__icontains=value)
-            | Q(customer_po__icontains=value)
-            | Q(customer__name__icontains=value)
-            | Q(customer__alt_name__icontains=value)
-            | Q(customer__code__icontains=value)
+        customers = Customer.objects.filter(
+            Q(name__icontains=value) | Q(alt_name__icontains=value) | Q(code__icontains=value)
+        ).values("pk")
+        matches = (
+            SalesOrder.objects.filter(number__icontains=value)
+            .order_by()
+            .values("pk")
+            .union(
+                SalesOrder.objects.filter(customer_po__icontains=value).order_by().values("pk"),
+                SalesOrder.objects.filter(customer__in=customers).order_by().values("pk"),
+            )
         )
+        return queryset.filter(pk__in=matches)
 
     def entered_from(self, queryset, name, value):
         return queryset.filter(created_at__gte=_day_start(value)) if value else queryset

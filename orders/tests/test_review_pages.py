@@ -223,7 +223,7 @@ def test_user_sees_only_their_own_notifications(client_as, make_user):
     body = response.content.decode()
     assert "Order SO-2026-000001 was approved by wang." in body
     assert "Somebody else" not in body
-    assert response.context["unread_count"] == 1
+    assert response.context["unread_count"] == "1"
 
 
 def test_marking_a_notification_read(client_as):
