@@ -192,6 +192,8 @@ def order_create(request):
 def order_edit(request, pk: int):
     """Edit a draft; a save based on an outdated version is refused."""
     order = selectors.order_for_edit(pk=pk)
+    if not services.order_may_change(order=order, actor=request.user):
+        raise PermissionDenied  # a colleague's draft: readable, not editable
     if not order.is_editable:
         messages.error(request, _("Order %(number)s is no longer a draft and cannot be edited.") % {"number": order.number})
         return redirect(order)
@@ -288,6 +290,8 @@ def order_submit(request, pk: int):
 def order_cancel(request, pk: int):
     """Cancel an order before its first shipment, with a reason."""
     order = get_object_or_404(SalesOrder.objects.select_related("customer"), pk=pk)
+    if not services.order_may_change(order=order, actor=request.user):
+        raise PermissionDenied  # a colleague's order
     if not selectors.order_allowed_actions(order=order, user=request.user)["cancel"]:
         messages.error(request, _("Order %(number)s cannot be cancelled any more.") % {"number": order.number})
         return redirect(order)

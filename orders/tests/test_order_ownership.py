@@ -169,3 +169,10 @@ def test_a_customer_entered_with_an_order_gets_the_default_limit_and_a_zero_limi
     order = draft_order(by=make_user("sales"), customer=customer)
     findings = check_credit(order=order, lines=list(order.lines.all()), rules=None)
     assert [finding.rule for finding in findings] == ["credit"], "a 0 limit sends every order on credit to review"
+
+
+def test_a_colleague_gets_403_on_the_edit_and_cancel_pages_of_someone_elses_order(client_as, make_user):
+    order = draft_order(by=make_user("sales"))
+    client = client_as("sales")
+    assert client.get(reverse("orders:edit", args=[order.pk])).status_code == 403
+    assert client.get(reverse("orders:cancel", args=[order.pk])).status_code == 403
