@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3 python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 
-.PHONY: run test worker lint messages install migrate seed lock clean bench
+.PHONY: run test worker lint messages install migrate seed lock clean bench bench-scale
 
 $(STAMP): requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (python3.12 / python3.13 on PATH)"; exit 1; }
@@ -59,6 +59,9 @@ lock: install
 
 bench: install
 	$(PY) bench/run.py
+
+bench-scale: install
+	$(PY) bench/scale.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache
