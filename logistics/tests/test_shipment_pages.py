@@ -187,3 +187,20 @@ def test_the_order_page_without_order_panels_has_no_shipments_section(client_as,
     settings.ORDER_PAGE_PANELS = []
     body = client_as("sales").get(order.get_absolute_url()).content.decode()
     assert 'id="shipments"' not in body
+
+
+def test_the_detail_page_takes_as_many_queries_for_20_lines_in_3_parcels_as_for_2_in_1(client_as, make_user, warehouse):
+    clerk = make_user("warehouse")
+    client = client_as("warehouse")
+
+    def page_queries(lines: int, parcels: int) -> tuple[int, int]:
+        products = [stocked_product(stock={warehouse: 5}) for _i in range(lines)]
+        shipment = packed_shipment(
+            order=allocated_order(lines=[(p, 1) for p in products]), warehouse=warehouse, by=clerk, parcels=parcels
+        )
+        packed = queries_for(lambda: client.get(shipment.get_absolute_url()))
+        ship(shipment, by=clerk)
+        return packed, queries_for(lambda: client.get(shipment.get_absolute_url()))
+
+    client.get(reverse("logistics:shipment_list"))  # the session and permissions are warm
+    assert page_queries(2, 1) == page_queries(20, 3)
