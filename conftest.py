@@ -28,8 +28,13 @@ def _eager_celery(settings):
     """Tasks run in the test's process; the worker test starts a real worker of its own."""
     from config.celery import app
 
+    from django.core.cache import cache
+
+    from orders.entry.filters import ORDER_AUTHORS_CACHE_KEY
+
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
+    cache.delete(ORDER_AUTHORS_CACHE_KEY)  # who has entered orders: one test's answer is not the next one's
     settings.LANGUAGE_CODE = "en"
     settings.SECURE_SSL_REDIRECT = False  # the test client speaks plain HTTP
     yield

@@ -99,7 +99,7 @@ class StockLedgerMachine(RuleBasedStateMachine):
         order_id = data.draw(st.sampled_from(self.order_ids))
         if SalesOrder.objects.get(pk=order_id).status not in BEFORE_FIRST_SHIPMENT:
             return
-        order_cancel(order=SalesOrder.objects.get(pk=order_id), by=self.seller, reason="x")
+        order_cancel(order=SalesOrder.objects.get(pk=order_id), by=STOCK_CLERK, reason="x")
 
     @rule(p=index_of_product, w=index_of_warehouse, quantity=st.integers(min_value=-25, max_value=25).filter(bool))
     def adjust(self, p, w, quantity):
