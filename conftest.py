@@ -26,10 +26,9 @@ def pytest_configure(config):
 @pytest.fixture(autouse=True)
 def _eager_celery(settings):
     """Tasks run in the test's process; the worker test starts a real worker of its own."""
-    from config.celery import app
-
     from django.core.cache import cache
 
+    from config.celery import app
     from orders.entry.filters import ORDER_AUTHORS_CACHE_KEY
 
     app.conf.task_always_eager = True
