@@ -15,6 +15,12 @@ QUEUE_PROVIDERS = [
 ]
 
 
+# A home page shows the first few items of each queue and how many there are, counted no further
+# than COUNT_CAP (a queue of 120,000 delivered orders says "999+" instead of counting them all).
+QUEUE_PREVIEW = 5
+COUNT_CAP = 999
+
+
 @dataclass
 class WorkQueue:
     title: str
@@ -23,6 +29,17 @@ class WorkQueue:
     items: list = field(default_factory=list)  # objects with get_absolute_url() and __str__
     empty_text: str = ""
     role: str = ""
+
+    @property
+    def count_label(self) -> str:
+        return f"{COUNT_CAP}+" if self.count > COUNT_CAP else str(self.count)
+
+
+def work_queue(*, title, url: str, queryset, empty_text="", role: str = "") -> WorkQueue:
+    """A queue from a queryset: its first QUEUE_PREVIEW items, and its size counted up to COUNT_CAP."""
+    items = list(queryset[:QUEUE_PREVIEW])
+    count = len(items) if len(items) < QUEUE_PREVIEW else queryset.order_by()[: COUNT_CAP + 1].count()
+    return WorkQueue(title=title, url=url, count=count, items=items, empty_text=empty_text, role=role)
 
 
 def work_queues_for(user) -> list[WorkQueue]:

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
-from config.home import WorkQueue
+from config.home import work_queue
 from config.money import ZERO, round_money
 from config.roles import FINANCE, MANAGER, SALES
 from config.transitions import allowed_transitions
@@ -34,7 +34,6 @@ def customer_search(*, query: str, limit: int = 20):
 
 
 TIMELINE_LENGTH = 50
-QUEUE_PREVIEW = 5
 
 
 def customer_list(*, filters, user=None):
@@ -163,6 +162,4 @@ def _complaint_queues(user, groups: set[str]) -> list:
 
 
 def _queue(title, url, queryset, empty_text, role):
-    items = list(queryset[:QUEUE_PREVIEW])
-    count = len(items) if len(items) < QUEUE_PREVIEW else queryset.count()
-    return WorkQueue(title=title, url=url, count=count, items=items, empty_text=empty_text, role=role)
+    return work_queue(title=title, url=url, queryset=queryset, empty_text=empty_text, role=role)

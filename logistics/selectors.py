@@ -5,12 +5,10 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from config.home import WorkQueue
+from config.home import QUEUE_PREVIEW, WorkQueue, work_queue
 from config.roles import WAREHOUSE
 from logistics.models import Shipment, ShipmentState
 from logistics.shipments.selectors import ready_to_pick
-
-QUEUE_PREVIEW = 5
 
 
 def home_queues(user) -> list[WorkQueue]:
@@ -19,7 +17,6 @@ def home_queues(user) -> list[WorkQueue]:
         return []
     ready = ready_to_pick()
     packed = Shipment.objects.filter(state=ShipmentState.PACKED).select_related("order").order_by("packed_at", "pk")
-    packed_items = list(packed[:QUEUE_PREVIEW])
     return [
         WorkQueue(
             title=_("Ready to pick"),
@@ -29,11 +26,10 @@ def home_queues(user) -> list[WorkQueue]:
             empty_text=_("Nothing is waiting to be picked."),
             role=WAREHOUSE,
         ),
-        WorkQueue(
+        work_queue(
             title=_("Packed, not shipped"),
             url=f"{reverse('logistics:shipment_list')}?state={ShipmentState.PACKED}",
-            count=len(packed_items) if len(packed_items) < QUEUE_PREVIEW else packed.count(),
-            items=packed_items,
+            queryset=packed,
             empty_text=_("No packed shipment waits for the carrier."),
             role=WAREHOUSE,
         ),

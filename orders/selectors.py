@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from config.home import WorkQueue
+from config.home import WorkQueue, work_queue
 from config.roles import FINANCE, MANAGER, REVIEWER, SALES, WAREHOUSE
 from config.transitions import allowed_transitions
 from orders.entry.filters import OrderFilter
@@ -15,13 +15,9 @@ from orders.entry.services import order_may_change
 from orders.models import OrderEvent, OrderStatus, ReviewFinding, SalesOrder, SalesOrderLine
 from orders.review.rules import order_review_queue
 
-QUEUE_PREVIEW = 5
-
 
 def _queue(title, url, queryset, empty_text, role) -> WorkQueue:
-    items = list(queryset.select_related("customer")[:QUEUE_PREVIEW])
-    count = len(items) if len(items) < QUEUE_PREVIEW else queryset.count()
-    return WorkQueue(title=title, url=url, count=count, items=items, empty_text=empty_text, role=role)
+    return work_queue(title=title, url=url, queryset=queryset.select_related("customer"), empty_text=empty_text, role=role)
 
 
 def home_queues(user) -> list[WorkQueue]:
@@ -83,7 +79,7 @@ def home_queues(user) -> list[WorkQueue]:
             _queue(
                 _("Delivered orders to invoice"),
                 f"{list_url}?status=delivered",
-                orders.filter(status=OrderStatus.DELIVERED).order_by("updated_at"),
+                orders.filter(status=OrderStatus.DELIVERED).order_by("approved_at", "pk"),
                 _("Nothing delivered is waiting for an invoice."),
                 FINANCE,
             )

@@ -52,3 +52,13 @@ def test_the_unread_badge_counts_no_further_than_its_cap():
         count = notification_unread_count(user=reader)
     assert len(queries.captured_queries) == 1 and f"LIMIT {UNREAD_CAP + 1}" in queries.captured_queries[0]["sql"]
     assert (unread_badge(count), unread_badge(3), unread_badge(0)) == (f"{UNREAD_CAP}+", "3", "")
+
+
+def test_a_home_queue_counts_no_further_than_its_cap(monkeypatch):
+    from config import home
+
+    monkeypatch.setattr(home, "COUNT_CAP", 7)
+    queue = home.work_queue(title="t", url="/", queryset=users(12))
+    assert (len(queue.items), queue.count, queue.count_label) == (home.QUEUE_PREVIEW, 8, "7+")
+    small = home.work_queue(title="t", url="/", queryset=get_user_model().objects.filter(username__in=["u1", "u2"]))
+    assert (small.count, small.count_label) == (2, "2")

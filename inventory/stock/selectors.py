@@ -6,7 +6,7 @@ from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from config.home import WorkQueue
+from config.home import WorkQueue, work_queue
 from config.roles import WAREHOUSE
 from inventory.counts.models import StockCount, StockCountState
 from inventory.models import (
@@ -104,13 +104,8 @@ def latest_ledger_check():
     return LedgerCheck.objects.order_by("-checked_at", "-pk").first()
 
 
-QUEUE_PREVIEW = 5
-
-
 def _work_queue(*, title, url, queryset, empty_text) -> WorkQueue:
-    items = list(queryset[:QUEUE_PREVIEW])
-    count = len(items) if len(items) < QUEUE_PREVIEW else queryset.count()
-    return WorkQueue(title=title, url=url, count=count, items=items, empty_text=empty_text, role=WAREHOUSE)
+    return work_queue(title=title, url=url, queryset=queryset, empty_text=empty_text, role=WAREHOUSE)
 
 
 def home_queues(user) -> list:
