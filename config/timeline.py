@@ -47,6 +47,9 @@ class TimelineEvent(models.Model):
         abstract = True
         ordering = ["at", "pk"]
 
+    def __str__(self) -> str:
+        return f"{getattr(self, self.SUBJECT_FIELD + '_id', '')} {self.kind} {self.from_state}->{self.to_state}"
+
     @classmethod
     def build(
         cls,

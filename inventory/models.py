@@ -492,9 +492,6 @@ class ReplenishmentEvent(TimelineEvent):
         verbose_name_plural = _("replenishment events")
         ordering = ["at", "pk"]
 
-    def __str__(self) -> str:
-        return f"{self.request_id} {self.kind} {self.from_state}->{self.to_state}"
-
 
 class ReplenishmentLine(models.Model):
     """One product on a replenishment request: how many were ordered and how many arrived so far."""

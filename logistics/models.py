@@ -329,6 +329,3 @@ class ShipmentEvent(TimelineEvent):
         verbose_name = _("shipment event")
         verbose_name_plural = _("shipment events")
         ordering = ["at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.shipment_id} {self.kind} {self.from_state}->{self.to_state}"

@@ -480,9 +480,6 @@ class OrderEvent(TimelineEvent):
         verbose_name_plural = _("order events")
         ordering = ["at", "pk"]
 
-    def __str__(self) -> str:
-        return f"{self.order_id} {self.kind} {self.from_state}->{self.to_state}"
-
 
 def _transition_text(params: dict) -> str:
     if "rules" in params:

@@ -6,6 +6,8 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ["config", "customers", "inventory", "orders", "logistics", "billing", "reports"]
 # Importing inside a function is allowed only where Django asks for it (AppConfig.ready).
@@ -58,3 +60,14 @@ def test_only_the_shared_mechanism_asks_the_state_machine_for_permission():
         if relative != "config/transitions.py" and re.search(r"\bhas_transition_perm\b", text)
     ]
     assert not found, found
+
+
+@pytest.mark.django_db
+def test_loading_the_url_modules_reads_nothing_from_the_database(django_assert_num_queries):
+    """Class bodies and module tops must not query: `migrate` on a fresh database imports them first."""
+    import importlib
+
+    import orders.entry.filters
+
+    with django_assert_num_queries(0):
+        importlib.reload(orders.entry.filters)

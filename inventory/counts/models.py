@@ -184,9 +184,6 @@ class StockCountEvent(TimelineEvent):
         verbose_name_plural = _("stock count events")
         ordering = ["at", "pk"]
 
-    def __str__(self) -> str:
-        return f"{self.count_id} {self.kind} {self.from_state}->{self.to_state}"
-
 
 class StockCountLine(models.Model):
     """One product of a count: the system quantity at opening, the counted quantity, the adjustment posted."""

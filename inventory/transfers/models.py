@@ -172,9 +172,6 @@ class StockTransferEvent(TimelineEvent):
         verbose_name_plural = _("stock transfer events")
         ordering = ["at", "pk"]
 
-    def __str__(self) -> str:
-        return f"{self.transfer_id} {self.kind} {self.from_state}->{self.to_state}"
-
 
 class StockTransferLine(models.Model):
     """One product of a transfer: the quantity shipped, what arrived, and why any is missing."""

@@ -8,12 +8,17 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache  # noqa: E402
 from django.urls import reverse
 from django.utils import timezone
 
+from orders.entry.filters import ORDER_AUTHORS_CACHE_KEY  # noqa: E402
 from orders.models import OrderStatus, SalesOrder
 from orders.tests.factories import CustomerFactory, customer_with_address, draft_order
-from tests.queries import assert_constant_queries
+from tests.queries import (
+    assert_constant_queries,
+    queries_for,  # noqa: E402
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 
@@ -142,8 +147,21 @@ def test_list_queries_do_not_grow_with_orders(client_as, make_user):
     def make_orders(n):
         for _ in range(n):
             draft_order(by=make_user("sales"), customer=CustomerFactory(), lines=2)
+        cache.delete(ORDER_AUTHORS_CACHE_KEY)  # each measurement reads who entered orders afresh
 
     assert_constant_queries(make_orders, lambda: client.get(LIST), sizes=(1, 10))
+
+
+def test_the_salesperson_choices_are_remembered_between_pages(client_as, make_user):
+    """Who has entered orders is read once per few minutes, not on every page (it reads every order)."""
+    client = client_as("sales")
+    author = make_user("sales")
+    draft_order(by=author, customer=CustomerFactory())
+    cache.delete(ORDER_AUTHORS_CACHE_KEY)
+    first = queries_for(lambda: client.get(LIST))
+    again = queries_for(lambda: client.get(LIST))
+    assert again == first - 1
+    assert author.pk in cache.get(ORDER_AUTHORS_CACHE_KEY)
 
 
 # --- exports ----------------------------------------------------------------------------------
