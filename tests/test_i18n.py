@@ -138,6 +138,7 @@ def test_every_choice_label_goes_through_gettext():
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.django_db
 def test_sort_menus_and_empty_choices_are_worded_in_the_readers_language():
     """django-filter words "Number (descending)" once, at import, in English; ours are worded when shown."""
     from django.db.models import fields

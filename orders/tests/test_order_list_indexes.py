@@ -36,10 +36,21 @@ def plan(query: dict, user) -> str:
 
 @pytest.fixture
 def orders(make_user):
+    """A few thousand orders (copies of one, by SQL), so that a plan is a plan and not a guess."""
     clerk = make_user("sales")
     customer, address = customer_with_address(name="宁波港口物流有限公司")
-    for _ in range(3):
-        draft_order(by=clerk, customer=customer, address=address, customer_po="PO-4711")
+    order = draft_order(by=clerk, customer=customer, address=address, customer_po="PO-4711")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO orders_salesorder (number, status, customer_id, shipping_address_id, channel, customer_po, notes,
+                currency, subtotal, tax_total, total, line_count, created_by_id, created_at, updated_at, version)
+            SELECT 'X-' || g, status, customer_id, shipping_address_id, channel, 'PO-' || g, '', currency,
+                   g, 0, g, 1, created_by_id, created_at - g * interval '1 hour', updated_at, 1
+            FROM orders_salesorder, generate_series(1, 3000) AS g WHERE id = %s
+            """,
+            [order.pk],
+        )
     return clerk
 
 
