@@ -19,6 +19,7 @@ SYSTEM_NAMES = {
     "ledger_check": _("nightly ledger check"),
     "import": _("import"),
     "demo": _("demo data"),
+    "tracking": _("carrier tracking"),
     "system": _("system"),
 }
 

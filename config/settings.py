@@ -201,6 +201,10 @@ STOCK_DEMAND_PROVIDER = "orders.fulfilment.selectors.backorder_shortfall"
 # The customer's overdue invoices for the review's overdue rule; billing sets it once it exists.
 OVERDUE_INVOICES_PROVIDER = os.environ.get("OVERDUE_INVOICES_PROVIDER", "")
 
+# Carrier tracking pushes: no secret configured means every push is refused (401).
+KUAIDI100_SALT = os.environ.get("KUAIDI100_SALT", "")
+AFTERSHIP_WEBHOOK_SECRET = os.environ.get("AFTERSHIP_WEBHOOK_SECRET", "")
+
 # Sections higher apps add to the customer 360 page: provider(*, customer, user) -> CustomerPanel | None.
 CUSTOMER_PAGE_PANELS = ["orders.customer_panel.customer_orders_panel"]
 # Sections higher apps add to the order page: provider(*, order, user) -> customers.types.CustomerPanel | None.

@@ -23,6 +23,8 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("logistics/", include("logistics.urls")),
     path("notifications/", include(notification_views)),
+    path("hooks/tracking/", include("logistics.tracking.hook_urls")),
+    path("t/", include("logistics.tracking.public_urls")),
 ]
 
 handler400 = "config.views.bad_request"

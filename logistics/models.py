@@ -3,6 +3,8 @@ to a carrier with one waybill number per parcel; carriers and their tracking lin
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -138,6 +140,7 @@ class Shipment(FSMModelMixin, models.Model):
         "pack": _("pack"),
         "ship": _("ship"),
         "cancel": _("cancel"),
+        "deliver": _("confirm delivery"),
     }
 
     @property
@@ -178,6 +181,11 @@ class Shipment(FSMModelMixin, models.Model):
     def ship(self) -> None:
         """The carrier took the parcels, each with its own waybill number; the order's stock is consumed."""
         self.shipped_at = timezone.now()
+
+    @transition(field=state, source=[S.SHIPPED, S.EXCEPTION], target=S.DELIVERED, permission=SHIP_PERMISSION)
+    def deliver(self) -> None:
+        """Every parcel was signed for (tracking), or the warehouse confirmed the delivery by hand."""
+        self.delivered_at = timezone.now()
 
     @transition(field=state, source=BEFORE_SHIPPING, target=S.CANCELLED, permission=SHIP_PERMISSION)
     def cancel(self) -> None:
@@ -311,6 +319,7 @@ class ShipmentEvent(TimelineEvent):
         PACK = "pack", _("Packed")
         SHIP = "ship", _("Shipped")
         CANCEL = "cancel", _("Cancelled")
+        DELIVER = "deliver", _("Delivered")
         EMAIL = "email", _("E-mail sent")
 
     SUBJECT_FIELD = "shipment"
@@ -319,6 +328,9 @@ class ShipmentEvent(TimelineEvent):
         Kind.CREATED: _created_text,
         Kind.PACK: _pack_text,
         Kind.SHIP: _ship_text,
+        Kind.DELIVER: lambda p: (
+            gettext("Every parcel was signed for.") if p.get("how") == "tracking" else gettext("Delivery confirmed by hand.")
+        ),
         Kind.EMAIL: lambda p: gettext("“Shipped” e-mail sent to %(email)s.") % {"email": p["email"]},
     }
 
@@ -329,3 +341,101 @@ class ShipmentEvent(TimelineEvent):
         verbose_name = _("shipment event")
         verbose_name_plural = _("shipment events")
         ordering = ["at", "pk"]
+
+
+class TrackingStatus(models.TextChoices):
+    COLLECTED = "collected", _("Collected by the carrier")
+    IN_TRANSIT = "in_transit", _("In transit")
+    OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
+    DELIVERED = "delivered", _("Delivered")
+    PROBLEM = "problem", _("Problem")
+    REFUSED = "refused", _("Refused")
+    RETURNING = "returning", _("Returning to sender")
+    CUSTOMS = "customs", _("In customs")
+    FORWARDED = "forwarded", _("Forwarded")
+
+
+class TrackingSource(models.TextChoices):
+    KUAIDI100 = "kuaidi100", _("Kuaidi100 push")
+    AFTERSHIP = "aftership", _("AfterShip push")
+    IMPORT = "import", _("Import")
+    MANUAL = "manual", _("Entered by hand")
+
+
+def description_digest(description: str) -> str:
+    """The same description always gives the same key (the unique key cannot index long text)."""
+    return hashlib.sha256((description or "").strip().encode()).hexdigest()
+
+
+class TrackingEvent(models.Model):
+    """One scan of a parcel reported by the carrier; the same event reported twice is stored once."""
+
+    parcel = models.ForeignKey(Parcel, on_delete=models.CASCADE, related_name="tracking_events", verbose_name=_("parcel"))
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="tracking_events", verbose_name=_("shipment"))
+    time = models.DateTimeField(_("time"), db_index=True)
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=TrackingStatus.choices)
+    description = models.TextField(_("description"), blank=True)
+    description_hash = models.CharField(max_length=64, editable=False)
+    source = models.CharField(_("source"), max_length=12, choices=TrackingSource.choices)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("tracking event")
+        verbose_name_plural = _("tracking events")
+        ordering = ["time", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["parcel", "time", "status", "description_hash"], name="tracking_event_once_per_parcel"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.parcel_id} {self.time:%Y-%m-%d %H:%M} {self.status}"
+
+
+class UnmatchedTrackingEvent(models.Model):
+    """A pushed event for a waybill number we do not know, kept aside for review (carriers retry on errors)."""
+
+    carrier_code = models.CharField(_("carrier code"), max_length=30, blank=True)
+    waybill_number = models.CharField(_("waybill number"), max_length=60, db_index=True)
+    time = models.DateTimeField(_("time"))
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=TrackingStatus.choices)
+    description = models.TextField(_("description"), blank=True)
+    description_hash = models.CharField(max_length=64, editable=False)
+    source = models.CharField(_("source"), max_length=12, choices=TrackingSource.choices)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("unmatched tracking event")
+        verbose_name_plural = _("unmatched tracking events")
+        ordering = ["-received_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["carrier_code", "waybill_number", "time", "status", "description_hash"],
+                name="unmatched_tracking_event_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.waybill_number} {self.time:%Y-%m-%d %H:%M} {self.status}"
+
+
+class OrderTrackingToken(models.Model):
+    """The unguessable token of an order's public tracking page (/t/<token>/); revoked tokens answer 404."""
+
+    order = models.OneToOneField(
+        "orders.SalesOrder", on_delete=models.CASCADE, related_name="tracking_token", verbose_name=_("order")
+    )
+    token = models.CharField(_("token"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("order tracking token")
+        verbose_name_plural = _("order tracking tokens")
+
+    def __str__(self) -> str:
+        return f"{self.order_id}"

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 import segno
 from barcode import Code128
 from barcode.writer import SVGWriter
+from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import get_language
 
 from config.documents import render_document_html, render_pdf
-from logistics.models import Parcel, Shipment
+from logistics.models import OrderTrackingToken, Parcel, Shipment
 from logistics.shipments.selectors import pick_rows
 
 PICK_LIST = "documents/shipment_pick_list.html"
@@ -63,13 +65,15 @@ class LabelParcel:
 def label_context(*, shipment: Shipment) -> dict:
     shipment = _shipment(shipment)
     labels = []
+    token = OrderTrackingToken.objects.filter(order_id=shipment.order_id, revoked_at__isnull=True).first()
+    page = settings.SITE_URL + reverse("tracking_page", args=[token.token]) if token else ""
     for parcel in _parcels(shipment):
         tracking = parcel.tracking_url
         labels.append(
             LabelParcel(
                 parcel=parcel,
                 barcode_uri=svg_data_uri(code128_svg(parcel.waybill_number)) if parcel.waybill_number else "",
-                qr_uri=qr_data_uri(tracking) if tracking else "",
+                qr_uri=qr_data_uri(page or tracking) if (page or tracking) else "",
                 tracking_url=tracking,
             )
         )

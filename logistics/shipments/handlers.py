@@ -9,6 +9,7 @@ from django.utils import translation
 
 from config.actors import Actor
 from logistics.models import Shipment, ShipmentEvent
+from logistics.tracking.services import order_tracking_url
 
 TEMPLATE = "shipment_shipped"
 
@@ -32,7 +33,14 @@ def shipment_email_shipped(*, shipment_id: int) -> bool:
         return False
     parcels = list(shipment.parcels.select_related("carrier").order_by("index"))
     lines = list(shipment.lines.select_related("order_line", "product").order_by("pk"))
-    context = {"shipment": shipment, "order": shipment.order, "customer": customer, "parcels": parcels, "lines": lines}
+    context = {
+        "shipment": shipment,
+        "order": shipment.order,
+        "customer": customer,
+        "parcels": parcels,
+        "lines": lines,
+        "tracking_page_url": order_tracking_url(order=shipment.order),
+    }
     with translation.override(customer.language):
         subject = render_to_string(f"logistics/email/{TEMPLATE}_subject.txt", context).strip()
         message = EmailMultiAlternatives(

@@ -26,6 +26,7 @@ from inventory.models import Warehouse
 from inventory.stock.selectors import product_by_code
 from logistics.models import SHIP_PERMISSION, Carrier, Parcel, ParcelItem, Shipment, ShipmentEvent, ShipmentLine, ShipmentState
 from logistics.shipments.selectors import PICKABLE_ORDER_STATES, in_open_shipments, reserved_in_warehouses
+from logistics.tracking.services import order_tracking_token
 from orders.fulfilment.services import order_record_shipment
 from orders.models import SalesOrder
 
@@ -273,6 +274,7 @@ def shipment_ship(
     )
     quantities = dict(locked.lines.values_list("order_line_id", "quantity"))
     order_record_shipment(order=order, quantities=quantities, document=locked.number, by=actor, warehouse_id=locked.warehouse_id)
+    order_tracking_token(order=order)  # the customer's tracking link exists from the first shipment
     return locked
 
 

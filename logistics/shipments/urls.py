@@ -13,6 +13,7 @@ urlpatterns = [
     path("shipments/<int:pk>/scan/", views.shipment_scan, name="shipment_scan"),
     path("shipments/<int:pk>/pack/", views.shipment_pack, name="shipment_pack"),
     path("shipments/<int:pk>/ship/", views.shipment_ship, name="shipment_ship"),
+    path("shipments/<int:pk>/deliver/", views.shipment_confirm_delivery, name="shipment_confirm_delivery"),
     path("shipments/<int:pk>/cancel/", views.shipment_cancel, name="shipment_cancel"),
     path("shipments/<int:pk>/<str:kind>.pdf", views.shipment_document, name="shipment_document"),
 ]

@@ -20,9 +20,10 @@ from logistics.shipments import services
 from logistics.shipments.documents import document_pdf
 from logistics.shipments.forms import CancelForm, PackForm, PickForm, ScanForm, ShipForm, ShipmentFilter
 from logistics.shipments.selectors import pickable_quantities, ready_to_pick, shipment_list
+from logistics.tracking.services import shipment_confirm_delivery as shipment_confirm_delivery_service
 from orders.models import SalesOrder
 
-ACTIONS = ["start_picking", "pack", "ship", "cancel"]
+ACTIONS = ["start_picking", "pack", "ship", "cancel", "deliver"]
 LIST_PAGE_SIZE = 25
 QUEUE_PAGE_SIZE = 50
 DOCUMENT_NAMES = {"pick_list": "pick-list", "packing_slip": "packing-slip", "label": "label"}
@@ -110,6 +111,7 @@ def _render_detail(request, shipment: Shipment, *, scan_form=None, pack_form=Non
         "lines": list(shipment.lines.select_related("product", "order_line").order_by("pk")),
         "parcels": parcels,
         "events": list(shipment.events.select_related("by")),
+        "tracking_events": list(shipment.tracking_events.select_related("parcel").order_by("-time", "-pk")),
         "allowed": allowed_transitions(shipment, request.user, ACTIONS),
         "can_scan": can_scan,
         "can_ship": can_ship_now,
@@ -136,6 +138,20 @@ def shipment_start_picking(request, pk: int):
         services.shipment_start_picking(shipment=shipment, by=request.user)
     except DomainError as error:
         messages.error(request, str(error))
+    return redirect(shipment)
+
+
+@permission_required(SHIP_PERMISSION, raise_exception=True)
+@require_POST
+def shipment_confirm_delivery(request, pk: int):
+    """The warehouse confirms the delivery by hand (e.g. picked up by the customer); the timeline keeps who and when."""
+    shipment = _get_shipment(pk)
+    try:
+        shipment_confirm_delivery_service(shipment=shipment, by=request.user, note=request.POST.get("note", "")[:500])
+    except DomainError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Delivery of %(number)s confirmed.") % {"number": shipment.number})
     return redirect(shipment)
 
 

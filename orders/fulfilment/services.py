@@ -249,3 +249,14 @@ def order_close_short(*, order: SalesOrder, reason: str, by) -> SalesOrder:
         params={"items": [[line.product.sku, line.open_quantity] for line in open_lines]},
     )
     return transition_apply(obj=locked, transition="close_short", actor=actor, note=reason, lock=False)
+
+
+@transaction.atomic
+def order_record_delivery(*, order: SalesOrder, by) -> SalesOrder:
+    """Every shipment of the order was delivered (logistics decides and calls this): a shipped order
+    whose lines are all fully shipped moves to delivered; any other order is left as it is."""
+    actor = Actor.of(by)
+    locked = _lock(order)
+    if locked.status != OrderStatus.SHIPPED or not locked._all_shipped():
+        return locked
+    return transition_apply(obj=locked, transition="deliver", actor=actor, lock=False)
