@@ -233,3 +233,43 @@ def test_tracking_page_rate_limited(client, shipped, settings):
     settings.TRACKING_PAGE_RATE_LIMIT = 3
     codes = [client.get("/t/nothing/").status_code for _ in range(4)]
     assert codes == [404, 404, 404, 429]
+
+
+def test_shipped_email_and_label_carry_the_tracking_page_link(warehouse, clerk, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from logistics.shipments.documents import label_context
+
+    tea = stocked_product(stock={warehouse: 10})
+    order = allocated_order(lines=[(tea, 1)])
+    order.customer.email = "buyer@example.cn"
+    order.customer.save()
+    shipment = packed_shipment(order=order, warehouse=warehouse, by=clerk)
+    with django_capture_on_commit_callbacks(execute=True):
+        ship(shipment, by=clerk)
+    token = OrderTrackingToken.objects.get(order=order).token
+    (message,) = [m for m in mail.outbox if shipment.number in m.body]
+    assert f"/t/{token}/" in message.body
+    (label,) = label_context(shipment=shipment)["labels"]
+    assert label.qr_uri
+
+
+def test_unset_aftership_secret_refuses_every_push(client, shipped, settings):
+    settings.AFTERSHIP_WEBHOOK_SECRET = ""
+    body = aftership_body(waybills(shipped)[0], ["Delivered"])
+    response = client.post(
+        AFTERSHIP, body, content_type="application/json", headers={"aftership-hmac-sha256": aftership_sign(body, "")}
+    )
+    assert response.status_code == 401
+    assert TrackingEvent.objects.count() == 0
+
+
+def test_a_push_after_delivery_is_stored_and_changes_nothing(client, shipped):
+    first, second = waybills(shipped)
+    k100_post(client, k100_param(first, 3, DELIVERED))
+    k100_post(client, k100_param(second, 3, DELIVERED))
+    k100_post(client, k100_param(second, 3, DELIVERED))  # replayed
+    shipped.refresh_from_db()
+    assert shipped.state == ShipmentState.DELIVERED
+    assert shipped.events.filter(kind=ShipmentEvent.Kind.DELIVER).count() == 1
+    assert TrackingEvent.objects.filter(shipment=shipped).count() == 6
