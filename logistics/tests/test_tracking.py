@@ -273,3 +273,17 @@ def test_a_push_after_delivery_is_stored_and_changes_nothing(client, shipped):
     assert shipped.state == ShipmentState.DELIVERED
     assert shipped.events.filter(kind=ShipmentEvent.Kind.DELIVER).count() == 1
     assert TrackingEvent.objects.filter(shipment=shipped).count() == 6
+
+
+def test_non_ascii_signature_is_refused_not_an_error(client, shipped):
+    param = k100_param(waybills(shipped)[0], 1, ROWS_1)
+    assert k100_post(client, param, sign="签名").status_code == 401
+    body = aftership_body(waybills(shipped)[0], ["InTransit"])
+    response = client.post(AFTERSHIP, body, content_type="application/json", headers={"aftership-hmac-sha256": "é"})
+    assert response.status_code == 401
+    assert TrackingEvent.objects.count() == 0
+
+
+def test_kuaidi100_last_result_not_an_object_is_400(client, shipped):
+    param = json.dumps({"lastResult": "oops"})
+    assert k100_post(client, param).status_code == 400

@@ -28,6 +28,11 @@ class Malformed(ValueError):
     """The body is not what the carrier's format says."""
 
 
+def _same(expected: str, given: str) -> bool:
+    """Constant-time comparison that also copes with non-ASCII garbage in the given signature."""
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
+
+
 def _unauthorized() -> JsonResponse:
     return JsonResponse({"result": False, "returnCode": "401", "message": "bad signature"}, status=401)
 
@@ -67,7 +72,7 @@ def _kuaidi100_events(param: str) -> tuple[str, str, list[EventInput]]:
         rows = result.get("data") or []
         if not isinstance(rows, list):
             raise Malformed("data is not a list")
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise Malformed(f"bad param: {exc}") from exc
     status = KUAIDI100_STATES.get(state)
     if status is None:
@@ -98,7 +103,7 @@ def kuaidi100_push(request: HttpRequest) -> JsonResponse:
     salt = getattr(settings, "KUAIDI100_SALT", "") or ""
     param = request.POST.get("param", "")
     sign = request.POST.get("sign", "")
-    if not salt or not sign or not hmac.compare_digest(kuaidi100_sign(param, salt), sign.strip().upper()):
+    if not salt or not sign or not _same(kuaidi100_sign(param, salt), sign.strip().upper()):
         return _unauthorized()
     try:
         carrier, waybill, events = _kuaidi100_events(param)
@@ -144,7 +149,7 @@ def aftership_push(request: HttpRequest) -> JsonResponse:
     secret = getattr(settings, "AFTERSHIP_WEBHOOK_SECRET", "") or ""
     sign = request.headers.get("aftership-hmac-sha256", "")
     body = request.body
-    if not secret or not sign or not hmac.compare_digest(aftership_sign(body, secret), sign.strip()):
+    if not secret or not sign or not _same(aftership_sign(body, secret), sign.strip()):
         return _unauthorized()
     try:
         carrier, waybill, events = _aftership_events(body)
