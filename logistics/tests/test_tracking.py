@@ -287,3 +287,14 @@ def test_non_ascii_signature_is_refused_not_an_error(client, shipped):
 def test_kuaidi100_last_result_not_an_object_is_400(client, shipped):
     param = json.dumps({"lastResult": "oops"})
     assert k100_post(client, param).status_code == 400
+
+
+def test_confirming_delivery_before_shipping_is_refused(warehouse, clerk):
+    from config.errors import DomainError
+
+    tea = stocked_product(stock={warehouse: 10})
+    shipment = packed_shipment(order=allocated_order(lines=[(tea, 1)]), warehouse=warehouse, by=clerk)
+    with pytest.raises(DomainError):
+        shipment_confirm_delivery(shipment=shipment, by=clerk)
+    shipment.refresh_from_db()
+    assert shipment.state == ShipmentState.PACKED

@@ -146,8 +146,15 @@ def tracking_record(*, carrier_code: str, waybill: str, events: Iterable[EventIn
     return RecordResult(matched=True, stored=stored)
 
 
+def _lock_order_then_shipment(shipment_id: int) -> Shipment:
+    """The global lock order (DESIGN): the order row first, then the shipment."""
+    order_id = Shipment.objects.values_list("order_id", flat=True).get(pk=shipment_id)
+    list(SalesOrder.objects.select_for_update(of=("self",)).filter(pk=order_id).values_list("pk", flat=True))
+    return Shipment.objects.select_for_update(of=("self",)).get(pk=shipment_id)
+
+
 def _deliver_if_every_parcel_signed(shipment_id: int) -> None:
-    shipment = Shipment.objects.select_for_update(of=("self",)).get(pk=shipment_id)
+    shipment = _lock_order_then_shipment(shipment_id)
     if shipment.state not in (ShipmentState.SHIPPED, ShipmentState.EXCEPTION):
         return
     signed = TrackingEvent.objects.filter(parcel=OuterRef("pk"), status=TrackingStatus.DELIVERED)
@@ -173,8 +180,15 @@ def shipment_confirm_delivery(*, shipment: Shipment, by, note: str = "") -> Ship
     actor = Actor.of(by)
     if not actor.has_perm(SHIP_PERMISSION):
         raise PermissionRefused(_("You are not allowed to confirm deliveries."))
+    locked = _lock_order_then_shipment(shipment.pk)
     shipment = transition_apply(
-        obj=shipment, transition="deliver", actor=actor, kind=ShipmentEvent.Kind.DELIVER, params={"how": "hand"}, note=note
+        obj=locked,
+        transition="deliver",
+        actor=actor,
+        kind=ShipmentEvent.Kind.DELIVER,
+        params={"how": "hand"},
+        note=note,
+        lock=False,
     )
     _deliver_order_if_done(shipment.order_id, actor)
     return shipment
