@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_fsm import can_proceed
 
 from config.errors import DomainError, form_error_from
+from config.submissions import submission_form_valid, submitted_once
 from config.transitions import allowed_transitions
 from inventory.models import Warehouse
 from logistics.models import SHIP_PERMISSION, Shipment
@@ -60,6 +61,7 @@ def _pick_rows(order: SalesOrder, warehouse: Warehouse) -> list[dict]:
 
 @permission_required(SHIP_PERMISSION, raise_exception=True)
 @require_http_methods(["GET", "POST"])
+@submitted_once("logistics.shipment_create", form=True)
 def shipment_create(request, order_id: int):
     """Pick (all or part of) what is reserved for the order in one warehouse: a new shipment."""
     order = get_object_or_404(SalesOrder.objects.select_related("customer"), pk=order_id)
@@ -72,7 +74,7 @@ def shipment_create(request, order_id: int):
     form = PickForm(request.POST if request.method == "POST" else None, rows=rows)
     status = 200
     if request.method == "POST":
-        if form.is_valid() and warehouse is not None:
+        if submission_form_valid(request, form) and warehouse is not None:
             try:
                 shipment = services.shipment_create(
                     order=order, warehouse=warehouse, quantities=form.quantities(), by=request.user
@@ -157,11 +159,12 @@ def shipment_confirm_delivery(request, pk: int):
 
 @permission_required(SHIP_PERMISSION, raise_exception=True)
 @require_POST
+@submitted_once("logistics.shipment_scan", form=True)
 def shipment_scan(request, pk: int):
-    """One scan: the product (barcode or SKU) goes into the parcel; htmx gets the result line back."""
+    """One scan: the product (barcode or SKU) goes into the parcel; a resent scan counts once."""
     shipment = _get_shipment(pk)
     form = ScanForm(request.POST)
-    if form.is_valid():
+    if submission_form_valid(request, form):
         try:
             result = services.shipment_scan(
                 shipment=shipment,

@@ -11,6 +11,7 @@ from logistics.models import Shipment, ShipmentState
 from logistics.tests.factories import allocated_order, carrier, packed_shipment, ship, stocked_product
 from orders.models import OrderStatus, SalesOrder
 from tests.queries import queries_for
+from tests.submissions import with_token  # noqa: E402
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def test_a_warehouse_user_picks_scans_packs_two_parcels_and_ships_with_two_waybi
     form_url = reverse("logistics:shipment_create", args=[order.pk]) + f"?warehouse={warehouse.pk}"
     assert "龙井茶 250克" in client.get(form_url).content.decode()
     tea_line, cup_line = order.lines.order_by("position")
-    response = client.post(form_url, {"warehouse": warehouse.pk, f"line_{tea_line.pk}": 3, f"line_{cup_line.pk}": 1})
+    response = client.post(form_url, with_token({"warehouse": warehouse.pk, f"line_{tea_line.pk}": 3, f"line_{cup_line.pk}": 1}))
     shipment = Shipment.objects.get(order=order)
     assert response.status_code == 302 and response["Location"] == shipment.get_absolute_url()
 
@@ -40,8 +41,8 @@ def test_a_warehouse_user_picks_scans_packs_two_parcels_and_ships_with_two_waybi
     assert "Start picking" in detail and "Cancel shipment" in detail and "Ship</button>" not in detail
     scan = reverse("logistics:shipment_scan", args=[shipment.pk])
     for code, parcel in [("6901234567892", 1), ("TEA-001", 1), ("tea-001", 1), ("CUP-002", 2)]:
-        assert client.post(scan, {"code": code, "parcel": parcel, "quantity": 1}).status_code == 302
-    refused = client.post(scan, {"code": "CUP-002", "parcel": 2, "quantity": 1})
+        assert client.post(scan, with_token({"code": code, "parcel": parcel, "quantity": 1})).status_code == 302
+    refused = client.post(scan, with_token({"code": "CUP-002", "parcel": 2, "quantity": 1}))
     assert refused.status_code == 422
     assert "1 more is too many" in refused.content.decode()
 
@@ -204,3 +205,20 @@ def test_the_detail_page_takes_as_many_queries_for_20_lines_in_3_parcels_as_for_
 
     client.get(reverse("logistics:shipment_list"))  # the session and permissions are warm
     assert page_queries(2, 1) == page_queries(20, 3)
+
+
+def test_a_pick_or_a_scan_sent_twice_acts_once(client_as, order, warehouse):
+    """A double tap (or a resent request) creates one shipment and packs a scanned unit once."""
+    client = client_as("warehouse")
+    tea_line = order.lines.order_by("position").first()
+    form_url = reverse("logistics:shipment_create", args=[order.pk]) + f"?warehouse={warehouse.pk}"
+    pick = with_token({"warehouse": warehouse.pk, f"line_{tea_line.pk}": 2})
+    assert client.post(form_url, pick).status_code == 302
+    assert client.post(form_url, pick).status_code == 302  # the replay
+    shipment = Shipment.objects.get(order=order)
+    client.post(reverse("logistics:shipment_start_picking", args=[shipment.pk]))
+    scan = with_token({"code": "TEA-001", "parcel": 1, "quantity": 1})
+    url = reverse("logistics:shipment_scan", args=[shipment.pk])
+    assert client.post(url, scan).status_code == 302
+    assert client.post(url, scan).status_code == 302  # the replay
+    assert shipment.lines.get().quantity_packed == 1
