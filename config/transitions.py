@@ -13,10 +13,6 @@ from .errors import DomainError, PermissionRefused
 from .outbox import outbox_publish
 
 
-def _fsm_field(obj: models.Model, method) -> Any:
-    return method._django_fsm.field
-
-
 def transition_permission(obj: models.Model, method) -> Any:
     """The permission the transition declares from the object's current state (None: anyone)."""
     meta = method._django_fsm

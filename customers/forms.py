@@ -103,10 +103,6 @@ class CustomerForm(forms.ModelForm):
                 if name in self.fields:
                     self.fields[name].initial = value
 
-    @property
-    def offers_credit_terms(self) -> bool:
-        return "credit_limit" in self.fields
-
     def clean(self):
         data = super().clean()
         # The instance still holds the stored values here (the form applies the new ones after clean).

@@ -130,10 +130,6 @@ class Shipment(FSMModelMixin, models.Model):
     def queue_label(self) -> str:
         return f"{self.number} · {self.order.number}"
 
-    @property
-    def is_before_shipping(self) -> bool:
-        return self.state in BEFORE_SHIPPING
-
     # --- transitions: fired only through config.transitions.transition_apply (services) ---------
     TRANSITION_LABELS = {
         "start_picking": _("start picking"),

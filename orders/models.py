@@ -180,9 +180,6 @@ class SalesOrder(FSMModelMixin, models.Model):
         lines = self._line_figures()
         return any(line["quantity_shipped"] for line in lines) and not any(line_open_quantity(line) for line in lines)
 
-    def _some_shipped(self) -> bool:
-        return any(line["quantity_shipped"] for line in self._line_figures())
-
     def _fully_invoiced(self) -> bool:
         lines = self._line_figures()
         return any(line["quantity_shipped"] for line in lines) and all(

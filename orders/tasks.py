@@ -17,7 +17,10 @@ from .review.services import order_run_checks
 
 @shared_task(name="orders.tasks.review_order", ignore_result=True)
 def review_order(order_id: int) -> None:
-    """Run the automatic checks on a submitted order; an order no longer submitted is left alone."""
+    """Run the automatic checks on a submitted order; an order no longer submitted is left alone.
+
+    Submissions reach the checks through the outbox now; this task stays registered so messages
+    queued by an earlier release are still carried out, and for running the checks by hand."""
     order_run_checks(order_id=order_id)
 
 

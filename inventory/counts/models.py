@@ -233,10 +233,6 @@ class StockCountLine(models.Model):
         return f"{self.count_id}/{self.product_id}: {self.counted_quantity}"
 
     @property
-    def is_counted(self) -> bool:
-        return self.counted_quantity is not None
-
-    @property
     def variance(self) -> int | None:
         """Counted minus the system quantity when it was counted; None while not counted."""
         if self.adjustment_quantity is not None:

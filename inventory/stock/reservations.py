@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -252,14 +252,3 @@ def reservations_by_line(*, line_ids: Iterable[int]) -> dict[int, list[Reservati
     ):
         by_line[reservation.order_line_id].append(reservation)
     return by_line
-
-
-def reserved_units_for(*, line_filter: Q) -> dict[int, int]:
-    """Units actively reserved per line for the lines matching `line_filter` (on Reservation.order_line)."""
-    return dict(
-        Reservation.objects.filter(line_filter, state=ReservationState.ACTIVE)
-        .order_by()
-        .values("order_line")
-        .annotate(total=Sum("quantity"))
-        .values_list("order_line", "total")
-    )

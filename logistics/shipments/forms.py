@@ -135,6 +135,3 @@ class ShipForm(forms.Form):
 
     def waybills(self) -> list[str]:
         return [self.cleaned_data[f"waybill_{parcel.index}"] for parcel in self.parcels]
-
-    def waybill_fields(self):
-        return [self[f"waybill_{parcel.index}"] for parcel in self.parcels]

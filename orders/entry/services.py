@@ -40,11 +40,6 @@ def order_recompute_totals(*, order: SalesOrder) -> SalesOrder:
     return order
 
 
-def order_lock(*, order_id: int) -> SalesOrder:
-    """Re-read the order under a row lock before acting on it."""
-    return SalesOrder.objects.select_for_update(of=("self",)).get(pk=order_id)
-
-
 # Drafts belong to their author: changing someone else's order needs this permission (managers).
 MANAGE_ALL_PERMISSION = "orders.manage_all_salesorder"
 
