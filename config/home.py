@@ -4,16 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.utils.module_loading import import_string
-
-# Each provider is a function (user) -> list[WorkQueue] that returns only what the user may see.
-QUEUE_PROVIDERS = [
-    "orders.selectors.home_queues",
-    "inventory.stock.selectors.home_queues",
-    "customers.selectors.home_queues",
-    "logistics.selectors.home_queues",
-]
-
 
 # A home page shows the first few items of each queue and how many there are, counted no further
 # than COUNT_CAP (a queue of 120,000 delivered orders says "999+" instead of counting them all).
@@ -44,7 +36,7 @@ def work_queue(*, title, url: str, queryset, empty_text="", role: str = "") -> W
 
 def work_queues_for(user) -> list[WorkQueue]:
     queues: list[WorkQueue] = []
-    for path in QUEUE_PROVIDERS:
+    for path in settings.HOME_QUEUE_PROVIDERS:
         provider = import_string(path)
         queues.extend(provider(user))
     return queues

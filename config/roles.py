@@ -124,6 +124,32 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 
 
+def _grant(permissions: dict[str, list[str]]) -> None:
+    """Add an app's permissions to the roles; each app below keeps its own block."""
+    for role, names in permissions.items():
+        ROLE_PERMISSIONS[role].extend(name for name in names if name not in ROLE_PERMISSIONS[role])
+
+
+# --- per-app grants ---
+
+# logistics: delivery exceptions and returns
+
+
+# billing
+
+
+# api (channel intake)
+
+
+# webhooks (events out)
+
+
+# reports
+
+
+# --- end of per-app grants ---
+
+
 def sync_roles(group_model, permission_model) -> None:
     """Create each role's group and give it exactly the permissions listed above."""
     for role, perm_names in ROLE_PERMISSIONS.items():

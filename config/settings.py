@@ -86,6 +86,10 @@ INSTALLED_APPS = [
     "inventory",
     "orders",
     "logistics",
+    "billing",
+    "api",
+    "webhooks",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -209,6 +213,23 @@ AFTERSHIP_WEBHOOK_SECRET = os.environ.get("AFTERSHIP_WEBHOOK_SECRET", "")
 CUSTOMER_PAGE_PANELS = ["orders.customer_panel.customer_orders_panel"]
 # Sections higher apps add to the order page: provider(*, order, user) -> customers.types.CustomerPanel | None.
 ORDER_PAGE_PANELS = ["logistics.order_panel.order_shipments_panel"]
+# Work queues on the home page: provider(user) -> list[config.home.WorkQueue], only what the user may see.
+HOME_QUEUE_PROVIDERS = [
+    "orders.selectors.home_queues",
+    "inventory.stock.selectors.home_queues",
+    "customers.selectors.home_queues",
+    "logistics.selectors.home_queues",
+]
+# Each app seeds its own demo data, in this order (later ones use what earlier ones made).
+DEMO_SEEDERS = [
+    "customers.demo.seed",
+    "inventory.catalog.demo.seed",
+    "inventory.stock.demo.seed",
+    "orders.demo.seed",
+    "logistics.demo.seed",
+    "inventory.stock.demo.seed_after_orders",
+    "inventory.counts.demo.seed",
+]
 
 # Outbox handlers, registered explicitly: topic -> dotted paths of functions taking the payload.
 # Transition topics are "<app>.<model>.<transition>"; others are named by the app that publishes them.
@@ -224,9 +245,35 @@ OUTBOX_HANDLERS: dict[str, list[str]] = {
     "orders.salesorder.reject": ["orders.review.handlers.tell_salesperson"],
     "inventory.stock_available": ["orders.fulfilment.handlers.allocate_waiting"],
     "inventory.reservations_released": ["orders.fulfilment.handlers.reservations_lost"],
-    "logistics.shipment.ship": ["logistics.shipments.handlers.email_customer_shipped"],
 }
 HEARTBEAT_STALE_SECONDS = env_int("HEARTBEAT_STALE_SECONDS", 180)
+
+
+def _subscribe(handlers: dict[str, list[str]]) -> None:
+    """Add handlers to OUTBOX_HANDLERS; several apps may listen to the same topic."""
+    for topic, paths in handlers.items():
+        OUTBOX_HANDLERS.setdefault(topic, []).extend(paths)
+
+
+# --- per-app wiring: each app adds its outbox handlers, schedules, panels, queues and demo data in its own block ---
+
+# logistics
+_subscribe({"logistics.shipment.ship": ["logistics.shipments.handlers.email_customer_shipped"]})
+
+
+# billing
+
+
+# api (channel intake)
+
+
+# webhooks (events out)
+
+
+# reports
+
+
+# --- end of per-app wiring ---
 
 # --- auth -------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -20,7 +20,10 @@ from tests.po import problems, read_po
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
-SOURCE_DIRS = ["config", "customers", "inventory", "orders", "logistics", "billing", "reports", "templates", "locale"]
+SOURCE_DIRS = [
+    *["config", "customers", "inventory", "orders", "logistics", "billing", "api", "webhooks", "reports"],
+    *["templates", "locale"],
+]
 
 
 def test_committed_catalogue_has_no_untranslated_or_fuzzy_entry():
@@ -58,7 +61,7 @@ def test_switching_to_chinese_shows_chinese_labels(client_as):
 
 # --- labels worded when shown ------------------------------------------------------------------------
 
-OUR_APPS = ["config", "customers", "inventory", "orders", "logistics", "billing", "reports"]
+OUR_APPS = ["config", "customers", "inventory", "orders", "logistics", "billing", "api", "webhooks", "reports"]
 # A label needs no translation when it holds no word: a code, a grade, a currency ("A", "CNY", "13 %").
 WORDLESS = re.compile(r"[A-Z0-9 .,:%+\-/()]*")
 

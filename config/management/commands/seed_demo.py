@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
@@ -11,17 +12,6 @@ from config.outbox import outbox_dispatch
 # Demo orders are approved, alerts raised...: the e-mails they would send go nowhere. With the console
 # backend (no EMAIL_HOST) they would bury the command's own output under a hundred messages.
 DEMO_MAILERS = {"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}
-
-# Each app seeds its own demo data, in this order (later ones use what earlier ones made).
-DEMO_SEEDERS = [
-    "customers.demo.seed",
-    "inventory.catalog.demo.seed",
-    "inventory.stock.demo.seed",
-    "orders.demo.seed",
-    "logistics.demo.seed",
-    "inventory.stock.demo.seed_after_orders",
-    "inventory.counts.demo.seed",
-]
 
 
 class Command(BaseCommand):
@@ -35,7 +25,7 @@ class Command(BaseCommand):
     def seed(self) -> None:
         with transaction.atomic():
             users = seed_users()
-        for path in DEMO_SEEDERS:
+        for path in settings.DEMO_SEEDERS:
             seeder = import_string(path)  # a seeder that moved fails loudly, never silently seeds nothing
             with transaction.atomic():
                 seeder(users=users, stdout=self.stdout)
