@@ -552,3 +552,6 @@ class CreditNoteEvent(TimelineEvent):
         verbose_name = _("credit note event")
         verbose_name_plural = _("credit note events")
         ordering = ["at", "pk"]
+
+
+from .payments.models import Payment, PaymentAllocation, PaymentEvent, Refund, RefundEvent, WriteOff  # noqa: E402,F401  (registered with billing)

@@ -136,6 +136,26 @@ def _grant(permissions: dict[str, list[str]]) -> None:
 
 
 # billing
+# payments and refunds: finance records and allocates them; managers read everything; sales read
+# their own customers' payments (billing.payments.selectors.payments_visible_to)
+_grant(
+    {
+        FINANCE: [
+            "billing.view_payment",
+            "billing.add_payment",
+            "billing.allocate_payment",
+            "billing.void_payment",
+            "billing.manage_acceptance_bill",
+            "billing.view_all_payment",
+            "billing.export_payment",
+            "billing.view_refund",
+            "billing.add_refund",
+            "billing.pay_refund",
+        ],
+        MANAGER: ["billing.view_payment", "billing.view_all_payment", "billing.export_payment", "billing.view_refund"],
+        SALES: ["billing.view_payment", "billing.view_refund"],
+    }
+)
 
 
 # api (channel intake)
