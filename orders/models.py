@@ -447,6 +447,8 @@ class OrderEvent(TimelineEvent):
         RELEASED = "released", _("Reservations released")
         SHIPPED = "shipped", _("Goods shipped")
         CLOSED_SHORT = "closed_short", _("Closed short")
+        RETURNED = "returned", _("Goods returned")
+        REPLACEMENT = "replacement", _("Replacement shipped")
 
     SUBJECT_FIELD = "order"
     STATES = dict(OrderStatus.choices)
@@ -465,6 +467,14 @@ class OrderEvent(TimelineEvent):
         Kind.CLOSED_SHORT: lambda p: (
             gettext("Cancelled what had not shipped: %(items)s.")
             % {"items": ", ".join(f"{qty} × {sku}" for sku, qty in p["items"])}
+        ),
+        Kind.RETURNED: lambda p: (
+            gettext("Returned with %(document)s: %(items)s.")
+            % {"document": p["document"], "items": ", ".join(f"{qty} × {sku}" for sku, qty in p["items"])}
+        ),
+        Kind.REPLACEMENT: lambda p: (
+            gettext("Replacement shipped with %(document)s: %(items)s.")
+            % {"document": p["document"], "items": ", ".join(f"{qty} × {sku}" for sku, qty in p["items"])}
         ),
         Kind.TRANSITION: lambda p: _transition_text(p),
     }
