@@ -133,6 +133,26 @@ def _grant(permissions: dict[str, list[str]]) -> None:
 # --- per-app grants ---
 
 # logistics: delivery exceptions and returns
+# Returns: sales open them for the orders they entered (the service checks whose), the warehouse
+# approves and receives, finance reads what asks for a refund, managers do all.
+_grant(
+    {
+        SALES: ["logistics.view_returnrequest", "logistics.add_returnrequest"],
+        WAREHOUSE: [
+            "logistics.view_returnrequest",
+            "logistics.add_returnrequest",
+            "logistics.approve_returnrequest",
+            "logistics.receive_returnrequest",
+        ],
+        FINANCE: ["logistics.view_returnrequest"],
+        MANAGER: [
+            "logistics.view_returnrequest",
+            "logistics.add_returnrequest",
+            "logistics.approve_returnrequest",
+            "logistics.receive_returnrequest",
+        ],
+    }
+)
 
 
 # billing

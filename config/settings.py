@@ -261,6 +261,11 @@ def _subscribe(handlers: dict[str, list[str]]) -> None:
 
 # logistics
 _subscribe({"logistics.shipment.ship": ["logistics.shipments.handlers.email_customer_shipped"]})
+# Returns: a refund asked for on receipt is told to finance in the app (billing subscribes to the same topic).
+_subscribe({"logistics.return_refund_requested": ["logistics.returns.handlers.tell_finance_refund_requested"]})
+HOME_QUEUE_PROVIDERS += ["logistics.returns.panels.home_queues"]
+ORDER_PAGE_PANELS += ["logistics.returns.panels.order_returns_panel"]
+CUSTOMER_PAGE_PANELS += ["logistics.returns.panels.customer_returns_panel"]
 
 
 # billing

@@ -478,6 +478,8 @@ class OrderEvent(TimelineEvent):
         RELEASED = "released", _("Reservations released")
         SHIPPED = "shipped", _("Goods shipped")
         CLOSED_SHORT = "closed_short", _("Closed short")
+        RETURNED = "returned", _("Goods returned")
+        REPLACEMENT = "replacement", _("Replacement shipped")
         PAYMENT = "payment", _("Payment status")
 
     SUBJECT_FIELD = "order"
@@ -497,6 +499,14 @@ class OrderEvent(TimelineEvent):
         Kind.CLOSED_SHORT: lambda p: (
             gettext("Cancelled what had not shipped: %(items)s.")
             % {"items": ", ".join(f"{qty} × {sku}" for sku, qty in p["items"])}
+        ),
+        Kind.RETURNED: lambda p: (
+            gettext("Returned with %(document)s: %(items)s.")
+            % {"document": p["document"], "items": ", ".join(f"{qty} × {sku}" for sku, qty in p["items"])}
+        ),
+        Kind.REPLACEMENT: lambda p: (
+            gettext("Replacement shipped with %(document)s: %(items)s.")
+            % {"document": p["document"], "items": ", ".join(f"{qty} × {sku}" for sku, qty in p["items"])}
         ),
         Kind.TRANSITION: lambda p: _transition_text(p),
         Kind.PAYMENT: lambda p: (
