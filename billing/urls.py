@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from django.urls import include, path
+
 app_name = "billing"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", include("billing.payments.urls")),
+]

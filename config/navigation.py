@@ -89,6 +89,7 @@ NAV_AREAS: list[NavArea] = [
             NavEntry(_("Invoices"), "billing:invoice_list", "billing.view_invoice"),
             NavEntry(_("Credit notes"), "billing:creditnote_list", "billing.view_creditnote"),
             NavEntry(_("Payments"), "billing:payment_list", "billing.view_payment"),
+            NavEntry(_("Record a payment"), "billing:payment_create", "billing.add_payment"),
             NavEntry(_("Refunds"), "billing:refund_list", "billing.view_refund"),
             NavEntry(_("Bank statements"), "billing:bankstatement_list", "billing.view_bankstatement"),
             NavEntry(_("Receivables"), "billing:receivables", "billing.view_invoice"),

@@ -276,6 +276,9 @@ OVERDUE_INVOICES_PROVIDER = OVERDUE_INVOICES_PROVIDER or "billing.selectors.over
 # payments: allocations, write-offs, refunds, acceptance bills; the orders' payment status
 PAYMENT_WRITE_OFF_LIMIT = Decimal(os.environ.get("PAYMENT_WRITE_OFF_LIMIT", "1.00"))
 RECEIVABLES_PROVIDER = "billing.payments.selectors.customer_open_receivables"
+CUSTOMER_PAGE_PANELS += ["billing.payments.customer_panel.customer_payments_panel"]
+ORDER_PAGE_PANELS += ["billing.payments.order_panel.order_payments_panel"]
+HOME_QUEUE_PROVIDERS += ["billing.payments.selectors.home_queues"]
 _subscribe(
     {
         "billing.invoice.issue": ["billing.payments.handlers.refresh_payment_status"],
@@ -288,6 +291,7 @@ CELERY_BEAT_SCHEDULE.update(
         "payment-status-overdue": {"task": "billing.payments.tasks.mark_overdue_orders", "schedule": crontab(hour=0, minute=20)},
     }
 )
+DEMO_SEEDERS += ["billing.payments.demo.seed"]
 
 
 # api (channel intake)

@@ -146,3 +146,17 @@ def home_queues(user) -> list[WorkQueue]:
             role=FINANCE,
         ),
     ]
+
+
+def oldest_first(*, invoices: list[Invoice], amount: Decimal) -> list[tuple[Invoice, Decimal]]:
+    """Spread an amount over open invoices, oldest due first, each up to its open amount (what is left stays an advance)."""
+    allocations = []
+    left = amount
+    for invoice in invoices:
+        if left <= 0:
+            break
+        share = min(left, invoice.open_amount)
+        if share > 0:
+            allocations.append((invoice, share))
+            left -= share
+    return allocations
