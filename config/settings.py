@@ -301,6 +301,8 @@ WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", Fa
 # Hosts that may be sent plain http (everything else must be https).
 WEBHOOKS_HTTP_HOSTS = env_list("WEBHOOKS_HTTP_HOSTS", "")
 WEBHOOKS_CONNECT_TIMEOUT = env_int("WEBHOOKS_CONNECT_TIMEOUT", 3)
+# Requests a sender has in flight at once (to different orders or subjects: one subject's events go one by one).
+WEBHOOKS_SEND_CONCURRENCY = env_int("WEBHOOKS_SEND_CONCURRENCY", 8)
 WEBHOOKS_READ_TIMEOUT = env_int("WEBHOOKS_READ_TIMEOUT", 5)
 # A failing delivery is retried with exponential backoff (from BASE up to MAX seconds, with jitter) for this long.
 WEBHOOKS_RETRY_HOURS = max(env_int("WEBHOOKS_RETRY_HOURS", 24), 24)

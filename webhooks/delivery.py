@@ -20,13 +20,14 @@ from __future__ import annotations
 import logging
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -74,29 +75,36 @@ def claim_due(*, now: datetime | None = None, batch: int = BATCH) -> list[Claim]
     heads of their subjects (one only while the endpoint is failing: a probe)."""
     now = now or timezone.now()
     lease = now + timedelta(seconds=settings.WEBHOOKS_LEASE_SECONDS)
-    earlier = WebhookDelivery.objects.filter(
-        _pending(),
-        endpoint=OuterRef("endpoint"),
-        aggregate_type=OuterRef("aggregate_type"),
-        aggregate_id=OuterRef("aggregate_id"),
-        sequence__lt=OuterRef("sequence"),
+    # The first pending sequence of the row's subject for this endpoint: only that row may go now.
+    # (A correlated scalar subquery: whatever the table's statistics say, PostgreSQL answers it from
+    # the webhook_delivery_in_order index with the whole key.)
+    head = (
+        WebhookDelivery.objects.filter(
+            _pending(),
+            endpoint=OuterRef("endpoint"),
+            aggregate_type=OuterRef("aggregate_type"),
+            aggregate_id=OuterRef("aggregate_id"),
+        )
+        .order_by("sequence")
+        .values("sequence")[:1]
     )
     claims = []
     with transaction.atomic():
-        endpoints = (
-            WebhookEndpoint.objects.select_for_update(skip_locked=True)
-            .filter(is_active=True)
-            .filter(Q(paused_until__isnull=True) | Q(paused_until__lte=now))
-            .order_by("pk")
+        due = Q(is_active=True) & (Q(paused_until__isnull=True) | Q(paused_until__lte=now))
+        # Healthy endpoints are shared by every worker (the deliveries themselves are locked); a
+        # failing one is probed by one worker at a time, who holds its row while claiming.
+        healthy = list(WebhookEndpoint.objects.filter(due, consecutive_failures=0).order_by("pk"))
+        failing = list(
+            WebhookEndpoint.objects.select_for_update(skip_locked=True).filter(due, consecutive_failures__gt=0).order_by("pk")
         )
-        for endpoint in endpoints:
+        for endpoint in sorted(healthy + failing, key=lambda endpoint: endpoint.pk):
             take = 1 if endpoint.consecutive_failures else batch
             rows = list(
                 WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("message")
                 .filter(_pending(), endpoint=endpoint, next_attempt_at__lte=now)
                 .filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now))
-                .exclude(Exists(earlier))
+                .filter(sequence=Subquery(head))
                 .order_by("next_attempt_at", "pk")[:take]
             )
             if not rows:
@@ -140,41 +148,60 @@ def _refused_answer(error: AddressRefused) -> Answer:
     )
 
 
+_pool: ThreadPoolExecutor | None = None
+
+
+def _senders() -> ThreadPoolExecutor:
+    """Threads that wait on receivers side by side (one per process, made on first use)."""
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=settings.WEBHOOKS_SEND_CONCURRENCY, thread_name_prefix="webhook-send")
+    return _pool
+
+
 def send_claim(claim: Claim) -> list[tuple[WebhookDelivery, Answer]]:
-    """Send the claimed deliveries in turn; after a failure that means the receiver is unwell (no
-    answer, 5xx), or once half the lease is spent, the rest are left for later untried."""
+    """Send the claimed deliveries (each the head of its subject, so they may go side by side): the
+    first alone, then in waves of WEBHOOKS_SEND_CONCURRENCY; after a wave in which the receiver looked
+    unwell (no answer, 5xx), or once half the lease is spent, the rest are left for later untried."""
     results: list[tuple[WebhookDelivery, Answer]] = []
     started = time.monotonic()
     try:
         target = webhook_target(claim.endpoint.url)
     except AddressRefused as error:
         return [(claim.deliveries[0], _refused_answer(error))]
-    for delivery in claim.deliveries:
-        answer = send_one(endpoint=claim.endpoint, delivery=delivery, target=target)
-        results.append((delivery, answer))
-        if retryable(answer) or time.monotonic() - started > settings.WEBHOOKS_LEASE_SECONDS / 2:
+    wave_size = max(settings.WEBHOOKS_SEND_CONCURRENCY, 1)
+    # The first goes alone: a receiver that is down costs one attempt, not a wave of them.
+    waves = [claim.deliveries[:1]] + [claim.deliveries[i : i + wave_size] for i in range(1, len(claim.deliveries), wave_size)]
+    for wave in waves:
+        if len(wave) == 1:
+            answers = [send_one(endpoint=claim.endpoint, delivery=wave[0], target=target)]
+        else:
+            answers = list(_senders().map(lambda d: send_one(endpoint=claim.endpoint, delivery=d, target=target), wave))
+        results.extend(zip(wave, answers, strict=True))
+        if any(retryable(answer) for answer in answers) or time.monotonic() - started > settings.WEBHOOKS_LEASE_SECONDS / 2:
             break
     return results
 
 
-def _record_delivery(delivery: WebhookDelivery, answer: Answer, now: datetime) -> None:
-    delivery.attempts += 1
-    delivery.leased_until = None
-    delivery.last_status_code = answer.status_code
-    delivery.last_error = answer.error_detail or (answer.error and str(WebhookAttempt.Error(answer.error).label)) or ""
+def _outcome(delivery: WebhookDelivery, answer: Answer, now: datetime) -> dict:
+    """The columns a delivery gets after this attempt (its attempt count goes up by one besides)."""
+    values = {
+        "leased_until": None,
+        "last_status_code": answer.status_code,
+        "last_error": answer.error_detail or (answer.error and str(WebhookAttempt.Error(answer.error).label)) or "",
+    }
     if delivered(answer):
-        delivery.delivered_at = now
+        values["delivered_at"] = now
     elif not retryable(answer):
-        delivery.failed_at = now
-        delivery.failure = WebhookDelivery.Failure.REFUSED
+        values.update(failed_at=now, failure=WebhookDelivery.Failure.REFUSED)
     elif now >= delivery.retry_until:
-        delivery.failed_at = now
-        delivery.failure = WebhookDelivery.Failure.EXPIRED
+        values.update(failed_at=now, failure=WebhookDelivery.Failure.EXPIRED)
     else:
-        wait = backoff(delivery.attempts)
+        wait = backoff(delivery.attempts + 1)
         if answer.retry_after:
             wait = max(wait, timedelta(seconds=min(answer.retry_after, settings.WEBHOOKS_RETRY_MAX_SECONDS)))
-        delivery.next_attempt_at = now + wait
+        values["next_attempt_at"] = now + wait
+    return values
 
 
 def _managers() -> list[int]:
@@ -195,8 +222,9 @@ def record_results(claim: Claim, results: list[tuple[WebhookDelivery, Answer]]) 
             WebhookDelivery.objects.filter(pk__in=untried).update(leased_until=None)
         # A delivery replayed or finished by another worker whose lease overlapped is not moved back.
         current = set(WebhookDelivery.objects.filter(_pending(), pk__in=tried).values_list("pk", flat=True))
+        before = (endpoint.consecutive_failures, endpoint.paused_until)
         attempts = []
-        changed = []
+        alike: dict[tuple, list[int]] = {}  # deliveries that end alike (usually: delivered, 200) move in one UPDATE
         for delivery, answer in results:
             attempts.append(
                 WebhookAttempt(
@@ -210,8 +238,7 @@ def record_results(claim: Claim, results: list[tuple[WebhookDelivery, Answer]]) 
                 )
             )
             if delivery.pk in current:
-                _record_delivery(delivery, answer, now)
-                changed.append(delivery)
+                alike.setdefault(tuple(sorted(_outcome(delivery, answer, now).items())), []).append(delivery.pk)
             if delivered(answer):
                 endpoint.consecutive_failures = 0
                 endpoint.paused_until = None
@@ -219,20 +246,10 @@ def record_results(claim: Claim, results: list[tuple[WebhookDelivery, Answer]]) 
                 endpoint.consecutive_failures += 1
                 endpoint.paused_until = now + backoff(endpoint.consecutive_failures) if retryable(answer) else None
         WebhookAttempt.objects.bulk_create(attempts)
-        WebhookDelivery.objects.bulk_update(
-            changed,
-            [
-                "attempts",
-                "leased_until",
-                "last_status_code",
-                "last_error",
-                "delivered_at",
-                "failed_at",
-                "failure",
-                "next_attempt_at",
-            ],
-        )
-        fields = ["consecutive_failures", "paused_until"]
+        for values, pks in alike.items():
+            WebhookDelivery.objects.filter(pk__in=pks).update(attempts=F("attempts") + 1, **dict(values))
+        changed = (endpoint.consecutive_failures, endpoint.paused_until) != before
+        fields = ["consecutive_failures", "paused_until"] if changed else []
         if endpoint.is_active and endpoint.consecutive_failures >= settings.WEBHOOKS_DISABLE_AFTER_FAILURES:
             endpoint.is_active = False
             endpoint.disabled_reason = DisabledReason.FAILURES
@@ -248,7 +265,8 @@ def record_results(claim: Claim, results: list[tuple[WebhookDelivery, Answer]]) 
                 url=endpoint.get_absolute_url(),
             )
             logger.warning("webhook endpoint %s disabled after %s failures", endpoint.pk, endpoint.consecutive_failures)
-        endpoint.save(update_fields=fields)
+        if fields:
+            endpoint.save(update_fields=fields)
 
 
 def webhooks_deliver_due(*, seconds: float | None = None) -> int:
