@@ -79,7 +79,7 @@ def _amount(element: Element | None, what: str) -> tuple[Decimal, str]:
         value = Decimal(text)
     except InvalidOperation:
         raise BankFileError(_("The camt.053 file has an invalid amount: “%(value)s”.") % {"value": text[:40]})
-    if not value.is_finite() or value < 0 or value.as_tuple().exponent < -5:
+    if not value.is_finite() or value < 0 or value.as_tuple().exponent < -2:
         raise BankFileError(_("The camt.053 file has an invalid amount: “%(value)s”.") % {"value": text[:40]})
     currency = next((v for k, v in element.attrib.items() if _local(k) == "Ccy"), "")
     return cents(value), currency

@@ -44,7 +44,7 @@ def _date(text: str, what: str) -> date:
 
 
 def _amount(text: str, what: str) -> Decimal:
-    if text.count(",") != 1:
+    if text.count(",") != 1 or len(text.split(",")[1]) > 2:
         raise BankFileError(
             _("The MT940 file has an invalid amount “%(value)s” in %(what)s (a decimal comma is required).")
             % {"value": text, "what": what}

@@ -38,6 +38,7 @@ _PREAMBLE_OPENING = re.compile(r"(?:期初余额|上期余额|opening balance)\s
 _PREAMBLE_CLOSING = re.compile(r"(?:期末余额|本期余额|closing balance)\s*[:：]?\s*([-+]?[\d,]+(?:\.\d+)?)", re.I)
 CURRENCY_WORDS = {"人民币": "CNY", "美元": "USD", "欧元": "EUR", "港币": "HKD", "日元": "JPY", "RMB": "CNY"}
 EXCEL_EPOCH = date(1899, 12, 30)
+_AMOUNT = re.compile(r"^[+-]?(\d{1,3}([,，]\d{3})+|\d+)(\.\d{1,2})?$")
 # Columns of free text, where a word like 合计 may be part of a name or memo, not a totals row.
 _PARTY_FIELDS = ("counterparty_name", "payer_name", "payee_name")
 
@@ -158,21 +159,29 @@ def parse_amount(value) -> Decimal | None:
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
-        return Decimal(repr(value))
+        # A sheet's formula may leave float noise (0.30000000000000004): cents, when that is all it is.
+        amount = Decimal(repr(value))
+        rounded = amount.quantize(Decimal("0.01"))
+        if abs(amount - rounded) > Decimal("0.000001"):
+            raise ValueError(repr(value))
+        return rounded
     text = _text(value)
-    for sign in ("¥", "￥", "CNY", "RMB", "元", "$", ",", "，", " ", "\u00a0"):
+    shown = text
+    for sign in ("¥", "￥", "CNY", "RMB", "元", "$", " ", "\u00a0"):
         text = text.replace(sign, "")
     if text in ("", "-", "--", "—"):
         return None
     negative = False
     if text.startswith("(") and text.endswith(")"):
         negative, text = True, text[1:-1]
+    # Thousands separators only between groups of three digits, a decimal point, at most cents:
+    # 1.234,00 is refused rather than read as 1.234.
+    if not _AMOUNT.match(text):
+        raise ValueError(shown)
     try:
-        amount = Decimal(text)
+        amount = Decimal(text.replace(",", "").replace("，", ""))
     except InvalidOperation:
-        raise ValueError(text)
-    if not amount.is_finite():
-        raise ValueError(text)
+        raise ValueError(shown)
     return -amount if negative else amount
 
 
