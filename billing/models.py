@@ -552,4 +552,6 @@ class CreditNoteEvent(TimelineEvent):
         verbose_name = _("credit note event")
         verbose_name_plural = _("credit note events")
         ordering = ["at", "pk"]
+
+
 from .bank.models import BankAccount, BankFileMapping, BankImport, BankStatement, BankStatementLine, MatchSuggestion, PayerAccount  # noqa: E402,F401,I001  (registered with billing)

@@ -265,6 +265,13 @@ _subscribe({"logistics.shipment.ship": ["logistics.shipments.handlers.email_cust
 # Due dates: the customer's payment terms in days from the issue date, or (true) from the end of that month.
 BILLING_TERMS_END_OF_MONTH = os.environ.get("BILLING_TERMS_END_OF_MONTH", "") in ("1", "true", "yes")
 OVERDUE_INVOICES_PROVIDER = OVERDUE_INVOICES_PROVIDER or "billing.selectors.overdue_invoices_for_review"
+# bank statements: import (camt.053, MT940, bank CSV/XLSX) and reconciliation with invoices
+# Lines that pay invoices exactly (number in the memo and amount, or a known payer and amount) become payments at once.
+BANK_AUTO_APPLY_EXACT = env_bool("BANK_AUTO_APPLY_EXACT", True)
+# A bank file larger than this is refused (the upload page is also bound by REQUEST_MAX_BODY_BYTES).
+BANK_IMPORT_MAX_BYTES = env_int("BANK_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+HOME_QUEUE_PROVIDERS += ["billing.bank.selectors.home_queues"]
+DEMO_SEEDERS += ["billing.bank.demo.seed"]
 
 
 # api (channel intake)

@@ -22,7 +22,7 @@ from config.errors import DomainError, PermissionRefused
 from .models import IMPORT_PERMISSION, BankAccount, BankFileMapping, BankImport, BankStatement, BankStatementLine
 from .parsing import BankFileError, ParsedEntry, ParsedStatement, parse_statement_file
 from .parsing.formats import FORMAT_AUTO, FORMATS
-from .parsing.mappings import BUILT_IN_MAPPINGS
+from .parsing.mappings import BUILT_IN_MAPPINGS, ColumnMapping
 from .parsing.types import normalize_account
 from .reconciliation import MatchOutcome, lines_match
 
@@ -117,7 +117,10 @@ def _account_for(statement: ParsedStatement, chosen: BankAccount | None, account
     )
 
 
-def _mappings_for(mapping: BankFileMapping | None, account: BankAccount | None):
+def _mappings_for(mapping: BankFileMapping | ColumnMapping | None, account: BankAccount | None) -> list[ColumnMapping]:
+    """The mapping chosen, else the account's, else every built-in and saved one (the header decides)."""
+    if isinstance(mapping, ColumnMapping):
+        return [mapping]
     if mapping is not None:
         return [mapping.as_column_mapping()]
     if account is not None and account.file_mapping_id:
@@ -132,7 +135,7 @@ def bank_file_import(
     actor: Actor,
     account: BankAccount | None = None,
     file_format: str = FORMAT_AUTO,
-    mapping: BankFileMapping | None = None,
+    mapping: BankFileMapping | ColumnMapping | None = None,
     auto_apply: bool | None = None,
 ) -> ImportSummary:
     """Import a bank file: new lines stored once per account, all or nothing; then matched."""
@@ -256,3 +259,30 @@ def _store(*, parsed, digest: str, filename: str, actor: Actor, account: BankAcc
     bank_import.imported_count, bank_import.skipped_count = summary.imported, summary.skipped
     bank_import.save(update_fields=["imported_count", "skipped_count"])
     return summary
+
+
+@transaction.atomic
+def bank_account_save(account: BankAccount, *, actor: Actor) -> BankAccount:
+    """Create or change one of the company's bank accounts; its number is compared without spaces or dashes."""
+    actor = Actor.of(actor)
+    if not actor.has_perm("billing.change_bankaccount" if account.pk else "billing.add_bankaccount"):
+        raise PermissionRefused(_("You are not allowed to change bank accounts."))
+    key = normalize_account(account.number)
+    if not key:
+        raise DomainError(_("Enter the account number."), code="bank_account_number", field="number")
+    if BankAccount.objects.filter(number_key=key).exclude(pk=account.pk).exists():
+        raise DomainError(_("Another bank account has this number."), code="bank_account_duplicate", field="number")
+    account.save()
+    return account
+
+
+@transaction.atomic
+def bank_mapping_save(mapping: BankFileMapping, *, actor: Actor) -> BankFileMapping:
+    """Create or change a column mapping for a bank's CSV/Excel export."""
+    actor = Actor.of(actor)
+    if not actor.has_perm("billing.change_bankfilemapping" if mapping.pk else "billing.add_bankfilemapping"):
+        raise PermissionRefused(_("You are not allowed to change column mappings."))
+    if mapping.created_by_id is None:
+        mapping.created_by = actor.user_or_none
+    mapping.save()
+    return mapping

@@ -148,7 +148,12 @@ def test_icbc_export_in_gb18030_with_preamble_repeated_header_and_totals_rows():
     assert parsed.mapping.key == "icbc" and parsed.skipped_rows == 4  # page subtotal, repeated header, total, printed-at
     statement = parsed.statements[0]
     assert statement.account == "3100 1234 5678 0001" and statement.currency == "CNY"
-    assert [e.amount for e in statement.entries] == [Decimal("11300.00"), Decimal("-1250.00"), Decimal("36300.50"), Decimal("0.00")]
+    assert [e.amount for e in statement.entries] == [
+        Decimal("11300.00"),
+        Decimal("-1250.00"),
+        Decimal("36300.50"),
+        Decimal("0.00"),
+    ]
     first = statement.entries[0]
     assert (first.counterparty_name, first.counterparty_account) == ("杭州新叶贸易有限公司", "1202021109001234567")
     assert first.memo == "货款 INV-2026-000123" and first.booking_date == date(2026, 11, 2)
