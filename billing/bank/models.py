@@ -106,6 +106,8 @@ class BankImport(models.Model):
     imported_count = models.PositiveIntegerField(_("lines imported"), default=0)
     skipped_count = models.PositiveIntegerField(_("lines already imported"), default=0)
     matched_count = models.PositiveIntegerField(_("lines matched automatically"), default=0)
+    # More exact matches than are applied during the upload: a worker applies them (and beat resumes it).
+    auto_apply_pending = models.BooleanField(_("matches being applied"), default=False)
     imported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,9 +37,11 @@ from .models import RECONCILE_PERMISSION, BankStatementLine, LineStatus, MatchMe
 
 SCORES = {MatchMethod.NUMBER: 100, MatchMethod.ACCOUNT: 80, MatchMethod.NAME: 60, MatchMethod.AMOUNT: 30}
 EXACT_AMOUNT_BONUS = 15
-MAX_SUGGESTIONS = 8
+MAX_SUGGESTIONS = 5
 MAX_AMOUNT_ONLY = 3  # an amount shared by more open invoices than this says nothing
 MAX_CUSTOMERS_PER_LINE = 3
+# What a match, a "not a payment" and an undo write on the line besides its status.
+MATCH_FIELDS = ["customer", "match_method", "matched_by", "matched_at", "note"]
 
 
 def _number_pattern(kind: str) -> tuple[re.Pattern, str, int]:
@@ -89,6 +91,7 @@ class LinePlan:
 class MatchOutcome:
     applied: int = 0
     suggested: int = 0
+    pending: int = 0  # exact matches left for the background (more than the inline limit)
     plans: dict[int, LinePlan] = field(default_factory=dict)
 
 
@@ -210,27 +213,51 @@ def lines_suggest(lines: Sequence[BankStatementLine]) -> dict[int, LinePlan]:
         return {}
     index = _Index(credit_lines)
     plans = {line.pk: _plan(line, index) for line in credit_lines}
+    rows = [(line_id, p.invoice_id, str(p.method), p.score, p.amount) for line_id, plan in plans.items() for p in plan.proposals]
     with transaction.atomic():
         MatchSuggestion.objects.filter(line__in=[line.pk for line in credit_lines]).delete()
-        MatchSuggestion.objects.bulk_create(
-            [
-                MatchSuggestion(line_id=line_id, invoice_id=p.invoice_id, method=p.method, score=p.score, amount=p.amount)
-                for line_id, plan in plans.items()
-                for p in plan.proposals
-            ],
-            batch_size=5000,
-        )
+        _suggestions_insert(rows)
     return plans
 
 
-def lines_match(*, lines: Sequence[BankStatementLine], actor: Actor, auto_apply: bool) -> MatchOutcome:
-    """Suggest invoices for each money-in line; with auto_apply, record the exact matches as payments."""
+SUGGESTION_FIELDS = ("line", "invoice", "method", "score", "amount")
+
+
+def _suggestions_insert(rows: list[tuple]) -> None:
+    """Write suggestion rows: PostgreSQL's COPY for a whole import (tens of thousands of rows), else bulk_create."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        MatchSuggestion.objects.bulk_create(
+            [MatchSuggestion(line_id=line, invoice_id=invoice, method=method, score=score, amount=amount)
+             for line, invoice, method, score, amount in rows]
+        )  # fmt: skip
+        return
+    meta = MatchSuggestion._meta
+    columns = ", ".join(connection.ops.quote_name(meta.get_field(name).column) for name in SUGGESTION_FIELDS)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {connection.ops.quote_name(meta.db_table)} ({columns}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+
+
+def lines_match(
+    *, lines: Sequence[BankStatementLine], actor: Actor, auto_apply: bool, inline_limit: int | None = None
+) -> MatchOutcome:
+    """Suggest invoices for each money-in line; with auto_apply, record the exact matches as payments
+    (each through the payments services, in its own transaction) — unless there are more than
+    `inline_limit` of them: then they are only counted as pending, for the background to apply."""
     plans = lines_suggest(lines)
     outcome = MatchOutcome(plans=plans, suggested=sum(1 for plan in plans.values() if plan.proposals))
     if not auto_apply:
         return outcome
     by_id = {line.pk: line for line in lines}
     exact = {line_id: plan for line_id, plan in plans.items() if plan.exact_customer is not None}
+    if inline_limit is not None and len(exact) > inline_limit:
+        outcome.pending = len(exact)
+        return outcome
     invoices = Invoice.objects.in_bulk({i for plan in exact.values() for i, _a in plan.exact_allocations})
     customers = Customer.objects.in_bulk({plan.exact_customer for plan in exact.values()})
     for line_id, plan in exact.items():
@@ -321,11 +348,13 @@ def line_accept(
         source=locked,
         allocations=[(invoice, amount) for invoice, amount in allocations if Decimal(amount) > 0],
     )
-    BankStatementLine.objects.filter(pk=locked.pk).update(
-        customer=customer, match_method=method, matched_by=actor.user_or_none, matched_at=timezone.now()
+    locked.customer, locked.match_method, locked.matched_by, locked.matched_at = (
+        customer,
+        method,
+        actor.user_or_none,
+        timezone.now(),
     )
-    locked.customer = customer
-    transition_apply(obj=locked, transition="match", actor=actor, lock=False, update_fields=["customer"])
+    transition_apply(obj=locked, transition="match", actor=actor, lock=False, update_fields=MATCH_FIELDS)
     MatchSuggestion.objects.filter(line=locked).delete()
     _remember_payer(locked, customer)
     return locked
@@ -359,10 +388,8 @@ def line_ignore(*, line: BankStatementLine, actor: Actor, note: str = "") -> Ban
     locked = _lock_line(line)
     if locked.status != LineStatus.UNMATCHED:
         raise DomainError(_("This line is already reconciled."), code="line_not_open")
-    BankStatementLine.objects.filter(pk=locked.pk).update(
-        note=note.strip()[:300], matched_by=actor.user_or_none, matched_at=timezone.now()
-    )
-    return transition_apply(obj=locked, transition="ignore", actor=actor, lock=False)
+    locked.note, locked.matched_by, locked.matched_at = note.strip()[:300], actor.user_or_none, timezone.now()
+    return transition_apply(obj=locked, transition="ignore", actor=actor, lock=False, update_fields=MATCH_FIELDS)
 
 
 def line_payment(line: BankStatementLine) -> Payment | None:
@@ -388,11 +415,8 @@ def line_undo(*, line: BankStatementLine, actor: Actor, note: str = "") -> BankS
         raise DomainError(_("This line is not reconciled."), code="line_open")
     if locked.status == LineStatus.MATCHED and (payment := line_payment(locked)) is not None:
         payment_void(payment=payment, by=actor, note=note or _("Bank line match undone."))
-    BankStatementLine.objects.filter(pk=locked.pk).update(
-        customer=None, match_method="", matched_by=None, matched_at=None, note=""
-    )
-    locked.customer = None
-    reopened = transition_apply(obj=locked, transition="reopen", actor=actor, lock=False, update_fields=["customer"])
+    locked.customer, locked.match_method, locked.matched_by, locked.matched_at, locked.note = None, "", None, None, ""
+    reopened = transition_apply(obj=locked, transition="reopen", actor=actor, lock=False, update_fields=MATCH_FIELDS)
     lines_suggest([reopened])
     return reopened
 

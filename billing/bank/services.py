@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from config.actors import Actor
 from config.errors import DomainError, PermissionRefused
 
-from .models import IMPORT_PERMISSION, BankAccount, BankFileMapping, BankImport, BankStatement, BankStatementLine
+from .models import IMPORT_PERMISSION, BankAccount, BankFileMapping, BankImport, BankStatement, BankStatementLine, LineStatus
 from .parsing import BankFileError, ParsedEntry, ParsedStatement, parse_statement_file
 from .parsing.formats import FORMAT_AUTO, FORMATS
 from .parsing.mappings import BUILT_IN_MAPPINGS, ColumnMapping
@@ -40,6 +41,7 @@ class ImportSummary:
     skipped: int = 0
     matched: int = 0
     suggested: int = 0
+    pending: int = 0
     already_imported: bool = False
 
     @property
@@ -137,8 +139,13 @@ def bank_file_import(
     file_format: str = FORMAT_AUTO,
     mapping: BankFileMapping | ColumnMapping | None = None,
     auto_apply: bool | None = None,
+    inline: bool = True,
 ) -> ImportSummary:
-    """Import a bank file: new lines stored once per account, all or nothing; then matched."""
+    """Import a bank file: new lines stored once per account, all or nothing; then matched.
+
+    Exact matches are applied at once, up to settings.BANK_AUTO_APPLY_INLINE of them; a larger
+    batch is left pending (`summary.pending`) for bank_import_apply_pending in the background.
+    `inline=False` applies them all here (the command line)."""
     actor = Actor.of(actor)
     if not actor.has_perm(IMPORT_PERMISSION):
         raise PermissionRefused(_("You are not allowed to import bank statements."))
@@ -177,12 +184,41 @@ def bank_file_import(
         lines=list(BankStatementLine.objects.filter(statement__bank_import=summary.bank_import, amount__gt=0)),
         actor=actor,
         auto_apply=apply,
+        inline_limit=settings.BANK_AUTO_APPLY_INLINE if inline else None,
     )
-    summary.matched, summary.suggested = outcome.applied, outcome.suggested
-    if outcome.applied:
-        BankImport.objects.filter(pk=summary.bank_import.pk).update(matched_count=outcome.applied)
+    summary.matched, summary.suggested, summary.pending = outcome.applied, outcome.suggested, outcome.pending
+    if outcome.applied or outcome.pending:
+        BankImport.objects.filter(pk=summary.bank_import.pk).update(
+            matched_count=outcome.applied, auto_apply_pending=bool(outcome.pending)
+        )
         summary.bank_import.matched_count = outcome.applied
+        summary.bank_import.auto_apply_pending = bool(outcome.pending)
     return summary
+
+
+APPLY_CHUNK = 500
+
+
+def bank_import_apply_pending(*, bank_import_id: int) -> int:
+    """Apply the exact matches an import left for the background, line by line through the payments
+    services; safe to run twice (a line already reconciled is skipped). Returns how many it applied."""
+    bank_import = BankImport.objects.select_related("imported_by").filter(pk=bank_import_id).first()
+    if bank_import is None or not bank_import.auto_apply_pending:
+        return 0
+    actor = Actor.of(bank_import.imported_by) if bank_import.imported_by else Actor.system("import")
+    ids = list(
+        BankStatementLine.objects.filter(
+            statement__bank_import=bank_import, amount__gt=0, status=LineStatus.UNMATCHED
+        ).values_list("pk", flat=True)
+    )
+    applied = 0
+    for start in range(0, len(ids), APPLY_CHUNK):
+        lines = list(BankStatementLine.objects.filter(pk__in=ids[start : start + APPLY_CHUNK], status=LineStatus.UNMATCHED))
+        done = lines_match(lines=lines, actor=actor, auto_apply=True).applied
+        BankImport.objects.filter(pk=bank_import.pk).update(matched_count=F("matched_count") + done)
+        applied += done
+    BankImport.objects.filter(pk=bank_import.pk).update(auto_apply_pending=False)
+    return applied
 
 
 def _store(*, parsed, digest: str, filename: str, actor: Actor, account: BankAccount | None) -> ImportSummary:

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -41,6 +42,7 @@ from .models import (
 )
 from .parsing.mappings import BUILT_IN_BY_KEY
 from .selectors import import_list, line_list, queue_lines, statement_list
+from .tasks import exact_matches_kick
 
 PAGE_SIZE = 50
 
@@ -128,6 +130,14 @@ def statement_import(request):
                         _("%(imported)s lines imported, %(skipped)s already there, %(matched)s matched automatically.")
                         % {"imported": summary.imported, "skipped": summary.skipped, "matched": summary.matched},
                     )
+                if summary.pending:
+                    messages.info(
+                        request,
+                        _("%(count)s exact matches are being recorded as payments in the background.")
+                        % {"count": summary.pending},
+                    )
+                    bank_import = summary.bank_import
+                    transaction.on_commit(lambda: exact_matches_kick(bank_import))
                 return redirect("billing:bankimport_detail", pk=summary.bank_import.pk)
         status = 422
     return render(request, "billing/bank/import_form.html", {"form": form}, status=status)

@@ -62,6 +62,7 @@ class Migration(migrations.Migration):
                 ('imported_count', models.PositiveIntegerField(default=0, verbose_name='lines imported')),
                 ('skipped_count', models.PositiveIntegerField(default=0, verbose_name='lines already imported')),
                 ('matched_count', models.PositiveIntegerField(default=0, verbose_name='lines matched automatically')),
+                ('auto_apply_pending', models.BooleanField(default=False, verbose_name='matches being applied')),
                 ('imported_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='imported')),
                 ('imported_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='imported by')),
             ],

@@ -15,6 +15,7 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .types import ZERO, BankFileError, ParsedEntry, ParsedStatement, cents
 
@@ -29,18 +30,21 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
+def _strip_namespaces(root: Element) -> None:
+    """Every element by its local name, whatever the version's namespace (or prefix) was."""
+    for element in root.iter():
+        if isinstance(element.tag, str) and "}" in element.tag:
+            element.tag = element.tag.rsplit("}", 1)[1]
+
+
 def _children(element: Element | None, name: str) -> list[Element]:
-    if element is None:
-        return []
-    return [child for child in element if _local(child.tag) == name]
+    return element.findall(name) if element is not None else []
 
 
 def _child(element: Element | None, *path: str) -> Element | None:
-    for name in path:
-        if element is None:
-            return None
-        element = next((child for child in element if _local(child.tag) == name), None)
-    return element
+    if element is None or not path:
+        return element
+    return element.find("/".join(path))
 
 
 def _text(element: Element | None, *path: str) -> str:
@@ -112,8 +116,8 @@ def _balances(statement: Element) -> tuple[Decimal | None, Decimal | None]:
     found: dict[str, Decimal] = {}
     for balance in _children(statement, "Bal"):
         code = _text(balance, "Tp", "CdOrPrtry", "Cd") or _text(balance, "Tp", "CdOrPrtry", "Prtry")
-        value, _currency = _amount(_child(balance, "Amt"), _("a balance"))
-        found.setdefault(code, _signed(value, _text(balance, "CdtDbtInd"), _("a balance")))
+        value, _currency = _amount(_child(balance, "Amt"), gettext_lazy("a balance"))
+        found.setdefault(code, _signed(value, _text(balance, "CdtDbtInd"), gettext_lazy("a balance")))
     opening = next((found[code] for code in OPENING_CODES if code in found), None)
     closing = next((found[code] for code in CLOSING_CODES if code in found), None)
     return opening, closing
@@ -156,16 +160,16 @@ def _transaction_amount(details: Element, entry_currency: str, entry_indicator: 
         amount = _child(details, "AmtDtls", "TxAmt", "Amt")
     if amount is None:
         return None
-    value, currency = _amount(amount, _("a transaction"))
+    value, currency = _amount(amount, gettext_lazy("a transaction"))
     if currency and entry_currency and currency != entry_currency:
         return None  # in another currency than the entry: the entry's amount is the one booked
-    return _signed(value, _text(details, "CdtDbtInd") or entry_indicator, _("a transaction"))
+    return _signed(value, _text(details, "CdtDbtInd") or entry_indicator, gettext_lazy("a transaction"))
 
 
 def _entry_lines(entry: Element, account_currency: str) -> list[ParsedEntry]:
-    value, currency = _amount(_child(entry, "Amt"), _("an entry"))
+    value, currency = _amount(_child(entry, "Amt"), gettext_lazy("an entry"))
     indicator = _text(entry, "CdtDbtInd")
-    amount = _signed(value, indicator, _("an entry"))
+    amount = _signed(value, indicator, gettext_lazy("an entry"))
     booking = _date(_child(entry, "BookgDt")) or _date(_child(entry, "ValDt"))
     if booking is None:
         raise BankFileError(_("The camt.053 file has an entry without a booking date."))
@@ -253,10 +257,11 @@ def parse_camt053(raw: bytes) -> list[ParsedStatement]:
         raise BankFileError(_("The XML file declares a DOCTYPE or entities, which are refused for safety."))
     except (ParseError, ValueError) as error:
         raise BankFileError(_("The file is not well-formed XML: %(error)s") % {"error": str(error)[:200]})
-    message = root if _local(root.tag) == "BkToCstmrStmt" else _child(root, "BkToCstmrStmt")
+    _strip_namespaces(root)
+    message = root if root.tag == "BkToCstmrStmt" else _child(root, "BkToCstmrStmt")
     if message is None:
         kinds = {"BkToCstmrAcctRpt": "camt.052", "BkToCstmrDbtCdtNtfctn": "camt.054"}
-        found = next((kinds[_local(child.tag)] for child in root if _local(child.tag) in kinds), "")
+        found = next((kinds[child.tag] for child in root if child.tag in kinds), "")
         if found:
             raise BankFileError(
                 _("This is a %(kind)s file, not a camt.053 statement; ask the bank for the end-of-day statement (camt.053).")

@@ -10,7 +10,7 @@ from django.test import override_settings
 
 from billing.bank import reconciliation
 from billing.bank.models import BankStatementLine, MatchSuggestion, PayerAccount
-from billing.bank.services import bank_file_import
+from billing.bank.services import bank_file_import, bank_import_apply_pending
 from billing.models import Invoice
 from billing.payments.models import Payment, PaymentRecordState
 from config.actors import Actor
@@ -219,3 +219,19 @@ def test_suggestions_for_a_batch_take_a_fixed_number_of_queries(account, actor, 
         plans = reconciliation.lines_suggest(lines)
     assert all(plan.exact_customer == customer.pk for plan in plans.values())
     assert Invoice.objects.filter(amount_paid__gt=0).count() == 0
+
+
+def test_a_large_batch_of_exact_matches_is_applied_in_the_background(account, actor, settings):
+    settings.BANK_AUTO_APPLY_INLINE = 1
+    first = issued_invoice(gross="101.00", number="INV-2026-000801")
+    second = issued_invoice(gross="102.00", number="INV-2026-000802")
+    summary, lines = _lines(actor, account, "2026-11-03,101.00,X,1,INV-2026-000801\n", "2026-11-03,102.00,X,1,INV-2026-000802\n")
+    assert (summary.matched, summary.pending) == (0, 2) and summary.bank_import.auto_apply_pending
+    assert [line.status for line in lines] == ["unmatched", "unmatched"]  # waiting, with their suggestions
+    assert bank_import_apply_pending(bank_import_id=summary.bank_import.pk) == 2
+    assert (_reload(first).amount_paid, _reload(second).amount_paid) == (Decimal("101.00"), Decimal("102.00"))
+    bank_import = _reload(summary.bank_import)
+    assert bank_import.matched_count == 2 and not bank_import.auto_apply_pending
+    # Run again (a duplicate message, beat's resume): nothing more.
+    assert bank_import_apply_pending(bank_import_id=bank_import.pk) == 0
+    assert Payment.objects.count() == 2

@@ -206,7 +206,7 @@ def test_pages_in_chinese(client_as, account, clerk, settings):
     client = client_as("finance")
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
     assert "银行对账单" in client.get(reverse("billing:bankstatement_list")).content.decode()
-    assert "待匹配的银行流水" in client.get(reverse("billing:bankline_queue")).content.decode()
+    assert "待匹配的银行对账单明细" in client.get(reverse("billing:bankline_queue")).content.decode()
 
 
 def test_the_command_imports_and_says_what_it_did(account, clerk):
@@ -222,3 +222,21 @@ def test_the_command_imports_and_says_what_it_did(account, clerk):
     with pytest.raises(CommandError, match="No bank account"):
         call_command("import_bank_statement", str(FILES / "cmb_utf8_compact_dates.csv"), "--account", "NOPE")
     assert BankImport.objects.count() == 1
+
+
+def test_an_upload_with_many_exact_matches_leaves_them_to_a_worker(
+    client_as, account, settings, django_capture_on_commit_callbacks
+):
+    settings.BANK_AUTO_APPLY_INLINE = 0
+    invoice = issued_invoice(gross="11300.00", number="INV-2026-000123")
+    client = client_as("finance")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("billing:bankstatement_import"),
+            with_token({"file": _upload("icbc_gb18030_preamble_totals.csv"), "file_format": "auto", "mapping": ""}),
+            follow=True,
+        )
+    assert "1 exact matches are being recorded as payments in the background." in response.content.decode()
+    # The worker (eager here) applied it after the upload committed.
+    assert Invoice.objects.get(pk=invoice.pk).amount_paid == Decimal("11300.00")
+    assert BankImport.objects.get().matched_count == 1

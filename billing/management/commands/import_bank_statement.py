@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from billing.bank.models import BankAccount, BankFileMapping
 from billing.bank.parsing.formats import FORMATS
 from billing.bank.services import bank_file_import, max_file_bytes
+from billing.bank.tasks import exact_matches_kick
 from config.actors import Actor
 from config.errors import DomainError
 
@@ -28,6 +29,9 @@ class Command(BaseCommand):
         parser.add_argument("--mapping", help="the name of a saved column mapping for a CSV/XLSX export")
         parser.add_argument("--user", help="import as this user (default: the system's import)")
         parser.add_argument("--no-auto-apply", action="store_true", help="only suggest matches, apply none")
+        parser.add_argument(
+            "--background", action="store_true", help="leave a large batch of exact matches to a worker, as the page does"
+        )
 
     def handle(self, *args, **options):
         path = Path(options["file"])
@@ -60,6 +64,7 @@ class Command(BaseCommand):
                 file_format=options["format"],
                 mapping=mapping,
                 auto_apply=False if options["no_auto_apply"] else None,
+                inline=True if options["background"] else False,
             )
         except DomainError as error:
             raise CommandError(str(error))
@@ -69,6 +74,9 @@ class Command(BaseCommand):
         self.stdout.write(f"skipped: {summary.skipped}")
         self.stdout.write(f"matched: {summary.matched}")
         self.stdout.write(f"suggested: {summary.suggested}")
+        if summary.pending:
+            exact_matches_kick(summary.bank_import)
+            self.stdout.write(f"being matched in the background: {summary.pending}")
         for statement in summary.warnings:
             self.stdout.write(
                 self.style.WARNING(
