@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0002_issued_documents_immutable'),
+        ('billing', '0003_payments'),
         ('customers', '0004_credit_terms_permission'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
