@@ -289,6 +289,19 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 
+# bank statements: import (camt.053, MT940, bank CSV/XLSX) and reconciliation with invoices
+# Lines that pay invoices exactly (number in the memo and amount, or a known payer and amount) become payments at once.
+BANK_AUTO_APPLY_EXACT = env_bool("BANK_AUTO_APPLY_EXACT", True)
+# Up to this many are applied while the upload waits; a larger batch is applied by a worker.
+BANK_AUTO_APPLY_INLINE = env_int("BANK_AUTO_APPLY_INLINE", 200)
+CELERY_BEAT_SCHEDULE.update(
+    {"bank-resume-exact-matches": {"task": "billing.bank.resume_exact_matches", "schedule": crontab(minute="*/10")}}
+)
+# A bank file larger than this is refused (the upload page is also bound by REQUEST_MAX_BODY_BYTES).
+BANK_IMPORT_MAX_BYTES = env_int("BANK_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+HOME_QUEUE_PROVIDERS += ["billing.bank.selectors.home_queues"]
+DEMO_SEEDERS += ["billing.bank.demo.seed"]
+
 
 # api (channel intake)
 
