@@ -7,3 +7,4 @@ app_name = "billing"
 urlpatterns: list = [
     path("", include("billing.payments.urls")),
 ]
+urlpatterns += __import__("billing.bank.urls", fromlist=["urlpatterns"]).urlpatterns  # bank statements and reconciliation

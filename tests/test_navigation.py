@@ -20,6 +20,8 @@ EXPECTED_MENUS = {
         "sales": ["orders:list", "orders:create", "customers:list", "customers:complaint_list"],
         "warehouse": ["inventory:product_list", "inventory:stock_overview"],
         "shipping": ["logistics:shipment_list", "logistics:return_list"],
+        # Their own customers' payments and refunds.
+        "finance": ["billing:payment_list", "billing:refund_list"],
     },
     REVIEWER: {
         "sales": ["orders:list", "customers:list", "customers:complaint_list"],
@@ -44,6 +46,7 @@ EXPECTED_MENUS = {
         "sales": ["orders:list", "customers:list"],
         "warehouse": ["inventory:product_list", "inventory:stock_overview"],
         "shipping": ["logistics:return_list"],
+        "finance": ["billing:payment_list", "billing:payment_create", "billing:refund_list", "billing:bankstatement_list"],
     },
     # Managers read everything: allocation and replenishment included.
     MANAGER: {
@@ -59,7 +62,8 @@ EXPECTED_MENUS = {
             "inventory:replenishment_list",
         ],
         "shipping": ["logistics:shipment_list", "logistics:return_list"],
-        "settings": ["orders:review_settings"],
+        "finance": ["billing:payment_list", "billing:refund_list", "billing:bankstatement_list"],
+        "settings": ["orders:review_settings", "webhooks:endpoint_list"],
     },
 }
 
