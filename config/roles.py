@@ -135,7 +135,24 @@ def _grant(permissions: dict[str, list[str]]) -> None:
 # logistics: delivery exceptions and returns
 
 
-# billing
+# billing: finance drafts, issues and credits invoices; managers read them; sales read their own orders' (views filter)
+_grant(
+    {
+        FINANCE: [
+            "billing.view_invoice",
+            "billing.add_invoice",
+            "billing.change_invoice",
+            "billing.issue_invoice",
+            "billing.export_invoice",
+            "billing.view_creditnote",
+            "billing.add_creditnote",
+            "billing.change_creditnote",
+            "billing.issue_creditnote",
+        ],
+        MANAGER: ["billing.view_invoice", "billing.export_invoice", "billing.view_creditnote"],
+        SALES: ["billing.view_invoice", "billing.view_creditnote"],
+    }
+)
 
 
 # api (channel intake)

@@ -14,12 +14,13 @@ from config.roles import FINANCE, MANAGER, REVIEWER, SALES, WAREHOUSE
 
 pytestmark = pytest.mark.django_db
 
-# What each role finds in its menu today (finance and reports join once their apps exist).
+# What each role finds in its menu today (reports joins once its app exists).
 EXPECTED_MENUS = {
     SALES: {
         "sales": ["orders:list", "orders:create", "customers:list", "customers:complaint_list"],
         "warehouse": ["inventory:product_list", "inventory:stock_overview"],
         "shipping": ["logistics:shipment_list"],
+        "finance": ["billing:invoice_list", "billing:creditnote_list"],
     },
     REVIEWER: {
         "sales": ["orders:list", "customers:list", "customers:complaint_list"],
@@ -43,6 +44,7 @@ EXPECTED_MENUS = {
     FINANCE: {
         "sales": ["orders:list", "customers:list"],
         "warehouse": ["inventory:product_list", "inventory:stock_overview"],
+        "finance": ["billing:invoice_list", "billing:creditnote_list"],
     },
     # Managers read everything: allocation and replenishment included.
     MANAGER: {
@@ -58,6 +60,7 @@ EXPECTED_MENUS = {
             "inventory:replenishment_list",
         ],
         "shipping": ["logistics:shipment_list"],
+        "finance": ["billing:invoice_list", "billing:creditnote_list"],
         "settings": ["orders:review_settings"],
     },
 }
