@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from billing.bank import urls as bank_urls
 from billing.credit_notes import views as credit_note_views
 from billing.invoices import views as invoice_views
 
@@ -26,3 +27,4 @@ urlpatterns = [
     path("credit-notes/<int:pk>/discard/", credit_note_views.creditnote_discard, name="creditnote_discard"),
     path("credit-notes/<int:pk>/pdf/", credit_note_views.creditnote_pdf, name="creditnote_pdf"),
 ]
+urlpatterns += bank_urls.urlpatterns  # bank statements and reconciliation

@@ -204,6 +204,8 @@ STUCK_ORDER_MINUTES = env_int("STUCK_ORDER_MINUTES", 5)
 STOCK_DEMAND_PROVIDER = "orders.fulfilment.selectors.backorder_shortfall"
 # The customer's overdue invoices for the review's overdue rule; billing sets it once it exists.
 OVERDUE_INVOICES_PROVIDER = os.environ.get("OVERDUE_INVOICES_PROVIDER", "")
+# The customer's open receivables less advances, for the credit exposure (orders.credit); billing sets it.
+RECEIVABLES_PROVIDER = ""
 
 # Carrier tracking pushes: no secret configured means every push is refused (401).
 KUAIDI100_SALT = os.environ.get("KUAIDI100_SALT", "")
@@ -259,6 +261,11 @@ def _subscribe(handlers: dict[str, list[str]]) -> None:
 
 # logistics
 _subscribe({"logistics.shipment.ship": ["logistics.shipments.handlers.email_customer_shipped"]})
+# Returns: a refund asked for on receipt is told to finance in the app (billing subscribes to the same topic).
+_subscribe({"logistics.return_refund_requested": ["logistics.returns.handlers.tell_finance_refund_requested"]})
+HOME_QUEUE_PROVIDERS += ["logistics.returns.panels.home_queues"]
+ORDER_PAGE_PANELS += ["logistics.returns.panels.order_returns_panel"]
+CUSTOMER_PAGE_PANELS += ["logistics.returns.panels.customer_returns_panel"]
 
 
 # billing
@@ -276,6 +283,35 @@ _subscribe(
 ORDER_PAGE_PANELS += ["billing.order_panel.order_invoices_panel"]
 HOME_QUEUE_PROVIDERS += ["billing.order_panel.home_queues"]
 DEMO_SEEDERS += ["billing.demo.seed"]
+
+# payments: allocations, write-offs, refunds, acceptance bills; the orders' payment status
+PAYMENT_WRITE_OFF_LIMIT = Decimal(os.environ.get("PAYMENT_WRITE_OFF_LIMIT", "1.00"))
+RECEIVABLES_PROVIDER = "billing.payments.selectors.customer_open_receivables"
+_subscribe(
+    {
+        "billing.invoice.issue": ["billing.payments.handlers.refresh_payment_status"],
+        "billing.creditnote.issue": ["billing.payments.handlers.refresh_payment_status_of_credit_note"],
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Orders whose invoices fell due yesterday become overdue.
+        "payment-status-overdue": {"task": "billing.payments.tasks.mark_overdue_orders", "schedule": crontab(hour=0, minute=20)},
+    }
+)
+
+# bank statements: import (camt.053, MT940, bank CSV/XLSX) and reconciliation with invoices
+# Lines that pay invoices exactly (number in the memo and amount, or a known payer and amount) become payments at once.
+BANK_AUTO_APPLY_EXACT = env_bool("BANK_AUTO_APPLY_EXACT", True)
+# Up to this many are applied while the upload waits; a larger batch is applied by a worker.
+BANK_AUTO_APPLY_INLINE = env_int("BANK_AUTO_APPLY_INLINE", 200)
+CELERY_BEAT_SCHEDULE.update(
+    {"bank-resume-exact-matches": {"task": "billing.bank.resume_exact_matches", "schedule": crontab(minute="*/10")}}
+)
+# A bank file larger than this is refused (the upload page is also bound by REQUEST_MAX_BODY_BYTES).
+BANK_IMPORT_MAX_BYTES = env_int("BANK_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+HOME_QUEUE_PROVIDERS += ["billing.bank.selectors.home_queues"]
+DEMO_SEEDERS += ["billing.bank.demo.seed"]
 
 
 # api (channel intake)

@@ -19,7 +19,7 @@ EXPECTED_MENUS = {
     SALES: {
         "sales": ["orders:list", "orders:create", "customers:list", "customers:complaint_list"],
         "warehouse": ["inventory:product_list", "inventory:stock_overview"],
-        "shipping": ["logistics:shipment_list"],
+        "shipping": ["logistics:shipment_list", "logistics:return_list"],
         "finance": ["billing:invoice_list", "billing:creditnote_list"],
     },
     REVIEWER: {
@@ -39,11 +39,12 @@ EXPECTED_MENUS = {
             "inventory:transfer_list",
             "inventory:replenishment_list",
         ],
-        "shipping": ["logistics:pick_queue", "logistics:shipment_list"],
+        "shipping": ["logistics:pick_queue", "logistics:shipment_list", "logistics:return_list"],
     },
     FINANCE: {
         "sales": ["orders:list", "customers:list"],
         "warehouse": ["inventory:product_list", "inventory:stock_overview"],
+        "shipping": ["logistics:return_list"],
         "finance": ["billing:invoice_list", "billing:creditnote_list"],
     },
     # Managers read everything: allocation and replenishment included.
@@ -59,7 +60,7 @@ EXPECTED_MENUS = {
             "inventory:transfer_list",
             "inventory:replenishment_list",
         ],
-        "shipping": ["logistics:shipment_list"],
+        "shipping": ["logistics:shipment_list", "logistics:return_list"],
         "finance": ["billing:invoice_list", "billing:creditnote_list"],
         "settings": ["orders:review_settings"],
     },

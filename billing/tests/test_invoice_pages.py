@@ -115,7 +115,8 @@ def test_credit_note_pages_draft_and_issue(client_as):
     client = client_as("finance")
     form = client.get(reverse("billing:creditnote_create", args=[invoice.pk]))
     assert form.status_code == 200
-    refused = _post(client, reverse("billing:creditnote_create", args=[invoice.pk]), {"reason": "sales_return", f"qty_{line.pk}": "4"})
+    create_url = reverse("billing:creditnote_create", args=[invoice.pk])
+    refused = _post(client, create_url, {"reason": "sales_return", f"qty_{line.pk}": "4"})
     assert refused.status_code == 422 and not CreditNote.objects.exists()
     _post(client, reverse("billing:creditnote_create", args=[invoice.pk]), {"reason": "sales_return", f"qty_{line.pk}": "1"})
     note = CreditNote.objects.get()
