@@ -45,7 +45,7 @@ EXPECTED_MENUS = {
         "sales": ["orders:list", "customers:list"],
         "warehouse": ["inventory:product_list", "inventory:stock_overview"],
         "shipping": ["logistics:return_list"],
-        "finance": ["billing:invoice_list", "billing:creditnote_list"],
+        "finance": ["billing:invoice_list", "billing:creditnote_list", "billing:bankstatement_list"],
     },
     # Managers read everything: allocation and replenishment included.
     MANAGER: {
@@ -61,7 +61,7 @@ EXPECTED_MENUS = {
             "inventory:replenishment_list",
         ],
         "shipping": ["logistics:shipment_list", "logistics:return_list"],
-        "finance": ["billing:invoice_list", "billing:creditnote_list"],
+        "finance": ["billing:invoice_list", "billing:creditnote_list", "billing:bankstatement_list"],
         "settings": ["orders:review_settings"],
     },
 }
