@@ -62,7 +62,7 @@ EXPECTED_MENUS = {
         ],
         "shipping": ["logistics:shipment_list", "logistics:return_list"],
         "finance": ["billing:invoice_list", "billing:creditnote_list", "billing:bankstatement_list"],
-        "settings": ["orders:review_settings"],
+        "settings": ["orders:review_settings", "webhooks:endpoint_list"],
     },
 }
 
