@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+from django.urls import include, path
+
 app_name = "billing"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", include("billing.statements.urls")),
+    path("", include("billing.dunning.urls")),
+]

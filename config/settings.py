@@ -262,6 +262,31 @@ _subscribe({"logistics.shipment.ship": ["logistics.shipments.handlers.email_cust
 
 
 # billing
+# receivables, statements and dunning
+# Ageing buckets: the last day past due of each bucket after "current" (30,60,90: 1–30, 31–60, 61–90, > 90).
+AR_AGEING_BUCKETS = tuple(int(days) for days in env_list("AR_AGEING_BUCKETS", "30,60,90"))
+# The customer's statement page (/billing/s/<token>/): pages per address and minute.
+STATEMENT_PAGE_RATE_LIMIT = env_int("STATEMENT_PAGE_RATE_LIMIT", 30)
+# The review's overdue rule reads invoices through dunning: a customer on credit hold has every overdue invoice counted.
+OVERDUE_INVOICES_PROVIDER = os.environ.get("OVERDUE_INVOICES_PROVIDER") or "billing.dunning.selectors.overdue_invoices_for_review"
+_subscribe(
+    {
+        "billing.customerstatement.send": ["billing.statements.handlers.email_statement"],
+        "billing.payment_reminder_created": ["billing.dunning.handlers.email_reminder"],
+        "billing.payment_received": ["billing.dunning.handlers.release_paid_holds"],
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "dunning-run": {"task": "billing.dunning.tasks.run_dunning", "schedule": crontab(hour=7, minute=0)},
+        "monthly-statements": {
+            "task": "billing.statements.tasks.send_monthly_statements",
+            "schedule": crontab(day_of_month=1, hour=6, minute=0),
+        },
+    }
+)
+HOME_QUEUE_PROVIDERS += ["billing.statements.home.home_queues"]
+DEMO_SEEDERS += ["billing.statements.demo.seed"]
 
 
 # api (channel intake)
