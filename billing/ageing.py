@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from billing.models import Invoice
 from config.money import ZERO
+from customers.models import Customer
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -91,14 +92,18 @@ def _bucket_sums(as_of: date, buckets: list[AgeingBucket]) -> dict:
     }
     sums["total"] = Coalesce(Sum(open_amount, output_field=MONEY), Value(ZERO))
     sums["overdue"] = Coalesce(Sum(Case(When(due_date__lt=as_of, then=open_amount), output_field=MONEY)), Value(ZERO))
-    sums["invoice_count"] = Count("pk")
+    sums["invoice_count"] = Count("customer_id")  # a column the ageing index carries
     return sums
 
 
-def open_invoices(*, salesperson_id: int | None = None, search: str = "", customer_id: int | None = None) -> QuerySet:
+def open_invoices(
+    *, salesperson_id: int | None = None, search: str = "", customer_id: int | None = None, issued_until: date | None = None
+) -> QuerySet:
     """Issued invoices with money still owed, narrowed by the customer's salesperson, a customer
-    (code or name) search, or one customer."""
+    (code or name) search, one customer, or the last day they were issued on."""
     invoices = Invoice.objects.open()
+    if issued_until is not None:
+        invoices = invoices.filter(issued_at__date__lte=issued_until)
     if customer_id is not None:
         invoices = invoices.filter(customer_id=customer_id)
     if salesperson_id is not None:
@@ -111,30 +116,62 @@ def open_invoices(*, salesperson_id: int | None = None, search: str = "", custom
     return invoices
 
 
-def ageing_by_customer(*, as_of: date, salesperson_id: int | None = None, search: str = "", order: str = "-total") -> QuerySet:
-    """One row per customer with money owed: its code, name, the open amount in every bucket, the
-    overdue part, the total and how many invoices; one GROUP BY query, largest total first."""
+def ageing_by_customer(
+    *, as_of: date, salesperson_id: int | None = None, search: str = "", order: str = "-total", with_names: bool = True
+) -> QuerySet:
+    """One row per customer with money owed: the open amount in every bucket, the overdue part, the
+    total and how many invoices; one GROUP BY query, largest total first. With `with_names` the rows
+    carry the customer's code and name (grouped by them too); a page reads them for its rows instead
+    (customer_names), which keeps the grouping on the invoice table alone."""
     buckets = ageing_buckets()
-    ordering = [order, "customer__name", "customer_id"] if order else ["customer__name", "customer_id"]
+    columns = ["customer_id", "customer__code", "customer__name"] if with_names else ["customer_id"]
+    if order == "name":
+        ordering = ["customer__name", "customer_id"]
+    else:
+        ordering = [order or "-total", "customer_id"]
     return (
         open_invoices(salesperson_id=salesperson_id, search=search)
-        .values("customer_id", "customer__code", "customer__name")
+        .values(*columns)
         .annotate(**_bucket_sums(as_of, buckets))
         .order_by(*ordering)
     )
 
 
-def ageing_totals(*, as_of: date, salesperson_id: int | None = None, search: str = "", customer_id: int | None = None) -> dict:
+def sum_rows(rows: list[dict]) -> dict:
+    """The totals of per-customer rows (one pass over the customers, never over invoices)."""
+    keys = [bucket.key for bucket in ageing_buckets()] + ["overdue", "total"]
+    totals = {key: sum((row[key] for row in rows), ZERO) for key in keys}
+    totals["invoice_count"] = sum(row["invoice_count"] for row in rows)
+    totals["customer_count"] = len(rows)
+    return totals
+
+
+def customer_names(rows: list[dict]) -> list[dict]:
+    """The rows with their customer's code and name, read in one query."""
+    customers = Customer.objects.in_bulk([row["customer_id"] for row in rows])
+    return [
+        {**row, "customer__code": customers[row["customer_id"]].code, "customer__name": customers[row["customer_id"]].name}
+        for row in rows
+    ]
+
+
+def ageing_totals(
+    *,
+    as_of: date,
+    salesperson_id: int | None = None,
+    search: str = "",
+    customer_id: int | None = None,
+    issued_until: date | None = None,
+) -> dict:
     """The same sums over every customer (or one): one aggregate query."""
-    totals = open_invoices(salesperson_id=salesperson_id, search=search, customer_id=customer_id).aggregate(
-        **_bucket_sums(as_of, ageing_buckets())
-    )
+    invoices = open_invoices(salesperson_id=salesperson_id, search=search, customer_id=customer_id, issued_until=issued_until)
+    totals = invoices.aggregate(**_bucket_sums(as_of, ageing_buckets()), customer_count=Count("customer_id", distinct=True))
     return {key: (value if value is not None else ZERO) for key, value in totals.items()}
 
 
 def customer_ageing(*, customer_id: int, as_of: date) -> list[tuple[AgeingBucket, Decimal]]:
-    """One customer's open amount per bucket on `as_of` (what a statement prints)."""
-    totals = ageing_totals(as_of=as_of, customer_id=customer_id)
+    """One customer's open amount per bucket on `as_of`, of the invoices issued by then (what a statement prints)."""
+    totals = ageing_totals(as_of=as_of, customer_id=customer_id, issued_until=as_of)
     return [(bucket, totals[bucket.key]) for bucket in ageing_buckets()]
 
 

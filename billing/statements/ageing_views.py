@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from billing import ageing
 from billing.statements.forms import ReceivablesFilterForm
-from config.pagination import CappedPaginator
 
 PAGE_SIZE = 50
 
@@ -19,11 +19,13 @@ def receivables(request):
     """Open receivables by customer in ageing buckets (by due date), with the totals; filter by salesperson and customer."""
     form = ReceivablesFilterForm(request.GET)
     filters = form.values()
-    rows = ageing.ageing_by_customer(**filters)
-    totals = ageing.ageing_totals(as_of=filters["as_of"], salesperson_id=filters["salesperson_id"], search=filters["search"])
-    page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    # One grouped query gives every customer's row; the totals and the page come from those rows, and
+    # the customers' names are read for the page's rows only.
+    rows = list(ageing.ageing_by_customer(**filters, with_names=False))
+    totals = ageing.sum_rows(rows)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     buckets = ageing.ageing_buckets()
-    page_rows = [{**row, "amounts": [row[b.key] for b in buckets]} for row in page.object_list]
+    page_rows = [{**row, "amounts": [row[b.key] for b in buckets]} for row in ageing.customer_names(page.object_list)]
     context = {
         "filter": {"form": form},
         "page_obj": page,

@@ -10,7 +10,7 @@ from io import BytesIO
 
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from billing.ageing import AgeingBucket
 from billing.statements.models import CustomerStatement
@@ -122,7 +122,17 @@ def statement_xlsx(*, statement: CustomerStatement, language: str | None = None)
         ]:
             summary.append([label, amount])
         entries = workbook.create_sheet(_("Entries"))
-        entries.append([_("Date"), _("Kind"), _("Number"), _("Due date"), _("Debit"), _("Credit"), _("Balance")])
+        entries.append(
+            [
+                _("Date"),
+                _("Kind"),
+                _("Number"),
+                _("Due date"),
+                pgettext("ledger column", "Debit"),
+                pgettext("ledger column", "Credit"),
+                _("Balance"),
+            ]
+        )
         entries.append([statement.period_start, _("Opening balance"), "", "", None, None, statement.opening_balance])
         for row in statement_rows(statement):
             entries.append([row.on, row.kind_label, _safe_text(row.number), row.due_date, row.debit, row.credit, row.balance])

@@ -53,7 +53,7 @@ class ReceivablesFilterForm(forms.Form):
         """The filters to apply; invalid input falls back to none (the form shows its errors)."""
         data = self.cleaned_data if self.is_valid() else {}
         salesperson = data.get("salesperson")
-        order = {"overdue": "-overdue", "name": ""}.get(data.get("sort") or "", "-total")
+        order = {"overdue": "-overdue", "name": "name"}.get(data.get("sort") or "", "-total")
         return {
             "search": data.get("q") or "",
             "salesperson_id": salesperson.pk if salesperson else None,
