@@ -554,4 +554,5 @@ class CreditNoteEvent(TimelineEvent):
         ordering = ["at", "pk"]
 
 
-from billing.statements.models import *  # noqa: E402,F401,F403  (statements and dunning register with the billing app)
+from .payments.models import Payment, PaymentAllocation, PaymentEvent, Refund, RefundEvent, WriteOff  # noqa: E402,F401  (registered with billing)
+from .statements.models import *  # noqa: E402,F401,F403  (statements and dunning register with the billing app)

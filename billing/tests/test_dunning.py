@@ -15,6 +15,8 @@ from django.utils import timezone
 from billing.dunning.models import CreditHold, DunningLevel, PaymentReminder, PaymentReminderLine
 from billing.dunning.services import credit_hold_release, dunning_run
 from billing.dunning.tasks import run_dunning
+from billing.payments.models import PaymentMethod
+from billing.payments.services import payment_allocate, payment_record
 from billing.tests.receivables_factories import issued_invoice, pay
 from config.outbox import outbox_dispatch, outbox_publish
 from customers.models import CustomerEvent
@@ -140,12 +142,18 @@ def test_the_final_level_holds_credit_and_new_orders_go_to_review(customer, invo
     assert finding.figures["balance"] == "11300.00"
 
 
-def test_a_payment_releases_the_hold_and_orders_pass_again(customer, invoice, make_user):
+def test_a_payment_releases_the_hold_and_orders_pass_again(customer, invoice, make_user, django_capture_on_commit_callbacks):
     dunning_run(on=DUE + timedelta(days=61))
     assert CreditHold.objects.filter(customer=customer, released_at__isnull=True).exists()
-    pay(invoice, "11300.00")
-    outbox_publish(topic="billing.payment_received", payload={"customer_id": customer.pk})
-    outbox_dispatch()
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_record(
+            customer=customer,
+            amount=Decimal("11300.00"),
+            date=DUE + timedelta(days=62),
+            method=PaymentMethod.BANK_TRANSFER,
+            allocations=[(invoice, Decimal("11300.00"))],
+            by=make_user("finance"),
+        )
     hold = CreditHold.objects.get(customer=customer)
     assert hold.released_at is not None and hold.release == CreditHold.Release.PAID
     [event] = CustomerEvent.objects.filter(customer=customer, kind=CustomerEvent.Kind.CREDIT_HOLD_RELEASED)
@@ -155,6 +163,21 @@ def test_a_payment_releases_the_hold_and_orders_pass_again(customer, invoice, ma
     customer.save()
     order = submit_and_check(make_order(by=sales, customer=customer), by=sales)
     assert not ReviewFinding.objects.filter(order=order, rule=ReviewRule.OVERDUE).exists()
+
+
+def test_money_recorded_first_and_allocated_later_releases_on_allocation(
+    customer, invoice, make_user, django_capture_on_commit_callbacks
+):
+    dunning_run(on=DUE + timedelta(days=61))
+    clerk = make_user("finance")
+    with django_capture_on_commit_callbacks(execute=True):
+        payment = payment_record(
+            customer=customer, amount=Decimal("11300.00"), date=DUE + timedelta(days=62), method=PaymentMethod.ALIPAY, by=clerk
+        )
+    assert CreditHold.objects.get(customer=customer).released_at is None  # an advance pays no invoice yet
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_allocate(payment=payment, allocations=[(invoice, Decimal("11300.00"))], by=clerk)
+    assert CreditHold.objects.get(customer=customer).released_at is not None
 
 
 def test_a_part_payment_keeps_the_hold(customer, invoice):
