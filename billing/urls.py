@@ -8,3 +8,4 @@ urlpatterns: list = [
     path("", include("billing.statements.urls")),
     path("", include("billing.dunning.urls")),
 ]
+urlpatterns += __import__("billing.bank.urls", fromlist=["urlpatterns"]).urlpatterns  # bank statements and reconciliation

@@ -62,7 +62,7 @@ EXPECTED_MENUS = {
         ],
         "shipping": ["logistics:shipment_list", "logistics:return_list"],
         "finance": ["billing:receivables", "billing:statement_list", "billing:reminder_list"],
-        "settings": ["orders:review_settings", "billing:dunning_levels"],
+        "settings": ["orders:review_settings", "webhooks:endpoint_list", "billing:dunning_levels"],
     },
 }
 

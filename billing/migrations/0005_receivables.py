@@ -41,7 +41,7 @@ def drop_ageing_index(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0003_payments'),
+        ('billing', '0004_bank_statements'),
         ('customers', '0005_alter_customerevent_kind'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
