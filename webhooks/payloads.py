@@ -3,8 +3,7 @@ from plain values (numbers and codes as strings, money as decimal strings, times
 
 Order events are about the order (subject "order", its number), and so are shipments leaving and
 delivery exceptions, so a receiver sees one order's events in one sequence. Invoices, payments and
-stock rows have sequences of their own. Models of apps that may not be installed in a deployment are
-looked up by name: an event whose subject no longer exists is not sent.
+stock rows have sequences of their own; an event whose subject no longer exists is not sent.
 """
 
 from __future__ import annotations
@@ -15,9 +14,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.apps import apps
 from django.db.models import Model
 
+from billing.models import Invoice
+from billing.payments.models import Payment
 from inventory.models import LowStockAlert
 from logistics.models import Shipment
 from orders.models import SalesOrder
@@ -150,45 +150,43 @@ def shipment_exception(payload: dict) -> list[Subject]:
     return [Subject(type="order", key=order.number, data={**order_data(order), "exception": plain(problem)}, order_id=order.pk)]
 
 
-def _model(label: str):
-    try:
-        return apps.get_model(label)
-    except LookupError:  # that app's model is not there in this deployment
-        return None
-
-
 def invoice_issued(payload: dict) -> list[Subject]:
-    """billing.invoice.issue: the invoice's number, customer, totals and the orders it bills."""
-    invoice_model = _model("billing.Invoice")
-    invoice = invoice_model.objects.filter(pk=payload.get("id")).first() if invoice_model else None
+    """billing.invoice.issue: the invoice's number, customer, totals, due date and the orders it bills."""
+    invoice = Invoice.objects.select_related("customer").filter(pk=payload.get("id")).first()
     if invoice is None:
         return []
-    customer = _field(invoice, "customer")
-    orders = []
-    lines = _field(invoice, "lines")
-    if lines is not None and hasattr(lines, "values_list"):
-        orders = sorted({number for number in lines.values_list("order__number", flat=True) if number})
+    orders = sorted({number for number in invoice.lines.exclude(order=None).values_list("order__number", flat=True) if number})
     data = {
-        "number": _field(invoice, "number"),
-        "status": payload.get("to") or _field(invoice, "status"),
-        "customer": {"code": customer.code, "name": customer.name} if customer is not None else None,
-        "currency": _field(invoice, "currency"),
-        "total_net": _field(invoice, "total_net"),
-        "total_tax": _field(invoice, "total_tax"),
-        "total_gross": _field(invoice, "total_gross"),
-        "issued_at": _field(invoice, "issued_at"),
-        "due_date": _field(invoice, "due_date"),
+        "number": invoice.number,
+        "status": payload.get("to") or invoice.status,
+        "customer": {"code": invoice.customer.code, "name": invoice.customer.name},
+        "currency": invoice.currency,
+        "total_net": invoice.total_net,
+        "total_tax": invoice.total_tax,
+        "total_gross": invoice.total_gross,
+        "issued_at": invoice.issued_at,
+        "due_date": invoice.due_date,
         "orders": orders,
     }
-    return [Subject(type="invoice", key=str(data["number"] or invoice.pk), data=plain(data))]
+    return [Subject(type="invoice", key=invoice.number or str(invoice.pk), data=plain(data))]
 
 
 def payment_received(payload: dict) -> list[Subject]:
-    """billing.payment_received: the payment's plain values as billing publishes them."""
-    key = payload.get("number") or payload.get("payment") or payload.get("id")
-    if key is None:
+    """billing.payment_received: the payment, its customer, and the invoices it was allocated to."""
+    payment = Payment.objects.select_related("customer").filter(pk=payload.get("id")).first()
+    if payment is None:
         return []
-    return [Subject(type="payment", key=str(key), data=plain(payload))]
+    data = {
+        "number": payment.number,
+        "customer": {"code": payment.customer.code, "name": payment.customer.name},
+        "date": payment.date,
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "method": payment.method,
+        "reference": payment.reference,
+        "invoices": payload.get("invoices", []),
+    }
+    return [Subject(type="payment", key=payment.number, data=plain(data))]
 
 
 def stock_low(payload: dict) -> list[Subject]:

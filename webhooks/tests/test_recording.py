@@ -5,17 +5,23 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from config.outbox import OutboxEvent, outbox_dispatch
+from billing.payments.models import PaymentMethod
+from billing.payments.services import payment_record
+from billing.payments.tests.factories import bare_order, issued_invoice
+from config.outbox import OutboxEvent, outbox_dispatch, outbox_publish
+from customers.tests.factories import CustomerFactory
 from inventory.stock.alerts import low_stock_refresh
 from inventory.tests.factories import WarehouseFactory, approved_order, stock_take, stocked_product
 from logistics.tests.factories import allocated_order, packed_shipment, ship
 from orders.entry.services import order_cancel
-from webhooks.models import WebhookDelivery, WebhookMessage, WebhookSequence
+from webhooks.demo import DEMO_URL, seed
+from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookMessage, WebhookSequence
 from webhooks.payloads import BUILDERS
 from webhooks.services import HANDLER, endpoint_create, endpoint_disable, webhook_event_record
 from webhooks.topics import INTERNAL_TOPICS, TOPICS
@@ -135,3 +141,42 @@ def test_an_order_event_waits_for_the_earlier_one_so_sequences_follow_what_happe
     OutboxEvent.objects.update(available_at=timezone.now())
     outbox_dispatch()
     assert [(b["type"], b["sequence"]) for b in bodies()] == [("order.created", 1), ("order.approved", 2)]
+
+
+def test_a_recorded_payment_is_payment_received_with_the_invoices_it_paid(manager, make_user):
+    endpoint_create(url="https://203.0.113.10/x", topics=["payment.received"], by=manager)
+    invoice = issued_invoice(gross="1130.00")
+    payment = payment_record(
+        customer=invoice.customer,
+        amount=Decimal("1130.00"),
+        date=timezone.localdate(),
+        method=PaymentMethod.BANK_TRANSFER,
+        reference="TX-42",
+        allocations=[(invoice, Decimal("1130.00"))],
+        by=make_user("finance"),
+    )
+    outbox_dispatch()
+    (received,) = bodies()
+    assert received["type"] == "payment.received" and received["subject"] == {"type": "payment", "id": payment.number}
+    assert received["data"]["amount"] == "1130.00" and received["data"]["invoices"] == [invoice.number]
+    assert received["data"]["customer"]["code"] == invoice.customer.code
+
+
+def test_an_issued_invoice_is_invoice_issued_naming_its_orders(manager):
+    """The event billing's issue transition publishes ("billing.invoice.issue", the invoice's id)."""
+    endpoint_create(url="https://203.0.113.10/x", topics=["invoice.issued"], by=manager)
+    order = bare_order(customer=CustomerFactory(), by=manager)
+    invoice = issued_invoice(order=order, gross="226.00")
+    outbox_publish(topic="billing.invoice.issue", payload={"id": invoice.pk, "from": "draft", "to": "issued"})
+    outbox_dispatch()
+    (issued,) = bodies()
+    assert issued["type"] == "invoice.issued" and issued["subject"] == {"type": "invoice", "id": invoice.number}
+    assert issued["data"]["total_gross"] == "226.00" and issued["data"]["orders"] == [order.number]
+    assert issued["data"]["due_date"] == invoice.due_date.isoformat()
+
+
+def test_the_demo_registers_one_disabled_endpoint_once(manager):
+    seed(users={"manager": manager})
+    seed(users={"manager": manager})
+    (endpoint,) = WebhookEndpoint.objects.all()
+    assert endpoint.url == DEMO_URL and not endpoint.is_active and endpoint.topics == TOPICS
