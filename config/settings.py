@@ -367,6 +367,8 @@ DEMO_SEEDERS += ["webhooks.demo.seed"]
 WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", False)
 # Hosts that may be sent plain http (everything else must be https).
 WEBHOOKS_HTTP_HOSTS = env_list("WEBHOOKS_HTTP_HOSTS", "")
+# Receivers' TLS certificates are checked against the public CAs, or against this bundle (a company CA) when set.
+WEBHOOKS_CA_BUNDLE = os.environ.get("WEBHOOKS_CA_BUNDLE", "")
 WEBHOOKS_CONNECT_TIMEOUT = env_int("WEBHOOKS_CONNECT_TIMEOUT", 3)
 # Requests a sender has in flight at once (to different orders or subjects: one subject's events go one by one).
 WEBHOOKS_SEND_CONCURRENCY = env_int("WEBHOOKS_SEND_CONCURRENCY", 8)
