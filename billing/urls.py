@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from billing.bank import urls as bank_urls
 from billing.credit_notes import views as credit_note_views
@@ -26,5 +26,9 @@ urlpatterns = [
     path("credit-notes/<int:pk>/issue/", credit_note_views.creditnote_issue, name="creditnote_issue"),
     path("credit-notes/<int:pk>/discard/", credit_note_views.creditnote_discard, name="creditnote_discard"),
     path("credit-notes/<int:pk>/pdf/", credit_note_views.creditnote_pdf, name="creditnote_pdf"),
+]
+urlpatterns += [
+    path("", include("billing.statements.urls")),
+    path("", include("billing.dunning.urls")),
 ]
 urlpatterns += bank_urls.urlpatterns  # bank statements and reconciliation
