@@ -15,7 +15,7 @@ from billing.payments.handlers import refresh_payment_status
 from billing.payments.models import BillState, Payment, PaymentAllocation, PaymentEvent, PaymentMethod, PaymentRecordState
 from billing.payments.services import BillDetails
 from billing.payments.tasks import overdue_orders_refresh
-from billing.payments.tests.factories import bare_order, issued_invoice, payment
+from billing.payments.tests.factories import bare_order, issued_credit_note, issued_invoice, payment
 from config.actors import Actor
 from config.errors import DomainError, PermissionRefused
 from config.outbox import OutboxEvent
@@ -300,3 +300,56 @@ def test_the_system_may_record_for_a_bank_import(customer):
         customer=customer, amount=Decimal("12.34"), date=timezone.localdate(), method="bank_transfer", by=Actor.system("import")
     )
     assert paid.created_by is None and SalesOrder.objects.count() == 0
+
+
+# --- refunds -------------------------------------------------------------------------------------------
+
+
+def test_a_refund_on_a_credit_note_pays_back_only_what_was_paid_beyond_the_invoice(finance, customer, make_user):
+    order = bare_order(customer=customer, by=make_user("sales"))
+    invoice = issued_invoice(order=order, gross="1000.00")
+    payment(customer=customer, amount="1000.00", by=finance, allocations=[(invoice, "1000.00")])
+    note = issued_credit_note(invoice=invoice, gross="300.00")
+    with pytest.raises(DomainError) as refused:
+        services.refund_request(credit_note=note, amount=Decimal("300.01"), method="bank_transfer", by=finance)
+    assert refused.value.code == "over_credit"
+    refund = services.refund_request(credit_note=note, amount=Decimal("300.00"), method="bank_transfer", by=finance)
+    assert fresh(note).amount_refunded == Decimal("300.00")
+    assert fresh(order).payment_status == PaymentStatus.REFUNDED
+    with pytest.raises(DomainError):  # nothing is left to pay back
+        services.refund_request(credit_note=note, amount=Decimal("0.01"), method="cash", by=finance)
+    services.refund_cancel(refund=refund, by=finance)
+    assert fresh(note).amount_refunded == 0 and fresh(order).payment_status == PaymentStatus.PAID
+
+
+def test_a_credit_note_on_an_unpaid_invoice_has_nothing_to_refund(finance, customer):
+    invoice = issued_invoice(customer=customer, gross="1000.00")
+    payment(customer=customer, amount="500.00", by=finance, allocations=[(invoice, "500.00")])
+    note = issued_credit_note(invoice=invoice, gross="300.00")  # 200 is still owed
+    with pytest.raises(DomainError) as refused:
+        services.refund_request(credit_note=note, amount=Decimal("0.01"), method="cash", by=finance)
+    assert refused.value.code == "over_credit"
+
+
+def test_a_refunded_advance_cannot_be_allocated_and_the_payment_cannot_be_voided(finance, customer):
+    advance = payment(customer=customer, amount="300.00", by=finance)
+    services.refund_request(payment=advance, amount=Decimal("300.00"), method="alipay", by=finance)
+    invoice = issued_invoice(customer=customer, gross="100.00")
+    with pytest.raises(DomainError) as refused:
+        services.payment_allocate(payment=advance, allocations=[(invoice, Decimal("1.00"))], by=finance)
+    assert refused.value.code == "over_payment"
+    with pytest.raises(DomainError):
+        services.payment_void(payment=advance, by=finance)
+
+
+def test_paying_a_refund_needs_the_finance_permission_and_a_reference(finance, customer, make_user):
+    advance = payment(customer=customer, amount="300.00", by=finance)
+    refund = services.refund_request(payment=advance, amount=Decimal("50.00"), method="wechat_pay", by=finance)
+    with pytest.raises(PermissionRefused):
+        services.refund_pay(refund=refund, reference="WX-1", paid_on=timezone.localdate(), by=make_user("manager"))
+    with pytest.raises(DomainError):
+        services.refund_pay(refund=refund, reference=" ", paid_on=timezone.localdate(), by=finance)
+    paid = services.refund_pay(refund=refund, reference="WX-1", paid_on=timezone.localdate(), by=finance)
+    assert paid.state == "paid" and paid.reference == "WX-1"
+    with pytest.raises(DomainError):
+        services.refund_cancel(refund=paid, by=finance)
