@@ -111,7 +111,10 @@ NAV_AREAS: list[NavArea] = [
     NavArea(
         "settings",
         pgettext_lazy("navigation area", "Settings"),
-        (NavEntry(_("Review settings"), "orders:review_settings", "orders.change_reviewsettings"),),
+        (
+            NavEntry(_("Review settings"), "orders:review_settings", "orders.change_reviewsettings"),
+            NavEntry(_("API clients"), "api:client_list", "api.view_apiclient"),
+        ),
     ),
 ]
 

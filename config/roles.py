@@ -139,6 +139,7 @@ def _grant(permissions: dict[str, list[str]]) -> None:
 
 
 # api (channel intake)
+_grant({MANAGER: ["api.view_apiclient", "api.add_apiclient", "api.revoke_apiclient"]})
 
 
 # webhooks (events out)

@@ -265,6 +265,56 @@ _subscribe({"logistics.shipment.ship": ["logistics.shipments.handlers.email_cust
 
 
 # api (channel intake)
+INSTALLED_APPS += ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar"]
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",  # signed-in staff (CSRF checked on writes)
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ActorHasPermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ClientRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
+    "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_PROXY", False) else 0),
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Sales order management: channel API",
+    "DESCRIPTION": (
+        "Orders from web shops, marketplaces and phone systems, exactly once: a token per channel client "
+        "(Authorization: Bearer), an Idempotency-Key on every POST, one order per channel and external_ref. "
+        'Every refusal answers {"error": {"code", "message", "fields", "lines"}}.'
+    ),
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.OrderStatus",
+        "ChannelEnum": "orders.models.Channel",
+        "ShipmentStateEnum": "logistics.models.ShipmentState",
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# A retry with the same Idempotency-Key replays the first answer for this long (never under a day).
+API_IDEMPOTENCY_KEEP_HOURS = env_int("API_IDEMPOTENCY_KEEP_HOURS", 48)
+# A retry arriving while the first request with its key still runs waits this long for it, then answers 409.
+API_IDEMPOTENCY_WAIT_SECONDS = float(os.environ.get("API_IDEMPOTENCY_WAIT_SECONDS", "10"))
+# Signed-in staff on the API, and calls without credentials, per minute (clients have their own limit).
+API_USER_RATE_PER_MINUTE = env_int("API_USER_RATE_PER_MINUTE", 600)
+API_ANON_RATE_PER_MINUTE = env_int("API_ANON_RATE_PER_MINUTE", 120)
+# Payment status of orders for the API: provider(order_ids=[...]) -> {order_id: status}; set once billing has one.
+API_PAYMENT_STATUS_PROVIDER = os.environ.get("API_PAYMENT_STATUS_PROVIDER", "")
+CELERY_BEAT_SCHEDULE.update(
+    {"delete-expired-idempotency-keys": {"task": "api.tasks.delete_expired_idempotency_keys", "schedule": crontab(minute=15)}}
+)
+DEMO_SEEDERS += ["api.demo.seed"]
 
 
 # webhooks (events out)

@@ -75,6 +75,10 @@ class SalesOrder(FSMModelMixin, models.Model):
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.PHONE)
     customer_po = models.CharField(_("customer PO number"), max_length=60, blank=True, db_index=True)
+    # The order's number in the sales channel it came from (a web shop's order id): at most one order
+    # per channel and reference, so a retried push never creates a second order. Blank for orders
+    # entered by hand.
+    external_ref = models.CharField(_("external reference"), max_length=100, blank=True)
     requested_date = models.DateField(_("requested delivery date"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     currency = models.CharField(_("currency"), max_length=3, default=settings.CURRENCY)
@@ -107,6 +111,9 @@ class SalesOrder(FSMModelMixin, models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(subtotal__gte=0) & Q(tax_total__gte=0), name="order_amounts_not_negative"),
+            models.UniqueConstraint(
+                fields=["channel", "external_ref"], condition=~Q(external_ref=""), name="order_channel_external_ref_unique"
+            ),
         ]
         # What the list sorts and the queues filter by, with the pk as the tie-break they order by
         # (the text search's trigram indexes are PostgreSQL-only: migration 0007).
@@ -116,6 +123,8 @@ class SalesOrder(FSMModelMixin, models.Model):
             models.Index(fields=["status", "approved_at", "id"], name="order_status_queue"),
             models.Index(fields=["customer", "-created_at", "-id"], name="order_customer_newest"),
             models.Index(fields=["created_by", "-created_at", "-id"], name="order_author_newest"),
+            # The channel API's "changed since" list pages by last change.
+            models.Index(fields=["-updated_at", "-id"], name="order_recently_changed"),
         ]
 
     def __str__(self) -> str:

@@ -58,7 +58,7 @@ EXPECTED_MENUS = {
             "inventory:replenishment_list",
         ],
         "shipping": ["logistics:shipment_list"],
-        "settings": ["orders:review_settings"],
+        "settings": ["orders:review_settings", "api:client_list"],
     },
 }
 

@@ -103,6 +103,8 @@ class OrderHeader:
     customer_po: str = ""
     requested_date: date | None = None
     notes: str = ""
+    # The order's reference in its sales channel (API orders); at most one order per channel and reference.
+    external_ref: str = ""
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,7 @@ def line_problems(
 def _check_lines(*, lines: list[LineInput], by) -> None:
     if len(lines) > MAX_ORDER_LINES:
         raise DomainError(_("An order may have at most %(max)s lines.") % {"max": MAX_ORDER_LINES})
-    may_override = user_may_override_price(by)
+    may_override = user_may_override_price(by)  # a user or an Actor: both answer has_perm
     messages = []
     for position, line in enumerate(lines, start=1):
         for _field, message in line_problems(
@@ -267,9 +269,14 @@ def order_create(*, header: OrderHeader, lines: list[LineInput], by) -> SalesOrd
     actor = Actor.of(by)
     if not actor.has_perm("orders.add_salesorder"):
         raise DomainError(_("You are not allowed to enter orders."), code="permission_denied")
-    by = actor.user
-    _check_lines(lines=lines, by=by)
-    customer, address = _resolve_header(header=header, by=by)
+    if actor.user is None:
+        raise ValueError("an order is entered by a user or a channel client's account")
+    # The actor (not its user) is passed on: a channel client acts with its scopes' permissions.
+    _check_lines(lines=lines, by=actor)
+    external_ref = header.external_ref.strip()
+    if external_ref:
+        order_refuse_duplicate_ref(channel=header.channel, external_ref=external_ref)
+    customer, address = _resolve_header(header=header, by=actor)
     order = SalesOrder(
         number=order_next_number(),
         customer=customer,
@@ -279,12 +286,25 @@ def order_create(*, header: OrderHeader, lines: list[LineInput], by) -> SalesOrd
         customer_po=header.customer_po.strip(),
         requested_date=header.requested_date,
         notes=header.notes,
-        created_by=by,
+        external_ref=external_ref,
+        created_by=actor.user,
     )
     order.save()
     _store_lines_and_totals(order=order, lines=lines)
     OrderEvent.record(order, kind=OrderEvent.Kind.CREATED, actor=actor, params={"lines": len(lines)})
     return order
+
+
+def order_refuse_duplicate_ref(*, channel: str, external_ref: str) -> None:
+    """A channel's reference names at most one order: a second push of it is refused, naming the first."""
+    existing = SalesOrder.objects.filter(channel=channel, external_ref=external_ref).values_list("number", flat=True).first()
+    if existing is not None:
+        raise DomainError(
+            _("Order %(number)s already has the reference %(ref)s in this channel.") % {"number": existing, "ref": external_ref},
+            code="duplicate_external_ref",
+            field="external_ref",
+            params={"number": existing},
+        )
 
 
 HEADER_FIELDS = ["customer", "shipping_address", "contact", "channel", "customer_po", "requested_date", "notes"]
