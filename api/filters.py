@@ -8,7 +8,7 @@ from django.db.models import Q
 from customers.models import Customer
 from inventory.models import Product
 from logistics.models import Shipment, ShipmentState
-from orders.models import Channel, OrderStatus, SalesOrder
+from orders.models import Channel, OrderStatus, PaymentStatus, SalesOrder
 
 
 class OrderFilter(django_filters.FilterSet):
@@ -17,6 +17,7 @@ class OrderFilter(django_filters.FilterSet):
     )
     status = django_filters.ChoiceFilter(choices=OrderStatus.choices)
     channel = django_filters.ChoiceFilter(choices=Channel.choices, help_text="A client only ever sees its own channel.")
+    payment_status = django_filters.ChoiceFilter(choices=PaymentStatus.choices[1:])
     external_ref = django_filters.CharFilter(max_length=100)
 
     class Meta:

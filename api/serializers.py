@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from api.services import AddressInput, CustomerInput, LineRequest, OrderRequest
 from orders.entry.services import MAX_ORDER_LINES
-from orders.models import MAX_LINE_QUANTITY, Channel, OrderStatus
+from orders.models import MAX_LINE_QUANTITY, Channel, OrderStatus, PaymentStatus
 
 # --- in -----------------------------------------------------------------------------------------
 
@@ -153,7 +153,9 @@ class ShipmentSerializer(serializers.Serializer):
 class OrderSerializer(serializers.Serializer):
     number = serializers.CharField()
     status = serializers.ChoiceField(choices=OrderStatus.choices)
-    payment_status = serializers.SerializerMethodField()
+    payment_status = serializers.ChoiceField(
+        choices=PaymentStatus.choices, help_text="Worked out by billing from the order's invoices; empty until invoiced."
+    )
     channel = serializers.ChoiceField(choices=Channel.choices)
     external_ref = serializers.CharField()
     customer = CustomerRefSerializer()
@@ -172,12 +174,6 @@ class OrderSerializer(serializers.Serializer):
     lines = LineOutSerializer(many=True, source="lines.all")
     shipments = ShipmentSerializer(many=True, source="shipments.all")
     tracking_url = serializers.SerializerMethodField()
-
-    @extend_schema_field(
-        serializers.CharField(allow_null=True, help_text="unpaid, partly_paid, paid, … (null until billing says)")
-    )
-    def get_payment_status(self, order) -> str | None:
-        return self.context.get("payment_status", {}).get(order.pk)
 
     @extend_schema_field(serializers.CharField(allow_null=True, help_text="The customer's tracking page for the order."))
     def get_tracking_url(self, order) -> str | None:

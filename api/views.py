@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.shortcuts import get_object_or_404
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -62,12 +60,6 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 
 
-def payment_statuses(order_ids: list[int]) -> dict[int, str]:
-    """Payment status per order from billing (settings.API_PAYMENT_STATUS_PROVIDER); none until billing provides it."""
-    provider = settings.API_PAYMENT_STATUS_PROVIDER
-    return import_string(provider)(order_ids=order_ids) if provider else {}
-
-
 class ApiView(GenericAPIView):
     """Permissions per method in `required_permissions`; the queryset depends on who asks (a client its channel)."""
 
@@ -85,8 +77,7 @@ class ApiView(GenericAPIView):
 
 def present_order(order_pk: int, *, view) -> dict:
     order = selectors.orders_for(client=None).get(pk=order_pk)
-    context = {"request": view.request, "payment_status": payment_statuses([order.pk])}
-    return OrderSerializer(order, context=context).data
+    return OrderSerializer(order, context={"request": view.request}).data
 
 
 class OrderListCreate(ApiView):
@@ -109,10 +100,7 @@ class OrderListCreate(ApiView):
         responses={200: OrderSerializer(many=True), **READ_ERRORS},
     )
     def get(self, request):
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        context = {**self.get_serializer_context(), "payment_status": payment_statuses([order.pk for order in page])}
-        return self.get_paginated_response(OrderSerializer(page, many=True, context=context).data)
+        return self.list_response(self.get_queryset())
 
     @extend_schema(
         operation_id="orders_create",

@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0004_credit_terms_permission'),
-        ('orders', '0008_search_trigram_indexes'),
+        ('orders', '0010_payment_status'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
