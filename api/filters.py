@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
+from billing.models import Invoice, InvoiceStatus
 from customers.models import Customer
 from inventory.models import Product
 from logistics.models import Shipment, ShipmentState
@@ -66,3 +67,16 @@ class ShipmentFilter(django_filters.FilterSet):
     class Meta:
         model = Shipment
         fields: list[str] = []
+
+
+class InvoiceFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=InvoiceStatus.choices[1:])
+    order = django_filters.CharFilter(method="by_order", max_length=20, help_text="Invoices billing this order.")
+    issued_since = django_filters.IsoDateTimeFilter(field_name="issued_at", lookup_expr="gte")
+
+    class Meta:
+        model = Invoice
+        fields: list[str] = []
+
+    def by_order(self, queryset, name, value):
+        return queryset.filter(lines__order__number=value).distinct()

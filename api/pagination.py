@@ -27,3 +27,7 @@ class CustomerCursorPagination(ApiCursorPagination):
 
 class ShipmentCursorPagination(ApiCursorPagination):
     ordering = ("-created_at", "-id")
+
+
+class InvoiceCursorPagination(ApiCursorPagination):
+    ordering = ("-issued_at", "-id")

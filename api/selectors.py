@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from api.models import ApiClient, ChannelCustomer
+from billing.models import Invoice, InvoiceLine, InvoiceStatus
 from customers.models import Customer
 from inventory.models import Product
 from inventory.stock.selectors import availability_by_warehouse
@@ -58,3 +59,18 @@ def products() -> QuerySet[Product]:
 def stock_by_product(products_page) -> dict[int, list[tuple[str, int]]]:
     """Free stock per warehouse for a page of products (one query)."""
     return availability_by_warehouse(product_ids=[product.pk for product in products_page])
+
+
+def invoices_for(*, client: ApiClient | None) -> QuerySet[Invoice]:
+    """Issued (and discarded) invoices with their lines; a client sees those billing its channel's orders."""
+    invoices = (
+        Invoice.objects.exclude(status=InvoiceStatus.DRAFT)
+        .select_related("customer")
+        .prefetch_related(
+            Prefetch("lines", queryset=InvoiceLine.objects.select_related("order", "product").order_by("position", "pk"))
+        )
+    )
+    if client is not None:
+        billed = InvoiceLine.objects.filter(invoice=OuterRef("pk"), order__channel=client.channel)
+        invoices = invoices.filter(Exists(billed))
+    return invoices

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.services import AddressInput, CustomerInput, LineRequest, OrderRequest
+from billing.models import InvoiceStatus, PaymentState
 from orders.entry.services import MAX_ORDER_LINES
 from orders.models import MAX_LINE_QUANTITY, Channel, OrderStatus, PaymentStatus
 
@@ -215,3 +216,42 @@ class CustomerSerializer(serializers.Serializer):
     is_blocked = serializers.BooleanField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+
+class InvoiceLineSerializer(serializers.Serializer):
+    position = serializers.IntegerField()
+    order = serializers.CharField(source="order.number", allow_null=True, default=None)
+    sku = serializers.CharField(source="product.sku", allow_null=True, default=None)
+    description = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(max_digits=18, decimal_places=6, help_text="Net of discount.")
+    tax_rate = serializers.DecimalField(max_digits=5, decimal_places=4)
+    net = serializers.DecimalField(max_digits=14, decimal_places=2)
+    tax = serializers.DecimalField(max_digits=14, decimal_places=2)
+    gross = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class InvoiceSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    status = serializers.ChoiceField(choices=InvoiceStatus.choices)
+    kind = serializers.CharField()
+    customer = CustomerRefSerializer()
+    buyer_name = serializers.CharField()
+    currency = serializers.CharField()
+    total_net = serializers.DecimalField(max_digits=14, decimal_places=2)
+    total_tax = serializers.DecimalField(max_digits=14, decimal_places=2)
+    total_gross = serializers.DecimalField(max_digits=14, decimal_places=2)
+    amount_paid = serializers.DecimalField(max_digits=14, decimal_places=2)
+    amount_credited = serializers.DecimalField(max_digits=14, decimal_places=2)
+    payment_state = serializers.ChoiceField(choices=PaymentState.choices)
+    issued_at = serializers.DateTimeField(allow_null=True)
+    due_date = serializers.DateField(allow_null=True)
+    fapiao_number = serializers.CharField()
+    lines = InvoiceLineSerializer(many=True, source="lines.all")
+    pdf_url = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.CharField(allow_null=True, help_text="The issued invoice's PDF (null until stored)."))
+    def get_pdf_url(self, invoice) -> str | None:
+        if not invoice.pdf:
+            return None
+        return settings.SITE_URL + reverse("api:invoice_pdf", args=[invoice.number])

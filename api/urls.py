@@ -36,5 +36,8 @@ urlpatterns = [
     re_path(r"^v1/customers/(?P<code>[A-Za-z0-9-]{1,20})/$", _endpoint(views.CustomerDetail), name="customer"),
     path("v1/shipments/", _endpoint(views.ShipmentList), name="shipments"),
     re_path(r"^v1/shipments/(?P<number>[A-Za-z0-9-]{1,20})/$", _endpoint(views.ShipmentDetail), name="shipment"),
+    path("v1/invoices/", _endpoint(views.InvoiceList), name="invoices"),
+    re_path(r"^v1/invoices/(?P<number>[A-Za-z0-9-]{1,20})/$", _endpoint(views.InvoiceDetail), name="invoice"),
+    re_path(r"^v1/invoices/(?P<number>[A-Za-z0-9-]{1,20})/pdf/$", _endpoint(views.InvoicePdf), name="invoice_pdf"),
     re_path(r"^v1/", login_not_required(views.not_found)),
 ]

@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from api import selectors
 from api.authentication import request_actor, request_client
 from api.errors import ErrorSerializer, error_json
-from api.filters import CustomerFilter, OrderFilter, ProductFilter, ShipmentFilter
+from api.filters import CustomerFilter, InvoiceFilter, OrderFilter, ProductFilter, ShipmentFilter
 from api.idempotency import HEADER, idempotent
-from api.pagination import CustomerCursorPagination, OrderCursorPagination, ProductCursorPagination, ShipmentCursorPagination
+from api.pagination import (
+    CustomerCursorPagination,
+    InvoiceCursorPagination,
+    OrderCursorPagination,
+    ProductCursorPagination,
+    ShipmentCursorPagination,
+)
 from api.serializers import (
     CancelInSerializer,
     CustomerSerializer,
+    InvoiceSerializer,
     OrderInSerializer,
     OrderSerializer,
     ProductSerializer,
@@ -81,6 +91,8 @@ def present_order(order_pk: int, *, view) -> dict:
 
 
 class OrderListCreate(ApiView):
+    """Orders of the client's channel: list and push in."""
+
     required_permissions = {
         "GET": ["orders.view_salesorder"],
         "POST": ["orders.add_salesorder", "orders.submit_salesorder"],
@@ -128,6 +140,8 @@ NUMBER_PARAMETER = OpenApiParameter("number", OpenApiTypes.STR, OpenApiParameter
 
 
 class OrderDetail(ApiView):
+    """One order with its lines, shipments and payment status."""
+
     required_permissions = {"GET": ["orders.view_salesorder"]}
     serializer_class = OrderSerializer
 
@@ -140,6 +154,8 @@ class OrderDetail(ApiView):
 
 
 class OrderCancel(ApiView):
+    """Cancel an order before its first shipment."""
+
     required_permissions = {"POST": ["orders.cancel_salesorder"]}
     serializer_class = OrderSerializer
 
@@ -162,6 +178,8 @@ class OrderCancel(ApiView):
 
 
 class ProductList(ApiView):
+    """Products with free stock per warehouse."""
+
     required_permissions = {"GET": ["inventory.view_product"]}
     serializer_class = ProductSerializer
     filter_backends = [DjangoFilterBackend]
@@ -186,6 +204,8 @@ CODE_PARAMETER = OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PAT
 
 
 class CustomerList(ApiView):
+    """Customers the client's channel knows."""
+
     required_permissions = {"GET": ["customers.view_customer"]}
     serializer_class = CustomerSerializer
     filter_backends = [DjangoFilterBackend]
@@ -205,6 +225,8 @@ class CustomerList(ApiView):
 
 
 class CustomerDetail(ApiView):
+    """One customer."""
+
     required_permissions = {"GET": ["customers.view_customer"]}
     serializer_class = CustomerSerializer
 
@@ -219,6 +241,8 @@ class CustomerDetail(ApiView):
 
 
 class ShipmentList(ApiView):
+    """Shipments of the client's channel's orders."""
+
     required_permissions = {"GET": ["logistics.view_shipment"]}
     serializer_class = ShipmentSerializer
     filter_backends = [DjangoFilterBackend]
@@ -238,6 +262,8 @@ class ShipmentList(ApiView):
 
 
 class ShipmentDetail(ApiView):
+    """One shipment with its parcels and tracking links."""
+
     required_permissions = {"GET": ["logistics.view_shipment"]}
     serializer_class = ShipmentSerializer
 
@@ -249,6 +275,83 @@ class ShipmentDetail(ApiView):
     def get(self, request, number: str):
         shipment = get_object_or_404(selectors.shipments_for(client=self.client), number=number)
         return Response(ShipmentSerializer(shipment).data)
+
+
+class PdfRenderer(BaseRenderer):
+    """Lets a client ask for the PDF with `Accept: application/pdf`; the file itself is streamed, never rendered."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, bytes) else JSONRenderer().render(data)
+
+
+INVOICE_NUMBER = OpenApiParameter("number", OpenApiTypes.STR, OpenApiParameter.PATH, description="INV-2026-000123")
+
+
+class InvoiceList(ApiView):
+    """Issued invoices of the client's channel's orders."""
+
+    required_permissions = {"GET": ["billing.view_invoice"]}
+    serializer_class = InvoiceSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = InvoiceFilter
+    pagination_class = InvoiceCursorPagination
+
+    def get_queryset(self):
+        return selectors.invoices_for(client=self.client)
+
+    @extend_schema(
+        operation_id="invoices_list",
+        description="Issued invoices, newest first; a client sees those billing its channel's orders.",
+        responses={200: InvoiceSerializer(many=True), **READ_ERRORS},
+    )
+    def get(self, request):
+        return self.list_response(self.get_queryset())
+
+
+class InvoiceDetail(ApiView):
+    """One issued invoice with its lines."""
+
+    required_permissions = {"GET": ["billing.view_invoice"]}
+    serializer_class = InvoiceSerializer
+
+    @extend_schema(
+        operation_id="invoices_read", parameters=[INVOICE_NUMBER], responses={200: InvoiceSerializer, **READ_ERRORS, **NOT_FOUND}
+    )
+    def get(self, request, number: str):
+        invoice = get_object_or_404(selectors.invoices_for(client=self.client), number=number)
+        return Response(InvoiceSerializer(invoice).data)
+
+
+class InvoicePdf(ApiView):
+    """The PDF stored when the invoice was issued."""
+
+    required_permissions = {"GET": ["billing.view_invoice"]}
+    renderer_classes = [JSONRenderer, PdfRenderer]
+
+    @extend_schema(
+        operation_id="invoices_pdf",
+        summary="The issued invoice's PDF, as stored when it was issued",
+        parameters=[INVOICE_NUMBER],
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF."),
+            **READ_ERRORS,
+            **NOT_FOUND,
+        },
+    )
+    def get(self, request, number: str):
+        invoice = get_object_or_404(selectors.invoices_for(client=self.client), number=number)
+        if not invoice.pdf:
+            raise NotFound(_("This invoice has no stored PDF yet."))
+        try:
+            handle = invoice.pdf.open("rb")
+        except FileNotFoundError:
+            raise NotFound(_("This invoice has no stored PDF yet."))
+        return FileResponse(handle, content_type="application/pdf", filename=f"{invoice.number}.pdf")
 
 
 def not_found(request, *args, **kwargs):

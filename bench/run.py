@@ -2,6 +2,8 @@
 
   P_order  pgbench running order_txn.sql (the order transaction in raw SQL) at N clients;
   A        the app creating + submitting + allocating 5-line orders over HTTP (gunicorn) at N clients;
+  API      the same 5-line orders pushed through the channel API (POST /api/v1/orders/ with a bearer
+           token and an Idempotency-Key) at N clients, next to the browser path;
   queries  SQL statements for create + submit + allocate at 1, 10, 100 and 500 lines, and the time
            to submit and allocate a 500-line order,
 
@@ -389,6 +391,77 @@ def run_http(*, base: str, data: dict, clients: int, seconds: int) -> dict:
     return {"latencies": latencies, "errors": errors, "throughput": len(latencies) / wall}
 
 
+def bench_api_token() -> str:
+    """A channel client for the API phase, with a rate limit the run cannot reach."""
+    from api.services import api_client_create
+    from config.actors import Actor
+
+    _client, token = api_client_create(
+        name="Bench web shop",
+        channel="web_shop",
+        scopes=["orders:write", "orders:read"],
+        rate_limit_per_minute=100_000,
+        by=Actor.system("system"),
+    )
+    return token
+
+
+def run_api(*, base: str, data: dict, token: str, clients: int, seconds: int) -> dict:
+    """N shops pushing 5-line orders for existing customers (by code) as fast as they are answered."""
+    import json
+    import uuid
+
+    from customers.models import Customer
+    from inventory.models import Product
+
+    codes = dict(Customer.objects.values_list("pk", "code"))
+    skus = dict(Product.objects.values_list("pk", "sku"))
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    window = {}
+    barrier = threading.Barrier(clients, action=lambda: window.update(start=time.monotonic(), end=time.monotonic() + seconds))
+
+    def worker(n: int) -> None:
+        import random
+
+        rng = random.Random(1000 + n)
+        opener = urllib.request.build_opener(NoRedirect())
+        barrier.wait()
+        sequence = 0
+        while time.monotonic() < window["end"]:
+            sequence += 1
+            body = {
+                "external_ref": f"BENCH-{n}-{sequence}-{uuid.uuid4().hex[:8]}",
+                "customer": {"code": codes[rng.choice(data["customers"])]},
+                "lines": [{"sku": skus[pid], "quantity": 2} for pid in rng.sample(data["products"], 5)],
+            }
+            req = urllib.request.Request(base + "/api/v1/orders/", data=json.dumps(body).encode(), method="POST")
+            req.add_header("Authorization", f"Bearer {token}")
+            req.add_header("Content-Type", "application/json")
+            req.add_header("Idempotency-Key", str(uuid.uuid4()))
+            started = time.perf_counter()
+            try:
+                with opener.open(req, timeout=60) as resp:
+                    status, text = resp.status, ""
+            except urllib.error.HTTPError as error:
+                status, text = error.code, error.read().decode(errors="replace")
+            elapsed = time.perf_counter() - started
+            with lock:
+                if status == 201:
+                    latencies.append(elapsed * 1000)
+                else:
+                    errors.append(f"{status} {text[:200]!r}")
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.monotonic() - window["start"]
+    return {"latencies": latencies, "errors": errors, "throughput": len(latencies) / wall}
+
+
 def start_gunicorn(env, port: int, workers: int) -> subprocess.Popen:
     proc = subprocess.Popen(
         [
@@ -434,9 +507,12 @@ def main() -> None:
     pg = run_pgbench(url=args.database_url, data=data, clients=args.clients, seconds=args.seconds)
 
     print(f"HTTP: gunicorn with {args.workers} workers, {args.clients} clients, {args.seconds}s …", flush=True)
+    token = bench_api_token()
     server = start_gunicorn(env, args.port, args.workers)
     try:
         app = run_http(base=f"http://127.0.0.1:{args.port}", data=data, clients=args.clients, seconds=args.seconds)
+        print(f"API: {args.clients} clients, {args.seconds}s …", flush=True)
+        api = run_api(base=f"http://127.0.0.1:{args.port}", data=data, token=token, clients=args.clients, seconds=args.seconds)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -463,6 +539,11 @@ def main() -> None:
     print(f"{'A / P_order':44} {app['throughput'] / pg['tps']:14.3f}")
     print(f"{'A orders ok / failed requests':44} {len(app['latencies']):>7} / {len(app['errors'])}")
     print(f"{'A order states after the run':44} {statuses}")
+    print(f"{'API (channel API, orders/s)':44} {api['throughput']:14.1f}")
+    print(f"{'API latency p50 / p95 / p99 (ms)':44} {spread(api['latencies'])}")
+    print(f"{'API / P_order':44} {api['throughput'] / pg['tps']:14.3f}")
+    print(f"{'API / A':44} {api['throughput'] / app['throughput']:14.3f}")
+    print(f"{'API orders ok / failed requests':44} {len(api['latencies']):>7} / {len(api['errors'])}")
     for size, queries, _seconds, status, _create_seconds in sizes:
         print(f"{f'SQL queries create+submit+allocate, {size} lines':44} {queries:14d}  ({status})")
     big = sizes[-1]
@@ -470,6 +551,8 @@ def main() -> None:
     print(f"{'submit + check + allocate a 500-line order (s)':44} {big[2]:14.3f}")
     if app["errors"]:
         print("\nfirst HTTP errors:", *app["errors"][:3], sep="\n  ")
+    if api["errors"]:
+        print("\nfirst API errors:", *api["errors"][:3], sep="\n  ")
 
 
 if __name__ == "__main__":

@@ -84,3 +84,11 @@ def test_errors_are_worded_in_the_requests_language(shop, tea):
     )
 
     assert response.json()["error"]["message"] == "没有编码为 C999999 的客户。"
+
+
+def test_a_nul_in_the_query_string_and_an_oversized_body_answer_in_the_one_shape(shop):
+    nul = shop.get("/api/v1/products/?q=a%00b")
+    assert nul.status_code == 400 and _shape(nul)["code"] == "invalid"
+
+    huge = shop.generic("POST", "/api/v1/orders/", "{}", content_type="application/json", CONTENT_LENGTH=str(50 * 1024 * 1024))
+    assert huge.status_code == 413 and _shape(huge)["code"] == "too_large"
