@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import django_filters
+from django import forms
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
 
 from billing.models import Invoice, InvoiceStatus
 from customers.models import Customer
@@ -12,8 +17,25 @@ from logistics.models import Shipment, ShipmentState
 from orders.models import Channel, OrderStatus, PaymentStatus, SalesOrder
 
 
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time as UTC: any offset the database could not store (beyond ±15:59) is turned into UTC first."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError(_("Enter a valid date/time."), code="invalid")
+
+
+class SinceFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
 class OrderFilter(django_filters.FilterSet):
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = SinceFilter(
         field_name="updated_at", lookup_expr="gte", help_text="Orders changed at or after this time (ISO 8601)."
     )
     status = django_filters.ChoiceFilter(choices=OrderStatus.choices)
@@ -27,7 +49,7 @@ class OrderFilter(django_filters.FilterSet):
 
 
 class ProductFilter(django_filters.FilterSet):
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = SinceFilter(field_name="updated_at", lookup_expr="gte")
     sku = django_filters.CharFilter(max_length=40)
     barcode = django_filters.CharFilter(max_length=48)
     q = django_filters.CharFilter(method="search", max_length=100, help_text="SKU, barcode or name contains.")
@@ -45,7 +67,7 @@ class ProductFilter(django_filters.FilterSet):
 
 
 class CustomerFilter(django_filters.FilterSet):
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = SinceFilter(field_name="updated_at", lookup_expr="gte")
     code = django_filters.CharFilter(max_length=20)
     external_id = django_filters.CharFilter(
         method="by_external_id", max_length=100, help_text="The id the client's channel gave the customer."
@@ -62,7 +84,7 @@ class CustomerFilter(django_filters.FilterSet):
 class ShipmentFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=ShipmentState.choices)
     order = django_filters.CharFilter(field_name="order__number", max_length=20, help_text="The order's number.")
-    shipped_since = django_filters.IsoDateTimeFilter(field_name="shipped_at", lookup_expr="gte")
+    shipped_since = SinceFilter(field_name="shipped_at", lookup_expr="gte")
 
     class Meta:
         model = Shipment
@@ -72,7 +94,7 @@ class ShipmentFilter(django_filters.FilterSet):
 class InvoiceFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=InvoiceStatus.choices[1:])
     order = django_filters.CharFilter(method="by_order", max_length=20, help_text="Invoices billing this order.")
-    issued_since = django_filters.IsoDateTimeFilter(field_name="issued_at", lookup_expr="gte")
+    issued_since = SinceFilter(field_name="issued_at", lookup_expr="gte")
 
     class Meta:
         model = Invoice

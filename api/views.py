@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -354,6 +355,7 @@ class InvoicePdf(ApiView):
         return FileResponse(handle, content_type="application/pdf", filename=f"{invoice.number}.pdf")
 
 
+@csrf_exempt  # a POST to a wrong address is answered 404 in JSON, not refused as a form without its CSRF token
 def not_found(request, *args, **kwargs):
     """Any other path under the API: 404 in the API's shape (never the HTML page)."""
     return error_json(404, "not_found", _("There is no API endpoint at this address."))

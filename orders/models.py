@@ -93,7 +93,7 @@ class SalesOrder(FSMModelMixin, models.Model):
     # The order's number in the sales channel it came from (a web shop's order id): at most one order
     # per channel and reference, so a retried push never creates a second order. Blank for orders
     # entered by hand.
-    external_ref = models.CharField(_("external reference"), max_length=100, blank=True)
+    external_ref = models.CharField(_("external reference"), max_length=100, blank=True, default="", db_default="")
     requested_date = models.DateField(_("requested delivery date"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     currency = models.CharField(_("currency"), max_length=3, default=settings.CURRENCY)
@@ -110,7 +110,12 @@ class SalesOrder(FSMModelMixin, models.Model):
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True, db_index=True)
     # Billing's verdict on the order's invoices (orders.payment_status sets it); stored so lists filter by it.
     payment_status = models.CharField(
-        _("payment status"), max_length=12, choices=PaymentStatus.choices, default=PaymentStatus.NOT_INVOICED, blank=True
+        _("payment status"),
+        max_length=12,
+        choices=PaymentStatus.choices,
+        default=PaymentStatus.NOT_INVOICED,
+        db_default=PaymentStatus.NOT_INVOICED,  # rows written by SQL (the benchmark's pgbench script) get it too
+        blank=True,
     )
     # Optimistic lock: every edit of a draft bumps it; a save based on an older version is refused.
     version = models.PositiveIntegerField(_("version"), default=1)

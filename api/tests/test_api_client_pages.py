@@ -77,16 +77,17 @@ def test_revoking_asks_first_then_the_token_stops_working(client_as, shop):
 
 
 def test_the_list_searches_and_filters(client_as, make_client):
-    make_client(name="Web shop")
-    revoked, _token = make_client(name="Old marketplace")
+    make_client(name="Alpha storefront")
+    revoked, _token = make_client(name="Beta marketplace")
     revoked.revoked_at = revoked.created_at
     revoked.save()
     manager = client_as("manager")
 
-    assert "Web shop" in manager.get(reverse("api:client_list")).content.decode()
+    assert "Alpha storefront" in manager.get(reverse("api:client_list")).content.decode()
     active = manager.get(reverse("api:client_list") + "?state=active").content.decode()
-    assert "Web shop" in active and "Old marketplace" not in active
-    assert "Web shop" not in manager.get(reverse("api:client_list") + "?q=old").content.decode()
+    assert "Alpha storefront" in active and "Beta marketplace" not in active
+    found = manager.get(reverse("api:client_list") + "?q=beta").content.decode()
+    assert "Beta marketplace" in found and "Alpha storefront" not in found
 
 
 def test_the_empty_list_invites_to_create_one(client_as):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from rest_framework.test import APIClient
 
 from api.tests.conftest import order_body
 from orders.models import SalesOrder
@@ -92,3 +93,21 @@ def test_a_nul_in_the_query_string_and_an_oversized_body_answer_in_the_one_shape
 
     huge = shop.generic("POST", "/api/v1/orders/", "{}", content_type="application/json", CONTENT_LENGTH=str(50 * 1024 * 1024))
     assert huge.status_code == 413 and _shape(huge)["code"] == "too_large"
+
+
+def test_a_post_to_a_wrong_address_is_a_json_404_not_a_csrf_page(shop):
+    strict = APIClient(enforce_csrf_checks=True)  # as a real client: Django's CSRF check is not switched off
+    strict.credentials(HTTP_AUTHORIZATION=f"Bearer {shop.token}")
+
+    response = strict.post("/api/v1/orders/%C3%A9/cancel/", {}, format="json")
+
+    assert response.status_code == 404 and _shape(response)["code"] == "not_found"
+
+
+@pytest.mark.parametrize("since", ["0067-08-19T15:10:23.16-22:06", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_times_with_extreme_offsets_are_read_as_utc_or_refused_never_a_server_error(shop, since):
+    response = shop.get("/api/v1/products/", {"updated_since": since})
+
+    assert response.status_code in (200, 400)
+    if response.status_code == 400:
+        assert "updated_since" in _shape(response)["fields"]
