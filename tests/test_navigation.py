@@ -44,6 +44,7 @@ EXPECTED_MENUS = {
         "sales": ["orders:list", "customers:list"],
         "warehouse": ["inventory:product_list", "inventory:stock_overview"],
         "shipping": ["logistics:return_list"],
+        "finance": ["billing:bankstatement_list", "billing:bankline_queue"],
     },
     # Managers read everything: allocation and replenishment included.
     MANAGER: {
@@ -59,6 +60,7 @@ EXPECTED_MENUS = {
             "inventory:replenishment_list",
         ],
         "shipping": ["logistics:shipment_list", "logistics:return_list"],
+        "finance": ["billing:bankstatement_list"],
         "settings": ["orders:review_settings"],
     },
 }
