@@ -199,7 +199,18 @@ _grant(
 # api (channel intake)
 
 
-# webhooks (events out)
+# webhooks (events out): managers register endpoints, read the delivery log and replay
+_grant(
+    {
+        MANAGER: [
+            "webhooks.view_webhookendpoint",
+            "webhooks.add_webhookendpoint",
+            "webhooks.change_webhookendpoint",
+            "webhooks.delete_webhookendpoint",
+            "webhooks.replay_webhookendpoint",
+        ]
+    }
+)
 
 
 # reports

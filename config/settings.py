@@ -306,7 +306,55 @@ DEMO_SEEDERS += ["billing.bank.demo.seed"]
 # api (channel intake)
 
 
-# webhooks (events out)
+# webhooks (events out): business events become signed POSTs to the endpoints managers register.
+_subscribe(
+    {
+        topic: ["webhooks.handlers.record_event"]
+        for topic in [
+            "orders.salesorder.submit",
+            "orders.salesorder.pass_checks",
+            "orders.salesorder.approve",
+            "orders.salesorder.reject",
+            "orders.salesorder.close_short",
+            "orders.salesorder.deliver",
+            "orders.salesorder.cancel",
+            "logistics.shipment.ship",
+            "logistics.shipment_exception_opened",
+            "billing.invoice.issue",
+            "billing.payment_received",
+            "inventory.low_stock",
+        ]
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Deliveries due now (first tries and retries); a recorded event also asks for it at once.
+        "webhooks-deliver": {"task": "webhooks.tasks.deliver_webhooks", "schedule": env_int("WEBHOOKS_DELIVER_SECONDS", 5)},
+        "webhooks-forget-old": {"task": "webhooks.tasks.forget_old_deliveries", "schedule": crontab(hour=4, minute=10)},
+    }
+)
+DEMO_SEEDERS += ["webhooks.demo.seed"]
+# Loopback and private addresses (10.x, 172.16-31.x, 192.168.x, fc00::/7, 100.64/10) may receive webhooks only
+# when this is on; link-local and cloud metadata addresses never do.
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", False)
+# Hosts that may be sent plain http (everything else must be https).
+WEBHOOKS_HTTP_HOSTS = env_list("WEBHOOKS_HTTP_HOSTS", "")
+WEBHOOKS_CONNECT_TIMEOUT = env_int("WEBHOOKS_CONNECT_TIMEOUT", 3)
+# Requests a sender has in flight at once (to different orders or subjects: one subject's events go one by one).
+WEBHOOKS_SEND_CONCURRENCY = env_int("WEBHOOKS_SEND_CONCURRENCY", 8)
+WEBHOOKS_READ_TIMEOUT = env_int("WEBHOOKS_READ_TIMEOUT", 5)
+# A failing delivery is retried with exponential backoff (from BASE up to MAX seconds, with jitter) for this long.
+WEBHOOKS_RETRY_HOURS = max(env_int("WEBHOOKS_RETRY_HOURS", 24), 24)
+WEBHOOKS_RETRY_BASE_SECONDS = env_int("WEBHOOKS_RETRY_BASE_SECONDS", 10)
+WEBHOOKS_RETRY_MAX_SECONDS = env_int("WEBHOOKS_RETRY_MAX_SECONDS", 3600)
+# After this many failed attempts in a row an endpoint is disabled (its events are kept) and managers are told.
+WEBHOOKS_DISABLE_AFTER_FAILURES = env_int("WEBHOOKS_DISABLE_AFTER_FAILURES", 20)
+# A worker's claim on the deliveries it sends; one that dies leaves them to be sent again after this.
+WEBHOOKS_LEASE_SECONDS = env_int("WEBHOOKS_LEASE_SECONDS", 120)
+# How long one run of the sender goes on before it leaves the rest to the next run.
+WEBHOOKS_SEND_SECONDS = env_int("WEBHOOKS_SEND_SECONDS", 30)
+WEBHOOKS_SECRET_GRACE_HOURS = env_int("WEBHOOKS_SECRET_GRACE_HOURS", 24)
+WEBHOOKS_KEEP_DAYS = env_int("WEBHOOKS_KEEP_DAYS", 30)
 
 
 # reports

@@ -61,7 +61,7 @@ EXPECTED_MENUS = {
         ],
         "shipping": ["logistics:shipment_list", "logistics:return_list"],
         "finance": ["billing:bankstatement_list"],
-        "settings": ["orders:review_settings"],
+        "settings": ["orders:review_settings", "webhooks:endpoint_list"],
     },
 }
 
