@@ -60,6 +60,25 @@ def low_stock_refresh(*, level_ids: Iterable[int] | None = None) -> int:
     return pending
 
 
+def low_stock_raise(*, levels: Iterable[tuple[int, int, int, int, int]]) -> int:
+    """Raise the alerts of stock rows the caller has locked and knows the figures of, given as
+    (product_id, warehouse_id, on_hand, reserved, safety_stock) after its change. For changes that
+    only lower free stock (a reservation): nothing can recover, and a row still above its safety
+    stock costs no statement at all. Returns how many rows are low."""
+    low = sorted((p, w, on_hand, reserved, safety) for p, w, on_hand, reserved, safety in levels if on_hand < reserved + safety)
+    if low:
+        # Sorted inserts, as in low_stock_refresh; an open alert of the same row is kept (partial unique constraint).
+        LowStockAlert.objects.bulk_create(
+            [
+                LowStockAlert(product_id=p, warehouse_id=w, available=on_hand - reserved, safety_stock=safety)
+                for p, w, on_hand, reserved, safety in low
+            ],
+            ignore_conflicts=True,
+        )
+        transaction.on_commit(notify_low_stock_alerts.delay, robust=True)
+    return len(low)
+
+
 def _recipients(*roles: str) -> list[str]:
     users = get_user_model().objects.filter(groups__name__in=roles, is_active=True).exclude(email="").distinct()
     return sorted(set(users.values_list("email", flat=True)))
