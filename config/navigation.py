@@ -78,6 +78,7 @@ NAV_AREAS: list[NavArea] = [
         (
             NavEntry(_("Ready to pick"), "logistics:pick_queue", "logistics.ship_shipment"),
             NavEntry(_("Shipments"), "logistics:shipment_list", "logistics.view_shipment"),
+            NavEntry(_("Returns"), "logistics:return_list", "logistics.view_returnrequest"),
             # Shipping exceptions, returns and the carrier settings page come with their logistics steps.
         ),
     ),

@@ -133,9 +133,49 @@ def _grant(permissions: dict[str, list[str]]) -> None:
 # --- per-app grants ---
 
 # logistics: delivery exceptions and returns
+# Returns: sales open them for the orders they entered (the service checks whose), the warehouse
+# approves and receives, finance reads what asks for a refund, managers do all.
+_grant(
+    {
+        SALES: ["logistics.view_returnrequest", "logistics.add_returnrequest"],
+        WAREHOUSE: [
+            "logistics.view_returnrequest",
+            "logistics.add_returnrequest",
+            "logistics.approve_returnrequest",
+            "logistics.receive_returnrequest",
+        ],
+        FINANCE: ["logistics.view_returnrequest"],
+        MANAGER: [
+            "logistics.view_returnrequest",
+            "logistics.add_returnrequest",
+            "logistics.approve_returnrequest",
+            "logistics.receive_returnrequest",
+        ],
+    }
+)
 
 
 # billing
+# payments and refunds: finance records and allocates them; managers read everything; sales read
+# their own customers' payments (billing.payments.selectors.payments_visible_to)
+_grant(
+    {
+        FINANCE: [
+            "billing.view_payment",
+            "billing.add_payment",
+            "billing.allocate_payment",
+            "billing.void_payment",
+            "billing.manage_acceptance_bill",
+            "billing.view_all_payment",
+            "billing.export_payment",
+            "billing.view_refund",
+            "billing.add_refund",
+            "billing.pay_refund",
+        ],
+        MANAGER: ["billing.view_payment", "billing.view_all_payment", "billing.export_payment", "billing.view_refund"],
+        SALES: ["billing.view_payment", "billing.view_refund"],
+    }
+)
 
 
 # api (channel intake)

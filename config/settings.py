@@ -206,6 +206,8 @@ STUCK_ORDER_MINUTES = env_int("STUCK_ORDER_MINUTES", 5)
 STOCK_DEMAND_PROVIDER = "orders.fulfilment.selectors.backorder_shortfall"
 # The customer's overdue invoices for the review's overdue rule; billing sets it once it exists.
 OVERDUE_INVOICES_PROVIDER = os.environ.get("OVERDUE_INVOICES_PROVIDER", "")
+# The customer's open receivables less advances, for the credit exposure (orders.credit); billing sets it.
+RECEIVABLES_PROVIDER = ""
 
 # Carrier tracking pushes: no secret configured means every push is refused (401).
 KUAIDI100_SALT = os.environ.get("KUAIDI100_SALT", "")
@@ -261,9 +263,33 @@ def _subscribe(handlers: dict[str, list[str]]) -> None:
 
 # logistics
 _subscribe({"logistics.shipment.ship": ["logistics.shipments.handlers.email_customer_shipped"]})
+# Returns: a refund asked for on receipt is told to finance in the app (billing subscribes to the same topic).
+_subscribe({"logistics.return_refund_requested": ["logistics.returns.handlers.tell_finance_refund_requested"]})
+HOME_QUEUE_PROVIDERS += ["logistics.returns.panels.home_queues"]
+ORDER_PAGE_PANELS += ["logistics.returns.panels.order_returns_panel"]
+CUSTOMER_PAGE_PANELS += ["logistics.returns.panels.customer_returns_panel"]
 
 
 # billing
+# Due dates: the customer's payment terms in days from the issue date, or (true) from the end of that month.
+BILLING_TERMS_END_OF_MONTH = os.environ.get("BILLING_TERMS_END_OF_MONTH", "") in ("1", "true", "yes")
+OVERDUE_INVOICES_PROVIDER = OVERDUE_INVOICES_PROVIDER or "billing.selectors.overdue_invoices_for_review"
+
+# payments: allocations, write-offs, refunds, acceptance bills; the orders' payment status
+PAYMENT_WRITE_OFF_LIMIT = Decimal(os.environ.get("PAYMENT_WRITE_OFF_LIMIT", "1.00"))
+RECEIVABLES_PROVIDER = "billing.payments.selectors.customer_open_receivables"
+_subscribe(
+    {
+        "billing.invoice.issue": ["billing.payments.handlers.refresh_payment_status"],
+        "billing.creditnote.issue": ["billing.payments.handlers.refresh_payment_status_of_credit_note"],
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Orders whose invoices fell due yesterday become overdue.
+        "payment-status-overdue": {"task": "billing.payments.tasks.mark_overdue_orders", "schedule": crontab(hour=0, minute=20)},
+    }
+)
 
 
 # api (channel intake)

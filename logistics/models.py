@@ -108,6 +108,15 @@ class Shipment(FSMModelMixin, models.Model):
     shipped_at = models.DateTimeField(_("shipped"), null=True, blank=True, db_index=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    # A replacement for returned goods: shipping it changes no order line, it only takes the stock.
+    replaces = models.ForeignKey(
+        "logistics.ReturnRequest",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replacement_shipments",
+        verbose_name=_("replacement for return"),
+    )
 
     class Meta:
         verbose_name = _("shipment")
@@ -435,3 +444,7 @@ class OrderTrackingToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}"
+
+
+# Returns live in their own package; importing them here registers them with the app.
+from logistics.returns.models import ReturnEvent, ReturnLine, ReturnRequest  # noqa: E402,F401

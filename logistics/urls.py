@@ -6,4 +6,5 @@ app_name = "logistics"
 
 urlpatterns = [
     path("", include("logistics.shipments.urls")),
+    path("", include("logistics.returns.urls")),
 ]
