@@ -176,12 +176,65 @@ _grant(
         SALES: ["billing.view_payment", "billing.view_refund"],
     }
 )
+# receivables, statements and dunning
+_grant(
+    {
+        FINANCE: [
+            "billing.view_invoice",  # the receivables page reads invoices
+            "billing.export_invoice",
+            "billing.view_customerstatement",
+            "billing.send_customerstatement",
+            "billing.view_paymentreminder",
+            "billing.view_dunninglevel",
+            "billing.change_dunninglevel",
+            "billing.view_credithold",
+            "billing.release_credithold",
+        ],
+        MANAGER: [
+            "billing.view_invoice",
+            "billing.view_customerstatement",
+            "billing.view_paymentreminder",
+            "billing.view_dunninglevel",
+            "billing.change_dunninglevel",
+            "billing.view_credithold",
+        ],
+    }
+)
+
+# billing: bank statements and reconciliation
+_grant(
+    {
+        FINANCE: [
+            "billing.view_bankstatement",
+            "billing.add_bankstatement",
+            "billing.reconcile_bankstatementline",
+            "billing.view_bankaccount",
+            "billing.add_bankaccount",
+            "billing.change_bankaccount",
+            "billing.view_bankfilemapping",
+            "billing.add_bankfilemapping",
+            "billing.change_bankfilemapping",
+        ],
+        MANAGER: ["billing.view_bankstatement", "billing.view_bankaccount"],
+    }
+)
 
 
 # api (channel intake)
 
 
-# webhooks (events out)
+# webhooks (events out): managers register endpoints, read the delivery log and replay
+_grant(
+    {
+        MANAGER: [
+            "webhooks.view_webhookendpoint",
+            "webhooks.add_webhookendpoint",
+            "webhooks.change_webhookendpoint",
+            "webhooks.delete_webhookendpoint",
+            "webhooks.replay_webhookendpoint",
+        ]
+    }
+)
 
 
 # reports

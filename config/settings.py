@@ -274,7 +274,6 @@ CUSTOMER_PAGE_PANELS += ["logistics.returns.panels.customer_returns_panel"]
 # Due dates: the customer's payment terms in days from the issue date, or (true) from the end of that month.
 BILLING_TERMS_END_OF_MONTH = os.environ.get("BILLING_TERMS_END_OF_MONTH", "") in ("1", "true", "yes")
 OVERDUE_INVOICES_PROVIDER = OVERDUE_INVOICES_PROVIDER or "billing.selectors.overdue_invoices_for_review"
-
 # payments: allocations, write-offs, refunds, acceptance bills; the orders' payment status
 PAYMENT_WRITE_OFF_LIMIT = Decimal(os.environ.get("PAYMENT_WRITE_OFF_LIMIT", "1.00"))
 RECEIVABLES_PROVIDER = "billing.payments.selectors.customer_open_receivables"
@@ -290,12 +289,104 @@ CELERY_BEAT_SCHEDULE.update(
         "payment-status-overdue": {"task": "billing.payments.tasks.mark_overdue_orders", "schedule": crontab(hour=0, minute=20)},
     }
 )
+# receivables, statements and dunning
+# Ageing buckets: the last day past due of each bucket after "current" (30,60,90: 1–30, 31–60, 61–90, > 90).
+AR_AGEING_BUCKETS = tuple(int(days) for days in env_list("AR_AGEING_BUCKETS", "30,60,90"))
+# The customer's statement page (/billing/s/<token>/): pages per address and minute.
+STATEMENT_PAGE_RATE_LIMIT = env_int("STATEMENT_PAGE_RATE_LIMIT", 30)
+# The review's overdue rule reads invoices through dunning, which asks billing.selectors for them and counts every
+# overdue invoice of a customer on credit hold.
+OVERDUE_INVOICES_PROVIDER = os.environ.get("OVERDUE_INVOICES_PROVIDER") or "billing.dunning.selectors.overdue_invoices_for_review"
+_subscribe(
+    {
+        "billing.customerstatement.send": ["billing.statements.handlers.email_statement"],
+        "billing.payment_reminder_created": ["billing.dunning.handlers.email_reminder"],
+        # Money in (a payment, its allocation) or a credit note may settle what held a customer's credit.
+        "billing.payment_received": ["billing.dunning.handlers.release_paid_holds"],
+        "billing.payment_allocated": ["billing.dunning.handlers.release_paid_holds"],
+        "billing.creditnote.issue": ["billing.dunning.handlers.release_paid_holds"],
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "dunning-run": {"task": "billing.dunning.tasks.run_dunning", "schedule": crontab(hour=7, minute=0)},
+        "monthly-statements": {
+            "task": "billing.statements.tasks.send_monthly_statements",
+            "schedule": crontab(day_of_month=1, hour=6, minute=0),
+        },
+    }
+)
+HOME_QUEUE_PROVIDERS += ["billing.statements.home.home_queues"]
+DEMO_SEEDERS += ["billing.statements.demo.seed"]
+
+# bank statements: import (camt.053, MT940, bank CSV/XLSX) and reconciliation with invoices
+# Lines that pay invoices exactly (number in the memo and amount, or a known payer and amount) become payments at once.
+BANK_AUTO_APPLY_EXACT = env_bool("BANK_AUTO_APPLY_EXACT", True)
+# Up to this many are applied while the upload waits; a larger batch is applied by a worker.
+BANK_AUTO_APPLY_INLINE = env_int("BANK_AUTO_APPLY_INLINE", 200)
+CELERY_BEAT_SCHEDULE.update(
+    {"bank-resume-exact-matches": {"task": "billing.bank.resume_exact_matches", "schedule": crontab(minute="*/10")}}
+)
+# A bank file larger than this is refused (the upload page is also bound by REQUEST_MAX_BODY_BYTES).
+BANK_IMPORT_MAX_BYTES = env_int("BANK_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+HOME_QUEUE_PROVIDERS += ["billing.bank.selectors.home_queues"]
+DEMO_SEEDERS += ["billing.bank.demo.seed"]
 
 
 # api (channel intake)
 
 
-# webhooks (events out)
+# webhooks (events out): business events become signed POSTs to the endpoints managers register.
+_subscribe(
+    {
+        topic: ["webhooks.handlers.record_event"]
+        for topic in [
+            "orders.salesorder.submit",
+            "orders.salesorder.pass_checks",
+            "orders.salesorder.approve",
+            "orders.salesorder.reject",
+            "orders.salesorder.close_short",
+            "orders.salesorder.deliver",
+            "orders.salesorder.cancel",
+            "logistics.shipment.ship",
+            "logistics.shipment_exception_opened",
+            "billing.invoice.issue",
+            "billing.payment_received",
+            "inventory.low_stock",
+        ]
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Deliveries due now (first tries and retries); a recorded event also asks for it at once.
+        "webhooks-deliver": {"task": "webhooks.tasks.deliver_webhooks", "schedule": env_int("WEBHOOKS_DELIVER_SECONDS", 5)},
+        "webhooks-forget-old": {"task": "webhooks.tasks.forget_old_deliveries", "schedule": crontab(hour=4, minute=10)},
+    }
+)
+DEMO_SEEDERS += ["webhooks.demo.seed"]
+# Loopback and private addresses (10.x, 172.16-31.x, 192.168.x, fc00::/7, 100.64/10) may receive webhooks only
+# when this is on; link-local and cloud metadata addresses never do.
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", False)
+# Hosts that may be sent plain http (everything else must be https).
+WEBHOOKS_HTTP_HOSTS = env_list("WEBHOOKS_HTTP_HOSTS", "")
+# Receivers' TLS certificates are checked against the public CAs, or against this bundle (a company CA) when set.
+WEBHOOKS_CA_BUNDLE = os.environ.get("WEBHOOKS_CA_BUNDLE", "")
+WEBHOOKS_CONNECT_TIMEOUT = env_int("WEBHOOKS_CONNECT_TIMEOUT", 3)
+# Requests a sender has in flight at once (to different orders or subjects: one subject's events go one by one).
+WEBHOOKS_SEND_CONCURRENCY = env_int("WEBHOOKS_SEND_CONCURRENCY", 8)
+WEBHOOKS_READ_TIMEOUT = env_int("WEBHOOKS_READ_TIMEOUT", 5)
+# A failing delivery is retried with exponential backoff (from BASE up to MAX seconds, with jitter) for this long.
+WEBHOOKS_RETRY_HOURS = max(env_int("WEBHOOKS_RETRY_HOURS", 24), 24)
+WEBHOOKS_RETRY_BASE_SECONDS = env_int("WEBHOOKS_RETRY_BASE_SECONDS", 10)
+WEBHOOKS_RETRY_MAX_SECONDS = env_int("WEBHOOKS_RETRY_MAX_SECONDS", 3600)
+# After this many failed attempts in a row an endpoint is disabled (its events are kept) and managers are told.
+WEBHOOKS_DISABLE_AFTER_FAILURES = env_int("WEBHOOKS_DISABLE_AFTER_FAILURES", 20)
+# A worker's claim on the deliveries it sends; one that dies leaves them to be sent again after this.
+WEBHOOKS_LEASE_SECONDS = env_int("WEBHOOKS_LEASE_SECONDS", 120)
+# How long one run of the sender goes on before it leaves the rest to the next run.
+WEBHOOKS_SEND_SECONDS = env_int("WEBHOOKS_SEND_SECONDS", 30)
+WEBHOOKS_SECRET_GRACE_HOURS = env_int("WEBHOOKS_SECRET_GRACE_HOURS", 24)
+WEBHOOKS_KEEP_DAYS = env_int("WEBHOOKS_KEEP_DAYS", 30)
 
 
 # reports
