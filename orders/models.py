@@ -106,8 +106,14 @@ class SalesOrder(FSMModelMixin, models.Model):
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True, db_index=True)
     # Billing's verdict on the order's invoices (orders.payment_status sets it); stored so lists filter by it.
+    # The database default too: rows written by SQL (imports, the bench's seeding) need no value.
     payment_status = models.CharField(
-        _("payment status"), max_length=12, choices=PaymentStatus.choices, default=PaymentStatus.NOT_INVOICED, blank=True
+        _("payment status"),
+        max_length=12,
+        choices=PaymentStatus.choices,
+        default=PaymentStatus.NOT_INVOICED,
+        db_default=PaymentStatus.NOT_INVOICED,
+        blank=True,
     )
     # Optimistic lock: every edit of a draft bumps it; a save based on an older version is refused.
     version = models.PositiveIntegerField(_("version"), default=1)
