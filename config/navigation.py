@@ -112,7 +112,10 @@ NAV_AREAS: list[NavArea] = [
     NavArea(
         "settings",
         pgettext_lazy("navigation area", "Settings"),
-        (NavEntry(_("Review settings"), "orders:review_settings", "orders.change_reviewsettings"),),
+        (
+            NavEntry(_("Review settings"), "orders:review_settings", "orders.change_reviewsettings"),
+            NavEntry(_("Webhooks"), "webhooks:endpoint_list", "webhooks.view_webhookendpoint"),
+        ),
     ),
 ]
 

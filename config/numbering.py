@@ -46,6 +46,7 @@ DOCUMENT_KINDS: dict[str, DocumentKind] = {
         DocumentKind("invoice", "INV", gapless=True),
         DocumentKind("credit_note", "CN", gapless=True),
         DocumentKind("payment", "PAY"),
+        DocumentKind("refund", "RF"),
     ]
 }
 

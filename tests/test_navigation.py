@@ -59,7 +59,7 @@ EXPECTED_MENUS = {
             "inventory:replenishment_list",
         ],
         "shipping": ["logistics:shipment_list", "logistics:return_list"],
-        "settings": ["orders:review_settings"],
+        "settings": ["orders:review_settings", "webhooks:endpoint_list"],
     },
 }
 

@@ -20,6 +20,7 @@ from config.errors import DomainError
 from config.transitions import transition_apply
 from inventory.stock.reservations import Demand, reservations_held, stock_consume, stock_release, stock_reserve
 from orders.models import OrderEvent, OrderStatus, SalesOrder, SalesOrderLine
+from orders.payment_status import order_complete_if_settled
 
 # Orders that wait for stock: allocation picks them up, oldest approval first.
 WAITING_FOR_STOCK = [OrderStatus.APPROVED, OrderStatus.BACKORDERED]
@@ -321,4 +322,5 @@ def order_record_delivery(*, order: SalesOrder, by) -> SalesOrder:
     locked = _lock(order)
     if locked.status != OrderStatus.SHIPPED or not locked._all_shipped():
         return locked
-    return transition_apply(obj=locked, transition="deliver", actor=actor, lock=False)
+    delivered = transition_apply(obj=locked, transition="deliver", actor=actor, lock=False)
+    return order_complete_if_settled(order=delivered, by=actor)  # invoiced and paid before it arrived
