@@ -180,6 +180,30 @@ _grant(
         SALES: ["billing.view_payment", "billing.view_refund"],
     }
 )
+# receivables, statements and dunning
+_grant(
+    {
+        FINANCE: [
+            "billing.view_invoice",  # the receivables page reads invoices
+            "billing.export_invoice",
+            "billing.view_customerstatement",
+            "billing.send_customerstatement",
+            "billing.view_paymentreminder",
+            "billing.view_dunninglevel",
+            "billing.change_dunninglevel",
+            "billing.view_credithold",
+            "billing.release_credithold",
+        ],
+        MANAGER: [
+            "billing.view_invoice",
+            "billing.view_customerstatement",
+            "billing.view_paymentreminder",
+            "billing.view_dunninglevel",
+            "billing.change_dunninglevel",
+            "billing.view_credithold",
+        ],
+    }
+)
 
 # billing: bank statements and reconciliation
 _grant(

@@ -44,6 +44,8 @@ EXPECTED_MENUS = {
         "sales": ["orders:list", "customers:list"],
         "warehouse": ["inventory:product_list", "inventory:stock_overview"],
         "shipping": ["logistics:return_list"],
+        "finance": ["billing:bankstatement_list", "billing:receivables", "billing:statement_list", "billing:reminder_list"],
+        "settings": ["billing:dunning_levels"],
     },
     # Managers read everything: allocation and replenishment included.
     MANAGER: {
@@ -59,7 +61,8 @@ EXPECTED_MENUS = {
             "inventory:replenishment_list",
         ],
         "shipping": ["logistics:shipment_list", "logistics:return_list"],
-        "settings": ["orders:review_settings", "webhooks:endpoint_list"],
+        "finance": ["billing:bankstatement_list", "billing:receivables", "billing:statement_list", "billing:reminder_list"],
+        "settings": ["orders:review_settings", "webhooks:endpoint_list", "billing:dunning_levels"],
     },
 }
 
