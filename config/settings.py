@@ -273,6 +273,18 @@ DEMO_SEEDERS += ["logistics.returns.demo.seed"]
 # Due dates: the customer's payment terms in days from the issue date, or (true) from the end of that month.
 BILLING_TERMS_END_OF_MONTH = os.environ.get("BILLING_TERMS_END_OF_MONTH", "") in ("1", "true", "yes")
 OVERDUE_INVOICES_PROVIDER = OVERDUE_INVOICES_PROVIDER or "billing.selectors.overdue_invoices_for_review"
+_subscribe(
+    {
+        "billing.invoice.issue": ["billing.handlers.store_invoice_pdf", "billing.handlers.email_invoice"],
+        "billing.creditnote.issue": ["billing.handlers.store_credit_note_pdf", "billing.handlers.email_credit_note"],
+        "logistics.return_refund_requested": ["billing.handlers.draft_credit_note_for_return"],
+        "logistics.exception_refund_requested": ["billing.handlers.draft_credit_note_for_delivery_exception"],
+    }
+)
+ORDER_PAGE_PANELS += ["billing.order_panel.order_invoices_panel"]
+HOME_QUEUE_PROVIDERS += ["billing.order_panel.home_queues"]
+DEMO_SEEDERS += ["billing.demo.seed"]
+
 # payments: allocations, write-offs, refunds, acceptance bills; the orders' payment status
 PAYMENT_WRITE_OFF_LIMIT = Decimal(os.environ.get("PAYMENT_WRITE_OFF_LIMIT", "1.00"))
 RECEIVABLES_PROVIDER = "billing.payments.selectors.customer_open_receivables"
