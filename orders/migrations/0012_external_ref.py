@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0004_credit_terms_permission'),
-        ('orders', '0010_payment_status'),
+        ('orders', '0011_payment_status_database_default'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='salesorder',
             name='external_ref',
-            field=models.CharField(blank=True, max_length=100, verbose_name='external reference'),
+            field=models.CharField(blank=True, db_default='', default='', max_length=100, verbose_name='external reference'),
         ),
         migrations.AddIndex(
             model_name='salesorder',
