@@ -155,7 +155,25 @@ _grant(
 )
 
 
-# billing
+# billing: finance drafts, issues and credits invoices; managers read them; sales read their own orders' (views filter)
+_grant(
+    {
+        FINANCE: [
+            "billing.view_invoice",
+            "billing.add_invoice",
+            "billing.change_invoice",
+            "billing.issue_invoice",
+            "billing.export_invoice",
+            "billing.view_creditnote",
+            "billing.add_creditnote",
+            "billing.change_creditnote",
+            "billing.issue_creditnote",
+        ],
+        MANAGER: ["billing.view_invoice", "billing.export_invoice", "billing.view_creditnote"],
+        SALES: ["billing.view_invoice", "billing.view_creditnote"],
+    }
+)
+
 # payments and refunds: finance records and allocates them; managers read everything; sales read
 # their own customers' payments (billing.payments.selectors.payments_visible_to)
 _grant(
