@@ -143,19 +143,24 @@ _grant(
             "logistics.add_returnrequest",
             "logistics.approve_returnrequest",
             "logistics.receive_returnrequest",
+            "logistics.export_returnrequest",
+            "logistics.export_shipment",
         ],
-        FINANCE: ["logistics.view_returnrequest"],
+        FINANCE: ["logistics.view_returnrequest", "logistics.export_returnrequest"],
         MANAGER: [
             "logistics.view_returnrequest",
             "logistics.add_returnrequest",
             "logistics.approve_returnrequest",
             "logistics.receive_returnrequest",
+            "logistics.export_returnrequest",
+            "logistics.export_shipment",
         ],
     }
 )
 
 
-# billing: finance drafts, issues and credits invoices; managers read them; sales read their own orders' (views filter)
+# billing: finance drafts, issues and credits invoices; managers read them; sales read their own orders'
+# invoices without a permission of their own (billing.access: the receivables as a whole stay finance's)
 _grant(
     {
         FINANCE: [
@@ -170,7 +175,6 @@ _grant(
             "billing.issue_creditnote",
         ],
         MANAGER: ["billing.view_invoice", "billing.export_invoice", "billing.view_creditnote"],
-        SALES: ["billing.view_invoice", "billing.view_creditnote"],
     }
 )
 

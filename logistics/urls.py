@@ -7,4 +7,5 @@ app_name = "logistics"
 urlpatterns = [
     path("", include("logistics.shipments.urls")),
     path("", include("logistics.returns.urls")),
+    path("", include("logistics.shipments.wave_urls")),
 ]
