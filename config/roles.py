@@ -159,7 +159,8 @@ _grant(
 )
 
 
-# billing: finance drafts, issues and credits invoices; managers read them; sales read their own orders' (views filter)
+# billing: finance drafts, issues and credits invoices; managers read them; sales read their own orders'
+# invoices without a permission of their own (billing.access: the receivables as a whole stay finance's)
 _grant(
     {
         FINANCE: [
@@ -174,7 +175,6 @@ _grant(
             "billing.issue_creditnote",
         ],
         MANAGER: ["billing.view_invoice", "billing.export_invoice", "billing.view_creditnote"],
-        SALES: ["billing.view_invoice", "billing.view_creditnote"],
     }
 )
 
@@ -202,7 +202,7 @@ _grant(
 _grant(
     {
         FINANCE: [
-            "billing.view_invoice",  # the receivables page reads invoices
+            "billing.view_receivables",
             "billing.export_invoice",
             "billing.view_customerstatement",
             "billing.send_customerstatement",
@@ -213,7 +213,7 @@ _grant(
             "billing.release_credithold",
         ],
         MANAGER: [
-            "billing.view_invoice",
+            "billing.view_receivables",
             "billing.view_customerstatement",
             "billing.view_paymentreminder",
             "billing.view_dunninglevel",
