@@ -78,7 +78,10 @@ NAV_AREAS: list[NavArea] = [
         (
             NavEntry(_("Ready to pick"), "logistics:pick_queue", "logistics.ship_shipment"),
             NavEntry(_("Shipments"), "logistics:shipment_list", "logistics.view_shipment"),
-            # Shipping exceptions, returns and the carrier settings page come with their logistics steps.
+            NavEntry(_("Delivery exceptions"), "logistics:exception_list", "logistics.view_deliveryexception"),
+            NavEntry(_("Import tracking"), "logistics:tracking_import", "logistics.add_trackingevent"),
+            NavEntry(_("Unmatched tracking"), "logistics:unmatched_list", "logistics.view_unmatchedtrackingevent"),
+            # Returns and the carrier settings page come with their logistics steps.
         ),
     ),
     NavArea(

@@ -6,4 +6,6 @@ app_name = "logistics"
 
 urlpatterns = [
     path("", include("logistics.shipments.urls")),
+    path("", include("logistics.exceptions.urls")),
+    path("", include("logistics.tracking.urls")),
 ]

@@ -260,3 +260,57 @@ def order_record_delivery(*, order: SalesOrder, by) -> SalesOrder:
     if locked.status != OrderStatus.SHIPPED or not locked._all_shipped():
         return locked
     return transition_apply(obj=locked, transition="deliver", actor=actor, lock=False)
+
+
+@transaction.atomic
+def order_reserve_replacement(*, order: SalesOrder, quantities: Mapping[int, int], by) -> dict[int, list[tuple[str, int]]]:
+    """Goods of the order lost or spoiled on the way are reserved again for a re-shipment, at most what
+    each line shipped; the lines' quantities do not change. Refused, with nothing reserved, when stock is short.
+    Returns per line the (warehouse code, units) reserved."""
+    actor = Actor.of(by)
+    locked = _lock(order)
+    lines = {line.pk: line for line in _open_lines(locked)}
+    quantities = {line_id: qty for line_id, qty in quantities.items() if qty}
+    if not quantities:
+        raise DomainError(_("Choose at least one unit to ship again."), code="nothing_to_reship")
+    for line_id, qty in quantities.items():
+        line = lines.get(line_id)
+        if line is None:
+            raise DomainError(_("That line is not on order %(number)s.") % {"number": locked.number}, code="unknown_line")
+        if qty < 0 or qty > line.quantity_shipped:
+            raise DomainError(
+                _("Line %(position)s of %(number)s shipped %(shipped)s; %(qty)s cannot be shipped again.")
+                % {"position": line.position, "number": locked.number, "shipped": line.quantity_shipped, "qty": qty},
+                code="over_reshipment",
+            )
+    result = stock_reserve(demand=[Demand(line_id=pk, product_id=lines[pk].product_id, quantity=q) for pk, q in quantities.items()])
+    if result.short:
+        short = ", ".join(f"{lines[pk].product.sku} ({qty})" for pk, qty in result.short.items())
+        raise DomainError(_("Not enough free stock to ship these again: %(items)s.") % {"items": short}, code="short")
+    sku = {pk: line.product.sku for pk, line in lines.items()}
+    reserved: dict[str, list] = defaultdict(list)
+    for line_id, takes in result.reserved.items():
+        for code, qty in takes:
+            reserved[code].append([sku[line_id], qty])
+    OrderEvent.record(locked, kind=OrderEvent.Kind.ALLOCATION, actor=actor, params={"reserved": dict(reserved), "short": []})
+    return dict(result.reserved)
+
+
+@transaction.atomic
+def order_record_replacement_shipment(
+    *, order: SalesOrder, quantities: Mapping[int, int], document: str, by, warehouse_id: int | None = None
+) -> SalesOrder:
+    """A re-shipment of lost or spoiled goods left: its reservations are consumed and the ledger
+    records the movement, but the lines' shipped quantities and the order's status stay as they are."""
+    actor = Actor.of(by)
+    locked = _lock(order)
+    quantities = {line_id: qty for line_id, qty in quantities.items() if qty}
+    skus = dict(locked.lines.filter(pk__in=list(quantities)).values_list("pk", "product__sku"))
+    stock_consume(quantities=quantities, document=document, by=actor, warehouse_id=warehouse_id)
+    OrderEvent.record(
+        locked,
+        kind=OrderEvent.Kind.SHIPPED,
+        actor=actor,
+        params={"document": document, "items": [[skus[line_id], qty] for line_id, qty in quantities.items()], "replacement": True},
+    )
+    return locked
