@@ -445,7 +445,12 @@ class UnmatchedTrackingEvent(models.Model):
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=12, choices=UnmatchedOutcome.choices, blank=True)
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("resolved by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
     )
     parcel = models.ForeignKey(
         Parcel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("assigned to parcel")

@@ -8,9 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from config.timeline import TimelineEvent
@@ -76,7 +75,12 @@ class DeliveryException(FSMModelMixin, models.Model):
     resolution_note = models.TextField(_("resolution note"), blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("resolved by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
     )
     escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
 
@@ -196,9 +200,10 @@ class DeliveryExceptionEvent(TimelineEvent):
 
 
 # The shipment's own timeline words its exception events with these kinds and outcomes.
-ShipmentEvent.WORDING[ShipmentEvent.Kind.EXCEPTION] = lambda p: gettext("Delivery exception: %(kind)s.") % {
-    "kind": dict(ExceptionKind.choices).get(p["kind"], p["kind"])
-}
-ShipmentEvent.WORDING[ShipmentEvent.Kind.EXCEPTION_SETTLED] = lambda p: gettext("Delivery exception settled: %(outcome)s.") % {
-    "outcome": dict(ExceptionOutcome.choices).get(p["outcome"], p["outcome"])
-}
+ShipmentEvent.WORDING[ShipmentEvent.Kind.EXCEPTION] = lambda p: (
+    gettext("Delivery exception: %(kind)s.") % {"kind": dict(ExceptionKind.choices).get(p["kind"], p["kind"])}
+)
+ShipmentEvent.WORDING[ShipmentEvent.Kind.EXCEPTION_SETTLED] = lambda p: (
+    gettext("Delivery exception settled: %(outcome)s.")
+    % {"outcome": dict(ExceptionOutcome.choices).get(p["outcome"], p["outcome"])}
+)

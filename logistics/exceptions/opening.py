@@ -103,7 +103,10 @@ def exceptions_from_tracking(*, parcel: Parcel, events: Iterable) -> list[Delive
     if not newest:
         return []
     delivered_at = (
-        TrackingEvent.objects.filter(parcel=parcel, status=TrackingStatus.DELIVERED).order_by("-time").values_list("time", flat=True).first()
+        TrackingEvent.objects.filter(parcel=parcel, status=TrackingStatus.DELIVERED)
+        .order_by("-time")
+        .values_list("time", flat=True)
+        .first()
     )
     shipment = lock_order_then_shipment(parcel.shipment_id)
     actor = Actor.system("tracking")

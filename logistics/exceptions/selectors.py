@@ -105,7 +105,9 @@ def _panel(*, exceptions: list[DeliveryException], total: int, open_count: int) 
             PanelCell(exception.order.number),
             PanelCell(f"{timezone.localtime(exception.since):%Y-%m-%d}"),
             PanelCell(
-                exception.get_outcome_display() if exception.outcome else _("%(days)s days open") % {"days": (now - exception.opened_at).days}
+                exception.get_outcome_display()
+                if exception.outcome
+                else _("%(days)s days open") % {"days": (now - exception.opened_at).days}
             ),
         ]
         for exception in exceptions

@@ -132,9 +132,7 @@ def exceptions_escalate() -> int:
 
 @transaction.atomic
 def _escalate(exception_id: int, days: int) -> int:
-    exception = (
-        DeliveryException.objects.select_for_update(of=("self",)).select_related("shipment", "order").get(pk=exception_id)
-    )
+    exception = DeliveryException.objects.select_for_update(of=("self",)).select_related("shipment", "order").get(pk=exception_id)
     if exception.state != ExceptionState.OPEN or exception.escalated_at is not None:
         return 0
     exception.escalated_at = timezone.now()
@@ -286,7 +284,13 @@ def exception_resolve(
     locked.resolution_note = note
     locked.resolved_by = actor.user_or_none
     locked = transition_apply(
-        obj=locked, transition="resolve", actor=actor, kind=DeliveryExceptionEvent.Kind.RESOLVE, params=params, note=note, lock=False
+        obj=locked,
+        transition="resolve",
+        actor=actor,
+        kind=DeliveryExceptionEvent.Kind.RESOLVE,
+        params=params,
+        note=note,
+        lock=False,
     )
     if outcome == ExceptionOutcome.REFUND:
         outbox_publish(
@@ -310,9 +314,11 @@ def exceptions_resolve_delivered(*, shipment_id: int) -> int:
     count = 0
     with transaction.atomic():
         lock_order_then_shipment(shipment_id)
-        for exception in DeliveryException.objects.select_for_update(of=("self",)).filter(
-            shipment_id=shipment_id, state=ExceptionState.OPEN
-        ).order_by("pk"):
+        for exception in (
+            DeliveryException.objects.select_for_update(of=("self",))
+            .filter(shipment_id=shipment_id, state=ExceptionState.OPEN)
+            .order_by("pk")
+        ):
             exception.outcome = ExceptionOutcome.DELIVERED
             transition_apply(
                 obj=exception,
@@ -333,7 +339,9 @@ NOTIFY_TEXTS = {
     ExceptionKind.DAMAGED: gettext_noop("Shipment %(shipment)s of order %(order)s (%(customer)s) is reported damaged."),
     ExceptionKind.REFUSED: gettext_noop("Shipment %(shipment)s of order %(order)s (%(customer)s) was refused."),
     ExceptionKind.RETURNING: gettext_noop("Shipment %(shipment)s of order %(order)s (%(customer)s) is coming back to us."),
-    ExceptionKind.PROBLEM: gettext_noop("The carrier reported a problem with shipment %(shipment)s of order %(order)s (%(customer)s)."),
+    ExceptionKind.PROBLEM: gettext_noop(
+        "The carrier reported a problem with shipment %(shipment)s of order %(order)s (%(customer)s)."
+    ),
 }
 
 
@@ -351,7 +359,11 @@ def exception_notify_salesperson(*, exception_id: int) -> bool:
     notification_send(
         recipient_ids=salesperson_ids(exception),
         text=NOTIFY_TEXTS.get(exception.kind, NOTIFY_TEXTS[ExceptionKind.PROBLEM]),
-        params={"shipment": exception.shipment.number, "order": exception.order.number, "customer": exception.order.customer.name},
+        params={
+            "shipment": exception.shipment.number,
+            "order": exception.order.number,
+            "customer": exception.order.customer.name,
+        },
         url=reverse("logistics:exception_detail", args=[exception.pk]),
     )
     return True

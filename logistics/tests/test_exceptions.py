@@ -15,8 +15,8 @@ from django.utils import timezone, translation
 
 from config.errors import DomainError, PermissionRefused
 from config.models import Notification
-from customers.models import Customer
 from config.outbox import OutboxEvent, outbox_dispatch
+from customers.models import Customer
 from inventory.models import Reservation, ReservationState, StockLevel
 from inventory.stock.services import stock_verify_ledger
 from logistics.exceptions.models import (
@@ -30,7 +30,7 @@ from logistics.exceptions.services import exception_report, exception_resolve, e
 from logistics.exceptions.tasks import watch_deliveries
 from logistics.models import Shipment, ShipmentEvent, ShipmentState
 from logistics.shipments.services import shipment_pack, shipment_scan, shipment_start_picking
-from logistics.tests.factories import allocated_order, carrier, packed_shipment, ship, stocked_product
+from logistics.tests.factories import allocated_order, packed_shipment, ship, stocked_product
 from logistics.tracking.hooks import kuaidi100_sign
 from logistics.tracking.services import order_tracking_url, shipment_confirm_delivery
 from orders.models import OrderStatus, SalesOrder
@@ -179,7 +179,9 @@ def test_warehouse_reports_a_lost_shipment_and_reships_it_from_stock(shipped, cl
         exception_report(shipment=shipped, kind=ExceptionKind.LOST, by=clerk)
     line = shipped.lines.get()
     free_before = StockLevel.objects.get(product=tea, warehouse=warehouse).available
-    resolved = exception_resolve(exception=exception, outcome=ExceptionOutcome.RESHIP, quantities={line.order_line_id: 4}, by=clerk)
+    resolved = exception_resolve(
+        exception=exception, outcome=ExceptionOutcome.RESHIP, quantities={line.order_line_id: 4}, by=clerk
+    )
     assert (resolved.state, resolved.outcome) == (ExceptionState.RESOLVED, ExceptionOutcome.RESHIP)
     assert resolved.lines == [[line.order_line_id, "TEA-001", 4]]
     assert Shipment.objects.get(pk=shipped.pk).state == ShipmentState.LOST

@@ -34,7 +34,12 @@ from logistics.models import (
 from logistics.tracking.services import EventInput, tracking_record
 
 COLUMNS = [
-    Column("waybill", gettext_lazy("Waybill number"), required=True, aliases=("waybill", "tracking number", "运单号", "快递单号", "单号")),
+    Column(
+        "waybill",
+        gettext_lazy("Waybill number"),
+        required=True,
+        aliases=("waybill", "tracking number", "运单号", "快递单号", "单号"),
+    ),
     Column("time", gettext_lazy("Time"), required=True, aliases=("date", "event time", "时间", "日期", "扫描时间")),
     Column("status", gettext_lazy("Status"), required=True, aliases=("state", "状态", "物流状态")),
     Column("description", gettext_lazy("Description"), aliases=("details", "context", "描述", "详情", "物流信息", "内容")),
@@ -58,7 +63,14 @@ _WORDS = {word.casefold(): status for status, words in STATUS_WORDS.items() for 
 _WAYBILL = re.compile(r"^[A-Za-z0-9-]{1,40}$")
 MAX_DESCRIPTION = 1000
 IMPORT_PERMISSION = "logistics.add_trackingevent"
-TIME_FORMATS = ["%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y.%m.%d %H:%M:%S", "%Y.%m.%d %H:%M", "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M"]
+TIME_FORMATS = [
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y.%m.%d %H:%M:%S",
+    "%Y.%m.%d %H:%M",
+    "%Y年%m月%d日 %H:%M:%S",
+    "%Y年%m月%d日 %H:%M",
+]
 
 
 def status_from_text(text: str) -> str | None:
@@ -174,7 +186,9 @@ def tracking_preview(*, table: Table) -> TrackingPreview:
                 row.errors.append(_("No carrier is called “%(carrier)s”.") % {"carrier": carrier_text[:60]})
         row.time = time_from_text(values.get("time", ""))
         if row.time is None:
-            row.errors.append(_("The time “%(time)s” is not a date and time such as 2026-11-30 14:05.") % {"time": values.get("time", "")[:40]})
+            row.errors.append(
+                _("The time “%(time)s” is not a date and time such as 2026-11-30 14:05.") % {"time": values.get("time", "")[:40]}
+            )
         elif row.time > timezone.now() + timedelta(days=1):
             row.errors.append(_("The time is in the future."))
         status = status_from_text(values.get("status", ""))
@@ -242,19 +256,20 @@ def tracking_import(*, table: Table, by) -> TrackingImportResult:
     groups: dict[tuple[str, str], list[TrackingRow]] = defaultdict(list)
     for row in preview.rows:
         groups[(row.carrier_code, row.waybill)].append(row)
-    stored = unmatched = 0
+    stored = 0
     for (carrier_code, waybill), rows in groups.items():
         result = tracking_record(
             carrier_code=carrier_code,
             waybill=waybill,
-            events=[EventInput(time=r.time, status=r.tracking_status, description=r.description, location=r.location) for r in rows],
+            events=[
+                EventInput(time=r.time, status=r.tracking_status, description=r.description, location=r.location) for r in rows
+            ],
             source=TrackingSource.IMPORT,
         )
         if result.matched:
             stored += result.stored
-        else:
-            unmatched += result.stored
-    return TrackingImportResult(stored=stored, unmatched=unmatched, waybills=len(groups))
+    # Events kept aside are counted by the check above, in this transaction (a kept event comes back as known).
+    return TrackingImportResult(stored=stored, unmatched=preview.unmatched_count, waybills=len(groups))
 
 
 class TrackingImportRejected(Exception):

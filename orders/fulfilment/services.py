@@ -283,7 +283,9 @@ def order_reserve_replacement(*, order: SalesOrder, quantities: Mapping[int, int
                 % {"position": line.position, "number": locked.number, "shipped": line.quantity_shipped, "qty": qty},
                 code="over_reshipment",
             )
-    result = stock_reserve(demand=[Demand(line_id=pk, product_id=lines[pk].product_id, quantity=q) for pk, q in quantities.items()])
+    result = stock_reserve(
+        demand=[Demand(line_id=pk, product_id=lines[pk].product_id, quantity=q) for pk, q in quantities.items()]
+    )
     if result.short:
         short = ", ".join(f"{lines[pk].product.sku} ({qty})" for pk, qty in result.short.items())
         raise DomainError(_("Not enough free stock to ship these again: %(items)s.") % {"items": short}, code="short")
@@ -311,6 +313,10 @@ def order_record_replacement_shipment(
         locked,
         kind=OrderEvent.Kind.SHIPPED,
         actor=actor,
-        params={"document": document, "items": [[skus[line_id], qty] for line_id, qty in quantities.items()], "replacement": True},
+        params={
+            "document": document,
+            "items": [[skus[line_id], qty] for line_id, qty in quantities.items()],
+            "replacement": True,
+        },
     )
     return locked
