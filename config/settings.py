@@ -277,6 +277,9 @@ CUSTOMER_PAGE_PANELS += ["logistics.exceptions.selectors.customer_exceptions_pan
 
 
 # billing
+# Due dates: the customer's payment terms in days from the issue date, or (true) from the end of that month.
+BILLING_TERMS_END_OF_MONTH = os.environ.get("BILLING_TERMS_END_OF_MONTH", "") in ("1", "true", "yes")
+OVERDUE_INVOICES_PROVIDER = OVERDUE_INVOICES_PROVIDER or "billing.selectors.overdue_invoices_for_review"
 
 
 # api (channel intake)
