@@ -274,6 +274,7 @@ DELIVERY_EXCEPTION_ESCALATE_DAYS = env_int("DELIVERY_EXCEPTION_ESCALATE_DAYS", 3
 HOME_QUEUE_PROVIDERS += ["logistics.exceptions.selectors.home_queues"]
 ORDER_PAGE_PANELS += ["logistics.exceptions.selectors.order_exceptions_panel"]
 CUSTOMER_PAGE_PANELS += ["logistics.exceptions.selectors.customer_exceptions_panel"]
+DEMO_SEEDERS.insert(DEMO_SEEDERS.index("logistics.demo.seed") + 1, "logistics.exceptions.demo.seed")
 
 
 # billing

@@ -30,7 +30,7 @@ from logistics.exceptions.services import exception_report, exception_resolve, e
 from logistics.exceptions.tasks import watch_deliveries
 from logistics.models import Shipment, ShipmentEvent, ShipmentState
 from logistics.shipments.services import shipment_pack, shipment_scan, shipment_start_picking
-from logistics.tests.factories import allocated_order, packed_shipment, ship, stocked_product
+from logistics.tests.factories import allocated_order, carrier, packed_shipment, ship, stocked_product
 from logistics.tracking.hooks import kuaidi100_sign
 from logistics.tracking.services import order_tracking_url, shipment_confirm_delivery
 from orders.models import OrderStatus, SalesOrder
@@ -374,3 +374,23 @@ def test_notification_is_worded_in_the_readers_language(shipped, seller, clerk):
     note = Notification.objects.get(recipient=seller)
     with translation.override("zh-hans"):
         assert shipped.number in note.message and "丢失" in note.message
+
+
+def test_demo_seeds_one_late_and_one_lost_exception_once(make_user, warehouse):
+    import io
+
+    from logistics.exceptions.demo import seed
+
+    clerk = make_user("warehouse")
+    carrier("yuantong")
+    product = stocked_product(stock={warehouse: 20})
+    for _i in range(3):
+        order = allocated_order(lines=[(product, 2)])
+        assert order.shipping_address_id is not None
+    out = io.StringIO()
+    seed(users={"warehouse": clerk}, stdout=out)
+    seed(users={"warehouse": clerk}, stdout=out)
+    kinds = sorted(DeliveryException.objects.filter(state=ExceptionState.OPEN).values_list("kind", flat=True))
+    assert kinds == ["late", "lost"]
+    assert set(Shipment.objects.values_list("state", flat=True)) == {ShipmentState.EXCEPTION}
+    assert stock_verify_ledger().ok
