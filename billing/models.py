@@ -552,3 +552,7 @@ class CreditNoteEvent(TimelineEvent):
         verbose_name = _("credit note event")
         verbose_name_plural = _("credit note events")
         ordering = ["at", "pk"]
+
+
+from .bank.models import BankAccount, BankFileMapping, BankImport, BankStatement, BankStatementLine, MatchSuggestion, PayerAccount  # noqa: E402,F401,I001  (registered with billing)
+from .payments.models import Payment, PaymentAllocation, PaymentEvent, Refund, RefundEvent, WriteOff  # noqa: E402,F401  (registered with billing)

@@ -81,7 +81,8 @@ NAV_AREAS: list[NavArea] = [
             NavEntry(_("Delivery exceptions"), "logistics:exception_list", "logistics.view_deliveryexception"),
             NavEntry(_("Import tracking"), "logistics:tracking_import", "logistics.add_trackingevent"),
             NavEntry(_("Unmatched tracking"), "logistics:unmatched_list", "logistics.view_unmatchedtrackingevent"),
-            # Returns and the carrier settings page come with their logistics steps.
+            NavEntry(_("Returns"), "logistics:return_list", "logistics.view_returnrequest"),
+            # The carrier settings page comes with its logistics step.
         ),
     ),
     NavArea(
@@ -114,7 +115,10 @@ NAV_AREAS: list[NavArea] = [
     NavArea(
         "settings",
         pgettext_lazy("navigation area", "Settings"),
-        (NavEntry(_("Review settings"), "orders:review_settings", "orders.change_reviewsettings"),),
+        (
+            NavEntry(_("Review settings"), "orders:review_settings", "orders.change_reviewsettings"),
+            NavEntry(_("Webhooks"), "webhooks:endpoint_list", "webhooks.view_webhookendpoint"),
+        ),
     ),
 ]
 

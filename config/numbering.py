@@ -41,9 +41,11 @@ DOCUMENT_KINDS: dict[str, DocumentKind] = {
         DocumentKind("stock_transfer", "TR"),
         DocumentKind("replenishment", "RP"),
         DocumentKind("shipment", "SH"),
+        DocumentKind("return", "RMA"),
         DocumentKind("invoice", "INV", gapless=True),
         DocumentKind("credit_note", "CN", gapless=True),
         DocumentKind("payment", "PAY"),
+        DocumentKind("refund", "RF"),
     ]
 }
 

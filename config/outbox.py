@@ -104,6 +104,20 @@ def own_transactions(handler):
     return handler
 
 
+def outbox_event_aware(handler):
+    """Mark a handler that needs the event itself besides its payload (when it happened, its id, which
+    orders it among the events of the same aggregate): it is called as handler(payload, event=event)."""
+    handler.outbox_event_aware = True
+    return handler
+
+
+def _call(handler, event: OutboxEvent) -> None:
+    if getattr(handler, "outbox_event_aware", False):
+        handler(event.payload, event=event)
+    else:
+        handler(event.payload)
+
+
 # How long an event whose handlers run in their own transactions is kept from other dispatchers.
 LEASE = timedelta(minutes=5)
 
@@ -123,10 +137,10 @@ def _record(event: OutboxEvent, *, errors: list[str], now) -> None:
 def _run(event: OutboxEvent, path: str, handler, errors: list[str]) -> None:
     try:
         if getattr(handler, "outbox_own_transactions", False):
-            handler(event.payload)  # its transactions are its own
+            _call(handler, event)  # its transactions are its own
         else:
             with transaction.atomic():
-                handler(event.payload)
+                _call(handler, event)
     except Exception as error:  # recorded and retried later, never lost
         errors.append(f"{path}: {type(error).__name__}: {error}")
         logger.warning("outbox event %s (%s): %s failed: %s", event.pk, event.topic, path, error)

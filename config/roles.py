@@ -148,15 +148,84 @@ _grant(
         MANAGER: ["logistics.view_deliveryexception", "logistics.view_unmatchedtrackingevent"],
     }
 )
+# Returns: sales open them for the orders they entered (the service checks whose), the warehouse
+# approves and receives, finance reads what asks for a refund, managers do all.
+_grant(
+    {
+        SALES: ["logistics.view_returnrequest", "logistics.add_returnrequest"],
+        WAREHOUSE: [
+            "logistics.view_returnrequest",
+            "logistics.add_returnrequest",
+            "logistics.approve_returnrequest",
+            "logistics.receive_returnrequest",
+        ],
+        FINANCE: ["logistics.view_returnrequest"],
+        MANAGER: [
+            "logistics.view_returnrequest",
+            "logistics.add_returnrequest",
+            "logistics.approve_returnrequest",
+            "logistics.receive_returnrequest",
+        ],
+    }
+)
 
 
 # billing
+# payments and refunds: finance records and allocates them; managers read everything; sales read
+# their own customers' payments (billing.payments.selectors.payments_visible_to)
+_grant(
+    {
+        FINANCE: [
+            "billing.view_payment",
+            "billing.add_payment",
+            "billing.allocate_payment",
+            "billing.void_payment",
+            "billing.manage_acceptance_bill",
+            "billing.view_all_payment",
+            "billing.export_payment",
+            "billing.view_refund",
+            "billing.add_refund",
+            "billing.pay_refund",
+        ],
+        MANAGER: ["billing.view_payment", "billing.view_all_payment", "billing.export_payment", "billing.view_refund"],
+        SALES: ["billing.view_payment", "billing.view_refund"],
+    }
+)
+
+# billing: bank statements and reconciliation
+_grant(
+    {
+        FINANCE: [
+            "billing.view_bankstatement",
+            "billing.add_bankstatement",
+            "billing.reconcile_bankstatementline",
+            "billing.view_bankaccount",
+            "billing.add_bankaccount",
+            "billing.change_bankaccount",
+            "billing.view_bankfilemapping",
+            "billing.add_bankfilemapping",
+            "billing.change_bankfilemapping",
+        ],
+        MANAGER: ["billing.view_bankstatement", "billing.view_bankaccount"],
+    }
+)
 
 
 # api (channel intake)
 
 
-# webhooks (events out)
+# webhooks (events out): managers register endpoints, read the delivery log and replay
+_grant(
+    {
+        MANAGER: [
+            "webhooks.view_webhookendpoint",
+            "webhooks.add_webhookendpoint",
+            "webhooks.change_webhookendpoint",
+            "webhooks.delete_webhookendpoint",
+            "webhooks.replay_webhookendpoint",
+        ]
+    }
+)
 
 
 # reports

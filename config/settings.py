@@ -204,6 +204,8 @@ STUCK_ORDER_MINUTES = env_int("STUCK_ORDER_MINUTES", 5)
 STOCK_DEMAND_PROVIDER = "orders.fulfilment.selectors.backorder_shortfall"
 # The customer's overdue invoices for the review's overdue rule; billing sets it once it exists.
 OVERDUE_INVOICES_PROVIDER = os.environ.get("OVERDUE_INVOICES_PROVIDER", "")
+# The customer's open receivables less advances, for the credit exposure (orders.credit); billing sets it.
+RECEIVABLES_PROVIDER = ""
 
 # Carrier tracking pushes: no secret configured means every push is refused (401).
 KUAIDI100_SALT = os.environ.get("KUAIDI100_SALT", "")
@@ -275,6 +277,11 @@ HOME_QUEUE_PROVIDERS += ["logistics.exceptions.selectors.home_queues"]
 ORDER_PAGE_PANELS += ["logistics.exceptions.selectors.order_exceptions_panel"]
 CUSTOMER_PAGE_PANELS += ["logistics.exceptions.selectors.customer_exceptions_panel"]
 DEMO_SEEDERS.insert(DEMO_SEEDERS.index("logistics.demo.seed") + 1, "logistics.exceptions.demo.seed")
+# Returns: a refund asked for on receipt is told to finance in the app (billing subscribes to the same topic).
+_subscribe({"logistics.return_refund_requested": ["logistics.returns.handlers.tell_finance_refund_requested"]})
+HOME_QUEUE_PROVIDERS += ["logistics.returns.panels.home_queues"]
+ORDER_PAGE_PANELS += ["logistics.returns.panels.order_returns_panel"]
+CUSTOMER_PAGE_PANELS += ["logistics.returns.panels.customer_returns_panel"]
 
 
 # billing
@@ -282,11 +289,88 @@ DEMO_SEEDERS.insert(DEMO_SEEDERS.index("logistics.demo.seed") + 1, "logistics.ex
 BILLING_TERMS_END_OF_MONTH = os.environ.get("BILLING_TERMS_END_OF_MONTH", "") in ("1", "true", "yes")
 OVERDUE_INVOICES_PROVIDER = OVERDUE_INVOICES_PROVIDER or "billing.selectors.overdue_invoices_for_review"
 
+# payments: allocations, write-offs, refunds, acceptance bills; the orders' payment status
+PAYMENT_WRITE_OFF_LIMIT = Decimal(os.environ.get("PAYMENT_WRITE_OFF_LIMIT", "1.00"))
+RECEIVABLES_PROVIDER = "billing.payments.selectors.customer_open_receivables"
+_subscribe(
+    {
+        "billing.invoice.issue": ["billing.payments.handlers.refresh_payment_status"],
+        "billing.creditnote.issue": ["billing.payments.handlers.refresh_payment_status_of_credit_note"],
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Orders whose invoices fell due yesterday become overdue.
+        "payment-status-overdue": {"task": "billing.payments.tasks.mark_overdue_orders", "schedule": crontab(hour=0, minute=20)},
+    }
+)
+
+# bank statements: import (camt.053, MT940, bank CSV/XLSX) and reconciliation with invoices
+# Lines that pay invoices exactly (number in the memo and amount, or a known payer and amount) become payments at once.
+BANK_AUTO_APPLY_EXACT = env_bool("BANK_AUTO_APPLY_EXACT", True)
+# Up to this many are applied while the upload waits; a larger batch is applied by a worker.
+BANK_AUTO_APPLY_INLINE = env_int("BANK_AUTO_APPLY_INLINE", 200)
+CELERY_BEAT_SCHEDULE.update(
+    {"bank-resume-exact-matches": {"task": "billing.bank.resume_exact_matches", "schedule": crontab(minute="*/10")}}
+)
+# A bank file larger than this is refused (the upload page is also bound by REQUEST_MAX_BODY_BYTES).
+BANK_IMPORT_MAX_BYTES = env_int("BANK_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+HOME_QUEUE_PROVIDERS += ["billing.bank.selectors.home_queues"]
+DEMO_SEEDERS += ["billing.bank.demo.seed"]
+
 
 # api (channel intake)
 
 
-# webhooks (events out)
+# webhooks (events out): business events become signed POSTs to the endpoints managers register.
+_subscribe(
+    {
+        topic: ["webhooks.handlers.record_event"]
+        for topic in [
+            "orders.salesorder.submit",
+            "orders.salesorder.pass_checks",
+            "orders.salesorder.approve",
+            "orders.salesorder.reject",
+            "orders.salesorder.close_short",
+            "orders.salesorder.deliver",
+            "orders.salesorder.cancel",
+            "logistics.shipment.ship",
+            "logistics.shipment_exception_opened",
+            "billing.invoice.issue",
+            "billing.payment_received",
+            "inventory.low_stock",
+        ]
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Deliveries due now (first tries and retries); a recorded event also asks for it at once.
+        "webhooks-deliver": {"task": "webhooks.tasks.deliver_webhooks", "schedule": env_int("WEBHOOKS_DELIVER_SECONDS", 5)},
+        "webhooks-forget-old": {"task": "webhooks.tasks.forget_old_deliveries", "schedule": crontab(hour=4, minute=10)},
+    }
+)
+DEMO_SEEDERS += ["webhooks.demo.seed"]
+# Loopback and private addresses (10.x, 172.16-31.x, 192.168.x, fc00::/7, 100.64/10) may receive webhooks only
+# when this is on; link-local and cloud metadata addresses never do.
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", False)
+# Hosts that may be sent plain http (everything else must be https).
+WEBHOOKS_HTTP_HOSTS = env_list("WEBHOOKS_HTTP_HOSTS", "")
+WEBHOOKS_CONNECT_TIMEOUT = env_int("WEBHOOKS_CONNECT_TIMEOUT", 3)
+# Requests a sender has in flight at once (to different orders or subjects: one subject's events go one by one).
+WEBHOOKS_SEND_CONCURRENCY = env_int("WEBHOOKS_SEND_CONCURRENCY", 8)
+WEBHOOKS_READ_TIMEOUT = env_int("WEBHOOKS_READ_TIMEOUT", 5)
+# A failing delivery is retried with exponential backoff (from BASE up to MAX seconds, with jitter) for this long.
+WEBHOOKS_RETRY_HOURS = max(env_int("WEBHOOKS_RETRY_HOURS", 24), 24)
+WEBHOOKS_RETRY_BASE_SECONDS = env_int("WEBHOOKS_RETRY_BASE_SECONDS", 10)
+WEBHOOKS_RETRY_MAX_SECONDS = env_int("WEBHOOKS_RETRY_MAX_SECONDS", 3600)
+# After this many failed attempts in a row an endpoint is disabled (its events are kept) and managers are told.
+WEBHOOKS_DISABLE_AFTER_FAILURES = env_int("WEBHOOKS_DISABLE_AFTER_FAILURES", 20)
+# A worker's claim on the deliveries it sends; one that dies leaves them to be sent again after this.
+WEBHOOKS_LEASE_SECONDS = env_int("WEBHOOKS_LEASE_SECONDS", 120)
+# How long one run of the sender goes on before it leaves the rest to the next run.
+WEBHOOKS_SEND_SECONDS = env_int("WEBHOOKS_SEND_SECONDS", 30)
+WEBHOOKS_SECRET_GRACE_HOURS = env_int("WEBHOOKS_SECRET_GRACE_HOURS", 24)
+WEBHOOKS_KEEP_DAYS = env_int("WEBHOOKS_KEEP_DAYS", 30)
 
 
 # reports

@@ -120,6 +120,15 @@ class Shipment(FSMModelMixin, models.Model):
         related_name="replacements",
         verbose_name=_("replacement for"),
     )
+    # A replacement for returned goods: shipping it changes no order line, it only takes the stock.
+    replaces = models.ForeignKey(
+        "logistics.ReturnRequest",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replacement_shipments",
+        verbose_name=_("replacement for return"),
+    )
 
     class Meta:
         verbose_name = _("shipment")
@@ -489,4 +498,6 @@ class OrderTrackingToken(models.Model):
         return f"{self.order_id}"
 
 
+# Returns live in their own package; importing them here registers them with the app.
 from logistics.exceptions.models import DeliveryException, DeliveryExceptionEvent  # noqa: E402,F401  (registered here)
+from logistics.returns.models import ReturnEvent, ReturnLine, ReturnRequest  # noqa: E402,F401

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("logistics.shipments.urls")),
     path("", include("logistics.exceptions.urls")),
     path("", include("logistics.tracking.urls")),
+    path("", include("logistics.returns.urls")),
 ]

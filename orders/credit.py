@@ -1,26 +1,52 @@
-"""Credit exposure: what a customer owes and has committed, read above customers (it needs orders)."""
+"""Credit exposure: what a customer owes and has committed, read above customers (it needs orders).
+
+Exposure = open receivables (from billing, through settings.RECEIVABLES_PROVIDER, since orders never
+imports billing) + approved orders' value not yet invoiced (+ the order being checked).
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.conf import settings
+from django.db.models import DecimalField, ExpressionWrapper, F, Sum
+from django.utils.module_loading import import_string
 
 from config.money import ZERO, round_money
 from customers.models import Customer
-from orders.models import OPEN_COMMITTED, SalesOrder
+from orders.models import OPEN_COMMITTED, SalesOrder, SalesOrderLine
 
 
-def customer_credit_exposure(*, customer: Customer, extra: Decimal = ZERO, exclude_order_id: int | None = None) -> Decimal:
-    """Open receivables + approved orders not yet invoiced (+ `extra`, e.g. the order being checked).
+def customer_open_receivables(*, customer: Customer) -> Decimal:
+    """What the customer's issued invoices still have open, less their unused advances (billing's provider; zero without it)."""
+    path = getattr(settings, "RECEIVABLES_PROVIDER", "")
+    if not path:
+        return ZERO
+    return import_string(path)(customer=customer)
 
-    Receivables join this sum when billing exists; until then exposure is the committed orders.
-    """
+
+def customer_committed_not_invoiced(*, customer: Customer, exclude_order_id: int | None = None) -> Decimal:
+    """Approved orders' totals less the gross value of their units invoiced, cancelled or returned."""
     orders = SalesOrder.objects.filter(customer=customer, status__in=OPEN_COMMITTED)
     if exclude_order_id:
         orders = orders.exclude(pk=exclude_order_id)
-    committed = orders.aggregate(total=Sum("total"))["total"] or ZERO
-    return round_money(committed + extra)  # SQLite's SUM carries extra digits; money is cents
+    committed = orders.order_by().aggregate(total=Sum("total"))["total"] or ZERO
+    settled_units = F("quantity_cancelled") + F("quantity_returned") + F("quantity_invoiced")
+    value = ExpressionWrapper(
+        F("line_total") * settled_units / F("quantity"), output_field=DecimalField(max_digits=30, decimal_places=10)
+    )
+    lines = SalesOrderLine.objects.filter(order__in=orders.values("pk")).exclude(
+        quantity_cancelled=0, quantity_returned=0, quantity_invoiced=0
+    )
+    not_owed = lines.order_by().aggregate(total=Sum(value))["total"] or ZERO
+    return round_money(committed - not_owed)
+
+
+def customer_credit_exposure(*, customer: Customer, extra: Decimal = ZERO, exclude_order_id: int | None = None) -> Decimal:
+    """Open receivables + approved orders not yet invoiced (+ `extra`, e.g. the order being checked)."""
+    committed = customer_committed_not_invoiced(customer=customer, exclude_order_id=exclude_order_id)
+    receivables = customer_open_receivables(customer=customer)
+    return round_money(receivables + committed + extra)  # SQLite's SUM carries extra digits; money is cents
 
 
 def customer_available_credit(*, customer: Customer) -> Decimal:

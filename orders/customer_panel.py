@@ -50,5 +50,5 @@ def customer_orders_panel(*, customer: Customer, user) -> CustomerPanel | None:
         empty_text=_("No orders yet."),
         footnote=_("The latest %(shown)s orders are shown.") % {"shown": len(recent)} if total > len(recent) else "",
         exposure=customer_credit_exposure(customer=customer),
-        exposure_note=_("Exposure: approved orders not yet invoiced, plus open receivables once invoicing is in use."),
+        exposure_note=_("Exposure: open receivables less advances, plus approved orders not yet invoiced."),
     )

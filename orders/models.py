@@ -44,6 +44,21 @@ EDITABLE = [S.DRAFT]
 OPEN_COMMITTED = [S.APPROVED, S.ALLOCATED, S.BACKORDERED, S.PARTIALLY_SHIPPED, S.SHIPPED, S.DELIVERED]
 
 
+class PaymentStatus(models.TextChoices):
+    """How far the order's invoices are paid; billing works it out and stores it (orders.payment_status)."""
+
+    NOT_INVOICED = "", _("Not invoiced")
+    UNPAID = "unpaid", _("Unpaid")
+    PARTLY_PAID = "partly_paid", _("Partly paid")
+    PAID = "paid", _("Paid")
+    OVERDUE = "overdue", _("Overdue")
+    REFUNDED = "refunded", _("Refunded")
+
+
+# Nothing is left to pay: what completes a delivered, fully invoiced order.
+SETTLED = [PaymentStatus.PAID, PaymentStatus.REFUNDED]
+
+
 class Channel(models.TextChoices):
     PHONE = "phone", _("Phone")
     EMAIL = "email", _("Email")
@@ -89,6 +104,10 @@ class SalesOrder(FSMModelMixin, models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True, db_index=True)
+    # Billing's verdict on the order's invoices (orders.payment_status sets it); stored so lists filter by it.
+    payment_status = models.CharField(
+        _("payment status"), max_length=12, choices=PaymentStatus.choices, default=PaymentStatus.NOT_INVOICED, blank=True
+    )
     # Optimistic lock: every edit of a draft bumps it; a save based on an older version is refused.
     version = models.PositiveIntegerField(_("version"), default=1)
 
@@ -116,6 +135,7 @@ class SalesOrder(FSMModelMixin, models.Model):
             models.Index(fields=["status", "approved_at", "id"], name="order_status_queue"),
             models.Index(fields=["customer", "-created_at", "-id"], name="order_customer_newest"),
             models.Index(fields=["created_by", "-created_at", "-id"], name="order_author_newest"),
+            models.Index(fields=["payment_status", "-created_at", "-id"], name="order_payment_status_newest"),
         ]
 
     def __str__(self) -> str:
@@ -155,6 +175,13 @@ class SalesOrder(FSMModelMixin, models.Model):
             return self.submit_problems()
         if name == "cancel":
             return [gettext("Goods of order %(number)s have shipped; close it short instead.") % {"number": self.number}]
+        if name == "complete":
+            problems = []
+            if not self._fully_invoiced():
+                problems.append(gettext("Order %(number)s is not fully invoiced yet.") % {"number": self.number})
+            if not self._settled():
+                problems.append(gettext("Order %(number)s is not paid yet.") % {"number": self.number})
+            return problems
         return []
 
     def _line_figures(self) -> list[dict]:
@@ -185,6 +212,9 @@ class SalesOrder(FSMModelMixin, models.Model):
         return any(line["quantity_shipped"] for line in lines) and all(
             line["quantity_invoiced"] >= line["quantity_shipped"] - line["quantity_returned"] for line in lines
         )
+
+    def _settled(self) -> bool:
+        return self.payment_status in SETTLED
 
     @property
     def timeline_event_model(self) -> type[OrderEvent]:
@@ -274,9 +304,9 @@ class SalesOrder(FSMModelMixin, models.Model):
     def deliver(self) -> None:
         """Every shipment of the order was delivered."""
 
-    @transition(field=status, source=S.DELIVERED, target=S.COMPLETED, conditions=[_fully_invoiced])
+    @transition(field=status, source=S.DELIVERED, target=S.COMPLETED, conditions=[_fully_invoiced, _settled])
     def complete(self) -> None:
-        """Delivered, invoiced and fully paid (billing fires it when the last payment lands)."""
+        """Delivered, invoiced and fully paid (fired when the last payment lands, or on delivery of a paid order)."""
 
     @transition(
         field=status,
@@ -431,6 +461,7 @@ def _edit_text(params: dict) -> str:
     return gettext("%(changes)s.") % {"changes": text[:1].upper() + text[1:]}
 
 
+PAYMENT_STATUS_LABELS = dict(PaymentStatus.choices)
 HEADER_FIELD_NAMES = {"customer", "shipping_address", "contact", "channel", "customer_po", "requested_date", "notes"}
 
 
@@ -447,6 +478,9 @@ class OrderEvent(TimelineEvent):
         RELEASED = "released", _("Reservations released")
         SHIPPED = "shipped", _("Goods shipped")
         CLOSED_SHORT = "closed_short", _("Closed short")
+        RETURNED = "returned", _("Goods returned")
+        REPLACEMENT = "replacement", _("Replacement shipped")
+        PAYMENT = "payment", _("Payment status")
 
     SUBJECT_FIELD = "order"
     STATES = dict(OrderStatus.choices)
@@ -466,7 +500,19 @@ class OrderEvent(TimelineEvent):
             gettext("Cancelled what had not shipped: %(items)s.")
             % {"items": ", ".join(f"{qty} × {sku}" for sku, qty in p["items"])}
         ),
+        Kind.RETURNED: lambda p: (
+            gettext("Returned with %(document)s: %(items)s.")
+            % {"document": p["document"], "items": ", ".join(f"{qty} × {sku}" for sku, qty in p["items"])}
+        ),
+        Kind.REPLACEMENT: lambda p: (
+            gettext("Replacement shipped with %(document)s: %(items)s.")
+            % {"document": p["document"], "items": ", ".join(f"{qty} × {sku}" for sku, qty in p["items"])}
+        ),
         Kind.TRANSITION: lambda p: _transition_text(p),
+        Kind.PAYMENT: lambda p: (
+            gettext("Payment status: %(before)s → %(after)s.")
+            % {"before": PAYMENT_STATUS_LABELS[p["from"]], "after": PAYMENT_STATUS_LABELS[p["to"]]}
+        ),
     }
 
     order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"))

@@ -19,7 +19,7 @@ EXPECTED_MENUS = {
     SALES: {
         "sales": ["orders:list", "orders:create", "customers:list", "customers:complaint_list"],
         "warehouse": ["inventory:product_list", "inventory:stock_overview"],
-        "shipping": ["logistics:shipment_list"],
+        "shipping": ["logistics:shipment_list", "logistics:exception_list", "logistics:return_list"],
     },
     REVIEWER: {
         "sales": ["orders:list", "customers:list", "customers:complaint_list"],
@@ -38,11 +38,19 @@ EXPECTED_MENUS = {
             "inventory:transfer_list",
             "inventory:replenishment_list",
         ],
-        "shipping": ["logistics:pick_queue", "logistics:shipment_list"],
+        "shipping": [
+            "logistics:pick_queue",
+            "logistics:shipment_list",
+            "logistics:exception_list",
+            "logistics:tracking_import",
+            "logistics:unmatched_list",
+            "logistics:return_list",
+        ],
     },
     FINANCE: {
         "sales": ["orders:list", "customers:list"],
         "warehouse": ["inventory:product_list", "inventory:stock_overview"],
+        "shipping": ["logistics:return_list"],
     },
     # Managers read everything: allocation and replenishment included.
     MANAGER: {
@@ -57,8 +65,8 @@ EXPECTED_MENUS = {
             "inventory:transfer_list",
             "inventory:replenishment_list",
         ],
-        "shipping": ["logistics:shipment_list"],
-        "settings": ["orders:review_settings"],
+        "shipping": ["logistics:shipment_list", "logistics:exception_list", "logistics:unmatched_list", "logistics:return_list"],
+        "settings": ["orders:review_settings", "webhooks:endpoint_list"],
     },
 }
 

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from config.outbox import outbox_publish
 from config.roles import MANAGER, WAREHOUSE
 from inventory.models import LedgerCheck, LowStockAlert, StockLevel
 
@@ -40,13 +41,24 @@ def low_stock_refresh(*, level_ids: Iterable[int] | None = None) -> int:
         .values_list("product_id", "warehouse_id", "on_hand", "reserved", "safety_stock")
     )
     # Sorted inserts: two transactions raising the same alerts wait for each other instead of deadlocking.
+    raised_at = timezone.now()
     LowStockAlert.objects.bulk_create(
         [
-            LowStockAlert(product_id=product_id, warehouse_id=warehouse_id, available=on_hand - reserved, safety_stock=safety)
+            LowStockAlert(
+                product_id=product_id,
+                warehouse_id=warehouse_id,
+                available=on_hand - reserved,
+                safety_stock=safety,
+                raised_at=raised_at,
+            )
             for product_id, warehouse_id, on_hand, reserved, safety in low
         ],
         ignore_conflicts=True,
     )
+    if low:  # the alerts this call opened (rows already open were left alone) are news for whoever listens
+        opened = list(LowStockAlert.objects.filter(raised_at=raised_at, resolved_at__isnull=True).values_list("pk", flat=True))
+        if opened:
+            outbox_publish(topic="inventory.low_stock", payload={"alert_ids": opened})
     same_row = scope.filter(product=OuterRef("product"), warehouse=OuterRef("warehouse"))
     still_low = low_stock_levels().filter(product=OuterRef("product"), warehouse=OuterRef("warehouse"))
     recovered = LowStockAlert.objects.filter(resolved_at__isnull=True).filter(Exists(same_row)).exclude(Exists(still_low))

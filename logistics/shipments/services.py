@@ -27,7 +27,7 @@ from inventory.stock.selectors import product_by_code
 from logistics.models import SHIP_PERMISSION, Carrier, Parcel, ParcelItem, Shipment, ShipmentEvent, ShipmentLine, ShipmentState
 from logistics.shipments.selectors import PICKABLE_ORDER_STATES, in_open_shipments, reserved_in_warehouses
 from logistics.tracking.services import order_tracking_token
-from orders.fulfilment.services import order_record_replacement_shipment, order_record_shipment
+from orders.fulfilment.services import order_record_replacement, order_record_shipment
 from orders.models import SalesOrder
 
 Kind = ShipmentEvent.Kind
@@ -273,8 +273,9 @@ def shipment_ship(
         lock=False,
     )
     quantities = dict(locked.lines.values_list("order_line_id", "quantity"))
-    # A re-shipment for a delivery exception replaces goods already counted as shipped on the order.
-    record = order_record_replacement_shipment if locked.replacement_for_id else order_record_shipment
+    # A replacement (for returned goods, or re-shipped after a delivery exception) takes stock, not order quantities.
+    replacement = locked.replaces_id or locked.replacement_for_id
+    record = order_record_replacement if replacement else order_record_shipment
     record(order=order, quantities=quantities, document=locked.number, by=actor, warehouse_id=locked.warehouse_id)
     order_tracking_token(order=order)  # the customer's tracking link exists from the first shipment
     return locked

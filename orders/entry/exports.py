@@ -11,7 +11,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from orders.models import Channel, OrderStatus, SalesOrder
+from orders.models import Channel, OrderStatus, PaymentStatus, SalesOrder
 
 CHUNK = 2000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -32,6 +32,7 @@ def export_headers() -> list[str]:
         _("Tax"),
         _("Total"),
         _("Currency"),
+        _("Payment status"),
     ]
 
 
@@ -52,6 +53,7 @@ EXPORT_VALUES = [
     "tax_total",
     "total",
     "currency",
+    "payment_status",
 ]
 
 
@@ -60,9 +62,10 @@ def _row_writer():
     once per export, not once per row."""
     statuses = {key: str(label) for key, label in OrderStatus.choices}
     channels = {key: str(label) for key, label in Channel.choices}
+    payment_statuses = {key: str(label) for key, label in PaymentStatus.choices}
 
     def row(values: tuple) -> list:
-        number, created, code, name, status, channel, po, first, last, username, lines, net, tax, total, currency = values
+        (number, created, code, name, status, channel, po, first, last, username, lines, net, tax, total, currency, paid) = values
         person = f"{first} {last}".strip() or username
         created = timezone.localtime(created).strftime("%Y-%m-%d %H:%M")
         return [
@@ -79,6 +82,7 @@ def _row_writer():
             tax,
             total,
             currency,
+            payment_statuses.get(paid, paid),
         ]
 
     return row

@@ -15,7 +15,11 @@ from django.utils.translation import gettext_lazy as _
 
 from config.filters import SortFilter
 from customers.models import Customer
-from orders.models import Channel, OrderStatus, SalesOrder
+from orders.models import Channel, OrderStatus, PaymentStatus, SalesOrder
+
+# "Not invoiced" is stored as "", which a filter's empty choice already means ("any"): it is asked for as "none".
+NOT_INVOICED_CHOICE = "none"
+PAYMENT_STATUS_CHOICES = [(value or NOT_INVOICED_CHOICE, label) for value, label in PaymentStatus.choices]
 
 # Who has entered orders, remembered for a few minutes: finding it means reading the author of
 # every order (an OR of EXISTS makes PostgreSQL hash the whole order table on every page).
@@ -60,6 +64,9 @@ class OrderFilter(django_filters.FilterSet):
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Number, PO, customer name or code")}),
     )
     status = django_filters.ChoiceFilter(choices=OrderStatus.choices, label=_("Status"), empty_label=_("Any status"))
+    payment_status = django_filters.ChoiceFilter(
+        choices=PAYMENT_STATUS_CHOICES, method="paid_as", label=_("Payment status"), empty_label=_("Any payment status")
+    )
     customer = django_filters.ModelChoiceFilter(queryset=Customer.objects.all(), label=_("Customer"), widget=forms.HiddenInput)
     salesperson = SalespersonFilter(
         field_name="created_by", queryset=get_user_model().objects.none(), label=_("Salesperson"), empty_label=_("Anyone")
@@ -118,6 +125,11 @@ class OrderFilter(django_filters.FilterSet):
             )
         )
         return queryset.filter(pk__in=matches)
+
+    def paid_as(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(payment_status="" if value == NOT_INVOICED_CHOICE else value)
 
     def entered_from(self, queryset, name, value):
         return queryset.filter(created_at__gte=_day_start(value)) if value else queryset

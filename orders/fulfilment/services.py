@@ -20,6 +20,7 @@ from config.errors import DomainError
 from config.transitions import transition_apply
 from inventory.stock.reservations import Demand, reservations_held, stock_consume, stock_release, stock_reserve
 from orders.models import OrderEvent, OrderStatus, SalesOrder, SalesOrderLine
+from orders.payment_status import order_complete_if_settled
 
 # Orders that wait for stock: allocation picks them up, oldest approval first.
 WAITING_FOR_STOCK = [OrderStatus.APPROVED, OrderStatus.BACKORDERED]
@@ -252,6 +253,68 @@ def order_close_short(*, order: SalesOrder, reason: str, by) -> SalesOrder:
 
 
 @transaction.atomic
+def order_record_return(*, order: SalesOrder, quantities: Mapping[int, int], document: str, by) -> SalesOrder:
+    """Goods of the order came back (logistics calls this when a return is received): each line's
+    returned quantity grows, never beyond what shipped (the database CHECK is the last line of
+    defence), and never into units still invoiced (finance credits them first)."""
+    actor = Actor.of(by)
+    locked = _lock(order)
+    lines = {line.pk: line for line in locked.lines.select_related("product")}
+    quantities = {int(line_id): int(qty) for line_id, qty in quantities.items() if qty}
+    for line_id, qty in quantities.items():
+        line = lines.get(line_id)
+        if line is None:
+            raise DomainError(_("That line is not on order %(number)s.") % {"number": locked.number}, code="unknown_line")
+        kept = line.quantity_shipped - line.quantity_returned
+        if qty < 0 or qty > kept:
+            raise DomainError(
+                _("%(sku)s: %(kept)s shipped and not returned; %(qty)s cannot come back.")
+                % {"sku": line.product.sku, "kept": kept, "qty": qty},
+                code="over_return",
+            )
+        if line.quantity_invoiced > kept - qty:
+            raise DomainError(
+                _("%(sku)s: %(invoiced)s units are invoiced; finance must credit %(credit)s of them before they can be returned.")
+                % {"sku": line.product.sku, "invoiced": line.quantity_invoiced, "credit": line.quantity_invoiced - (kept - qty)},
+                code="returned_invoiced",
+            )
+    if not quantities:
+        return locked
+    SalesOrderLine.objects.filter(pk__in=list(quantities)).update(
+        quantity_returned=F("quantity_returned")
+        + Case(*[When(pk=pk, then=Value(qty)) for pk, qty in quantities.items()], default=Value(0), output_field=IntegerField())
+    )
+    OrderEvent.record(
+        locked,
+        kind=OrderEvent.Kind.RETURNED,
+        actor=actor,
+        params={"document": document, "items": [[lines[line_id].product.sku, qty] for line_id, qty in quantities.items()]},
+    )
+    return locked
+
+
+@transaction.atomic
+def order_record_replacement(
+    *, order: SalesOrder, quantities: Mapping[int, int], document: str, by, warehouse_id: int | None = None
+) -> SalesOrder:
+    """A replacement for returned goods left (logistics calls this): the stock reserved for it is
+    consumed in the ledger; the lines' quantities and the order's status stay as they are."""
+    actor = Actor.of(by)
+    locked = _lock(order)
+    skus = dict(locked.lines.filter(pk__in=list(quantities)).values_list("pk", "product__sku"))
+    if set(quantities) - set(skus):
+        raise DomainError(_("That line is not on order %(number)s.") % {"number": locked.number}, code="unknown_line")
+    stock_consume(quantities=quantities, document=document, by=actor, warehouse_id=warehouse_id)
+    OrderEvent.record(
+        locked,
+        kind=OrderEvent.Kind.REPLACEMENT,
+        actor=actor,
+        params={"document": document, "items": [[skus[line_id], qty] for line_id, qty in quantities.items() if qty]},
+    )
+    return locked
+
+
+@transaction.atomic
 def order_record_delivery(*, order: SalesOrder, by) -> SalesOrder:
     """Every shipment of the order was delivered (logistics decides and calls this): a shipped order
     whose lines are all fully shipped moves to delivered; any other order is left as it is."""
@@ -259,7 +322,8 @@ def order_record_delivery(*, order: SalesOrder, by) -> SalesOrder:
     locked = _lock(order)
     if locked.status != OrderStatus.SHIPPED or not locked._all_shipped():
         return locked
-    return transition_apply(obj=locked, transition="deliver", actor=actor, lock=False)
+    delivered = transition_apply(obj=locked, transition="deliver", actor=actor, lock=False)
+    return order_complete_if_settled(order=delivered, by=actor)  # invoiced and paid before it arrived
 
 
 @transaction.atomic
@@ -296,27 +360,3 @@ def order_reserve_replacement(*, order: SalesOrder, quantities: Mapping[int, int
             reserved[code].append([sku[line_id], qty])
     OrderEvent.record(locked, kind=OrderEvent.Kind.ALLOCATION, actor=actor, params={"reserved": dict(reserved), "short": []})
     return dict(result.reserved)
-
-
-@transaction.atomic
-def order_record_replacement_shipment(
-    *, order: SalesOrder, quantities: Mapping[int, int], document: str, by, warehouse_id: int | None = None
-) -> SalesOrder:
-    """A re-shipment of lost or spoiled goods left: its reservations are consumed and the ledger
-    records the movement, but the lines' shipped quantities and the order's status stay as they are."""
-    actor = Actor.of(by)
-    locked = _lock(order)
-    quantities = {line_id: qty for line_id, qty in quantities.items() if qty}
-    skus = dict(locked.lines.filter(pk__in=list(quantities)).values_list("pk", "product__sku"))
-    stock_consume(quantities=quantities, document=document, by=actor, warehouse_id=warehouse_id)
-    OrderEvent.record(
-        locked,
-        kind=OrderEvent.Kind.SHIPPED,
-        actor=actor,
-        params={
-            "document": document,
-            "items": [[skus[line_id], qty] for line_id, qty in quantities.items()],
-            "replacement": True,
-        },
-    )
-    return locked

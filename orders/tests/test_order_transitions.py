@@ -9,7 +9,7 @@ from config.actors import Actor
 from config.errors import DomainError
 from config.transitions import transition_apply
 from orders.entry import services
-from orders.models import BEFORE_FIRST_SHIPMENT, OrderEvent, OrderStatus, SalesOrder
+from orders.models import BEFORE_FIRST_SHIPMENT, OrderEvent, OrderStatus, PaymentStatus, SalesOrder
 from orders.tests.factories import customer_with_address, draft_order
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
@@ -45,6 +45,8 @@ LINES_FOR = {
     "complete": {"quantity_shipped": 2, "quantity_invoiced": 2},
     "close_short": {"quantity_shipped": 1, "quantity_cancelled": 1},
 }
+# What the order must say besides: completing needs billing's verdict that it is paid.
+ORDER_FOR = {"complete": {"payment_status": PaymentStatus.PAID}}
 
 
 def order_in(state: str, *, by) -> SalesOrder:
@@ -63,6 +65,7 @@ def test_each_transition_moves_only_from_its_source_states(make_user, name, stat
     clerk = make_user("sales")
     order = order_in(state, by=clerk)
     order.lines.update(**LINES_FOR.get(name, {}))  # the draft's line has quantity 2
+    SalesOrder.objects.filter(pk=order.pk).update(**ORDER_FOR.get(name, {}))
     events_before = order.events.count()
     sources, target = TRANSITIONS[name]
     if state in sources:
@@ -86,6 +89,20 @@ def test_fulfilment_transitions_need_their_line_quantities(make_user, name):
     with pytest.raises(DomainError), transaction.atomic():
         transition_apply(obj=order, transition=name, actor=SYSTEM)
     assert fresh(order).status == sources[0]
+
+
+def test_a_delivered_invoiced_order_completes_only_once_paid(make_user):
+    order = order_in(S.DELIVERED, by=make_user("sales"))
+    order.lines.update(**LINES_FOR["complete"])
+    for unpaid in [PaymentStatus.UNPAID, PaymentStatus.PARTLY_PAID, PaymentStatus.OVERDUE]:
+        SalesOrder.objects.filter(pk=order.pk).update(payment_status=unpaid)
+        with pytest.raises(DomainError, match="not paid"), transaction.atomic():
+            transition_apply(obj=order, transition="complete", actor=SYSTEM)
+        assert fresh(order).status == S.DELIVERED
+    SalesOrder.objects.filter(pk=order.pk).update(payment_status=PaymentStatus.REFUNDED)
+    with transaction.atomic():
+        transition_apply(obj=order, transition="complete", actor=SYSTEM)
+    assert fresh(order).status == S.COMPLETED
 
 
 # --- the order entry services ------------------------------------------------------------------

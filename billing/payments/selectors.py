@@ -1,0 +1,148 @@
+"""Reads of payments and refunds: who may see which, lists, the customer's open invoices and credit,
+receivables for the credit exposure, and the finance home's queues."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import F, Q, QuerySet, Sum
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from billing.models import CreditNote, CreditNoteStatus, Invoice, InvoiceStatus
+from billing.payments.models import Payment, PaymentRecordState, Refund, RefundState
+from config.home import WorkQueue, work_queue
+from config.money import ZERO, round_money
+from config.roles import FINANCE
+from customers.models import Customer
+
+SEE_ALL = "billing.view_all_payment"
+
+
+def payments_visible_to(user) -> QuerySet[Payment]:
+    """Every payment for finance and managers; a salesperson sees the payments of their own customers."""
+    payments = Payment.objects.select_related("customer")
+    if user.has_perm(SEE_ALL):
+        return payments
+    return payments.filter(customer__salesperson=user)
+
+
+def refunds_visible_to(user) -> QuerySet[Refund]:
+    refunds = Refund.objects.select_related("customer", "payment", "credit_note")
+    if user.has_perm(SEE_ALL):
+        return refunds
+    return refunds.filter(customer__salesperson=user)
+
+
+def payment_search(queryset: QuerySet[Payment], text: str) -> QuerySet[Payment]:
+    """By payment number, reference, payer, bill number, or the customer's name or code."""
+    text = text.strip()
+    if not text:
+        return queryset
+    return queryset.filter(
+        Q(number__icontains=text)
+        | Q(reference__icontains=text)
+        | Q(payer_name__icontains=text)
+        | Q(bill_number__icontains=text)
+        | Q(customer__name__icontains=text)
+        | Q(customer__code__icontains=text)
+    )
+
+
+def with_rest(queryset: QuerySet[Payment]) -> QuerySet[Payment]:
+    """Recorded payments with money not yet allocated, written off or refunded (the customer's advances)."""
+    return queryset.filter(state=PaymentRecordState.RECORDED).filter(
+        amount__gt=F("amount_allocated") + F("amount_written_off") + F("amount_refunded")
+    )
+
+
+def open_invoices(*, customer: Customer) -> list[Invoice]:
+    """The customer's issued invoices with money still owed, oldest due first (what a payment can pay)."""
+    return list(Invoice.objects.filter(customer=customer).open().order_by("due_date", "pk"))
+
+
+def customer_advances(*, customer: Customer) -> Decimal:
+    """What the customer paid and no invoice uses yet."""
+    rest = F("amount") - F("amount_allocated") - F("amount_written_off") - F("amount_refunded")
+    return with_rest(Payment.objects.filter(customer=customer)).aggregate(total=Sum(rest))["total"] or ZERO
+
+
+def refundable_credit_notes(*, customer: Customer) -> list[tuple[CreditNote, Decimal]]:
+    """The customer's issued credit notes with money to pay back, and how much each."""
+    notes = CreditNote.objects.filter(customer=customer, status=CreditNoteStatus.ISSUED).select_related("invoice")
+    found = []
+    refunded_per_invoice: dict[int, Decimal] = {}
+    for note in notes.order_by("issued_at", "pk"):
+        invoice = note.invoice
+        if invoice.pk not in refunded_per_invoice:
+            refunded_per_invoice[invoice.pk] = (
+                CreditNote.objects.filter(invoice_id=invoice.pk).aggregate(total=Sum("amount_refunded"))["total"] or ZERO
+            )
+        overpaid = invoice.amount_paid + invoice.amount_credited - invoice.total_gross - refunded_per_invoice[invoice.pk]
+        refundable = max(min(overpaid, note.total_gross - note.amount_refunded), ZERO)
+        if refundable > 0:
+            found.append((note, refundable))
+    return found
+
+
+def customer_open_receivables(*, customer: Customer) -> Decimal:
+    """settings.RECEIVABLES_PROVIDER: what the customer owes on issued invoices (gross − credited − paid,
+    plus what credit notes already paid back) less their unused advances; negative when they are in credit."""
+    invoices = Invoice.objects.filter(customer=customer, status=InvoiceStatus.ISSUED)
+    owed = invoices.aggregate(total=Sum(F("total_gross") - F("amount_credited") - F("amount_paid")))["total"] or ZERO
+    refunded = (
+        CreditNote.objects.filter(customer=customer, status=CreditNoteStatus.ISSUED).aggregate(total=Sum("amount_refunded"))[
+            "total"
+        ]
+        or ZERO
+    )
+    return round_money(owed + refunded - customer_advances(customer=customer))
+
+
+@dataclass(frozen=True)
+class CustomerMoney:
+    """The customer's money at a glance (the customer page's payments section)."""
+
+    balance: Decimal  # receivables less advances
+    advances: Decimal
+    overdue: Decimal
+    overdue_count: int
+    last_payment: Payment | None
+
+
+def customer_money(*, customer: Customer) -> CustomerMoney:
+    overdue = Invoice.objects.filter(customer=customer).overdue()
+    overdue_total = overdue.aggregate(total=Sum(F("total_gross") - F("amount_credited") - F("amount_paid")))["total"] or ZERO
+    return CustomerMoney(
+        balance=customer_open_receivables(customer=customer),
+        advances=customer_advances(customer=customer),
+        overdue=round_money(overdue_total),
+        overdue_count=overdue.count(),
+        last_payment=Payment.objects.filter(customer=customer, state=PaymentRecordState.RECORDED)
+        .order_by("-date", "-pk")
+        .first(),
+    )
+
+
+def home_queues(user) -> list[WorkQueue]:
+    """Finance's queues: refunds to pay, and payments not fully allocated (advances to use)."""
+    groups = set(user.groups.values_list("name", flat=True))
+    if FINANCE not in groups or not user.has_perm("billing.view_payment"):
+        return []
+    return [
+        work_queue(
+            title=_("Refunds to pay"),
+            url=reverse("billing:refund_list") + "?state=to_pay",
+            queryset=Refund.objects.filter(state=RefundState.TO_PAY).select_related("customer").order_by("created_at", "pk"),
+            empty_text=_("No refund waits to be paid."),
+            role=FINANCE,
+        ),
+        work_queue(
+            title=_("Payments to allocate"),
+            url=reverse("billing:payment_list") + "?unallocated=on",
+            queryset=with_rest(Payment.objects.select_related("customer")).order_by("date", "pk"),
+            empty_text=_("Every payment is allocated."),
+            role=FINANCE,
+        ),
+    ]

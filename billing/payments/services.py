@@ -1,0 +1,690 @@
+"""Every write of money received and paid back: record a payment, allocate it to invoices, undo an
+allocation, void a payment, write off a small difference, refund, and the acceptance bill's steps.
+
+These are the stable entry points other areas call (bank reconciliation records and allocates
+payments through them). Each runs in one transaction and takes row locks in one order:
+the customer → payments → invoices (by id) → credit notes → orders (the payment status) → number
+counter. Amounts are Decimal cents; the running totals on payments and invoices change in the same
+transaction as the rows they sum, and an allocation never exceeds the invoice's open amount nor
+the payment's unallocated rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, models, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.models import CreditNote, CreditNoteEvent, CreditNoteStatus, Invoice, InvoiceEvent, InvoiceStatus
+from billing.payments.models import (
+    ALLOCATE_PERMISSION,
+    BILL_PERMISSION,
+    RECORD_PERMISSION,
+    REFUND_PERMISSION,
+    BillState,
+    Payment,
+    PaymentAllocation,
+    PaymentEvent,
+    PaymentMethod,
+    PaymentRecordState,
+    PaymentSource,
+    Refund,
+    RefundEvent,
+    RefundState,
+    WriteOff,
+    WriteOffReason,
+)
+from billing.payments.status import orders_payment_status_refresh
+from config.actors import Actor
+from config.errors import DomainError, PermissionRefused
+from config.money import CENT, ZERO
+from config.numbering import document_number
+from config.outbox import outbox_publish
+from config.transitions import transition_apply
+from customers.models import Customer
+
+MAX_AMOUNT = Decimal("999999999999.99")
+PAYMENT_RECEIVED = "billing.payment_received"
+PAYMENT_ALLOCATED = "billing.payment_allocated"
+
+
+@dataclass(frozen=True)
+class BillDetails:
+    """An acceptance bill (承兑汇票) a customer paid with: who drew it, its number, maturity and accepting bank."""
+
+    drawer: str
+    number: str
+    maturity_date: date
+    acceptor: str = ""
+
+
+# --- checks and locks -------------------------------------------------------------------------------
+
+
+def _require(actor: Actor, permission: str) -> None:
+    if not actor.has_perm(permission):
+        raise PermissionRefused(_("You are not allowed to do that."))
+
+
+def _amount(value, *, field: str = "amount") -> Decimal:
+    """A positive amount in whole cents, or a DomainError on the field."""
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        raise DomainError(_("Enter an amount such as 1280.50."), code="invalid_amount", field=field) from None
+    if isinstance(value, float) or not amount.is_finite():
+        raise DomainError(_("Enter an amount such as 1280.50."), code="invalid_amount", field=field)
+    if amount <= 0:
+        raise DomainError(_("The amount must be more than zero."), code="invalid_amount", field=field)
+    if amount > MAX_AMOUNT:
+        raise DomainError(_("The amount is too large."), code="invalid_amount", field=field)
+    if amount != amount.quantize(CENT):
+        raise DomainError(_("An amount has at most two decimal places (cents)."), code="invalid_amount", field=field)
+    return amount.quantize(CENT)
+
+
+def write_off_limit() -> Decimal:
+    """The largest difference one write-off may settle (settings.PAYMENT_WRITE_OFF_LIMIT)."""
+    return Decimal(str(getattr(settings, "PAYMENT_WRITE_OFF_LIMIT", "1.00")))
+
+
+def _lock_customer(customer_id: int) -> Customer:
+    return Customer.objects.select_for_update().get(pk=customer_id)
+
+
+def _lock_payment(payment_id: int) -> Payment:
+    return Payment.objects.select_for_update(of=("self",)).select_related("customer").get(pk=payment_id)
+
+
+def _lock_invoices(invoice_ids) -> dict[int, Invoice]:
+    invoices = Invoice.objects.select_for_update(of=("self",)).filter(pk__in=sorted(set(invoice_ids))).order_by("pk")
+    return {invoice.pk: invoice for invoice in invoices}
+
+
+def _save_totals(obj: models.Model, *fields: str) -> None:
+    """Write only the running totals (an issued invoice accepts nothing else)."""
+    type(obj)._default_manager.filter(pk=obj.pk).update(**{name: getattr(obj, name) for name in fields})
+
+
+def _refresh_orders(invoice_ids, actor: Actor) -> None:
+    orders_payment_status_refresh(invoice_ids=invoice_ids, by=actor)
+
+
+# --- recording and allocating ------------------------------------------------------------------------
+
+
+def _allocate(*, payment: Payment, allocations: Sequence[tuple[Invoice, Decimal]], actor: Actor) -> list[PaymentAllocation]:
+    """Allocate the locked payment to invoices: each at most its open amount, together at most the payment's rest."""
+    if not allocations:
+        raise DomainError(_("Choose at least one invoice and an amount."), code="nothing_to_allocate")
+    wanted: dict[int, Decimal] = {}
+    for invoice, amount in allocations:
+        if invoice.pk in wanted:
+            raise DomainError(_("Each invoice may appear once in an allocation."), code="duplicate_invoice")
+        wanted[invoice.pk] = _amount(amount)
+    if payment.state != PaymentRecordState.RECORDED:
+        raise DomainError(_("Payment %(number)s is void.") % {"number": payment.number}, code="payment_void")
+    invoices = _lock_invoices(wanted)
+    total = sum(wanted.values(), ZERO)
+    if total > payment.unallocated:
+        raise DomainError(
+            _("Payment %(number)s has %(rest)s left to allocate; %(total)s was asked for.")
+            % {"number": payment.number, "rest": payment.unallocated, "total": total},
+            code="over_payment",
+            params={"rest": payment.unallocated, "total": total},
+        )
+    rows = []
+    for invoice_id, amount in wanted.items():
+        invoice = invoices.get(invoice_id)
+        if invoice is None or invoice.customer_id != payment.customer_id:
+            raise DomainError(_("An invoice of another customer cannot be paid by this payment."), code="other_customer")
+        if invoice.status != InvoiceStatus.ISSUED:
+            raise DomainError(_("Invoice %(invoice)s is not issued.") % {"invoice": invoice}, code="invoice_not_issued")
+        if amount > invoice.open_amount:
+            raise DomainError(
+                _("Invoice %(invoice)s has %(open)s open; %(amount)s cannot be allocated to it.")
+                % {"invoice": invoice.number, "open": max(invoice.open_amount, ZERO), "amount": amount},
+                code="over_invoice",
+                params={"invoice": invoice.number, "open": invoice.open_amount, "amount": amount},
+            )
+        invoice.amount_paid += amount
+        _save_totals(invoice, "amount_paid")
+        rows.append(PaymentAllocation(payment=payment, invoice=invoice, amount=amount, created_by=actor.user_or_none))
+    PaymentAllocation.objects.bulk_create(rows)
+    payment.amount_allocated += total
+    _save_totals(payment, "amount_allocated")
+    items = [[invoices[row.invoice_id].number, str(row.amount)] for row in rows]
+    PaymentEvent.record(payment, kind=PaymentEvent.Kind.ALLOCATED, actor=actor, params={"items": items})
+    InvoiceEvent.objects.bulk_create(
+        [
+            InvoiceEvent.build(
+                invoices[row.invoice_id],
+                kind=InvoiceEvent.Kind.PAYMENT,
+                actor=actor,
+                params={"payment": payment.number, "amount": str(row.amount)},
+            )
+            for row in rows
+        ]
+    )
+    _refresh_orders(wanted, actor)
+    return rows
+
+
+@transaction.atomic
+def payment_record(
+    *,
+    customer: Customer,
+    amount: Decimal,
+    date: date,
+    method: str,
+    by,
+    payer_name: str = "",
+    payer_account: str = "",
+    reference: str = "",
+    source: models.Model | None = None,
+    bill: BillDetails | None = None,
+    note: str = "",
+    allocations: Sequence[tuple[Invoice, Decimal]] = (),
+) -> Payment:
+    """Record money received from a customer (and, in the same transaction, allocate it to invoices).
+
+    `source` is what the payment came from, e.g. a bank statement line: one source records one
+    payment (a second call for the same source is refused with code "source_already_recorded").
+    An acceptance bill needs `bill` (drawer, number, maturity date). What is not allocated is the
+    customer's advance. Publishes `billing.payment_received` after commit."""
+    actor = Actor.of(by)
+    _require(actor, RECORD_PERMISSION)
+    amount = _amount(amount)
+    if method not in PaymentMethod.values:
+        raise DomainError(_("Choose how the money was paid."), code="invalid_method", field="method")
+    if date > timezone.localdate():
+        raise DomainError(_("A payment cannot be received in the future."), code="future_date", field="date")
+    bill_fields = {}
+    if method == PaymentMethod.ACCEPTANCE_BILL:
+        if bill is None or not bill.number.strip() or not bill.drawer.strip() or bill.maturity_date is None:
+            raise DomainError(
+                _("An acceptance bill needs its drawer, bill number and maturity date."), code="bill_details", field="bill_number"
+            )
+        bill_fields = {
+            "bill_state": BillState.HELD,
+            "bill_drawer": bill.drawer.strip(),
+            "bill_acceptor": bill.acceptor.strip(),
+            "bill_number": bill.number.strip(),
+            "bill_maturity_date": bill.maturity_date,
+        }
+        if Payment.objects.filter(
+            method=PaymentMethod.ACCEPTANCE_BILL, bill_number=bill_fields["bill_number"], state=PaymentRecordState.RECORDED
+        ).exists():
+            raise DomainError(
+                _("Acceptance bill %(number)s was already received.") % {"number": bill_fields["bill_number"]},
+                code="bill_already_received",
+                field="bill_number",
+            )
+    source_fields = {}
+    if source is not None:
+        source_fields = {
+            "source": PaymentSource.BANK_STATEMENT,
+            "source_type": ContentType.objects.get_for_model(source),
+            "source_id": source.pk,
+        }
+        if Payment.objects.filter(state=PaymentRecordState.RECORDED, **source_fields).exists():
+            raise DomainError(_("A payment was already recorded for this line."), code="source_already_recorded")
+    locked_customer = _lock_customer(customer.pk)
+    try:
+        with transaction.atomic():  # a concurrent twin trips the unique constraints: refused, not a server error
+            payment = Payment.objects.create(
+                number=document_number("payment"),
+                customer=locked_customer,
+                date=date,
+                amount=amount,
+                method=method,
+                payer_name=payer_name.strip()[:200],
+                payer_account=payer_account.strip()[:60],
+                reference=reference.strip()[:100],
+                note=note.strip(),
+                created_by=actor.user_or_none,
+                **bill_fields,
+                **source_fields,
+            )
+    except IntegrityError:
+        raise DomainError(
+            _("This payment was already recorded (same bill number or bank statement line)."), code="already_recorded"
+        ) from None
+    PaymentEvent.record(payment, kind=PaymentEvent.Kind.RECORDED, actor=actor, params={"amount": str(amount), "method": method})
+    rows = _allocate(payment=payment, allocations=allocations, actor=actor) if allocations else []
+    outbox_publish(
+        topic=PAYMENT_RECEIVED,
+        payload={
+            "id": payment.pk,
+            "number": payment.number,
+            "customer": locked_customer.pk,
+            "amount": str(amount),
+            "currency": payment.currency,
+            "method": method,
+            "invoices": [row.invoice.number for row in rows],
+        },
+    )
+    return payment
+
+
+@transaction.atomic
+def payment_allocate(*, payment: Payment, allocations: Sequence[tuple[Invoice, Decimal]], by) -> list[PaymentAllocation]:
+    """Allocate a payment (or what is left of it: the customer's advance) to one or more of the
+    customer's issued invoices, each at most its open amount; updates the invoices' paid amounts
+    and the orders' payment status (a delivered, invoiced order that is now paid completes)."""
+    actor = Actor.of(by)
+    _require(actor, ALLOCATE_PERMISSION)
+    _lock_customer(payment.customer_id)
+    locked = _lock_payment(payment.pk)
+    rows = _allocate(payment=locked, allocations=allocations, actor=actor)
+    outbox_publish(
+        topic=PAYMENT_ALLOCATED,
+        payload={
+            "id": locked.pk,
+            "customer": locked.customer_id,
+            "allocations": [[row.invoice.number, str(row.amount)] for row in rows],
+        },
+    )
+    return rows
+
+
+def _undo(*, allocation: PaymentAllocation, payment: Payment, invoice: Invoice, actor: Actor) -> None:
+    """Undo one allocation whose payment and invoice the caller has locked."""
+    if invoice.amount_paid < allocation.amount:
+        raise DomainError(
+            _("Invoice %(invoice)s shows less paid than this allocation.") % {"invoice": invoice.number}, code="inconsistent"
+        )
+    now = timezone.now()
+    PaymentAllocation.objects.filter(pk=allocation.pk).update(reversed_at=now, reversed_by=actor.user_or_none)
+    allocation.reversed_at = now
+    invoice.amount_paid -= allocation.amount
+    _save_totals(invoice, "amount_paid")
+    payment.amount_allocated -= allocation.amount
+    _save_totals(payment, "amount_allocated")
+    PaymentEvent.record(
+        payment,
+        kind=PaymentEvent.Kind.ALLOCATION_UNDONE,
+        actor=actor,
+        params={"invoice": invoice.number, "amount": str(allocation.amount)},
+    )
+    InvoiceEvent.record(
+        invoice,
+        kind=InvoiceEvent.Kind.PAYMENT,
+        actor=actor,
+        params={"payment": payment.number, "amount": str(-allocation.amount), "undone": True},
+    )
+
+
+@transaction.atomic
+def allocation_undo(*, allocation: PaymentAllocation, by) -> PaymentAllocation:
+    """Undo an allocation: it stays in the history, stamped undone; its amount is open on the invoice
+    again and free on the payment (the customer's advance); the orders' payment status follows."""
+    actor = Actor.of(by)
+    _require(actor, ALLOCATE_PERMISSION)
+    _lock_customer(allocation.payment.customer_id)
+    payment = _lock_payment(allocation.payment_id)
+    invoices = _lock_invoices([allocation.invoice_id])
+    current = PaymentAllocation.objects.select_for_update().get(pk=allocation.pk)
+    if current.reversed_at is not None:
+        raise DomainError(_("This allocation was already undone."), code="already_undone")
+    _undo(allocation=current, payment=payment, invoice=invoices[current.invoice_id], actor=actor)
+    _refresh_orders([current.invoice_id], actor)
+    return current
+
+
+@transaction.atomic
+def payment_void(*, payment: Payment, by, note: str = "") -> Payment:
+    """Void a payment recorded by mistake: its allocations and write-offs are undone first (kept in
+    the history), then it is void. A payment partly refunded, or whose bill has left, cannot be voided."""
+    actor = Actor.of(by)
+    _require(actor, "billing.void_payment")
+    _lock_customer(payment.customer_id)
+    locked = _lock_payment(payment.pk)
+    if locked.state != PaymentRecordState.RECORDED:
+        raise DomainError(_("Payment %(number)s is already void.") % {"number": locked.number}, code="payment_void")
+    if locked.amount_refunded:
+        raise DomainError(locked.transition_problems("void")[0], code="refunded")
+    active = list(locked.allocations.filter(reversed_at__isnull=True).order_by("pk"))
+    invoices = _lock_invoices([row.invoice_id for row in active])
+    for row in active:
+        _undo(allocation=row, payment=locked, invoice=invoices[row.invoice_id], actor=actor)
+    for write_off in locked.write_offs.select_for_update().filter(reversed_at__isnull=True).order_by("pk"):
+        _write_off_reverse(write_off=write_off, payment=locked, invoice=None, actor=actor)
+    voided = transition_apply(
+        obj=locked, transition="void", actor=actor, note=note, params={"undone": len(active)} if active else None
+    )
+    _refresh_orders(invoices, actor)
+    return voided
+
+
+# --- write-offs ----------------------------------------------------------------------------------------
+
+
+def _check_write_off(amount: Decimal, reason: str) -> None:
+    if reason not in WriteOffReason.values:
+        raise DomainError(_("Choose why the difference is written off."), code="invalid_reason", field="reason")
+    limit = write_off_limit()
+    if amount > limit:
+        raise DomainError(
+            _("At most %(limit)s may be written off; settle larger differences with a payment or a credit note.")
+            % {"limit": limit},
+            code="over_write_off_limit",
+            field="amount",
+            params={"limit": limit},
+        )
+
+
+@transaction.atomic
+def invoice_write_off(*, invoice: Invoice, amount: Decimal, reason: str, by, note: str = "") -> WriteOff:
+    """Settle what an invoice still lacks (a customer paid a little short) by writing it off, within
+    the configured limit; it counts as paid on the invoice and can be undone."""
+    actor = Actor.of(by)
+    _require(actor, ALLOCATE_PERMISSION)
+    amount = _amount(amount)
+    _check_write_off(amount, reason)
+    _lock_customer(invoice.customer_id)
+    locked = _lock_invoices([invoice.pk])[invoice.pk]
+    if locked.status != InvoiceStatus.ISSUED:
+        raise DomainError(_("Invoice %(invoice)s is not issued.") % {"invoice": locked}, code="invoice_not_issued")
+    if amount > locked.open_amount:
+        raise DomainError(
+            _("Invoice %(invoice)s has %(open)s open; no more can be written off.")
+            % {"invoice": locked.number, "open": max(locked.open_amount, ZERO)},
+            code="over_invoice",
+            field="amount",
+        )
+    write_off = WriteOff.objects.create(
+        customer_id=locked.customer_id,
+        invoice=locked,
+        amount=amount,
+        reason=reason,
+        note=note.strip()[:300],
+        created_by=actor.user_or_none,
+    )
+    locked.amount_paid += amount
+    _save_totals(locked, "amount_paid")
+    InvoiceEvent.record(
+        locked, kind=InvoiceEvent.Kind.PAYMENT, actor=actor, params={"write_off": str(amount), "reason": reason}, note=note
+    )
+    _refresh_orders([locked.pk], actor)
+    return write_off
+
+
+@transaction.atomic
+def payment_write_off(*, payment: Payment, amount: Decimal, reason: str, by, note: str = "") -> WriteOff:
+    """Write off a small rest left on a payment (a customer paid a little more), within the configured limit."""
+    actor = Actor.of(by)
+    _require(actor, ALLOCATE_PERMISSION)
+    amount = _amount(amount)
+    _check_write_off(amount, reason)
+    _lock_customer(payment.customer_id)
+    locked = _lock_payment(payment.pk)
+    if locked.state != PaymentRecordState.RECORDED:
+        raise DomainError(_("Payment %(number)s is void.") % {"number": locked.number}, code="payment_void")
+    if amount > locked.unallocated:
+        raise DomainError(
+            _("Payment %(number)s has %(rest)s left; no more can be written off.")
+            % {"number": locked.number, "rest": locked.unallocated},
+            code="over_payment",
+            field="amount",
+        )
+    write_off = WriteOff.objects.create(
+        customer_id=locked.customer_id,
+        payment=locked,
+        amount=amount,
+        reason=reason,
+        note=note.strip()[:300],
+        created_by=actor.user_or_none,
+    )
+    locked.amount_written_off += amount
+    _save_totals(locked, "amount_written_off")
+    PaymentEvent.record(
+        locked, kind=PaymentEvent.Kind.WRITTEN_OFF, actor=actor, params={"amount": str(amount), "reason": reason}, note=note
+    )
+    return write_off
+
+
+def _write_off_reverse(*, write_off: WriteOff, payment: Payment | None, invoice: Invoice | None, actor: Actor) -> None:
+    now = timezone.now()
+    WriteOff.objects.filter(pk=write_off.pk).update(reversed_at=now, reversed_by=actor.user_or_none)
+    write_off.reversed_at = now
+    if payment is not None:
+        payment.amount_written_off -= write_off.amount
+        _save_totals(payment, "amount_written_off")
+        PaymentEvent.record(
+            payment, kind=PaymentEvent.Kind.WRITE_OFF_UNDONE, actor=actor, params={"amount": str(write_off.amount)}
+        )
+    if invoice is not None:
+        invoice.amount_paid -= write_off.amount
+        _save_totals(invoice, "amount_paid")
+        InvoiceEvent.record(
+            invoice, kind=InvoiceEvent.Kind.PAYMENT, actor=actor, params={"write_off": str(-write_off.amount), "undone": True}
+        )
+
+
+@transaction.atomic
+def write_off_undo(*, write_off: WriteOff, by) -> WriteOff:
+    """Undo a write-off: the difference is open again (on the invoice) or free again (on the payment)."""
+    actor = Actor.of(by)
+    _require(actor, ALLOCATE_PERMISSION)
+    _lock_customer(write_off.customer_id)
+    payment = _lock_payment(write_off.payment_id) if write_off.payment_id else None
+    invoice = _lock_invoices([write_off.invoice_id])[write_off.invoice_id] if write_off.invoice_id else None
+    current = WriteOff.objects.select_for_update().get(pk=write_off.pk)
+    if current.reversed_at is not None:
+        raise DomainError(_("This write-off was already undone."), code="already_undone")
+    if invoice is not None and invoice.amount_paid < current.amount:
+        raise DomainError(_("The invoice shows less paid than this write-off."), code="inconsistent")
+    _write_off_reverse(write_off=current, payment=payment, invoice=invoice, actor=actor)
+    if invoice is not None:
+        _refresh_orders([invoice.pk], actor)
+    return current
+
+
+# --- refunds ---------------------------------------------------------------------------------------------
+
+
+def credit_note_refundable(credit_note: CreditNote, invoice: Invoice) -> Decimal:
+    """What may still be paid back on a credit note: what the customer paid beyond what the invoice
+    now asks (paid + credited − gross), less what its credit notes already refund, and at most the
+    credit note's own rest. Both rows must be read under lock by a caller that acts on it."""
+    overpaid = invoice.amount_paid + invoice.amount_credited - invoice.total_gross
+    refunded_on_invoice = (
+        CreditNote.objects.filter(invoice_id=invoice.pk).aggregate(total=Sum("amount_refunded"))["total"] or ZERO
+    )
+    return max(min(overpaid - refunded_on_invoice, credit_note.total_gross - credit_note.amount_refunded), ZERO)
+
+
+@transaction.atomic
+def refund_request(
+    *,
+    amount: Decimal,
+    method: str,
+    by,
+    credit_note: CreditNote | None = None,
+    payment: Payment | None = None,
+    payee_name: str = "",
+    payee_account: str = "",
+    reason: str = "",
+) -> Refund:
+    """Record money to pay back to a customer, against a credit note (what they paid beyond what the
+    invoice now asks) or an unused advance (a payment's rest); never more than that credit. The
+    credit is held at once, the refund waits in the "refunds to pay" queue until it is paid."""
+    actor = Actor.of(by)
+    _require(actor, REFUND_PERMISSION)
+    amount = _amount(amount)
+    if (credit_note is None) == (payment is None):
+        raise DomainError(_("Refund against a credit note or an advance."), code="refund_source")
+    if method not in [value for value, _label in Refund._meta.get_field("method").choices]:
+        raise DomainError(_("Choose how the money is paid back."), code="invalid_method", field="method")
+    customer_id = credit_note.customer_id if credit_note is not None else payment.customer_id
+    customer = _lock_customer(customer_id)
+    fields = {}
+    if payment is not None:
+        locked = _lock_payment(payment.pk)
+        if locked.state != PaymentRecordState.RECORDED:
+            raise DomainError(_("Payment %(number)s is void.") % {"number": locked.number}, code="payment_void")
+        if amount > locked.unallocated:
+            raise DomainError(
+                _("Only %(credit)s of payment %(number)s is unused; no more can be refunded.")
+                % {"credit": locked.unallocated, "number": locked.number},
+                code="over_credit",
+                field="amount",
+                params={"credit": locked.unallocated},
+            )
+        locked.amount_refunded += amount
+        _save_totals(locked, "amount_refunded")
+        fields["payment"] = locked
+    else:
+        invoice = _lock_invoices([credit_note.invoice_id])[credit_note.invoice_id]
+        note = CreditNote.objects.select_for_update(of=("self",)).get(pk=credit_note.pk)
+        if note.status != CreditNoteStatus.ISSUED:
+            raise DomainError(_("Credit note %(number)s is not issued.") % {"number": note}, code="credit_note_not_issued")
+        refundable = credit_note_refundable(note, invoice)
+        if amount > refundable:
+            raise DomainError(
+                _("Only %(credit)s can be refunded on credit note %(number)s (what the customer paid beyond the invoice).")
+                % {"credit": refundable, "number": note.number},
+                code="over_credit",
+                field="amount",
+                params={"credit": refundable},
+            )
+        note.amount_refunded += amount
+        _save_totals(note, "amount_refunded")
+        fields["credit_note"] = note
+    refund = Refund.objects.create(
+        number=document_number("refund"),
+        customer=customer,
+        amount=amount,
+        method=method,
+        payee_name=payee_name.strip()[:200],
+        payee_account=payee_account.strip()[:60],
+        reason=reason.strip()[:300],
+        created_by=actor.user_or_none,
+        **fields,
+    )
+    RefundEvent.record(refund, kind=RefundEvent.Kind.REQUESTED, actor=actor, params={"amount": str(amount)})
+    if payment is not None:
+        PaymentEvent.record(
+            fields["payment"], kind=PaymentEvent.Kind.REFUND, actor=actor, params={"number": refund.number, "amount": str(amount)}
+        )
+    else:
+        CreditNoteEvent.record(
+            fields["credit_note"], kind="refund", actor=actor, params={"number": refund.number, "amount": str(amount)}
+        )
+        _refresh_orders([credit_note.invoice_id], actor)
+    return refund
+
+
+@transaction.atomic
+def refund_pay(*, refund: Refund, reference: str, paid_on: date, by, method: str = "") -> Refund:
+    """The money went out: record the date and the reference (bank slip, Alipay or WeChat Pay transaction)."""
+    actor = Actor.of(by)
+    reference = reference.strip()[:100]
+    if not reference:
+        raise DomainError(
+            _("Give the reference of the transfer (bank slip or transaction number)."), code="reference", field="reference"
+        )
+    if paid_on > timezone.localdate():
+        raise DomainError(_("A refund cannot be paid in the future."), code="future_date", field="paid_on")
+    locked = Refund.objects.select_for_update().get(pk=refund.pk)
+    if method and method != locked.method:
+        if method not in [value for value, _label in Refund._meta.get_field("method").choices]:
+            raise DomainError(_("Choose how the money is paid back."), code="invalid_method", field="method")
+        Refund.objects.filter(pk=locked.pk).update(method=method)
+        locked.method = method
+    Refund.objects.filter(pk=locked.pk).update(reference=reference, paid_on=paid_on)
+    locked.reference, locked.paid_on = reference, paid_on
+    return transition_apply(obj=locked, transition="pay", actor=actor, params={"reference": reference})
+
+
+@transaction.atomic
+def refund_cancel(*, refund: Refund, by, note: str = "") -> Refund:
+    """Withdraw a refund not paid yet: the credit it held is the customer's again."""
+    actor = Actor.of(by)
+    _require(actor, REFUND_PERMISSION)
+    _lock_customer(refund.customer_id)
+    if refund.payment_id:
+        payment = _lock_payment(refund.payment_id)
+    else:
+        invoice_id = CreditNote.objects.values_list("invoice_id", flat=True).get(pk=refund.credit_note_id)
+        _lock_invoices([invoice_id])
+        credit_note = CreditNote.objects.select_for_update(of=("self",)).get(pk=refund.credit_note_id)
+    locked = Refund.objects.select_for_update().get(pk=refund.pk)
+    if locked.state != RefundState.TO_PAY:
+        raise DomainError(
+            _("Refund %(number)s is %(state)s: only a refund still to pay can be cancelled.")
+            % {"number": locked.number, "state": locked.get_state_display()},
+            code="transition_not_allowed",
+        )
+    cancelled = transition_apply(obj=locked, transition="cancel", actor=actor, note=note)
+    if refund.payment_id:
+        payment.amount_refunded -= locked.amount
+        _save_totals(payment, "amount_refunded")
+    else:
+        credit_note.amount_refunded -= locked.amount
+        _save_totals(credit_note, "amount_refunded")
+        _refresh_orders([credit_note.invoice_id], actor)
+    return cancelled
+
+
+# --- acceptance bills ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def bill_endorse(*, payment: Payment, endorsee: str, on: date, by, note: str = "") -> Payment:
+    """Endorse (背书转让) a held acceptance bill to a supplier: the bill leaves the company."""
+    actor = Actor.of(by)
+    _require(actor, BILL_PERMISSION)
+    endorsee = endorsee.strip()[:200]
+    if not endorsee:
+        raise DomainError(_("Name who the bill is endorsed to."), code="endorsee", field="endorsee")
+    locked = _lock_payment(payment.pk)
+    moved = transition_apply(obj=locked, transition="endorse", actor=actor, note=note, params={"endorsee": endorsee})
+    Payment.objects.filter(pk=moved.pk).update(bill_endorsee=endorsee, bill_settled_on=on)
+    return Payment.objects.get(pk=moved.pk)
+
+
+@transaction.atomic
+def bill_discount(*, payment: Payment, fee: Decimal, on: date, by, note: str = "") -> Payment:
+    """Discount (贴现) a held bill at a bank before maturity; the fee the bank keeps is recorded."""
+    actor = Actor.of(by)
+    _require(actor, BILL_PERMISSION)
+    locked = _lock_payment(payment.pk)
+    try:
+        fee = Decimal(str(fee)).quantize(CENT)
+    except (InvalidOperation, ValueError):
+        raise DomainError(_("Enter the discount fee, e.g. 125.00."), code="invalid_amount", field="fee") from None
+    if fee < 0 or fee >= locked.amount:
+        raise DomainError(
+            _("The discount fee must be at least zero and less than the bill's amount."), code="invalid_amount", field="fee"
+        )
+    moved = transition_apply(obj=locked, transition="discount", actor=actor, note=note, params={"discount_fee": str(fee)})
+    Payment.objects.filter(pk=moved.pk).update(bill_discount_fee=fee, bill_settled_on=on)
+    return Payment.objects.get(pk=moved.pk)
+
+
+@transaction.atomic
+def bill_collect(*, payment: Payment, on: date, by, note: str = "") -> Payment:
+    """The accepting bank paid the bill at maturity (托收); a bill is not collected before it matures."""
+    actor = Actor.of(by)
+    _require(actor, BILL_PERMISSION)
+    locked = _lock_payment(payment.pk)
+    if locked.bill_maturity_date and on < locked.bill_maturity_date:
+        raise DomainError(
+            _("Bill %(number)s matures on %(date)s; it cannot be collected before.")
+            % {"number": locked.bill_number, "date": locked.bill_maturity_date},
+            code="not_mature",
+            field="on",
+        )
+    moved = transition_apply(obj=locked, transition="collect", actor=actor, note=note)
+    Payment.objects.filter(pk=moved.pk).update(bill_settled_on=on)
+    return Payment.objects.get(pk=moved.pk)
