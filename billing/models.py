@@ -556,3 +556,4 @@ class CreditNoteEvent(TimelineEvent):
 
 from .bank.models import BankAccount, BankFileMapping, BankImport, BankStatement, BankStatementLine, MatchSuggestion, PayerAccount  # noqa: E402,F401,I001  (registered with billing)
 from .payments.models import Payment, PaymentAllocation, PaymentEvent, Refund, RefundEvent, WriteOff  # noqa: E402,F401  (registered with billing)
+from .statements.models import *  # noqa: E402,F401,F403  (statements and dunning register with the billing app)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from .models import Invoice
+from config.roles import FINANCE, MANAGER
+from orders.models import OrderStatus, SalesOrder, SalesOrderLine
+
+from .models import CreditNote, Invoice, InvoiceLine
 
 
 def open_invoices(customer) -> QuerySet[Invoice]:
@@ -22,3 +25,63 @@ def overdue_invoices(customer, days: int = 0, *, on: date | None = None) -> Quer
 def overdue_invoices_for_review(*, customer, older_than_days: int) -> QuerySet[Invoice]:
     """settings.OVERDUE_INVOICES_PROVIDER: what the order review's overdue rule reads (number, due_date, balance)."""
     return overdue_invoices(customer, older_than_days)
+
+
+def sees_all_invoices(user) -> bool:
+    """Finance and managers see every invoice; sales staff only those of their own orders and customers."""
+    return user.is_superuser or user.groups.filter(name__in=[FINANCE, MANAGER]).exists()
+
+
+def visible_invoices(*, user) -> QuerySet[Invoice]:
+    """The invoices this user may read."""
+    invoices = Invoice.objects.all()
+    if sees_all_invoices(user):
+        return invoices
+    own_lines = InvoiceLine.objects.filter(order__created_by=user).values("invoice_id")
+    return invoices.filter(Q(pk__in=own_lines) | Q(customer__salesperson=user))
+
+
+def visible_credit_notes(*, user) -> QuerySet[CreditNote]:
+    """The credit notes this user may read (those of the invoices they may read)."""
+    notes = CreditNote.objects.all()
+    if sees_all_invoices(user):
+        return notes
+    return notes.filter(invoice__in=visible_invoices(user=user))
+
+
+def invoice_search(queryset: QuerySet[Invoice], text: str) -> QuerySet[Invoice]:
+    """By invoice number, fapiao number, buyer's name or tax ID, or an order number on it."""
+    text = (text or "").strip()
+    if not text:
+        return queryset
+    on_order = InvoiceLine.objects.filter(order__number__iexact=text).values("invoice_id")
+    return queryset.filter(
+        Q(number__icontains=text)
+        | Q(fapiao_number=text)
+        | Q(buyer_name__icontains=text)
+        | Q(buyer_tax_id=text.upper())
+        | Q(customer__code__iexact=text)
+        | Q(pk__in=on_order)
+    )
+
+
+def invoice_detail(*, pk: int, user) -> Invoice:
+    """One invoice the user may read, with its customer and author (404 otherwise)."""
+    return visible_invoices(user=user).select_related("customer", "created_by").get(pk=pk)
+
+
+def invoice_lines(*, invoice: Invoice) -> list[InvoiceLine]:
+    return list(invoice.lines.select_related("order", "product").order_by("position", "pk"))
+
+
+def orders_to_invoice(*, statuses=None) -> QuerySet[SalesOrder]:
+    """Shipped or delivered orders with units shipped, not returned and not yet invoiced, oldest first."""
+    waiting = SalesOrderLine.objects.filter(
+        order=OuterRef("pk"), quantity_invoiced__lt=F("quantity_shipped") - F("quantity_returned")
+    )
+    return (
+        SalesOrder.objects.filter(status__in=statuses or [OrderStatus.DELIVERED])
+        .filter(Exists(waiting))
+        .select_related("customer")
+        .order_by("approved_at", "pk")
+    )

@@ -20,6 +20,8 @@ SYSTEM_NAMES = {
     "import": _("import"),
     "demo": _("demo data"),
     "tracking": _("carrier tracking"),
+    "dunning": _("dunning run"),
+    "statement_link": _("the customer, through the statement link"),
     "system": _("system"),
 }
 

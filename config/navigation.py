@@ -118,6 +118,7 @@ NAV_AREAS: list[NavArea] = [
         (
             NavEntry(_("Review settings"), "orders:review_settings", "orders.change_reviewsettings"),
             NavEntry(_("Webhooks"), "webhooks:endpoint_list", "webhooks.view_webhookendpoint"),
+            NavEntry(_("Dunning levels"), "billing:dunning_levels", "billing.view_dunninglevel"),
         ),
     ),
 ]

@@ -170,7 +170,25 @@ _grant(
 )
 
 
-# billing
+# billing: finance drafts, issues and credits invoices; managers read them; sales read their own orders' (views filter)
+_grant(
+    {
+        FINANCE: [
+            "billing.view_invoice",
+            "billing.add_invoice",
+            "billing.change_invoice",
+            "billing.issue_invoice",
+            "billing.export_invoice",
+            "billing.view_creditnote",
+            "billing.add_creditnote",
+            "billing.change_creditnote",
+            "billing.issue_creditnote",
+        ],
+        MANAGER: ["billing.view_invoice", "billing.export_invoice", "billing.view_creditnote"],
+        SALES: ["billing.view_invoice", "billing.view_creditnote"],
+    }
+)
+
 # payments and refunds: finance records and allocates them; managers read everything; sales read
 # their own customers' payments (billing.payments.selectors.payments_visible_to)
 _grant(
@@ -189,6 +207,30 @@ _grant(
         ],
         MANAGER: ["billing.view_payment", "billing.view_all_payment", "billing.export_payment", "billing.view_refund"],
         SALES: ["billing.view_payment", "billing.view_refund"],
+    }
+)
+# receivables, statements and dunning
+_grant(
+    {
+        FINANCE: [
+            "billing.view_invoice",  # the receivables page reads invoices
+            "billing.export_invoice",
+            "billing.view_customerstatement",
+            "billing.send_customerstatement",
+            "billing.view_paymentreminder",
+            "billing.view_dunninglevel",
+            "billing.change_dunninglevel",
+            "billing.view_credithold",
+            "billing.release_credithold",
+        ],
+        MANAGER: [
+            "billing.view_invoice",
+            "billing.view_customerstatement",
+            "billing.view_paymentreminder",
+            "billing.view_dunninglevel",
+            "billing.change_dunninglevel",
+            "billing.view_credithold",
+        ],
     }
 )
 

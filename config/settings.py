@@ -89,7 +89,7 @@ INSTALLED_APPS = [
     "billing",
     "api",
     "webhooks",
-    "reports",
+    # "reports" joins once its pages exist (the navigation declares them ahead).
 ]
 
 MIDDLEWARE = [
@@ -161,6 +161,8 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if TESTING:  # test processes (xdist workers, other checkouts) share the Redis: each keeps its own keys
+    CACHES["default"]["KEY_PREFIX"] = f"test{os.getpid()}"
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
@@ -288,6 +290,17 @@ CUSTOMER_PAGE_PANELS += ["logistics.returns.panels.customer_returns_panel"]
 # Due dates: the customer's payment terms in days from the issue date, or (true) from the end of that month.
 BILLING_TERMS_END_OF_MONTH = os.environ.get("BILLING_TERMS_END_OF_MONTH", "") in ("1", "true", "yes")
 OVERDUE_INVOICES_PROVIDER = OVERDUE_INVOICES_PROVIDER or "billing.selectors.overdue_invoices_for_review"
+_subscribe(
+    {
+        "billing.invoice.issue": ["billing.handlers.store_invoice_pdf", "billing.handlers.email_invoice"],
+        "billing.creditnote.issue": ["billing.handlers.store_credit_note_pdf", "billing.handlers.email_credit_note"],
+        "logistics.return_refund_requested": ["billing.handlers.draft_credit_note_for_return"],
+        "logistics.exception_refund_requested": ["billing.handlers.draft_credit_note_for_delivery_exception"],
+    }
+)
+ORDER_PAGE_PANELS += ["billing.order_panel.order_invoices_panel"]
+HOME_QUEUE_PROVIDERS += ["billing.order_panel.home_queues"]
+DEMO_SEEDERS += ["billing.demo.seed"]
 
 # payments: allocations, write-offs, refunds, acceptance bills; the orders' payment status
 PAYMENT_WRITE_OFF_LIMIT = Decimal(os.environ.get("PAYMENT_WRITE_OFF_LIMIT", "1.00"))
@@ -304,6 +317,35 @@ CELERY_BEAT_SCHEDULE.update(
         "payment-status-overdue": {"task": "billing.payments.tasks.mark_overdue_orders", "schedule": crontab(hour=0, minute=20)},
     }
 )
+# receivables, statements and dunning
+# Ageing buckets: the last day past due of each bucket after "current" (30,60,90: 1–30, 31–60, 61–90, > 90).
+AR_AGEING_BUCKETS = tuple(int(days) for days in env_list("AR_AGEING_BUCKETS", "30,60,90"))
+# The customer's statement page (/billing/s/<token>/): pages per address and minute.
+STATEMENT_PAGE_RATE_LIMIT = env_int("STATEMENT_PAGE_RATE_LIMIT", 30)
+# The review's overdue rule reads invoices through dunning, which asks billing.selectors for them and counts every
+# overdue invoice of a customer on credit hold.
+OVERDUE_INVOICES_PROVIDER = os.environ.get("OVERDUE_INVOICES_PROVIDER") or "billing.dunning.selectors.overdue_invoices_for_review"
+_subscribe(
+    {
+        "billing.customerstatement.send": ["billing.statements.handlers.email_statement"],
+        "billing.payment_reminder_created": ["billing.dunning.handlers.email_reminder"],
+        # Money in (a payment, its allocation) or a credit note may settle what held a customer's credit.
+        "billing.payment_received": ["billing.dunning.handlers.release_paid_holds"],
+        "billing.payment_allocated": ["billing.dunning.handlers.release_paid_holds"],
+        "billing.creditnote.issue": ["billing.dunning.handlers.release_paid_holds"],
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "dunning-run": {"task": "billing.dunning.tasks.run_dunning", "schedule": crontab(hour=7, minute=0)},
+        "monthly-statements": {
+            "task": "billing.statements.tasks.send_monthly_statements",
+            "schedule": crontab(day_of_month=1, hour=6, minute=0),
+        },
+    }
+)
+HOME_QUEUE_PROVIDERS += ["billing.statements.home.home_queues"]
+DEMO_SEEDERS += ["billing.statements.demo.seed"]
 
 # bank statements: import (camt.053, MT940, bank CSV/XLSX) and reconciliation with invoices
 # Lines that pay invoices exactly (number in the memo and amount, or a known payer and amount) become payments at once.
@@ -355,6 +397,8 @@ DEMO_SEEDERS += ["webhooks.demo.seed"]
 WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", False)
 # Hosts that may be sent plain http (everything else must be https).
 WEBHOOKS_HTTP_HOSTS = env_list("WEBHOOKS_HTTP_HOSTS", "")
+# Receivers' TLS certificates are checked against the public CAs, or against this bundle (a company CA) when set.
+WEBHOOKS_CA_BUNDLE = os.environ.get("WEBHOOKS_CA_BUNDLE", "")
 WEBHOOKS_CONNECT_TIMEOUT = env_int("WEBHOOKS_CONNECT_TIMEOUT", 3)
 # Requests a sender has in flight at once (to different orders or subjects: one subject's events go one by one).
 WEBHOOKS_SEND_CONCURRENCY = env_int("WEBHOOKS_SEND_CONCURRENCY", 8)

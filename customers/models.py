@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
@@ -167,6 +167,24 @@ def _credit_request_sentence(params: dict) -> str:
     return gettext("Asked for %(values)s") % {"values": "; ".join(f"{row['label']}: {row['new']}" for row in rows)}
 
 
+# The letters of billing's dunning levels, as its reminders on this timeline name them.
+REMINDER_LETTERS = {
+    "friendly": _("Friendly reminder"),
+    "firm": _("Firm reminder"),
+    "final": _("Final notice"),
+}
+
+
+def _reminder_sentence(params: dict) -> str:
+    """ "Firm reminder: 3 overdue invoices, 12,000.00 CNY open.", worded in the reader's language."""
+    letter = REMINDER_LETTERS.get(params["letter"], params["letter"])
+    return ngettext(
+        "%(letter)s: %(count)s overdue invoice, %(amount)s %(currency)s open.",
+        "%(letter)s: %(count)s overdue invoices, %(amount)s %(currency)s open.",
+        params["count"],
+    ) % {"letter": letter, "count": params["count"], "amount": params["amount"], "currency": params.get("currency", "")}
+
+
 class CustomerEvent(TimelineEvent):
     """The customer's timeline: who changed what and when, field by field, and why.
 
@@ -189,6 +207,9 @@ class CustomerEvent(TimelineEvent):
         COMPLAINT_CHANGED = "complaint_changed", _("Complaint changed")
         COMPLAINT_STATE = "complaint_state", _("Complaint status change")
         CREDIT_REQUEST = "credit_request", _("Credit change request")
+        PAYMENT_REMINDER = "payment_reminder", _("Payment reminder")
+        CREDIT_HOLD = "credit_hold", _("Put on credit hold")
+        CREDIT_HOLD_RELEASED = "credit_hold_released", _("Credit hold released")
 
     SUBJECT_FIELD = "customer"
     # Worded when shown, in the reader's language; addresses, names and subjects are data.
@@ -208,6 +229,11 @@ class CustomerEvent(TimelineEvent):
             else ""
         ),
         Kind.CREDIT_REQUEST: lambda p: _credit_request_sentence(p),
+        Kind.PAYMENT_REMINDER: lambda p: _reminder_sentence(p),
+        Kind.CREDIT_HOLD: lambda p: gettext("New orders go to review until the overdue invoices are paid."),
+        Kind.CREDIT_HOLD_RELEASED: lambda p: (
+            gettext("The overdue invoices are paid.") if p.get("because") == "paid" else gettext("Released by finance.")
+        ),
     }
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events", verbose_name=_("customer"))

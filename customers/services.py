@@ -234,6 +234,24 @@ def customer_unblock(*, customer: Customer, reason: str, by: Actor | Any) -> Cus
     return locked
 
 
+# Kinds of timeline rows that higher apps (billing's dunning) write about a customer.
+BILLING_EVENT_KINDS = {
+    CustomerEvent.Kind.PAYMENT_REMINDER,
+    CustomerEvent.Kind.CREDIT_HOLD,
+    CustomerEvent.Kind.CREDIT_HOLD_RELEASED,
+}
+
+
+def customer_record_billing_event(
+    *, customer: Customer, kind: str, params: dict, by: Actor | Any, note: str = ""
+) -> CustomerEvent:
+    """Billing notes a reminder sent, or a credit hold placed or released, on the customer's timeline
+    (in the caller's transaction; `params` are data, worded when the timeline is read)."""
+    if kind not in BILLING_EVENT_KINDS:
+        raise ValueError(f"not a billing event kind: {kind!r}")
+    return CustomerEvent.record(customer, kind=kind, actor=Actor.of(by), params=params, note=note)
+
+
 # --- credit change requests ---------------------------------------------------------------------
 
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -72,6 +72,14 @@ class Product(models.Model):
         default=settings.DEFAULT_TAX_RATE,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
         help_text=_("As a fraction: 0.13 is 13 %."),
+    )
+    # 税收分类编码: the goods' code in the tax authority's classification, printed on every invoice line.
+    tax_classification_code = models.CharField(
+        _("tax classification code"),
+        max_length=19,
+        blank=True,
+        validators=[RegexValidator(r"^[0-9]{19}$", message=_("A tax classification code has 19 digits."))],
+        help_text=_("The 19-digit code of the goods in the tax authority's classification, printed on invoices."),
     )
     min_price = models.DecimalField(
         _("minimum price"),

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from config.home import WorkQueue, work_queue
-from config.roles import FINANCE, MANAGER, REVIEWER, SALES, WAREHOUSE
+from config.roles import MANAGER, REVIEWER, SALES, WAREHOUSE
 from config.transitions import allowed_transitions
 from orders.entry.filters import OrderFilter
 from orders.entry.services import order_may_change
@@ -74,16 +74,7 @@ def home_queues(user) -> list[WorkQueue]:
                 WAREHOUSE,
             )
         )
-    if FINANCE in groups and user.has_perm("orders.view_salesorder"):
-        queues.append(
-            _queue(
-                _("Delivered orders to invoice"),
-                f"{list_url}?status=delivered",
-                orders.filter(status=OrderStatus.DELIVERED).order_by("approved_at", "pk"),
-                _("Nothing delivered is waiting for an invoice."),
-                FINANCE,
-            )
-        )
+    # Finance's queue of delivered orders not yet invoiced is billing's (billing.order_panel.home_queues).
     return queues
 
 

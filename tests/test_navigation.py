@@ -14,12 +14,13 @@ from config.roles import FINANCE, MANAGER, REVIEWER, SALES, WAREHOUSE
 
 pytestmark = pytest.mark.django_db
 
-# What each role finds in its menu today (finance and reports join once their apps exist).
+# What each role finds in its menu today (reports joins once its app exists).
 EXPECTED_MENUS = {
     SALES: {
         "sales": ["orders:list", "orders:create", "customers:list", "customers:complaint_list"],
         "warehouse": ["inventory:product_list", "inventory:stock_overview"],
         "shipping": ["logistics:shipment_list", "logistics:exception_list", "logistics:return_list"],
+        "finance": ["billing:invoice_list", "billing:creditnote_list"],
     },
     REVIEWER: {
         "sales": ["orders:list", "customers:list", "customers:complaint_list"],
@@ -51,6 +52,15 @@ EXPECTED_MENUS = {
         "sales": ["orders:list", "customers:list"],
         "warehouse": ["inventory:product_list", "inventory:stock_overview"],
         "shipping": ["logistics:return_list"],
+        "finance": [
+            "billing:invoice_list",
+            "billing:creditnote_list",
+            "billing:bankstatement_list",
+            "billing:receivables",
+            "billing:statement_list",
+            "billing:reminder_list",
+        ],
+        "settings": ["billing:dunning_levels"],
     },
     # Managers read everything: allocation and replenishment included.
     MANAGER: {
@@ -66,7 +76,15 @@ EXPECTED_MENUS = {
             "inventory:replenishment_list",
         ],
         "shipping": ["logistics:shipment_list", "logistics:exception_list", "logistics:unmatched_list", "logistics:return_list"],
-        "settings": ["orders:review_settings", "webhooks:endpoint_list"],
+        "finance": [
+            "billing:invoice_list",
+            "billing:creditnote_list",
+            "billing:bankstatement_list",
+            "billing:receivables",
+            "billing:statement_list",
+            "billing:reminder_list",
+        ],
+        "settings": ["orders:review_settings", "webhooks:endpoint_list", "billing:dunning_levels"],
     },
 }
 

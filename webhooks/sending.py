@@ -98,6 +98,7 @@ def post(*, target: Target, body: bytes, headers: dict[str, str]) -> Answer:
             timeout=(settings.WEBHOOKS_CONNECT_TIMEOUT, settings.WEBHOOKS_READ_TIMEOUT),
             allow_redirects=False,
             stream=True,
+            verify=settings.WEBHOOKS_CA_BUNDLE or True,
         )
         try:
             read = bytearray()

@@ -20,6 +20,7 @@ PRODUCT_FIELDS = [
     "list_price",
     "cost",
     "tax_rate",
+    "tax_classification_code",
     "min_price",
     "max_discount_percent",
     "description",

@@ -203,12 +203,21 @@ def _build_lines(*, order: SalesOrder, lines: list[LineInput]) -> list[SalesOrde
     return built
 
 
-def _store_lines_and_totals(*, order: SalesOrder, lines: list[LineInput]) -> SalesOrder:
-    """Insert the lines in one statement, then store the totals from one aggregate."""
-    SalesOrderLine.objects.bulk_create(_build_lines(order=order, lines=lines))
-    order_recompute_totals(order=order)
+def _set_totals(*, order: SalesOrder, built: list[SalesOrderLine]) -> None:
+    """The order's totals are the sums of its rounded lines (computed here, as the lines are stored)."""
+    order.subtotal = sum((line.line_net for line in built), ZERO)
+    order.tax_total = sum((line.line_tax for line in built), ZERO)
+    order.total = sum((line.line_total for line in built), ZERO)
+    order.line_count = len(built)
     if order.total > MAX_AMOUNT:
         raise DomainError(_("The order total is too large; split it into several orders."))
+
+
+def _store_lines_and_totals(*, order: SalesOrder, lines: list[LineInput]) -> SalesOrder:
+    """Insert the lines in one statement and store the totals they sum to."""
+    built = _build_lines(order=order, lines=lines)
+    _set_totals(order=order, built=built)
+    SalesOrderLine.objects.bulk_create(built)
     SalesOrder.objects.filter(pk=order.pk).update(
         subtotal=order.subtotal, tax_total=order.tax_total, total=order.total, line_count=order.line_count
     )
@@ -271,7 +280,6 @@ def order_create(*, header: OrderHeader, lines: list[LineInput], by) -> SalesOrd
     _check_lines(lines=lines, by=by)
     customer, address = _resolve_header(header=header, by=by)
     order = SalesOrder(
-        number=order_next_number(),
         customer=customer,
         shipping_address=address,
         contact=header.contact,
@@ -281,8 +289,14 @@ def order_create(*, header: OrderHeader, lines: list[LineInput], by) -> SalesOrd
         notes=header.notes,
         created_by=by,
     )
+    # The totals are known before the row is written: one INSERT for the order, one for its lines.
+    built = _build_lines(order=order, lines=lines)
+    _set_totals(order=order, built=built)
+    order.number = order_next_number()
     order.save()
-    _store_lines_and_totals(order=order, lines=lines)
+    for line in built:
+        line.order = order  # the order has its primary key now
+    SalesOrderLine.objects.bulk_create(built)
     OrderEvent.record(order, kind=OrderEvent.Kind.CREATED, actor=actor, params={"lines": len(lines)})
     return order
 
@@ -378,15 +392,17 @@ def order_duplicate_po_numbers(*, order: SalesOrder) -> list[str]:
     )
 
 
+# What the submit transition changes (SalesOrder.submit); the rest of the row is left as it is.
+SUBMIT_FIELDS = ["submitted_at", "version", "updated_at"]
+
+
 @transaction.atomic
-def order_submit(*, order: SalesOrder, by) -> SalesOrder:
+def order_submit(*, order: SalesOrder, by, locked: bool = False) -> SalesOrder:
     """A draft with lines, a shipping address and an unblocked customer is submitted; the automatic
-    checks run after commit (an outbox event: a broker outage delays them, never loses them)."""
-    submitted = transition_apply(obj=order, transition="submit", actor=by)
+    checks run after commit (an outbox event: a broker outage delays them, never loses them).
+    `locked`: the caller holds the row already (it created or saved it in this transaction)."""
+    submitted = transition_apply(obj=order, transition="submit", actor=by, lock=not locked, update_fields=SUBMIT_FIELDS)
     _check_own_order(order=submitted, actor=Actor.of(by))  # after the role's refusal; rolls the step back
-    # A form opened before the submission must not overwrite the order if it comes back as a draft.
-    SalesOrder.objects.filter(pk=submitted.pk).update(version=F("version") + 1)
-    submitted.refresh_from_db(fields=["version"])
     return submitted
 
 
@@ -399,7 +415,8 @@ def order_save_and_submit(
         saved = order_create(header=header, lines=lines, by=by)
     else:
         saved = order_update_draft(order=order, version=version, header=header, lines=lines, by=by)
-    return order_submit(order=saved, by=by)
+    # The row was written in this transaction (inserted, or updated under its version): it is ours.
+    return order_submit(order=saved, by=by, locked=True)
 
 
 @transaction.atomic

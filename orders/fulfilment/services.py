@@ -87,10 +87,20 @@ def order_allocate(*, order: SalesOrder, by) -> SalesOrder:
     """Reserve what each open line still misses (one warehouse when one can serve it all, else split
     by priority); fully reserved → allocated, otherwise backordered (a partly shipped order only
     tops up its reservations). Running it again changes nothing."""
+    return _allocate_locked(_lock(order), by=by)
+
+
+@transaction.atomic
+def order_allocate_id(*, order_id: int, by) -> SalesOrder | None:
+    """order_allocate for an order known by its id (an outbox event): one read, which locks it; None if it is gone."""
+    locked = SalesOrder.objects.select_for_update(of=("self",)).filter(pk=order_id).first()
+    return None if locked is None else _allocate_locked(locked, by=by)
+
+
+def _allocate_locked(locked: SalesOrder, *, by) -> SalesOrder:
     actor = Actor.of(by)
     if not actor.has_perm("orders.allocate_salesorder"):
         raise DomainError(_("You are not allowed to allocate orders."), code="permission_denied")
-    locked = _lock(order)
     if locked.status not in ALLOCATABLE:
         return locked
     result = _reserve_missing(locked, actor)
@@ -100,7 +110,7 @@ def order_allocate(*, order: SalesOrder, by) -> SalesOrder:
     if (target == "allocate" and locked.status != OrderStatus.ALLOCATED) or (
         target == "backorder" and locked.status != OrderStatus.BACKORDERED
     ):
-        locked = transition_apply(obj=locked, transition=target, actor=actor, lock=False)
+        locked = transition_apply(obj=locked, transition=target, actor=actor, lock=False, update_fields=["updated_at"])
     return locked
 
 
