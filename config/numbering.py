@@ -55,6 +55,7 @@ DOCUMENT_KINDS: dict[str, DocumentKind] = {
         DocumentKind("replenishment", "RP"),
         DocumentKind("shipment", "SH"),
         DocumentKind("return", "RMA"),
+        DocumentKind("pick_wave", "WV"),
         DocumentKind("invoice", "INV", gapless=True),
         DocumentKind("credit_note", "CN", gapless=True),
         DocumentKind("payment", "PAY"),

@@ -158,13 +158,17 @@ _grant(
             "logistics.add_returnrequest",
             "logistics.approve_returnrequest",
             "logistics.receive_returnrequest",
+            "logistics.export_returnrequest",
+            "logistics.export_shipment",
         ],
-        FINANCE: ["logistics.view_returnrequest"],
+        FINANCE: ["logistics.view_returnrequest", "logistics.export_returnrequest"],
         MANAGER: [
             "logistics.view_returnrequest",
             "logistics.add_returnrequest",
             "logistics.approve_returnrequest",
             "logistics.receive_returnrequest",
+            "logistics.export_returnrequest",
+            "logistics.export_shipment",
         ],
     }
 )

@@ -284,6 +284,7 @@ _subscribe({"logistics.return_refund_requested": ["logistics.returns.handlers.te
 HOME_QUEUE_PROVIDERS += ["logistics.returns.panels.home_queues"]
 ORDER_PAGE_PANELS += ["logistics.returns.panels.order_returns_panel"]
 CUSTOMER_PAGE_PANELS += ["logistics.returns.panels.customer_returns_panel"]
+DEMO_SEEDERS += ["logistics.returns.demo.seed"]
 
 
 # billing

@@ -134,7 +134,10 @@ class Shipment(FSMModelMixin, models.Model):
         verbose_name = _("shipment")
         verbose_name_plural = _("shipments")
         ordering = ["-created_at", "-pk"]
-        permissions = [("ship_shipment", _("Can pick, pack and ship shipments"))]
+        permissions = [
+            ("ship_shipment", _("Can pick, pack and ship shipments")),
+            ("export_shipment", _("Can export shipments")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(insured_value__gte=0) & Q(cod_amount__gte=0), name="shipment_amounts_not_negative"
@@ -498,6 +501,7 @@ class OrderTrackingToken(models.Model):
         return f"{self.order_id}"
 
 
-# Returns live in their own package; importing them here registers them with the app.
-from logistics.exceptions.models import DeliveryException, DeliveryExceptionEvent  # noqa: E402,F401  (registered here)
+# Returns and pick waves live beside their code; importing them here registers them with the app.
+from logistics.exceptions.models import DeliveryException, DeliveryExceptionEvent  # noqa: E402,F401
 from logistics.returns.models import ReturnEvent, ReturnLine, ReturnRequest  # noqa: E402,F401
+from logistics.shipments.wave_models import PickWave  # noqa: E402,F401

@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("logistics.exceptions.urls")),
     path("", include("logistics.tracking.urls")),
     path("", include("logistics.returns.urls")),
+    path("", include("logistics.shipments.wave_urls")),
 ]

@@ -56,6 +56,7 @@ EXPECTED_MENUS = {
             "billing:invoice_list",
             "billing:creditnote_list",
             "billing:bankstatement_list",
+            "billing:bankline_queue",
             "billing:receivables",
             "billing:statement_list",
             "billing:reminder_list",
