@@ -174,7 +174,8 @@ _grant(
 )
 
 
-# billing: finance drafts, issues and credits invoices; managers read them; sales read their own orders' (views filter)
+# billing: finance drafts, issues and credits invoices; managers read them; sales read their own orders'
+# invoices without a permission of their own (billing.access: the receivables as a whole stay finance's)
 _grant(
     {
         FINANCE: [
@@ -189,7 +190,6 @@ _grant(
             "billing.issue_creditnote",
         ],
         MANAGER: ["billing.view_invoice", "billing.export_invoice", "billing.view_creditnote"],
-        SALES: ["billing.view_invoice", "billing.view_creditnote"],
     }
 )
 

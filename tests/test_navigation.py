@@ -20,7 +20,6 @@ EXPECTED_MENUS = {
         "sales": ["orders:list", "orders:create", "customers:list", "customers:complaint_list"],
         "warehouse": ["inventory:product_list", "inventory:stock_overview"],
         "shipping": ["logistics:shipment_list", "logistics:exception_list", "logistics:return_list"],
-        "finance": ["billing:invoice_list", "billing:creditnote_list"],
     },
     REVIEWER: {
         "sales": ["orders:list", "customers:list", "customers:complaint_list"],
