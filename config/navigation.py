@@ -95,7 +95,7 @@ NAV_AREAS: list[NavArea] = [
             NavEntry(_("Refunds"), "billing:refund_list", "billing.view_refund"),
             NavEntry(_("Bank statements"), "billing:bankstatement_list", "billing.view_bankstatement"),
             NavEntry(_("Bank lines to match"), "billing:bankline_queue", "billing.reconcile_bankstatementline"),
-            NavEntry(_("Receivables"), "billing:receivables", "billing.view_invoice"),
+            NavEntry(_("Receivables"), "billing:receivables", "billing.view_receivables"),
             NavEntry(_("Customer statements"), "billing:statement_list", "billing.view_customerstatement"),
             NavEntry(_("Payment reminders"), "billing:reminder_list", "billing.view_paymentreminder"),
         ),

@@ -217,7 +217,7 @@ _grant(
 _grant(
     {
         FINANCE: [
-            "billing.view_invoice",  # the receivables page reads invoices
+            "billing.view_receivables",
             "billing.export_invoice",
             "billing.view_customerstatement",
             "billing.send_customerstatement",
@@ -228,7 +228,7 @@ _grant(
             "billing.release_credithold",
         ],
         MANAGER: [
-            "billing.view_invoice",
+            "billing.view_receivables",
             "billing.view_customerstatement",
             "billing.view_paymentreminder",
             "billing.view_dunninglevel",
