@@ -133,6 +133,21 @@ def _grant(permissions: dict[str, list[str]]) -> None:
 # --- per-app grants ---
 
 # logistics: delivery exceptions and returns
+_grant(
+    {
+        # Warehouse staff report and resolve delivery exceptions and review carrier events nobody matched;
+        # sales read those of their orders, managers all of them.
+        WAREHOUSE: [
+            "logistics.view_deliveryexception",
+            "logistics.resolve_deliveryexception",
+            "logistics.view_unmatchedtrackingevent",
+            "logistics.change_unmatchedtrackingevent",
+            "logistics.add_trackingevent",
+        ],
+        SALES: ["logistics.view_deliveryexception"],
+        MANAGER: ["logistics.view_deliveryexception", "logistics.view_unmatchedtrackingevent"],
+    }
+)
 # Returns: sales open them for the orders they entered (the service checks whose), the warehouse
 # approves and receives, finance reads what asks for a refund, managers do all.
 _grant(
@@ -202,7 +217,7 @@ _grant(
 _grant(
     {
         FINANCE: [
-            "billing.view_invoice",  # the receivables page reads invoices
+            "billing.view_receivables",
             "billing.export_invoice",
             "billing.view_customerstatement",
             "billing.send_customerstatement",
@@ -213,7 +228,7 @@ _grant(
             "billing.release_credithold",
         ],
         MANAGER: [
-            "billing.view_invoice",
+            "billing.view_receivables",
             "billing.view_customerstatement",
             "billing.view_paymentreminder",
             "billing.view_dunninglevel",

@@ -263,6 +263,22 @@ def _subscribe(handlers: dict[str, list[str]]) -> None:
 
 # logistics
 _subscribe({"logistics.shipment.ship": ["logistics.shipments.handlers.email_customer_shipped"]})
+# Delivery exceptions: the salesperson hears of each one; a delivery settles the open ones.
+_subscribe(
+    {
+        "logistics.shipment_exception_opened": ["logistics.exceptions.handlers.notify_salesperson"],
+        "logistics.shipment.deliver": ["logistics.exceptions.handlers.settle_delivered"],
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {"watch-deliveries": {"task": "logistics.exceptions.watch_deliveries", "schedule": crontab(minute=10)}}
+)
+# An exception open longer than this many days is escalated to the managers (once).
+DELIVERY_EXCEPTION_ESCALATE_DAYS = env_int("DELIVERY_EXCEPTION_ESCALATE_DAYS", 3)
+HOME_QUEUE_PROVIDERS += ["logistics.exceptions.selectors.home_queues"]
+ORDER_PAGE_PANELS += ["logistics.exceptions.selectors.order_exceptions_panel"]
+CUSTOMER_PAGE_PANELS += ["logistics.exceptions.selectors.customer_exceptions_panel"]
+DEMO_SEEDERS.insert(DEMO_SEEDERS.index("logistics.demo.seed") + 1, "logistics.exceptions.demo.seed")
 # Returns: a refund asked for on receipt is told to finance in the app (billing subscribes to the same topic).
 _subscribe({"logistics.return_refund_requested": ["logistics.returns.handlers.tell_finance_refund_requested"]})
 HOME_QUEUE_PROVIDERS += ["logistics.returns.panels.home_queues"]
@@ -302,7 +318,19 @@ CELERY_BEAT_SCHEDULE.update(
         "payment-status-overdue": {"task": "billing.payments.tasks.mark_overdue_orders", "schedule": crontab(hour=0, minute=20)},
     }
 )
-# receivables, statements and dunning
+# bank statements: import (camt.053, MT940, bank CSV/XLSX) and reconciliation with invoices
+# Lines that pay invoices exactly (number in the memo and amount, or a known payer and amount) become payments at once.
+BANK_AUTO_APPLY_EXACT = env_bool("BANK_AUTO_APPLY_EXACT", True)
+# Up to this many are applied while the upload waits; a larger batch is applied by a worker.
+BANK_AUTO_APPLY_INLINE = env_int("BANK_AUTO_APPLY_INLINE", 200)
+CELERY_BEAT_SCHEDULE.update(
+    {"bank-resume-exact-matches": {"task": "billing.bank.resume_exact_matches", "schedule": crontab(minute="*/10")}}
+)
+# A bank file larger than this is refused (the upload page is also bound by REQUEST_MAX_BODY_BYTES).
+BANK_IMPORT_MAX_BYTES = env_int("BANK_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+HOME_QUEUE_PROVIDERS += ["billing.bank.selectors.home_queues"]
+DEMO_SEEDERS += ["billing.bank.demo.seed"]
+# receivables, statements and dunning (its demo seeder after the other billing areas': it uses their data)
 # Ageing buckets: the last day past due of each bucket after "current" (30,60,90: 1–30, 31–60, 61–90, > 90).
 AR_AGEING_BUCKETS = tuple(int(days) for days in env_list("AR_AGEING_BUCKETS", "30,60,90"))
 # The customer's statement page (/billing/s/<token>/): pages per address and minute.
@@ -330,20 +358,8 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 HOME_QUEUE_PROVIDERS += ["billing.statements.home.home_queues"]
+CUSTOMER_PAGE_PANELS += ["billing.statements.customer_panel.customer_statements_panel"]
 DEMO_SEEDERS += ["billing.statements.demo.seed"]
-
-# bank statements: import (camt.053, MT940, bank CSV/XLSX) and reconciliation with invoices
-# Lines that pay invoices exactly (number in the memo and amount, or a known payer and amount) become payments at once.
-BANK_AUTO_APPLY_EXACT = env_bool("BANK_AUTO_APPLY_EXACT", True)
-# Up to this many are applied while the upload waits; a larger batch is applied by a worker.
-BANK_AUTO_APPLY_INLINE = env_int("BANK_AUTO_APPLY_INLINE", 200)
-CELERY_BEAT_SCHEDULE.update(
-    {"bank-resume-exact-matches": {"task": "billing.bank.resume_exact_matches", "schedule": crontab(minute="*/10")}}
-)
-# A bank file larger than this is refused (the upload page is also bound by REQUEST_MAX_BODY_BYTES).
-BANK_IMPORT_MAX_BYTES = env_int("BANK_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
-HOME_QUEUE_PROVIDERS += ["billing.bank.selectors.home_queues"]
-DEMO_SEEDERS += ["billing.bank.demo.seed"]
 
 
 # api (channel intake)
