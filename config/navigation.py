@@ -78,8 +78,11 @@ NAV_AREAS: list[NavArea] = [
         (
             NavEntry(_("Ready to pick"), "logistics:pick_queue", "logistics.ship_shipment"),
             NavEntry(_("Shipments"), "logistics:shipment_list", "logistics.view_shipment"),
+            NavEntry(_("Delivery exceptions"), "logistics:exception_list", "logistics.view_deliveryexception"),
+            NavEntry(_("Import tracking"), "logistics:tracking_import", "logistics.add_trackingevent"),
+            NavEntry(_("Unmatched tracking"), "logistics:unmatched_list", "logistics.view_unmatchedtrackingevent"),
             NavEntry(_("Returns"), "logistics:return_list", "logistics.view_returnrequest"),
-            # Shipping exceptions, returns and the carrier settings page come with their logistics steps.
+            # The carrier settings page comes with its logistics step.
         ),
     ),
     NavArea(

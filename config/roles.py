@@ -133,6 +133,21 @@ def _grant(permissions: dict[str, list[str]]) -> None:
 # --- per-app grants ---
 
 # logistics: delivery exceptions and returns
+_grant(
+    {
+        # Warehouse staff report and resolve delivery exceptions and review carrier events nobody matched;
+        # sales read those of their orders, managers all of them.
+        WAREHOUSE: [
+            "logistics.view_deliveryexception",
+            "logistics.resolve_deliveryexception",
+            "logistics.view_unmatchedtrackingevent",
+            "logistics.change_unmatchedtrackingevent",
+            "logistics.add_trackingevent",
+        ],
+        SALES: ["logistics.view_deliveryexception"],
+        MANAGER: ["logistics.view_deliveryexception", "logistics.view_unmatchedtrackingevent"],
+    }
+)
 # Returns: sales open them for the orders they entered (the service checks whose), the warehouse
 # approves and receives, finance reads what asks for a refund, managers do all.
 _grant(

@@ -263,6 +263,22 @@ def _subscribe(handlers: dict[str, list[str]]) -> None:
 
 # logistics
 _subscribe({"logistics.shipment.ship": ["logistics.shipments.handlers.email_customer_shipped"]})
+# Delivery exceptions: the salesperson hears of each one; a delivery settles the open ones.
+_subscribe(
+    {
+        "logistics.shipment_exception_opened": ["logistics.exceptions.handlers.notify_salesperson"],
+        "logistics.shipment.deliver": ["logistics.exceptions.handlers.settle_delivered"],
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {"watch-deliveries": {"task": "logistics.exceptions.watch_deliveries", "schedule": crontab(minute=10)}}
+)
+# An exception open longer than this many days is escalated to the managers (once).
+DELIVERY_EXCEPTION_ESCALATE_DAYS = env_int("DELIVERY_EXCEPTION_ESCALATE_DAYS", 3)
+HOME_QUEUE_PROVIDERS += ["logistics.exceptions.selectors.home_queues"]
+ORDER_PAGE_PANELS += ["logistics.exceptions.selectors.order_exceptions_panel"]
+CUSTOMER_PAGE_PANELS += ["logistics.exceptions.selectors.customer_exceptions_panel"]
+DEMO_SEEDERS.insert(DEMO_SEEDERS.index("logistics.demo.seed") + 1, "logistics.exceptions.demo.seed")
 # Returns: a refund asked for on receipt is told to finance in the app (billing subscribes to the same topic).
 _subscribe({"logistics.return_refund_requested": ["logistics.returns.handlers.tell_finance_refund_requested"]})
 HOME_QUEUE_PROVIDERS += ["logistics.returns.panels.home_queues"]

@@ -19,7 +19,7 @@ EXPECTED_MENUS = {
     SALES: {
         "sales": ["orders:list", "orders:create", "customers:list", "customers:complaint_list"],
         "warehouse": ["inventory:product_list", "inventory:stock_overview"],
-        "shipping": ["logistics:shipment_list", "logistics:return_list"],
+        "shipping": ["logistics:shipment_list", "logistics:exception_list", "logistics:return_list"],
     },
     REVIEWER: {
         "sales": ["orders:list", "customers:list", "customers:complaint_list"],
@@ -38,7 +38,14 @@ EXPECTED_MENUS = {
             "inventory:transfer_list",
             "inventory:replenishment_list",
         ],
-        "shipping": ["logistics:pick_queue", "logistics:shipment_list", "logistics:return_list"],
+        "shipping": [
+            "logistics:pick_queue",
+            "logistics:shipment_list",
+            "logistics:exception_list",
+            "logistics:tracking_import",
+            "logistics:unmatched_list",
+            "logistics:return_list",
+        ],
     },
     FINANCE: {
         "sales": ["orders:list", "customers:list"],
@@ -68,7 +75,7 @@ EXPECTED_MENUS = {
             "inventory:transfer_list",
             "inventory:replenishment_list",
         ],
-        "shipping": ["logistics:shipment_list", "logistics:return_list"],
+        "shipping": ["logistics:shipment_list", "logistics:exception_list", "logistics:unmatched_list", "logistics:return_list"],
         "finance": [
             "billing:invoice_list",
             "billing:creditnote_list",
