@@ -265,3 +265,20 @@ def test_the_queue_and_a_statement_page_take_the_same_queries_for_few_or_many_li
     )
     counts = {queries_for(lambda s=s: client.get(s.get_absolute_url())) for s in statements}
     assert len(counts) == 1, counts
+
+
+@pytest.mark.parametrize("data", [{}, {"extra_invoice": "", "extra_amount": ""}, {"note": ""}, {"extra_amount": "abc"}])
+def test_an_empty_or_garbled_split_or_ignore_is_a_form_error_not_a_server_error(client_as, account, clerk, data):
+    invoice = issued_invoice(gross="100.00")
+    incoming, outgoing, matched = _import_rows(
+        clerk,
+        account,
+        "2026-11-05,100.00,Nobody,1,x\n",
+        "2026-11-06,-8.00,Bank,,fee\n",
+        f"2026-11-07,100.00,Somebody,2,{invoice.number}\n",
+    )
+    client = client_as("finance")
+    for line in (incoming, outgoing, matched):
+        for name in ("billing:bankline_split", "billing:bankline_ignore"):
+            response = client.post(reverse(name, args=[line.pk]), with_token(dict(data)))
+            assert response.status_code in (302, 422), (name, line.amount, response.status_code)
