@@ -1,6 +1,8 @@
 # The two commands of the quick start: `make run` and `make test`. Everything else is optional.
 SHELL := /bin/bash
 PORT ?= 8000
+# Test processes of `make test` (the machine's cores; 1 runs everything in one process).
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -39,7 +41,10 @@ test: install
 	@command -v msgfmt >/dev/null && $(PY) manage.py compilemessages -v 0 --ignore=.venv || true
 	@# PostgreSQL and Redis of the environment, else the local ones when they answer, else a throwaway
 	@# PostgreSQL from a pip-installed wheel in var/ (stopped afterwards); no Redis skips the real-worker tests.
-	$(PY) scripts/test_services.py -- $(PY) -m pytest $(PYTEST_ARGS)
+	@# Two phases: most tests on TEST_WORKERS processes (each its own database), then the browser and
+	@# real-worker tests one at a time (a real Celery worker would take other processes' tasks).
+	$(PY) scripts/test_services.py -- $(PY) -m pytest -n $(TEST_WORKERS) -m "not browser and not worker" $(PYTEST_ARGS)
+	$(PY) scripts/test_services.py -- $(PY) -m pytest -m "browser or worker" $(PYTEST_ARGS) || test $$? -eq 5
 
 worker: install
 	@mkdir -p var

@@ -32,6 +32,6 @@ UPDATE inventory_stocklevel s SET reserved = s.reserved + v.q, updated_at = now(
 INSERT INTO inventory_reservation (order_line_id, product_id, warehouse_id, quantity, state, created_at, updated_at)
     SELECT l.id, l.product_id, :w, l.quantity, 'active', now(), now() FROM orders_salesorderline l WHERE l.order_id = :oid;
 UPDATE orders_salesorder SET status = 'allocated', updated_at = now() WHERE id = :oid;
-INSERT INTO orders_orderevent (order_id, kind, at, by_id, from_status, to_status, note)
-    VALUES (:oid, 'transition', now(), :u, 'approved', 'allocated', 'pgbench');
+INSERT INTO orders_orderevent (order_id, kind, at, by_id, actor_kind, actor_name, from_state, to_state, params, note)
+    VALUES (:oid, 'transition', now(), NULL, 'system', 'allocation', 'approved', 'allocated', '{}', '');
 COMMIT;

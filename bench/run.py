@@ -1,8 +1,14 @@
 """The on-demand benchmark: seed a realistic data set into PostgreSQL, then measure in one run
 
-  P_order  pgbench running order_txn.sql (the order transaction in raw SQL) at N clients;
-  A        the app creating + submitting + allocating 5-line orders over HTTP (gunicorn) at N clients;
-  queries  SQL statements for create + submit + allocate at 1, 10, 100 and 500 lines, and the time
+  P_order  pgbench running order_txn.sql (the order transaction in raw SQL, number from a
+           counter row) at N clients;
+  P_limit  pgbench running order_txn_limit.sql (the same with the number from a sequence: the
+           leanest correct order transaction) at N clients;
+  A        the app creating + submitting + allocating 5-line orders over HTTP (gunicorn) at N clients,
+           after a warm-up, with the web workers' CPU time per order;
+  API      the same 5-line orders pushed through the channel API (POST /api/v1/orders/ with a bearer
+           token and an Idempotency-Key) at N clients, next to the browser path;
+  queries  SQL statements for create + submit + allocate at 1, 5, 10, 100 and 500 lines, and the time
            to submit and allocate a 500-line order,
 
 and print one table. Not part of the test suite. Usage (from the repository root):
@@ -202,7 +208,7 @@ def measure_queries(data: dict) -> list[tuple[int, int, float, str]]:
     # One order first, so per-process caches (the user's permissions, content types) are warm.
     header, lines = order_inputs(customer_id=data["customers"][0], product_ids=data["products"], lines=1)
     services.order_submit(order=services.order_create(header=header, lines=lines, by=data["user"]), by=data["user"])
-    for size in (1, 10, 100, 500):
+    for size in (1, 5, 10, 100, 500):
         header, lines = order_inputs(
             customer_id=data["customers"][size % len(data["customers"])], product_ids=data["products"], lines=size
         )
@@ -220,10 +226,14 @@ def measure_queries(data: dict) -> list[tuple[int, int, float, str]]:
 # --- pgbench ----------------------------------------------------------------------------------------
 
 
-def run_pgbench(*, url: str, data: dict, clients: int, seconds: int) -> dict:
+def run_pgbench(*, url: str, data: dict, clients: int, seconds: int, script: str = "order_txn.sql") -> dict:
+    from django.db import connection
+
     from config.numbering import NumberSequence
 
     NumberSequence.objects.get_or_create(key="bench_pgbench", year=0)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE SEQUENCE IF NOT EXISTS bench_pgbench_seq")
     parts = urllib.parse.urlsplit(url)
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [
@@ -236,7 +246,7 @@ def run_pgbench(*, url: str, data: dict, clients: int, seconds: int) -> dict:
             "-T",
             str(seconds),
             "-f",
-            str(ROOT / "bench" / "order_txn.sql"),
+            str(ROOT / "bench" / script),
             "-l",
             "--log-prefix",
             f"{tmp}/pgbench",
@@ -338,6 +348,23 @@ def order_form(*, customer_id: int, address_id: int, contact_id: int, product_id
     return fields
 
 
+def process_tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (gunicorn's workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
 def run_http(*, base: str, data: dict, clients: int, seconds: int) -> dict:
     from customers.models import Address, Contact
     from inventory.models import Product
@@ -389,6 +416,77 @@ def run_http(*, base: str, data: dict, clients: int, seconds: int) -> dict:
     return {"latencies": latencies, "errors": errors, "throughput": len(latencies) / wall}
 
 
+def bench_api_token() -> str:
+    """A channel client for the API phase, with a rate limit the run cannot reach."""
+    from api.services import api_client_create
+    from config.actors import Actor
+
+    _client, token = api_client_create(
+        name="Bench web shop",
+        channel="web_shop",
+        scopes=["orders:write", "orders:read"],
+        rate_limit_per_minute=100_000,
+        by=Actor.system("system"),
+    )
+    return token
+
+
+def run_api(*, base: str, data: dict, token: str, clients: int, seconds: int) -> dict:
+    """N shops pushing 5-line orders for existing customers (by code) as fast as they are answered."""
+    import json
+    import uuid
+
+    from customers.models import Customer
+    from inventory.models import Product
+
+    codes = dict(Customer.objects.values_list("pk", "code"))
+    skus = dict(Product.objects.values_list("pk", "sku"))
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    window = {}
+    barrier = threading.Barrier(clients, action=lambda: window.update(start=time.monotonic(), end=time.monotonic() + seconds))
+
+    def worker(n: int) -> None:
+        import random
+
+        rng = random.Random(1000 + n)
+        opener = urllib.request.build_opener(NoRedirect())
+        barrier.wait()
+        sequence = 0
+        while time.monotonic() < window["end"]:
+            sequence += 1
+            body = {
+                "external_ref": f"BENCH-{n}-{sequence}-{uuid.uuid4().hex[:8]}",
+                "customer": {"code": codes[rng.choice(data["customers"])]},
+                "lines": [{"sku": skus[pid], "quantity": 2} for pid in rng.sample(data["products"], 5)],
+            }
+            req = urllib.request.Request(base + "/api/v1/orders/", data=json.dumps(body).encode(), method="POST")
+            req.add_header("Authorization", f"Bearer {token}")
+            req.add_header("Content-Type", "application/json")
+            req.add_header("Idempotency-Key", str(uuid.uuid4()))
+            started = time.perf_counter()
+            try:
+                with opener.open(req, timeout=60) as resp:
+                    status, text = resp.status, ""
+            except urllib.error.HTTPError as error:
+                status, text = error.code, error.read().decode(errors="replace")
+            elapsed = time.perf_counter() - started
+            with lock:
+                if status == 201:
+                    latencies.append(elapsed * 1000)
+                else:
+                    errors.append(f"{status} {text[:200]!r}")
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.monotonic() - window["start"]
+    return {"latencies": latencies, "errors": errors, "throughput": len(latencies) / wall}
+
+
 def start_gunicorn(env, port: int, workers: int) -> subprocess.Popen:
     proc = subprocess.Popen(
         [
@@ -426,6 +524,10 @@ def main() -> None:
     setup_django(env)
     print("Seeding …", flush=True)
     data = seed(products=args.products, customers=args.customers)
+    from django.db import connection as db
+
+    with db.cursor() as cursor:  # this machine's PostgreSQL may run without autovacuum: give the planner statistics
+        cursor.execute("ANALYZE")
 
     print("Counting queries …", flush=True)
     sizes = measure_queries(data)
@@ -433,10 +535,22 @@ def main() -> None:
     print(f"pgbench: {args.clients} clients, {args.seconds}s …", flush=True)
     pg = run_pgbench(url=args.database_url, data=data, clients=args.clients, seconds=args.seconds)
 
-    print(f"HTTP: gunicorn with {args.workers} workers, {args.clients} clients, {args.seconds}s …", flush=True)
+    print(f"pgbench (limit, numbers from a sequence): {args.clients} clients, {args.seconds}s …", flush=True)
+    limit = run_pgbench(
+        url=args.database_url, data=data, clients=args.clients, seconds=args.seconds, script="order_txn_limit.sql"
+    )
+
+    print(f"HTTP: gunicorn with {args.workers} workers, {args.clients} clients, warm-up 5s, then {args.seconds}s …", flush=True)
+    token = bench_api_token()
     server = start_gunicorn(env, args.port, args.workers)
     try:
-        app = run_http(base=f"http://127.0.0.1:{args.port}", data=data, clients=args.clients, seconds=args.seconds)
+        base = f"http://127.0.0.1:{args.port}"
+        run_http(base=base, data=data, clients=args.clients, seconds=5)  # every worker has served and cached
+        cpu_before = process_tree_cpu_seconds(server.pid)
+        app = run_http(base=base, data=data, clients=args.clients, seconds=args.seconds)
+        app_cpu = process_tree_cpu_seconds(server.pid) - cpu_before
+        print(f"API: {args.clients} clients, {args.seconds}s …", flush=True)
+        api = run_api(base=base, data=data, token=token, clients=args.clients, seconds=args.seconds)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -449,20 +563,32 @@ def main() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT version()")
         pg_version = cursor.fetchone()[0].split(",")[0]
-    bench_orders = SalesOrder.objects.filter(channel="api").exclude(number__startswith="PB-")
+    bench_orders = SalesOrder.objects.filter(channel="api").exclude(number__startswith="PB-").exclude(number__startswith="PL-")
     statuses = dict(bench_orders.values_list("status").annotate(n=Count("pk")))
 
     print()
     print(f"machine: {os.cpu_count()} cores, {pg_version}, Python {sys.version.split()[0]}")
     print(f"{'measure':44} {'value':>14}")
     print("-" * 60)
-    print(f"{'P_order (pgbench, tx/s)':44} {pg['tps']:14.1f}")
+    print(f"{'P_order (pgbench, tx/s)':44} {pg['tps']:14.1f}  (failed: {pg['failed']})")
     print(f"{'P_order latency p50 / p95 / p99 (ms)':44} {spread(pg['latencies'])}")
     print(f"{'A (app over HTTP, orders/s)':44} {app['throughput']:14.1f}")
     print(f"{'A latency p50 / p95 / p99 (ms)':44} {spread(app['latencies'])}")
+    print(f"{'P_limit (pgbench, sequence numbers, tx/s)':44} {limit['tps']:14.1f}")
+    print(f"{'P_limit latency p50 / p95 / p99 (ms)':44} {spread(limit['latencies'])}")
     print(f"{'A / P_order':44} {app['throughput'] / pg['tps']:14.3f}")
+    print(f"{'A / P_limit':44} {app['throughput'] / limit['tps']:14.3f}")
+    ok = len(app["latencies"])
+    print(f"{'web workers CPU per order (ms)':44} {app_cpu / ok * 1000 if ok else float('nan'):14.1f}")
+    five = next(queries for size, queries, *_rest in sizes if size == 5)
+    print(f"{'SQL statements per 5-line order':44} {five:14d}")
     print(f"{'A orders ok / failed requests':44} {len(app['latencies']):>7} / {len(app['errors'])}")
     print(f"{'A order states after the run':44} {statuses}")
+    print(f"{'API (channel API, orders/s)':44} {api['throughput']:14.1f}")
+    print(f"{'API latency p50 / p95 / p99 (ms)':44} {spread(api['latencies'])}")
+    print(f"{'API / P_order':44} {api['throughput'] / pg['tps']:14.3f}")
+    print(f"{'API / A':44} {api['throughput'] / app['throughput']:14.3f}")
+    print(f"{'API orders ok / failed requests':44} {len(api['latencies']):>7} / {len(api['errors'])}")
     for size, queries, _seconds, status, _create_seconds in sizes:
         print(f"{f'SQL queries create+submit+allocate, {size} lines':44} {queries:14d}  ({status})")
     big = sizes[-1]
@@ -470,6 +596,8 @@ def main() -> None:
     print(f"{'submit + check + allocate a 500-line order (s)':44} {big[2]:14.3f}")
     if app["errors"]:
         print("\nfirst HTTP errors:", *app["errors"][:3], sep="\n  ")
+    if api["errors"]:
+        print("\nfirst API errors:", *api["errors"][:3], sep="\n  ")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from billing.models import Invoice, InvoiceStatus
-from billing.selectors import orders_to_invoice, visible_invoices
+from billing.selectors import may_read_invoices, orders_to_invoice, visible_invoices
 from config.home import WorkQueue, work_queue
 from config.roles import FINANCE
 from customers.types import CustomerPanel, PanelCell, PanelColumn
@@ -17,7 +17,7 @@ from orders.invoicing import INVOICEABLE_STATUSES, PREPAYABLE_STATUSES, invoicea
 
 def order_invoices_panel(*, order, user) -> CustomerPanel | None:
     """The order's invoices (number, status, payment, total) and what is invoiced per line (two queries)."""
-    if not user.has_perm("billing.view_invoice"):
+    if not may_read_invoices(user):
         return None
     invoices = list(
         visible_invoices(user=user)

@@ -6,7 +6,7 @@ from datetime import date
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from config.roles import FINANCE, MANAGER
+from config.roles import SALES
 from orders.models import OrderStatus, SalesOrder, SalesOrderLine
 
 from .models import CreditNote, Invoice, InvoiceLine
@@ -28,8 +28,17 @@ def overdue_invoices_for_review(*, customer, older_than_days: int) -> QuerySet[I
 
 
 def sees_all_invoices(user) -> bool:
-    """Finance and managers see every invoice; sales staff only those of their own orders and customers."""
-    return user.is_superuser or user.groups.filter(name__in=[FINANCE, MANAGER]).exists()
+    """Finance and managers (billing.view_invoice) see every invoice."""
+    return user.has_perm("billing.view_invoice")
+
+
+def reads_own_invoices(user) -> bool:
+    """Sales staff read the invoices of their own orders and customers (not the receivables as a whole)."""
+    return user.has_perm("orders.view_salesorder") and user.groups.filter(name=SALES).exists()
+
+
+def may_read_invoices(user) -> bool:
+    return sees_all_invoices(user) or reads_own_invoices(user)
 
 
 def visible_invoices(*, user) -> QuerySet[Invoice]:
@@ -37,6 +46,8 @@ def visible_invoices(*, user) -> QuerySet[Invoice]:
     invoices = Invoice.objects.all()
     if sees_all_invoices(user):
         return invoices
+    if not reads_own_invoices(user):
+        return invoices.none()
     own_lines = InvoiceLine.objects.filter(order__created_by=user).values("invoice_id")
     return invoices.filter(Q(pk__in=own_lines) | Q(customer__salesperson=user))
 
@@ -44,7 +55,7 @@ def visible_invoices(*, user) -> QuerySet[Invoice]:
 def visible_credit_notes(*, user) -> QuerySet[CreditNote]:
     """The credit notes this user may read (those of the invoices they may read)."""
     notes = CreditNote.objects.all()
-    if sees_all_invoices(user):
+    if sees_all_invoices(user) and user.has_perm("billing.view_creditnote"):
         return notes
     return notes.filter(invoice__in=visible_invoices(user=user))
 

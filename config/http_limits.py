@@ -50,7 +50,8 @@ def too_large_response(request, *, limit: int) -> HttpResponse:
         }
         title = _("Request too large")
     if request.path.startswith("/api/"):
-        response = JsonResponse({"error": message}, status=413)
+        # The API's one error shape (api.errors), written out here: config never imports an app.
+        response = JsonResponse({"error": {"code": "too_large", "message": message, "fields": {}, "lines": []}}, status=413)
     else:
         body = (
             f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{escape(title)}</title></head>'

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 
 class RejectNullCharactersMiddleware:
@@ -18,6 +20,9 @@ class RejectNullCharactersMiddleware:
 
     def __call__(self, request):
         if _has_null(request.GET):
+            if request.path.startswith("/api/"):  # the API's one error shape (api.errors)
+                message = _("The query string contains a NUL character.")
+                return JsonResponse({"error": {"code": "invalid", "message": message, "fields": {}, "lines": []}}, status=400)
             return render(request, "400.html", status=400)
         return self.get_response(request)
 

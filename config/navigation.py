@@ -78,8 +78,11 @@ NAV_AREAS: list[NavArea] = [
         (
             NavEntry(_("Ready to pick"), "logistics:pick_queue", "logistics.ship_shipment"),
             NavEntry(_("Shipments"), "logistics:shipment_list", "logistics.view_shipment"),
+            NavEntry(_("Delivery exceptions"), "logistics:exception_list", "logistics.view_deliveryexception"),
+            NavEntry(_("Import tracking"), "logistics:tracking_import", "logistics.add_trackingevent"),
+            NavEntry(_("Unmatched tracking"), "logistics:unmatched_list", "logistics.view_unmatchedtrackingevent"),
             NavEntry(_("Returns"), "logistics:return_list", "logistics.view_returnrequest"),
-            # Shipping exceptions, returns and the carrier settings page come with their logistics steps.
+            # The carrier settings page comes with its logistics step.
         ),
     ),
     NavArea(
@@ -92,7 +95,8 @@ NAV_AREAS: list[NavArea] = [
             NavEntry(_("Record a payment"), "billing:payment_create", "billing.add_payment"),
             NavEntry(_("Refunds"), "billing:refund_list", "billing.view_refund"),
             NavEntry(_("Bank statements"), "billing:bankstatement_list", "billing.view_bankstatement"),
-            NavEntry(_("Receivables"), "billing:receivables", "billing.view_invoice"),
+            NavEntry(_("Bank lines to match"), "billing:bankline_queue", "billing.reconcile_bankstatementline"),
+            NavEntry(_("Receivables"), "billing:receivables", "billing.view_receivables"),
             NavEntry(_("Customer statements"), "billing:statement_list", "billing.view_customerstatement"),
             NavEntry(_("Payment reminders"), "billing:reminder_list", "billing.view_paymentreminder"),
         ),
@@ -115,6 +119,7 @@ NAV_AREAS: list[NavArea] = [
         pgettext_lazy("navigation area", "Settings"),
         (
             NavEntry(_("Review settings"), "orders:review_settings", "orders.change_reviewsettings"),
+            NavEntry(_("API clients"), "api:client_list", "api.view_apiclient"),
             NavEntry(_("Webhooks"), "webhooks:endpoint_list", "webhooks.view_webhookendpoint"),
             NavEntry(_("Dunning levels"), "billing:dunning_levels", "billing.view_dunninglevel"),
         ),

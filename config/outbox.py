@@ -12,6 +12,7 @@ Handlers are registered explicitly in settings.OUTBOX_HANDLERS: {topic: [dotted 
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 from functools import cache
 
@@ -23,6 +24,10 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 logger = logging.getLogger(__name__)
+# Set while this thread runs a dispatch loop: a commit inside a handler asks for no dispatch of
+# its own, since the running loop goes on until no event is due (tasks run in-process when no
+# broker is configured, and would otherwise nest one loop per commit).
+_dispatching = threading.local()
 
 MAX_ATTEMPTS = 12
 
@@ -83,6 +88,8 @@ def dispatch_outbox() -> None:
 
 
 def _kick() -> None:
+    if getattr(_dispatching, "active", False):
+        return
     dispatch_outbox.delay()
 
 
@@ -181,10 +188,16 @@ def outbox_dispatch_one() -> OutboxEvent | None:
 def outbox_dispatch(*, limit: int = 500) -> int:
     """Dispatch due events until none is left (or `limit`); returns how many were handled."""
     handled = 0
-    while handled < limit:
-        if outbox_dispatch_one() is None:
-            break
-        handled += 1
+    outer = not getattr(_dispatching, "active", False)
+    _dispatching.active = True
+    try:
+        while handled < limit:
+            if outbox_dispatch_one() is None:
+                break
+            handled += 1
+    finally:
+        if outer:
+            _dispatching.active = False
     return handled
 
 

@@ -133,6 +133,21 @@ def _grant(permissions: dict[str, list[str]]) -> None:
 # --- per-app grants ---
 
 # logistics: delivery exceptions and returns
+_grant(
+    {
+        # Warehouse staff report and resolve delivery exceptions and review carrier events nobody matched;
+        # sales read those of their orders, managers all of them.
+        WAREHOUSE: [
+            "logistics.view_deliveryexception",
+            "logistics.resolve_deliveryexception",
+            "logistics.view_unmatchedtrackingevent",
+            "logistics.change_unmatchedtrackingevent",
+            "logistics.add_trackingevent",
+        ],
+        SALES: ["logistics.view_deliveryexception"],
+        MANAGER: ["logistics.view_deliveryexception", "logistics.view_unmatchedtrackingevent"],
+    }
+)
 # Returns: sales open them for the orders they entered (the service checks whose), the warehouse
 # approves and receives, finance reads what asks for a refund, managers do all.
 _grant(
@@ -143,19 +158,24 @@ _grant(
             "logistics.add_returnrequest",
             "logistics.approve_returnrequest",
             "logistics.receive_returnrequest",
+            "logistics.export_returnrequest",
+            "logistics.export_shipment",
         ],
-        FINANCE: ["logistics.view_returnrequest"],
+        FINANCE: ["logistics.view_returnrequest", "logistics.export_returnrequest"],
         MANAGER: [
             "logistics.view_returnrequest",
             "logistics.add_returnrequest",
             "logistics.approve_returnrequest",
             "logistics.receive_returnrequest",
+            "logistics.export_returnrequest",
+            "logistics.export_shipment",
         ],
     }
 )
 
 
-# billing: finance drafts, issues and credits invoices; managers read them; sales read their own orders' (views filter)
+# billing: finance drafts, issues and credits invoices; managers read them; sales read their own orders'
+# invoices without a permission of their own (billing.access: the receivables as a whole stay finance's)
 _grant(
     {
         FINANCE: [
@@ -170,7 +190,6 @@ _grant(
             "billing.issue_creditnote",
         ],
         MANAGER: ["billing.view_invoice", "billing.export_invoice", "billing.view_creditnote"],
-        SALES: ["billing.view_invoice", "billing.view_creditnote"],
     }
 )
 
@@ -198,7 +217,7 @@ _grant(
 _grant(
     {
         FINANCE: [
-            "billing.view_invoice",  # the receivables page reads invoices
+            "billing.view_receivables",
             "billing.export_invoice",
             "billing.view_customerstatement",
             "billing.send_customerstatement",
@@ -209,7 +228,7 @@ _grant(
             "billing.release_credithold",
         ],
         MANAGER: [
-            "billing.view_invoice",
+            "billing.view_receivables",
             "billing.view_customerstatement",
             "billing.view_paymentreminder",
             "billing.view_dunninglevel",
@@ -239,6 +258,7 @@ _grant(
 
 
 # api (channel intake)
+_grant({MANAGER: ["api.view_apiclient", "api.add_apiclient", "api.revoke_apiclient"]})
 
 
 # webhooks (events out): managers register endpoints, read the delivery log and replay

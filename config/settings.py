@@ -89,7 +89,7 @@ INSTALLED_APPS = [
     "billing",
     "api",
     "webhooks",
-    "reports",
+    # "reports" joins once its pages exist (the navigation declares them ahead).
 ]
 
 MIDDLEWARE = [
@@ -161,6 +161,8 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if TESTING:  # test processes (xdist workers, other checkouts) share the Redis: each keeps its own keys
+    CACHES["default"]["KEY_PREFIX"] = f"test{os.getpid()}"
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
@@ -261,11 +263,28 @@ def _subscribe(handlers: dict[str, list[str]]) -> None:
 
 # logistics
 _subscribe({"logistics.shipment.ship": ["logistics.shipments.handlers.email_customer_shipped"]})
+# Delivery exceptions: the salesperson hears of each one; a delivery settles the open ones.
+_subscribe(
+    {
+        "logistics.shipment_exception_opened": ["logistics.exceptions.handlers.notify_salesperson"],
+        "logistics.shipment.deliver": ["logistics.exceptions.handlers.settle_delivered"],
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {"watch-deliveries": {"task": "logistics.exceptions.watch_deliveries", "schedule": crontab(minute=10)}}
+)
+# An exception open longer than this many days is escalated to the managers (once).
+DELIVERY_EXCEPTION_ESCALATE_DAYS = env_int("DELIVERY_EXCEPTION_ESCALATE_DAYS", 3)
+HOME_QUEUE_PROVIDERS += ["logistics.exceptions.selectors.home_queues"]
+ORDER_PAGE_PANELS += ["logistics.exceptions.selectors.order_exceptions_panel"]
+CUSTOMER_PAGE_PANELS += ["logistics.exceptions.selectors.customer_exceptions_panel"]
+DEMO_SEEDERS.insert(DEMO_SEEDERS.index("logistics.demo.seed") + 1, "logistics.exceptions.demo.seed")
 # Returns: a refund asked for on receipt is told to finance in the app (billing subscribes to the same topic).
 _subscribe({"logistics.return_refund_requested": ["logistics.returns.handlers.tell_finance_refund_requested"]})
 HOME_QUEUE_PROVIDERS += ["logistics.returns.panels.home_queues"]
 ORDER_PAGE_PANELS += ["logistics.returns.panels.order_returns_panel"]
 CUSTOMER_PAGE_PANELS += ["logistics.returns.panels.customer_returns_panel"]
+DEMO_SEEDERS += ["logistics.returns.demo.seed"]
 
 
 # billing
@@ -304,7 +323,19 @@ CELERY_BEAT_SCHEDULE.update(
 )
 DEMO_SEEDERS += ["billing.payments.demo.seed"]
 
-# receivables, statements and dunning
+# bank statements: import (camt.053, MT940, bank CSV/XLSX) and reconciliation with invoices
+# Lines that pay invoices exactly (number in the memo and amount, or a known payer and amount) become payments at once.
+BANK_AUTO_APPLY_EXACT = env_bool("BANK_AUTO_APPLY_EXACT", True)
+# Up to this many are applied while the upload waits; a larger batch is applied by a worker.
+BANK_AUTO_APPLY_INLINE = env_int("BANK_AUTO_APPLY_INLINE", 200)
+CELERY_BEAT_SCHEDULE.update(
+    {"bank-resume-exact-matches": {"task": "billing.bank.resume_exact_matches", "schedule": crontab(minute="*/10")}}
+)
+# A bank file larger than this is refused (the upload page is also bound by REQUEST_MAX_BODY_BYTES).
+BANK_IMPORT_MAX_BYTES = env_int("BANK_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+HOME_QUEUE_PROVIDERS += ["billing.bank.selectors.home_queues"]
+DEMO_SEEDERS += ["billing.bank.demo.seed"]
+# receivables, statements and dunning (its demo seeder after the other billing areas': it uses their data)
 # Ageing buckets: the last day past due of each bucket after "current" (30,60,90: 1–30, 31–60, 61–90, > 90).
 AR_AGEING_BUCKETS = tuple(int(days) for days in env_list("AR_AGEING_BUCKETS", "30,60,90"))
 # The customer's statement page (/billing/s/<token>/): pages per address and minute.
@@ -332,23 +363,59 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 HOME_QUEUE_PROVIDERS += ["billing.statements.home.home_queues"]
+CUSTOMER_PAGE_PANELS += ["billing.statements.customer_panel.customer_statements_panel"]
 DEMO_SEEDERS += ["billing.statements.demo.seed"]
-
-# bank statements: import (camt.053, MT940, bank CSV/XLSX) and reconciliation with invoices
-# Lines that pay invoices exactly (number in the memo and amount, or a known payer and amount) become payments at once.
-BANK_AUTO_APPLY_EXACT = env_bool("BANK_AUTO_APPLY_EXACT", True)
-# Up to this many are applied while the upload waits; a larger batch is applied by a worker.
-BANK_AUTO_APPLY_INLINE = env_int("BANK_AUTO_APPLY_INLINE", 200)
-CELERY_BEAT_SCHEDULE.update(
-    {"bank-resume-exact-matches": {"task": "billing.bank.resume_exact_matches", "schedule": crontab(minute="*/10")}}
-)
-# A bank file larger than this is refused (the upload page is also bound by REQUEST_MAX_BODY_BYTES).
-BANK_IMPORT_MAX_BYTES = env_int("BANK_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
-HOME_QUEUE_PROVIDERS += ["billing.bank.selectors.home_queues"]
-DEMO_SEEDERS += ["billing.bank.demo.seed"]
 
 
 # api (channel intake)
+INSTALLED_APPS += ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar"]
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",  # signed-in staff (CSRF checked on writes)
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ActorHasPermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ClientRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
+    "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_PROXY", False) else 0),
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Sales order management: channel API",
+    "DESCRIPTION": (
+        "Orders from web shops, marketplaces and phone systems, exactly once: a token per channel client "
+        "(Authorization: Bearer), an Idempotency-Key on every POST, one order per channel and external_ref. "
+        'Every refusal answers {"error": {"code", "message", "fields", "lines"}}.'
+    ),
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.OrderStatus",
+        "ChannelEnum": "orders.models.Channel",
+        "ShipmentStateEnum": "logistics.models.ShipmentState",
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# A retry with the same Idempotency-Key replays the first answer for this long (never under a day).
+API_IDEMPOTENCY_KEEP_HOURS = env_int("API_IDEMPOTENCY_KEEP_HOURS", 48)
+# A retry arriving while the first request with its key still runs waits this long for it, then answers 409.
+API_IDEMPOTENCY_WAIT_SECONDS = float(os.environ.get("API_IDEMPOTENCY_WAIT_SECONDS", "10"))
+# Signed-in staff on the API, and calls without credentials, per minute (clients have their own limit).
+API_USER_RATE_PER_MINUTE = env_int("API_USER_RATE_PER_MINUTE", 600)
+API_ANON_RATE_PER_MINUTE = env_int("API_ANON_RATE_PER_MINUTE", 120)
+CELERY_BEAT_SCHEDULE.update(
+    {"delete-expired-idempotency-keys": {"task": "api.tasks.delete_expired_idempotency_keys", "schedule": crontab(minute=15)}}
+)
+DEMO_SEEDERS += ["api.demo.seed"]
 
 
 # webhooks (events out): business events become signed POSTs to the endpoints managers register.

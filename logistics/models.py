@@ -18,6 +18,7 @@ from config.money import ZERO
 from config.timeline import TimelineEvent
 
 SHIP_PERMISSION = "logistics.ship_shipment"
+EXCEPTION_PERMISSION = "logistics.resolve_deliveryexception"
 
 
 class Carrier(models.Model):
@@ -60,6 +61,7 @@ class ShipmentState(models.TextChoices):
     DELIVERED = "delivered", _("Delivered")
     EXCEPTION = "exception", _("Exception")
     RETURNED = "returned", _("Returned")
+    LOST = "lost", _("Lost")
     CANCELLED = "cancelled", _("Cancelled")
 
 
@@ -108,6 +110,16 @@ class Shipment(FSMModelMixin, models.Model):
     shipped_at = models.DateTimeField(_("shipped"), null=True, blank=True, db_index=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    # A re-shipment of goods a delivery exception lost or spoiled: it ships from stock without
+    # counting as more shipped on the order's lines.
+    replacement_for = models.ForeignKey(
+        "logistics.DeliveryException",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replacements",
+        verbose_name=_("replacement for"),
+    )
     # A replacement for returned goods: shipping it changes no order line, it only takes the stock.
     replaces = models.ForeignKey(
         "logistics.ReturnRequest",
@@ -122,7 +134,10 @@ class Shipment(FSMModelMixin, models.Model):
         verbose_name = _("shipment")
         verbose_name_plural = _("shipments")
         ordering = ["-created_at", "-pk"]
-        permissions = [("ship_shipment", _("Can pick, pack and ship shipments"))]
+        permissions = [
+            ("ship_shipment", _("Can pick, pack and ship shipments")),
+            ("export_shipment", _("Can export shipments")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(insured_value__gte=0) & Q(cod_amount__gte=0), name="shipment_amounts_not_negative"
@@ -146,6 +161,10 @@ class Shipment(FSMModelMixin, models.Model):
         "ship": _("ship"),
         "cancel": _("cancel"),
         "deliver": _("confirm delivery"),
+        "report_exception": _("report a delivery exception"),
+        "clear_exception": _("resume the delivery"),
+        "mark_returned": _("mark returned"),
+        "write_off": _("write off as lost"),
     }
 
     @property
@@ -196,6 +215,23 @@ class Shipment(FSMModelMixin, models.Model):
     def cancel(self) -> None:
         """Before it ships a shipment may be abandoned; its goods stay reserved for the order."""
         self.cancelled_at = timezone.now()
+
+    # Delivery exceptions (logistics.exceptions): the shipment waits in `exception` while one is open.
+    @transition(field=state, source=S.SHIPPED, target=S.EXCEPTION, permission=EXCEPTION_PERMISSION)
+    def report_exception(self) -> None:
+        """Late, lost, damaged, refused or returning: the shipment needs someone's attention."""
+
+    @transition(field=state, source=S.EXCEPTION, target=S.SHIPPED, permission=EXCEPTION_PERMISSION)
+    def clear_exception(self) -> None:
+        """Every exception is settled and the goods are still on their way."""
+
+    @transition(field=state, source=S.EXCEPTION, target=S.RETURNED, permission=EXCEPTION_PERMISSION)
+    def mark_returned(self) -> None:
+        """The customer refused the goods or the carrier sends them back to us."""
+
+    @transition(field=state, source=S.EXCEPTION, target=S.LOST, permission=EXCEPTION_PERMISSION)
+    def write_off(self) -> None:
+        """The goods will not arrive: re-shipped, refunded or given up."""
 
 
 class ShipmentLine(models.Model):
@@ -326,6 +362,8 @@ class ShipmentEvent(TimelineEvent):
         CANCEL = "cancel", _("Cancelled")
         DELIVER = "deliver", _("Delivered")
         EMAIL = "email", _("E-mail sent")
+        EXCEPTION = "exception", _("Delivery exception")
+        EXCEPTION_SETTLED = "exception_settled", _("Delivery exception settled")
 
     SUBJECT_FIELD = "shipment"
     STATES = dict(ShipmentState.choices)
@@ -399,6 +437,11 @@ class TrackingEvent(models.Model):
         return f"{self.parcel_id} {self.time:%Y-%m-%d %H:%M} {self.status}"
 
 
+class UnmatchedOutcome(models.TextChoices):
+    ASSIGNED = "assigned", _("Assigned to a parcel")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
 class UnmatchedTrackingEvent(models.Model):
     """A pushed event for a waybill number we do not know, kept aside for review (carriers retry on errors)."""
 
@@ -412,6 +455,18 @@ class UnmatchedTrackingEvent(models.Model):
     source = models.CharField(_("source"), max_length=12, choices=TrackingSource.choices)
     received_at = models.DateTimeField(_("received"), auto_now_add=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=UnmatchedOutcome.choices, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+    parcel = models.ForeignKey(
+        Parcel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("assigned to parcel")
+    )
 
     class Meta:
         verbose_name = _("unmatched tracking event")
@@ -446,5 +501,7 @@ class OrderTrackingToken(models.Model):
         return f"{self.order_id}"
 
 
-# Returns live in their own package; importing them here registers them with the app.
+# Returns and pick waves live beside their code; importing them here registers them with the app.
+from logistics.exceptions.models import DeliveryException, DeliveryExceptionEvent  # noqa: E402,F401
 from logistics.returns.models import ReturnEvent, ReturnLine, ReturnRequest  # noqa: E402,F401
+from logistics.shipments.wave_models import PickWave  # noqa: E402,F401

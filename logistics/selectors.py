@@ -5,24 +5,26 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from config.home import QUEUE_PREVIEW, WorkQueue, work_queue
+from config.home import COUNT_CAP, QUEUE_PREVIEW, WorkQueue, work_queue
 from config.roles import WAREHOUSE
 from logistics.models import Shipment, ShipmentState
-from logistics.shipments.selectors import ready_to_pick
+from logistics.shipments.selectors import ready_to_pick_queryset, ready_to_pick_rows
 
 
 def home_queues(user) -> list[WorkQueue]:
-    """Warehouse staff see what is ready to pick and what is packed but not shipped."""
+    """Warehouse staff see what is ready to pick, what is packed but not shipped and what is on its way."""
     if not user.groups.filter(name=WAREHOUSE).exists() or not user.has_perm("logistics.view_shipment"):
         return []
-    ready = ready_to_pick()
+    ready = ready_to_pick_queryset()
+    preview = ready_to_pick_rows(ready[:QUEUE_PREVIEW])
     packed = Shipment.objects.filter(state=ShipmentState.PACKED).select_related("order").order_by("packed_at", "pk")
+    on_the_way = Shipment.objects.filter(state=ShipmentState.SHIPPED).select_related("order").order_by("eta", "shipped_at", "pk")
     return [
         WorkQueue(
             title=_("Ready to pick"),
             url=reverse("logistics:pick_queue"),
-            count=len(ready),
-            items=ready[:QUEUE_PREVIEW],
+            count=len(preview) if len(preview) < QUEUE_PREVIEW else ready.order_by()[: COUNT_CAP + 1].count(),
+            items=preview,
             empty_text=_("Nothing is waiting to be picked."),
             role=WAREHOUSE,
         ),
@@ -31,6 +33,13 @@ def home_queues(user) -> list[WorkQueue]:
             url=f"{reverse('logistics:shipment_list')}?state={ShipmentState.PACKED}",
             queryset=packed,
             empty_text=_("No packed shipment waits for the carrier."),
+            role=WAREHOUSE,
+        ),
+        work_queue(
+            title=_("Shipped, not delivered"),
+            url=f"{reverse('logistics:shipment_list')}?state={ShipmentState.SHIPPED}&ordering=shipped",
+            queryset=on_the_way,
+            empty_text=_("Every shipped shipment was delivered."),
             role=WAREHOUSE,
         ),
     ]

@@ -3,8 +3,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -90,6 +91,10 @@ class SalesOrder(FSMModelMixin, models.Model):
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.PHONE)
     customer_po = models.CharField(_("customer PO number"), max_length=60, blank=True, db_index=True)
+    # The order's number in the sales channel it came from (a web shop's order id): at most one order
+    # per channel and reference, so a retried push never creates a second order. Blank for orders
+    # entered by hand.
+    external_ref = models.CharField(_("external reference"), max_length=100, blank=True, default="", db_default="")
     requested_date = models.DateField(_("requested delivery date"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     currency = models.CharField(_("currency"), max_length=3, default=settings.CURRENCY)
@@ -105,8 +110,14 @@ class SalesOrder(FSMModelMixin, models.Model):
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True, db_index=True)
     # Billing's verdict on the order's invoices (orders.payment_status sets it); stored so lists filter by it.
+    # The database default too: rows written by SQL (imports, the bench's seeding) need no value.
     payment_status = models.CharField(
-        _("payment status"), max_length=12, choices=PaymentStatus.choices, default=PaymentStatus.NOT_INVOICED, blank=True
+        _("payment status"),
+        max_length=12,
+        choices=PaymentStatus.choices,
+        default=PaymentStatus.NOT_INVOICED,
+        db_default=PaymentStatus.NOT_INVOICED,
+        blank=True,
     )
     # Optimistic lock: every edit of a draft bumps it; a save based on an older version is refused.
     version = models.PositiveIntegerField(_("version"), default=1)
@@ -126,6 +137,9 @@ class SalesOrder(FSMModelMixin, models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(subtotal__gte=0) & Q(tax_total__gte=0), name="order_amounts_not_negative"),
+            models.UniqueConstraint(
+                fields=["channel", "external_ref"], condition=~Q(external_ref=""), name="order_channel_external_ref_unique"
+            ),
         ]
         # What the list sorts and the queues filter by, with the pk as the tie-break they order by
         # (the text search's trigram indexes are PostgreSQL-only: migration 0007).
@@ -135,6 +149,8 @@ class SalesOrder(FSMModelMixin, models.Model):
             models.Index(fields=["status", "approved_at", "id"], name="order_status_queue"),
             models.Index(fields=["customer", "-created_at", "-id"], name="order_customer_newest"),
             models.Index(fields=["created_by", "-created_at", "-id"], name="order_author_newest"),
+            # The channel API's "changed since" list pages by last change.
+            models.Index(fields=["-updated_at", "-id"], name="order_recently_changed"),
             models.Index(fields=["payment_status", "-created_at", "-id"], name="order_payment_status_newest"),
         ]
 
@@ -240,8 +256,10 @@ class SalesOrder(FSMModelMixin, models.Model):
     # --- transitions: fired only through config.transitions.transition_apply ---------------------
     @transition(field=status, source=S.DRAFT, target=S.SUBMITTED, conditions=[_can_submit], permission="orders.submit_salesorder")
     def submit(self) -> None:
-        """A draft with lines, a shipping address and an unblocked customer goes to the automatic checks."""
+        """A draft with lines, a shipping address and an unblocked customer goes to the automatic checks.
+        The version moves on: a form opened before must not overwrite the order if it comes back as a draft."""
         self.submitted_at = timezone.now()
+        self.version += 1
 
     @transition(field=status, source=S.SUBMITTED, target=S.APPROVED, permission="orders.review_salesorder")
     def pass_checks(self) -> None:
@@ -572,6 +590,12 @@ class ReviewFinding(models.Model):
         return finding_text(rule=self.rule, figures=self.figures) or self.message
 
 
+REVIEW_SETTINGS_CACHE_KEY = "orders:review-settings"
+# With a shared cache (Redis) a save clears it for every process; with the per-process default
+# cache other processes see a change after at most this long.
+REVIEW_SETTINGS_CACHE_SECONDS = 60
+
+
 class ReviewSettings(models.Model):
     """The thresholds of the automatic checks; one row, edited by managers in the app."""
 
@@ -615,10 +639,20 @@ class ReviewSettings(models.Model):
     def __str__(self) -> str:
         return str(_("Review settings"))
 
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        cache.delete(REVIEW_SETTINGS_CACHE_KEY)
+        # Again after commit: a reader between this save and the commit may have cached the old row.
+        transaction.on_commit(lambda: cache.delete(REVIEW_SETTINGS_CACHE_KEY))
+
     @classmethod
     def current(cls) -> ReviewSettings:
-        """The one settings row, created with the defaults on first use."""
-        obj, _created = cls.objects.get_or_create(pk=1)
+        """The one settings row, created with the defaults on first use; read from the cache, which
+        every save clears (every check of every order reads it)."""
+        obj = cache.get(REVIEW_SETTINGS_CACHE_KEY)
+        if obj is None:
+            obj, _created = cls.objects.get_or_create(pk=1)
+            cache.set(REVIEW_SETTINGS_CACHE_KEY, obj, REVIEW_SETTINGS_CACHE_SECONDS)
         return obj
 
 

@@ -19,15 +19,8 @@ EXPECTED_MENUS = {
     SALES: {
         "sales": ["orders:list", "orders:create", "customers:list", "customers:complaint_list"],
         "warehouse": ["inventory:product_list", "inventory:stock_overview"],
-        "shipping": ["logistics:shipment_list", "logistics:return_list"],
-        # Their own customers' payments and refunds; invoices and credit notes.
-        "finance": [
-            "billing:invoice_list",
-            "billing:creditnote_list",
-            "billing:payment_list",
-            "billing:refund_list",
-            "billing:receivables",
-        ],
+        "shipping": ["logistics:shipment_list", "logistics:exception_list", "logistics:return_list"],
+        "finance": ["billing:payment_list", "billing:refund_list"],
     },
     REVIEWER: {
         "sales": ["orders:list", "customers:list", "customers:complaint_list"],
@@ -46,7 +39,14 @@ EXPECTED_MENUS = {
             "inventory:transfer_list",
             "inventory:replenishment_list",
         ],
-        "shipping": ["logistics:pick_queue", "logistics:shipment_list", "logistics:return_list"],
+        "shipping": [
+            "logistics:pick_queue",
+            "logistics:shipment_list",
+            "logistics:exception_list",
+            "logistics:tracking_import",
+            "logistics:unmatched_list",
+            "logistics:return_list",
+        ],
     },
     FINANCE: {
         "sales": ["orders:list", "customers:list"],
@@ -59,6 +59,7 @@ EXPECTED_MENUS = {
             "billing:payment_create",
             "billing:refund_list",
             "billing:bankstatement_list",
+            "billing:bankline_queue",
             "billing:receivables",
             "billing:statement_list",
             "billing:reminder_list",
@@ -78,7 +79,7 @@ EXPECTED_MENUS = {
             "inventory:transfer_list",
             "inventory:replenishment_list",
         ],
-        "shipping": ["logistics:shipment_list", "logistics:return_list"],
+        "shipping": ["logistics:shipment_list", "logistics:exception_list", "logistics:unmatched_list", "logistics:return_list"],
         "finance": [
             "billing:invoice_list",
             "billing:creditnote_list",
@@ -89,7 +90,7 @@ EXPECTED_MENUS = {
             "billing:statement_list",
             "billing:reminder_list",
         ],
-        "settings": ["orders:review_settings", "webhooks:endpoint_list", "billing:dunning_levels"],
+        "settings": ["orders:review_settings", "api:client_list", "webhooks:endpoint_list", "billing:dunning_levels"],
     },
 }
 

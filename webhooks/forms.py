@@ -42,7 +42,7 @@ class EndpointFilter(django_filters.FilterSet):
 class DeliveryFilter(django_filters.FilterSet):
     outcome = django_filters.ChoiceFilter(choices=WebhookDelivery.Outcome.choices, method="by_outcome", label=_("Status"))
     type = django_filters.ChoiceFilter(choices=TOPIC_CHOICES, label=_("Topic"))
-    subject = django_filters.CharFilter(field_name="aggregate_id", lookup_expr="iexact", label=_("Order or subject"))
+    subject = django_filters.CharFilter(method="by_subject", label=_("Order or subject"))
 
     class Meta:
         model = WebhookDelivery
@@ -50,3 +50,6 @@ class DeliveryFilter(django_filters.FilterSet):
 
     def by_outcome(self, queryset, name, value):
         return delivery_outcome_filter(queryset, value)
+
+    def by_subject(self, queryset, name, value):
+        return queryset.filter(aggregate_id=value.strip().upper())

@@ -168,6 +168,8 @@ class WebhookDelivery(models.Model):
             ),
             models.Index(fields=["endpoint", "-created_at", "-id"], name="webhook_delivery_newest"),
             models.Index(fields=["endpoint", "id"], name="webhook_delivery_failed", condition=Q(failed_at__isnull=False)),
+            # "What did we send about SO-2026-000123?": the log's subject filter.
+            models.Index(fields=["aggregate_id", "endpoint"], name="webhook_delivery_subject"),
         ]
 
     def __str__(self) -> str:

@@ -20,7 +20,9 @@ from billing.models import Invoice
 from billing.payments.models import Payment
 from inventory.models import LowStockAlert
 from logistics.models import Shipment
-from orders.models import SalesOrder
+from orders.models import OrderEvent, OrderStatus, SalesOrder
+
+SHIPPED_STATES = (OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED)
 
 
 @dataclass(frozen=True)
@@ -124,13 +126,25 @@ def shipment_data(shipment: Shipment) -> dict[str, Any]:
     )
 
 
+def _status_after_shipment(order: SalesOrder, shipment: Shipment) -> str:
+    """The order's status right after this shipment left (it may have moved on since): the transition
+    its timeline recorded next to the shipment, or partially shipped when it stayed so (no transition)."""
+    shipped = order.events.filter(kind=OrderEvent.Kind.SHIPPED, params__document=shipment.number).order_by("pk").first()
+    following = order.events.filter(pk__gt=shipped.pk).order_by("pk").first() if shipped else None
+    if following is not None and following.kind == OrderEvent.Kind.TRANSITION and following.to_state in SHIPPED_STATES:
+        return following.to_state
+    return OrderStatus.PARTIALLY_SHIPPED if shipped else order.status
+
+
 def shipment_shipped(payload: dict) -> list[Subject]:
     """logistics.shipment.ship: order.shipped, with the shipment that left."""
     shipment = Shipment.objects.select_related("carrier", "warehouse").filter(pk=payload.get("id")).first()
     order = _order(shipment.order_id) if shipment else None
     if order is None:
         return []
-    return [_order_subject(order, shipment=shipment_data(shipment))]
+    subject = _order_subject(order, shipment=shipment_data(shipment))
+    subject.data["status"] = _status_after_shipment(order, shipment)
+    return [subject]
 
 
 def order_closed_short(payload: dict) -> list[Subject]:

@@ -236,6 +236,7 @@ def _suggestions_insert(rows: list[tuple]) -> None:
     meta = MatchSuggestion._meta
     columns = ", ".join(connection.ops.quote_name(meta.get_field(name).column) for name in SUGGESTION_FIELDS)
     with (
+        connection.wrap_database_errors,
         connection.cursor() as cursor,
         cursor.cursor.copy(f"COPY {connection.ops.quote_name(meta.db_table)} ({columns}) FROM STDIN") as copy,
     ):

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -221,6 +221,24 @@ def bank_import_apply_pending(*, bank_import_id: int) -> int:
     return applied
 
 
+def _lines_insert(lines: list[BankStatementLine]) -> None:
+    """Write new lines: PostgreSQL's COPY for a statement of thousands of lines, else bulk_create."""
+    if connection.vendor != "postgresql" or len(lines) < 100:
+        BankStatementLine.objects.bulk_create(lines, batch_size=2000)
+        return
+    meta = BankStatementLine._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(meta.db_table)
+    with (
+        connection.wrap_database_errors,
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        for line in lines:
+            copy.write_row([f.get_db_prep_save(f.pre_save(line, True), connection) for f in fields])
+
+
 def _store(*, parsed, digest: str, filename: str, actor: Actor, account: BankAccount | None) -> ImportSummary:
     accounts = {a.number_key: a for a in BankAccount.objects.filter(is_active=True)}
     targets = [_account_for(statement, account, accounts) for statement in parsed.statements]
@@ -287,7 +305,7 @@ def _store(*, parsed, digest: str, filename: str, actor: Actor, account: BankAcc
                     **{name: _clip(getattr(entry, name), limit) for name, limit in _FIELD_LIMITS.items()},
                 )
             )
-        BankStatementLine.objects.bulk_create(new_lines, batch_size=2000)
+        _lines_insert(new_lines)
         statement.imported_count = len(new_lines)
         statement.save(update_fields=["imported_count"])
         summary.imported += len(new_lines)

@@ -201,6 +201,13 @@ def _render_line(request, line: BankStatementLine, *, split_form=None, ignore_fo
     return render(request, "billing/bank/line_detail.html", context, status=status)
 
 
+def _not_open(request, line: BankStatementLine):
+    """A form posted for a line that is matched or set aside already (another tab, a second clerk):
+    nothing changes and the line's page says where it stands."""
+    messages.error(request, _("This bank line is not waiting to be matched any more: nothing was changed."))
+    return redirect(line)
+
+
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 def line_detail(request, pk: int):
     return _render_line(request, _get_line(pk))
@@ -238,6 +245,11 @@ def line_accept(request, pk: int, suggestion_id: int):
 def line_split(request, pk: int):
     """The line pays several invoices of one customer, an amount each."""
     line = _get_line(pk)
+    if line.status != LineStatus.UNMATCHED:
+        return _not_open(request, line)
+    if line.amount <= 0:
+        messages.error(request, _("Only money received can pay invoices: this line is a payment out."))
+        return redirect(line)
     form = SplitForm(request.POST, line=line, rows=_split_rows(line))
     if submission_form_valid(request, form):
         customer = form.allocations[0][0].customer
@@ -256,6 +268,8 @@ def line_split(request, pk: int):
 @submitted_once("billing.bankline_ignore", form=True)
 def line_ignore(request, pk: int):
     line = _get_line(pk)
+    if line.status != LineStatus.UNMATCHED:
+        return _not_open(request, line)
     form = IgnoreForm(request.POST)
     if submission_form_valid(request, form):
         try:

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from billing.access import invoice_reader_required
 from billing.credit_notes import services
 from billing.credit_notes.forms import CreditNoteFilter, CreditNoteForm, RedLetterForm
 from billing.documents import credit_note_pdf_store
@@ -26,7 +27,7 @@ ACTIONS = ["issue", "discard"]
 
 
 @require_GET
-@permission_required("billing.view_creditnote", raise_exception=True)
+@invoice_reader_required
 def creditnote_list(request):
     """Credit notes, newest first, by status and reason; search by number, invoice or buyer."""
     notes = visible_credit_notes(user=request.user).select_related("invoice", "customer")
@@ -99,7 +100,7 @@ def _render_detail(request, note: CreditNote, *, red_letter_form=None, status: i
 
 
 @require_GET
-@permission_required("billing.view_creditnote", raise_exception=True)
+@invoice_reader_required
 def creditnote_detail(request, pk: int):
     """The credit note: its invoice, lines, totals, timeline and actions."""
     return _render_detail(request, _get(request, pk))
@@ -159,7 +160,7 @@ def creditnote_discard(request, pk: int):
 
 
 @require_GET
-@permission_required("billing.view_creditnote", raise_exception=True)
+@invoice_reader_required
 def creditnote_pdf(request, pk: int):
     note = _get(request, pk)
     if note.status != CreditNoteStatus.ISSUED:

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from billing.access import invoice_reader_required
 from billing.documents import invoice_pdf_store
 from billing.invoices import exports, services
 from billing.invoices.forms import CreateInvoiceForm, DraftInvoiceForm, FapiaoNumberForm, InvoiceFilter, NoteForm
@@ -33,7 +34,7 @@ def _filterset(request):
 
 
 @require_GET
-@permission_required("billing.view_invoice", raise_exception=True)
+@invoice_reader_required
 def invoice_list(request):
     """Invoices, newest first: by status, customer, issue date, overdue; search by number, buyer or order."""
     filterset = _filterset(request)
@@ -143,7 +144,7 @@ def _render_detail(request, invoice: Invoice, *, draft_form=None, fapiao_form=No
 
 
 @require_GET
-@permission_required("billing.view_invoice", raise_exception=True)
+@invoice_reader_required
 def invoice_detail_view(request, pk: int):
     """The invoice: buyer, lines, totals in figures and words, credit notes, timeline and actions."""
     return _render_detail(request, _get(request, pk))
@@ -219,7 +220,7 @@ def invoice_fapiao(request, pk: int):
 
 
 @require_GET
-@permission_required("billing.view_invoice", raise_exception=True)
+@invoice_reader_required
 def invoice_pdf(request, pk: int):
     """The stored PDF of an issued invoice (stored on first need, never rendered again)."""
     invoice = _get(request, pk)

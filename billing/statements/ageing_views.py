@@ -14,7 +14,7 @@ from billing.statements.forms import ReceivablesFilterForm
 PAGE_SIZE = 50
 
 
-@permission_required("billing.view_invoice", raise_exception=True)
+@permission_required("billing.view_receivables", raise_exception=True)
 def receivables(request):
     """Open receivables by customer in ageing buckets (by due date), with the totals; filter by salesperson and customer."""
     form = ReceivablesFilterForm(request.GET)
@@ -38,7 +38,7 @@ def receivables(request):
     return render(request, "billing/receivables.html", context)
 
 
-@permission_required("billing.export_invoice", raise_exception=True)
+@permission_required(("billing.view_receivables", "billing.export_invoice"), raise_exception=True)
 def receivables_export(request):
     """The ageing as the page filters it, as CSV or XLSX."""
     export_format = request.GET.get("format", "csv")

@@ -15,8 +15,10 @@ from billing.statements.models import CustomerStatement, StatementToken
 from billing.statements.services import statement_create, statement_respond, statement_send
 from config.actors import Actor
 from config.errors import DomainError
+from customers.models import Customer
 
 DISPUTE_COMMENT = "发票 {number} 的金额与我方记录不符，请核对。 The amount of invoice {number} differs from our books."
+DISPUTE_COMMENT_NO_INVOICE = "我方上月已付款，对账单上没有显示。 We paid last month; the statement does not show it."
 
 
 def _say(stdout, text: str) -> None:
@@ -25,25 +27,33 @@ def _say(stdout, text: str) -> None:
 
 
 def _disputed_statement(finance, stdout) -> CustomerStatement | None:
-    """This month's statement of a customer with an invoice and an e-mail address, sent and disputed."""
+    """This month's statement of a customer with an e-mail address (one with invoices if there is
+    one), sent, and disputed through its link."""
+    today = timezone.localdate()
+    start = today.replace(day=1)
     invoice = (
         Invoice.objects.issued().filter(customer__email__gt="").select_related("customer").order_by("issued_at", "pk").first()
     )
-    if invoice is None:
-        _say(stdout, "Receivables demo: no issued invoice of a customer with an e-mail address; no statement.")
+    if invoice is not None:
+        customer, reference = invoice.customer, invoice.number
+        start = min(start, timezone.localdate(invoice.issued_at))
+    else:
+        customer = Customer.objects.filter(email__gt="").order_by("pk").first()
+        reference = ""
+    if customer is None:
+        _say(stdout, "Receivables demo: no customer with an e-mail address; no statement.")
         return None
-    today = timezone.localdate()
-    start = min(today.replace(day=1), timezone.localdate(invoice.issued_at))
     with transaction.atomic():
-        statement = statement_create(customer=invoice.customer, period_start=start, period_end=today, by=finance)
+        statement = statement_create(customer=customer, period_start=start, period_end=today, by=finance)
         statement = statement_send(statement=statement, by=finance)
     token = StatementToken.objects.get(statement=statement).token
-    return statement_respond(token=token, answer="dispute", comment=DISPUTE_COMMENT.format(number=invoice.number))
+    comment = DISPUTE_COMMENT.format(number=reference) if reference else DISPUTE_COMMENT_NO_INVOICE
+    return statement_respond(token=token, answer="dispute", comment=comment)
 
 
 def _reminders(stdout) -> int:
-    """Run dunning today; with nothing overdue yet (demo invoices are new), as of the day the oldest
-    open invoice reaches the first level, so the reminders page has letters to show."""
+    """Run dunning today; with nothing overdue yet (demo invoices are new), the run of the day the
+    oldest open invoice is a month overdue, so the reminders page has letters to show."""
     result = dunning_run(actor=Actor.system("demo"))
     if result.reminders:
         return len(result.reminders)

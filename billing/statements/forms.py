@@ -76,7 +76,9 @@ class StatementFilterForm(forms.Form):
         max_length=7,
         widget=forms.TextInput(attrs={"type": "month", "placeholder": "2026-01"}),
     )
-    customer = forms.ModelChoiceField(queryset=Customer.objects.all(), required=False, widget=forms.HiddenInput)
+    customer = forms.ModelChoiceField(
+        queryset=Customer.objects.all(), required=False, label=_("Customer"), widget=forms.HiddenInput
+    )
 
     def clean_period(self) -> str:
         period = (self.cleaned_data.get("period") or "").strip()

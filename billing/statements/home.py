@@ -36,7 +36,7 @@ def home_queues(user) -> list[WorkQueue]:
     if not user.groups.filter(name=FINANCE).exists():
         return []
     queues = []
-    if user.has_perm("billing.view_invoice"):
+    if user.has_perm("billing.view_receivables"):
         overdue = Invoice.objects.open().filter(due_date__lt=timezone.localdate()).select_related("customer")
         queue = work_queue(
             title=_("Invoices overdue"),

@@ -82,7 +82,10 @@ class CustomerStatement(FSMModelMixin, models.Model):
         verbose_name = _("customer statement")
         verbose_name_plural = _("customer statements")
         ordering = ["-period_end", "-pk"]
-        permissions = [("send_customerstatement", _("Can make and send customer statements"))]
+        permissions = [
+            ("send_customerstatement", _("Can make and send customer statements")),
+            ("view_receivables", _("Can see every customer's receivables and their ageing")),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(period_start__lte=F("period_end")), name="statement_period_in_order"),
             models.CheckConstraint(

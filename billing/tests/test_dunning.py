@@ -9,6 +9,8 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -257,3 +259,29 @@ def test_the_release_page_asks_and_releases(client_as, customer, invoice):
     assert client.post(url, {"note": "Paid in cash at the counter"}).status_code == 302
     hold.refresh_from_db()
     assert hold.released_at is not None
+
+
+def test_the_customer_page_shows_the_credit_hold(client_as, customer, invoice):
+    dunning_run(on=DUE + timedelta(days=61))
+    body = client_as("finance").get(customer.get_absolute_url()).content.decode()
+    assert "On credit hold since" in body and "Final notice" in body
+
+
+def test_the_reminder_list_costs_the_same_queries_for_1_or_6_reminders(client_as):
+    client = client_as("finance")
+    url = reverse("billing:reminder_list")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    for _ in range(1):
+        issued_invoice(customer=CustomerFactory(email="a@b.example"), gross="5.00", issued_on=DUE, due_date=DUE)
+    dunning_run(on=DUE + timedelta(days=61))
+    few = queries()
+    for _ in range(5):
+        issued_invoice(customer=CustomerFactory(email="a@b.example"), gross="5.00", issued_on=DUE, due_date=DUE)
+    dunning_run(on=DUE + timedelta(days=62))
+    assert PaymentReminder.objects.count() == 6
+    assert queries() == few

@@ -11,7 +11,9 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -310,3 +312,37 @@ def test_the_public_page_speaks_the_customers_language(sent):
     token = StatementToken.objects.get(statement=sent).token
     body = Client().get(public(token)).content.decode()
     assert "对账单" in body and 'lang="zh-hans"' in body
+
+
+def _queries(client, url, params=None) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url, params or {}).status_code == 200
+    return len(queries)
+
+
+def test_the_list_costs_the_same_queries_for_2_or_12_statements(finance, client_as):
+    client = client_as("finance")
+    for _ in range(2):
+        make(CustomerFactory(), finance)
+    few = _queries(client, reverse("billing:statement_list"))
+    for _ in range(10):
+        make(CustomerFactory(), finance)
+    assert _queries(client, reverse("billing:statement_list")) == few
+
+
+def test_the_receivables_page_costs_the_same_queries_for_2_or_12_customers(client_as):
+    client = client_as("finance")
+    for _ in range(2):
+        issued_invoice(customer=CustomerFactory(), gross="10.00", issued_on=date(2026, 5, 2))
+    few = _queries(client, reverse("billing:receivables"))
+    for _ in range(10):
+        issued_invoice(customer=CustomerFactory(), gross="10.00", issued_on=date(2026, 5, 2))
+    assert _queries(client, reverse("billing:receivables")) == few
+
+
+def test_the_customer_page_shows_statements_and_the_new_statement_link(sent, client_as):
+    body = client_as("finance").get(sent.customer.get_absolute_url()).content.decode()
+    assert "Statements and reminders" in body
+    assert sent.get_absolute_url() in body
+    assert f"{reverse('billing:statement_create')}?customer={sent.customer.pk}" in body
+    assert "Statements and reminders" not in client_as("sales").get(sent.customer.get_absolute_url()).content.decode()

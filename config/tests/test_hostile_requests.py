@@ -54,7 +54,8 @@ def test_a_huge_upload_is_refused_with_413_before_the_body_is_read(client_as):
 def test_a_huge_api_body_gets_a_json_413(client):
     response = post_declaring(client, "/api/orders/", 200 * 1024 * 1024)
     assert response.status_code == 413
-    assert response.json()["error"].startswith("The request is too large")
+    error = response.json()["error"]
+    assert error["code"] == "too_large" and error["message"].startswith("The request is too large")
 
 
 def test_the_limit_comes_from_the_settings(client_as, settings):

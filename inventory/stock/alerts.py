@@ -40,25 +40,7 @@ def low_stock_refresh(*, level_ids: Iterable[int] | None = None) -> int:
         .order_by("product_id", "warehouse_id")
         .values_list("product_id", "warehouse_id", "on_hand", "reserved", "safety_stock")
     )
-    # Sorted inserts: two transactions raising the same alerts wait for each other instead of deadlocking.
-    raised_at = timezone.now()
-    LowStockAlert.objects.bulk_create(
-        [
-            LowStockAlert(
-                product_id=product_id,
-                warehouse_id=warehouse_id,
-                available=on_hand - reserved,
-                safety_stock=safety,
-                raised_at=raised_at,
-            )
-            for product_id, warehouse_id, on_hand, reserved, safety in low
-        ],
-        ignore_conflicts=True,
-    )
-    if low:  # the alerts this call opened (rows already open were left alone) are news for whoever listens
-        opened = list(LowStockAlert.objects.filter(raised_at=raised_at, resolved_at__isnull=True).values_list("pk", flat=True))
-        if opened:
-            outbox_publish(topic="inventory.low_stock", payload={"alert_ids": opened})
+    _raise(low)
     same_row = scope.filter(product=OuterRef("product"), warehouse=OuterRef("warehouse"))
     still_low = low_stock_levels().filter(product=OuterRef("product"), warehouse=OuterRef("warehouse"))
     recovered = LowStockAlert.objects.filter(resolved_at__isnull=True).filter(Exists(same_row)).exclude(Exists(still_low))
@@ -70,6 +52,43 @@ def low_stock_refresh(*, level_ids: Iterable[int] | None = None) -> int:
     if pending:
         transaction.on_commit(notify_low_stock_alerts.delay, robust=True)
     return pending
+
+
+def _raise(low: list[tuple[int, int, int, int, int]]) -> None:
+    """Open an alert for each low row (product, warehouse, on hand, reserved, safety stock) that has
+    none open; the alerts this opened (rows already open are left alone) are news for whoever listens."""
+    if not low:
+        return
+    # Sorted inserts: two transactions raising the same alerts wait for each other instead of deadlocking.
+    raised_at = timezone.now()
+    LowStockAlert.objects.bulk_create(
+        [
+            LowStockAlert(
+                product_id=product_id,
+                warehouse_id=warehouse_id,
+                available=on_hand - reserved,
+                safety_stock=safety,
+                raised_at=raised_at,
+            )
+            for product_id, warehouse_id, on_hand, reserved, safety in sorted(low)
+        ],
+        ignore_conflicts=True,
+    )
+    opened = list(LowStockAlert.objects.filter(raised_at=raised_at, resolved_at__isnull=True).values_list("pk", flat=True))
+    if opened:
+        outbox_publish(topic="inventory.low_stock", payload={"alert_ids": opened})
+
+
+def low_stock_raise(*, levels: Iterable[tuple[int, int, int, int, int]]) -> int:
+    """Raise the alerts of stock rows the caller has locked and knows the figures of, given as
+    (product_id, warehouse_id, on_hand, reserved, safety_stock) after its change. For changes that
+    only lower free stock (a reservation): nothing can recover, and a row still above its safety
+    stock costs no statement at all. Returns how many rows are low."""
+    low = [(p, w, on_hand, reserved, safety) for p, w, on_hand, reserved, safety in levels if on_hand < reserved + safety]
+    if low:
+        _raise(low)
+        transaction.on_commit(notify_low_stock_alerts.delay, robust=True)
+    return len(low)
 
 
 def _recipients(*roles: str) -> list[str]:

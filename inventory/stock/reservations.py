@@ -23,6 +23,7 @@ from config.actors import Actor
 from config.errors import DomainError
 from config.transitions import transitions_fire
 from inventory.models import MovementKind, Reservation, ReservationState, StockLevel, StockMovement
+from inventory.stock.alerts import low_stock_raise
 from inventory.stock.services import (
     queue_backorder_allocation,
     queue_low_stock_check,
@@ -131,7 +132,15 @@ def stock_reserve(*, demand: list[Demand]) -> ReserveResult:
             result.short[d.line_id] = remaining
     Reservation.objects.bulk_create(reservations)
     stock_shift_reserved(deltas=deltas)
-    queue_low_stock_check(level_ids=deltas)
+    # The rows are locked and their figures known: alerts are raised here, in this transaction
+    # (a reservation only lowers free stock, so none can be resolved by it).
+    low_stock_raise(
+        levels=[
+            (level.product_id, level.warehouse_id, level.on_hand, level.reserved + deltas[level.pk], level.safety_stock)
+            for level in levels
+            if level.pk in deltas
+        ]
+    )
     return result
 
 

@@ -73,6 +73,7 @@ class ReturnRequest(FSMModelMixin, models.Model):
         permissions = [
             ("approve_returnrequest", _("Can approve and reject returns")),
             ("receive_returnrequest", _("Can receive and close returns")),
+            ("export_returnrequest", _("Can export returns")),
         ]
 
     def __str__(self) -> str:

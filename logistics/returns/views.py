@@ -36,7 +36,7 @@ def return_list_view(request):
     return render(request, "logistics/return_list.html", {"filter": filterset, "page_obj": page})
 
 
-@permission_required(VIEW_PERMISSION, raise_exception=True)
+@permission_required("logistics.export_returnrequest", raise_exception=True)
 def return_export(request):
     """The filtered list as CSV (streamed) or XLSX."""
     export_format = request.GET.get("format", "csv")

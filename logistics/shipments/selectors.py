@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, F, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from inventory.models import Reservation, ReservationState, StockLevel
@@ -68,34 +68,82 @@ class ReadyToPick:
         return reverse("logistics:shipment_create", args=[self.order.pk]) + f"?warehouse={self.warehouse_id}"
 
 
-def ready_to_pick(*, warehouse_id: int | None = None, limit: int | None = None) -> list[ReadyToPick]:
-    """Allocated, backordered and partly shipped orders with reserved units not yet on a shipment,
-    per warehouse, oldest approval first. A constant number of queries."""
+def ready_to_pick_queryset(*, warehouse_id: int | None = None) -> QuerySet:
+    """Per (order, warehouse): the order lines with units reserved there and not yet on an open
+    shipment, and those units; allocated, backordered and partly shipped orders, oldest approval
+    first. One aggregate query in SQL (rows are dicts), so it pages and counts at any size."""
+    line_reserved = (
+        Reservation.objects.filter(
+            order_line=OuterRef("order_line"), warehouse=OuterRef("warehouse"), state=ReservationState.ACTIVE
+        )
+        .order_by()
+        .values("order_line")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    line_taken = (
+        ShipmentLine.objects.filter(
+            order_line=OuterRef("order_line"), shipment__warehouse=OuterRef("warehouse"), shipment__state__in=BEFORE_SHIPPING
+        )
+        .order_by()
+        .values("order_line")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    taken = (
+        ShipmentLine.objects.filter(
+            shipment__order=OuterRef("order_line__order"),
+            shipment__warehouse=OuterRef("warehouse"),
+            shipment__state__in=BEFORE_SHIPPING,
+        )
+        .order_by()
+        .values("shipment__order")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
     reservations = Reservation.objects.filter(state=ReservationState.ACTIVE, order_line__order__status__in=PICKABLE_ORDER_STATES)
     if warehouse_id is not None:
         reservations = reservations.filter(warehouse_id=warehouse_id)
-    reserved = (
-        reservations.order_by()
-        .values("order_line", "order_line__order", "warehouse", "warehouse__code")
-        .annotate(total=Sum("quantity"))
+    return (
+        reservations.annotate(
+            line_left=Subquery(line_reserved, output_field=IntegerField())
+            - Coalesce(Subquery(line_taken, output_field=IntegerField()), 0)
+        )
+        .values("order_line__order", "warehouse")
+        .annotate(
+            reserved=Sum("quantity"),
+            taken=Coalesce(Subquery(taken, output_field=IntegerField()), 0),
+            units=F("reserved") - F("taken"),
+            lines=Count("order_line", distinct=True, filter=Q(line_left__gt=0)),
+            approved_at=Min("order_line__order__approved_at"),
+            warehouse_code=Min("warehouse__code"),
+        )
+        .filter(units__gt=0)
+        .order_by(F("approved_at").asc(nulls_last=True), "order_line__order", "warehouse_code")
     )
-    rows = list(reserved)
-    taken = in_open_shipments(line_ids={row["order_line"] for row in rows})
-    per_order: dict[tuple[int, int], list] = defaultdict(lambda: [0, 0, ""])
-    for row in rows:
-        left = row["total"] - taken.get((row["order_line"], row["warehouse"]), 0)
-        if left > 0:
-            entry = per_order[(row["order_line__order"], row["warehouse"])]
-            entry[0] += 1
-            entry[1] += left
-            entry[2] = row["warehouse__code"]
-    orders = SalesOrder.objects.select_related("customer").in_bulk({order_id for order_id, _w in per_order})
-    found = [
-        ReadyToPick(order=orders[order_id], warehouse_id=wh, warehouse_code=code, lines=n, units=units)
-        for (order_id, wh), (n, units, code) in per_order.items()
+
+
+def ready_to_pick_rows(rows) -> list[ReadyToPick]:
+    """The queryset's rows (a page of them) as ReadyToPick records, their orders and customers read in one query."""
+    rows = list(rows)
+    orders = SalesOrder.objects.select_related("customer").in_bulk({row["order_line__order"] for row in rows})
+    return [
+        ReadyToPick(
+            order=orders[row["order_line__order"]],
+            warehouse_id=row["warehouse"],
+            warehouse_code=row["warehouse_code"],
+            lines=row["lines"],
+            units=row["units"],
+        )
+        for row in rows
     ]
-    found.sort(key=lambda r: (r.order.approved_at is None, r.order.approved_at, r.order.pk, r.warehouse_code))
-    return found[:limit] if limit else found
+
+
+def ready_to_pick(*, warehouse_id: int | None = None, limit: int | None = None) -> list[ReadyToPick]:
+    """Allocated, backordered and partly shipped orders with reserved units not yet on a shipment,
+    per warehouse, oldest approval first (the first `limit` of them). Two queries."""
+    rows = ready_to_pick_queryset(warehouse_id=warehouse_id)
+    return ready_to_pick_rows(rows[:limit] if limit else rows)
 
 
 def shipment_list() -> QuerySet[Shipment]:

@@ -273,7 +273,9 @@ def shipment_ship(
         lock=False,
     )
     quantities = dict(locked.lines.values_list("order_line_id", "quantity"))
-    record = order_record_replacement if locked.replaces_id else order_record_shipment
+    # A replacement (for returned goods, or re-shipped after a delivery exception) takes stock, not order quantities.
+    replacement = locked.replaces_id or locked.replacement_for_id
+    record = order_record_replacement if replacement else order_record_shipment
     record(order=order, quantities=quantities, document=locked.number, by=actor, warehouse_id=locked.warehouse_id)
     order_tracking_token(order=order)  # the customer's tracking link exists from the first shipment
     return locked

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.urls import path
 
-from logistics.shipments import views
+from logistics.shipments import export_views, views
 
 urlpatterns = [
     path("pick/", views.pick_queue, name="pick_queue"),
     path("shipments/", views.shipment_list_view, name="shipment_list"),
+    path("shipments/export/", export_views.shipment_export, name="shipment_export"),
     path("orders/<int:order_id>/ship/", views.shipment_create, name="shipment_create"),
     path("shipments/<int:pk>/", views.shipment_detail, name="shipment_detail"),
     path("shipments/<int:pk>/start-picking/", views.shipment_start_picking, name="shipment_start_picking"),

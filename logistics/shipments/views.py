@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_fsm import can_proceed
 
 from config.errors import DomainError, form_error_from
+from config.pagination import CappedPaginator
 from config.submissions import submission_form_valid, submitted_once
 from config.transitions import allowed_transitions
 from inventory.models import Warehouse
@@ -20,7 +20,7 @@ from logistics.models import SHIP_PERMISSION, Shipment
 from logistics.shipments import services
 from logistics.shipments.documents import document_pdf
 from logistics.shipments.forms import CancelForm, PackForm, PickForm, ScanForm, ShipForm, ShipmentFilter
-from logistics.shipments.selectors import pickable_quantities, ready_to_pick, shipment_list
+from logistics.shipments.selectors import pickable_quantities, ready_to_pick_queryset, ready_to_pick_rows, shipment_list
 from logistics.tracking.services import shipment_confirm_delivery as shipment_confirm_delivery_service
 from orders.models import SalesOrder
 
@@ -35,7 +35,8 @@ def pick_queue(request):
     """Orders with reserved units no shipment holds yet, per warehouse, oldest approval first."""
     warehouse_id = request.GET.get("warehouse")
     warehouse_id = int(warehouse_id) if warehouse_id and warehouse_id.isdigit() else None
-    page = Paginator(ready_to_pick(warehouse_id=warehouse_id), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(ready_to_pick_queryset(warehouse_id=warehouse_id), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = ready_to_pick_rows(page.object_list)
     warehouses = Warehouse.objects.filter(is_active=True).order_by("priority", "code")
     return render(
         request, "logistics/pick_queue.html", {"page_obj": page, "warehouses": warehouses, "warehouse_id": warehouse_id}
@@ -46,7 +47,7 @@ def pick_queue(request):
 def shipment_list_view(request):
     """Shipments, newest first, filtered by state, carrier, warehouse, number or waybill."""
     filterset = ShipmentFilter(request.GET, queryset=shipment_list())
-    page = Paginator(filterset.qs, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(filterset.qs, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "logistics/shipment_list.html", {"filter": filterset, "page_obj": page})
 
 

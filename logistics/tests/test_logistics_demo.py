@@ -35,3 +35,24 @@ def test_demo_seeds_shipments_in_each_state_once(make_user, warehouse):
     assert not StockLevel.objects.filter(location="").exists()
     assert stock_verify_ledger().ok
     assert "6 shipments" in out.getvalue()
+
+
+def test_demo_seeds_a_received_return_with_a_restock_line_once(make_user, warehouse):
+    from logistics.returns import demo as returns_demo
+    from logistics.returns.models import ReturnOutcome, ReturnRequest, ReturnState
+
+    clerk = make_user("warehouse")
+    carrier("shunfeng"), carrier("ems")
+    products = [stocked_product(stock={warehouse: 50}) for _i in range(3)]
+    [allocated_order(lines=[(products[0], 2), (products[i % 2 + 1], 1)]) for i in range(6)]
+    seed(users={"warehouse": clerk})
+    on_hand = StockLevel.objects.get(product=products[0], warehouse=warehouse).on_hand
+
+    returns_demo.seed(users={"warehouse": clerk})
+    returns_demo.seed(users={"warehouse": clerk})
+
+    received = ReturnRequest.objects.get()
+    assert received.state == ReturnState.RECEIVED
+    assert sorted(received.lines.values_list("outcome", flat=True)) == sorted([ReturnOutcome.RESTOCK, ReturnOutcome.SCRAP])
+    assert StockLevel.objects.get(product=products[0], warehouse=warehouse).on_hand == on_hand + 1
+    assert stock_verify_ledger().ok

@@ -18,6 +18,7 @@ from logistics.returns.services import return_open
 from logistics.tests.factories import stocked_product
 from logistics.tests.returns_factories import approved_return, shipped_order
 from orders.models import SalesOrderLine
+from tests.queries import assert_constant_queries, queries_for
 from tests.submissions import with_token
 
 pytestmark = pytest.mark.django_db
@@ -152,3 +153,21 @@ def test_the_warehouse_home_shows_returns_to_receive_and_the_customer_page_the_r
     assert "Returns to receive" in home and approved.number in home
     customer_page = client_as("sales").get(order.customer.get_absolute_url()).content.decode()
     assert approved.number in customer_page
+
+
+def test_the_return_list_and_detail_pages_issue_as_many_queries_for_many_returns_as_for_one(
+    client_as, order, clerk, tea, warehouse
+):
+    client = client_as("manager")
+    line = order.lines.get()
+
+    def make_returns(n):
+        for _i in range(n - ReturnRequest.objects.count()):
+            return_open(order=order, quantities={line.pk: 1}, reason="defective", by=clerk)
+
+    assert_constant_queries(make_returns, lambda: client.get(reverse("logistics:return_list")), sizes=(1, 4))
+    cup = stocked_product(stock={warehouse: 10}, sku="CUP-002", name="青花瓷茶杯")
+    big = shipped_order(lines=[(tea, 2), (cup, 1)], warehouse=warehouse, clerk=clerk)
+    few = return_open(order=big, quantities={big.lines.order_by("position").first().pk: 1}, reason="defective", by=clerk)
+    many = return_open(order=big, quantities={line.pk: 1 for line in big.lines.all()}, reason="defective", by=clerk)
+    assert queries_for(lambda: client.get(few.get_absolute_url())) == queries_for(lambda: client.get(many.get_absolute_url()))

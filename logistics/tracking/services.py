@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from config.actors import Actor
 from config.errors import DomainError, PermissionRefused
 from config.transitions import transition_apply
+from logistics.exceptions.opening import exceptions_from_tracking
 from logistics.models import (
     SHIP_PERMISSION,
     OrderTrackingToken,
@@ -141,6 +142,7 @@ def tracking_record(*, carrier_code: str, waybill: str, events: Iterable[EventIn
         ignore_conflicts=True,
     )
     stored = len(rows)
+    exceptions_from_tracking(parcel=parcel, events=fresh)
     if any(e.status == TrackingStatus.DELIVERED for e in events):
         _deliver_if_every_parcel_signed(parcel.shipment_id)
     return RecordResult(matched=True, stored=stored)
@@ -167,9 +169,14 @@ def _deliver_if_every_parcel_signed(shipment_id: int) -> None:
     _deliver_order_if_done(shipment.order_id, actor)
 
 
+def deliver_order_if_done(order_id: int, actor: Actor) -> None:
+    """When none of the order's shipments is still on its way, the order counts as delivered."""
+    _deliver_order_if_done(order_id, actor)
+
+
 def _deliver_order_if_done(order_id: int, actor: Actor) -> None:
     shipments = Shipment.objects.filter(order_id=order_id).exclude(state=ShipmentState.CANCELLED)
-    if shipments.exclude(state__in=[ShipmentState.DELIVERED, ShipmentState.RETURNED]).exists():
+    if shipments.exclude(state__in=[ShipmentState.DELIVERED, ShipmentState.RETURNED, ShipmentState.LOST]).exists():
         return
     order_record_delivery(order=SalesOrder.objects.get(pk=order_id), by=actor)
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from config.login_throttle import client_ip
+from logistics.exceptions.selectors import open_exceptions_for_tracking
 from logistics.models import OrderTrackingToken, ShipmentState
 from orders.models import SalesOrderLine
 
@@ -51,6 +52,10 @@ def tracking_page_data(token: str) -> dict:
         .prefetch_related("parcels__carrier", "tracking_events")
         .order_by("shipped_at", "pk")
     )
+    # An open delivery exception shows as a plain sentence on its shipment (never its notes).
+    exceptions = open_exceptions_for_tracking(order=order)
+    for shipment in shipments:
+        shipment.customer_notices = [e.customer_text for e in exceptions.get(shipment.pk, [])]
     return {"order": order, "customer": order.customer, "lines": lines, "shipments": shipments}
 
 

@@ -61,7 +61,7 @@ class OrderFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="search",
         label=_("Search"),
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Number, PO, customer name or code")}),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Number, PO, external ref, customer name or code")}),
     )
     status = django_filters.ChoiceFilter(choices=OrderStatus.choices, label=_("Status"), empty_label=_("Any status"))
     payment_status = django_filters.ChoiceFilter(
@@ -105,9 +105,9 @@ class OrderFilter(django_filters.FilterSet):
         self.filters["salesperson"].queryset = salespeople()
 
     def search(self, queryset, name, value):
-        """Number, customer PO, or the customer's name, other name or code contains the text.
+        """Number, customer PO, channel reference, or the customer's name, other name or code contains the text.
 
-        Three index-served lookups joined by UNION (an OR across the order and the customer
+        Four index-served lookups joined by UNION (an OR across the order and the customer
         table would scan both): each branch uses its trigram index (PostgreSQL)."""
         value = value.strip()
         if not value:
@@ -121,6 +121,7 @@ class OrderFilter(django_filters.FilterSet):
             .values("pk")
             .union(
                 SalesOrder.objects.filter(customer_po__icontains=value).order_by().values("pk"),
+                SalesOrder.objects.filter(external_ref__icontains=value).order_by().values("pk"),
                 SalesOrder.objects.filter(customer__in=customers).order_by().values("pk"),
             )
         )

@@ -103,6 +103,8 @@ class OrderHeader:
     customer_po: str = ""
     requested_date: date | None = None
     notes: str = ""
+    # The order's reference in its sales channel (API orders); at most one order per channel and reference.
+    external_ref: str = ""
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,7 @@ def line_problems(
 def _check_lines(*, lines: list[LineInput], by) -> None:
     if len(lines) > MAX_ORDER_LINES:
         raise DomainError(_("An order may have at most %(max)s lines.") % {"max": MAX_ORDER_LINES})
-    may_override = user_may_override_price(by)
+    may_override = user_may_override_price(by)  # a user or an Actor: both answer has_perm
     messages = []
     for position, line in enumerate(lines, start=1):
         for _field, message in line_problems(
@@ -203,12 +205,21 @@ def _build_lines(*, order: SalesOrder, lines: list[LineInput]) -> list[SalesOrde
     return built
 
 
-def _store_lines_and_totals(*, order: SalesOrder, lines: list[LineInput]) -> SalesOrder:
-    """Insert the lines in one statement, then store the totals from one aggregate."""
-    SalesOrderLine.objects.bulk_create(_build_lines(order=order, lines=lines))
-    order_recompute_totals(order=order)
+def _set_totals(*, order: SalesOrder, built: list[SalesOrderLine]) -> None:
+    """The order's totals are the sums of its rounded lines (computed here, as the lines are stored)."""
+    order.subtotal = sum((line.line_net for line in built), ZERO)
+    order.tax_total = sum((line.line_tax for line in built), ZERO)
+    order.total = sum((line.line_total for line in built), ZERO)
+    order.line_count = len(built)
     if order.total > MAX_AMOUNT:
         raise DomainError(_("The order total is too large; split it into several orders."))
+
+
+def _store_lines_and_totals(*, order: SalesOrder, lines: list[LineInput]) -> SalesOrder:
+    """Insert the lines in one statement and store the totals they sum to."""
+    built = _build_lines(order=order, lines=lines)
+    _set_totals(order=order, built=built)
+    SalesOrderLine.objects.bulk_create(built)
     SalesOrder.objects.filter(pk=order.pk).update(
         subtotal=order.subtotal, tax_total=order.tax_total, total=order.total, line_count=order.line_count
     )
@@ -267,11 +278,15 @@ def order_create(*, header: OrderHeader, lines: list[LineInput], by) -> SalesOrd
     actor = Actor.of(by)
     if not actor.has_perm("orders.add_salesorder"):
         raise DomainError(_("You are not allowed to enter orders."), code="permission_denied")
-    by = actor.user
-    _check_lines(lines=lines, by=by)
-    customer, address = _resolve_header(header=header, by=by)
+    if actor.user is None:
+        raise ValueError("an order is entered by a user or a channel client's account")
+    # The actor (not its user) is passed on: a channel client acts with its scopes' permissions.
+    _check_lines(lines=lines, by=actor)
+    external_ref = header.external_ref.strip()
+    if external_ref:
+        order_refuse_duplicate_ref(channel=header.channel, external_ref=external_ref)
+    customer, address = _resolve_header(header=header, by=actor)
     order = SalesOrder(
-        number=order_next_number(),
         customer=customer,
         shipping_address=address,
         contact=header.contact,
@@ -279,12 +294,31 @@ def order_create(*, header: OrderHeader, lines: list[LineInput], by) -> SalesOrd
         customer_po=header.customer_po.strip(),
         requested_date=header.requested_date,
         notes=header.notes,
-        created_by=by,
+        external_ref=external_ref,
+        created_by=actor.user,
     )
+    # The totals are known before the row is written: one INSERT for the order, one for its lines.
+    built = _build_lines(order=order, lines=lines)
+    _set_totals(order=order, built=built)
+    order.number = order_next_number()
     order.save()
-    _store_lines_and_totals(order=order, lines=lines)
+    for line in built:
+        line.order = order  # the order has its primary key now
+    SalesOrderLine.objects.bulk_create(built)
     OrderEvent.record(order, kind=OrderEvent.Kind.CREATED, actor=actor, params={"lines": len(lines)})
     return order
+
+
+def order_refuse_duplicate_ref(*, channel: str, external_ref: str) -> None:
+    """A channel's reference names at most one order: a second push of it is refused, naming the first."""
+    existing = SalesOrder.objects.filter(channel=channel, external_ref=external_ref).values_list("number", flat=True).first()
+    if existing is not None:
+        raise DomainError(
+            _("Order %(number)s already has the reference %(ref)s in this channel.") % {"number": existing, "ref": external_ref},
+            code="duplicate_external_ref",
+            field="external_ref",
+            params={"number": existing},
+        )
 
 
 HEADER_FIELDS = ["customer", "shipping_address", "contact", "channel", "customer_po", "requested_date", "notes"]
@@ -378,15 +412,17 @@ def order_duplicate_po_numbers(*, order: SalesOrder) -> list[str]:
     )
 
 
+# What the submit transition changes (SalesOrder.submit); the rest of the row is left as it is.
+SUBMIT_FIELDS = ["submitted_at", "version", "updated_at"]
+
+
 @transaction.atomic
-def order_submit(*, order: SalesOrder, by) -> SalesOrder:
+def order_submit(*, order: SalesOrder, by, locked: bool = False) -> SalesOrder:
     """A draft with lines, a shipping address and an unblocked customer is submitted; the automatic
-    checks run after commit (an outbox event: a broker outage delays them, never loses them)."""
-    submitted = transition_apply(obj=order, transition="submit", actor=by)
+    checks run after commit (an outbox event: a broker outage delays them, never loses them).
+    `locked`: the caller holds the row already (it created or saved it in this transaction)."""
+    submitted = transition_apply(obj=order, transition="submit", actor=by, lock=not locked, update_fields=SUBMIT_FIELDS)
     _check_own_order(order=submitted, actor=Actor.of(by))  # after the role's refusal; rolls the step back
-    # A form opened before the submission must not overwrite the order if it comes back as a draft.
-    SalesOrder.objects.filter(pk=submitted.pk).update(version=F("version") + 1)
-    submitted.refresh_from_db(fields=["version"])
     return submitted
 
 
@@ -399,7 +435,8 @@ def order_save_and_submit(
         saved = order_create(header=header, lines=lines, by=by)
     else:
         saved = order_update_draft(order=order, version=version, header=header, lines=lines, by=by)
-    return order_submit(order=saved, by=by)
+    # The row was written in this transaction (inserted, or updated under its version): it is ours.
+    return order_submit(order=saved, by=by, locked=True)
 
 
 @transaction.atomic

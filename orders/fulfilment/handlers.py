@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from config.actors import Actor
 from config.outbox import own_transactions
-from orders.models import SalesOrder
 
-from .services import order_allocate, order_allocate_waiting, order_reservations_lost
+from .services import order_allocate_id, order_allocate_waiting, order_reservations_lost
 
 
 def allocate(payload: dict) -> None:
     """An order was approved: reserve its stock (an order no longer waiting is left alone)."""
-    order = SalesOrder.objects.filter(pk=payload["id"]).first()
-    if order is not None:
-        order_allocate(order=order, by=Actor.system("allocation"))
+    order_allocate_id(order_id=payload["id"], by=Actor.system("allocation"))
 
 
 @own_transactions

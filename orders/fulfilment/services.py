@@ -87,10 +87,20 @@ def order_allocate(*, order: SalesOrder, by) -> SalesOrder:
     """Reserve what each open line still misses (one warehouse when one can serve it all, else split
     by priority); fully reserved → allocated, otherwise backordered (a partly shipped order only
     tops up its reservations). Running it again changes nothing."""
+    return _allocate_locked(_lock(order), by=by)
+
+
+@transaction.atomic
+def order_allocate_id(*, order_id: int, by) -> SalesOrder | None:
+    """order_allocate for an order known by its id (an outbox event): one read, which locks it; None if it is gone."""
+    locked = SalesOrder.objects.select_for_update(of=("self",)).filter(pk=order_id).first()
+    return None if locked is None else _allocate_locked(locked, by=by)
+
+
+def _allocate_locked(locked: SalesOrder, *, by) -> SalesOrder:
     actor = Actor.of(by)
     if not actor.has_perm("orders.allocate_salesorder"):
         raise DomainError(_("You are not allowed to allocate orders."), code="permission_denied")
-    locked = _lock(order)
     if locked.status not in ALLOCATABLE:
         return locked
     result = _reserve_missing(locked, actor)
@@ -100,7 +110,7 @@ def order_allocate(*, order: SalesOrder, by) -> SalesOrder:
     if (target == "allocate" and locked.status != OrderStatus.ALLOCATED) or (
         target == "backorder" and locked.status != OrderStatus.BACKORDERED
     ):
-        locked = transition_apply(obj=locked, transition=target, actor=actor, lock=False)
+        locked = transition_apply(obj=locked, transition=target, actor=actor, lock=False, update_fields=["updated_at"])
     return locked
 
 
@@ -324,3 +334,39 @@ def order_record_delivery(*, order: SalesOrder, by) -> SalesOrder:
         return locked
     delivered = transition_apply(obj=locked, transition="deliver", actor=actor, lock=False)
     return order_complete_if_settled(order=delivered, by=actor)  # invoiced and paid before it arrived
+
+
+@transaction.atomic
+def order_reserve_replacement(*, order: SalesOrder, quantities: Mapping[int, int], by) -> dict[int, list[tuple[str, int]]]:
+    """Goods of the order lost or spoiled on the way are reserved again for a re-shipment, at most what
+    each line shipped; the lines' quantities do not change. Refused, with nothing reserved, when stock is short.
+    Returns per line the (warehouse code, units) reserved."""
+    actor = Actor.of(by)
+    locked = _lock(order)
+    lines = {line.pk: line for line in _open_lines(locked)}
+    quantities = {line_id: qty for line_id, qty in quantities.items() if qty}
+    if not quantities:
+        raise DomainError(_("Choose at least one unit to ship again."), code="nothing_to_reship")
+    for line_id, qty in quantities.items():
+        line = lines.get(line_id)
+        if line is None:
+            raise DomainError(_("That line is not on order %(number)s.") % {"number": locked.number}, code="unknown_line")
+        if qty < 0 or qty > line.quantity_shipped:
+            raise DomainError(
+                _("Line %(position)s of %(number)s shipped %(shipped)s; %(qty)s cannot be shipped again.")
+                % {"position": line.position, "number": locked.number, "shipped": line.quantity_shipped, "qty": qty},
+                code="over_reshipment",
+            )
+    result = stock_reserve(
+        demand=[Demand(line_id=pk, product_id=lines[pk].product_id, quantity=q) for pk, q in quantities.items()]
+    )
+    if result.short:
+        short = ", ".join(f"{lines[pk].product.sku} ({qty})" for pk, qty in result.short.items())
+        raise DomainError(_("Not enough free stock to ship these again: %(items)s.") % {"items": short}, code="short")
+    sku = {pk: line.product.sku for pk, line in lines.items()}
+    reserved: dict[str, list] = defaultdict(list)
+    for line_id, takes in result.reserved.items():
+        for code, qty in takes:
+            reserved[code].append([sku[line_id], qty])
+    OrderEvent.record(locked, kind=OrderEvent.Kind.ALLOCATION, actor=actor, params={"reserved": dict(reserved), "short": []})
+    return dict(result.reserved)

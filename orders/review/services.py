@@ -26,23 +26,30 @@ class SeparationOfDuties(DomainError):
 
 
 @transaction.atomic
-def order_pass_checks(*, order: SalesOrder) -> SalesOrder:
-    """No automatic check flagged the order: it is approved without a reviewer."""
-    approved = transition_apply(
-        obj=order, transition="pass_checks", actor=Actor.system("automatic_checks"), params={"checks": "passed"}
+def order_pass_checks(*, order: SalesOrder, locked: bool = False) -> SalesOrder:
+    """No automatic check flagged the order: it is approved without a reviewer. Nobody is notified:
+    the order moves on to stock by itself, and the salesperson sees it approved on their list (a
+    notification per order would bury the ones that need someone)."""
+    return transition_apply(
+        obj=order,
+        transition="pass_checks",
+        actor=Actor.system("automatic_checks"),
+        params={"checks": "passed"},
+        lock=not locked,
+        update_fields=["approved_at", "updated_at"],
     )
-    notifications.notify_salesperson_of_automatic_approval(order=approved)
-    return approved
 
 
 @transaction.atomic
-def order_flag_for_review(*, order: SalesOrder, findings: list) -> SalesOrder:
+def order_flag_for_review(*, order: SalesOrder, findings: list, locked: bool = False) -> SalesOrder:
     """At least one check flagged the order: it waits in the review queue and the reviewers are told."""
     flagged = transition_apply(
         obj=order,
         transition="flag_for_review",
         actor=Actor.system("automatic_checks"),
         params={"rules": sorted({f.rule for f in findings})},
+        lock=not locked,
+        update_fields=["updated_at"],
     )
     notifications.notify_reviewers_order_in_review(order=flagged)
     return flagged
@@ -115,6 +122,6 @@ def order_run_checks(*, order_id: int) -> SalesOrder | None:
         ]
     )
     flags = [f for f in findings if f.severity == FLAG]
-    if flags:
-        return order_flag_for_review(order=order, findings=flags)
-    return order_pass_checks(order=order)
+    if flags:  # the row is locked above
+        return order_flag_for_review(order=order, findings=flags, locked=True)
+    return order_pass_checks(order=order, locked=True)

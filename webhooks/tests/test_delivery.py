@@ -8,14 +8,18 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from config.models import Notification
 from config.outbox import outbox_dispatch
+from config.tasks import dispatch_outbox
 from inventory.tests.factories import WarehouseFactory, approved_order, stocked_product
 from orders.entry.services import order_cancel
 from webhooks.delivery import webhooks_deliver_due
-from webhooks.models import DisabledReason, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from webhooks.housekeeping import webhooks_forget_old
+from webhooks.models import DisabledReason, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from webhooks.services import delivery_replay, endpoint_create, endpoint_enable, endpoint_replay_failed
+from webhooks.tasks import deliver_webhooks
 from webhooks.tests.receiver import DownReceiver, Receiver, verify_signature
 from webhooks.topics import TOPICS
 
@@ -226,3 +230,40 @@ def test_a_receiver_down_for_a_while_gets_every_event_in_order_per_order(manager
         "order.approved",
         "order.cancelled",
     ]
+
+
+def test_with_the_broker_down_nothing_is_lost_the_beat_task_sends_it_later(
+    monkeypatch, django_capture_on_commit_callbacks, endpoint, receiver, product
+):
+    """Every after-commit kick meets a dead broker; the rows wait, and the sender beat runs when
+    Redis is back delivers everything, in order."""
+    kicks = []
+
+    def broker_down(*args, **kwargs):
+        kicks.append(args)
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(dispatch_outbox, "delay", broker_down)
+    monkeypatch.setattr(deliver_webhooks, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        order = approved_order(lines=[(product, 2)])
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox_dispatch()  # what beat's outbox task does once it runs
+    assert len(kicks) >= 2 and receiver.requests == []
+    assert WebhookDelivery.objects.filter(aggregate_id=order.number, delivered_at__isnull=True).count() == 2
+    deliver_webhooks.apply()  # beat's sender task
+    assert [r.event["type"] for r in receiver.requests] == ["order.created", "order.approved"]
+
+
+def test_old_delivered_webhooks_are_forgotten_and_failed_ones_kept(settings, endpoint, receiver, product):
+    receiver.statuses = [410]
+    an_order(product)
+    webhooks_deliver_due()
+    long_ago = timezone.now() - timedelta(days=settings.WEBHOOKS_KEEP_DAYS + 1)
+    WebhookDelivery.objects.update(created_at=long_ago)
+    WebhookDelivery.objects.filter(delivered_at__isnull=False).update(delivered_at=long_ago)
+    WebhookMessage.objects.update(created_at=long_ago)
+    assert webhooks_forget_old() == 1
+    (kept,) = WebhookDelivery.objects.all()
+    assert kept.failed_at is not None and kept.attempt_log.count() == 1
+    assert WebhookMessage.objects.count() == 1  # the delivered one's event went with it

@@ -126,6 +126,9 @@ def test_the_delivery_log_filters_by_status_and_topic_and_shows_attempts(as_mana
     approved = as_manager.get(listing, {"type": "order.approved"})
     assert {d.type for d in approved.context["page_obj"].object_list} == {"order.approved"}
     assert as_manager.get(listing, {"outcome": "nonsense"}).status_code == 200
+    number = WebhookDelivery.objects.first().aggregate_id
+    about = as_manager.get(listing, {"subject": f" {number.lower()} "}).context["page_obj"].object_list
+    assert len(about) == 2 and {d.aggregate_id for d in about} == {number}
     delivery = WebhookDelivery.objects.get(failed_at__isnull=False)
     detail = as_manager.get(delivery.get_absolute_url()).content.decode()
     assert str(delivery.message_id) in detail and "400" in detail and delivery.message.body[:40].replace('"', "&quot;") in detail

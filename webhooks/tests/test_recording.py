@@ -19,6 +19,7 @@ from customers.tests.factories import CustomerFactory
 from inventory.stock.alerts import low_stock_refresh
 from inventory.tests.factories import WarehouseFactory, approved_order, stock_take, stocked_product
 from logistics.tests.factories import allocated_order, packed_shipment, ship
+from logistics.tracking.services import shipment_confirm_delivery
 from orders.entry.services import order_cancel
 from webhooks.demo import DEMO_URL, seed
 from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookMessage, WebhookSequence
@@ -112,6 +113,19 @@ def test_a_shipment_leaving_is_order_shipped_with_carrier_and_waybills(manager, 
     assert shipped["sequence"] == 1  # the order's first event recorded (nobody listened before)
 
 
+def test_a_delivered_shipment_makes_the_order_delivered_after_shipped(manager, make_user, warehouse, product):
+    endpoint_create(url="https://203.0.113.10/x", topics=["order.shipped", "order.delivered"], by=manager)
+    order = allocated_order(lines=[(product, 2)])
+    clerk = make_user("warehouse")
+    shipment = ship(packed_shipment(order=order, warehouse=warehouse, by=clerk), by=clerk)
+    shipment_confirm_delivery(shipment=shipment, by=clerk, note="picked up at the counter")
+    outbox_dispatch()
+    assert [(b["type"], b["sequence"], b["data"]["status"]) for b in bodies()] == [
+        ("order.shipped", 1, "shipped"),
+        ("order.delivered", 2, "delivered"),
+    ]
+
+
 def test_stock_falling_below_safety_stock_is_stock_low_once(manager, warehouse):
     endpoint_create(url="https://203.0.113.10/x", topics=["stock.low"], by=manager)
     product = stocked_product(stock={warehouse: 10}, safety_stock=5, sku="TEA-BLK-100")
@@ -180,3 +194,18 @@ def test_the_demo_registers_one_disabled_endpoint_once(manager):
     seed(users={"manager": manager})
     (endpoint,) = WebhookEndpoint.objects.all()
     assert endpoint.url == DEMO_URL and not endpoint.is_active and endpoint.topics == TOPICS
+
+
+def test_each_shipment_leaving_says_what_the_order_became_then(manager, make_user, warehouse, product):
+    """Two shipments recorded late (after both left): the first still says partially shipped."""
+    endpoint_create(url="https://203.0.113.10/x", topics=["order.shipped"], by=manager)
+    order = allocated_order(lines=[(product, 3)])
+    line = order.lines.get()
+    clerk = make_user("warehouse")
+    first = ship(packed_shipment(order=order, warehouse=warehouse, by=clerk, quantities={line.pk: 1}), by=clerk)
+    second = ship(packed_shipment(order=order, warehouse=warehouse, by=clerk, quantities={line.pk: 2}), by=clerk)
+    outbox_dispatch()
+    assert [(b["data"]["shipment"]["number"], b["sequence"], b["data"]["status"]) for b in bodies()] == [
+        (first.number, 1, "partially_shipped"),
+        (second.number, 2, "shipped"),
+    ]

@@ -138,3 +138,21 @@ def test_only_finance_may_import(account, make_user):
         _import(Actor.of(make_user("sales")), "icbc_gb18030_preamble_totals.csv")
     assert _counts() == (0, 0, 0)
     assert _import(Actor.system("import"), "icbc_gb18030_preamble_totals.csv").imported == 4
+
+
+def test_a_long_statement_is_written_in_bulk_with_every_value_kept(account, actor):
+    header = "交易日期,金额,对方户名,对方账号,摘要,流水号\n"
+    rows = [f"2026-10-{1 + i % 28:02d},{i + 0.5:.2f},Payer {i},6222{i:06d},memo {i},R{i:05d}\n" for i in range(150)]
+    summary = bank_file_import(raw=(header + "".join(rows)).encode(), filename="long.csv", actor=actor, account=account)
+    assert summary.imported == 150
+    line = BankStatementLine.objects.get(bank_ref="R00042")
+    assert (line.amount, line.booking_date.isoformat(), line.counterparty_key, line.status) == (
+        Decimal("42.50"),
+        "2026-10-15",
+        "6222000042",
+        "unmatched",
+    )
+    # A later export that repeats the last 50 and brings 10 more.
+    more = rows[100:] + [f"2026-11-01,{i}.00,New {i},1,x,N{i}\n" for i in range(10)]
+    again = bank_file_import(raw=(header + "".join(more)).encode(), filename="long2.csv", actor=actor, account=account)
+    assert (again.imported, again.skipped) == (10, 50)

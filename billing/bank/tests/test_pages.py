@@ -16,6 +16,7 @@ from billing.bank.services import bank_file_import
 from billing.models import Invoice
 from config.actors import Actor
 from customers.tests.factories import CustomerFactory
+from tests.queries import assert_constant_queries, queries_for
 from tests.submissions import with_token
 
 from .conftest import FILES, issued_invoice
@@ -240,3 +241,44 @@ def test_an_upload_with_many_exact_matches_leaves_them_to_a_worker(
     # The worker (eager here) applied it after the upload committed.
     assert Invoice.objects.get(pk=invoice.pk).amount_paid == Decimal("11300.00")
     assert BankImport.objects.get().matched_count == 1
+
+
+def test_the_queue_and_a_statement_page_take_the_same_queries_for_few_or_many_lines(client_as, account, clerk):
+    client = client_as("finance")
+    customer = CustomerFactory(name="Many Lines Ltd")
+    issued_invoice(customer, "999.00")
+    made = {"n": 0}
+
+    def make_rows(n):
+        rows = [
+            f"2026-11-{1 + (made['n'] + i) % 28:02d},{10 + made['n'] + i}.00,Many Lines Ltd,1,row {made['n'] + i}\n"
+            for i in range(n)
+        ]
+        made["n"] += n
+        return _import_rows(clerk, account, *rows)
+
+    statements = []
+    assert_constant_queries(
+        lambda n: statements.append(make_rows(n)[0].statement),
+        lambda: client.get(reverse("billing:bankline_queue")),
+        sizes=(2, 12),
+    )
+    counts = {queries_for(lambda s=s: client.get(s.get_absolute_url())) for s in statements}
+    assert len(counts) == 1, counts
+
+
+@pytest.mark.parametrize("data", [{}, {"extra_invoice": "", "extra_amount": ""}, {"note": ""}, {"extra_amount": "abc"}])
+def test_an_empty_or_garbled_split_or_ignore_is_a_form_error_not_a_server_error(client_as, account, clerk, data):
+    invoice = issued_invoice(gross="100.00")
+    incoming, outgoing, matched = _import_rows(
+        clerk,
+        account,
+        "2026-11-05,100.00,Nobody,1,x\n",
+        "2026-11-06,-8.00,Bank,,fee\n",
+        f"2026-11-07,100.00,Somebody,2,{invoice.number}\n",
+    )
+    client = client_as("finance")
+    for line in (incoming, outgoing, matched):
+        for name in ("billing:bankline_split", "billing:bankline_ignore"):
+            response = client.post(reverse(name, args=[line.pk]), with_token(dict(data)))
+            assert response.status_code in (302, 422), (name, line.amount, response.status_code)

@@ -278,3 +278,32 @@ def test_format_is_recognised_from_the_content():
     assert detect_format((FILES / "cmb_utf8_compact_dates.csv").read_bytes()) == "csv"
     with pytest.raises(BankFileError, match="empty"):
         parse_statement_file(b"  \r\n")
+
+
+def test_ccb_xlsx_export_with_full_width_brackets_and_its_transaction_ids():
+    raw = _xlsx(
+        [
+            ["中国建设银行 活期账户交易明细"],
+            ["账号:", "3300 1616 1616 0000 0001", None, "币别:", "人民币"],
+            [None],
+            ["交易时间", "借方发生额（支取）", "贷方发生额（收入）", "余额", "币种", "对方户名", "对方账号", "对方开户机构",
+             "记账日期", "摘要", "备注", "账户明细编号-交易流水号"],
+            ["2026-11-15 09:12:00", None, "5,650.00", "105,650.00", "人民币", "苏州绿野有限公司", "6228480011112222",
+             "农行苏州分行", "20261115", "货款", "INV-2026-000190", "1-000001"],
+            ["2026-11-16 10:00:00", "650.00", None, "105,000.00", "人民币", "国网江苏省电力公司", "3200000001", "",
+             "20261116", "电费", "", "1-000002"],
+            ["本页合计", "650.00", "5,650.00", None, None, None, None, None, None, None, None, None],
+        ]
+    )  # fmt: skip
+    parsed = parse_statement_file(raw, filename="ccb.xlsx")
+    statement = parsed.statements[0]
+    assert parsed.mapping.key == "ccb" and parsed.skipped_rows == 1
+    assert statement.account == "3300 1616 1616 0000 0001" and statement.currency == "CNY"
+    income, power = statement.entries
+    assert (income.amount, income.bank_ref, income.booking_date) == (Decimal("5650.00"), "1-000001", date(2026, 11, 15))
+    assert income.memo == "货款 INV-2026-000190" and power.amount == Decimal("-650.00")
+    assert (statement.opening_balance, statement.closing_balance, statement.balances_add_up) == (
+        Decimal("100000.00"),
+        Decimal("105000.00"),
+        True,
+    )
