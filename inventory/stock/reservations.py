@@ -174,6 +174,69 @@ def stock_release(*, line_ids: Iterable[int], by) -> dict[int, list[tuple[str, i
 
 
 @transaction.atomic
+def stock_release_quantities(*, quantities: Mapping[int, int], warehouse_id: int, by) -> dict[int, list[tuple[str, int]]]:
+    """Release so many units of each line's active reservations in one warehouse (a partly released
+    one is split); per line, (warehouse code, units) freed. For stock reserved beyond a line's own
+    need (a replacement that will not ship); refused, with nothing changed, if a line holds fewer."""
+    actor = Actor.of(by)
+    quantities = {line_id: qty for line_id, qty in quantities.items() if qty}
+    if any(qty < 0 for qty in quantities.values()):
+        raise DomainError(_("A released quantity cannot be negative."), code="negative_quantity")
+    reservations = list(
+        Reservation.objects.filter(order_line_id__in=list(quantities), warehouse_id=warehouse_id, state=ReservationState.ACTIVE)
+        .select_related("warehouse")
+        .order_by("pk")
+        .select_for_update(of=("self",))
+    )
+    by_line: dict[int, list[Reservation]] = defaultdict(list)
+    for reservation in reservations:
+        by_line[reservation.order_line_id].append(reservation)
+    released_rows: list[Reservation] = []
+    remainders: list[Reservation] = []
+    freed: dict[tuple[int, int], int] = defaultdict(int)
+    released: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for line_id, wanted in quantities.items():
+        held = sum(r.quantity for r in by_line[line_id])
+        if wanted > held:
+            raise DomainError(
+                _("Only %(held)s of that line are reserved; %(wanted)s cannot be released.") % {"held": held, "wanted": wanted},
+                code="not_reserved",
+            )
+        for reservation in by_line[line_id]:
+            if not wanted:
+                break
+            take = min(wanted, reservation.quantity)
+            if take < reservation.quantity:
+                remainders.append(
+                    Reservation(
+                        order_line_id=line_id,
+                        product_id=reservation.product_id,
+                        warehouse_id=reservation.warehouse_id,
+                        quantity=reservation.quantity - take,
+                    )
+                )
+                reservation.quantity = take
+            released_rows.append(reservation)
+            freed[(reservation.product_id, reservation.warehouse_id)] += take
+            released[line_id].append((reservation.warehouse.code, take))
+            wanted -= take
+    if not released_rows:
+        return {}
+    transitions_fire(objs=released_rows, transition="release", actor=actor)
+    levels = stock_levels_lock(pairs=freed)
+    now = timezone.now()
+    for reservation in released_rows:
+        reservation.updated_at = now
+    Reservation.objects.bulk_update(released_rows, ["state", "quantity", "updated_at"])
+    Reservation.objects.bulk_create(remainders)
+    deltas = {levels[pair].pk: -qty for pair, qty in freed.items()}
+    stock_shift_reserved(deltas=deltas)
+    queue_low_stock_check(level_ids=deltas)
+    queue_backorder_allocation(product_ids={product_id for product_id, _w in freed})
+    return dict(released)
+
+
+@transaction.atomic
 def stock_consume(
     *, quantities: Mapping[int, int], document: str, by: Actor | object, warehouse_id: int | None = None
 ) -> list[StockMovement]:

@@ -27,7 +27,7 @@ from inventory.stock.selectors import product_by_code
 from logistics.models import SHIP_PERMISSION, Carrier, Parcel, ParcelItem, Shipment, ShipmentEvent, ShipmentLine, ShipmentState
 from logistics.shipments.selectors import PICKABLE_ORDER_STATES, in_open_shipments, reserved_in_warehouses
 from logistics.tracking.services import order_tracking_token
-from orders.fulfilment.services import order_record_replacement, order_record_shipment
+from orders.fulfilment.services import order_record_replacement, order_record_shipment, order_release_replacement
 from orders.models import SalesOrder
 
 Kind = ShipmentEvent.Kind
@@ -283,8 +283,14 @@ def shipment_ship(
 
 @transaction.atomic
 def shipment_cancel(*, shipment: Shipment, by, note: str = "") -> Shipment:
-    """A shipment that has not left is abandoned: nothing was consumed, its units stay reserved for the order."""
+    """A shipment that has not left is abandoned: nothing was consumed, its units stay reserved for
+    the order. A replacement (for returned or lost goods) held stock beyond the order's own need:
+    that goes back to free stock."""
     actor = Actor.of(by)
     _require_shipper(actor)
-    _lock_order(shipment.order_id)
-    return transition_apply(obj=shipment, transition="cancel", actor=actor, kind=Kind.CANCEL, note=(note or "").strip())
+    order = _lock_order(shipment.order_id)
+    cancelled = transition_apply(obj=shipment, transition="cancel", actor=actor, kind=Kind.CANCEL, note=(note or "").strip())
+    if cancelled.replaces_id is not None or cancelled.replacement_for_id is not None:
+        quantities = dict(cancelled.lines.values_list("order_line_id", "quantity"))
+        order_release_replacement(order=order, quantities=quantities, warehouse_id=cancelled.warehouse_id, by=actor)
+    return cancelled

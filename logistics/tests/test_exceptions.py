@@ -29,7 +29,7 @@ from logistics.exceptions.models import (
 from logistics.exceptions.services import exception_report, exception_resolve, exceptions_escalate, exceptions_open_late
 from logistics.exceptions.tasks import watch_deliveries
 from logistics.models import Shipment, ShipmentEvent, ShipmentState
-from logistics.shipments.services import shipment_pack, shipment_scan, shipment_start_picking
+from logistics.shipments.services import shipment_cancel, shipment_pack, shipment_scan, shipment_start_picking
 from logistics.tests.factories import allocated_order, carrier, packed_shipment, ship, stocked_product
 from logistics.tracking.hooks import kuaidi100_sign
 from logistics.tracking.services import order_tracking_url, shipment_confirm_delivery
@@ -209,6 +209,21 @@ def test_warehouse_reports_a_lost_shipment_and_reships_it_from_stock(shipped, cl
     assert not Reservation.objects.filter(order_line=order_line, state=ReservationState.ACTIVE).exists()
     shipment_confirm_delivery(shipment=replacement, by=clerk)
     assert SalesOrder.objects.get(pk=order.pk).status == OrderStatus.DELIVERED
+    assert stock_verify_ledger().ok
+
+
+def test_a_reshipment_cancelled_before_it_leaves_gives_its_stock_back(shipped, clerk, warehouse, tea):
+    exception = exception_report(shipment=shipped, kind=ExceptionKind.LOST, by=clerk)
+    line = shipped.lines.get()
+    free_before = StockLevel.objects.get(product=tea, warehouse=warehouse).available
+    exception_resolve(exception=exception, outcome=ExceptionOutcome.RESHIP, quantities={line.order_line_id: 4}, by=clerk)
+    replacement = Shipment.objects.get(replacement_for=exception)
+    assert StockLevel.objects.get(product=tea, warehouse=warehouse).available == free_before - 4
+
+    shipment_cancel(shipment=replacement, by=clerk, note="refund instead")
+
+    assert StockLevel.objects.get(product=tea, warehouse=warehouse).available == free_before
+    assert not Reservation.objects.filter(order_line_id=line.order_line_id, state=ReservationState.ACTIVE).exists()
     assert stock_verify_ledger().ok
 
 

@@ -23,6 +23,7 @@ from logistics.returns.services import (
     return_receive,
     return_reject,
 )
+from logistics.shipments.services import shipment_cancel
 from logistics.tests.factories import allocated_order, ship, stocked_product
 from logistics.tests.returns_factories import approved_return, shipped_order
 from orders.fulfilment.services import order_allocate, order_allocate_waiting
@@ -186,6 +187,24 @@ def test_a_replacement_is_a_new_shipment_that_ships_without_changing_the_order_l
     level = StockLevel.objects.get(product=tea, warehouse=warehouse)
     assert (level.on_hand, level.reserved) == (3, 0)
     assert order.events.filter(kind=OrderEvent.Kind.REPLACEMENT, params__document=replacement.number).exists()
+    assert stock_verify_ledger().ok
+
+
+def test_cancelling_a_replacement_frees_the_stock_it_held_and_nothing_else(order, tea, warehouse, clerk):
+    line = order.lines.get()
+    approved = approved_return(order=order, quantities={line.pk: 2}, by=clerk)
+    return_receive(return_request=approved, outcomes={approved.lines.get().pk: LineOutcome("replace")}, by=clerk)
+    replacement = Shipment.objects.get(replaces=approved)
+    assert StockLevel.objects.get(product=tea, warehouse=warehouse).reserved == 2
+
+    shipment_cancel(shipment=replacement, by=clerk, note="the customer wants a refund after all")
+
+    assert fresh(replacement).state == ShipmentState.CANCELLED
+    assert StockLevel.objects.get(product=tea, warehouse=warehouse).reserved == 0
+    assert not line.reservations.filter(state="active").exists()
+    line = fresh(line)
+    assert (line.quantity_shipped, line.quantity_returned) == (5, 0)  # the order's lines are untouched
+    assert order.events.filter(kind=OrderEvent.Kind.RELEASED).exists()
     assert stock_verify_ledger().ok
 
 

@@ -18,7 +18,14 @@ from django.utils.translation import gettext as _
 from config.actors import Actor
 from config.errors import DomainError
 from config.transitions import transition_apply
-from inventory.stock.reservations import Demand, reservations_held, stock_consume, stock_release, stock_reserve
+from inventory.stock.reservations import (
+    Demand,
+    reservations_held,
+    stock_consume,
+    stock_release,
+    stock_release_quantities,
+    stock_reserve,
+)
 from orders.models import OrderEvent, OrderStatus, SalesOrder, SalesOrderLine
 from orders.payment_status import order_complete_if_settled
 
@@ -321,6 +328,20 @@ def order_record_replacement(
         actor=actor,
         params={"document": document, "items": [[skus[line_id], qty] for line_id, qty in quantities.items() if qty]},
     )
+    return locked
+
+
+@transaction.atomic
+def order_release_replacement(*, order: SalesOrder, quantities: Mapping[int, int], warehouse_id: int, by) -> SalesOrder:
+    """A replacement shipment (for returned or lost goods) was cancelled before it left: the stock
+    reserved for it beyond the lines' own need goes back to free stock, with a timeline note."""
+    actor = Actor.of(by)
+    locked = _lock(order)
+    released = stock_release_quantities(quantities=quantities, warehouse_id=warehouse_id, by=actor)
+    if released:
+        OrderEvent.record(
+            locked, kind=OrderEvent.Kind.RELEASED, actor=actor, params={"released": _released_params(locked, released)}
+        )
     return locked
 
 
