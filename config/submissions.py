@@ -17,8 +17,9 @@ not run the view: its INSERT waits on the unique index until the first transacti
 committed, it redirects to the first result with "This form was already submitted", and if it
 rolled back, the second proceeds as if it were the first.
 
-The API's Idempotency-Key uses the same table: `submission_claim` in the request's transaction,
-`submission_complete` with the answer to replay, `AlreadySubmitted` for a repeated key.
+The API's Idempotency-Key (api.idempotency) works the same way with a table of its own, since it
+also keeps the request's hash and the exact answer to replay: its row is written in the order's
+transaction, and a retry waits on the unique index until the first request ends.
 Tokens are kept KEEP_FOR (at least a day) and then deleted by the beat task below.
 """
 
