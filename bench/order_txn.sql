@@ -16,10 +16,12 @@ INSERT INTO orders_salesorder (number, status, customer_id, channel, customer_po
     VALUES ('PB-' || lpad(:seq::text, 9, '0'), 'approved', :c, 'api', '', '', 'CNY', 0, 0, 0, 5, :u, now(), now(), now(), now(), 1)
     RETURNING id AS oid \gset
 INSERT INTO orders_salesorderline (order_id, position, product_id, description, quantity, unit_price, discount_percent, tax_rate,
-                                   line_net, line_tax, line_total)
+                                   line_net, line_tax, line_total,
+                                   quantity_shipped, quantity_cancelled, quantity_returned, quantity_invoiced)
     SELECT :oid, v.n, p.id, p.name, :q, p.list_price, 0, p.tax_rate,
            round(:q * p.list_price, 2), round(round(:q * p.list_price, 2) * p.tax_rate, 2),
-           round(:q * p.list_price, 2) + round(round(:q * p.list_price, 2) * p.tax_rate, 2)
+           round(:q * p.list_price, 2) + round(round(:q * p.list_price, 2) * p.tax_rate, 2),
+           0, 0, 0, 0
     FROM (VALUES (1, :p1), (2, :p2), (3, :p3), (4, :p4), (5, :p5)) AS v(n, pid) JOIN inventory_product p ON p.id = v.pid;
 UPDATE orders_salesorder o SET subtotal = s.net, tax_total = s.tax, total = s.gross
     FROM (SELECT sum(line_net) AS net, sum(line_tax) AS tax, sum(line_total) AS gross
