@@ -6,6 +6,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+# Room in database CHECKs that compare sums of money: half a cent either side is the same as equal
+# for numeric columns with 2 places (PostgreSQL), and absorbs SQLite's floating point (`make run`),
+# where 1234.56 + 160.49 need not equal 1395.05 exactly.
+HALF_CENT = Decimal("0.005")
 
 
 def round_money(value: Decimal) -> Decimal:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
-from config.money import ZERO
+from config.money import HALF_CENT, ZERO
 from config.timeline import TimelineEvent
 
 SEND_STATEMENT_PERMISSION = "billing.send_customerstatement"
@@ -36,6 +36,10 @@ def statement_pdf_path(statement: CustomerStatement, filename: str) -> str:
 
 def _money(label) -> models.DecimalField:
     return models.DecimalField(label, max_digits=14, decimal_places=2, default=ZERO)
+
+
+# The closing balance a statement's movements lead to.
+_MOVED = F("opening_balance") + F("invoiced") - F("credited") - F("paid") + F("refunded") - F("written_off")
 
 
 class CustomerStatement(FSMModelMixin, models.Model):
@@ -89,14 +93,8 @@ class CustomerStatement(FSMModelMixin, models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(period_start__lte=F("period_end")), name="statement_period_in_order"),
             models.CheckConstraint(
-                condition=Q(
-                    closing_balance=F("opening_balance")
-                    + F("invoiced")
-                    - F("credited")
-                    - F("paid")
-                    + F("refunded")
-                    - F("written_off")
-                ),
+                # Half a cent of room: equal on PostgreSQL, floating point on SQLite (config.money.HALF_CENT).
+                condition=Q(closing_balance__gte=_MOVED - HALF_CENT) & Q(closing_balance__lte=_MOVED + HALF_CENT),
                 name="statement_balances_reconcile",
             ),
             # One live statement per customer and period (a withdrawn one may be made again).
