@@ -2,8 +2,8 @@
 
   P_order  pgbench running order_txn.sql (the order transaction in raw SQL, number from a
            counter row) at N clients;
-  P_limit  pgbench running order_txn_limit.sql (the same with the number from a sequence: the
-           leanest correct order transaction) at N clients;
+  P_limit  pgbench running order_txn.sql with the number from a sequence (the leanest correct
+           order transaction) at N clients;
   A        the app creating + submitting + allocating 5-line orders over HTTP (gunicorn) at N clients,
            after a warm-up, with the web workers' CPU time per order;
   API      the same 5-line orders pushed through the channel API (POST /api/v1/orders/ with a bearer
@@ -226,7 +226,25 @@ def measure_queries(data: dict) -> list[tuple[int, int, float, str]]:
 # --- pgbench ----------------------------------------------------------------------------------------
 
 
-def run_pgbench(*, url: str, data: dict, clients: int, seconds: int, script: str = "order_txn.sql") -> dict:
+# P_limit is P_order with the number from a sequence: the same script with its counter line swapped.
+COUNTER_LINE = (
+    "UPDATE config_numbersequence SET last_value = last_value + 1 WHERE key = 'bench_pgbench' AND year = 0 "
+    "RETURNING last_value AS seq \\gset"
+)
+SEQUENCE_LINE = "SELECT nextval('bench_pgbench_seq') AS seq \\gset"
+
+
+def limit_script(directory: str) -> str:
+    """Write order_txn.sql with the order number from a sequence into `directory`; returns its path."""
+    text = (ROOT / "bench" / "order_txn.sql").read_text()
+    if COUNTER_LINE not in text:
+        raise SystemExit("bench/order_txn.sql no longer takes its number from the counter line P_limit replaces")
+    path = Path(directory) / "order_txn_limit.sql"
+    path.write_text(text.replace(COUNTER_LINE, SEQUENCE_LINE).replace("'PB-' || lpad", "'PL-' || lpad"))
+    return str(path)
+
+
+def run_pgbench(*, url: str, data: dict, clients: int, seconds: int, limit: bool = False) -> dict:
     from django.db import connection
 
     from config.numbering import NumberSequence
@@ -246,7 +264,7 @@ def run_pgbench(*, url: str, data: dict, clients: int, seconds: int, script: str
             "-T",
             str(seconds),
             "-f",
-            str(ROOT / "bench" / script),
+            limit_script(tmp) if limit else str(ROOT / "bench" / "order_txn.sql"),
             "-l",
             "--log-prefix",
             f"{tmp}/pgbench",
@@ -536,9 +554,7 @@ def main() -> None:
     pg = run_pgbench(url=args.database_url, data=data, clients=args.clients, seconds=args.seconds)
 
     print(f"pgbench (limit, numbers from a sequence): {args.clients} clients, {args.seconds}s …", flush=True)
-    limit = run_pgbench(
-        url=args.database_url, data=data, clients=args.clients, seconds=args.seconds, script="order_txn_limit.sql"
-    )
+    limit = run_pgbench(url=args.database_url, data=data, clients=args.clients, seconds=args.seconds, limit=True)
 
     print(f"HTTP: gunicorn with {args.workers} workers, {args.clients} clients, warm-up 5s, then {args.seconds}s …", flush=True)
     token = bench_api_token()
