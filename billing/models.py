@@ -23,7 +23,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
-from config.money import HALF_CENT, ZERO
+from config.money import ZERO, equal_to_the_cent
 from config.timeline import TimelineEvent
 
 from .validation import validate_fapiao_number, validate_red_letter_number, validate_tax_classification_code
@@ -156,8 +156,7 @@ class Invoice(FSMModelMixin, models.Model):
             models.CheckConstraint(
                 condition=Q(total_net__gte=0)
                 & Q(total_tax__gte=0)
-                & Q(total_gross__gte=F("total_net") + F("total_tax") - HALF_CENT)
-                & Q(total_gross__lte=F("total_net") + F("total_tax") + HALF_CENT),
+                & equal_to_the_cent("total_gross", F("total_net") + F("total_tax")),
                 name="invoice_totals_consistent",
             ),
             models.CheckConstraint(
@@ -299,10 +298,7 @@ class InvoiceLine(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="invoice_line_quantity_positive"),
             models.CheckConstraint(
-                condition=Q(net__gte=0)
-                & Q(tax__gte=0)
-                & Q(gross__gte=F("net") + F("tax") - HALF_CENT)
-                & Q(gross__lte=F("net") + F("tax") + HALF_CENT),
+                condition=Q(net__gte=0) & Q(tax__gte=0) & equal_to_the_cent("gross", F("net") + F("tax")),
                 name="invoice_line_amounts_consistent",
             ),
             models.CheckConstraint(
@@ -427,8 +423,7 @@ class CreditNote(FSMModelMixin, models.Model):
             models.CheckConstraint(
                 condition=Q(total_net__gte=0)
                 & Q(total_tax__gte=0)
-                & Q(total_gross__gte=F("total_net") + F("total_tax") - HALF_CENT)
-                & Q(total_gross__lte=F("total_net") + F("total_tax") + HALF_CENT),
+                & equal_to_the_cent("total_gross", F("total_net") + F("total_tax")),
                 name="credit_note_totals_consistent",
             ),
             models.CheckConstraint(
@@ -519,11 +514,7 @@ class CreditNoteLine(models.Model):
         ordering = ["position", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(net__gte=0)
-                & Q(tax__gte=0)
-                & Q(gross__gte=F("net") + F("tax") - HALF_CENT)
-                & Q(gross__lte=F("net") + F("tax") + HALF_CENT)
-                & Q(gross__gt=0),
+                condition=Q(net__gte=0) & Q(tax__gte=0) & equal_to_the_cent("gross", F("net") + F("tax")) & Q(gross__gt=0),
                 name="credit_note_line_amounts_consistent",
             ),
             models.CheckConstraint(

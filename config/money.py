@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import Q
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 # Room in database CHECKs that compare sums of money: half a cent either side is the same as equal
 # for numeric columns with 2 places (PostgreSQL), and absorbs SQLite's floating point (`make run`),
 # where 1234.56 + 160.49 need not equal 1395.05 exactly.
 HALF_CENT = Decimal("0.005")
+
+
+def equal_to_the_cent(field: str, expression) -> Q:
+    """A CHECK condition: the money column `field` equals `expression` (a sum of columns) to the cent."""
+    return Q(**{f"{field}__gte": expression - HALF_CENT}) & Q(**{f"{field}__lte": expression + HALF_CENT})
 
 
 def round_money(value: Decimal) -> Decimal:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
-from config.money import HALF_CENT, ZERO
+from config.money import ZERO, equal_to_the_cent
 from config.timeline import TimelineEvent
 
 SEND_STATEMENT_PERMISSION = "billing.send_customerstatement"
@@ -93,8 +93,7 @@ class CustomerStatement(FSMModelMixin, models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(period_start__lte=F("period_end")), name="statement_period_in_order"),
             models.CheckConstraint(
-                # Half a cent of room: equal on PostgreSQL, floating point on SQLite (config.money.HALF_CENT).
-                condition=Q(closing_balance__gte=_MOVED - HALF_CENT) & Q(closing_balance__lte=_MOVED + HALF_CENT),
+                condition=equal_to_the_cent("closing_balance", _MOVED),
                 name="statement_balances_reconcile",
             ),
             # One live statement per customer and period (a withdrawn one may be made again).
