@@ -187,6 +187,12 @@ def sales_uses_order_facts(dimension: str, filters: SalesFilters) -> bool:
     return dimension in ORDER_DIMENSIONS and not filters.by_line
 
 
+def sales_counts_orders(dimension: str, filters: SalesFilters) -> bool:
+    """Whether the rows carry an order count: exact for the order's own dimensions; by product, the
+    orders with that product. By category or warehouse none is given (one order can span several)."""
+    return sales_uses_order_facts(dimension, filters) or dimension == "product"
+
+
 @dataclass(frozen=True)
 class GroupedFigures:
     """One row of a report's table: the group's key, its label, and its sums."""
@@ -234,7 +240,7 @@ def sales_grouped(*, dimension: str, grain: str, start: date, end: date, filters
     else:
         queryset = DailySalesLine.objects.all()
         measures = {**SALES_MEASURES, "quantity": _count("quantity")}
-        if dimension != "product":
+        if not sales_counts_orders(dimension, filters):
             measures = {name: value for name, value in measures.items() if name != "orders"}
     return _grouped(_filtered(queryset, filters, start=start, end=end), dimension, grain, measures, start, end)
 
