@@ -359,9 +359,8 @@ class InvoiceEvent(TimelineEvent):
 
 
 def _payment_sentence(params: dict) -> str:
-    """Money on the invoice: a payment allocated to it or that allocation undone, a write-off or its undoing."""
-    from .payments.models import WriteOffReason  # the payments models register below this module
-
+    """Money on the invoice: a payment allocated to it or that allocation undone, a write-off or its undoing
+    (WriteOffReason comes from the payments models, imported at the foot of this module)."""
     if "write_off" in params:
         amount = params["write_off"].lstrip("-")
         if params.get("undone"):
@@ -580,5 +579,5 @@ class CreditNoteEvent(TimelineEvent):
 
 
 from .bank.models import BankAccount, BankFileMapping, BankImport, BankStatement, BankStatementLine, MatchSuggestion, PayerAccount  # noqa: E402,F401,I001  (registered with billing)
-from .payments.models import Payment, PaymentAllocation, PaymentEvent, Refund, RefundEvent, WriteOff  # noqa: E402,F401  (registered with billing)
+from .payments.models import Payment, PaymentAllocation, PaymentEvent, Refund, RefundEvent, WriteOff, WriteOffReason  # noqa: E402,F401,I001  (registered with billing)
 from .statements.models import *  # noqa: E402,F401,F403  (statements and dunning register with the billing app)
