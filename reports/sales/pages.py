@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from config.money import ZERO
 from reports.access import salesperson_scope
@@ -37,11 +38,11 @@ def _dimension_label(dimension: str) -> str:
 
 
 def _link(dimension: str):
-    if dimension == "product":
-        return lambda row: reverse("inventory:product_detail", args=[row["key"]])
-    if dimension == "customer":
-        return lambda row: reverse("customers:detail", args=[row["key"]])
-    return None
+    names = {"product": "inventory:product_detail", "customer": "customers:detail"}
+    if dimension not in names:
+        return None
+    # The totals row has no key: no link.
+    return lambda row: reverse(names[dimension], args=[row["key"]]) if row.get("key") is not None else None
 
 
 def _compared(groups: list[GroupedFigures], before: list[GroupedFigures] | None, dimension: str, measure) -> list:
@@ -162,7 +163,7 @@ def build_sales_report(data: dict, user) -> ReportResult:
     if before is not None:
         columns += [
             Column("net_compared", _("Net revenue, comparison period"), "money"),
-            Column("change", _("Change"), "percent"),
+            Column("change", pgettext("against a comparison period", "Change"), "percent"),
         ]
 
     orders_total = _total(groups, "orders") if exact_orders else None
@@ -286,7 +287,7 @@ def build_margin_report(data: dict, user) -> ReportResult:
     if before is not None:
         columns += [
             Column("margin_compared", _("Gross margin, comparison period"), "money"),
-            Column("change", _("Change"), "percent"),
+            Column("change", pgettext("against a comparison period", "Change"), "percent"),
         ]
     net, cost = _total(groups, "net"), _total(groups, "cost")
     totals = {
