@@ -1,5 +1,5 @@
 """The customer snapshot: one row per customer with its order history in figures and its RFM segment,
-one row per customer and month it ordered in, and one per customer and product it bought.
+and one row per customer and month it ordered in.
 
 Rebuilt nightly in full and refreshed for one customer after its order events (reports.customers.snapshot).
 """
@@ -31,8 +31,15 @@ class Segment(models.TextChoices):
 class CustomerSnapshot(models.Model):
     """A customer's orders, complaints and returns in figures, with its RFM scores and segment."""
 
+    # No database constraint: the rows are rebuilt from the customers themselves, and a constraint would check
+    # every inserted row against the customers table.
     customer = models.OneToOneField(
-        "customers.Customer", on_delete=models.CASCADE, primary_key=True, related_name="+", verbose_name=_("customer")
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+        db_constraint=False,
+        verbose_name=_("customer"),
     )
     # Booked orders: approved and not cancelled (reports.customers.snapshot.BOOKED).
     first_order_at = models.DateTimeField(_("first order"), null=True, blank=True)
@@ -77,7 +84,12 @@ class CustomerMonth(models.Model):
     """A customer's booked orders in one calendar month (local time); `is_first_month` marks the month it first ordered."""
 
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False, verbose_name=_("customer")
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # the unique (customer, month) index serves
+        db_constraint=False,  # as on the snapshot
+        verbose_name=_("customer"),
     )
     month = models.DateField(_("month"))
     orders = models.PositiveIntegerField(_("orders"), default=0)
@@ -89,33 +101,12 @@ class CustomerMonth(models.Model):
         verbose_name = _("customer month")
         verbose_name_plural = _("customer months")
         default_permissions = ()
+        # One customer's months (the relationship report, a refresh) by the unique index; a period over every
+        # customer (new and returning per month) reads the small table through.
         constraints = [models.UniqueConstraint(fields=["customer", "month"], name="rep_cust_month_unique")]
-        indexes = [models.Index(fields=["month", "customer"], name="rep_cust_month_by_month")]
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.month:%Y-%m}"
-
-
-class CustomerProduct(models.Model):
-    """What a customer bought of one product on its booked orders, all time."""
-
-    customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False, verbose_name=_("customer")
-    )
-    product = models.ForeignKey("inventory.Product", on_delete=models.CASCADE, related_name="+", verbose_name=_("product"))
-    quantity = models.PositiveIntegerField(_("quantity"), default=0)
-    net = models.DecimalField(_("net amount"), default=ZERO, **MONEY)
-    orders = models.PositiveIntegerField(_("orders"), default=0)
-    last_ordered_at = models.DateTimeField(_("last ordered"))
-
-    class Meta:
-        verbose_name = _("customer product")
-        verbose_name_plural = _("customer products")
-        default_permissions = ()
-        constraints = [models.UniqueConstraint(fields=["customer", "product"], name="rep_cust_product_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.customer_id} {self.product_id}"
 
 
 class RfmBounds(models.Model):

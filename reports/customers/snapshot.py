@@ -1,8 +1,8 @@
 """Building the customer snapshot: in full, set-based (nightly), or for one customer (after its events).
 
-Both paths run the same statements; the one-customer path adds `customer_id = %s` to each. The SQL is
-plain enough for PostgreSQL and SQLite alike (the month buckets come from the ORM, which knows how each
-one turns a moment into a local date).
+Both paths work the figures out with the same SELECT (the one-customer path adds `customer_id = %s` to
+each part) and score them with the same INSERT. The SQL is plain enough for PostgreSQL and SQLite alike
+(the month buckets come from the ORM, which knows how each turns a moment into a local date).
 
 What counts:
 - booked orders: approved and not cancelled (BOOKED), dated by when they were entered (created_at);
@@ -19,20 +19,22 @@ rebuild; refreshing one customer scores it against them.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Count, DateField, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
+from config.money import round_money
 from customers.models import OPEN_COMPLAINT_STATES, Complaint, Customer
 from logistics.returns.models import ReturnRequest, ReturnState
-from orders.models import OrderStatus, SalesOrder, SalesOrderLine
+from orders.models import OrderStatus, SalesOrder
 from reports.snapshots import snapshot_touch
 
-from .models import CustomerMonth, CustomerProduct, CustomerSnapshot, RfmBounds, Segment
+from .models import CustomerMonth, CustomerSnapshot, RfmBounds, Segment
 from .segments import new_customer_days
 
 SNAPSHOT_NAME = "customers"
@@ -58,8 +60,7 @@ SEGMENT_RULES: list[tuple[str, int, int, int]] = [
 # The snapshot's tables, in the order both paths write them (the same lock order for both).
 _SNAPSHOT = CustomerSnapshot._meta.db_table
 _MONTH = CustomerMonth._meta.db_table
-_PRODUCT = CustomerProduct._meta.db_table
-_BOUNDS_LOCK_KEY = 0x52435553  # PostgreSQL advisory lock class of one customer's refresh ("RCUS")
+_REFRESH_LOCK_KEY = 0x52435553  # PostgreSQL advisory lock class of one customer's refresh ("RCUS")
 
 
 # The trailing window of the "12 months" figures and of the RFM scores.
@@ -84,9 +85,28 @@ def _execute(sql: str, params: list) -> int:
 
 # --- the customer rows ----------------------------------------------------------------------------
 
+# The figures of a customer, in the order the base query gives them and the snapshot stores them.
+FIGURES = [
+    "customer_id",
+    "first_order_at",
+    "last_order_at",
+    "orders_count",
+    "gross_total",
+    "orders_12m",
+    "net_12m",
+    "gross_12m",
+    "open_orders",
+    "open_gross",
+    "complaints_count",
+    "complaints_12m",
+    "open_complaints",
+    "returns_count",
+    "returns_12m",
+]
 
-def _insert_snapshot_rows(*, now: datetime, customer_id: int | None) -> None:
-    """One row per customer (or the one): its booked and open orders, complaints and returns; unscored."""
+
+def _figures_select(*, now: datetime, customer_id: int | None) -> tuple[str, list]:
+    """SELECT of one row per customer (or the one) with FIGURES: its booked and open orders, complaints, returns."""
     since = _moment(now - WINDOW)
     booked, booked_params = _in(BOOKED)
     open_, open_params = _in(OPEN)
@@ -96,13 +116,13 @@ def _insert_snapshot_rows(*, now: datetime, customer_id: int | None) -> None:
     one = customer_id is not None
     orders = SalesOrder._meta.db_table
     sql = f"""
-        INSERT INTO {_SNAPSHOT} (customer_id, first_order_at, last_order_at, orders_count, gross_total, orders_12m,
-            net_12m, gross_12m, open_orders, open_gross, complaints_count, complaints_12m, open_complaints,
-            returns_count, returns_12m, segment, refreshed_at)
-        SELECT c.id, o.first_at, o.last_at, COALESCE(o.n, 0), COALESCE(o.gross, 0), COALESCE(o.n_window, 0),
-            COALESCE(o.net_window, 0), COALESCE(o.gross_window, 0), COALESCE(o.n_open, 0), COALESCE(o.gross_open, 0),
-            COALESCE(k.n, 0), COALESCE(k.n_window, 0), COALESCE(k.n_open, 0), COALESCE(r.n, 0), COALESCE(r.n_window, 0),
-            %s, %s
+        SELECT c.id AS customer_id, o.first_at AS first_order_at, o.last_at AS last_order_at,
+            COALESCE(o.n, 0) AS orders_count, COALESCE(o.gross, 0) AS gross_total,
+            COALESCE(o.n_window, 0) AS orders_12m, COALESCE(o.net_window, 0) AS net_12m,
+            COALESCE(o.gross_window, 0) AS gross_12m, COALESCE(o.n_open, 0) AS open_orders,
+            COALESCE(o.gross_open, 0) AS open_gross, COALESCE(k.n, 0) AS complaints_count,
+            COALESCE(k.n_window, 0) AS complaints_12m, COALESCE(k.n_open, 0) AS open_complaints,
+            COALESCE(r.n, 0) AS returns_count, COALESCE(r.n_window, 0) AS returns_12m
         FROM {Customer._meta.db_table} c
         LEFT JOIN (
             SELECT customer_id,
@@ -143,8 +163,6 @@ def _insert_snapshot_rows(*, now: datetime, customer_id: int | None) -> None:
     """
     only = [customer_id] if one else []
     params = [
-        str(Segment.NO_ORDERS),
-        _moment(now),
         since,
         since,
         since,
@@ -160,7 +178,7 @@ def _insert_snapshot_rows(*, now: datetime, customer_id: int | None) -> None:
         *only,
         *only,
     ]
-    _execute(sql, params)
+    return sql, params
 
 
 # --- RFM scores and segments --------------------------------------------------------------------
@@ -171,22 +189,34 @@ def _quintile_positions(count: int) -> list[int]:
     return [math.ceil(score * count / 5) - 1 for score in range(1, 5)]
 
 
-def rfm_bounds_compute(*, now: datetime) -> RfmBounds:
-    """The quintile bounds over the customers scored (a booked order in the window), kept in the one RfmBounds row."""
-    active = CustomerSnapshot.objects.filter(orders_12m__gt=0).order_by()
-    count = active.count()
+def _as_moment(value) -> datetime:
+    """A DateTimeField value read by raw SQL (SQLite gives text in UTC)."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    return value if timezone.is_aware(value) else timezone.make_aware(value, UTC)
+
+
+def rfm_bounds_compute(*, source: str, now: datetime) -> RfmBounds:
+    """The quintile bounds over the customers in `source` (a table of FIGURES) with a booked order in the window,
+    kept in the one RfmBounds row."""
+
+    def value_at(column: str, position: int):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {column} FROM {source} WHERE orders_12m > 0 ORDER BY {column} LIMIT 1 OFFSET %s", [position])
+            return cursor.fetchone()[0]
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {source} WHERE orders_12m > 0")
+        count = cursor.fetchone()[0]
     recency_cuts: list[str] = []
     frequency: list[int] = []
     monetary: list[str] = []
-    if count:
-        positions = _quintile_positions(count)
-        for position in positions:
-            last = active.order_by("last_order_at").values_list("last_order_at", flat=True)[position]
-            # Recency counts in days: every order of the bound's (local) day is "not after" it.
-            next_day = timezone.localdate(last) + timedelta(days=1)
-            recency_cuts.append(timezone.make_aware(datetime.combine(next_day, datetime.min.time())).isoformat())
-            frequency.append(active.order_by("orders_12m").values_list("orders_12m", flat=True)[position])
-            monetary.append(str(active.order_by("gross_12m").values_list("gross_12m", flat=True)[position]))
+    for position in _quintile_positions(count) if count else []:
+        # Recency counts in days: every order of the bound's (local) day is "not after" it.
+        next_day = timezone.localdate(_as_moment(value_at("last_order_at", position))) + timedelta(days=1)
+        recency_cuts.append(timezone.make_aware(datetime.combine(next_day, datetime.min.time())).isoformat())
+        frequency.append(int(value_at("orders_12m", position)))
+        monetary.append(str(round_money(Decimal(str(value_at("gross_12m", position))))))
     bounds, _created = RfmBounds.objects.update_or_create(
         pk=1,
         defaults={
@@ -201,56 +231,67 @@ def rfm_bounds_compute(*, now: datetime) -> RfmBounds:
 
 
 def _score_sql(column: str, comparison: str, bounds: list) -> tuple[str, list]:
+    """1 + how many of the bounds the column is above (1 when there are no bounds: nobody to compare with)."""
     if not bounds:
         return "1", []
     parts = " + ".join(f"CASE WHEN {column} {comparison} %s THEN 1 ELSE 0 END" for _bound in bounds)
     return f"1 + {parts}", list(bounds)
 
 
-def _update_scores(*, bounds: RfmBounds, now: datetime, customer_id: int | None) -> None:
-    """Scores of the customers in the window (the others' are emptied), then every row's segment."""
+def _insert_scored(*, source: str, source_params: list, bounds: RfmBounds, now: datetime) -> None:
+    """Insert the rows of `source` (FIGURES) into the snapshot with their scores (customers in the window only)
+    and segment."""
     recency, recency_params = _score_sql(
         "last_order_at", ">=", [_moment(datetime.fromisoformat(cut)) for cut in bounds.recency_cuts]
     )
     frequency, frequency_params = _score_sql("orders_12m", ">", [int(b) for b in bounds.frequency_bounds])
     monetary, monetary_params = _score_sql("gross_12m", ">", [Decimal(b) for b in bounds.monetary_bounds])
-    where = "WHERE customer_id = %s" if customer_id is not None else ""
-    only = [customer_id] if customer_id is not None else []
-    _execute(
-        f"""
-        UPDATE {_SNAPSHOT} SET
-            recency_score = CASE WHEN orders_12m > 0 THEN {recency} END,
-            frequency_score = CASE WHEN orders_12m > 0 THEN {frequency} END,
-            monetary_score = CASE WHEN orders_12m > 0 THEN {monetary} END
-        {where}
-        """,
-        [*recency_params, *frequency_params, *monetary_params, *only],
-    )
-    cases = []
-    params: list = [str(Segment.NO_ORDERS), str(Segment.LOST), _moment(now - timedelta(days=new_customer_days()))]
-    params.append(str(Segment.NEW))
+    rules, rule_params = [], []
     for segment, recency_least, frequency_least, monetary_least in SEGMENT_RULES:
-        cases.append("WHEN recency_score >= %s AND frequency_score >= %s AND monetary_score >= %s THEN %s")
-        params += [recency_least, frequency_least, monetary_least, str(segment)]
+        rules.append("WHEN recency_score >= %s AND frequency_score >= %s AND monetary_score >= %s THEN %s")
+        rule_params += [recency_least, frequency_least, monetary_least, str(segment)]
+    figures = ", ".join(FIGURES)
     _execute(
         f"""
-        UPDATE {_SNAPSHOT} SET segment = CASE
-            WHEN orders_count = 0 THEN %s
-            WHEN orders_12m = 0 THEN %s
-            WHEN first_order_at >= %s THEN %s
-            {" ".join(cases)}
-            ELSE %s END
-        {where}
+        INSERT INTO {_SNAPSHOT} ({figures}, recency_score, frequency_score, monetary_score, segment, refreshed_at)
+        SELECT {figures}, recency_score, frequency_score, monetary_score,
+            CASE
+                WHEN orders_count = 0 THEN %s
+                WHEN orders_12m = 0 THEN %s
+                WHEN first_order_at >= %s THEN %s
+                {" ".join(rules)}
+                ELSE %s
+            END,
+            %s
+        FROM (
+            SELECT {figures},
+                CASE WHEN orders_12m > 0 THEN {recency} END AS recency_score,
+                CASE WHEN orders_12m > 0 THEN {frequency} END AS frequency_score,
+                CASE WHEN orders_12m > 0 THEN {monetary} END AS monetary_score
+            FROM {source}
+        ) AS scored
         """,
-        [*params, str(Segment.HIBERNATING), *only],
+        [
+            str(Segment.NO_ORDERS),
+            str(Segment.LOST),
+            _moment(now - timedelta(days=new_customer_days())),
+            str(Segment.NEW),
+            *rule_params,
+            str(Segment.HIBERNATING),
+            _moment(now),
+            *recency_params,
+            *frequency_params,
+            *monetary_params,
+            *source_params,
+        ],
     )
 
 
-# --- months and products --------------------------------------------------------------------------
+# --- months --------------------------------------------------------------------------
 
 
 def _insert_months(*, customer_id: int | None) -> None:
-    """One row per customer and local calendar month with booked orders; then each customer's first month marked."""
+    """One row per customer and local calendar month with booked orders, the customer's first month marked."""
     orders = SalesOrder.objects.filter(status__in=BOOKED)
     if customer_id is not None:
         orders = orders.filter(customer_id=customer_id)
@@ -262,54 +303,46 @@ def _insert_months(*, customer_id: int | None) -> None:
         .order_by()
     )
     select, params = grouped.query.get_compiler(connection=connection).as_sql()
-    _execute(f"INSERT INTO {_MONTH} (customer_id, month, orders, net, gross) {select}", list(params))
-    where = "WHERE customer_id = %s" if customer_id is not None else ""
     _execute(
         f"""
-        UPDATE {_MONTH} SET is_first_month = %s
-        FROM (SELECT customer_id, MIN(month) AS month FROM {_MONTH} {where} GROUP BY customer_id) AS earliest
-        WHERE {_MONTH}.customer_id = earliest.customer_id AND {_MONTH}.month = earliest.month
+        INSERT INTO {_MONTH} (customer_id, month, orders, net, gross, is_first_month)
+        SELECT customer_id, bucket, n, net_sum, gross_sum,
+            CASE WHEN bucket = MIN(bucket) OVER (PARTITION BY customer_id) THEN %s ELSE %s END
+        FROM ({select}) AS grouped
+        ORDER BY customer_id, bucket
         """,
-        [True, *([customer_id] if customer_id is not None else [])],
-    )
-
-
-def _insert_products(*, customer_id: int | None) -> None:
-    """One row per customer and product on its booked orders: quantity and net amount ordered, orders, last ordered."""
-    booked, booked_params = _in(BOOKED)
-    where = "AND so.customer_id = %s" if customer_id is not None else ""
-    _execute(
-        f"""
-        INSERT INTO {_PRODUCT} (customer_id, product_id, quantity, net, orders, last_ordered_at)
-        SELECT so.customer_id, line.product_id, SUM(line.quantity), SUM(line.line_net), COUNT(DISTINCT so.id),
-            MAX(so.created_at)
-        FROM {SalesOrderLine._meta.db_table} line
-        INNER JOIN {SalesOrder._meta.db_table} so ON so.id = line.order_id
-        WHERE so.status IN ({booked}) {where}
-        GROUP BY so.customer_id, line.product_id
-        """,
-        [*booked_params, *([customer_id] if customer_id is not None else [])],
+        [True, False, *params],
     )
 
 
 # --- the two ways in ------------------------------------------------------------------------------
 
 
+_WORK_TABLE = "reports_customer_figures_work"
+
+
 @transaction.atomic
 def customer_snapshot_rebuild(*, now: datetime | None = None) -> int:
-    """Every customer's snapshot rows from scratch, new quintile bounds; returns how many customers."""
+    """Every customer's snapshot rows from scratch, with new quintile bounds; returns how many customers.
+
+    The figures go to a temporary table first (the bounds are read from it), then into the snapshot with
+    their scores in one INSERT: no UPDATE of every row afterwards.
+    """
     now = now or timezone.now()
     if connection.vendor == "postgresql":
         # One customer's refresh waits for the rebuild (and then redoes its rows); readers go on reading.
-        _execute(f"LOCK TABLE {_SNAPSHOT}, {_MONTH}, {_PRODUCT} IN SHARE ROW EXCLUSIVE MODE", [])
+        _execute(f"LOCK TABLE {_SNAPSHOT}, {_MONTH} IN SHARE ROW EXCLUSIVE MODE", [])
+        # The month buckets of a million orders are grouped in memory rather than in batches on disk.
+        _execute("SET LOCAL work_mem = '64MB'", [])
+    figures, params = _figures_select(now=now, customer_id=None)
+    _execute(f"DROP TABLE IF EXISTS {_WORK_TABLE}", [])
+    _execute(f"CREATE TEMPORARY TABLE {_WORK_TABLE} AS {figures}", params)
+    bounds = rfm_bounds_compute(source=_WORK_TABLE, now=now)
     _execute(f"DELETE FROM {_SNAPSHOT}", [])
-    _insert_snapshot_rows(now=now, customer_id=None)
-    bounds = rfm_bounds_compute(now=now)
-    _update_scores(bounds=bounds, now=now, customer_id=None)
+    _insert_scored(source=_WORK_TABLE, source_params=[], bounds=bounds, now=now)
+    _execute(f"DROP TABLE {_WORK_TABLE}", [])
     _execute(f"DELETE FROM {_MONTH}", [])
     _insert_months(customer_id=None)
-    _execute(f"DELETE FROM {_PRODUCT}", [])
-    _insert_products(customer_id=None)
     snapshot_touch(SNAPSHOT_NAME, rebuilt=True, at=now)
     return CustomerSnapshot.objects.count()
 
@@ -320,13 +353,13 @@ def customer_snapshot_refresh(*, customer_id: int, now: datetime | None = None) 
     now = now or timezone.now()
     if connection.vendor == "postgresql":
         # Two refreshes of one customer at once would both insert its rows: the second waits.
-        _execute("SELECT pg_advisory_xact_lock(%s, %s)", [_BOUNDS_LOCK_KEY, customer_id])
+        _execute("SELECT pg_advisory_xact_lock(%s, %s)", [_REFRESH_LOCK_KEY, customer_id])
     _execute(f"DELETE FROM {_SNAPSHOT} WHERE customer_id = %s", [customer_id])
-    _insert_snapshot_rows(now=now, customer_id=customer_id)
-    bounds = RfmBounds.objects.filter(pk=1).first() or rfm_bounds_compute(now=now)
-    _update_scores(bounds=bounds, now=now, customer_id=customer_id)
+    figures, params = _figures_select(now=now, customer_id=customer_id)
+    bounds = RfmBounds.objects.filter(pk=1).first()
+    if bounds is None:  # never rebuilt: the customer is scored against the snapshot as it is
+        bounds = rfm_bounds_compute(source=_SNAPSHOT, now=now)
+    _insert_scored(source=f"({figures}) AS figures", source_params=params, bounds=bounds, now=now)
     _execute(f"DELETE FROM {_MONTH} WHERE customer_id = %s", [customer_id])
     _insert_months(customer_id=customer_id)
-    _execute(f"DELETE FROM {_PRODUCT} WHERE customer_id = %s", [customer_id])
-    _insert_products(customer_id=customer_id)
     snapshot_touch(SNAPSHOT_NAME, at=now)

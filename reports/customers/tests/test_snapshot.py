@@ -11,11 +11,11 @@ from django.utils import timezone
 from customers.models import Complaint
 from customers.tests.factories import ComplaintFactory
 from logistics.returns.models import ReturnRequest
-from reports.customers.models import CustomerMonth, CustomerProduct, CustomerSnapshot, RfmBounds, Segment
+from reports.customers.models import CustomerMonth, CustomerSnapshot, RfmBounds, Segment
 from reports.customers.snapshot import customer_snapshot_rebuild, customer_snapshot_refresh
 from reports.models import SnapshotState
 
-from .factories import CustomerFactory, ProductFactory, line, order_on
+from .factories import CustomerFactory, order_on
 
 pytestmark = pytest.mark.django_db
 
@@ -160,7 +160,7 @@ def test_complaints_and_accepted_returns_are_counted(seller):
     assert (row.returns_count, row.returns_12m) == (3, 2)
 
 
-def test_months_mark_the_first_one_and_products_sum_the_lines(seller, settings):
+def test_months_are_local_calendar_months_and_the_first_is_marked(seller, settings):
     settings.TIME_ZONE = "Asia/Shanghai"
     customer = CustomerFactory()
     # 2026-03-31 20:00 UTC is already 1 April in Shanghai: the order belongs to April.
@@ -176,30 +176,6 @@ def test_months_mark_the_first_one_and_products_sum_the_lines(seller, settings):
         (date(2026, 2, 1), 2, Decimal("25.00"), True),
         (date(2026, 4, 1), 1, Decimal("10.00"), False),
     ]
-
-
-def test_products_sum_the_booked_orders_lines(seller):
-    customer = CustomerFactory()
-    kettle, cup = ProductFactory(), ProductFactory()
-    first = order_on(customer=customer, user=seller, days_ago=30, now=NOW)
-    second = order_on(customer=customer, user=seller, days_ago=3, now=NOW)
-    cancelled = order_on(customer=customer, user=seller, days_ago=1, status="cancelled", now=NOW)
-    line(first, kettle, quantity=2, net="20.00")
-    line(first, kettle, quantity=1, net="10.00")
-    line(second, kettle, quantity=5, net="50.00")
-    line(second, cup, quantity=4, net="8.00")
-    line(cancelled, cup, quantity=100, net="200.00")
-
-    customer_snapshot_rebuild(now=NOW)
-
-    bought = {
-        row.product_id: (row.quantity, row.net, row.orders, row.last_ordered_at)
-        for row in CustomerProduct.objects.filter(customer=customer)
-    }
-    assert bought == {
-        kettle.pk: (8, Decimal("80.00"), 2, NOW - timedelta(days=3)),
-        cup.pk: (4, Decimal("8.00"), 1, NOW - timedelta(days=3)),
-    }
 
 
 def test_refreshing_one_customer_gives_what_a_rebuild_gives(seller):
