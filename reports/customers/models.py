@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from config.money import ZERO
 
@@ -17,15 +18,15 @@ MONEY = {"max_digits": 14, "decimal_places": 2}
 class Segment(models.TextChoices):
     """Where a customer stands by recency, frequency and monetary value (stored as the code, worded when shown)."""
 
-    CHAMPIONS = "champions", _("Champions")
-    LOYAL = "loyal", _("Loyal")
-    PROMISING = "promising", _("Promising")
-    NEW = "new", _("New")
-    NEED_ATTENTION = "need_attention", _("Needs attention")
-    AT_RISK = "at_risk", _("At risk")
-    HIBERNATING = "hibernating", _("Hibernating")
-    LOST = "lost", _("Lost")
-    NO_ORDERS = "no_orders", _("No orders yet")
+    CHAMPIONS = "champions", pgettext_lazy("RFM segment", "Champions")
+    LOYAL = "loyal", pgettext_lazy("RFM segment", "Loyal")
+    PROMISING = "promising", pgettext_lazy("RFM segment", "Promising")
+    NEW = "new", pgettext_lazy("RFM segment", "New")
+    NEED_ATTENTION = "need_attention", pgettext_lazy("RFM segment", "Needs attention")
+    AT_RISK = "at_risk", pgettext_lazy("RFM segment", "At risk")
+    HIBERNATING = "hibernating", pgettext_lazy("RFM segment", "Hibernating")
+    LOST = "lost", pgettext_lazy("RFM segment", "Lost")
+    NO_ORDERS = "no_orders", pgettext_lazy("RFM segment", "No orders yet")
 
 
 class CustomerSnapshot(models.Model):
@@ -61,7 +62,7 @@ class CustomerSnapshot(models.Model):
     recency_score = models.PositiveSmallIntegerField(_("recency score"), null=True, blank=True)
     frequency_score = models.PositiveSmallIntegerField(_("frequency score"), null=True, blank=True)
     monetary_score = models.PositiveSmallIntegerField(_("monetary score"), null=True, blank=True)
-    segment = models.CharField(_("segment"), max_length=20, choices=Segment.choices, default=Segment.NO_ORDERS)
+    segment = models.CharField(_("RFM segment"), max_length=20, choices=Segment.choices, default=Segment.NO_ORDERS)
     refreshed_at = models.DateTimeField(_("refreshed at"))
 
     class Meta:
