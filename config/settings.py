@@ -334,8 +334,8 @@ DEMO_SEEDERS += ["billing.payments.demo.seed"]
 # bank statements: import (camt.053, MT940, bank CSV/XLSX) and reconciliation with invoices
 # Lines that pay invoices exactly (number in the memo and amount, or a known payer and amount) become payments at once.
 BANK_AUTO_APPLY_EXACT = env_bool("BANK_AUTO_APPLY_EXACT", True)
-# Up to this many are applied while the upload waits; a larger batch is applied by a worker.
-BANK_AUTO_APPLY_INLINE = env_int("BANK_AUTO_APPLY_INLINE", 200)
+# Up to this many are applied (in bulk) while the upload waits; a larger batch is applied by a worker.
+BANK_AUTO_APPLY_INLINE = env_int("BANK_AUTO_APPLY_INLINE", 2000)
 CELERY_BEAT_SCHEDULE.update(
     {"bank-resume-exact-matches": {"task": "billing.bank.resume_exact_matches", "schedule": crontab(minute="*/10")}}
 )
@@ -505,6 +505,35 @@ CELERY_BEAT_SCHEDULE.update(
     {"sales-facts-rebuild": {"task": "reports.sales.tasks.rebuild_sales_facts", "schedule": crontab(hour=1, minute=15)}}
 )
 DEMO_SEEDERS += ["reports.sales.demo.seed"]
+
+# reports.customers: the per-customer snapshot (refreshed after the customer's order, complaint and return
+# events, rebuilt nightly), RFM segments, and the segment on the customer page.
+# A customer whose first order is at most this many days old is in the "new" segment.
+NEW_CUSTOMER_DAYS = env_int("NEW_CUSTOMER_DAYS", 90)
+_subscribe(
+    {
+        **{
+            f"orders.salesorder.{transition}": ["reports.customers.handlers.refresh_for_order"]
+            for transition in ["submit", "pass_checks", "approve", "reject", "cancel", "ship_rest", "close_short"]
+        },
+        **{
+            topic: ["reports.customers.handlers.refresh_for_complaint"]
+            for topic in ["customers.complaint_opened", "customers.complaint.resolve", "customers.complaint.reopen"]
+        },
+        "logistics.returnrequest.approve": ["reports.customers.handlers.refresh_for_return"],
+        "logistics.returnrequest.reject": ["reports.customers.handlers.refresh_for_return"],
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "reports-customer-snapshot": {
+            "task": "reports.customers.tasks.rebuild_customer_snapshot",
+            "schedule": crontab(hour=1, minute=10),
+        }
+    }
+)
+CUSTOMER_PAGE_PANELS += ["reports.customers.panels.customer_segment_panel"]
+DEMO_SEEDERS += ["reports.customers.demo.seed"]
 
 
 # --- end of per-app wiring ---
