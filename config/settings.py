@@ -224,6 +224,9 @@ HOME_QUEUE_PROVIDERS = [
     "customers.selectors.home_queues",
     "logistics.selectors.home_queues",
 ]
+# Figures beside the queues (the few numbers a role watches): provider(user) -> list[config.home.HomeFigure],
+# only what the user may see, read from snapshots or small tables (the home page is opened all day).
+HOME_FIGURE_PROVIDERS: list[str] = []
 # Each app seeds its own demo data, in this order (later ones use what earlier ones made).
 DEMO_SEEDERS = [
     "customers.demo.seed",
