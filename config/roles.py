@@ -276,6 +276,8 @@ _grant(
 
 
 # reports
+# The nightly report: managers read the archive (reports.view_reports) and start a failed day again.
+_grant({MANAGER: ["reports.run_nightlyreport"]})
 
 
 # --- end of per-app grants ---
