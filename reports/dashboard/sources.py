@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from billing.ageing import ageing_buckets, ageing_totals
+from billing.ageing import AgeingBucket, ageing_buckets, ageing_totals
 from inventory.stock.selectors import open_alerts
 
 
@@ -139,8 +139,6 @@ def receivables(*, as_of: date, salesperson_id: int | None = None) -> Receivable
 
 def ageing_label(amount: AgeingAmount) -> str:
     """The bucket's name in the reader's language ("Current", "1–30 days", "> 90 days")."""
-    from billing.ageing import AgeingBucket
-
     return AgeingBucket(amount.key, amount.first, amount.last).label
 
 

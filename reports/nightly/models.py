@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class NightlyReportState(models.TextChoices):
+    """Where a day's report stands, read from its times (it has no state machine of its own)."""
+
     MAKING = "making", _("Being made")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
@@ -32,7 +34,6 @@ class NightlyReport(models.Model):
     """The manager report of one day (the day before it is made): at most one per day."""
 
     day = models.DateField(_("day"), unique=True)
-    state = models.CharField(_("state"), max_length=10, choices=NightlyReportState.choices, default=NightlyReportState.MAKING)
     # Numbers as strings, dates as ISO text, names as data (reports.nightly.figures); worded when written out.
     figures = models.JSONField(_("figures"), default=dict, blank=True, editable=False)
     failed_attempts = models.PositiveSmallIntegerField(_("failed attempts"), default=0)
@@ -40,8 +41,9 @@ class NightlyReport(models.Model):
     error = models.CharField(_("error"), max_length=500, blank=True)
     started_at = models.DateTimeField(_("started"), auto_now_add=True)
     made_at = models.DateTimeField(_("made"), null=True, blank=True)
-    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
-    failure_notified_at = models.DateTimeField(_("failure told"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)  # to every manager
+    # When the last retry failed and the managers were told (once, until someone starts the day again).
+    failed_at = models.DateTimeField(_("failed"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("nightly report")
@@ -53,6 +55,17 @@ class NightlyReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day:%Y-%m-%d}"
+
+    @property
+    def state(self) -> str:
+        if self.sent_at is not None:
+            return NightlyReportState.SENT
+        if self.failed_at is not None:
+            return NightlyReportState.FAILED
+        return NightlyReportState.MAKING
+
+    def get_state_display(self) -> str:
+        return NightlyReportState(self.state).label
 
     def get_absolute_url(self) -> str:
         return f"{reverse('reports:nightly_list')}#day-{self.day.isoformat()}"

@@ -28,7 +28,7 @@ from config.roles import MANAGER
 
 from .documents import XLSX_TYPE, report_context, report_pdf, report_xlsx
 from .figures import figures_dump, figures_load, figures_read
-from .models import FileKind, NightlyReport, NightlyReportDelivery, NightlyReportFile, NightlyReportState
+from .models import FileKind, NightlyReport, NightlyReportDelivery, NightlyReportFile
 
 WRITERS = {FileKind.PDF: report_pdf, FileKind.XLSX: report_xlsx}
 CONTENT_TYPES = {FileKind.PDF: "application/pdf", FileKind.XLSX: XLSX_TYPE}
@@ -135,9 +135,7 @@ def nightly_report_deliver(*, report: NightlyReport) -> int:
     if failed:
         emails = ", ".join(email for email, _exc in failed)
         raise NightlyReportNotSent(f"not sent to {emails}: {failed[0][1]!r}") from failed[0][1]
-    NightlyReport.objects.filter(pk=report.pk).exclude(state=NightlyReportState.SENT).update(
-        state=NightlyReportState.SENT, sent_at=timezone.now(), error=""
-    )
+    NightlyReport.objects.filter(pk=report.pk, sent_at__isnull=True).update(sent_at=timezone.now(), error="")
     return sent
 
 
@@ -151,27 +149,35 @@ def nightly_report_run(*, day: date) -> NightlyReport:
 
 @transaction.atomic
 def nightly_report_attempt_failed(*, day: date, error: BaseException, final: bool) -> NightlyReport:
-    """Record a failed attempt; after the last one the report is failed and every manager is told, once."""
+    """Record a failed attempt; after the last one the report has failed and every manager is told, once."""
     _report_row(day)
     report = NightlyReport.objects.select_for_update().get(day=day)
     report.failed_attempts += 1
     report.error = f"{type(error).__name__}: {error}"[: NightlyReport._meta.get_field("error").max_length]
     fields = ["failed_attempts", "error"]
-    if final:
-        report.state = NightlyReportState.FAILED
-        fields.append("state")
-        if report.failure_notified_at is None:
-            managers = get_user_model().objects.filter(groups__name=MANAGER, is_active=True).distinct()
-            notification_send(
-                recipient_ids=managers.values_list("pk", flat=True),
-                text=gettext_noop(
-                    "The nightly report of %(day)s could not be made or sent after %(attempts)s attempts. "
-                    "Its page shows what was done; the system log says why."
-                ),
-                params={"day": day.isoformat(), "attempts": report.failed_attempts},
-                url=report.get_absolute_url(),
-            )
-            report.failure_notified_at = timezone.now()
-            fields.append("failure_notified_at")
+    if final and report.failed_at is None:
+        managers = get_user_model().objects.filter(groups__name=MANAGER, is_active=True).distinct()
+        notification_send(
+            recipient_ids=managers.values_list("pk", flat=True),
+            text=gettext_noop(
+                "The nightly report of %(day)s could not be made or sent after %(attempts)s attempts. "
+                "Its page shows what was done; the system log says why."
+            ),
+            params={"day": day.isoformat(), "attempts": report.failed_attempts},
+            url=report.get_absolute_url(),
+        )
+        report.failed_at = timezone.now()
+        fields.append("failed_at")
     report.save(update_fields=fields)
+    return report
+
+
+@transaction.atomic
+def nightly_report_restart(*, day: date) -> NightlyReport | None:
+    """A manager starts a failed day again: if this run fails too, the managers are told again. None: no such day."""
+    report = NightlyReport.objects.select_for_update().filter(day=day).first()
+    if report is None or report.sent_at is not None:
+        return report
+    report.failed_at = None
+    report.save(update_fields=["failed_at"])
     return report

@@ -10,16 +10,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db import transaction
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from config.pagination import CappedPaginator
 
-from .models import FileKind, NightlyReport, NightlyReportState
+from .models import FileKind
 from .selectors import nightly_report_download, nightly_report_list
-from .services import CONTENT_TYPES, file_name
+from .services import CONTENT_TYPES, file_name, nightly_report_restart
 from .tasks import send_nightly_report
 
 PAGE_SIZE = 31
@@ -70,10 +70,12 @@ def nightly_download(request, day: str, kind: str):
 @require_POST
 def nightly_run_again(request, day: str):
     """Start a day's report again: it is made if it is not, and sent to the managers who have not had it."""
-    report = get_object_or_404(NightlyReport, day=_day(day))
-    if report.state == NightlyReportState.SENT:
+    report = nightly_report_restart(day=_day(day))
+    if report is None:
+        raise Http404
+    if report.sent_at is not None:
         messages.info(request, _("The report of %(day)s was sent already.") % {"day": report.day.isoformat()})
     else:
-        transaction.on_commit(lambda: send_nightly_report.delay(day=report.day.isoformat()))
+        transaction.on_commit(lambda: send_nightly_report.delay(day=report.day.isoformat()), robust=True)
         messages.success(request, _("The report of %(day)s is being made and sent again.") % {"day": report.day.isoformat()})
     return redirect("reports:nightly_list")
