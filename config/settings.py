@@ -89,7 +89,7 @@ INSTALLED_APPS = [
     "billing",
     "api",
     "webhooks",
-    # "reports" joins once its pages exist (the navigation declares them ahead).
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -12,8 +12,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from config.documents import render_pdf
-from reports.dashboard.sources import ageing_label, risk_reason_label
 from reports.dashboard.selectors import overview_charts
+from reports.dashboard.sources import ageing_label, risk_reason_label
 from reports.pages import Chart
 
 from .figures import NightlyFigures
@@ -176,4 +176,3 @@ def report_xlsx(figures: NightlyFigures, *, language: str) -> bytes:
         buffer = BytesIO()
         workbook.save(buffer)
     return buffer.getvalue()
-

@@ -122,7 +122,13 @@ def figures_dump(figures: NightlyFigures) -> dict:
         "stock_alerts": {
             "count": figures.stock_alerts.count,
             "rows": [
-                {"sku": a.sku, "product": a.product, "warehouse": a.warehouse, "available": a.available, "safety_stock": a.safety_stock}
+                {
+                    "sku": a.sku,
+                    "product": a.product,
+                    "warehouse": a.warehouse,
+                    "available": a.available,
+                    "safety_stock": a.safety_stock,
+                }
                 for a in figures.stock_alerts.rows
             ],
         },
@@ -161,8 +167,6 @@ def figures_load(data: dict) -> NightlyFigures:
             as_of=date.fromisoformat(receivables["as_of"]),
             overdue=Decimal(receivables["overdue"]),
             total=Decimal(receivables["total"]),
-            buckets=[
-                AgeingAmount(b["key"], b["first"], b["last"], Decimal(b["amount"])) for b in receivables["buckets"]
-            ],
+            buckets=[AgeingAmount(b["key"], b["first"], b["last"], Decimal(b["amount"])) for b in receivables["buckets"]],
         ),
     )

@@ -56,6 +56,9 @@ class NightlyReport(models.Model):
     def __str__(self) -> str:
         return f"{self.day:%Y-%m-%d}"
 
+    def get_absolute_url(self) -> str:
+        return f"{reverse('reports:nightly_list')}#day-{self.day.isoformat()}"
+
     @property
     def state(self) -> str:
         if self.sent_at is not None:
@@ -66,9 +69,6 @@ class NightlyReport(models.Model):
 
     def get_state_display(self) -> str:
         return NightlyReportState(self.state).label
-
-    def get_absolute_url(self) -> str:
-        return f"{reverse('reports:nightly_list')}#day-{self.day.isoformat()}"
 
 
 class NightlyReportFile(models.Model):
@@ -94,9 +94,7 @@ class NightlyReportFile(models.Model):
 class NightlyReportDelivery(models.Model):
     """A manager was e-mailed the day's report: once per report and person."""
 
-    report = models.ForeignKey(
-        NightlyReport, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("report")
-    )
+    report = models.ForeignKey(NightlyReport, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("report"))
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("recipient")
     )

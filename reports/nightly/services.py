@@ -126,9 +126,7 @@ def nightly_report_deliver(*, report: NightlyReport) -> int:
                     continue
                 message = _message(locked, email=user.email, language=languages[user.pk])
                 mailers.default.send_messages([message])
-                NightlyReportDelivery.objects.create(
-                    report=locked, recipient=user, email=user.email, language=languages[user.pk]
-                )
+                NightlyReportDelivery.objects.create(report=locked, recipient=user, email=user.email, language=languages[user.pk])
                 sent += 1
         except Exception as exc:  # one manager's mail must not keep the others from theirs
             failed.append((user.email, exc))

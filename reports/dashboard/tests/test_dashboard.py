@@ -20,7 +20,9 @@ pytestmark = pytest.mark.django_db
 def overdue_invoice(*, gross: str, salesperson=None):
     today = timezone.localdate()
     customer = CustomerFactory(salesperson=salesperson)
-    return issued_invoice(customer=customer, gross=gross, issued_on=today - timedelta(days=45), due_date=today - timedelta(days=15))
+    return issued_invoice(
+        customer=customer, gross=gross, issued_on=today - timedelta(days=45), due_date=today - timedelta(days=15)
+    )
 
 
 def stock_alert():

@@ -43,7 +43,10 @@ def figures_of_the_day():
     issued_invoice(customer=customer, gross="11300.00", issued_on=DAY - timedelta(days=60), due_date=DAY - timedelta(days=20))
     issued_invoice(customer=customer, gross="500.00", issued_on=DAY, due_date=DAY + timedelta(days=30))
     LowStockAlert.objects.create(
-        product=ProductFactory(name="十字螺丝刀", sku="SD-001"), warehouse=WarehouseFactory(code="SH1"), available=2, safety_stock=10
+        product=ProductFactory(name="十字螺丝刀", sku="SD-001"),
+        warehouse=WarehouseFactory(code="SH1"),
+        available=2,
+        safety_stock=10,
     )
 
 
@@ -130,7 +133,9 @@ def test_a_manager_added_after_the_run_gets_it_on_the_next_run_and_only_they_do(
 def test_figures_are_read_once_and_kept_for_every_later_run(managers, figures_of_the_day):
     services.nightly_report_make(day=DAY)
     kept = NightlyReport.objects.get(day=DAY).figures
-    issued_invoice(customer=CustomerFactory(), gross="999.00", issued_on=DAY - timedelta(days=90), due_date=DAY - timedelta(days=60))
+    issued_invoice(
+        customer=CustomerFactory(), gross="999.00", issued_on=DAY - timedelta(days=90), due_date=DAY - timedelta(days=60)
+    )
     send_nightly_report.delay(day=DAY.isoformat())
     report = NightlyReport.objects.get(day=DAY)
     assert report.figures == kept and kept["receivables"]["overdue"] == "11300.00"
@@ -308,3 +313,16 @@ def test_a_manager_starts_a_failed_day_again_and_it_is_sent(client_as, managers,
         response = client.post(reverse("reports:nightly_run_again", args=["2026-11-29"]))
     assert response.status_code == 302
     assert NightlyReport.objects.get(day=DAY).state == NightlyReportState.SENT and len(mail.outbox) == 2
+
+
+def test_a_day_started_again_that_fails_again_tells_the_managers_again(managers, settings, monkeypatch, retrying, client_as):
+    settings.NIGHTLY_REPORT_RETRIES = 0
+
+    def broken(figures, *, language):
+        raise OSError("disk full")
+
+    monkeypatch.setitem(services.WRITERS, "pdf", broken)
+    assert retrying().failed()
+    assert services.nightly_report_restart(day=DAY).failed_at is None
+    assert retrying().failed()
+    assert Notification.objects.filter(recipient=managers[0]).count() == 2
