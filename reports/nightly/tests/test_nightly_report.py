@@ -103,6 +103,7 @@ def test_the_pdf_prints_chinese_labels_and_names(figures_of_the_day):
     assert "2026-11-29 经理报告" in text  # the title, worded in Chinese
     assert "应收账款" in text and "库存预警" in text  # section headings
     assert "十字螺丝刀" in text  # a product's name, data in Chinese
+    assert "应收账款账龄分布" in text and "超过 90 天" in text  # a chart's title and axis labels, kept as text
 
 
 def test_running_twice_makes_one_report_and_sends_nobody_a_second_mail(managers, figures_of_the_day):
