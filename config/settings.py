@@ -507,6 +507,35 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 
+# reports.customers: the per-customer snapshot (refreshed after the customer's order, complaint and return
+# events, rebuilt nightly), RFM segments, and the segment on the customer page.
+# A customer whose first order is at most this many days old is in the "new" segment.
+NEW_CUSTOMER_DAYS = env_int("NEW_CUSTOMER_DAYS", 90)
+_subscribe(
+    {
+        **{
+            f"orders.salesorder.{transition}": ["reports.customers.handlers.refresh_for_order"]
+            for transition in ["submit", "pass_checks", "approve", "reject", "cancel", "ship_rest", "close_short"]
+        },
+        **{
+            topic: ["reports.customers.handlers.refresh_for_complaint"]
+            for topic in ["customers.complaint_opened", "customers.complaint.resolve", "customers.complaint.reopen"]
+        },
+        "logistics.returnrequest.approve": ["reports.customers.handlers.refresh_for_return"],
+        "logistics.returnrequest.reject": ["reports.customers.handlers.refresh_for_return"],
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "reports-customer-snapshot": {
+            "task": "reports.customers.tasks.rebuild_customer_snapshot",
+            "schedule": crontab(hour=1, minute=10),
+        }
+    }
+)
+CUSTOMER_PAGE_PANELS += ["reports.customers.panels.customer_segment_panel"]
+DEMO_SEEDERS += ["reports.customers.demo.seed"]
+
 
 # --- end of per-app wiring ---
 

@@ -39,4 +39,5 @@ class SnapshotState(models.Model):
         return self.name
 
 
+from reports.customers.models import CustomerMonth, CustomerSnapshot, RfmBounds  # noqa: E402, F401
 from reports.nightly.models import NightlyReport, NightlyReportDelivery, NightlyReportFile  # noqa: E402,F401
