@@ -232,6 +232,9 @@ HOME_QUEUE_PROVIDERS = [
     "customers.selectors.home_queues",
     "logistics.selectors.home_queues",
 ]
+# Figures beside the queues (the few numbers a role watches): provider(user) -> list[config.home.HomeFigure],
+# only what the user may see, read from snapshots or small tables (the home page is opened all day).
+HOME_FIGURE_PROVIDERS: list[str] = []
 # Each app seeds its own demo data, in this order (later ones use what earlier ones made).
 DEMO_SEEDERS = [
     "customers.demo.seed",
@@ -480,6 +483,38 @@ WEBHOOKS_KEEP_DAYS = env_int("WEBHOOKS_KEEP_DAYS", 30)
 
 
 # reports
+# The figures managers and each role see on their home page, beside the queues.
+HOME_FIGURE_PROVIDERS += ["reports.dashboard.home.home_figures"]
+
+
+def daily_at(value: str, setting: str) -> crontab:
+    """A beat schedule for every day at a local time written HH:MM."""
+    try:
+        hour, minute = (int(part) for part in value.strip().split(":"))
+        if not (0 <= hour < 24 and 0 <= minute < 60):
+            raise ValueError(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{setting} must be a time of day as HH:MM, not {value!r}") from exc
+    return crontab(hour=hour, minute=minute)
+
+
+# The nightly manager report (yesterday, the month to date, orders at risk, stock alerts, overdue receivables),
+# made and e-mailed to every manager at this local time (CELERY_TIMEZONE), after the snapshots' nightly rebuild.
+NIGHTLY_REPORT_TIME = os.environ.get("NIGHTLY_REPORT_TIME", "06:30")
+# A failed run is tried again this many times, first after RETRY_SECONDS, doubling up to RETRY_MAX_SECONDS;
+# when the last one fails the managers are told in the app.
+NIGHTLY_REPORT_RETRIES = env_int("NIGHTLY_REPORT_RETRIES", 6)
+NIGHTLY_REPORT_RETRY_SECONDS = env_int("NIGHTLY_REPORT_RETRY_SECONDS", 120)
+NIGHTLY_REPORT_RETRY_MAX_SECONDS = env_int("NIGHTLY_REPORT_RETRY_MAX_SECONDS", 3600)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "nightly-report": {
+            "task": "reports.nightly.send_nightly_report",
+            "schedule": daily_at(NIGHTLY_REPORT_TIME, "NIGHTLY_REPORT_TIME"),
+        }
+    }
+)
+
 # Sales facts (reports.sales): each event that changes an order's sales or margin refreshes its rows; rebuilt nightly.
 _subscribe(
     {

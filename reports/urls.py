@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from django.urls import include, path
+from reports.dashboard.urls import urlpatterns as dashboard_urls
+from reports.nightly.urls import urlpatterns as nightly_urls
+from reports.sales.urls import urlpatterns as sales_urls
 
 app_name = "reports"
 
-urlpatterns: list = [
-    path("", include("reports.sales.urls")),
-]
+urlpatterns: list = [*dashboard_urls, *sales_urls, *nightly_urls]

@@ -91,7 +91,7 @@ EXPECTED_MENUS = {
             "billing:statement_list",
             "billing:reminder_list",
         ],
-        "reports": ["reports:sales", "reports:margins"],
+        "reports": ["reports:dashboard", "reports:sales", "reports:margins", "reports:nightly_list"],
         "settings": ["orders:review_settings", "api:client_list", "webhooks:endpoint_list", "billing:dunning_levels"],
     },
 }
