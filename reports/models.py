@@ -37,3 +37,7 @@ class SnapshotState(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+from reports.customers.models import CustomerMonth, CustomerSnapshot, RfmBounds  # noqa: E402, F401
+from reports.nightly.models import NightlyReport, NightlyReportDelivery, NightlyReportFile  # noqa: E402,F401
