@@ -1,11 +1,10 @@
 """Building the sales snapshot tables (reports.sales.models) from orders, shipments, returns and the ledger.
 
-Everything is set-based SQL that PostgreSQL and SQLite both run (the time-zone conversion comes from
-Django's backend operations): the nightly rebuild empties the three tables and fills them with one
-INSERT … SELECT … GROUP BY each; the refresh after an event rewrites only the *slices* the order
-touches. A slice is one customer's rows of one day for one channel and salesperson: every row an
-order contributes lies in the slice of its approval day (sales) or of its shipment and return days
-(margin), and a slice is small (the orders of one customer on one day), so it is recomputed whole.
+Everything is set-based SQL that PostgreSQL and SQLite both run (the time-zone conversion and the
+month come from Django's backend operations). The nightly rebuild empties every table and fills it
+with one INSERT … SELECT each: the facts straight from the business rows (no grouping: one row per
+line), the rollups by grouping the facts. The refresh after an event rewrites one order's facts and
+recomputes the rollup rows they lie in (its day's or month's totals, of its customer and products).
 
 The rules of what counts (the pages state them):
 - sales: order lines of *booked* orders (approved and later, not cancelled) on the approval day;
@@ -20,8 +19,9 @@ The rules of what counts (the pages state them):
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -29,12 +29,23 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from inventory.models import MovementKind, ReservationState
-from logistics.models import Shipment
-from logistics.returns.models import ReturnOutcome, ReturnRequest
-from orders.models import OrderStatus, SalesOrder
+from logistics.returns.models import ReturnOutcome
+from orders.models import OrderStatus, SalesOrder, SalesOrderLine
 from reports.snapshots import snapshot_touch
 
-from .models import DailyMarginLine, DailySalesLine, DailySalesOrder
+from .models import (
+    FACTS,
+    ROLLUPS,
+    MarginByCustomer,
+    MarginByProduct,
+    MarginLineFact,
+    MarginTotals,
+    SalesByCustomer,
+    SalesByProduct,
+    SalesLineFact,
+    SalesOrderFact,
+    SalesTotals,
+)
 
 SNAPSHOT = "sales"
 # Approved and every state after it; cancelled and rejected orders are not sales.
@@ -47,18 +58,9 @@ BOOKED = [
     OrderStatus.DELIVERED,
     OrderStatus.COMPLETED,
 ]
-# A namespace for the PostgreSQL advisory lock that serializes refreshes of one customer's slices.
-_LOCK_NAMESPACE = 7_311_001
-
-
-@dataclass(frozen=True)
-class Slice:
-    """One customer's rows of one day, for one channel and salesperson."""
-
-    day: date
-    customer_id: int
-    channel: str
-    salesperson_id: int
+# The PostgreSQL advisory lock that makes refreshes (and the rebuild) of the sales facts run one at a time:
+# two orders' refreshes may recompute the same rollup row (a product's month), and must not interleave.
+_LOCK_KEY = 7_311_001
 
 
 def _zone() -> ZoneInfo:
@@ -70,13 +72,12 @@ def local_day(moment: datetime) -> date:
     return timezone.localtime(moment, _zone()).date()
 
 
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The first moment of the day and of the next one, in the company's time zone."""
-    zone = _zone()
-    return (
-        datetime.combine(day, time.min, tzinfo=zone),
-        datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone),
-    )
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 def _day_of(column: str) -> tuple[str, list]:
@@ -88,118 +89,91 @@ def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _in(values) -> tuple[str, list]:
-    values = [str(value) for value in values]
+def _placeholders(values) -> tuple[str, list]:
+    values = list(values)
     return ", ".join(["%s"] * len(values)), values
 
 
-def _kept_amounts(quantity: str, prefix: str = "l") -> str:
-    """The net amount of `quantity` units of line `prefix`: the line's own amount when it is all of
-    the line, else priced as the line is and rounded half-up to the cent. `* 1.0` keeps SQLite from
-    dividing integers."""
+def _units_amount(quantity: str, line: str = "l") -> str:
+    """The net amount of `quantity` units of order line `line`: the line's own amount when it is all of
+    the line, else priced as the line is and rounded half-up to the cent. `* 1.0` and `100.0` keep SQLite
+    from dividing integers."""
     return (
-        f"CASE WHEN {quantity} = {prefix}.quantity THEN {prefix}.line_net "
-        f"ELSE ROUND({quantity} * {prefix}.unit_price * (100 - {prefix}.discount_percent) / 100.0, 2) END"
+        f"CASE WHEN ({quantity}) = {line}.quantity THEN {line}.line_net "
+        f"ELSE ROUND(({quantity}) * {line}.unit_price * (100 - {line}.discount_percent) / 100.0, 2) END"
     )
 
 
-def _slice_where(order: str, moment: str, part: Slice | None) -> tuple[str, list]:
-    """The SQL condition (starting with AND) that keeps one slice: the order's customer, channel and
-    salesperson, and `moment` within the day. Nothing when `part` is None (everything)."""
-    if part is None:
-        return "", []
-    start, end = day_bounds(part.day)
-    return (
-        f" AND {order}.customer_id = %s AND {order}.channel = %s AND {order}.created_by_id = %s"
-        f" AND {moment} >= %s AND {moment} < %s",
-        [part.customer_id, part.channel, part.salesperson_id, start, end],
-    )
+def _one_order(column: str, order_id: int | None) -> tuple[str, list]:
+    return ("", []) if order_id is None else (f" AND {column} = %s", [order_id])
 
 
-def _facts_where(part: Slice | None) -> tuple[str, list]:
-    if part is None:
-        return "", []
-    return (
-        " AND day = %s AND customer_id = %s AND channel = %s AND salesperson_id = %s",
-        [part.day, part.customer_id, part.channel, part.salesperson_id],
-    )
+def _lock() -> None:
+    """Refreshes and the rebuild run one at a time (SQLite serializes every write anyway)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
 
 
-# --- the three INSERT … SELECT statements ------------------------------------------------------------
+# --- facts: one INSERT … SELECT each, for every order or for one ------------------------------------
 
 
-def _insert_sales_lines(cursor, part: Slice | None) -> None:
+def _insert_sales_lines(cursor, order_id: int | None) -> None:
     day, day_params = _day_of("o.approved_at")
-    statuses, status_params = _in(BOOKED)
-    where, where_params = _slice_where("o", "o.approved_at", part)
-    # Only the slice's lines' reservations are ranked when refreshing one slice.
-    held_where = " AND r.order_line_id IN (SELECT line_id FROM booked)" if part is not None else ""
-    net = _kept_amounts("b.kept", prefix="b")
+    statuses, status_params = _placeholders(BOOKED)
+    where, where_params = _one_order("o.id", order_id)
+    # One order's reservations through its lines; every reservation for the rebuild.
+    held_from = "inventory_reservation r" + (" JOIN orders_salesorderline l2 ON l2.id = r.order_line_id" if order_id else "")
+    held_where, held_params = _one_order("l2.order_id", order_id)
+    net = _units_amount("l.quantity - l.quantity_cancelled - l.quantity_returned")
     cursor.execute(
         f"""
-        INSERT INTO {_table(DailySalesLine)}
-            (day, product_id, customer_id, channel, salesperson_id, warehouse_id, orders, lines, quantity, net, tax, gross)
-        WITH booked AS (
-            SELECT l.id AS line_id, l.order_id, {day} AS day, l.product_id, o.customer_id, o.channel,
-                   o.created_by_id AS salesperson_id, l.quantity, l.unit_price, l.discount_percent, l.tax_rate,
-                   l.line_net, l.line_tax, l.quantity - l.quantity_cancelled - l.quantity_returned AS kept
-            FROM orders_salesorderline l JOIN orders_salesorder o ON o.id = l.order_id
-            WHERE o.status IN ({statuses}) AND o.approved_at IS NOT NULL{where}
-        ),
-        held AS (
+        INSERT INTO {_table(SalesLineFact)}
+            (line_id, order_id, day, product_id, customer_id, channel, salesperson_id, warehouse_id, quantity, net, tax)
+        WITH held AS (
             SELECT r.order_line_id, r.warehouse_id,
                    ROW_NUMBER() OVER (PARTITION BY r.order_line_id ORDER BY SUM(r.quantity) DESC, r.warehouse_id) AS place
-            FROM inventory_reservation r
+            FROM {held_from}
             WHERE r.state <> %s{held_where}
             GROUP BY r.order_line_id, r.warehouse_id
         ),
-        priced AS (
-            SELECT b.day, b.product_id, b.customer_id, b.channel, b.salesperson_id, h.warehouse_id, b.order_id,
-                   b.kept, b.quantity, b.line_tax, b.tax_rate, {net} AS net
-            FROM booked b LEFT JOIN held h ON h.order_line_id = b.line_id AND h.place = 1
-            WHERE b.kept > 0
-        ),
-        taxed AS (
-            SELECT day, product_id, customer_id, channel, salesperson_id, warehouse_id, order_id, kept, net,
-                   CASE WHEN kept = quantity THEN line_tax ELSE ROUND(net * tax_rate, 2) END AS tax
-            FROM priced
+        kept AS (
+            SELECT l.id AS line_id, l.order_id, {day} AS day, l.product_id, o.customer_id, o.channel,
+                   o.created_by_id AS salesperson_id, h.warehouse_id, l.quantity AS ordered, l.line_tax, l.tax_rate,
+                   l.quantity - l.quantity_cancelled - l.quantity_returned AS quantity, {net} AS net
+            FROM orders_salesorderline l
+            JOIN orders_salesorder o ON o.id = l.order_id
+            LEFT JOIN held h ON h.order_line_id = l.id AND h.place = 1
+            WHERE o.status IN ({statuses}) AND o.approved_at IS NOT NULL
+              AND l.quantity - l.quantity_cancelled - l.quantity_returned > 0{where}
         )
-        SELECT day, product_id, customer_id, channel, salesperson_id, warehouse_id,
-               COUNT(DISTINCT order_id), COUNT(*), SUM(kept), SUM(net), SUM(tax), SUM(net) + SUM(tax)
-        FROM taxed
-        GROUP BY day, product_id, customer_id, channel, salesperson_id, warehouse_id
+        SELECT line_id, order_id, day, product_id, customer_id, channel, salesperson_id, warehouse_id, quantity, net,
+               CASE WHEN quantity = ordered THEN line_tax ELSE ROUND(net * tax_rate, 2) END
+        FROM kept
         """,
-        [*day_params, *status_params, *where_params, ReservationState.RELEASED],
+        [ReservationState.RELEASED, *held_params, *day_params, *status_params, *where_params],
     )
 
 
-def _insert_sales_orders(cursor, part: Slice | None) -> None:
-    """Order counts from the orders, amounts from the line facts just written (so the two tables agree)."""
+def _insert_sales_orders(cursor, order_id: int | None) -> None:
+    """Every booked order, with the sums of its line facts just written (so the two tables agree)."""
     day, day_params = _day_of("o.approved_at")
-    statuses, status_params = _in(BOOKED)
-    where, where_params = _slice_where("o", "o.approved_at", part)
-    facts_where, facts_params = _facts_where(part)
+    statuses, status_params = _placeholders(BOOKED)
+    where, where_params = _one_order("o.id", order_id)
+    facts_where, facts_params = _one_order("order_id", order_id)
     cursor.execute(
         f"""
-        INSERT INTO {_table(DailySalesOrder)}
-            (day, customer_id, channel, salesperson_id, orders, lines, net, tax, gross)
-        SELECT c.day, c.customer_id, c.channel, c.salesperson_id, c.orders,
-               COALESCE(f.lines, 0), COALESCE(f.net, 0), COALESCE(f.tax, 0), COALESCE(f.gross, 0)
-        FROM (
-            SELECT {day} AS day, o.customer_id, o.channel, o.created_by_id AS salesperson_id, COUNT(*) AS orders
-            FROM orders_salesorder o
-            WHERE o.status IN ({statuses}) AND o.approved_at IS NOT NULL{where}
-            GROUP BY 1, 2, 3, 4
-        ) c LEFT JOIN (
-            SELECT day, customer_id, channel, salesperson_id,
-                   SUM(lines) AS lines, SUM(net) AS net, SUM(tax) AS tax, SUM(gross) AS gross
-            FROM {_table(DailySalesLine)}
-            WHERE 1 = 1{facts_where}
-            GROUP BY day, customer_id, channel, salesperson_id
-        ) f ON f.day = c.day AND f.customer_id = c.customer_id AND f.channel = c.channel
-            AND f.salesperson_id = c.salesperson_id
+        INSERT INTO {_table(SalesOrderFact)} (order_id, day, customer_id, channel, salesperson_id, lines, net, tax)
+        SELECT o.id, {day}, o.customer_id, o.channel, o.created_by_id,
+               COALESCE(f.lines, 0), COALESCE(f.net, 0), COALESCE(f.tax, 0)
+        FROM orders_salesorder o
+        LEFT JOIN (
+            SELECT order_id, COUNT(*) AS lines, SUM(net) AS net, SUM(tax) AS tax
+            FROM {_table(SalesLineFact)} WHERE 1 = 1{facts_where} GROUP BY order_id
+        ) f ON f.order_id = o.id
+        WHERE o.status IN ({statuses}) AND o.approved_at IS NOT NULL{where}
         """,
-        [*day_params, *status_params, *where_params, *facts_params],
+        [*day_params, *facts_params, *status_params, *where_params],
     )
 
 
@@ -207,8 +181,8 @@ def _shipped_units(where: str) -> str:
     """Units of order lines that left with the order's own shipments, each with its cost: the shipment's
     ledger movement's unit cost, or (shipped before the ledger kept costs) the product's cost today."""
     return f"""
-        SELECT s.shipped_at AS moment, sl.order_line_id, l.product_id, o.customer_id, o.channel,
-               o.created_by_id AS salesperson_id, s.warehouse_id, sl.quantity, {_kept_amounts("sl.quantity")} AS net,
+        SELECT s.shipped_at AS moment, l.order_id, sl.order_line_id, l.product_id, o.customer_id, o.channel,
+               o.created_by_id AS salesperson_id, s.warehouse_id, sl.quantity, {_units_amount("sl.quantity")} AS net,
                sl.quantity * COALESCE(m.unit_cost, p.cost) AS cost,
                CASE WHEN m.unit_cost IS NULL THEN sl.quantity ELSE 0 END AS estimated
         FROM logistics_shipmentline sl
@@ -222,53 +196,49 @@ def _shipped_units(where: str) -> str:
     """
 
 
-def _insert_margin(cursor, part: Slice | None) -> None:
+def _insert_margin(cursor, order_id: int | None) -> None:
     shipped_day, shipped_day_params = _day_of("u.moment")
     returned_day, returned_day_params = _day_of("c.received_at")
-    shipped_where, shipped_params = _slice_where("o", "s.shipped_at", part)
-    returned_where, returned_params = _slice_where("o", "r.received_at", part)
-    # The average cost of a returned line's shipments; only the slice's returned lines when refreshing one.
-    costed_where = " AND sl.order_line_id IN (SELECT order_line_id FROM came_back)" if part is not None else ""
-    kept_outcomes, kept_outcome_params = _in([ReturnOutcome.REPLACE, ""])
-    returned_net = _kept_amounts("c.quantity")
+    shipped_where, shipped_params = _one_order("s.order_id", order_id)
+    returned_where, returned_params = _one_order("r.order_id", order_id)
+    # The average cost of the shipments of the lines that came back (only those: returns are few).
+    costed_where = " AND sl.order_line_id IN (SELECT order_line_id FROM came_back)"
+    not_returned, not_returned_params = _placeholders([ReturnOutcome.REPLACE, ""])
+    returned_net = _units_amount("c.quantity")
     cursor.execute(
         f"""
-        INSERT INTO {_table(DailyMarginLine)}
-            (day, product_id, customer_id, channel, salesperson_id, warehouse_id, quantity, net, cost, estimated_quantity)
+        INSERT INTO {_table(MarginLineFact)}
+            (order_id, day, product_id, customer_id, channel, salesperson_id, warehouse_id, quantity, net, cost,
+             estimated_quantity)
         WITH came_back AS (
-            SELECT r.received_at, rl.order_line_id, rl.quantity, o.customer_id, o.channel, o.created_by_id AS salesperson_id
+            SELECT r.received_at, r.order_id, rl.order_line_id, rl.quantity, o.customer_id, o.channel,
+                   o.created_by_id AS salesperson_id
             FROM logistics_returnline rl
             JOIN logistics_returnrequest r ON r.id = rl.return_request_id
             JOIN orders_salesorder o ON o.id = r.order_id
-            WHERE r.received_at IS NOT NULL AND rl.outcome NOT IN ({kept_outcomes}){returned_where}
+            WHERE r.received_at IS NOT NULL AND rl.outcome NOT IN ({not_returned}){returned_where}
         ),
         line_costs AS (
             SELECT u.order_line_id, MIN(u.warehouse_id) AS warehouse_id, SUM(u.quantity) AS quantity,
                    SUM(u.cost) AS cost, SUM(u.estimated) AS estimated
             FROM ({_shipped_units(costed_where)}) u
             GROUP BY u.order_line_id
-        ),
-        movements AS (
-            SELECT {shipped_day} AS day, u.product_id, u.customer_id, u.channel, u.salesperson_id, u.warehouse_id,
-                   u.quantity, u.net, u.cost, u.estimated
-            FROM ({_shipped_units(shipped_where)}) u
-            UNION ALL
-            SELECT {returned_day}, l.product_id, c.customer_id, c.channel, c.salesperson_id, lc.warehouse_id,
-                   -c.quantity, -({returned_net}),
-                   -ROUND(c.quantity * COALESCE(lc.cost / (lc.quantity * 1.0), p.cost), 2),
-                   CASE WHEN lc.estimated IS NULL OR lc.estimated > 0 THEN -c.quantity ELSE 0 END
-            FROM came_back c
-            JOIN orders_salesorderline l ON l.id = c.order_line_id
-            JOIN inventory_product p ON p.id = l.product_id
-            LEFT JOIN line_costs lc ON lc.order_line_id = c.order_line_id
         )
-        SELECT day, product_id, customer_id, channel, salesperson_id, warehouse_id,
-               SUM(quantity), SUM(net), SUM(cost), SUM(estimated)
-        FROM movements
-        GROUP BY day, product_id, customer_id, channel, salesperson_id, warehouse_id
+        SELECT u.order_id, {shipped_day}, u.product_id, u.customer_id, u.channel, u.salesperson_id, u.warehouse_id,
+               u.quantity, u.net, u.cost, u.estimated
+        FROM ({_shipped_units(shipped_where)}) u
+        UNION ALL
+        SELECT c.order_id, {returned_day}, l.product_id, c.customer_id, c.channel, c.salesperson_id, lc.warehouse_id,
+               -c.quantity, -({returned_net}),
+               -ROUND(c.quantity * COALESCE(lc.cost / (lc.quantity * 1.0), p.cost), 2),
+               CASE WHEN lc.estimated IS NULL OR lc.estimated > 0 THEN -c.quantity ELSE 0 END
+        FROM came_back c
+        JOIN orders_salesorderline l ON l.id = c.order_line_id
+        JOIN inventory_product p ON p.id = l.product_id
+        LEFT JOIN line_costs lc ON lc.order_line_id = c.order_line_id
         """,
         [
-            *kept_outcome_params,
+            *not_returned_params,
             *returned_params,
             MovementKind.SHIPMENT,
             *shipped_day_params,
@@ -279,79 +249,162 @@ def _insert_margin(cursor, part: Slice | None) -> None:
     )
 
 
-# --- the whole tables, and the slices of one order -----------------------------------------------------
+# --- rollups: the facts grouped by day or month and a few dimensions ---------------------------------
 
 
-def _empty(cursor, model) -> None:
-    # TRUNCATE on PostgreSQL: instant, and its lock makes the refreshes that arrive meanwhile wait for the new rows.
-    verb = "TRUNCATE" if connection.vendor == "postgresql" else "DELETE FROM"
-    cursor.execute(f"{verb} {_table(model)}")
+@dataclass(frozen=True)
+class Rollup:
+    """A rollup table: the `source` facts summed per day (or month) and `keys`."""
+
+    model: type
+    source: type
+    period: str  # "day" or "month": the rollup's date column, and what the facts' day is truncated to
+    keys: tuple[str, ...]
+    measures: tuple[tuple[str, str], ...]  # (column, SQL aggregate over the source)
 
 
-def _delete_slice(cursor, model, part: Slice) -> None:
-    where, params = _facts_where(part)
-    cursor.execute(f"DELETE FROM {_table(model)} WHERE 1 = 1{where}", params)
+_SALES_ORDER_SUMS = (("orders", "COUNT(*)"), ("lines", "SUM(lines)"), ("net", "SUM(net)"), ("tax", "SUM(tax)"))
+_MARGIN_SUMS = (
+    ("quantity", "SUM(quantity)"),
+    ("net", "SUM(net)"),
+    ("cost", "SUM(cost)"),
+    ("estimated_quantity", "SUM(estimated_quantity)"),
+)
+SALES_TOTALS = Rollup(SalesTotals, SalesOrderFact, "day", ("channel", "salesperson_id"), _SALES_ORDER_SUMS)
+SALES_BY_PRODUCT = Rollup(
+    SalesByProduct,
+    SalesLineFact,
+    "month",
+    ("product_id", "warehouse_id"),
+    (("orders", "COUNT(DISTINCT order_id)"), ("lines", "COUNT(*)"), ("quantity", "SUM(quantity)"))
+    + (("net", "SUM(net)"), ("tax", "SUM(tax)")),
+)
+SALES_BY_CUSTOMER = Rollup(SalesByCustomer, SalesOrderFact, "month", ("customer_id",), _SALES_ORDER_SUMS)
+MARGIN_TOTALS = Rollup(MarginTotals, MarginLineFact, "day", ("channel", "salesperson_id"), _MARGIN_SUMS)
+MARGIN_BY_PRODUCT = Rollup(MarginByProduct, MarginLineFact, "month", ("product_id", "warehouse_id"), _MARGIN_SUMS)
+MARGIN_BY_CUSTOMER = Rollup(MarginByCustomer, MarginLineFact, "month", ("customer_id",), _MARGIN_SUMS)
+SALES_ROLLUPS = [SALES_TOTALS, SALES_BY_PRODUCT, SALES_BY_CUSTOMER]
+MARGIN_ROLLUPS = [MARGIN_TOTALS, MARGIN_BY_PRODUCT, MARGIN_BY_CUSTOMER]
+assert [rollup.model for rollup in SALES_ROLLUPS + MARGIN_ROLLUPS] == ROLLUPS
 
 
-def _lock_customer(customer_id: int) -> None:
-    """Refreshes of one customer's slices run one at a time (two events of the same customer's orders
-    would otherwise both rewrite the slice); SQLite serializes every write anyway."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, customer_id % 2**31])
+def _period_sql(rollup: Rollup) -> tuple[str, list]:
+    if rollup.period == "day":
+        return "day", []
+    sql, params = connection.ops.date_trunc_sql("month", "day", ())
+    return sql, list(params)
+
+
+def _rollup_where(rollup: Rollup, period: date | None, only: dict) -> tuple[str, list]:
+    """The rows of one period (a day, or a month's days) whose keys are among `only` ({column: [values]})."""
+    if period is None:
+        return "", []
+    end = period + timedelta(days=1) if rollup.period == "day" else next_month(period)
+    sql, params = " AND day >= %s AND day < %s", [period, end]
+    for column, values in only.items():
+        placeholders, values = _placeholders(values)
+        sql += f" AND {column} IN ({placeholders})"
+        params += values
+    return sql, params
+
+
+def _insert_rollup(cursor, rollup: Rollup, period: date | None = None, only: dict | None = None) -> None:
+    period_sql, period_params = _period_sql(rollup)
+    where, where_params = _rollup_where(rollup, period, only or {})
+    columns = [rollup.period, *rollup.keys, *(name for name, _sum in rollup.measures)]
+    positions = ", ".join(str(n) for n in range(1, len(rollup.keys) + 2))
+    cursor.execute(
+        f"""
+        INSERT INTO {_table(rollup.model)} ({", ".join(columns)})
+        SELECT {period_sql}, {", ".join(rollup.keys)}, {", ".join(total for _name, total in rollup.measures)}
+        FROM {_table(rollup.source)} WHERE 1 = 1{where}
+        GROUP BY {positions}
+        """,
+        [*period_params, *where_params],
+    )
+
+
+def _refresh_rollup(cursor, rollup: Rollup, period: date, only: dict) -> None:
+    """Recompute the rollup rows of one day or month whose keys are among `only`."""
+    sql, params = f" AND {rollup.period} = %s", [period]
+    for column, values in only.items():
+        placeholders, values = _placeholders(values)
+        sql += f" AND {column} IN ({placeholders})"
+        params += values
+    cursor.execute(f"DELETE FROM {_table(rollup.model)} WHERE 1 = 1{sql}", params)
+    _insert_rollup(cursor, rollup, period, only)
+
+
+# --- the whole tables, and one order's rows ------------------------------------------------------------
 
 
 @transaction.atomic
 def sales_facts_rebuild() -> None:
-    """Every sales and margin fact recomputed from the orders, shipments, returns and ledger (nightly,
-    safe to run twice): the tables are emptied and filled in one transaction, so readers see the old
-    rows or the new ones."""
+    """Every sales and margin fact and rollup recomputed from the orders, shipments, returns and ledger
+    (nightly, safe to run twice): the tables are emptied and filled in one transaction, so readers see
+    the old rows or the new ones. On PostgreSQL the indexes are dropped while the rows go in and built
+    again after (much faster than keeping them up to date row by row)."""
     started = timezone.now()
-    with connection.cursor() as cursor:
-        for model in (DailySalesLine, DailySalesOrder, DailyMarginLine):
-            _empty(cursor, model)
+    _lock()
+    postgres = connection.vendor == "postgresql"
+    models = [*FACTS, *ROLLUPS]
+    # SQLite's schema editor cannot run inside a transaction; its tables are small enough to fill with their indexes.
+    with connection.cursor() as cursor, connection.schema_editor() if postgres else nullcontext() as editor:
+        if postgres:
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        for model in models:
+            cursor.execute(f"{'TRUNCATE' if postgres else 'DELETE FROM'} {_table(model)}")
+            if postgres:
+                for index in model._meta.indexes:
+                    editor.remove_index(model, index)
         _insert_sales_lines(cursor, None)
         _insert_sales_orders(cursor, None)
         _insert_margin(cursor, None)
+        for rollup in SALES_ROLLUPS + MARGIN_ROLLUPS:
+            _insert_rollup(cursor, rollup)
+        if postgres:
+            for model in models:
+                for index in model._meta.indexes:
+                    editor.add_index(model, index)
+                cursor.execute(f"ANALYZE {_table(model)}")
     snapshot_touch(SNAPSHOT, rebuilt=True, at=started)
 
 
 def _margin_days(order_id: int) -> set[date]:
-    """The days the order's own shipments left and its returns were received."""
-    shipped = Shipment.objects.filter(
-        order_id=order_id, shipped_at__isnull=False, replaces__isnull=True, replacement_for__isnull=True
-    ).values_list("shipped_at", flat=True)
-    received = ReturnRequest.objects.filter(order_id=order_id, received_at__isnull=False).values_list("received_at", flat=True)
-    return {local_day(moment) for moment in [*shipped, *received]}
+    return set(MarginLineFact.objects.filter(order_id=order_id).order_by().values_list("day", flat=True).distinct())
 
 
 @transaction.atomic
 def sales_facts_refresh_order(*, order_id: int) -> None:
-    """The facts of one order brought up to date after an event (approval, allocation, cancellation,
-    closing short, a shipment, a return): the slices it lies in are recomputed whole. Idempotent."""
+    """One order's facts brought up to date after an event (approval, allocation, cancellation, closing
+    short, a shipment, a return), and the rollup rows they lie in recomputed. Idempotent."""
     order = SalesOrder.objects.filter(pk=order_id).values("customer_id", "channel", "created_by_id", "approved_at").first()
     if order is None:
         return
-    _lock_customer(order["customer_id"])
-
-    def part(day: date) -> Slice:
-        return Slice(day=day, customer_id=order["customer_id"], channel=order["channel"], salesperson_id=order["created_by_id"])
-
+    _lock()
+    products = list(SalesOrderLine.objects.filter(order_id=order_id).order_by().values_list("product_id", flat=True).distinct())
+    days_before = _margin_days(order_id)
     with connection.cursor() as cursor:
-        if order["approved_at"] is not None:  # never approved: never a sale
-            booked = part(local_day(order["approved_at"]))
-            _delete_slice(cursor, DailySalesLine, booked)
-            _insert_sales_lines(cursor, booked)
-            _delete_slice(cursor, DailySalesOrder, booked)
-            _insert_sales_orders(cursor, booked)
-        for day in sorted(_margin_days(order_id)):
-            _delete_slice(cursor, DailyMarginLine, part(day))
-            _insert_margin(cursor, part(day))
+        for model in FACTS:
+            cursor.execute(f"DELETE FROM {_table(model)} WHERE order_id = %s", [order_id])
+        _insert_sales_lines(cursor, order_id)
+        _insert_sales_orders(cursor, order_id)
+        _insert_margin(cursor, order_id)
+        margin_days = days_before | _margin_days(order_id)
+        booked = [local_day(order["approved_at"])] if order["approved_at"] is not None else []
+        for rollups, days in ((SALES_ROLLUPS, booked), (MARGIN_ROLLUPS, margin_days)):
+            totals, by_product, by_customer = rollups
+            for day in sorted(days):
+                _refresh_rollup(cursor, totals, day, {"channel": [order["channel"]], "salesperson_id": [order["created_by_id"]]})
+            for month in sorted({month_of(day) for day in days}):
+                if products:
+                    _refresh_rollup(cursor, by_product, month, {"product_id": products})
+                _refresh_rollup(cursor, by_customer, month, {"customer_id": [order["customer_id"]]})
     snapshot_touch(SNAPSHOT)
 
 
 def sales_facts_refresh_orders(*, order_ids) -> None:
-    """sales_facts_refresh_order for several orders, in customer order (the order their locks are taken in)."""
-    rows = SalesOrder.objects.filter(pk__in=list(order_ids)).order_by("customer_id", "pk").values_list("pk", flat=True)
-    for order_id in rows:
+    """sales_facts_refresh_order for several orders."""
+    for order_id in sorted(order_ids):
         sales_facts_refresh_order(order_id=order_id)

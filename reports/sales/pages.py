@@ -26,7 +26,6 @@ from .selectors import (
     sales_as_of,
     sales_counts_orders,
     sales_grouped,
-    sales_uses_order_facts,
 )
 
 # A chart by dimension shows the largest groups; the table has them all.
@@ -56,7 +55,7 @@ def _compared(groups: list[GroupedFigures], before: list[GroupedFigures] | None,
 
 
 def _total(groups: list[GroupedFigures], name: str):
-    return sum((group.values.get(name) or 0 for group in groups), ZERO if name in ("net", "tax", "gross", "cost") else 0)
+    return sum((group.values.get(name) or 0 for group in groups), ZERO if name in ("net", "tax", "cost") else 0)
 
 
 def _ratio(part, whole) -> Decimal | None:
@@ -122,7 +121,8 @@ def build_sales_report(data: dict, user) -> ReportResult:
         else None
     )
     counts_orders = sales_counts_orders(dimension, filters)
-    exact_orders = sales_uses_order_facts(dimension, filters)
+    # Summed over groups, the orders with a product are not the orders: a total only for the order's own dimensions.
+    exact_orders = counts_orders and dimension != "product"
     by_product = dimension == "product"
     net = _total(groups, "net")
     compared = _compared(groups, before, dimension, lambda values: values["net"])
@@ -139,7 +139,7 @@ def build_sales_report(data: dict, user) -> ReportResult:
                 "quantity": values.get("quantity"),
                 "net": values["net"],
                 "tax": values["tax"],
-                "gross": values["gross"],
+                "gross": values["net"] + values["tax"],
                 "average": (values["net"] / orders).quantize(Decimal("0.01")) if orders else None,
                 "share": _ratio(values["net"], net),
                 "net_compared": earlier,
@@ -174,7 +174,7 @@ def build_sales_report(data: dict, user) -> ReportResult:
         "quantity": _total(groups, "quantity") if by_product else None,
         "net": net,
         "tax": _total(groups, "tax"),
-        "gross": _total(groups, "gross"),
+        "gross": net + _total(groups, "tax"),
         "average": (net / orders_total).quantize(Decimal("0.01")) if orders_total else None,
         "share": Decimal(1) if net else None,
     }

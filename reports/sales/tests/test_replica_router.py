@@ -13,7 +13,7 @@ from django.conf import settings
 
 from config.database_routers import ReplicaRouter
 from orders.models import SalesOrder
-from reports.sales.models import DailySalesLine
+from reports.sales.models import SalesLineFact
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -21,17 +21,17 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_with_a_replica_the_reports_reads_go_there_and_nothing_else_does(monkeypatch):
     router = ReplicaRouter()
     monkeypatch.setitem(settings.DATABASES, "replica", {"ENGINE": "django.db.backends.postgresql"})
-    assert router.db_for_read(DailySalesLine) == "replica"
+    assert router.db_for_read(SalesLineFact) == "replica"
     assert router.db_for_read(SalesOrder) is None  # the primary
-    assert router.db_for_write(DailySalesLine) is None
+    assert router.db_for_write(SalesLineFact) is None
     assert router.allow_migrate("replica", "reports") is False
     assert router.allow_migrate("default", "reports") is None
 
 
 def test_without_a_replica_everything_reads_from_the_primary():
     assert "replica" not in settings.DATABASES  # the tests run without DATABASE_REPLICA_URL
-    assert ReplicaRouter().db_for_read(DailySalesLine) is None
-    assert DailySalesLine.objects.all().db == "default"
+    assert ReplicaRouter().db_for_read(SalesLineFact) is None
+    assert SalesLineFact.objects.all().db == "default"
 
 
 def test_the_setting_adds_a_replica_that_tests_mirror_to_the_primary():

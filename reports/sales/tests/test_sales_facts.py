@@ -25,7 +25,7 @@ from orders.models import SalesOrder
 from orders.tests.factories import draft_order
 from reports.models import SnapshotState
 from reports.sales.facts import SNAPSHOT, sales_facts_rebuild, sales_facts_refresh_order
-from reports.sales.models import DailyMarginLine, DailySalesLine, DailySalesOrder
+from reports.sales.models import FACTS, ROLLUPS, MarginByProduct, MarginLineFact, SalesLineFact, SalesOrderFact, SalesTotals
 from tests.queries import count_queries
 
 from .oracle import assert_facts_match_raw_data
@@ -69,7 +69,7 @@ def fresh(order: SalesOrder) -> SalesOrder:
 def rebuilt_equals_refreshed() -> None:
     """What the events left equals what a rebuild from scratch makes, and both equal the raw data."""
     assert_facts_match_raw_data()
-    refreshed = {model: sorted(_rows(model)) for model in (DailySalesLine, DailySalesOrder, DailyMarginLine)}
+    refreshed = {model: sorted(_rows(model)) for model in FACTS + ROLLUPS}
     sales_facts_rebuild()
     assert_facts_match_raw_data()
     assert {model: sorted(_rows(model)) for model in refreshed} == refreshed
@@ -87,10 +87,12 @@ def test_an_approved_order_counts_on_its_approval_day_in_the_company_time_zone(t
 
     outbox_dispatch()
 
-    day = DailySalesOrder.objects.get()
-    assert (day.day, day.customer_id, day.salesperson_id) == (date(2026, 3, 9), order.customer_id, seller.pk)
-    assert (day.orders, day.lines, day.net, day.tax, day.gross) == (1, 2, order.subtotal, order.tax_total, order.total)
-    tea_row = DailySalesLine.objects.get(product=tea)
+    fact = SalesOrderFact.objects.get()
+    assert (fact.day, fact.customer_id, fact.salesperson_id) == (date(2026, 3, 9), order.customer_id, seller.pk)
+    assert (fact.lines, fact.net, fact.tax) == (2, order.subtotal, order.tax_total)
+    day = SalesTotals.objects.get()
+    assert (day.day, day.orders, day.net + day.tax) == (date(2026, 3, 9), 1, order.total)
+    tea_row = SalesLineFact.objects.get(product=tea)
     # The outbox allocated it before refreshing the facts.
     assert (tea_row.quantity, tea_row.net, tea_row.warehouse_id) == (2, Decimal("536.00"), warehouse.pk)
     assert SnapshotState.objects.get(name=SNAPSHOT).refreshed_at is not None
@@ -108,19 +110,19 @@ def test_drafts_orders_in_review_and_rejected_orders_are_not_sales(tea, seller):
     outbox_dispatch()
     sales_facts_rebuild()
 
-    assert DailySalesOrder.objects.get().orders == 1
+    assert SalesTotals.objects.get().orders == 1
     assert_facts_match_raw_data()
 
 
 def test_a_cancelled_order_leaves_the_sales(tea, cups, seller):
     order = order_allocate(order=approved_order(lines=[(tea, 1), (cups, 1)], by=seller), by=ALLOCATION)
     outbox_dispatch()
-    assert DailySalesLine.objects.count() == 2
+    assert SalesLineFact.objects.count() == 2
 
     order_cancel(order=order, by=seller, reason="Customer changed their mind")
     outbox_dispatch()
 
-    assert not DailySalesLine.objects.exists() and not DailySalesOrder.objects.exists()
+    assert not SalesLineFact.objects.exists() and not SalesOrderFact.objects.exists() and not SalesTotals.objects.exists()
     rebuilt_equals_refreshed()
 
 
@@ -128,14 +130,14 @@ def test_another_order_of_the_same_customer_and_day_is_kept_when_one_is_cancelle
     first = approved_order(lines=[(tea, 1)], by=seller)
     second = approved_order(lines=[(tea, 2), (cups, 1)], by=seller, customer=first.customer)
     outbox_dispatch()
-    assert DailySalesOrder.objects.get().orders == 2
+    assert SalesTotals.objects.get().orders == 2
 
     order_cancel(order=first, by=seller, reason="Duplicate")
     outbox_dispatch()
 
-    day = DailySalesOrder.objects.get()
+    day = SalesTotals.objects.get()
     assert (day.orders, day.net) == (1, fresh(second).subtotal)
-    assert DailySalesLine.objects.get(product=tea).quantity == 2
+    assert SalesLineFact.objects.get(product=tea).quantity == 2
     rebuilt_equals_refreshed()
 
 
@@ -147,7 +149,7 @@ def test_the_warehouse_is_the_one_holding_most_of_the_line(seller):
     order_allocate(order=approved_order(lines=[(lamp, 7)], by=seller), by=ALLOCATION)  # 2 in SH, 5 in BJ
     outbox_dispatch()
 
-    assert DailySalesLine.objects.get().warehouse_id == beijing.pk
+    assert SalesLineFact.objects.get().warehouse_id == beijing.pk
     rebuilt_equals_refreshed()
 
 
@@ -156,12 +158,12 @@ def test_closing_short_takes_the_cancelled_units_off_and_prices_the_rest_as_the_
     order = order_allocate(order=approved_order(lines=[(lamp, 7)], by=seller), by=ALLOCATION)  # 3 reserved, 4 short
     ship(packed_shipment(order=order, warehouse=warehouse, by=clerk, quantities={order.lines.get().pk: 3}), by=clerk)
     outbox_dispatch()
-    assert DailySalesLine.objects.get().net == Decimal("233.31")
+    assert SalesLineFact.objects.get().net == Decimal("233.31")
 
     order_close_short(order=fresh(order), reason="Discontinued", by=clerk)
     outbox_dispatch()
 
-    row = DailySalesLine.objects.get()
+    row = SalesLineFact.objects.get()
     assert (row.quantity, row.net, row.tax) == (3, Decimal("99.99"), Decimal("13.00"))  # 3 × 33.33; 13 % of it
     rebuilt_equals_refreshed()
 
@@ -176,9 +178,9 @@ def test_a_shipment_costs_what_the_ledger_recorded_when_it_left_not_todays_cost(
     outbox_dispatch()
     sales_facts_rebuild()
 
-    margin = DailyMarginLine.objects.get()
+    margin = MarginLineFact.objects.get()
     assert (margin.quantity, margin.net, margin.cost, margin.estimated_quantity) == (4, Decimal("1072.00"), Decimal("600.00"), 0)
-    assert margin.margin == Decimal("472.00")
+    assert margin.net - margin.cost == Decimal("472.00")
     assert margin.warehouse_id == warehouse.pk and margin.salesperson_id == seller.pk
     assert margin.customer_id == order.customer_id
     assert_facts_match_raw_data()
@@ -195,7 +197,7 @@ def test_shipments_from_before_the_ledger_kept_costs_are_costed_at_the_products_
 
     sales_facts_rebuild()
 
-    margin = DailyMarginLine.objects.get()
+    margin = MarginLineFact.objects.get()
     assert (margin.cost, margin.estimated_quantity) == (Decimal("640.00"), 4)
     assert_facts_match_raw_data()
 
@@ -209,11 +211,11 @@ def test_a_return_is_taken_off_the_sale_and_off_the_margin_on_the_day_it_came_ba
     return_receive(return_request=opened, outcomes={opened.lines.get().pk: LineOutcome("restock", warehouse.pk)}, by=clerk)
     outbox_dispatch()
 
-    sold = DailySalesLine.objects.get(product=tea)
+    sold = SalesLineFact.objects.get(product=tea)
     assert (sold.quantity, sold.net) == (3, Decimal("804.00"))
-    assert DailySalesOrder.objects.get().net == Decimal("804.00") + Decimal("138.00")
+    assert SalesOrderFact.objects.get().net == Decimal("804.00") + Decimal("138.00")
     # Shipped and returned the same day here: 5 out, 2 back, at the cost they left at.
-    margin = DailyMarginLine.objects.get(product=tea)
+    margin = MarginByProduct.objects.get(product=tea)
     assert (margin.quantity, margin.net, margin.cost) == (3, Decimal("804.00"), Decimal("450.00"))
     rebuilt_equals_refreshed()
 
@@ -229,8 +231,8 @@ def test_replaced_units_stay_sold_and_the_replacement_is_not_a_sale(tea, warehou
     ship(shipment_pack(shipment=replacement, parcels=[ParcelInput(index=1, weight_kg=Decimal("1"))], by=clerk), by=clerk)
     outbox_dispatch()
 
-    assert DailySalesLine.objects.get().quantity == 3
-    margin = DailyMarginLine.objects.get()
+    assert SalesLineFact.objects.get().quantity == 3
+    margin = MarginLineFact.objects.get()
     assert (margin.quantity, margin.cost) == (3, Decimal("450.00"))
     rebuilt_equals_refreshed()
 
@@ -253,21 +255,21 @@ def test_an_order_priced_again_while_back_in_draft_counts_at_its_new_price(tea, 
     transition_apply(obj=fresh(order), transition="pass_checks", actor=SYSTEM)
     outbox_dispatch()
 
-    assert DailySalesLine.objects.get().net == Decimal("450.00")  # 2 × 250 less 10 %
+    assert SalesLineFact.objects.get().net == Decimal("450.00")  # 2 × 250 less 10 %
     rebuilt_equals_refreshed()
 
 
-def test_refreshing_one_order_leaves_other_customers_rows_alone(tea, seller):
-    mine = approved_order(lines=[(tea, 1)], by=seller)
-    other = approved_order(lines=[(tea, 4)], by=seller)
+def test_refreshing_an_order_again_changes_nothing(tea, cups, warehouse, clerk, seller):
+    mine = shipped_order(lines=[(tea, 1), (cups, 2)], warehouse=warehouse, clerk=clerk, salesperson=seller)
+    approved_order(lines=[(tea, 4)], by=seller, customer=mine.customer)
     outbox_dispatch()
-    before = DailySalesLine.objects.get(customer=other.customer_id).pk
+    before = {model: sorted(_rows(model)) for model in FACTS + ROLLUPS}
 
     sales_facts_refresh_order(order_id=mine.pk)
-    sales_facts_refresh_order(order_id=mine.pk)  # idempotent
+    sales_facts_refresh_order(order_id=mine.pk)
 
-    assert DailySalesLine.objects.get(customer=other.customer_id).pk == before
-    assert DailySalesLine.objects.count() == 2
+    assert {model: sorted(_rows(model)) for model in FACTS + ROLLUPS} == before
+    assert SalesTotals.objects.get().orders == 2
     assert_facts_match_raw_data()
 
 
@@ -282,23 +284,22 @@ def test_refreshing_a_shipped_order_takes_a_fixed_number_of_queries(tea, cups, w
     with count_queries() as second:
         sales_facts_refresh_order(order_id=big.pk)
 
-    # The order, the lock, delete and insert of each of the two sales slices, the shipment and return
-    # days, delete and insert of the one margin slice, the snapshot's time (and the savepoint around it).
-    assert len(first.captured_queries) == len(second.captured_queries) == 13
+    # The order, the lock, its products, its margin days before and after, delete and insert of its three
+    # facts, delete and insert of the six rollup rows it lies in (one day, one month), the snapshot's time,
+    # and the savepoint around it all.
+    assert len(first.captured_queries) == len(second.captured_queries) == 26
     assert_facts_match_raw_data()
 
 
 def test_the_rebuild_replaces_every_row_and_can_run_twice(tea, cups, warehouse, clerk, seller):
     shipped_order(lines=[(tea, 2), (cups, 5)], warehouse=warehouse, clerk=clerk, salesperson=seller)
     approved_order(lines=[(cups, 1)], by=seller)
-    DailySalesLine.objects.create(
-        day=date(2020, 1, 1), product=tea, customer_id=1, channel="phone", salesperson=seller, net=Decimal("1")
-    )
+    SalesTotals.objects.create(day=date(2020, 1, 1), channel="phone", salesperson=seller, net=Decimal("1"))
 
     sales_facts_rebuild()
     sales_facts_rebuild()
 
-    assert not DailySalesLine.objects.filter(day=date(2020, 1, 1)).exists()
+    assert not SalesTotals.objects.filter(day=date(2020, 1, 1)).exists()
     state = SnapshotState.objects.get(name=SNAPSHOT)
     assert state.rebuilt_at == state.refreshed_at is not None
     assert_facts_match_raw_data()

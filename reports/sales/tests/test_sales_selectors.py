@@ -14,7 +14,7 @@ from inventory.tests.factories import WarehouseFactory, approved_order, stocked_
 from logistics.tests.returns_factories import shipped_order
 from orders.models import Channel, SalesOrder
 from reports.sales.facts import sales_facts_rebuild
-from reports.sales.selectors import SalesFilters, margin_grouped, sales_figures, sales_grouped, sales_series
+from reports.sales.selectors import SalesFilters, margin_grouped, sales_figures, sales_grouped, sales_series, whole_months
 from tests.queries import count_queries
 
 pytestmark = pytest.mark.django_db
@@ -95,10 +95,10 @@ def test_the_series_has_every_bucket_of_the_period(tea, alice):
 
     series = sales_series(start=date(2026, 5, 1), end=date(2026, 7, 31), grain="month")
 
-    assert series == [
-        (date(2026, 5, 1), Decimal("200.00")),
-        (date(2026, 6, 1), Decimal("0")),
-        (date(2026, 7, 1), Decimal("400.00")),
+    assert [(bucket.start, bucket.net, bucket.orders) for bucket in series] == [
+        (date(2026, 5, 1), Decimal("200.00"), 1),
+        (date(2026, 6, 1), Decimal("0"), 0),
+        (date(2026, 7, 1), Decimal("400.00"), 1),
     ]
 
 
@@ -145,3 +145,37 @@ def test_margin_grouped_puts_the_largest_margin_first(tea, cups, warehouse, make
         ("CUP-350 保温杯", Decimal("250.00"), Decimal("100.00")),
         ("TEA-250 龙井", Decimal("200.00"), Decimal("120.00")),
     ]
+
+
+def test_whole_months_of_a_period():
+    today = date(2026, 11, 30)
+    assert whole_months(date(2026, 5, 1), date(2026, 5, 31), today) == (date(2026, 5, 1), date(2026, 5, 1))
+    assert whole_months(date(2026, 4, 10), date(2026, 7, 5), today) == (date(2026, 5, 1), date(2026, 6, 1))
+    assert whole_months(date(2026, 4, 10), date(2026, 5, 20), today) is None
+    # Up to today the month so far is whole: no later day has figures.
+    assert whole_months(date(2026, 11, 1), date(2026, 11, 18), date(2026, 11, 18)) == (date(2026, 11, 1), date(2026, 11, 1))
+    assert whole_months(date(2026, 11, 1), date(2026, 11, 18), today) is None
+
+
+@pytest.mark.parametrize("dimension", ["product", "category", "customer", "segment", "warehouse"])
+def test_months_from_the_rollups_and_days_from_the_facts_add_up_to_the_facts(tea, cups, alice, bob, dimension):
+    for day, seller, lines in [
+        (date(2026, 4, 9), alice, [(tea, 1)]),  # before the period
+        (date(2026, 4, 10), bob, [(tea, 2), (cups, 1)]),  # its first day
+        (date(2026, 5, 15), alice, [(cups, 4)]),  # a whole month
+        (date(2026, 6, 30), bob, [(tea, 3)]),  # a whole month's last day
+        (date(2026, 7, 5), alice, [(tea, 1), (cups, 1)]),  # its last day
+        (date(2026, 7, 6), bob, [(cups, 9)]),  # after it
+    ]:
+        approved_order(lines=lines, by=seller, approved_at=at(day))
+    sales_facts_rebuild()
+    period = {"grain": "day", "start": date(2026, 4, 10), "end": date(2026, 7, 5)}
+
+    with count_queries() as queries:
+        rows = sales_grouped(dimension=dimension, filters=SalesFilters(), **period)
+    by_facts = sales_grouped(dimension=dimension, filters=SalesFilters(salesperson_id=None, channel="phone"), **period)
+
+    # The rollup's whole months, the facts' days before and after them, and the names of the products or customers.
+    assert len(queries.captured_queries) == (4 if dimension in ("product", "customer") else 3)
+    assert [(row.label, row.values["net"]) for row in rows] == [(row.label, row.values["net"]) for row in by_facts]
+    assert sum(row.values["net"] for row in rows) == Decimal("1500.00")  # 450 + 200 + 600 + 250: not the days outside
