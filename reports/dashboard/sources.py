@@ -18,24 +18,18 @@ from inventory.stock.selectors import open_alerts
 
 @dataclass(frozen=True)
 class SalesTotals:
-    """Sales of a period: net revenue, orders, and the gross margin on what shipped (None: cost not known)."""
+    """Sales of a period: net revenue and orders booked, and the gross margin of what shipped in it."""
 
     revenue: Decimal
     orders: int
     margin: Decimal | None = None
-
-    @property
-    def margin_rate(self) -> Decimal | None:
-        if self.margin is None or not self.revenue:
-            return None
-        return self.margin / self.revenue
+    margin_rate: Decimal | None = None  # margin over the shipped goods' net amount (0.25 = 25 %)
 
 
 @dataclass(frozen=True)
 class DayTotals:
     day: date
     revenue: Decimal
-    orders: int
 
 
 @dataclass(frozen=True)
@@ -57,11 +51,19 @@ class ReceivablesFigures:
 
 
 @dataclass(frozen=True)
+class RiskNote:
+    """One reason an order is at risk (a reason key) with its figures; worded by risk_note_text when shown."""
+
+    reason: str
+    params: dict
+
+
+@dataclass(frozen=True)
 class RiskRow:
     order_id: int
     number: str
     customer: str
-    reasons: list[str]  # reason keys, worded by risk_reason_label in the reader's language
+    notes: list[RiskNote]
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def sales_totals(*, start: date, end: date, salesperson_id: int | None = None) -
 
 
 def sales_by_day(*, start: date, end: date, salesperson_id: int | None = None) -> list[DayTotals] | None:
-    """Revenue and orders per day from `start` to `end` (every day, empty ones as 0)."""
+    """Net revenue per day from `start` to `end` (every day, empty ones as 0)."""
     # PENDING(reports.sales): the daily sales facts grouped by day.
     return None
 
@@ -120,6 +122,12 @@ def risk_reason_label(key: str) -> str:
     """A reason an order is at risk, in the reader's language."""
     # PENDING(reports.cycles): its reasons' labels; the key until then.
     return key
+
+
+def risk_note_text(note: RiskNote) -> str:
+    """Why an order is at risk, with its figures, in the reader's language."""
+    # PENDING(reports.cycles): its notes' sentences; the reason's label until then.
+    return risk_reason_label(note.reason)
 
 
 # --- receivables -------------------------------------------------------------------------------------------------

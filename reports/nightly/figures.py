@@ -17,6 +17,7 @@ from reports.dashboard.sources import (
     DayTotals,
     ReceivablesFigures,
     RiskFigures,
+    RiskNote,
     RiskRow,
     SalesTotals,
     StockAlertRow,
@@ -86,13 +87,28 @@ def _decimal(value: str | None) -> Decimal | None:
 def _sales_dump(totals: SalesTotals | None) -> dict | None:
     if totals is None:
         return None
-    return {"revenue": str(totals.revenue), "orders": totals.orders, "margin": _money(totals.margin)}
+    return {
+        "revenue": str(totals.revenue),
+        "orders": totals.orders,
+        "margin": _money(totals.margin),
+        "margin_rate": _money(totals.margin_rate),
+    }
 
 
 def _sales_load(data: dict | None) -> SalesTotals | None:
     if data is None:
         return None
-    return SalesTotals(revenue=Decimal(data["revenue"]), orders=data["orders"], margin=_decimal(data["margin"]))
+    return SalesTotals(
+        revenue=Decimal(data["revenue"]),
+        orders=data["orders"],
+        margin=_decimal(data["margin"]),
+        margin_rate=_decimal(data["margin_rate"]),
+    )
+
+
+def _risk_row(data: dict) -> RiskRow:
+    notes = [RiskNote(reason=n["reason"], params=n["params"]) for n in data["notes"]]
+    return RiskRow(order_id=data["order_id"], number=data["number"], customer=data["customer"], notes=notes)
 
 
 def figures_dump(figures: NightlyFigures) -> dict:
@@ -108,14 +124,19 @@ def figures_dump(figures: NightlyFigures) -> dict:
         "on_time_month": _money(figures.on_time_month),
         "daily": None
         if figures.daily is None
-        else [{"day": d.day.isoformat(), "revenue": str(d.revenue), "orders": d.orders} for d in figures.daily],
+        else [{"day": d.day.isoformat(), "revenue": str(d.revenue)} for d in figures.daily],
         "risk": None
         if risk is None
         else {
             "count": risk.count,
             "by_reason": risk.by_reason,
             "rows": [
-                {"order_id": r.order_id, "number": r.number, "customer": r.customer, "reasons": list(r.reasons)}
+                {
+                    "order_id": r.order_id,
+                    "number": r.number,
+                    "customer": r.customer,
+                    "notes": [{"reason": n.reason, "params": n.params} for n in r.notes],
+                }
                 for r in risk.rows
             ],
         },
@@ -156,10 +177,10 @@ def figures_load(data: dict) -> NightlyFigures:
         on_time_month=_decimal(data["on_time_month"]),
         daily=None
         if data["daily"] is None
-        else [DayTotals(date.fromisoformat(d["day"]), Decimal(d["revenue"]), d["orders"]) for d in data["daily"]],
+        else [DayTotals(date.fromisoformat(d["day"]), Decimal(d["revenue"])) for d in data["daily"]],
         risk=None
         if risk is None
-        else RiskFigures(count=risk["count"], by_reason=dict(risk["by_reason"]), rows=[RiskRow(**r) for r in risk["rows"]]),
+        else RiskFigures(count=risk["count"], by_reason=dict(risk["by_reason"]), rows=[_risk_row(r) for r in risk["rows"]]),
         stock_alerts=StockAlerts(
             count=data["stock_alerts"]["count"], rows=[StockAlertRow(**a) for a in data["stock_alerts"]["rows"]]
         ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -94,3 +95,21 @@ def test_a_manager_home_shows_the_month_at_a_glance_not_every_role_figure(client
 
 def test_a_reviewer_home_has_no_figures(client_as):
     assert "home-figures" not in client_as("reviewer").get(reverse("home")).content.decode()
+
+
+def test_the_dashboard_shows_each_area_figure_once_its_selectors_give_it(client_as, monkeypatch):
+    from reports.dashboard import sources
+
+    monkeypatch.setattr(
+        sources, "sales_totals", lambda *, start, end, salesperson_id=None: sources.SalesTotals(Decimal("98765.40"), 77)
+    )
+    monkeypatch.setattr(
+        sources, "sales_by_day", lambda *, start, end, salesperson_id=None: [sources.DayTotals(start, Decimal(5))]
+    )
+    monkeypatch.setattr(sources, "on_time_rate", lambda *, start, end, salesperson_id=None: Decimal("0.875"))
+    monkeypatch.setattr(
+        sources, "orders_at_risk", lambda *, salesperson_id=None, limit=20: sources.RiskFigures(6, {"late": 6}, [])
+    )
+    body = client_as("manager").get(reverse("reports:dashboard")).content.decode()
+    assert "98,765.40" in body and "87.5 %" in body and "Revenue per day, month to date" in body
+    assert "Not available yet" not in body

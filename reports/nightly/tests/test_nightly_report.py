@@ -327,3 +327,42 @@ def test_a_day_started_again_that_fails_again_tells_the_managers_again(managers,
     assert services.nightly_report_restart(day=DAY).failed_at is None
     assert retrying().failed()
     assert Notification.objects.filter(recipient=managers[0]).count() == 2
+
+
+@pytest.fixture
+def every_area(monkeypatch):
+    """Sales, margin, on-time delivery and orders at risk as their areas' selectors give them."""
+    from reports.dashboard import sources
+
+    def sales_totals(*, start, end, salesperson_id=None):
+        if start == end:
+            return sources.SalesTotals(Decimal("12345.60"), 12, Decimal("2345.10"), Decimal("0.19"))
+        return sources.SalesTotals(Decimal("345678.90"), 321, Decimal("56789.00"), Decimal("0.164"))
+
+    monkeypatch.setattr(sources, "sales_totals", sales_totals)
+    monkeypatch.setattr(
+        sources,
+        "sales_by_day",
+        lambda *, start, end, salesperson_id=None: [
+            sources.DayTotals(start + timedelta(days=n), Decimal(1000 * n)) for n in range((end - start).days + 1)
+        ],
+    )
+    monkeypatch.setattr(sources, "on_time_rate", lambda *, start, end, salesperson_id=None: Decimal("0.913"))
+    row = sources.RiskRow(41, "SO-2026-000041", "华东五金贸易有限公司", [sources.RiskNote("late", {"days": 3})])
+    monkeypatch.setattr(
+        sources,
+        "orders_at_risk",
+        lambda *, salesperson_id=None, limit=20: sources.RiskFigures(7, {"late": 4, "credit_hold": 3}, [row][:limit]),
+    )
+
+
+def test_every_area_figure_reaches_the_pdf_workbook_and_mail(managers, every_area):
+    send_nightly_report.delay(day=DAY.isoformat())
+    zh = next(message for message in mail.outbox if message.to == ["zh@example.com"])
+    assert "收入（不含税）: 12345.60 / 345678.90" in zh.body and "暂无数据" not in zh.body
+    text = pdf_text(attachments(zh)[PDF][1])
+    assert "345678.90" in text and "91.3 %" in text and "SO-2026-000041" in text
+    assert "本月至今每日收入" in text and "风险订单（按原因）" in text  # the charts' titles
+    workbook = load_workbook(BytesIO(attachments(zh)[XLSX][1]))
+    assert [row[:3] for row in workbook["概要"].values][1] == ("收入（不含税）", 12345.6, 345678.9)
+    assert len(list(workbook["每日"].values)) == 1 + 29  # a header and every day of the month to date
