@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from reports.dashboard.urls import urlpatterns as dashboard_urls
 from reports.nightly.urls import urlpatterns as nightly_urls
+from reports.sales.urls import urlpatterns as sales_urls
 
 app_name = "reports"
 
-urlpatterns: list = [*dashboard_urls, *nightly_urls]
+urlpatterns: list = [*dashboard_urls, *sales_urls, *nightly_urls]
