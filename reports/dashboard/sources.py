@@ -9,11 +9,12 @@ available yet. Those places are marked `PENDING(<area>)`; the figure joins when 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from billing.ageing import AgeingBucket, ageing_buckets, ageing_totals
 from inventory.stock.selectors import open_alerts
+from reports.sales.selectors import sales_as_of, sales_figures, sales_series
 
 
 @dataclass(frozen=True)
@@ -88,19 +89,25 @@ class StockAlerts:
     rows: list[StockAlertRow]
 
 
+def data_as_of() -> datetime | None:
+    """When the stalest snapshot the figures come from was last brought up to date (None: one was never built)."""
+    # PENDING(reports.cycles, reports.receivables): their "as of" joins here.
+    times = [sales_as_of()]
+    return None if any(at is None for at in times) else min(times)
+
+
 # --- sales and margin --------------------------------------------------------------------------------------------
 
 
 def sales_totals(*, start: date, end: date, salesperson_id: int | None = None) -> SalesTotals | None:
-    """Net revenue, orders and margin of the days from `start` to `end`, of one salesperson or everyone's."""
-    # PENDING(reports.sales): the daily sales facts' headline selector; no figure until it lands.
-    return None
+    """Net revenue and orders booked from `start` to `end`, and the margin of what shipped in those days."""
+    figures = sales_figures(start=start, end=end, salesperson_id=salesperson_id)
+    return SalesTotals(revenue=figures.net, orders=figures.orders, margin=figures.margin, margin_rate=figures.margin_rate)
 
 
 def sales_by_day(*, start: date, end: date, salesperson_id: int | None = None) -> list[DayTotals] | None:
     """Net revenue per day from `start` to `end` (every day, empty ones as 0)."""
-    # PENDING(reports.sales): the daily sales facts grouped by day.
-    return None
+    return [DayTotals(day, net) for day, net in sales_series(start=start, end=end, grain="day", salesperson_id=salesperson_id)]
 
 
 # --- cycle times and orders at risk ------------------------------------------------------------------------------

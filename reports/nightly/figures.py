@@ -8,7 +8,7 @@ second run of the same day are written from the very same numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from reports.dashboard import sources
@@ -41,6 +41,7 @@ class NightlyFigures:
     risk: RiskFigures | None
     stock_alerts: StockAlerts
     receivables: ReceivablesFigures
+    as_of: datetime | None = None  # when the stalest snapshot read was last brought up to date
 
     @property
     def missing(self) -> list[str]:
@@ -70,6 +71,7 @@ def figures_read(*, day: date) -> NightlyFigures:
         stock_alerts=sources.stock_alerts(limit=LIST_ROWS),
         # Invoices due by the day reported on and still open the morning after are overdue.
         receivables=sources.receivables(as_of=day + timedelta(days=1)),
+        as_of=sources.data_as_of(),
     )
 
 
@@ -116,6 +118,7 @@ def figures_dump(figures: NightlyFigures) -> dict:
     risk = figures.risk
     return {
         "format": FORMAT,
+        "as_of": figures.as_of.isoformat() if figures.as_of else None,
         "day": figures.day.isoformat(),
         "month_start": figures.month_start.isoformat(),
         "yesterday": _sales_dump(figures.yesterday),
@@ -169,6 +172,7 @@ def figures_load(data: dict) -> NightlyFigures:
     risk = data["risk"]
     receivables = data["receivables"]
     return NightlyFigures(
+        as_of=datetime.fromisoformat(data["as_of"]) if data.get("as_of") else None,
         day=date.fromisoformat(data["day"]),
         month_start=date.fromisoformat(data["month_start"]),
         yesterday=_sales_load(data["yesterday"]),

@@ -12,7 +12,9 @@ from django.utils import timezone
 from billing.tests.receivables_factories import issued_invoice
 from customers.tests.factories import CustomerFactory
 from inventory.models import LowStockAlert
-from inventory.tests.factories import ProductFactory, WarehouseFactory
+from inventory.tests.factories import ProductFactory, WarehouseFactory, approved_order, stocked_product
+from reports.dashboard import sources
+from reports.sales.facts import sales_facts_rebuild
 from tests.queries import queries_for
 
 pytestmark = pytest.mark.django_db
@@ -98,8 +100,6 @@ def test_a_reviewer_home_has_no_figures(client_as):
 
 
 def test_the_dashboard_shows_each_area_figure_once_its_selectors_give_it(client_as, monkeypatch):
-    from reports.dashboard import sources
-
     monkeypatch.setattr(
         sources, "sales_totals", lambda *, start, end, salesperson_id=None: sources.SalesTotals(Decimal("98765.40"), 77)
     )
@@ -113,3 +113,18 @@ def test_the_dashboard_shows_each_area_figure_once_its_selectors_give_it(client_
     body = client_as("manager").get(reverse("reports:dashboard")).content.decode()
     assert "98,765.40" in body and "87.5 %" in body and "Revenue per day, month to date" in body
     assert "Not available yet" not in body
+
+
+def test_revenue_comes_from_the_sales_facts_and_sales_see_only_theirs(client, client_as, make_user):
+    warehouse = WarehouseFactory(code="SH", priority=1)
+    tea = stocked_product(stock={warehouse: 100}, sku="TEA-1", list_price=Decimal("200.00"), cost=Decimal("120.00"))
+    seller, other = make_user("sales"), make_user("sales")
+    approved_order(lines=[(tea, 2)], by=seller, approved_at=timezone.now())  # 400 net
+    approved_order(lines=[(tea, 30)], by=other, approved_at=timezone.now())  # 6,000 net
+    sales_facts_rebuild()
+
+    dashboard = client_as("manager").get(reverse("reports:dashboard")).content.decode()
+    assert "6,400.00" in dashboard and "Data as of" in dashboard
+    client.force_login(seller)
+    home = client.get(reverse("home")).content.decode()
+    assert "My revenue (net)" in home and "400.00" in home and "6,400.00" not in home and "6,000.00" not in home
