@@ -89,7 +89,7 @@ INSTALLED_APPS = [
     "billing",
     "api",
     "webhooks",
-    # "reports" joins once its pages exist (the navigation declares them ahead).
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -472,6 +472,34 @@ WEBHOOKS_KEEP_DAYS = env_int("WEBHOOKS_KEEP_DAYS", 30)
 
 
 # reports
+# Stock snapshot (reports.stock): follows the ledger's movements, reconciled with the stock rows every few minutes
+# (reserved stock changes without a movement), rebuilt from the ledger every night.
+_subscribe({"inventory.stock_moved": ["reports.stock.handlers.refresh_after_movements"]})
+# Receivables snapshot (reports.receivables): today's row after billing events and every few minutes, every day nightly.
+_subscribe(
+    {
+        topic: ["reports.receivables.handlers.refresh_after_billing_event"]
+        for topic in ["billing.invoice.issue", "billing.creditnote.issue"]
+    }
+)
+_subscribe(
+    {
+        topic: ["reports.receivables.handlers.refresh_after_payment"]
+        for topic in ["billing.payment_received", "billing.payment_allocated", "billing.payment.void"]
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "reports-stock-reconcile": {"task": "reports.stock.reconcile", "schedule": crontab(minute="*/10")},
+        "reports-stock-rebuild": {"task": "reports.stock.rebuild", "schedule": crontab(hour=1, minute=0)},
+        "reports-receivables-refresh": {"task": "reports.receivables.refresh", "schedule": crontab(minute="*/15")},
+        "reports-receivables-rebuild": {"task": "reports.receivables.rebuild", "schedule": crontab(hour=1, minute=10)},
+    }
+)
+# The stock report's default thresholds (a reader may change them on the page): no shipment for this many days is
+# dead stock; stock lasting longer than this many days at the period's rate of shipping is a slow mover.
+REPORTS_DEAD_STOCK_DAYS = env_int("REPORTS_DEAD_STOCK_DAYS", 90)
+REPORTS_SLOW_MOVER_COVER_DAYS = env_int("REPORTS_SLOW_MOVER_COVER_DAYS", 180)
 
 
 # --- end of per-app wiring ---
