@@ -7,9 +7,10 @@ running integrals up to the day before it ("unit-days", "value-days", days out o
 cost shipped), so any period's average stock, turnover and days out of stock are two index
 look-ups per product (the rows at the period's two ends), whatever the length of the history.
 
-`warehouse` NULL is the product across every warehouse (its stock-outs are not the sum of the
-warehouses' ones). `StockTotalDay` holds the same levels summed per warehouse (and NULL: all), for
-the charts over time.
+Derived data, rebuilt from the ledger: the foreign keys carry no database constraint, so writing a
+day's rows checks nothing row by row. `warehouse` NULL is the product across every warehouse (its
+stock-outs are not the sum of the warehouses' ones). `StockTotalDay` holds the same levels summed
+per warehouse (and NULL: all), for the charts over time.
 """
 
 from __future__ import annotations
@@ -29,7 +30,12 @@ class StockDay(models.Model):
     """One product in one warehouse (or, warehouse empty, in all of them) at the end of one day on which it changed."""
 
     product = models.ForeignKey(
-        "inventory.Product", on_delete=models.CASCADE, related_name="+", verbose_name=_("product"), db_index=False
+        "inventory.Product",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("product"),
+        db_index=False,
+        db_constraint=False,
     )
     warehouse = models.ForeignKey(
         "inventory.Warehouse",
@@ -39,6 +45,7 @@ class StockDay(models.Model):
         related_name="+",
         verbose_name=_("warehouse"),
         db_index=False,
+        db_constraint=False,
     )
     day = models.DateField(_("day"))
     on_hand = models.IntegerField(_("on hand"))
@@ -90,6 +97,7 @@ class StockTotalDay(models.Model):
         related_name="+",
         verbose_name=_("warehouse"),
         db_index=False,
+        db_constraint=False,
     )
     day = models.DateField(_("day"))
     on_hand = models.BigIntegerField(_("on hand"))

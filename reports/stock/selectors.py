@@ -58,8 +58,14 @@ def rows_at(day: date, *, warehouse_id: int | None = None) -> dict[int, dict]:
     else:
         latest = StockDay.objects.filter(product_id=OuterRef("product_id"), warehouse_id=warehouse_id, day__lte=day)
         keys = StockLevel.objects.filter(warehouse_id=warehouse_id)
-    rows = keys.annotate(row=Subquery(latest.order_by("-day").values("pk")[:1])).filter(row__isnull=False).values("row")
-    return {row["product_id"]: row for row in StockDay.objects.filter(pk__in=rows).values(*ROW_FIELDS)}
+    # The row ids first (an index look-up per key), then the rows by id: as one statement the
+    # database may choose to scan the whole table for the IN (subquery).
+    ids = list(
+        keys.annotate(row=Subquery(latest.order_by("-day").values("pk")[:1]))
+        .filter(row__isnull=False)
+        .values_list("row", flat=True)
+    )
+    return {row["product_id"]: row for row in StockDay.objects.filter(pk__in=ids).values(*ROW_FIELDS)}
 
 
 @dataclass(frozen=True)

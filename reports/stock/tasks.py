@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .snapshot import stock_snapshot_rebuild, stock_snapshot_reconcile
+from .snapshot import stock_snapshot_nightly, stock_snapshot_reconcile
 
 
 @shared_task(name="reports.stock.reconcile", ignore_result=True)
@@ -15,5 +15,5 @@ def reconcile_stock_snapshot() -> None:
 
 @shared_task(name="reports.stock.rebuild", ignore_result=True)
 def rebuild_stock_snapshot() -> None:
-    """Nightly: the whole snapshot again from the ledger (keeping the reserved and costs rows were written with)."""
-    stock_snapshot_rebuild()
+    """Nightly: the last days again from the ledger, every product checked against its stock rows (stock_snapshot_nightly)."""
+    stock_snapshot_nightly()

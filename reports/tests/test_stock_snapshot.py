@@ -26,7 +26,13 @@ from reports.stock.selectors import (
     warehouse_levels,
     warehouse_series,
 )
-from reports.stock.snapshot import local_today, stock_snapshot_rebuild, stock_snapshot_reconcile, stock_snapshot_refresh
+from reports.stock.snapshot import (
+    local_today,
+    stock_snapshot_nightly,
+    stock_snapshot_rebuild,
+    stock_snapshot_reconcile,
+    stock_snapshot_refresh,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -249,3 +255,30 @@ def test_slow_movers_dead_stock_and_stockouts_follow_their_thresholds(clock, pla
     # With a 3-day window the products last shipped on day 5 are idle too.
     assert [f["sku"] for f in dead_stock(figures, end=day(10), idle_days=3)] == ["S-1", "S-2", "S-0"]
     assert [(f["sku"], f["days_out"]) for f in stockouts(figures)] == [("S-3", 6)]
+
+
+def test_the_nightly_run_derives_the_last_days_again_and_repairs_what_disagrees(clock, history):
+    a, p = history["a"], history["p"]
+    stock_snapshot_rebuild()
+    clock.set(day(11))
+    stock_take(product=p, warehouse=a, quantity=1)
+    stock_snapshot_refresh(product_ids=[p.pk])
+    q = ProductFactory(sku="P-2", cost=D("1.00"))
+    clock.set(day(12))
+    stock_put(product=q, warehouse=a, quantity=9)  # its event is never handled
+    StockDay.objects.filter(product=p, warehouse=a, day=day(11)).update(shipped=7)  # a recent row gone wrong
+    clock.set(day(12), hour=23)
+    outcome = stock_snapshot_nightly()
+    after = snapshot_rows()
+    stock_snapshot_rebuild()
+    assert snapshot_rows() == after
+    assert StockDay.objects.get(product=p, warehouse=a, day=day(11)).shipped == 1
+    assert StockDay.objects.get(product=q, warehouse=a, day=day(12)).on_hand == 9
+    assert outcome["refreshed"] == 2
+    assert SnapshotState.objects.get(name="stock").rebuilt_at is not None
+
+
+def test_the_nightly_run_builds_an_empty_snapshot_in_full(history):
+    outcome = stock_snapshot_nightly()
+    assert outcome["built"] == StockDay.objects.count() == 9  # 4 days in A, 1 in B, 4 everywhere
+    assert stock_figures()["units_on_hand"] == 8
