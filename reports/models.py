@@ -37,3 +37,8 @@ class SnapshotState(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# The report areas' snapshot tables (one app label: `reports`).
+from .receivables.models import *  # noqa: E402,F401,F403
+from .stock.models import *  # noqa: E402,F401,F403

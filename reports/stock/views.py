@@ -29,8 +29,9 @@ from .selectors import (
 TOP = 10
 
 
-def _product_link(row: dict) -> str:
-    return reverse("inventory:product_stock", args=[row["product_id"]])
+def _product_link(row: dict) -> str | None:
+    """The product's stock page (the totals row has none)."""
+    return reverse("inventory:product_stock", args=[row["product_id"]]) if row.get("product_id") else None
 
 
 def _sku_columns() -> list[Column]:
