@@ -25,7 +25,7 @@ class ReceivablesDay(models.Model):
     buckets = models.JSONField(_("ageing buckets"), default=dict)
     invoiced = models.DecimalField(_("invoiced"), default=0, **MONEY)
     credited = models.DecimalField(_("credited"), default=0, **MONEY)
-    collected = models.DecimalField(_("collected"), default=0, **MONEY)
+    collected = models.DecimalField(_("money received"), default=0, **MONEY)
 
     class Meta:
         verbose_name = _("daily receivables snapshot")

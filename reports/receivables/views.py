@@ -52,7 +52,7 @@ def _dso(series: list[dict]) -> ReportResult:
             Column("label", _("Period")),
             Column("invoiced", _("Invoiced"), "money"),
             Column("credited", _("Credited"), "money"),
-            Column("collected", _("Collected"), "money"),
+            Column("collected", _("Money received"), "money"),
             Column("open_total", _("Open receivables"), "money"),
             Column("dso", _("DSO (days)"), "days"),
         ],
@@ -125,7 +125,7 @@ def _collections(data: dict) -> ReportResult:
         columns=[
             Column("label", _("Period")),
             *[Column(f"m_{method}", str(label), "money") for method, label in methods],
-            Column("total", _("Collected"), "money"),
+            Column("total", _("Money received"), "money"),
             Column("payments", _("Payments"), "int"),
         ],
         rows=rows if methods else [],
@@ -141,7 +141,7 @@ def _collections(data: dict) -> ReportResult:
         ]
         if methods
         else [],
-        figures=[Figure(_("Collected"), total, "money"), Figure(_("Payments"), totals["payments"], "int")],
+        figures=[Figure(_("Money received"), total, "money"), Figure(_("Payments"), totals["payments"], "int")],
         notes=[_("Payments received (not voided), by the day they were received.")],
     )
 

@@ -60,11 +60,13 @@ def rows_at(day: date, *, warehouse_id: int | None = None) -> dict[int, dict]:
         keys = StockLevel.objects.filter(warehouse_id=warehouse_id)
     # The row ids first (an index look-up per key), then the rows by id: as one statement the
     # database may choose to scan the whole table for the IN (subquery).
-    ids = list(
-        keys.annotate(row=Subquery(latest.order_by("-day").values("pk")[:1]))
-        .filter(row__isnull=False)
+    ids = [
+        row_id
+        for row_id in keys.order_by()
+        .annotate(row=Subquery(latest.order_by("-day").values("pk")[:1]))
         .values_list("row", flat=True)
-    )
+        if row_id is not None
+    ]
     return {row["product_id"]: row for row in StockDay.objects.filter(pk__in=ids).values(*ROW_FIELDS)}
 
 

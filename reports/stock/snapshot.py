@@ -316,16 +316,17 @@ def _previous_rows(*, keys: Iterable[tuple[int, int | None]], before: date) -> d
     everywhere = StockDay.objects.filter(product_id=OuterRef("pk"), warehouse__isnull=True, day__lt=before).order_by("-day")
     ids = list(
         StockLevel.objects.filter(product_id__in=product_ids)
+        .order_by()
         .annotate(row=Subquery(in_warehouse.values("pk")[:1]))
-        .filter(row__isnull=False)
         .values_list("row", flat=True)
     )
     ids += list(
         Product.objects.filter(pk__in=product_ids)
+        .order_by()
         .annotate(row=Subquery(everywhere.values("pk")[:1]))
-        .filter(row__isnull=False)
         .values_list("row", flat=True)
     )
+    ids = [row_id for row_id in ids if row_id is not None]
     found = {(row.product_id, row.warehouse_id): row for row in StockDay.objects.filter(pk__in=ids)}
     levels = set(StockLevel.objects.filter(product_id__in=product_ids).values_list("product_id", "warehouse_id"))
     for product_id, warehouse_id in keys - levels - set(found):
