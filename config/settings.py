@@ -500,6 +500,7 @@ CELERY_BEAT_SCHEDULE.update(
 # dead stock; stock lasting longer than this many days at the period's rate of shipping is a slow mover.
 REPORTS_DEAD_STOCK_DAYS = env_int("REPORTS_DEAD_STOCK_DAYS", 90)
 REPORTS_SLOW_MOVER_COVER_DAYS = env_int("REPORTS_SLOW_MOVER_COVER_DAYS", 180)
+DEMO_SEEDERS += ["reports.stock.demo.seed"]  # after every seeder that moves stock or bills
 
 
 # --- end of per-app wiring ---

@@ -20,7 +20,6 @@ from .selectors import (
     product_figures,
     slow_movers,
     stock_as_of,
-    stock_figures,
     stockouts,
     warehouse_levels,
     warehouse_series,
@@ -249,6 +248,3 @@ def stock_report(request):
     return report_page(
         request, name="stock", title=gettext_lazy("Stock report"), form=StockReportForm(request.GET), build=build_stock_report
     )
-
-
-__all__ = ["build_stock_report", "stock_figures", "stock_report"]
