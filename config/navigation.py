@@ -106,6 +106,8 @@ NAV_AREAS: list[NavArea] = [
         pgettext_lazy("navigation area", "Reports"),
         (
             # each report's entry joins with its page
+            NavEntry(_("Dashboard"), "reports:dashboard", "reports.view_reports"),
+            NavEntry(_("Nightly reports"), "reports:nightly_list", "reports.view_reports"),
         ),
     ),
     NavArea(

@@ -224,6 +224,9 @@ HOME_QUEUE_PROVIDERS = [
     "customers.selectors.home_queues",
     "logistics.selectors.home_queues",
 ]
+# Figures beside the queues (the few numbers a role watches): provider(user) -> list[config.home.HomeFigure],
+# only what the user may see, read from snapshots or small tables (the home page is opened all day).
+HOME_FIGURE_PROVIDERS: list[str] = []
 # Each app seeds its own demo data, in this order (later ones use what earlier ones made).
 DEMO_SEEDERS = [
     "customers.demo.seed",
@@ -326,8 +329,8 @@ DEMO_SEEDERS += ["billing.payments.demo.seed"]
 # bank statements: import (camt.053, MT940, bank CSV/XLSX) and reconciliation with invoices
 # Lines that pay invoices exactly (number in the memo and amount, or a known payer and amount) become payments at once.
 BANK_AUTO_APPLY_EXACT = env_bool("BANK_AUTO_APPLY_EXACT", True)
-# Up to this many are applied while the upload waits; a larger batch is applied by a worker.
-BANK_AUTO_APPLY_INLINE = env_int("BANK_AUTO_APPLY_INLINE", 200)
+# Up to this many are applied (in bulk) while the upload waits; a larger batch is applied by a worker.
+BANK_AUTO_APPLY_INLINE = env_int("BANK_AUTO_APPLY_INLINE", 2000)
 CELERY_BEAT_SCHEDULE.update(
     {"bank-resume-exact-matches": {"task": "billing.bank.resume_exact_matches", "schedule": crontab(minute="*/10")}}
 )
@@ -472,10 +475,73 @@ WEBHOOKS_KEEP_DAYS = env_int("WEBHOOKS_KEEP_DAYS", 30)
 
 
 # reports
-# Stock snapshot (reports.stock): follows the ledger's movements, reconciled with the stock rows every few minutes
-# (reserved stock changes without a movement), rebuilt from the ledger every night.
+# The figures managers and each role see on their home page, beside the queues.
+HOME_FIGURE_PROVIDERS += ["reports.dashboard.home.home_figures"]
+
+
+def daily_at(value: str, setting: str) -> crontab:
+    """A beat schedule for every day at a local time written HH:MM."""
+    try:
+        hour, minute = (int(part) for part in value.strip().split(":"))
+        if not (0 <= hour < 24 and 0 <= minute < 60):
+            raise ValueError(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{setting} must be a time of day as HH:MM, not {value!r}") from exc
+    return crontab(hour=hour, minute=minute)
+
+
+# The nightly manager report (yesterday, the month to date, orders at risk, stock alerts, overdue receivables),
+# made and e-mailed to every manager at this local time (CELERY_TIMEZONE), after the snapshots' nightly rebuild.
+NIGHTLY_REPORT_TIME = os.environ.get("NIGHTLY_REPORT_TIME", "06:30")
+# A failed run is tried again this many times, first after RETRY_SECONDS, doubling up to RETRY_MAX_SECONDS;
+# when the last one fails the managers are told in the app.
+NIGHTLY_REPORT_RETRIES = env_int("NIGHTLY_REPORT_RETRIES", 6)
+NIGHTLY_REPORT_RETRY_SECONDS = env_int("NIGHTLY_REPORT_RETRY_SECONDS", 120)
+NIGHTLY_REPORT_RETRY_MAX_SECONDS = env_int("NIGHTLY_REPORT_RETRY_MAX_SECONDS", 3600)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "nightly-report": {
+            "task": "reports.nightly.send_nightly_report",
+            "schedule": daily_at(NIGHTLY_REPORT_TIME, "NIGHTLY_REPORT_TIME"),
+        }
+    }
+)
+
+# reports.customers: the per-customer snapshot (refreshed after the customer's order, complaint and return
+# events, rebuilt nightly), RFM segments, and the segment on the customer page.
+# A customer whose first order is at most this many days old is in the "new" segment.
+NEW_CUSTOMER_DAYS = env_int("NEW_CUSTOMER_DAYS", 90)
+_subscribe(
+    {
+        **{
+            f"orders.salesorder.{transition}": ["reports.customers.handlers.refresh_for_order"]
+            for transition in ["submit", "pass_checks", "approve", "reject", "cancel", "ship_rest", "close_short"]
+        },
+        **{
+            topic: ["reports.customers.handlers.refresh_for_complaint"]
+            for topic in ["customers.complaint_opened", "customers.complaint.resolve", "customers.complaint.reopen"]
+        },
+        "logistics.returnrequest.approve": ["reports.customers.handlers.refresh_for_return"],
+        "logistics.returnrequest.reject": ["reports.customers.handlers.refresh_for_return"],
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "reports-customer-snapshot": {
+            "task": "reports.customers.tasks.rebuild_customer_snapshot",
+            "schedule": crontab(hour=1, minute=10),
+        }
+    }
+)
+CUSTOMER_PAGE_PANELS += ["reports.customers.panels.customer_segment_panel"]
+DEMO_SEEDERS += ["reports.customers.demo.seed"]
+
+
+# reports.stock and reports.receivables: the daily stock snapshot follows the ledger's movements, is reconciled with
+# the stock rows every few minutes (reserved stock changes without a movement) and checked against the ledger nightly;
+# the receivables snapshot takes today's row from billing's ageing after billing events and every few minutes, and
+# every day again nightly (both before the nightly report).
 _subscribe({"inventory.stock_moved": ["reports.stock.handlers.refresh_after_movements"]})
-# Receivables snapshot (reports.receivables): today's row after billing events and every few minutes, every day nightly.
 _subscribe(
     {
         topic: ["reports.receivables.handlers.refresh_after_billing_event"]
@@ -493,7 +559,7 @@ CELERY_BEAT_SCHEDULE.update(
         "reports-stock-reconcile": {"task": "reports.stock.reconcile", "schedule": crontab(minute="*/10")},
         "reports-stock-rebuild": {"task": "reports.stock.rebuild", "schedule": crontab(hour=1, minute=0)},
         "reports-receivables-refresh": {"task": "reports.receivables.refresh", "schedule": crontab(minute="*/15")},
-        "reports-receivables-rebuild": {"task": "reports.receivables.rebuild", "schedule": crontab(hour=1, minute=10)},
+        "reports-receivables-rebuild": {"task": "reports.receivables.rebuild", "schedule": crontab(hour=1, minute=20)},
     }
 )
 # The stock report's default thresholds (a reader may change them on the page): no shipment for this many days is

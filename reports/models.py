@@ -39,6 +39,7 @@ class SnapshotState(models.Model):
         return self.name
 
 
-# The report areas' snapshot tables (one app label: `reports`).
-from .receivables.models import *  # noqa: E402,F401,F403
-from .stock.models import *  # noqa: E402,F401,F403
+from reports.customers.models import CustomerMonth, CustomerSnapshot, RfmBounds  # noqa: E402, F401
+from reports.nightly.models import NightlyReport, NightlyReportDelivery, NightlyReportFile  # noqa: E402,F401
+from reports.receivables.models import CollectionDay, ReceivablesDay  # noqa: E402,F401
+from reports.stock.models import StockDay, StockTotalDay  # noqa: E402,F401

@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from django.urls import path
-
-from reports.receivables.views import receivables_report
-from reports.stock.views import stock_report
+from reports.dashboard.urls import urlpatterns as dashboard_urls
+from reports.nightly.urls import urlpatterns as nightly_urls
+from reports.receivables.urls import urlpatterns as receivables_urls
+from reports.stock.urls import urlpatterns as stock_urls
 
 app_name = "reports"
 
-urlpatterns: list = [
-    path("stock/", stock_report, name="stock"),
-    path("receivables/", receivables_report, name="receivables"),
-]
+urlpatterns: list = [*dashboard_urls, *nightly_urls, *stock_urls, *receivables_urls]

@@ -90,6 +90,7 @@ EXPECTED_MENUS = {
             "billing:statement_list",
             "billing:reminder_list",
         ],
+        "reports": ["reports:dashboard", "reports:nightly_list"],
         "settings": ["orders:review_settings", "api:client_list", "webhooks:endpoint_list", "billing:dunning_levels"],
     },
 }
