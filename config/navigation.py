@@ -107,6 +107,8 @@ NAV_AREAS: list[NavArea] = [
         (
             # each report's entry joins with its page
             NavEntry(_("Dashboard"), "reports:dashboard", "reports.view_reports"),
+            NavEntry(_("Sales report"), "reports:sales", "reports.view_sales_report"),
+            NavEntry(_("Margins"), "reports:margins", "reports.view_margin_report"),
             NavEntry(_("Nightly reports"), "reports:nightly_list", "reports.view_reports"),
         ),
     ),

@@ -153,6 +153,14 @@ else:
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
         }
     }
+# Reports may read from a replica of this database (streaming replication): with DATABASE_REPLICA_URL set,
+# the reads of the apps in REPLICA_READ_APPS go there (config.database_routers); writes always go to the primary.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # tests read what they wrote
+REPLICA_READ_APPS = ["reports"]
+DATABASE_ROUTERS = ["config.database_routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, sessions, celery ------------------------------------------------------------------
@@ -506,6 +514,32 @@ CELERY_BEAT_SCHEDULE.update(
         }
     }
 )
+
+# Sales facts (reports.sales): each event that changes an order's sales or margin refreshes its rows; rebuilt nightly.
+_subscribe(
+    {
+        topic: ["reports.sales.handlers.refresh_order"]
+        for topic in [
+            "orders.salesorder.pass_checks",
+            "orders.salesorder.approve",
+            "orders.salesorder.allocate",
+            "orders.salesorder.backorder",
+            "orders.salesorder.cancel",
+            "orders.salesorder.close_short",
+        ]
+    }
+)
+_subscribe(
+    {
+        "logistics.shipment.ship": ["reports.sales.handlers.refresh_shipment_order"],
+        "logistics.returnrequest.receive": ["reports.sales.handlers.refresh_return_order"],
+        "inventory.reservations_released": ["reports.sales.handlers.refresh_orders_of_lines"],
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {"sales-facts-rebuild": {"task": "reports.sales.tasks.rebuild_sales_facts", "schedule": crontab(hour=1, minute=15)}}
+)
+DEMO_SEEDERS += ["reports.sales.demo.seed"]
 
 # reports.customers: the per-customer snapshot (refreshed after the customer's order, complaint and return
 # events, rebuilt nightly), RFM segments, and the segment on the customer page.
