@@ -20,5 +20,7 @@ app.autodiscover_tasks(
         "logistics.exceptions",
         "reports.customers",
         "reports.nightly",
+        "reports.receivables",
+        "reports.stock",
     ]
 )
