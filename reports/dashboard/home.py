@@ -34,24 +34,27 @@ def _sales(user, today) -> list[HomeFigure]:
 def _warehouse(user, today) -> list[HomeFigure]:
     month_start = today.replace(day=1)
     alerts = sources.stock_alerts(limit=0).count
+    value, out_of_stock = sources.stock_value_and_outages(day=today)
     on_time = sources.on_time_rate(start=month_start, end=today)
-    figures = [
+    stock_url = report_url("reports:stock")
+    return [
         HomeFigure(_("Stock alerts"), alerts, "int", report_url("inventory:alert_list"), "", WAREHOUSE),
+        HomeFigure(_("Products out of stock"), out_of_stock, "int", stock_url, "", WAREHOUSE),
+        HomeFigure(_("Stock value"), value, "money", stock_url, _("At cost"), WAREHOUSE),
         HomeFigure(_("On-time delivery"), on_time, "percent", report_url("reports:cycle_times"), _("Month to date"), WAREHOUSE),
     ]
-    # PENDING(reports.stock): stock value and products out of stock join here.
-    return figures
 
 
 def _finance(user, today) -> list[HomeFigure]:
     receivables = sources.receivables(as_of=today)
-    url = report_url("reports:receivables") or report_url("billing:receivables")
-    figures = [
+    dso, received = sources.receivables_dso_and_received(start=today.replace(day=1), end=today)
+    url = report_url("reports:receivables")
+    return [
         HomeFigure(_("Overdue receivables"), receivables.overdue, "money", url, "", FINANCE),
         HomeFigure(_("Open receivables"), receivables.total, "money", url, "", FINANCE),
+        HomeFigure(_("DSO"), dso, "days", url, _("Last 90 days"), FINANCE),
+        HomeFigure(_("Money received"), received, "money", url, _("Month to date"), FINANCE),
     ]
-    # PENDING(reports.receivables): DSO and collections month to date join here.
-    return figures
 
 
 def _manager(user, today) -> list[HomeFigure]:

@@ -12,9 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.utils import timezone
+
 from billing.ageing import AgeingBucket, ageing_buckets, ageing_totals
+from config.money import ZERO
 from inventory.stock.selectors import open_alerts
+from reports.receivables.selectors import receivables_as_of, receivables_figures, receivables_series
 from reports.sales.selectors import sales_as_of, sales_figures, sales_series
+from reports.stock.selectors import stock_figures
 
 
 @dataclass(frozen=True)
@@ -91,8 +96,8 @@ class StockAlerts:
 
 def data_as_of() -> datetime | None:
     """When the stalest snapshot the figures come from was last brought up to date (None: one was never built)."""
-    # PENDING(reports.cycles, reports.receivables): their "as of" joins here.
-    times = [sales_as_of()]
+    # PENDING(reports.cycles): its "as of" joins here.
+    times = [sales_as_of(), receivables_as_of()]
     return None if any(at is None for at in times) else min(times)
 
 
@@ -141,15 +146,33 @@ def risk_note_text(note: RiskNote) -> str:
 
 
 def receivables(*, as_of: date, salesperson_id: int | None = None) -> ReceivablesFigures:
-    """What customers owe on `as_of`: overdue, in total and per ageing bucket (of one salesperson's customers)."""
-    # PENDING(reports.receivables): its snapshot replaces this one aggregate over the open invoices (billing's ageing).
-    totals = ageing_totals(as_of=as_of, salesperson_id=salesperson_id)
+    """What customers owe at the end of `as_of`: overdue, in total and per ageing bucket (of one salesperson's customers)."""
+    if salesperson_id is not None:
+        # The receivables snapshot has no salesperson split: one salesperson's customers' open invoices are few and
+        # indexed (billing's ageing, one aggregate).
+        totals = ageing_totals(as_of=as_of, salesperson_id=salesperson_id)
+        return ReceivablesFigures(
+            as_of=as_of,
+            overdue=totals["overdue"],
+            total=totals["total"],
+            buckets=[AgeingAmount(b.key, b.first, b.last, totals[b.key]) for b in ageing_buckets()],
+        )
+    day = min(as_of, timezone.localdate())
+    rows = receivables_series(start=day, end=day, grain="day")
+    level = rows[0] if rows else {"open_total": ZERO, "overdue_total": ZERO, "buckets": {}}
     return ReceivablesFigures(
-        as_of=as_of,
-        overdue=totals["overdue"],
-        total=totals["total"],
-        buckets=[AgeingAmount(b.key, b.first, b.last, totals[b.key]) for b in ageing_buckets()],
+        as_of=day,
+        overdue=level["overdue_total"],
+        total=level["open_total"],
+        buckets=[AgeingAmount(b.key, b.first, b.last, level["buckets"].get(b.key, ZERO)) for b in ageing_buckets()],
     )
+
+
+def receivables_dso_and_received(*, start: date, end: date) -> tuple[Decimal | None, Decimal]:
+    """Days sales outstanding (over the last 90 days) at `end`, and the money received from `start` to `end`."""
+    dso = receivables_figures(day=end)["dso"]
+    received = sum((row["collected"] for row in receivables_series(start=start, end=end, grain="month")), ZERO)
+    return dso, received
 
 
 def ageing_label(amount: AgeingAmount) -> str:
@@ -175,3 +198,9 @@ def stock_alerts(*, limit: int = 20) -> StockAlerts:
     ]
     count = len(rows) if len(rows) < limit else alerts.order_by().count()
     return StockAlerts(count=count, rows=rows)
+
+
+def stock_value_and_outages(*, day: date) -> tuple[Decimal, int]:
+    """The stock's value at cost in every warehouse at the end of `day`, and how many products are out of stock."""
+    figures = stock_figures(day=day)
+    return figures["stock_value"], figures["products_out_of_stock"]

@@ -8,7 +8,7 @@ second run of the same day are written from the very same numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from reports.dashboard import sources
@@ -69,8 +69,7 @@ def figures_read(*, day: date) -> NightlyFigures:
         daily=sources.sales_by_day(start=month_start, end=day),
         risk=sources.orders_at_risk(limit=LIST_ROWS),
         stock_alerts=sources.stock_alerts(limit=LIST_ROWS),
-        # Invoices due by the day reported on and still open the morning after are overdue.
-        receivables=sources.receivables(as_of=day + timedelta(days=1)),
+        receivables=sources.receivables(as_of=day),
         as_of=sources.data_as_of(),
     )
 

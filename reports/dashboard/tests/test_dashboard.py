@@ -14,6 +14,7 @@ from customers.tests.factories import CustomerFactory
 from inventory.models import LowStockAlert
 from inventory.tests.factories import ProductFactory, WarehouseFactory, approved_order, stocked_product
 from reports.dashboard import sources
+from reports.receivables.snapshot import receivables_refresh
 from reports.sales.facts import sales_facts_rebuild
 from tests.queries import queries_for
 
@@ -23,9 +24,11 @@ pytestmark = pytest.mark.django_db
 def overdue_invoice(*, gross: str, salesperson=None):
     today = timezone.localdate()
     customer = CustomerFactory(salesperson=salesperson)
-    return issued_invoice(
+    invoice = issued_invoice(
         customer=customer, gross=gross, issued_on=today - timedelta(days=45), due_date=today - timedelta(days=15)
     )
+    receivables_refresh()
+    return invoice
 
 
 def stock_alert():
@@ -73,6 +76,7 @@ def test_finance_home_shows_the_receivables_beside_its_queues(client_as):
     overdue_invoice(gross="1200.00")
     body = client_as("finance").get(reverse("home")).content.decode()
     assert 'data-role="finance"' in body and "Overdue receivables" in body and "1,200.00" in body
+    assert "DSO" in body and "Money received" in body
 
 
 def test_sales_home_shows_only_their_own_customers_overdue_money(client_as, make_user):
@@ -88,6 +92,7 @@ def test_warehouse_home_counts_the_stock_alerts(client_as):
         stock_alert()
     body = client_as("warehouse").get(reverse("home")).content.decode()
     assert 'data-role="warehouse"' in body and "Stock alerts" in body
+    assert "Products out of stock" in body and "Stock value" in body
 
 
 def test_a_manager_home_shows_the_month_at_a_glance_not_every_role_figure(client_as):
@@ -122,6 +127,7 @@ def test_revenue_comes_from_the_sales_facts_and_sales_see_only_theirs(client, cl
     approved_order(lines=[(tea, 2)], by=seller, approved_at=timezone.now())  # 400 net
     approved_order(lines=[(tea, 30)], by=other, approved_at=timezone.now())  # 6,000 net
     sales_facts_rebuild()
+    receivables_refresh()
 
     dashboard = client_as("manager").get(reverse("reports:dashboard")).content.decode()
     assert "6,400.00" in dashboard and "Data as of" in dashboard

@@ -3,7 +3,7 @@ and workbook, kept in the archive; a failed run retries and, when it gives up, t
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from io import BytesIO
 
@@ -28,6 +28,7 @@ from reports.nightly.documents import report_pdf, report_xlsx
 from reports.nightly.figures import figures_dump, figures_load, figures_read
 from reports.nightly.models import NightlyReport, NightlyReportDelivery, NightlyReportFile, NightlyReportState
 from reports.nightly.tasks import retry_delay, send_nightly_report
+from reports.receivables.snapshot import receivables_rebuild
 from tests.queries import queries_for
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +43,7 @@ def figures_of_the_day():
     customer = CustomerFactory(name="华东五金贸易有限公司")
     issued_invoice(customer=customer, gross="11300.00", issued_on=DAY - timedelta(days=60), due_date=DAY - timedelta(days=20))
     issued_invoice(customer=customer, gross="500.00", issued_on=DAY, due_date=DAY + timedelta(days=30))
+    receivables_rebuild()
     LowStockAlert.objects.create(
         product=ProductFactory(name="十字螺丝刀", sku="SD-001"),
         warehouse=WarehouseFactory(code="SH1"),
@@ -259,7 +261,9 @@ def test_the_report_runs_daily_at_the_configured_local_time():
 
 
 def test_beat_makes_yesterdays_report(managers, settings, monkeypatch):
-    monkeypatch.setattr(services.timezone, "localdate", lambda now=None: DAY + timedelta(days=1))
+    # Half past midnight in Shanghai is still the day before in UTC: the day is the local one's eve.
+    assert services.nightly_report_day(datetime(2026, 11, 29, 16, 30, tzinfo=UTC)) == DAY
+    monkeypatch.setattr("reports.nightly.tasks.nightly_report_day", lambda: DAY)
     assert settings.CELERY_BEAT_SCHEDULE["nightly-report"]["task"] == send_nightly_report.name
     send_nightly_report.delay()
     assert NightlyReport.objects.get().day == DAY
