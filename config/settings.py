@@ -89,7 +89,7 @@ INSTALLED_APPS = [
     "billing",
     "api",
     "webhooks",
-    # "reports" joins once its pages exist (the navigation declares them ahead).
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -472,6 +472,40 @@ WEBHOOKS_KEEP_DAYS = env_int("WEBHOOKS_KEEP_DAYS", 30)
 
 
 # reports
+# Order cycles (reports.cycles): every move of an order, and what changes its shipments' exceptions or its
+# invoices' balance, refreshes its cycle rows; the whole snapshot is rebuilt nightly.
+_subscribe(
+    {
+        **{
+            f"orders.salesorder.{transition}": ["reports.cycles.handlers.refresh_order"]
+            for transition in [
+                "submit",
+                "pass_checks",
+                "flag_for_review",
+                "approve",
+                "reject",
+                "reopen",
+                "allocate",
+                "backorder",
+                "ship_part",
+                "ship_rest",
+                "deliver",
+                "complete",
+                "cancel",
+                "close_short",
+            ]
+        },
+        "logistics.shipment_exception_opened": ["reports.cycles.handlers.refresh_exception_order"],
+        "logistics.deliveryexception.resolve": ["reports.cycles.handlers.refresh_exception_order"],
+        "billing.invoice.issue": ["reports.cycles.handlers.refresh_invoice_orders"],
+        "billing.creditnote.issue": ["reports.cycles.handlers.refresh_credit_note_orders"],
+        "billing.payment_received": ["reports.cycles.handlers.refresh_paid_orders"],
+        "billing.payment_allocated": ["reports.cycles.handlers.refresh_paid_orders"],
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {"reports-cycles-rebuild": {"task": "reports.cycles.rebuild", "schedule": crontab(hour=1, minute=40)}}
+)
 
 
 # --- end of per-app wiring ---
