@@ -76,7 +76,6 @@ class OrderCycle(models.Model):
                 condition=Q(risk_open=True),
             ),
             models.Index(fields=["salesperson", "delivered_on"], name="cycle_delivered_seller"),
-            models.Index(fields=["delivered_on"], name="cycle_delivered"),
         ]
 
     def __str__(self) -> str:

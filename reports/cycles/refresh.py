@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 
 from django.db import connection, transaction
@@ -43,6 +44,9 @@ SNAPSHOT = "cycles"
 S = OrderStatus
 # Orders the risk queue looks at: still on their way, or owing money (see payment_due).
 MOVING = [S.SUBMITTED, S.IN_REVIEW, S.APPROVED, S.ALLOCATED, S.BACKORDERED, S.PARTIALLY_SHIPPED, S.SHIPPED, S.DELIVERED]
+# Everything has left (shipped) / arrived (delivered): where an order without a timeline takes its shipments' times.
+SHIPPED_ALL = [S.SHIPPED, S.DELIVERED, S.COMPLETED]
+DELIVERED_ALL = [S.DELIVERED, S.COMPLETED]
 # The review rules whose flag means the order is held for credit.
 CREDIT_RULES = [ReviewRule.CREDIT, ReviewRule.OVERDUE]
 _LOCK_NAMESPACE = "reports.cycles"
@@ -64,20 +68,26 @@ def _table(model) -> str:
 
 # --- the per-order rows -----------------------------------------------------------------------------
 def _order_cycle_sql(d: Dialect, only: str) -> str:
-    """INSERT the OrderCycle rows of every submitted order (or those in `only`, a SQL id list)."""
+    """INSERT the OrderCycle rows of every submitted order (or those in `only`, a SQL id list).
+
+    Orders written without a timeline (imported, or seeded by SQL) fall back on their own submitted and
+    approved times and on their shipments' shipped and delivered times."""
     event_filter = f"AND e.order_id IN {only}" if only else ""
     order_filter = f"AND o.id IN {only}" if only else ""
     shipment_filter = f"AND order_id IN {only}" if only else ""
     invoice_filter = f"AND il.order_id IN {only}" if only else ""
     transition = "e.kind = 'transition' AND e.to_state"
+    submitted = "COALESCE(ev.submitted_at, o.submitted_at)"
+    shipped = f"COALESCE(ev.shipped_at, CASE WHEN o.status IN {_in(SHIPPED_ALL)} THEN sh.shipped_at END)"
+    delivered = f"COALESCE(ev.delivered_at, CASE WHEN o.status IN {_in(DELIVERED_ALL)} THEN sh.delivered_at END)"
     return f"""
         INSERT INTO {_table(OrderCycle)} (order_id, salesperson_id, customer_id, status, status_since, submitted_at,
             approved_at, allocated_at, shipped_at, delivered_at, paid_at, requested_date, eta, delivered_on, payment_due,
             exception_since, credit_review, risk_open, refreshed_at)
-        SELECT o.id, o.created_by_id, o.customer_id, o.status, COALESCE(ev.status_since, o.updated_at), ev.submitted_at,
-            ev.approved_at, ev.allocated_at, ev.shipped_at, ev.delivered_at,
+        SELECT o.id, o.created_by_id, o.customer_id, o.status, COALESCE(ev.status_since, o.updated_at), {submitted},
+            COALESCE(ev.approved_at, o.approved_at), ev.allocated_at, {shipped}, {delivered},
             CASE WHEN o.payment_status IN {_in([PaymentStatus.PAID, PaymentStatus.REFUNDED])} THEN ev.paid_at END,
-            o.requested_date, sh.eta, {d.local_date("ev.delivered_at")}, inv.payment_due, ex.since,
+            o.requested_date, sh.eta, {d.local_date(delivered)}, inv.payment_due, ex.since,
             CASE WHEN o.status = '{S.IN_REVIEW}' AND EXISTS (
                 SELECT 1 FROM orders_reviewfinding f
                 WHERE f.order_id = o.id AND f.severity = '{ReviewFinding.Severity.FLAG}' AND f.rule IN {_in(CREDIT_RULES)}
@@ -86,7 +96,7 @@ def _order_cycle_sql(d: Dialect, only: str) -> str:
             CASE WHEN o.status IN {_in(MOVING)} OR inv.payment_due IS NOT NULL THEN TRUE ELSE FALSE END,
             %s
         FROM orders_salesorder o
-        JOIN (
+        LEFT JOIN (
             SELECT e.order_id,
                 MAX(CASE WHEN e.kind = 'transition' AND e.to_state = s.status THEN e.at END) AS status_since,
                 MAX(CASE WHEN {transition} = '{S.SUBMITTED}' THEN e.at END) AS submitted_at,
@@ -101,8 +111,8 @@ def _order_cycle_sql(d: Dialect, only: str) -> str:
             GROUP BY e.order_id
         ) ev ON ev.order_id = o.id
         LEFT JOIN (
-            SELECT order_id, MAX(eta) AS eta FROM logistics_shipment
-            WHERE state <> 'cancelled' {shipment_filter} GROUP BY order_id
+            SELECT order_id, MAX(eta) AS eta, MAX(shipped_at) AS shipped_at, MAX(delivered_at) AS delivered_at
+            FROM logistics_shipment WHERE state <> 'cancelled' {shipment_filter} GROUP BY order_id
         ) sh ON sh.order_id = o.id
         LEFT JOIN (
             SELECT il.order_id, MIN(i.due_date) AS payment_due
@@ -114,7 +124,7 @@ def _order_cycle_sql(d: Dialect, only: str) -> str:
             SELECT order_id, MIN(opened_at) AS since FROM logistics_deliveryexception
             WHERE state = 'open' {shipment_filter} GROUP BY order_id
         ) ex ON ex.order_id = o.id
-        WHERE ev.submitted_at IS NOT NULL {order_filter}
+        WHERE {submitted} IS NOT NULL {order_filter}
     """
 
 
@@ -221,14 +231,16 @@ def percentile_positions(n: int, fraction: tuple[int, int]) -> tuple[int, int, f
     return low, high, (exact - low * den) / den
 
 
-def _ranked_sql(where: str) -> str:
-    """The rows around the median and the 90th percentile of each stage and week (ranks computed in SQL,
-    the same integer arithmetic as percentile_positions)."""
+def _ranked_sql(where: str, *, by_week: bool = True) -> str:
+    """The rows around the median and the 90th percentile of each stage (and week), ranks computed in SQL with
+    the same integer arithmetic as percentile_positions."""
+    partition = "stage, week" if by_week else "stage"
+    week = "week" if by_week else "NULL"
     return f"""
-        SELECT stage, week, n, rn, seconds FROM (
+        SELECT stage, {week}, n, rn, seconds FROM (
             SELECT stage, week, seconds,
-                ROW_NUMBER() OVER (PARTITION BY stage, week ORDER BY seconds) AS rn,
-                COUNT(*) OVER (PARTITION BY stage, week) AS n
+                ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY seconds) AS rn,
+                COUNT(*) OVER (PARTITION BY {partition}) AS n
             FROM {_table(CycleStageTime)} WHERE 1 = 1 {where}
         ) ranked
         WHERE rn IN ((n + 1) / 2, (n + 2) / 2, (9 * n + 1) / 10, (9 * n + 10) / 10)
@@ -239,12 +251,12 @@ MEDIAN = (1, 2)
 P90 = (9, 10)
 
 
-def stage_percentiles(rows: Iterable[tuple]) -> dict[tuple[str, date], tuple[int, float, float]]:
+def stage_percentiles(rows: Iterable[tuple]) -> dict[tuple[str, date | None], tuple[int, float, float]]:
     """{(stage, week): (orders, median seconds, p90 seconds)} from the ranked rows (stage, week, n, rank, seconds)."""
-    values: dict[tuple[str, date], dict[int, int]] = defaultdict(dict)
-    sizes: dict[tuple[str, date], int] = {}
+    values: dict[tuple[str, date | None], dict[int, int]] = defaultdict(dict)
+    sizes: dict[tuple[str, date | None], int] = {}
     for stage, week, n, rank, seconds in rows:
-        key = (stage, _as_date(week))
+        key = (stage, _as_date(week) if week is not None else None)
         values[key][int(rank)] = int(seconds)
         sizes[key] = int(n)
     figures = {}
@@ -267,10 +279,12 @@ def _as_date(value) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
-def ranked_stage_rows(cursor, where: str, params: list) -> dict[tuple[str, date], tuple[int, float, float]]:
+def ranked_stage_rows(
+    cursor, where: str, params: list, *, by_week: bool = True
+) -> dict[tuple[str, date | None], tuple[int, float, float]]:
     """{(stage, week): (orders, median, p90)} of the stage times `where` selects (a SQL condition on
-    CycleStageTime, starting with AND)."""
-    cursor.execute(_ranked_sql(where), params)
+    CycleStageTime, starting with AND); week is None when not `by_week` (one figure for all of them)."""
+    cursor.execute(_ranked_sql(where, by_week=by_week), params)
     return stage_percentiles(cursor.fetchall())
 
 
@@ -315,6 +329,30 @@ def sql_date(using, day: date):
     return using.ops.adapt_datefield_value(day)
 
 
+@contextmanager
+def _emptied_for_bulk_load(cursor, model):
+    """Empty the table for a full rebuild. On PostgreSQL: TRUNCATE, and its secondary indexes dropped while it
+    fills and built again after (one sorted build instead of a million random inserts); readers of the table
+    wait for the rebuild's commit. Elsewhere: DELETE."""
+    table = model._meta.db_table
+    if connection.vendor != "postgresql":
+        cursor.execute(f"DELETE FROM {_table(model)}")
+        yield
+        return
+    cursor.execute(
+        "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() AND i.tablename = %s"
+        " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+        [table],
+    )
+    indexes = cursor.fetchall()
+    cursor.execute(f"TRUNCATE {_table(model)}")
+    for name, _definition in indexes:
+        cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+    yield
+    for _name, definition in indexes:
+        cursor.execute(definition)
+
+
 @transaction.atomic
 def cycles_rebuild(*, now: datetime | None = None) -> None:
     """Rebuild every cycle table from the business tables in one transaction (the nightly run; safe to repeat)."""
@@ -322,35 +360,50 @@ def cycles_rebuild(*, now: datetime | None = None) -> None:
     d = Dialect.current()
     with connection.cursor() as cursor:
         _advisory(cursor, "rebuild")
-        for model in (*FIGURES, *PER_ORDER):
-            cursor.execute(f"DELETE FROM {_table(model)}")
-        cursor.execute(_order_cycle_sql(d, ""), [_now_param(now)])
-        cursor.execute(_review_case_sql(d, ""))
-        cursor.execute(_review_flag_sql(d, ""))
-        cursor.execute(_stage_time_sql(d, ""))
-        cursor.execute(_delivery_day_sql(""))
-        cursor.execute(_review_day_sql(""))
-        _write_cycle_weeks(cursor, "", [])
+        with _emptied_for_bulk_load(cursor, OrderCycle):
+            cursor.execute(_order_cycle_sql(d, ""), [_now_param(now)])
+        with _emptied_for_bulk_load(cursor, ReviewCase):
+            cursor.execute(_review_case_sql(d, ""))
+        with _emptied_for_bulk_load(cursor, ReviewFlag):
+            cursor.execute(_review_flag_sql(d, ""))
+        with _emptied_for_bulk_load(cursor, CycleStageTime):
+            cursor.execute(_stage_time_sql(d, ""))
+        with _emptied_for_bulk_load(cursor, DeliveryDay):
+            cursor.execute(_delivery_day_sql(""))
+        with _emptied_for_bulk_load(cursor, ReviewDay):
+            cursor.execute(_review_day_sql(""))
+        with _emptied_for_bulk_load(cursor, CycleWeek):
+            _write_cycle_weeks(cursor, "", [])
+        if connection.vendor == "postgresql":
+            for model in (*PER_ORDER, *FIGURES):
+                cursor.execute(f"ANALYZE {_table(model)}")
     snapshot_touch(SNAPSHOT, rebuilt=True, at=now)
 
 
-def _keys(cursor, only: str) -> tuple[set, set, set]:
-    """The figure keys the orders count under now: (stage, week), (delivery day, salesperson), (check day, salesperson)."""
-    cursor.execute(f"SELECT DISTINCT stage, week FROM {_table(CycleStageTime)} WHERE order_id IN {only}")
-    stages = {(stage, _as_date(week)) for stage, week in cursor.fetchall()}
+def _counted(cursor, only: str) -> tuple[set, set, set]:
+    """What the orders contribute to the figure tables now: their stage times, deliveries and checks."""
+    cursor.execute(f"SELECT order_id, stage, week, seconds FROM {_table(CycleStageTime)} WHERE order_id IN {only}")
+    stages = {(order, stage, _as_date(week), int(seconds)) for order, stage, week, seconds in cursor.fetchall()}
     cursor.execute(
-        f"SELECT DISTINCT delivered_on, salesperson_id FROM {_table(OrderCycle)}"
+        f"SELECT order_id, delivered_on, salesperson_id, requested_date, eta FROM {_table(OrderCycle)}"
         f" WHERE order_id IN {only} AND delivered_on IS NOT NULL"
     )
-    deliveries = {(_as_date(day), int(person)) for day, person in cursor.fetchall()}
-    cursor.execute(f"SELECT DISTINCT checked_on, salesperson_id FROM {_table(ReviewCase)} WHERE order_id IN {only}")
-    checks = {(_as_date(day), int(person)) for day, person in cursor.fetchall()}
+    deliveries = {(order, _as_date(day), int(person), str(asked), str(eta)) for order, day, person, asked, eta in cursor}
+    cursor.execute(
+        f"SELECT order_id, checked_at, checked_on, salesperson_id, flagged, outcome FROM {_table(ReviewCase)}"
+        f" WHERE order_id IN {only}"
+    )
+    checks = {
+        (order, str(at), _as_date(day), int(person), bool(flagged), outcome)
+        for order, at, day, person, flagged, outcome in cursor
+    }
     return stages, deliveries, checks
 
 
 @transaction.atomic
 def cycles_refresh_orders(*, order_ids: Iterable[int], now: datetime | None = None) -> None:
-    """Bring the cycle rows of these orders up to date, and the weekly and daily figures they are counted in."""
+    """Bring the cycle rows of these orders up to date, and recompute the weekly and daily figures whose
+    share of them changed (a week's percentiles, a day's deliveries or checks of one salesperson)."""
     ids = sorted({int(pk) for pk in order_ids})
     if not ids:
         return
@@ -359,24 +412,24 @@ def cycles_refresh_orders(*, order_ids: Iterable[int], now: datetime | None = No
     only = _ids(ids)
     with connection.cursor() as cursor:
         _advisory(cursor, "rebuild", shared=True)
-        before = _keys(cursor, only)
+        before = _counted(cursor, only)
         for model in PER_ORDER:
             cursor.execute(f"DELETE FROM {_table(model)} WHERE order_id IN {only}")
         cursor.execute(_order_cycle_sql(d, only), [_now_param(now)])
         cursor.execute(_review_case_sql(d, only))
         cursor.execute(_review_flag_sql(d, only))
         cursor.execute(_stage_time_sql(d, only))
-        after = _keys(cursor, only)
-        stages, deliveries, checks = (old | new for old, new in zip(before, after, strict=True))
-        for stage, week in sorted(stages):
+        after = _counted(cursor, only)
+        stages, deliveries, checks = (old ^ new for old, new in zip(before, after, strict=True))
+        for stage, week in sorted({(stage, week) for _order, stage, week, _seconds in stages}):
             _advisory(cursor, f"week:{stage}:{week.isoformat()}")
             CycleWeek.objects.filter(stage=stage, week=week).delete()
             _write_cycle_weeks(cursor, "AND stage = %s AND week = %s", [stage, _day(week)])
-        for day, person in sorted(deliveries):
+        for day, person in sorted({(day, person) for _order, day, person, *_rest in deliveries}):
             _advisory(cursor, f"delivery:{day.isoformat()}:{person}")
             DeliveryDay.objects.filter(day=day, salesperson_id=person).delete()
             cursor.execute(_delivery_day_sql("AND delivered_on = %s AND salesperson_id = %s"), [_day(day), person])
-        for day, person in sorted(checks):
+        for day, person in sorted({(day, person) for _order, _at, day, person, *_rest in checks}):
             _advisory(cursor, f"review:{day.isoformat()}:{person}")
             ReviewDay.objects.filter(day=day, salesperson_id=person).delete()
             cursor.execute(_review_day_sql("AND checked_on = %s AND salesperson_id = %s"), [_day(day), person])

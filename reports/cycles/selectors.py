@@ -18,11 +18,13 @@ from django.utils.translation import gettext_lazy as _
 
 from config.home import WorkQueue, work_queue
 from config.roles import MANAGER, SALES
+from orders.models import OrderStatus
 from reports.access import salesperson_scope
+from reports.periods import bucket_start, buckets
 
 from .models import CycleStageTime, CycleWeek, DeliveryDay, OrderCycle, ReviewCase, ReviewDay, ReviewFlag, ReviewOutcome, Stage
 from .refresh import SNAPSHOT, ranked_stage_rows, sql_date
-from .risk import RiskClock, RiskNote
+from .risk import RiskClock, RiskNote, RiskReason
 
 CYCLE_STAGES = [Stage.SUBMIT_APPROVE, Stage.APPROVE_ALLOCATE, Stage.ALLOCATE_SHIP, Stage.SHIP_DELIVER, Stage.DELIVER_PAY]
 __all__ = ["SNAPSHOT"]
@@ -42,10 +44,10 @@ def weeks_between(start: date, end: date) -> list[date]:
 
 
 def rate(part: int, whole: int) -> Decimal | None:
-    """part / whole as a percentage with one decimal (None when there is nothing to divide)."""
+    """part / whole as a fraction to four places, 0.125 for 12.5 % (None when there is nothing to divide)."""
     if not whole:
         return None
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
 # --- cycle times ----------------------------------------------------------------------------------------
@@ -54,7 +56,7 @@ def rate(part: int, whole: int) -> Decimal | None:
 @dataclass(frozen=True)
 class StageWeek:
     stage: str
-    week: date
+    week: date | None
     orders: int
     median_seconds: float
     p90_seconds: float
@@ -80,6 +82,21 @@ def stage_weeks(*, start: date, end: date, salesperson_id: int | None = None, st
     return [
         StageWeek(stage, week, *values) for (stage, week), values in sorted(figures.items(), key=lambda i: (i[0][1], i[0][0]))
     ]
+
+
+def stage_period(*, stage: str, start: date, end: date, salesperson_id: int | None = None) -> StageWeek | None:
+    """Median and 90th percentile of one stage over the weeks from start's to end's taken together (week: None)."""
+    alias = router.db_for_read(CycleStageTime)
+    connection = connections[alias]
+    where = "AND stage = %s AND week >= %s AND week <= %s"
+    params = [stage, sql_date(connection, monday(start)), sql_date(connection, monday(end))]
+    if salesperson_id is not None:
+        where += " AND salesperson_id = %s"
+        params.append(salesperson_id)
+    with connection.cursor() as cursor:
+        figures = ranked_stage_rows(cursor, where, params, by_week=False)
+    found = figures.get((stage, None))
+    return StageWeek(stage, None, *found) if found else None
 
 
 @dataclass
@@ -182,27 +199,29 @@ class ReviewTotals:
 REVIEW_FIELDS = ("checked", "flagged", "approved", "rejected", "cancelled")
 
 
-def review_weeks(*, start: date, end: date, salesperson_id: int | None = None) -> dict[date, ReviewTotals]:
-    """{Monday: ReviewTotals} of the submissions checked from start to end, every week."""
+def review_buckets(*, start: date, end: date, salesperson_id: int | None = None, grain: str = "week") -> dict[date, ReviewTotals]:
+    """{bucket start: ReviewTotals} of the submissions checked from start to end, every bucket of `grain`."""
     rows = ReviewDay.objects.filter(day__gte=start, day__lte=end)
     if salesperson_id is not None:
         rows = rows.filter(salesperson_id=salesperson_id)
-    weeks = {week: ReviewTotals() for week in weeks_between(start, end)}
+    found = {key: ReviewTotals() for key in buckets(start, end, grain)}
     sums = rows.values("day").order_by("day").annotate(**{name: Sum(name) for name in REVIEW_FIELDS})
     for row in sums:
-        weeks[monday(row["day"])].add(ReviewTotals(**{name: row[name] for name in REVIEW_FIELDS}))
-    return weeks
+        found[bucket_start(row["day"], grain)].add(ReviewTotals(**{name: row[name] for name in REVIEW_FIELDS}))
+    return found
 
 
-def review_rule_weeks(*, start: date, end: date, salesperson_id: int | None = None) -> dict[str, dict[date, int]]:
-    """{rule: {Monday: submissions it flagged}} from start to end."""
+def review_rule_buckets(
+    *, start: date, end: date, salesperson_id: int | None = None, grain: str = "week"
+) -> dict[str, dict[date, int]]:
+    """{rule: {bucket start: submissions it flagged}} from start to end."""
     rows = ReviewFlag.objects.filter(day__gte=start, day__lte=end)
     if salesperson_id is not None:
         rows = rows.filter(salesperson_id=salesperson_id)
     counts: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
     for row in rows.values("day", "rule").order_by().annotate(n=Count("id")):
-        counts[row["rule"]][monday(row["day"])] += row["n"]
-    return {rule: dict(weeks) for rule, weeks in counts.items()}
+        counts[row["rule"]][bucket_start(row["day"], grain)] += row["n"]
+    return {rule: dict(found) for rule, found in counts.items()}
 
 
 @dataclass
@@ -268,6 +287,10 @@ class RiskRow:
     def order(self):
         return self.cycle.order
 
+    @property
+    def status_label(self) -> str:
+        return str(OrderStatus(self.cycle.status).label)
+
     def get_absolute_url(self) -> str:
         return reverse("orders:detail", args=[self.cycle.order_id])
 
@@ -291,7 +314,7 @@ def orders_at_risk(
     salesperson_id: int | None = None,
     reasons: list[str] | None = None,
     status: str = "",
-    customer_id: int | None = None,
+    customer_text: str = "",
     ordering: str = "since",
     clock: RiskClock | None = None,
 ) -> QuerySet[OrderCycle]:
@@ -302,9 +325,16 @@ def orders_at_risk(
         rows = rows.filter(salesperson_id=salesperson_id)
     if status:
         rows = rows.filter(status=status)
-    if customer_id is not None:
-        rows = rows.filter(customer_id=customer_id)
+    if customer_text:
+        rows = rows.filter(customer__name__icontains=customer_text)
     return rows.order_by(*RISK_ORDERINGS.get(ordering, RISK_ORDERINGS["since"]))
+
+
+def risk_reason_counts(*, clock: RiskClock, ordering: str = "", **filters) -> dict[str, int]:
+    """{reason: orders at risk for it} under the other filters, in one pass over the open rows."""
+    rows = orders_at_risk(clock=clock, **filters).order_by()
+    counts = rows.aggregate(**{reason: Count("pk", filter=clock.condition(reason)) for reason in RiskReason.values})
+    return {reason: counts[reason] for reason in RiskReason.values}
 
 
 def risk_rows(cycles, *, clock: RiskClock) -> list[RiskRow]:

@@ -310,3 +310,17 @@ def test_figures_of_a_week_are_not_written_twice_when_two_orders_refresh_togethe
     week = CycleWeek.objects.get(week=monday(MONDAY), stage=Stage.SUBMIT_APPROVE)
     assert (week.orders, week.median_seconds) == (3, 2 * HOUR)
     assert week.p90_seconds == pytest.approx(2.8 * HOUR)
+
+
+def test_an_order_written_without_a_timeline_takes_its_own_times(make_user):
+    """Orders imported or seeded by SQL have no events: their submitted and approved columns still count."""
+    from orders.tests.review_factories import make_order
+
+    seller = make_user("sales")
+    order = make_order(by=seller, stocked=False)
+    SalesOrder.objects.filter(pk=order.pk).update(status="approved", submitted_at=at(MONDAY), approved_at=at(MONDAY, 10))
+    cycles_rebuild()
+    cycle = OrderCycle.objects.get(order=order)
+    assert (cycle.submitted_at, cycle.approved_at, cycle.status) == (at(MONDAY), at(MONDAY, 10), "approved")
+    assert cycle.risk_open
+    assert CycleStageTime.objects.get(order_id=order.pk).seconds == HOUR
