@@ -346,6 +346,7 @@ class InvoiceEvent(TimelineEvent):
             % {"number": p.get("number", ""), "amount": p.get("amount", "")}
         ),
         Kind.FAPIAO: lambda p: gettext("Fapiao number %(number)s.") % {"number": p.get("number", "")},
+        Kind.PAYMENT: lambda p: _payment_sentence(p),
     }
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="events", verbose_name=_("invoice"))
@@ -355,6 +356,21 @@ class InvoiceEvent(TimelineEvent):
         verbose_name = _("invoice event")
         verbose_name_plural = _("invoice events")
         ordering = ["at", "pk"]
+
+
+def _payment_sentence(params: dict) -> str:
+    """Money on the invoice: a payment allocated to it or that allocation undone, a write-off or its undoing
+    (WriteOffReason comes from the payments models, imported at the foot of this module)."""
+    if "write_off" in params:
+        amount = params["write_off"].lstrip("-")
+        if params.get("undone"):
+            return gettext("Write-off of %(amount)s undone.") % {"amount": amount}
+        reason = dict(WriteOffReason.choices).get(params.get("reason", ""), params.get("reason", ""))
+        return gettext("%(amount)s written off (%(reason)s).") % {"amount": amount, "reason": reason}
+    values = {"amount": params["amount"].lstrip("-"), "payment": params["payment"]}
+    if params.get("undone"):
+        return gettext("Allocation of %(amount)s from payment %(payment)s undone.") % values
+    return gettext("%(amount)s paid by payment %(payment)s.") % values
 
 
 class CreditNoteReason(models.TextChoices):
@@ -548,6 +564,9 @@ class CreditNoteEvent(TimelineEvent):
         ),
         Kind.ISSUE: lambda p: gettext("Issued as %(number)s.") % {"number": p.get("number", "")},
         Kind.EMAIL: lambda p: gettext("Credit note e-mailed to %(email)s.") % {"email": p.get("email", "")},
+        Kind.REFUND: lambda p: (
+            gettext("Refund %(number)s of %(amount)s recorded.") % {"number": p["number"], "amount": p["amount"]}
+        ),
     }
 
     credit_note = models.ForeignKey(CreditNote, on_delete=models.CASCADE, related_name="events", verbose_name=_("credit note"))
@@ -560,5 +579,5 @@ class CreditNoteEvent(TimelineEvent):
 
 
 from .bank.models import BankAccount, BankFileMapping, BankImport, BankStatement, BankStatementLine, MatchSuggestion, PayerAccount  # noqa: E402,F401,I001  (registered with billing)
-from .payments.models import Payment, PaymentAllocation, PaymentEvent, Refund, RefundEvent, WriteOff  # noqa: E402,F401  (registered with billing)
+from .payments.models import Payment, PaymentAllocation, PaymentEvent, Refund, RefundEvent, WriteOff, WriteOffReason  # noqa: E402,F401,I001  (registered with billing)
 from .statements.models import *  # noqa: E402,F401,F403  (statements and dunning register with the billing app)

@@ -15,7 +15,7 @@ import re
 import secrets
 import time
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -28,11 +28,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, models, transaction
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from config.exports import FORMULA_PREFIXES, export_filename, export_response  # noqa: F401 - the importers' API
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
@@ -51,9 +52,6 @@ PREVIEW_MAX_CHARS = 80
 # Between preview and commit the uploaded file is kept on disk (never in the session) this long.
 STASH_MAX_AGE_SECONDS = 24 * 3600
 NON_FIELD = "__all__"
-# A spreadsheet evaluates cells starting with these; exported text gets a leading apostrophe.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 # 1,234,567.89 or 1 234 567.89: separators only between groups of three digits.
 _GROUPED_NUMBER = re.compile(r"^-?\d{1,3}([, ]\d{3})+(\.\d+)?$")
 TRUE_WORDS = {"1", "true", "yes", "y", "t", "是", "真", "有效", "启用", "x", "✓"}
@@ -604,82 +602,7 @@ class ImportRowError(Exception):
         self.field = field
 
 
-# --- exporting ----------------------------------------------------------------------------------
-
-
-def _export_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if isinstance(value, datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if timezone.is_aware(value) else value.isoformat(sep=" ")
-    text = str(value)
-    if text.startswith(FORMULA_PREFIXES) and not _NUMBER.match(text):
-        return "'" + text
-    return text
-
-
-def export_csv(*, filename: str, headers: list[str], rows: Iterable[Iterable]) -> HttpResponse:
-    """A CSV download in UTF-8 with a BOM, so Excel shows Chinese text correctly."""
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = _attachment(filename)
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow([str(h) for h in headers])
-    for row in rows:
-        writer.writerow([_export_text(v) for v in row])
-    return response
-
-
-def export_xlsx(*, filename: str, headers: list[str], rows: Iterable[Iterable], sheet_title: str = "") -> HttpResponse:
-    """An Excel workbook: numbers stay numbers, text stays text (never evaluated as a formula)."""
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import TYPE_STRING
-    from openpyxl.styles import Font
-
-    workbook = Workbook(write_only=False)
-    sheet = workbook.active
-    sheet.title = (sheet_title or "Sheet1")[:31]
-    sheet.append([str(h) for h in headers])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row_index, row in enumerate(rows, start=2):
-        for col_index, value in enumerate(row, start=1):
-            if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
-                sheet.cell(row=row_index, column=col_index, value=value)
-            else:
-                text = _export_text(value)
-                if text.startswith("'") and len(text) > 1 and text[1] in FORMULA_PREFIXES:
-                    text = text[1:]  # a typed text cell is never evaluated: no guard needed
-                cell = sheet.cell(row=row_index, column=col_index, value=None)
-                cell.value = text
-                cell.data_type = TYPE_STRING
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = _attachment(filename)
-    return response
-
-
-def export_response(
-    *, fmt: str, filename: str, headers: list[str], rows: Iterable[Iterable], sheet_title: str = ""
-) -> HttpResponse:
-    if fmt == "xlsx":
-        return export_xlsx(filename=f"{filename}.xlsx", headers=headers, rows=rows, sheet_title=sheet_title)
-    return export_csv(filename=f"{filename}.csv", headers=headers, rows=rows)
-
-
-def _attachment(filename: str) -> str:
-    from urllib.parse import quote
-
-    ascii_name = filename.encode("ascii", "ignore").decode() or "export"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-
-
-def export_filename(stem: str) -> str:
-    return f"{stem}-{timezone.localtime():%Y%m%d-%H%M}"
+# --- exporting: config.exports (these names stay importable from here) ------------------------
 
 
 # --- the two-step page --------------------------------------------------------------------------

@@ -275,7 +275,29 @@ _grant(
 )
 
 
-# reports
+# reports: managers read everything, everyone's figures; sales their own sales, customers and orders at risk;
+# warehouse the stock and cycle times; finance the receivables; reviewers the review report.
+_grant(
+    {
+        MANAGER: [
+            "reports.view_reports",
+            "reports.view_all_figures",
+            "reports.view_sales_report",
+            "reports.view_margin_report",
+            "reports.view_cycle_report",
+            "reports.view_stock_report",
+            "reports.view_receivables_report",
+            "reports.view_customer_report",
+            "reports.view_review_report",
+            "reports.view_risk_queue",
+            "reports.change_risk_limits",
+        ],
+        SALES: ["reports.view_sales_report", "reports.view_customer_report", "reports.view_risk_queue"],
+        WAREHOUSE: ["reports.view_stock_report", "reports.view_cycle_report"],
+        FINANCE: ["reports.view_receivables_report"],
+        REVIEWER: ["reports.view_review_report"],
+    }
+)
 
 
 # --- end of per-app grants ---

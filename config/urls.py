@@ -25,6 +25,7 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("api/", include("api.urls")),
     path("webhooks/", include("webhooks.urls")),
+    path("reports/", include("reports.urls")),
     path("notifications/", include(notification_views)),
     path("hooks/tracking/", include("logistics.tracking.hook_urls")),
     path("t/", include("logistics.tracking.public_urls")),

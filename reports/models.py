@@ -39,4 +39,13 @@ class SnapshotState(models.Model):
         return self.name
 
 
-from .cycles.models import CycleStageTime, CycleWeek, DeliveryDay, OrderCycle, ReviewCase, ReviewDay, ReviewFlag, RiskLimits  # noqa: E402,F401
+from .cycles.models import (  # noqa: E402,F401
+    CycleStageTime,
+    CycleWeek,
+    DeliveryDay,
+    OrderCycle,
+    ReviewCase,
+    ReviewDay,
+    ReviewFlag,
+    RiskLimits,
+)

@@ -21,11 +21,13 @@ EXPECTED_MENUS = {
         "warehouse": ["inventory:product_list", "inventory:stock_overview"],
         "shipping": ["logistics:shipment_list", "logistics:exception_list", "logistics:return_list"],
         "finance": ["billing:payment_list", "billing:refund_list"],
+        "reports": ["reports:orders_at_risk"],
     },
     REVIEWER: {
         "sales": ["orders:list", "customers:list", "customers:complaint_list"],
         "review": ["orders:review_queue"],
         "warehouse": ["inventory:product_list", "inventory:stock_overview"],
+        "reports": ["reports:review"],
     },
     WAREHOUSE: {
         "sales": ["orders:list", "customers:list"],
@@ -47,6 +49,7 @@ EXPECTED_MENUS = {
             "logistics:unmatched_list",
             "logistics:return_list",
         ],
+        "reports": ["reports:cycle_times"],
     },
     FINANCE: {
         "sales": ["orders:list", "customers:list"],
@@ -90,7 +93,14 @@ EXPECTED_MENUS = {
             "billing:statement_list",
             "billing:reminder_list",
         ],
-        "settings": ["orders:review_settings", "api:client_list", "webhooks:endpoint_list", "billing:dunning_levels"],
+        "reports": ["reports:cycle_times", "reports:review", "reports:orders_at_risk"],
+        "settings": [
+            "orders:review_settings",
+            "reports:risk_limits",
+            "api:client_list",
+            "webhooks:endpoint_list",
+            "billing:dunning_levels",
+        ],
     },
 }
 

@@ -15,6 +15,7 @@ from openpyxl import Workbook, load_workbook
 from config.imports import ImportFileError, ImportRejected, import_commit, import_dry_run, read_table
 from customers.imports import CustomerImport
 from customers.models import Customer, CustomerEvent
+from tests.downloads import body
 
 from .factories import CustomerFactory
 
@@ -228,7 +229,7 @@ def test_csv_export_has_a_bom_chinese_names_and_the_filtered_rows(client_as):
     CustomerFactory(name="北京燕山五金", segment="wholesale")
     response = client_as("finance").get(reverse("customers:export"), {"format": "csv", "segment": "retail"})
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    raw = response.content
+    raw = body(response)
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0][:2] == ["Code", "Name"]
@@ -254,12 +255,12 @@ def test_xlsx_export_round_trips_through_the_import(client_as, make_user):
     client = client_as("manager")
     response = client.get(reverse("customers:export"), {"format": "xlsx"})
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(body(response))).active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     assert values[1][1] == "上海华东贸易有限公司"
     assert isinstance(values[1][8], float) and values[1][8] == 123456.78, "amounts are numbers in Excel"
     # Re-import the same workbook: every row matches its customer by code and nothing changes.
-    result = dry_run(response.content, name="customers.xlsx")
+    result = dry_run(body(response), name="customers.xlsx")
     assert result.ok, [(o.number, [(e.column, e.message) for e in o.errors]) for o in result.outcomes]
     assert [(o.action, o.changes) for o in result.outcomes] == [("update", [])]
     assert result.outcomes[0].existing == original
@@ -335,11 +336,11 @@ def test_chinese_export_round_trips_through_the_import(client_as, make_user):
     client = client_as("manager")
     client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
     response = client.get(reverse("customers:export"), {"format": "csv"})
-    header = next(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    header = next(csv.reader(io.StringIO(body(response).decode("utf-8-sig"))))
     assert header[:2] == ["编号", "名称"], "the export speaks Chinese"
     for language in ("zh-hans", "en"):
         with translation.override(language):
-            result = dry_run(response.content)
+            result = dry_run(body(response))
         assert result.ok, [(o.number, [(e.column, e.message) for e in o.errors]) for o in result.outcomes]
         assert [(o.action, o.changes) for o in result.outcomes] == [("update", [])]
         assert result.outcomes[0].existing == original

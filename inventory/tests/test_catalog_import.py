@@ -13,6 +13,7 @@ from config.actors import Actor
 from config.imports import ImportRejected, import_commit, import_dry_run, read_table
 from inventory.catalog.imports import ProductImport
 from inventory.models import Product
+from tests.downloads import body
 
 from .factories import ProductFactory
 
@@ -111,14 +112,14 @@ def test_product_export_csv_and_xlsx_round_trip(client_as):
     ProductFactory(sku="OLD-1", is_active=False)
     client = client_as("warehouse")
     response = client.get(reverse("inventory:product_export"), {"format": "csv", "is_active": "true"})
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert response.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(body(response).decode("utf-8-sig"))))
+    assert body(response).startswith(b"\xef\xbb\xbf")
     assert [r[0] for r in rows[1:]] == ["CUP-500-SS"]
     assert rows[1][2] == "0012345678905", "leading zeros of the barcode survive"
     response = client.get(reverse("inventory:product_export"), {"format": "xlsx"})
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(body(response))).active
     assert sheet["C2"].value == "0012345678905" and sheet["C2"].data_type == "s"
-    spec, table = run(response.content, name="products.xlsx")
+    spec, table = run(body(response), name="products.xlsx")
     result = import_dry_run(spec=spec, table=table)
     assert result.ok and [(o.action, o.changes) for o in result.outcomes] == [("update", []), ("update", [])]
 
@@ -126,5 +127,5 @@ def test_product_export_csv_and_xlsx_round_trip(client_as):
 def test_sales_export_leaves_out_cost(client_as):
     ProductFactory(cost=Decimal("41.50"))
     response = client_as("sales").get(reverse("inventory:product_export"), {"format": "csv"})
-    header = next(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert "Cost" not in header and "41.50" not in response.content.decode("utf-8-sig")
+    header = next(csv.reader(io.StringIO(body(response).decode("utf-8-sig"))))
+    assert "Cost" not in header and "41.50" not in body(response).decode("utf-8-sig")

@@ -8,30 +8,14 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
-    initial = True
-
     dependencies = [
         ('customers', '0005_alter_customerevent_kind'),
         ('orders', '0012_external_ref'),
+        ('reports', '0001_snapshot_state'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
-        migrations.CreateModel(
-            name='SnapshotState',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60, unique=True, verbose_name='snapshot')),
-                ('refreshed_at', models.DateTimeField(blank=True, null=True, verbose_name='refreshed at')),
-                ('rebuilt_at', models.DateTimeField(blank=True, null=True, verbose_name='rebuilt in full at')),
-            ],
-            options={
-                'verbose_name': 'report snapshot',
-                'verbose_name_plural': 'report snapshots',
-                'permissions': [('view_reports', 'Can read the manager dashboard and every report'), ('view_all_figures', "Can see every salesperson's figures"), ('view_sales_report', 'Can read the sales report'), ('view_margin_report', 'Can read the margin report'), ('view_cycle_report', 'Can read the cycle times report'), ('view_stock_report', 'Can read the stock report'), ('view_receivables_report', 'Can read the receivables report'), ('view_customer_report', 'Can read the customer report'), ('view_review_report', 'Can read the review report'), ('view_risk_queue', 'Can see the orders at risk'), ('change_risk_limits', 'Can set how long an order may stay in each state')],
-                'default_permissions': (),
-            },
-        ),
         migrations.CreateModel(
             name='CycleStageTime',
             fields=[
