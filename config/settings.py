@@ -506,6 +506,8 @@ _subscribe(
 CELERY_BEAT_SCHEDULE.update(
     {"reports-cycles-rebuild": {"task": "reports.cycles.rebuild", "schedule": crontab(hour=1, minute=40)}}
 )
+# Managers' and salespeople's homes list the orders at risk (each salesperson their own).
+HOME_QUEUE_PROVIDERS += ["reports.cycles.selectors.home_queues"]
 
 
 # --- end of per-app wiring ---

@@ -183,7 +183,7 @@ def test_entries_of_installed_apps_name_pages_and_permissions_that_exist():
 def test_the_header_renders_area_menus_with_the_current_entry_marked(client_as):
     body = client_as(WAREHOUSE).get(reverse("inventory:count_list")).content.decode()
     nav = body[body.index('<nav id="mainnav"') : body.index("</nav>")]
-    assert re.findall(r'data-area="(\w+)"', nav) == ["sales", "warehouse", "shipping"]
+    assert re.findall(r'data-area="(\w+)"', nav) == ["sales", "warehouse", "shipping", "reports"]
     warehouse = nav[nav.index('data-area="warehouse"') :]
     assert 'class="nav-area-label active"' in warehouse
     assert re.findall(r'<a href="([^"]+)" class="active" aria-current="page">', nav) == [reverse("inventory:count_list")]

@@ -88,7 +88,7 @@ def _order_cycle_sql(d: Dialect, only: str) -> str:
             COALESCE(ev.approved_at, o.approved_at), ev.allocated_at, {shipped}, {delivered},
             CASE WHEN o.payment_status IN {_in([PaymentStatus.PAID, PaymentStatus.REFUNDED])} THEN ev.paid_at END,
             o.requested_date, sh.eta, {d.local_date(delivered)}, inv.payment_due, ex.since,
-            CASE WHEN o.status = '{S.IN_REVIEW}' AND EXISTS (
+            CASE WHEN o.status IN {_in([S.IN_REVIEW])} AND EXISTS (
                 SELECT 1 FROM orders_reviewfinding f
                 WHERE f.order_id = o.id AND f.severity = '{ReviewFinding.Severity.FLAG}' AND f.rule IN {_in(CREDIT_RULES)}
                   AND f.submission = (SELECT MAX(f2.submission) FROM orders_reviewfinding f2 WHERE f2.order_id = o.id)
@@ -117,7 +117,7 @@ def _order_cycle_sql(d: Dialect, only: str) -> str:
         LEFT JOIN (
             SELECT il.order_id, MIN(i.due_date) AS payment_due
             FROM billing_invoiceline il JOIN billing_invoice i ON i.id = il.invoice_id
-            WHERE i.status = 'issued' AND i.total_gross > i.amount_credited + i.amount_paid {invoice_filter}
+            WHERE i.status IN ('issued') AND i.total_gross > i.amount_credited + i.amount_paid {invoice_filter}
             GROUP BY il.order_id
         ) inv ON inv.order_id = o.id
         LEFT JOIN (

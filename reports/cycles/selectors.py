@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connections, router
+from django.db import OperationalError, connections, router, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -347,6 +347,21 @@ def orders_at_risk_count(*, salesperson_id: int | None = None, reasons: list[str
     return orders_at_risk(salesperson_id=salesperson_id, reasons=reasons).count()
 
 
+def _unless_rebuilding(read, default):
+    """read(), or `default` when the nightly rebuild holds the snapshot's tables (PostgreSQL: a page never waits
+    for it longer than a moment)."""
+    alias = router.db_for_read(OrderCycle)
+    if connections[alias].vendor != "postgresql":
+        return read()
+    try:
+        with transaction.atomic(using=alias):
+            with connections[alias].cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '500ms'")
+            return read()
+    except OperationalError:
+        return default
+
+
 def home_queues(user) -> list[WorkQueue]:
     """Managers see every order at risk on their home page, salespeople their own."""
     if not user.has_perm("reports.view_risk_queue"):
@@ -356,13 +371,21 @@ def home_queues(user) -> list[WorkQueue]:
         return []
     clock = RiskClock.current()
     scope = salesperson_scope(user)
-    queryset = orders_at_risk(salesperson_id=scope, clock=clock).select_related("order", "customer")
-    queue = work_queue(
-        title=_("Orders at risk"),
-        url=reverse("reports:orders_at_risk"),
-        queryset=queryset,
-        empty_text=_("No order is at risk."),
-        role=MANAGER if scope is None else SALES,
+    title, url = _("Orders at risk"), reverse("reports:orders_at_risk")
+    role = MANAGER if scope is None else SALES
+
+    def read() -> WorkQueue:
+        queue = work_queue(
+            title=title,
+            url=url,
+            queryset=orders_at_risk(salesperson_id=scope, clock=clock).select_related("order", "customer"),
+            empty_text=_("No order is at risk."),
+            role=role,
+        )
+        queue.items = risk_rows(queue.items, clock=clock)
+        return queue
+
+    rebuilding = WorkQueue(
+        title=title, url=url, count=0, empty_text=_("The orders at risk are being rebuilt; look again in a minute."), role=role
     )
-    queue.items = risk_rows(queue.items, clock=clock)
-    return [queue]
+    return [_unless_rebuilding(read, rebuilding)]

@@ -17,7 +17,8 @@ def risk_limits_update(*, values: dict, by) -> RiskLimits:
     actor = Actor.of(by)
     if not actor.has_perm("reports.change_risk_limits"):
         raise DomainError(_("You are not allowed to change the limits of the orders at risk."), code="permission_denied")
-    limits = RiskLimits.objects.select_for_update().get(pk=RiskLimits.current().pk)
+    RiskLimits.current()  # made with the defaults on first use
+    limits = RiskLimits.objects.select_for_update().get(pk=1)
     for state in LIMITED_STATES:
         name = f"{state}_hours"
         if name in values:
