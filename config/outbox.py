@@ -81,6 +81,15 @@ def outbox_publish(*, topic: str, payload: dict) -> OutboxEvent | None:
     return event
 
 
+def outbox_publish_many(*, topic: str, payloads: list[dict]) -> int:
+    """outbox_publish for many events of one topic (one INSERT); returns how many were recorded."""
+    if topic not in settings.OUTBOX_HANDLERS or not payloads:
+        return 0
+    OutboxEvent.objects.bulk_create([OutboxEvent(topic=topic, payload=payload) for payload in payloads], batch_size=1000)
+    _kick_after_commit()
+    return len(payloads)
+
+
 @shared_task(name="config.tasks.dispatch_outbox", ignore_result=True)
 def dispatch_outbox() -> None:
     """Carry out the outbox's due events; beat runs it every few seconds, commits ask for it at once."""

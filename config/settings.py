@@ -326,8 +326,8 @@ DEMO_SEEDERS += ["billing.payments.demo.seed"]
 # bank statements: import (camt.053, MT940, bank CSV/XLSX) and reconciliation with invoices
 # Lines that pay invoices exactly (number in the memo and amount, or a known payer and amount) become payments at once.
 BANK_AUTO_APPLY_EXACT = env_bool("BANK_AUTO_APPLY_EXACT", True)
-# Up to this many are applied while the upload waits; a larger batch is applied by a worker.
-BANK_AUTO_APPLY_INLINE = env_int("BANK_AUTO_APPLY_INLINE", 200)
+# Up to this many are applied (in bulk) while the upload waits; a larger batch is applied by a worker.
+BANK_AUTO_APPLY_INLINE = env_int("BANK_AUTO_APPLY_INLINE", 2000)
 CELERY_BEAT_SCHEDULE.update(
     {"bank-resume-exact-matches": {"task": "billing.bank.resume_exact_matches", "schedule": crontab(minute="*/10")}}
 )

@@ -5,7 +5,9 @@ Suggestions for a whole import are worked out from a handful of queries: the inv
 numbers found in the memos, the payer accounts remembered per customer, the customers whose name
 is the payer's, and the open invoices whose open amount equals a line's amount (indexed by number,
 account, name and amount in memory). A line is matched by recording a payment through the payments
-services, with the line as its source; undoing the match voids that payment.
+services, with the line as its source; undoing the match voids that payment. The exact matches of
+an import are recorded together (payments_record_bulk), leaving what recording them one at a time
+would leave.
 """
 
 from __future__ import annotations
@@ -18,19 +20,20 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.models import Invoice, InvoiceLine
 from billing.payments.models import Payment, PaymentMethod, PaymentRecordState
-from billing.payments.services import payment_record, payment_void
+from billing.payments.services import Receipt, payment_record, payment_void, payments_record_bulk
 from config.actors import Actor
 from config.errors import DomainError, PermissionRefused
 from config.money import ZERO
 from config.numbering import DOCUMENT_KINDS
-from config.transitions import transition_apply
+from config.outbox import outbox_publish_many
+from config.transitions import transition_apply, transitions_fire
 from customers.models import Customer
 
 from .models import RECONCILE_PERMISSION, BankStatementLine, LineStatus, MatchMethod, MatchSuggestion, PayerAccount
@@ -248,23 +251,30 @@ def lines_match(
     *, lines: Sequence[BankStatementLine], actor: Actor, auto_apply: bool, inline_limit: int | None = None
 ) -> MatchOutcome:
     """Suggest invoices for each money-in line; with auto_apply, record the exact matches as payments
-    (each through the payments services, in its own transaction) — unless there are more than
+    (all together, through the payments services' bulk path) — unless there are more than
     `inline_limit` of them: then they are only counted as pending, for the background to apply."""
     plans = lines_suggest(lines)
     outcome = MatchOutcome(plans=plans, suggested=sum(1 for plan in plans.values() if plan.proposals))
     if not auto_apply:
         return outcome
-    by_id = {line.pk: line for line in lines}
     exact = {line_id: plan for line_id, plan in plans.items() if plan.exact_customer is not None}
     if inline_limit is not None and len(exact) > inline_limit:
         outcome.pending = len(exact)
         return outcome
-    invoices = Invoice.objects.in_bulk({i for plan in exact.values() for i, _a in plan.exact_allocations})
-    customers = Customer.objects.in_bulk({plan.exact_customer for plan in exact.values()})
-    for line_id, plan in exact.items():
+    outcome.applied = lines_accept_exact(plans=exact, actor=actor)
+    return outcome
+
+
+def lines_accept_each(*, plans: dict[int, LinePlan], actor: Actor) -> int:
+    """Each exact match through line_accept, in its own transaction (a refused one waits in the queue)."""
+    lines = BankStatementLine.objects.in_bulk(list(plans))
+    invoices = Invoice.objects.in_bulk({i for plan in plans.values() for i, _a in plan.exact_allocations})
+    customers = Customer.objects.in_bulk({plan.exact_customer for plan in plans.values()})
+    applied = 0
+    for line_id, plan in plans.items():
         try:
             line_accept(
-                line=by_id[line_id],
+                line=lines[line_id],
                 customer=customers[plan.exact_customer],
                 allocations=[(invoices[i], amount) for i, amount in plan.exact_allocations],
                 actor=actor,
@@ -272,8 +282,135 @@ def lines_match(
             )
         except (DomainError, PermissionRefused):
             continue  # it waits in the queue with its suggestions
-        outcome.applied += 1
-    return outcome
+        applied += 1
+    return applied
+
+
+def _line_refusal(line: BankStatementLine, customer_id: int, allocations: Sequence[tuple[int, Decimal]], owners: dict) -> str:
+    """What line_accept refuses of a locked line and its allocations (the code; "" when it may be accepted)."""
+    if line.status != LineStatus.UNMATCHED:
+        return "line_not_open"
+    if line.amount <= 0:
+        return "line_not_credit"
+    if line.currency != settings.CURRENCY:
+        return "line_currency"
+    if sum((Decimal(amount) for _invoice, amount in allocations), ZERO) > line.amount:
+        return "line_over_allocated"
+    if any(owners.get(invoice_id) != customer_id for invoice_id, _amount in allocations):
+        return "line_other_customer"
+    return ""
+
+
+def lines_accept_exact(*, plans: dict[int, LinePlan], actor: Actor) -> int:
+    """Apply exact matches {line id: plan} as line_accept would one line at a time — same checks, the
+    same payments, allocations, timelines, outbox events and remembered payers — in one transaction
+    of a fixed number of queries (payments_record_bulk). Lines refused stay in the queue. Should a
+    payment for one of the lines appear concurrently (or the batch be refused as a whole), the batch
+    is undone and done one line at a time. Returns how many lines were matched."""
+    actor = Actor.of(actor)
+    if not plans:
+        return 0
+    try:
+        _require(actor)
+        with transaction.atomic():
+            return _accept_exact(plans, actor)
+    except PermissionRefused:
+        return 0
+    except (IntegrityError, DomainError):
+        return lines_accept_each(plans=plans, actor=actor)
+
+
+def _accept_exact(plans: dict[int, LinePlan], actor: Actor) -> int:
+    locked = {
+        line.pk: line
+        for line in BankStatementLine.objects.select_for_update(of=("self",)).filter(pk__in=sorted(plans)).order_by("pk")
+    }
+    owners = dict(
+        Invoice.objects.filter(pk__in={i for plan in plans.values() for i, _a in plan.exact_allocations}).values_list(
+            "pk", "customer_id"
+        )
+    )
+    accepted: list[tuple[BankStatementLine, LinePlan]] = []
+    receipts: list[Receipt] = []
+    for line_id, plan in plans.items():
+        line = locked.get(line_id)
+        if line is None or _line_refusal(line, plan.exact_customer, plan.exact_allocations, owners):
+            continue
+        accepted.append((line, plan))
+        receipts.append(
+            Receipt(
+                customer_id=plan.exact_customer,
+                amount=line.amount,
+                date=min(line.booking_date, timezone.localdate()),
+                source=line,
+                allocations=tuple((invoice_id, amount) for invoice_id, amount in plan.exact_allocations if Decimal(amount) > 0),
+                payer_name=line.counterparty_name,
+                payer_account=line.counterparty_account,
+                reference=line.bank_ref or line.reference,
+            )
+        )
+    if not receipts:
+        return 0
+    answers = payments_record_bulk(receipts=receipts, by=actor)
+    matched = [(line, plan) for (line, plan), answer in zip(accepted, answers, strict=True) if isinstance(answer, Payment)]
+    if not matched:
+        return 0
+    now = timezone.now()
+    for line, plan in matched:
+        line.customer_id, line.match_method, line.matched_by, line.matched_at = (
+            plan.exact_customer,
+            plan.exact_method,
+            actor.user_or_none,
+            now,
+        )
+    lines = [line for line, _plan in matched]
+    transitions_fire(objs=lines, transition="match", actor=actor)
+    BankStatementLine.objects.bulk_update(lines, ["status", *MATCH_FIELDS], batch_size=1000)
+    outbox_publish_many(
+        topic=f"{BankStatementLine._meta.label_lower}.match",
+        payloads=[{"id": line.pk, "from": LineStatus.UNMATCHED, "to": LineStatus.MATCHED} for line in lines],
+    )
+    MatchSuggestion.objects.filter(line__in=[line.pk for line in lines]).delete()
+    _remember_payers([(line, line.customer_id) for line in lines])
+    return len(lines)
+
+
+def _remember_payers(matched: Sequence[tuple[BankStatementLine, int]]) -> None:
+    """_remember_payer for many lines in turn: a new account takes the first line's number and name; its
+    last use is the latest booking date (two queries and the writes)."""
+    keyed = [(line, customer_id) for line, customer_id in matched if line.counterparty_key]
+    if not keyed:
+        return
+    known = {
+        (payer.customer_id, payer.account_key): payer
+        for payer in PayerAccount.objects.filter(
+            customer_id__in={c for _line, c in keyed}, account_key__in={line.counterparty_key for line, _c in keyed}
+        )
+    }
+    new: dict[tuple[int, str], PayerAccount] = {}
+    used: dict[tuple[int, str], object] = {}
+    for line, customer_id in keyed:
+        key = (customer_id, line.counterparty_key)
+        if key not in known and key not in new:
+            new[key] = PayerAccount(
+                customer_id=customer_id,
+                account_key=line.counterparty_key,
+                account_number=line.counterparty_account[:60],
+                payer_name=line.counterparty_name[:200],
+                last_used=line.booking_date,
+            )
+        elif key in new:
+            new[key].last_used = max(new[key].last_used, line.booking_date)
+        else:
+            used[key] = max(used.get(key, line.booking_date), line.booking_date)
+    PayerAccount.objects.bulk_create(list(new.values()), batch_size=1000)
+    later = []
+    for key, day in used.items():
+        payer = known[key]
+        if payer.last_used is None or payer.last_used < day:
+            payer.last_used = day
+            later.append(payer)
+    PayerAccount.objects.bulk_update(later, ["last_used"], batch_size=1000)
 
 
 # --- the clerk's actions -----------------------------------------------------------------------

@@ -42,14 +42,15 @@ from billing.payments.models import (
     WriteOff,
     WriteOffReason,
 )
-from billing.payments.status import orders_payment_status_refresh
+from billing.payments.status import order_payment_status_steps, orders_payment_status_refresh
 from config.actors import Actor
 from config.errors import DomainError, PermissionRefused
 from config.money import CENT, ZERO
-from config.numbering import document_number
-from config.outbox import outbox_publish
+from config.numbering import NumberBlock, document_number
+from config.outbox import outbox_publish, outbox_publish_many
 from config.transitions import transition_apply
 from customers.models import Customer
+from orders.payment_status import order_payment_status_set_in_turn
 
 MAX_AMOUNT = Decimal("999999999999.99")
 PAYMENT_RECEIVED = "billing.payment_received"
@@ -121,61 +122,113 @@ def _refresh_orders(invoice_ids, actor: Actor) -> None:
 # --- recording and allocating ------------------------------------------------------------------------
 
 
-def _allocate(*, payment: Payment, allocations: Sequence[tuple[Invoice, Decimal]], actor: Actor) -> list[PaymentAllocation]:
-    """Allocate the locked payment to invoices: each at most its open amount, together at most the payment's rest."""
+def _wanted(allocations: Sequence[tuple[Invoice | int, Decimal]]) -> dict[int, Decimal]:
+    """{invoice id: amount} of an allocation: at least one invoice, each once, each a positive amount in cents."""
     if not allocations:
         raise DomainError(_("Choose at least one invoice and an amount."), code="nothing_to_allocate")
     wanted: dict[int, Decimal] = {}
     for invoice, amount in allocations:
-        if invoice.pk in wanted:
+        invoice_id = invoice if isinstance(invoice, int) else invoice.pk
+        if invoice_id in wanted:
             raise DomainError(_("Each invoice may appear once in an allocation."), code="duplicate_invoice")
-        wanted[invoice.pk] = _amount(amount)
-    if payment.state != PaymentRecordState.RECORDED:
-        raise DomainError(_("Payment %(number)s is void.") % {"number": payment.number}, code="payment_void")
-    invoices = _lock_invoices(wanted)
+        wanted[invoice_id] = _amount(amount)
+    return wanted
+
+
+def _allocation_refusal(
+    *, number: str, rest: Decimal, customer_id: int, wanted: dict[int, Decimal], invoices: dict[int, Invoice]
+) -> DomainError | None:
+    """Why a payment (its number, customer and unallocated rest) may not pay these locked invoices: more
+    than its rest, another customer's invoice, an invoice not issued, more than an invoice has open."""
     total = sum(wanted.values(), ZERO)
-    if total > payment.unallocated:
-        raise DomainError(
+    if total > rest:
+        return DomainError(
             _("Payment %(number)s has %(rest)s left to allocate; %(total)s was asked for.")
-            % {"number": payment.number, "rest": payment.unallocated, "total": total},
+            % {"number": number, "rest": rest, "total": total},
             code="over_payment",
-            params={"rest": payment.unallocated, "total": total},
+            params={"rest": rest, "total": total},
         )
-    rows = []
     for invoice_id, amount in wanted.items():
         invoice = invoices.get(invoice_id)
-        if invoice is None or invoice.customer_id != payment.customer_id:
-            raise DomainError(_("An invoice of another customer cannot be paid by this payment."), code="other_customer")
+        if invoice is None or invoice.customer_id != customer_id:
+            return DomainError(_("An invoice of another customer cannot be paid by this payment."), code="other_customer")
         if invoice.status != InvoiceStatus.ISSUED:
-            raise DomainError(_("Invoice %(invoice)s is not issued.") % {"invoice": invoice}, code="invoice_not_issued")
+            return DomainError(_("Invoice %(invoice)s is not issued.") % {"invoice": invoice}, code="invoice_not_issued")
         if amount > invoice.open_amount:
-            raise DomainError(
+            return DomainError(
                 _("Invoice %(invoice)s has %(open)s open; %(amount)s cannot be allocated to it.")
                 % {"invoice": invoice.number, "open": max(invoice.open_amount, ZERO), "amount": amount},
                 code="over_invoice",
                 params={"invoice": invoice.number, "open": invoice.open_amount, "amount": amount},
             )
-        invoice.amount_paid += amount
-        _save_totals(invoice, "amount_paid")
-        rows.append(PaymentAllocation(payment=payment, invoice=invoice, amount=amount, created_by=actor.user_or_none))
-    PaymentAllocation.objects.bulk_create(rows)
-    payment.amount_allocated += total
-    _save_totals(payment, "amount_allocated")
+    return None
+
+
+def _allocation_rows(
+    *, payment: Payment, wanted: dict[int, Decimal], invoices: dict[int, Invoice], actor: Actor
+) -> tuple[list[PaymentAllocation], PaymentEvent, list[InvoiceEvent]]:
+    """The allocation rows of a payment and the timeline rows they write (the payment's, each invoice's)."""
+    rows = [
+        PaymentAllocation(payment=payment, invoice=invoices[invoice_id], amount=amount, created_by=actor.user_or_none)
+        for invoice_id, amount in wanted.items()
+    ]
     items = [[invoices[row.invoice_id].number, str(row.amount)] for row in rows]
-    PaymentEvent.record(payment, kind=PaymentEvent.Kind.ALLOCATED, actor=actor, params={"items": items})
-    InvoiceEvent.objects.bulk_create(
-        [
-            InvoiceEvent.build(
-                invoices[row.invoice_id],
-                kind=InvoiceEvent.Kind.PAYMENT,
-                actor=actor,
-                params={"payment": payment.number, "amount": str(row.amount)},
-            )
-            for row in rows
-        ]
+    payment_event = PaymentEvent.build(payment, kind=PaymentEvent.Kind.ALLOCATED, actor=actor, params={"items": items})
+    invoice_events = [
+        InvoiceEvent.build(
+            invoices[row.invoice_id],
+            kind=InvoiceEvent.Kind.PAYMENT,
+            actor=actor,
+            params={"payment": payment.number, "amount": str(row.amount)},
+        )
+        for row in rows
+    ]
+    return rows, payment_event, invoice_events
+
+
+def _allocate(*, payment: Payment, allocations: Sequence[tuple[Invoice, Decimal]], actor: Actor) -> list[PaymentAllocation]:
+    """Allocate the locked payment to invoices: each at most its open amount, together at most the payment's rest."""
+    wanted = _wanted(allocations)
+    if payment.state != PaymentRecordState.RECORDED:
+        raise DomainError(_("Payment %(number)s is void.") % {"number": payment.number}, code="payment_void")
+    invoices = _lock_invoices(wanted)
+    refusal = _allocation_refusal(
+        number=payment.number, rest=payment.unallocated, customer_id=payment.customer_id, wanted=wanted, invoices=invoices
     )
+    if refusal is not None:
+        raise refusal
+    for invoice_id, amount in wanted.items():
+        invoices[invoice_id].amount_paid += amount
+        _save_totals(invoices[invoice_id], "amount_paid")
+    rows, payment_event, invoice_events = _allocation_rows(payment=payment, wanted=wanted, invoices=invoices, actor=actor)
+    PaymentAllocation.objects.bulk_create(rows)
+    payment.amount_allocated += sum(wanted.values(), ZERO)
+    _save_totals(payment, "amount_allocated")
+    payment_event.save()
+    InvoiceEvent.objects.bulk_create(invoice_events)
     _refresh_orders(wanted, actor)
     return rows
+
+
+def _receipt_refusal(*, method: str, date: date) -> DomainError | None:
+    """What payment_record refuses in how and when the money came (the amount is checked by _amount)."""
+    if method not in PaymentMethod.values:
+        return DomainError(_("Choose how the money was paid."), code="invalid_method", field="method")
+    if date > timezone.localdate():
+        return DomainError(_("A payment cannot be received in the future."), code="future_date", field="date")
+    return None
+
+
+def _received_payload(payment: Payment, rows: Sequence[PaymentAllocation]) -> dict:
+    return {
+        "id": payment.pk,
+        "number": payment.number,
+        "customer": payment.customer_id,
+        "amount": str(payment.amount),
+        "currency": payment.currency,
+        "method": payment.method,
+        "invoices": [row.invoice.number for row in rows],
+    }
 
 
 @transaction.atomic
@@ -203,10 +256,9 @@ def payment_record(
     actor = Actor.of(by)
     _require(actor, RECORD_PERMISSION)
     amount = _amount(amount)
-    if method not in PaymentMethod.values:
-        raise DomainError(_("Choose how the money was paid."), code="invalid_method", field="method")
-    if date > timezone.localdate():
-        raise DomainError(_("A payment cannot be received in the future."), code="future_date", field="date")
+    refusal = _receipt_refusal(method=method, date=date)
+    if refusal is not None:
+        raise refusal
     bill_fields = {}
     if method == PaymentMethod.ACCEPTANCE_BILL:
         if bill is None or not bill.number.strip() or not bill.drawer.strip() or bill.maturity_date is None:
@@ -260,19 +312,132 @@ def payment_record(
         ) from None
     PaymentEvent.record(payment, kind=PaymentEvent.Kind.RECORDED, actor=actor, params={"amount": str(amount), "method": method})
     rows = _allocate(payment=payment, allocations=allocations, actor=actor) if allocations else []
-    outbox_publish(
-        topic=PAYMENT_RECEIVED,
-        payload={
-            "id": payment.pk,
-            "number": payment.number,
-            "customer": locked_customer.pk,
-            "amount": str(amount),
-            "currency": payment.currency,
-            "method": method,
-            "invoices": [row.invoice.number for row in rows],
-        },
-    )
+    outbox_publish(topic=PAYMENT_RECEIVED, payload=_received_payload(payment, rows))
     return payment
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """One payment for payments_record_bulk: a bank transfer from a source row (a bank statement
+    line), allocated to invoices by id, with what payment_record takes besides."""
+
+    customer_id: int
+    amount: Decimal
+    date: date
+    source: models.Model
+    allocations: tuple[tuple[int, Decimal], ...] = ()
+    payer_name: str = ""
+    payer_account: str = ""
+    reference: str = ""
+
+
+@transaction.atomic
+def payments_record_bulk(*, receipts: Sequence[Receipt], by) -> list[Payment | DomainError]:
+    """payment_record for many bank transfers at once (a statement's exact matches), in a fixed number
+    of queries (plus one completion per order it settles): each receipt is checked as payment_record
+    checks it, in turn, against what the receipts before it allocated, and leaves the same rows —
+    numbers, allocations, paid amounts, timelines, orders' payment status, outbox events. A refused
+    receipt records nothing and stands in the answer as its DomainError. A receipt whose source got
+    a payment concurrently breaks the source's unique constraint: IntegrityError, nothing written."""
+    actor = Actor.of(by)
+    _require(actor, RECORD_PERMISSION)
+    method = PaymentMethod.BANK_TRANSFER
+    answers: list[Payment | DomainError | None] = [None] * len(receipts)
+    checked: dict[int, tuple[Decimal, dict[int, Decimal], dict]] = {}
+    for index, receipt in enumerate(receipts):
+        try:
+            amount = _amount(receipt.amount)
+            refusal = _receipt_refusal(method=method, date=receipt.date)
+            if refusal is not None:
+                raise refusal
+            wanted = _wanted(receipt.allocations) if receipt.allocations else {}
+        except DomainError as error:
+            answers[index] = error
+            continue
+        source_type = ContentType.objects.get_for_model(receipt.source)
+        checked[index] = (amount, wanted, {"source_type": source_type, "source_id": receipt.source.pk})
+    if not checked:
+        return answers
+    recorded_sources = set(
+        Payment.objects.filter(
+            state=PaymentRecordState.RECORDED,
+            source_id__in={fields["source_id"] for _a, _w, fields in checked.values()},
+        ).values_list("source_type_id", "source_id")
+    )
+    customers = {
+        customer.pk: customer
+        for customer in Customer.objects.select_for_update()
+        .filter(pk__in=sorted({receipts[index].customer_id for index in checked}))
+        .order_by("pk")
+    }
+    numbers = NumberBlock("payment")  # the counter before the invoices, as payment_record takes them
+    invoices = _lock_invoices({invoice_id for _a, wanted, _f in checked.values() for invoice_id in wanted})
+    payments: list[Payment] = []
+    steps: list[dict[int, Decimal]] = []
+    for index, (amount, wanted, source_fields) in checked.items():
+        receipt = receipts[index]
+        source_key = (source_fields["source_type"].pk, source_fields["source_id"])
+        refusal = None
+        if source_key in recorded_sources:
+            refusal = DomainError(_("A payment was already recorded for this line."), code="source_already_recorded")
+        elif receipt.customer_id not in customers:
+            refusal = DomainError(_("This customer no longer exists."), code="not_found")
+        elif wanted:
+            refusal = _allocation_refusal(
+                number=numbers.peek(), rest=amount, customer_id=receipt.customer_id, wanted=wanted, invoices=invoices
+            )
+        if refusal is not None:
+            answers[index] = refusal
+            continue
+        recorded_sources.add(source_key)
+        for invoice_id, share in wanted.items():
+            invoices[invoice_id].amount_paid += share
+        payment = Payment(
+            number=numbers.take(),
+            customer=customers[receipt.customer_id],
+            date=receipt.date,
+            amount=amount,
+            method=method,
+            payer_name=receipt.payer_name.strip()[:200],
+            payer_account=receipt.payer_account.strip()[:60],
+            reference=receipt.reference.strip()[:100],
+            amount_allocated=sum(wanted.values(), ZERO),
+            created_by=actor.user_or_none,
+            source=PaymentSource.BANK_STATEMENT,
+            **source_fields,
+        )
+        payments.append(payment)
+        steps.append(wanted)
+        answers[index] = payment
+    numbers.close()
+    if not payments:
+        return answers
+    Payment.objects.bulk_create(payments, batch_size=1000)
+    allocations, payment_events, invoice_events, payloads = [], [], [], []
+    for payment, wanted in zip(payments, steps, strict=True):
+        payment_events.append(
+            PaymentEvent.build(
+                payment, kind=PaymentEvent.Kind.RECORDED, actor=actor, params={"amount": str(payment.amount), "method": method}
+            )
+        )
+        rows = []
+        if wanted:
+            rows, allocated_event, events = _allocation_rows(payment=payment, wanted=wanted, invoices=invoices, actor=actor)
+            payment_events.append(allocated_event)
+            invoice_events.extend(events)
+            allocations.extend(rows)
+        payloads.append(_received_payload(payment, rows))
+    PaymentEvent.objects.bulk_create(payment_events, batch_size=1000)
+    PaymentAllocation.objects.bulk_create(allocations, batch_size=1000)
+    InvoiceEvent.objects.bulk_create(invoice_events, batch_size=1000)
+    # The orders' statuses after each payment in turn, from the invoices as they were before this batch.
+    statuses = [step for step in order_payment_status_steps(steps=[wanted for wanted in steps if wanted]) if step]
+    paid = [invoices[invoice_id] for invoice_id in sorted({i for wanted in steps for i in wanted})]
+    Invoice.objects.bulk_update(paid, ["amount_paid"], batch_size=1000)
+    if statuses:
+        order_payment_status_set_in_turn(steps=statuses, by=actor)
+    outbox_publish_many(topic=PAYMENT_RECEIVED, payloads=payloads)
+    return answers
 
 
 @transaction.atomic

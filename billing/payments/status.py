@@ -8,8 +8,9 @@ open: overdue once a due date has passed, partly paid when some money came, unpa
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from decimal import Decimal
 
 from django.db.models import Sum
 from django.utils import timezone
@@ -36,10 +37,8 @@ def _status(invoices: list[Invoice], refunded: dict[int, object], today: date) -
     return PaymentStatus.UNPAID
 
 
-def order_payment_statuses(*, order_ids: Iterable[int], today: date | None = None) -> dict[int, str]:
-    """{order id: payment status} from the orders' issued invoices, in three queries."""
-    order_ids = set(order_ids)
-    today = today or timezone.localdate()
+def _orders_invoices(order_ids: set[int]) -> tuple[dict[int, set[int]], dict[int, Invoice], dict[int, Decimal]]:
+    """The orders' issued invoices {order id: invoice ids}, the invoices, and what credit notes refunded on each."""
     pairs = (
         InvoiceLine.objects.filter(order_id__in=order_ids, invoice__status=InvoiceStatus.ISSUED)
         .order_by()
@@ -58,10 +57,46 @@ def order_payment_statuses(*, order_ids: Iterable[int], today: date | None = Non
         .annotate(total=Sum("amount_refunded"))
         .values_list("invoice_id", "total")
     )
+    return invoices_of, invoices, refunded
+
+
+def order_payment_statuses(*, order_ids: Iterable[int], today: date | None = None) -> dict[int, str]:
+    """{order id: payment status} from the orders' issued invoices, in three queries."""
+    order_ids = set(order_ids)
+    today = today or timezone.localdate()
+    invoices_of, invoices, refunded = _orders_invoices(order_ids)
     return {
         order_id: _status([invoices[pk] for pk in sorted(invoices_of.get(order_id, ()))], refunded, today)
         for order_id in order_ids
     }
+
+
+def order_payment_status_steps(*, steps: Sequence[Mapping[int, Decimal]], today: date | None = None) -> list[dict[int, str]]:
+    """The payment status of the orders on each payment's invoices after each of several payments
+    allocated in turn ({invoice id: amount} per payment, not yet written): what
+    order_payment_statuses would say after each one, worked out in memory from four queries."""
+    today = today or timezone.localdate()
+    order_ids = orders_of_invoices({invoice_id for step in steps for invoice_id in step})
+    if not order_ids:
+        return [{} for _step in steps]
+    invoices_of, invoices, refunded = _orders_invoices(order_ids)
+    orders_of: dict[int, set[int]] = defaultdict(set)
+    for order_id, invoice_ids in invoices_of.items():
+        for invoice_id in invoice_ids:
+            orders_of[invoice_id].add(order_id)
+    result = []
+    for step in steps:
+        for invoice_id, amount in step.items():
+            if invoice_id in invoices:
+                invoices[invoice_id].amount_paid += amount
+        touched = {order_id for invoice_id in step for order_id in orders_of.get(invoice_id, ())}
+        result.append(
+            {
+                order_id: _status([invoices[pk] for pk in sorted(invoices_of[order_id])], refunded, today)
+                for order_id in sorted(touched)
+            }
+        )
+    return result
 
 
 def orders_of_invoices(invoice_ids: Iterable[int]) -> set[int]:

@@ -1,20 +1,18 @@
-"""The order list as a file: CSV (UTF-8 with BOM, so Excel reads Chinese names) streamed row by row, or XLSX."""
+"""The order list as a file: CSV (UTF-8 with BOM, so Excel reads Chinese names) streamed row by row, or XLSX
+(config.exports)."""
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Iterator
-from io import BytesIO
+from collections.abc import Iterator
 
 from django.db.models import QuerySet
-from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.exports import export_response
 from orders.models import Channel, OrderStatus, PaymentStatus, SalesOrder
 
 CHUNK = 2000
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def export_headers() -> list[str]:
@@ -88,57 +86,18 @@ def _row_writer():
     return row
 
 
-def _safe_text(value):
-    """Text a spreadsheet would run as a formula (=, +, -, @ first) is written as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def _rows(orders: QuerySet[SalesOrder]) -> Iterator[list]:
-    # Translated now, in the request's language, not when the stream is read.
-    return _with_headers(export_headers(), _row_writer(), orders)
-
-
-def _with_headers(headers: list[str], row, orders: QuerySet[SalesOrder]) -> Iterator[list]:
-    yield headers
+    row = _row_writer()  # translated now, in the request's language, not when the stream is read
     for values in orders.values_list(*EXPORT_VALUES).iterator(chunk_size=CHUNK):
-        yield [_safe_text(value) for value in row(values)]
+        yield row(values)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_lines(rows: Iterable[list]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff"
-    for row in rows:
-        yield writer.writerow(row)
-
-
-def _filename(extension: str) -> str:
-    return f"orders-{timezone.localdate():%Y%m%d}.{extension}"
-
-
-def orders_csv_response(orders: QuerySet[SalesOrder]) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(
-        (line.encode("utf-8") for line in _csv_lines(_rows(orders))), content_type="text/csv; charset=utf-8"
+def orders_export_response(orders: QuerySet[SalesOrder], export_format: str):
+    """The orders as CSV (streamed) or XLSX (written with constant memory), formula-like text kept as text."""
+    return export_response(
+        fmt=export_format,
+        filename=f"orders-{timezone.localdate():%Y%m%d}",
+        headers=export_headers(),
+        rows=_rows(orders),
+        sheet_title=_("Orders"),
     )
-    response["Content-Disposition"] = f'attachment; filename="{_filename("csv")}"'
-    return response
-
-
-def orders_xlsx_response(orders: QuerySet[SalesOrder]) -> HttpResponse:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Orders"))
-    for row in _rows(orders):
-        sheet.append(row)
-    buffer = BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{_filename("xlsx")}"'
-    return response

@@ -83,9 +83,7 @@ def order_export(request):
     filterset = selectors.order_filterset(data=request.GET, user=request.user)
     if filterset.is_bound and not filterset.is_valid():
         return JsonResponse({"error": _("Correct the filters first."), "fields": filterset.errors.get_json_data()}, status=400)
-    if export_format == "xlsx":
-        return exports.orders_xlsx_response(filterset.qs)
-    return exports.orders_csv_response(filterset.qs)
+    return exports.orders_export_response(filterset.qs, export_format)
 
 
 @require_GET

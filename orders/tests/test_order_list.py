@@ -15,6 +15,7 @@ from django.utils import timezone
 from orders.entry.filters import ORDER_AUTHORS_CACHE_KEY  # noqa: E402
 from orders.models import OrderStatus, SalesOrder
 from orders.tests.factories import CustomerFactory, customer_with_address, draft_order
+from tests.downloads import body
 from tests.queries import (
     assert_constant_queries,
     queries_for,  # noqa: E402
@@ -192,7 +193,7 @@ def test_xlsx_export_opens_in_excel(client_as, make_user):
     orders = [draft_order(by=make_user("sales")) for _ in range(3)]
     response = client.get(EXPORT, {"format": "xlsx"})
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(body(response))).active
     values = list(sheet.values)
     assert values[0][0] == "Number"
     assert sorted(row[0] for row in values[1:]) == sorted(o.number for o in orders)
