@@ -108,7 +108,7 @@ NAV_AREAS: list[NavArea] = [
             # each report's entry joins with its page
             NavEntry(_("Cycle times"), "reports:cycle_times", "reports.view_cycle_report"),
             NavEntry(_("Review report"), "reports:review", "reports.view_review_report"),
-            NavEntry(_("Orders at risk"), "reports:orders_at_risk", "reports.view_risk_queue"),
+            NavEntry(_("Orders at risk"), "reports:at_risk", "reports.view_risk_queue"),
         ),
     ),
     NavArea(

@@ -508,6 +508,7 @@ CELERY_BEAT_SCHEDULE.update(
 )
 # Managers' and salespeople's homes list the orders at risk (each salesperson their own).
 HOME_QUEUE_PROVIDERS += ["reports.cycles.selectors.home_queues"]
+DEMO_SEEDERS += ["reports.cycles.demo.seed"]
 
 
 # --- end of per-app wiring ---

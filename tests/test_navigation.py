@@ -21,7 +21,7 @@ EXPECTED_MENUS = {
         "warehouse": ["inventory:product_list", "inventory:stock_overview"],
         "shipping": ["logistics:shipment_list", "logistics:exception_list", "logistics:return_list"],
         "finance": ["billing:payment_list", "billing:refund_list"],
-        "reports": ["reports:orders_at_risk"],
+        "reports": ["reports:at_risk"],
     },
     REVIEWER: {
         "sales": ["orders:list", "customers:list", "customers:complaint_list"],
@@ -93,7 +93,7 @@ EXPECTED_MENUS = {
             "billing:statement_list",
             "billing:reminder_list",
         ],
-        "reports": ["reports:cycle_times", "reports:review", "reports:orders_at_risk"],
+        "reports": ["reports:cycle_times", "reports:review", "reports:at_risk"],
         "settings": [
             "orders:review_settings",
             "reports:risk_limits",

@@ -106,7 +106,7 @@ def cycle_times_report(data: dict, user) -> ReportResult:
             Figure(_("On time vs requested date"), period.on_time_rate, "percent"),
             Figure(_("On time vs ETA"), period.on_time_eta_rate, "percent"),
             Figure(_("Orders delivered"), period.on_time.delivered, "int"),
-            Figure(_("Orders at risk now"), period.at_risk, "int", url=reverse("reports:orders_at_risk")),
+            Figure(_("Orders at risk now"), period.at_risk, "int", url=reverse("reports:at_risk")),
         ],
         as_of=snapshot_as_of(SNAPSHOT),
         notes=[

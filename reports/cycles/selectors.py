@@ -347,6 +347,28 @@ def orders_at_risk_count(*, salesperson_id: int | None = None, reasons: list[str
     return orders_at_risk(salesperson_id=salesperson_id, reasons=reasons).count()
 
 
+@dataclass
+class RiskSummary:
+    """The orders at risk at a glance: how many, how many for each reason, and the first few with why."""
+
+    count: int
+    by_reason: dict[str, int]
+    rows: list[RiskRow]
+
+
+def risk_summary(*, salesperson_id: int | None = None, limit: int = 20) -> RiskSummary:
+    """For the dashboard and the nightly report: the count, the count per reason (RiskReason keys, labels from
+    RiskReason(key).label) and the `limit` orders longest in their state, each with its worded reasons."""
+    clock = RiskClock.current()
+    rows = orders_at_risk(salesperson_id=salesperson_id, clock=clock)
+    first = list(rows.select_related("order", "customer", "salesperson")[:limit]) if limit else []
+    return RiskSummary(
+        count=rows.count(),
+        by_reason=risk_reason_counts(clock=clock, salesperson_id=salesperson_id),
+        rows=risk_rows(first, clock=clock),
+    )
+
+
 def _unless_rebuilding(read, default):
     """read(), or `default` when the nightly rebuild holds the snapshot's tables (PostgreSQL: a page never waits
     for it longer than a moment)."""
@@ -371,7 +393,7 @@ def home_queues(user) -> list[WorkQueue]:
         return []
     clock = RiskClock.current()
     scope = salesperson_scope(user)
-    title, url = _("Orders at risk"), reverse("reports:orders_at_risk")
+    title, url = _("Orders at risk"), reverse("reports:at_risk")
     role = MANAGER if scope is None else SALES
 
     def read() -> WorkQueue:

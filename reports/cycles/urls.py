@@ -9,6 +9,6 @@ from . import views
 urlpatterns = [
     path("cycle-times/", views.cycle_times, name="cycle_times"),
     path("review/", views.review_report, name="review"),
-    path("orders-at-risk/", views.orders_at_risk_queue, name="orders_at_risk"),
+    path("orders-at-risk/", views.orders_at_risk_queue, name="at_risk"),
     path("orders-at-risk/limits/", views.risk_limits, name="risk_limits"),
 ]

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 CYCLES = reverse("reports:cycle_times")
 REVIEW = reverse("reports:review")
-RISK = reverse("reports:orders_at_risk")
+RISK = reverse("reports:at_risk")
 LIMITS = reverse("reports:risk_limits")
 
 

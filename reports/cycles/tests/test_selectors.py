@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from reports.cycles.models import Stage
 from reports.cycles.refresh import cycles_rebuild
-from reports.cycles.selectors import cycle_figures, on_time_weeks, stage_period, stage_weeks
+from reports.cycles.selectors import cycle_figures, on_time_weeks, risk_summary, stage_period, stage_weeks
 
 from .factories import approved_in, at, timeline_order
 
@@ -67,3 +67,20 @@ def test_on_time_rates_over_a_period_and_the_dashboard_figures(make_user):
     assert cycle_figures(start=today - timedelta(days=7), end=today, salesperson_id=seller.pk + 1000).at_risk == 0
     weeks = on_time_weeks(start=today - timedelta(days=14), end=today)
     assert len(weeks) >= 3 and sum(week.delivered for week in weeks.values()) == 4
+
+
+def test_the_risk_summary_counts_each_reason_and_words_the_first_orders(make_user):
+    seller = make_user("sales")
+    now = timezone.now()
+    for days_late in (1, 4):
+        timeline_order(
+            by=seller,
+            requested_date=timezone.localdate() - timedelta(days=days_late),
+            steps=[("submitted", now - timedelta(hours=2)), ("allocated", now - timedelta(hours=1))],
+        )
+    cycles_rebuild()
+    summary = risk_summary(limit=1)
+    assert summary.count == 2 and summary.by_reason["late"] == 2 and summary.by_reason["stuck"] == 0
+    (row,) = summary.rows
+    assert [note.reason for note in row.notes] == ["late"] and "not delivered" in row.notes[0].text
+    assert risk_summary(salesperson_id=seller.pk + 1000).count == 0
