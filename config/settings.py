@@ -153,6 +153,14 @@ else:
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
         }
     }
+# Reports may read from a replica of this database (streaming replication): with DATABASE_REPLICA_URL set,
+# the reads of the apps in REPLICA_READ_APPS go there (config.database_routers); writes always go to the primary.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # tests read what they wrote
+REPLICA_READ_APPS = ["reports"]
+DATABASE_ROUTERS = ["config.database_routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, sessions, celery ------------------------------------------------------------------
@@ -224,6 +232,9 @@ HOME_QUEUE_PROVIDERS = [
     "customers.selectors.home_queues",
     "logistics.selectors.home_queues",
 ]
+# Figures beside the queues (the few numbers a role watches): provider(user) -> list[config.home.HomeFigure],
+# only what the user may see, read from snapshots or small tables (the home page is opened all day).
+HOME_FIGURE_PROVIDERS: list[str] = []
 # Each app seeds its own demo data, in this order (later ones use what earlier ones made).
 DEMO_SEEDERS = [
     "customers.demo.seed",
@@ -472,6 +483,93 @@ WEBHOOKS_KEEP_DAYS = env_int("WEBHOOKS_KEEP_DAYS", 30)
 
 
 # reports
+# The figures managers and each role see on their home page, beside the queues.
+HOME_FIGURE_PROVIDERS += ["reports.dashboard.home.home_figures"]
+
+
+def daily_at(value: str, setting: str) -> crontab:
+    """A beat schedule for every day at a local time written HH:MM."""
+    try:
+        hour, minute = (int(part) for part in value.strip().split(":"))
+        if not (0 <= hour < 24 and 0 <= minute < 60):
+            raise ValueError(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{setting} must be a time of day as HH:MM, not {value!r}") from exc
+    return crontab(hour=hour, minute=minute)
+
+
+# The nightly manager report (yesterday, the month to date, orders at risk, stock alerts, overdue receivables),
+# made and e-mailed to every manager at this local time (CELERY_TIMEZONE), after the snapshots' nightly rebuild.
+NIGHTLY_REPORT_TIME = os.environ.get("NIGHTLY_REPORT_TIME", "06:30")
+# A failed run is tried again this many times, first after RETRY_SECONDS, doubling up to RETRY_MAX_SECONDS;
+# when the last one fails the managers are told in the app.
+NIGHTLY_REPORT_RETRIES = env_int("NIGHTLY_REPORT_RETRIES", 6)
+NIGHTLY_REPORT_RETRY_SECONDS = env_int("NIGHTLY_REPORT_RETRY_SECONDS", 120)
+NIGHTLY_REPORT_RETRY_MAX_SECONDS = env_int("NIGHTLY_REPORT_RETRY_MAX_SECONDS", 3600)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "nightly-report": {
+            "task": "reports.nightly.send_nightly_report",
+            "schedule": daily_at(NIGHTLY_REPORT_TIME, "NIGHTLY_REPORT_TIME"),
+        }
+    }
+)
+
+# Sales facts (reports.sales): each event that changes an order's sales or margin refreshes its rows; rebuilt nightly.
+_subscribe(
+    {
+        topic: ["reports.sales.handlers.refresh_order"]
+        for topic in [
+            "orders.salesorder.pass_checks",
+            "orders.salesorder.approve",
+            "orders.salesorder.allocate",
+            "orders.salesorder.backorder",
+            "orders.salesorder.cancel",
+            "orders.salesorder.close_short",
+        ]
+    }
+)
+_subscribe(
+    {
+        "logistics.shipment.ship": ["reports.sales.handlers.refresh_shipment_order"],
+        "logistics.returnrequest.receive": ["reports.sales.handlers.refresh_return_order"],
+        "inventory.reservations_released": ["reports.sales.handlers.refresh_orders_of_lines"],
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {"sales-facts-rebuild": {"task": "reports.sales.tasks.rebuild_sales_facts", "schedule": crontab(hour=1, minute=15)}}
+)
+DEMO_SEEDERS += ["reports.sales.demo.seed"]
+
+# reports.customers: the per-customer snapshot (refreshed after the customer's order, complaint and return
+# events, rebuilt nightly), RFM segments, and the segment on the customer page.
+# A customer whose first order is at most this many days old is in the "new" segment.
+NEW_CUSTOMER_DAYS = env_int("NEW_CUSTOMER_DAYS", 90)
+_subscribe(
+    {
+        **{
+            f"orders.salesorder.{transition}": ["reports.customers.handlers.refresh_for_order"]
+            for transition in ["submit", "pass_checks", "approve", "reject", "cancel", "ship_rest", "close_short"]
+        },
+        **{
+            topic: ["reports.customers.handlers.refresh_for_complaint"]
+            for topic in ["customers.complaint_opened", "customers.complaint.resolve", "customers.complaint.reopen"]
+        },
+        "logistics.returnrequest.approve": ["reports.customers.handlers.refresh_for_return"],
+        "logistics.returnrequest.reject": ["reports.customers.handlers.refresh_for_return"],
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "reports-customer-snapshot": {
+            "task": "reports.customers.tasks.rebuild_customer_snapshot",
+            "schedule": crontab(hour=1, minute=10),
+        }
+    }
+)
+CUSTOMER_PAGE_PANELS += ["reports.customers.panels.customer_segment_panel"]
+DEMO_SEEDERS += ["reports.customers.demo.seed"]
+
 # Order cycles (reports.cycles): every move of an order, and what changes its shipments' exceptions or its
 # invoices' balance, refreshes its cycle rows; the whole snapshot is rebuilt nightly.
 _subscribe(

@@ -20,6 +20,7 @@ from django_fsm import can_proceed
 from config.actors import Actor
 from config.errors import DomainError, PermissionRefused
 from config.numbering import document_number
+from config.outbox import outbox_publish
 from config.transitions import transition_apply
 
 from .events import diff, snapshot
@@ -581,6 +582,10 @@ def _check_complaint_order(*, customer: Customer, order) -> None:
         raise DomainError(_("Order %(number)s belongs to another customer.") % {"number": order.number}, field="order")
 
 
+# Published when a complaint is opened, for whoever counts complaints (the customer reports).
+COMPLAINT_OPENED_TOPIC = "customers.complaint_opened"
+
+
 @transaction.atomic
 def complaint_create(*, customer: Customer, data: Mapping[str, Any], by: Actor | Any) -> Complaint:
     """Open a complaint for a customer, optionally about one of that customer's orders."""
@@ -599,6 +604,7 @@ def complaint_create(*, customer: Customer, data: Mapping[str, Any], by: Actor |
         params={"number": complaint.number, "subject": complaint.subject},
         to_state=complaint.state,
     )
+    outbox_publish(topic=COMPLAINT_OPENED_TOPIC, payload={"id": complaint.pk, "customer": locked.pk})
     return complaint
 
 

@@ -39,7 +39,8 @@ class SnapshotState(models.Model):
         return self.name
 
 
-from .cycles.models import (  # noqa: E402,F401
+from reports.customers.models import CustomerMonth, CustomerSnapshot, RfmBounds  # noqa: E402, F401
+from reports.cycles.models import (  # noqa: E402,F401
     CycleStageTime,
     CycleWeek,
     DeliveryDay,
@@ -49,3 +50,5 @@ from .cycles.models import (  # noqa: E402,F401
     ReviewFlag,
     RiskLimits,
 )
+from reports.nightly.models import NightlyReport, NightlyReportDelivery, NightlyReportFile  # noqa: E402,F401
+from reports.sales.models import DailyMarginLine, DailySalesLine, DailySalesOrder  # noqa: E402,F401

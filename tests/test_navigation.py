@@ -21,7 +21,7 @@ EXPECTED_MENUS = {
         "warehouse": ["inventory:product_list", "inventory:stock_overview"],
         "shipping": ["logistics:shipment_list", "logistics:exception_list", "logistics:return_list"],
         "finance": ["billing:payment_list", "billing:refund_list"],
-        "reports": ["reports:at_risk"],
+        "reports": ["reports:sales", "reports:at_risk"],
     },
     REVIEWER: {
         "sales": ["orders:list", "customers:list", "customers:complaint_list"],
@@ -93,7 +93,15 @@ EXPECTED_MENUS = {
             "billing:statement_list",
             "billing:reminder_list",
         ],
-        "reports": ["reports:cycle_times", "reports:review", "reports:at_risk"],
+        "reports": [
+            "reports:dashboard",
+            "reports:sales",
+            "reports:margins",
+            "reports:cycle_times",
+            "reports:review",
+            "reports:at_risk",
+            "reports:nightly_list",
+        ],
         "settings": [
             "orders:review_settings",
             "reports:risk_limits",

@@ -41,6 +41,7 @@ from orders.invoicing import (
     orders_lock,
 )
 from orders.models import SalesOrder, SalesOrderLine
+from orders.models import line_amounts as order_line_amounts
 
 DRAFT_PERMISSION = "billing.add_invoice"
 CHANGE_PERMISSION = "billing.change_invoice"
@@ -89,6 +90,21 @@ def line_amounts(*, quantity: int, unit_price: Decimal, tax_rate: Decimal) -> tu
     return net, tax, net + tax
 
 
+def _first_units(order_line: SalesOrderLine, units: int) -> tuple[Decimal, Decimal]:
+    """Net and tax of the first `units` of an order line, rounded as the order rounds (all of them: the line's amounts)."""
+    if units >= order_line.quantity:
+        return order_line.line_net, order_line.line_tax
+    if units <= 0:
+        return ZERO, ZERO
+    net, tax, _gross = order_line_amounts(
+        quantity=units,
+        unit_price=order_line.unit_price,
+        discount_percent=order_line.discount_percent,
+        tax_rate=order_line.tax_rate,
+    )
+    return net, tax
+
+
 def _net_unit_price(line: SalesOrderLine) -> Decimal:
     return (line.unit_price * (Decimal(100) - line.discount_percent) / Decimal(100)).quantize(UNIT_PRICE_PLACES)
 
@@ -101,13 +117,14 @@ def _invoice_line_for(*, invoice: Invoice, position: int, order_line: SalesOrder
             % {"position": order_line.position, "number": order_line.order.number, "rate": (tax_rate * 100).normalize()},
             code="tax_rate",
         )
-    if quantity == order_line.quantity:
-        # The whole line: exactly the order's rounded amounts.
-        net, tax, gross = order_line.line_net, order_line.line_tax, order_line.line_total
-    else:
-        net = round_money(Decimal(quantity) * order_line.unit_price * (Decimal(100) - order_line.discount_percent) / Decimal(100))
-        tax = round_money(net * tax_rate)
-        gross = net + tax
+    # Units (before, before + quantity] of the order line: what the first units come to, less what the
+    # units invoiced before them came to. The invoices of a line shipped in parts so add up to the order
+    # line to the cent; rounding each part on its own could leave 0.01 open after the order total is paid.
+    before = order_line.quantity_invoiced
+    net_upto, tax_upto = _first_units(order_line, before + quantity)
+    net_before, tax_before = _first_units(order_line, before)
+    net, tax = net_upto - net_before, tax_upto - tax_before
+    gross = net + tax
     product = order_line.product
     return InvoiceLine(
         invoice=invoice,

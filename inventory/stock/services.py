@@ -145,6 +145,8 @@ def stock_post_movement(
         document=document,
         created_by=by,
         reverses=reverses,
+        # Goods leaving for a customer carry their cost of the moment (see StockMovement.unit_cost).
+        unit_cost=product.cost if kind == MovementKind.SHIPMENT and quantity < 0 else None,
     )
     queue_low_stock_check(level_ids=[level.pk])
     return movement
