@@ -21,5 +21,7 @@ app.autodiscover_tasks(
         "reports.customers",
         "reports.cycles",
         "reports.nightly",
+        "reports.receivables",
+        "reports.stock",
     ]
 )

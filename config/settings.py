@@ -609,6 +609,38 @@ HOME_QUEUE_PROVIDERS += ["reports.cycles.selectors.home_queues"]
 DEMO_SEEDERS += ["reports.cycles.demo.seed"]
 
 
+# reports.stock and reports.receivables: the daily stock snapshot follows the ledger's movements, is reconciled with
+# the stock rows every few minutes (reserved stock changes without a movement) and checked against the ledger nightly;
+# the receivables snapshot takes today's row from billing's ageing after billing events and every few minutes, and
+# every day again nightly (both before the nightly report).
+_subscribe({"inventory.stock_moved": ["reports.stock.handlers.refresh_after_movements"]})
+_subscribe(
+    {
+        topic: ["reports.receivables.handlers.refresh_after_billing_event"]
+        for topic in ["billing.invoice.issue", "billing.creditnote.issue"]
+    }
+)
+_subscribe(
+    {
+        topic: ["reports.receivables.handlers.refresh_after_payment"]
+        for topic in ["billing.payment_received", "billing.payment_allocated", "billing.payment.void"]
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "reports-stock-reconcile": {"task": "reports.stock.reconcile", "schedule": crontab(minute="*/10")},
+        "reports-stock-rebuild": {"task": "reports.stock.rebuild", "schedule": crontab(hour=1, minute=0)},
+        "reports-receivables-refresh": {"task": "reports.receivables.refresh", "schedule": crontab(minute="*/15")},
+        "reports-receivables-rebuild": {"task": "reports.receivables.rebuild", "schedule": crontab(hour=1, minute=20)},
+    }
+)
+# The stock report's default thresholds (a reader may change them on the page): no shipment for this many days is
+# dead stock; stock lasting longer than this many days at the period's rate of shipping is a slow mover.
+REPORTS_DEAD_STOCK_DAYS = env_int("REPORTS_DEAD_STOCK_DAYS", 90)
+REPORTS_SLOW_MOVER_COVER_DAYS = env_int("REPORTS_SLOW_MOVER_COVER_DAYS", 180)
+DEMO_SEEDERS += ["reports.stock.demo.seed"]  # after every seeder that moves stock or bills
+
+
 # --- end of per-app wiring ---
 
 # --- auth -------------------------------------------------------------------------------------

@@ -51,4 +51,6 @@ from reports.cycles.models import (  # noqa: E402,F401
     RiskLimits,
 )
 from reports.nightly.models import NightlyReport, NightlyReportDelivery, NightlyReportFile  # noqa: E402,F401
+from reports.receivables.models import CollectionDay, ReceivablesDay  # noqa: E402,F401
 from reports.sales.models import DailyMarginLine, DailySalesLine, DailySalesOrder  # noqa: E402,F401
+from reports.stock.models import StockDay, StockTotalDay  # noqa: E402,F401
