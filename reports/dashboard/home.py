@@ -20,13 +20,13 @@ from .selectors import report_url
 def _sales(user, today) -> list[HomeFigure]:
     month_start = today.replace(day=1)
     month = sources.sales_totals(start=month_start, end=today, salesperson_id=user.pk)
-    risk = sources.orders_at_risk(salesperson_id=user.pk, limit=0)
+    at_risk = sources.orders_at_risk_count(salesperson_id=user.pk)
     overdue = sources.receivables(as_of=today, salesperson_id=user.pk).overdue
     sales_url = report_url("reports:sales")
     return [
         HomeFigure(_("My revenue (net)"), month and month.revenue, "money", sales_url, _("Month to date"), SALES),
         HomeFigure(_("My orders"), month and month.orders, "int", sales_url, _("Month to date"), SALES),
-        HomeFigure(_("My orders at risk"), risk and risk.count, "int", report_url("reports:at_risk"), "", SALES),
+        HomeFigure(_("My orders at risk"), at_risk, "int", report_url("reports:at_risk"), "", SALES),
         HomeFigure(_("Overdue, my customers"), overdue, "money", report_url("reports:receivables"), "", SALES),
     ]
 
@@ -60,12 +60,11 @@ def _finance(user, today) -> list[HomeFigure]:
 def _manager(user, today) -> list[HomeFigure]:
     month_start = today.replace(day=1)
     month = sources.sales_totals(start=month_start, end=today)
-    risk = sources.orders_at_risk(limit=0)
     dashboard = report_url("reports:dashboard")
     return [
         HomeFigure(_("Revenue (net)"), month and month.revenue, "money", dashboard, _("Month to date"), MANAGER),
         HomeFigure(_("Gross margin rate"), month and month.margin_rate, "percent", dashboard, _("Month to date"), MANAGER),
-        HomeFigure(_("Orders at risk"), risk and risk.count, "int", report_url("reports:at_risk"), "", MANAGER),
+        HomeFigure(_("Orders at risk"), sources.orders_at_risk_count(), "int", report_url("reports:at_risk"), "", MANAGER),
         HomeFigure(_("Overdue receivables"), sources.receivables(as_of=today).overdue, "money", dashboard, "", MANAGER),
     ]
 

@@ -88,7 +88,7 @@ def overview_charts(*, daily, receivables, risk) -> list[Chart]:
             money=True,
         )
     )
-    if risk and risk.by_reason:
+    if risk and any(risk.by_reason.values()):
         reasons = sorted(risk.by_reason.items(), key=lambda item: (-item[1], item[0]))
         charts.append(
             Chart(

@@ -1,9 +1,9 @@
 """Where the dashboard's, the home pages' and the nightly report's figures come from.
 
-Each function here is the one place a figure is read, from another report area's selectors (their
-snapshot tables) or, until that area exists, from what billing and inventory already provide. A figure
-whose area has not landed yet answers None: pages show a dash and the nightly report says it is not
-available yet. Those places are marked `PENDING(<area>)`; the figure joins when its selector lands.
+Each function here is the one place a figure is read: from the other report areas' selectors (their
+snapshot tables: sales facts, order cycles, receivables and stock days), and from inventory's open
+low-stock alerts and billing's ageing for what has no snapshot (a salesperson's own customers' debts).
+A source may answer None (a figure not known): pages show a dash, the nightly report "not available yet".
 """
 
 from __future__ import annotations
@@ -17,8 +17,14 @@ from django.utils import timezone
 from billing.ageing import AgeingBucket, ageing_buckets, ageing_totals
 from config.money import ZERO
 from inventory.stock.selectors import open_alerts
+from reports.cycles.refresh import SNAPSHOT as CYCLES_SNAPSHOT
+from reports.cycles.risk import RiskNote as CycleRiskNote
+from reports.cycles.risk import RiskReason
+from reports.cycles.selectors import OnTime, on_time_days, risk_summary
+from reports.cycles.selectors import orders_at_risk_count as cycle_risk_count
 from reports.receivables.selectors import receivables_as_of, receivables_figures, receivables_series
 from reports.sales.selectors import sales_as_of, sales_figures, sales_series
+from reports.snapshots import snapshot_as_of
 from reports.stock.selectors import stock_figures
 
 
@@ -96,8 +102,7 @@ class StockAlerts:
 
 def data_as_of() -> datetime | None:
     """When the stalest snapshot the figures come from was last brought up to date (None: one was never built)."""
-    # PENDING(reports.cycles): its "as of" joins here.
-    times = [sales_as_of(), receivables_as_of()]
+    times = [sales_as_of(), receivables_as_of(), snapshot_as_of(CYCLES_SNAPSHOT)]
     return None if any(at is None for at in times) else min(times)
 
 
@@ -120,26 +125,42 @@ def sales_by_day(*, start: date, end: date, salesperson_id: int | None = None) -
 
 def on_time_rate(*, start: date, end: date, salesperson_id: int | None = None) -> Decimal | None:
     """The share of orders delivered from `start` to `end` by the date the customer asked for (0.9 = 90 %)."""
-    # PENDING(reports.cycles): on-time delivery vs requested date from the cycle snapshot.
-    return None
+    total = OnTime()
+    for figures in on_time_days(start=start, end=end, salesperson_id=salesperson_id).values():
+        total.add(figures)
+    return total.requested_rate
 
 
 def orders_at_risk(*, salesperson_id: int | None = None, limit: int = 20) -> RiskFigures | None:
-    """How many orders are at risk, how many for each reason, and the first `limit` of them."""
-    # PENDING(reports.cycles): the orders-at-risk queue's selector.
-    return None
+    """How many orders are at risk, how many for each reason, and the `limit` longest in their state, with why."""
+    summary = risk_summary(salesperson_id=salesperson_id, limit=limit)
+    rows = [
+        RiskRow(
+            order_id=row.cycle.order_id,
+            number=row.order.number,
+            customer=row.cycle.customer.name,
+            notes=[RiskNote(note.reason, dict(note.params)) for note in row.notes],
+        )
+        for row in summary.rows
+    ]
+    return RiskFigures(count=summary.count, by_reason=dict(summary.by_reason), rows=rows)
+
+
+def orders_at_risk_count(*, salesperson_id: int | None = None) -> int:
+    """How many orders are at risk now (one salesperson's, or everyone's)."""
+    return cycle_risk_count(salesperson_id=salesperson_id)
 
 
 def risk_reason_label(key: str) -> str:
     """A reason an order is at risk, in the reader's language."""
-    # PENDING(reports.cycles): its reasons' labels; the key until then.
-    return key
+    return str(RiskReason(key).label) if key in RiskReason.values else key
 
 
 def risk_note_text(note: RiskNote) -> str:
     """Why an order is at risk, with its figures, in the reader's language."""
-    # PENDING(reports.cycles): its notes' sentences; the reason's label until then.
-    return risk_reason_label(note.reason)
+    if note.reason not in RiskReason.values:
+        return note.reason
+    return CycleRiskNote(note.reason, note.params).text
 
 
 # --- receivables -------------------------------------------------------------------------------------------------

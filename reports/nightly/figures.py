@@ -107,8 +107,21 @@ def _sales_load(data: dict | None) -> SalesTotals | None:
     )
 
 
+def _note_dump(note: RiskNote) -> dict:
+    """A risk note's figures as JSON: its dates as ISO text, named in "dates" to be read back as dates."""
+    dates = sorted(key for key, value in note.params.items() if isinstance(value, date))
+    params = {key: value.isoformat() if key in dates else value for key, value in note.params.items()}
+    return {"reason": note.reason, "params": params, "dates": dates}
+
+
+def _note_load(data: dict) -> RiskNote:
+    dates = set(data.get("dates", ()))
+    params = {key: date.fromisoformat(value) if key in dates else value for key, value in data["params"].items()}
+    return RiskNote(reason=data["reason"], params=params)
+
+
 def _risk_row(data: dict) -> RiskRow:
-    notes = [RiskNote(reason=n["reason"], params=n["params"]) for n in data["notes"]]
+    notes = [_note_load(n) for n in data["notes"]]
     return RiskRow(order_id=data["order_id"], number=data["number"], customer=data["customer"], notes=notes)
 
 
@@ -137,7 +150,7 @@ def figures_dump(figures: NightlyFigures) -> dict:
                     "order_id": r.order_id,
                     "number": r.number,
                     "customer": r.customer,
-                    "notes": [{"reason": n.reason, "params": n.params} for n in r.notes],
+                    "notes": [_note_dump(n) for n in r.notes],
                 }
                 for r in risk.rows
             ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -13,6 +14,8 @@ from billing.tests.receivables_factories import issued_invoice
 from customers.tests.factories import CustomerFactory
 from inventory.models import LowStockAlert
 from inventory.tests.factories import ProductFactory, WarehouseFactory, approved_order, stocked_product
+from reports.cycles.refresh import cycles_rebuild
+from reports.cycles.tests.factories import timeline_order
 from reports.dashboard import sources
 from reports.receivables.snapshot import receivables_refresh
 from reports.sales.facts import sales_facts_rebuild
@@ -128,9 +131,28 @@ def test_revenue_comes_from_the_sales_facts_and_sales_see_only_theirs(client, cl
     approved_order(lines=[(tea, 30)], by=other, approved_at=timezone.now())  # 6,000 net
     sales_facts_rebuild()
     receivables_refresh()
+    cycles_rebuild()  # every snapshot the dashboard reads is built: it says as of when
 
     dashboard = client_as("manager").get(reverse("reports:dashboard")).content.decode()
     assert "6,400.00" in dashboard and "Data as of" in dashboard
     client.force_login(seller)
     home = client.get(reverse("home")).content.decode()
     assert "My revenue (net)" in home and "400.00" in home and "6,400.00" not in home and "6,000.00" not in home
+
+
+def test_orders_at_risk_come_from_the_cycles_and_a_salesperson_counts_only_theirs(client, client_as, make_user):
+    seller, other = make_user("sales"), make_user("sales")
+    now, today = timezone.now(), timezone.localdate()
+    for by in (seller, other, other):
+        timeline_order(
+            by=by,
+            steps=[("submitted", now - timedelta(hours=5)), ("allocated", now - timedelta(hours=4))],
+            requested_date=today - timedelta(days=2),
+        )
+    cycles_rebuild()
+    dashboard = client_as("manager").get(reverse("reports:dashboard")).content.decode()
+    assert re.search(r"Orders at risk</a></div>\s*<div class=\"value\">3<", dashboard)
+    assert "Orders at risk by reason" in dashboard
+    client.force_login(seller)
+    home = client.get(reverse("home")).content.decode()
+    assert re.search(r"My orders at risk</a></span>\s*<span class=\"home-figure-value\">1<", home)

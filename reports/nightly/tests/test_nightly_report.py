@@ -23,6 +23,8 @@ from config.settings import daily_at
 from customers.tests.factories import CustomerFactory
 from inventory.models import LowStockAlert
 from inventory.tests.factories import ProductFactory, WarehouseFactory
+from reports.cycles.refresh import cycles_rebuild
+from reports.cycles.tests.factories import timeline_order
 from reports.nightly import services
 from reports.nightly.documents import report_pdf, report_xlsx
 from reports.nightly.figures import figures_dump, figures_load, figures_read
@@ -352,7 +354,8 @@ def every_area(monkeypatch):
         ],
     )
     monkeypatch.setattr(sources, "on_time_rate", lambda *, start, end, salesperson_id=None: Decimal("0.913"))
-    row = sources.RiskRow(41, "SO-2026-000041", "华东五金贸易有限公司", [sources.RiskNote("late", {"days": 3})])
+    late = sources.RiskNote("late", {"date": DAY - timedelta(days=3), "days": 3})
+    row = sources.RiskRow(41, "SO-2026-000041", "华东五金贸易有限公司", [late])
     monkeypatch.setattr(
         sources,
         "orders_at_risk",
@@ -370,3 +373,22 @@ def test_every_area_figure_reaches_the_pdf_workbook_and_mail(managers, every_are
     workbook = load_workbook(BytesIO(attachments(zh)[XLSX][1]))
     assert [row[:3] for row in workbook["概要"].values][1] == ("收入（不含税）", 12345.6, 345678.9)
     assert len(list(workbook["每日"].values)) == 1 + 29  # a header and every day of the month to date
+    english = next(message for message in mail.outbox if message.to == ["en@example.com"])
+    assert "3 days ago, and not delivered" in pdf_text(attachments(english)[PDF][1])  # the reason, with its figures
+
+
+def test_an_order_late_against_its_requested_date_is_listed_with_why(managers, make_user):
+    seller = make_user("sales")
+    now = timezone.now()
+    order = timeline_order(
+        by=seller,
+        steps=[("submitted", now - timedelta(hours=5)), ("allocated", now - timedelta(hours=4))],
+        requested_date=timezone.localdate() - timedelta(days=2),
+    )
+    cycles_rebuild()
+    send_nightly_report.delay(day=DAY.isoformat())
+    report = NightlyReport.objects.get(day=DAY)
+    assert report.figures["risk"]["count"] == 1 and report.figures["risk"]["by_reason"]["late"] == 1
+    english = next(message for message in mail.outbox if message.to == ["en@example.com"])
+    text = pdf_text(attachments(english)[PDF][1])
+    assert order.number in text and "2 days ago, and not delivered" in text and "Late against the requested date" in text
