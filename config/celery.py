@@ -19,6 +19,7 @@ app.autodiscover_tasks(
         "billing.bank",
         "logistics.exceptions",
         "reports.customers",
+        "reports.cycles",
         "reports.nightly",
         "reports.receivables",
         "reports.stock",

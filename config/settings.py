@@ -570,6 +570,44 @@ CELERY_BEAT_SCHEDULE.update(
 CUSTOMER_PAGE_PANELS += ["reports.customers.panels.customer_segment_panel"]
 DEMO_SEEDERS += ["reports.customers.demo.seed"]
 
+# Order cycles (reports.cycles): every move of an order, and what changes its shipments' exceptions or its
+# invoices' balance, refreshes its cycle rows; the whole snapshot is rebuilt nightly.
+_subscribe(
+    {
+        **{
+            f"orders.salesorder.{transition}": ["reports.cycles.handlers.refresh_order"]
+            for transition in [
+                "submit",
+                "pass_checks",
+                "flag_for_review",
+                "approve",
+                "reject",
+                "reopen",
+                "allocate",
+                "backorder",
+                "ship_part",
+                "ship_rest",
+                "deliver",
+                "complete",
+                "cancel",
+                "close_short",
+            ]
+        },
+        "logistics.shipment_exception_opened": ["reports.cycles.handlers.refresh_exception_order"],
+        "logistics.deliveryexception.resolve": ["reports.cycles.handlers.refresh_exception_order"],
+        "billing.invoice.issue": ["reports.cycles.handlers.refresh_invoice_orders"],
+        "billing.creditnote.issue": ["reports.cycles.handlers.refresh_credit_note_orders"],
+        "billing.payment_received": ["reports.cycles.handlers.refresh_paid_orders"],
+        "billing.payment_allocated": ["reports.cycles.handlers.refresh_paid_orders"],
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {"reports-cycles-rebuild": {"task": "reports.cycles.rebuild", "schedule": crontab(hour=1, minute=40)}}
+)
+# Managers' and salespeople's homes list the orders at risk (each salesperson their own).
+HOME_QUEUE_PROVIDERS += ["reports.cycles.selectors.home_queues"]
+DEMO_SEEDERS += ["reports.cycles.demo.seed"]
+
 
 # reports.stock and reports.receivables: the daily stock snapshot follows the ledger's movements, is reconciled with
 # the stock rows every few minutes (reserved stock changes without a movement) and checked against the ledger nightly;
