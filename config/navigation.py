@@ -106,6 +106,7 @@ NAV_AREAS: list[NavArea] = [
         pgettext_lazy("navigation area", "Reports"),
         (
             # each report's entry joins with its page
+            NavEntry(_("Customer report"), "reports:customers", "reports.view_customer_report"),
         ),
     ),
     NavArea(

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from django.urls import include, path
+
 app_name = "reports"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("customers/", include("reports.customers.urls")),
+]

@@ -21,6 +21,7 @@ EXPECTED_MENUS = {
         "warehouse": ["inventory:product_list", "inventory:stock_overview"],
         "shipping": ["logistics:shipment_list", "logistics:exception_list", "logistics:return_list"],
         "finance": ["billing:payment_list", "billing:refund_list"],
+        "reports": ["reports:customers"],
     },
     REVIEWER: {
         "sales": ["orders:list", "customers:list", "customers:complaint_list"],
@@ -90,6 +91,7 @@ EXPECTED_MENUS = {
             "billing:statement_list",
             "billing:reminder_list",
         ],
+        "reports": ["reports:customers"],
         "settings": ["orders:review_settings", "api:client_list", "webhooks:endpoint_list", "billing:dunning_levels"],
     },
 }

@@ -78,11 +78,11 @@ class CustomerFigures:
     as_of: datetime | None
 
 
-def customer_figures(*, user, today: date | None = None) -> CustomerFigures:
+def customer_figures(*, user, today: date | None = None, salesperson_id: int | None = None) -> CustomerFigures:
     """New customers this month, customers at risk, active and lost ones (one query, plus "data as of")."""
     today = today or timezone.localdate()
     month_start = timezone.make_aware(datetime.combine(today.replace(day=1), datetime.min.time()))
-    counts = visible_snapshots(user=user).aggregate(
+    counts = visible_snapshots(user=user, salesperson_id=salesperson_id).aggregate(
         new=Count("pk", filter=Q(first_order_at__gte=month_start)),
         at_risk=Count("pk", filter=Q(segment=Segment.AT_RISK)),
         active=Count("pk", filter=Q(orders_12m__gt=0)),
