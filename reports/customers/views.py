@@ -21,7 +21,7 @@ from reports.periods import bucket_label
 from . import selectors
 from .forms import CustomerReportForm, RelationshipForm
 from .models import Segment
-from .segments import segment_badge, segment_description, segment_label
+from .segments import segment_badge, segment_description, segment_label, segment_labels
 
 VIEW_PERMISSION = selectors.VIEW_PERMISSION
 TOP_IN_CHART = 10
@@ -109,32 +109,37 @@ def _segments(data: dict, user) -> ReportResult:
 
 
 def _top(data: dict, user) -> ReportResult:
-    rows = selectors.top_customers(
-        user=user, start=data["start"], end=data["end"], segment=data["segment"], salesperson_id=data["salesperson"], limit=None
+    top = selectors.top_customers(
+        user=user,
+        start=data["start"],
+        end=data["end"],
+        segment=data["segment"],
+        salesperson_id=data["salesperson"],
+        limit=selectors.TOP_CUSTOMERS,
     )
-    table = []
-    for rank, row in enumerate(rows, start=1):
-        snapshot, customer = row["snapshot"], row["customer"]
-        table.append(
-            {
-                "rank": rank,
-                "id": customer.pk,
-                "customer": str(customer),
-                "salesperson": (customer.salesperson.get_full_name() or customer.salesperson.username)
-                if customer.salesperson
-                else "",
-                "segment": segment_label(snapshot.segment),
-                "rfm": f"{snapshot.recency_score}-{snapshot.frequency_score}-{snapshot.monetary_score}"
-                if snapshot.recency_score
-                else "",
-                "orders": row["orders"],
-                "gross": row["gross"],
-                "last_order": snapshot.last_order_at,
-                "gross_12m": snapshot.gross_12m,
-            }
-        )
-    gross = sum((row["gross"] for row in table), ZERO)
+    labels = segment_labels()
+    table = [
+        {
+            "rank": rank,
+            "id": row["customer_id"],
+            "customer": f"{row['name']} ({row['code']})",
+            "salesperson": row["salesperson"],
+            "segment": labels.get(row["segment"], row["segment"]),
+            "rfm": f"{row['recency_score']}-{row['frequency_score']}-{row['monetary_score']}" if row["recency_score"] else "",
+            "orders": row["orders"],
+            "gross": row["gross"],
+            "last_order": row["last_order_at"],
+            "gross_12m": row["gross_12m"],
+        }
+        for rank, row in enumerate(top.rows, start=1)
+    ]
     chart_rows = table[:TOP_IN_CHART]
+    notes = _notes()
+    if top.customers > len(table):
+        notes.append(
+            _("The first %(shown)s of %(customers)s customers are listed; the totals cover them all.")
+            % {"shown": len(table), "customers": top.customers}
+        )
     return ReportResult(
         columns=[
             Column("rank", _("Rank"), "int"),
@@ -148,7 +153,7 @@ def _top(data: dict, user) -> ReportResult:
             Column("gross_12m", _("Gross amount in 12 months"), "money"),
         ],
         rows=table,
-        totals={"customer": _("Total"), "orders": sum(row["orders"] for row in table), "gross": gross},
+        totals={"customer": _("Total"), "orders": top.orders, "gross": top.gross},
         charts=[
             Chart(
                 "hbar",
@@ -161,16 +166,16 @@ def _top(data: dict, user) -> ReportResult:
         if chart_rows
         else [],
         figures=[
-            Figure(_("Customers who ordered"), len(table)),
-            Figure(_("Gross amount"), gross, "money"),
+            Figure(_("Customers who ordered"), top.customers),
+            Figure(_("Gross amount"), top.gross, "money"),
             Figure(
                 _("Share of the first %(count)s") % {"count": TOP_IN_CHART},
-                _share(sum((row["gross"] for row in chart_rows), ZERO), gross),
+                _share(sum((row["gross"] for row in chart_rows), ZERO), top.gross),
                 "percent",
             ),
         ],
         as_of=selectors.customers_as_of(),
-        notes=_notes(),
+        notes=notes,
     )
 
 
@@ -234,6 +239,7 @@ def _new_returning(data: dict, user) -> ReportResult:
 
 def _complaints(data: dict, user) -> ReportResult:
     rows = list(selectors.complaint_rates(user=user, segment=data["segment"], salesperson_id=data["salesperson"]))
+    labels = segment_labels()
     totals = selectors.complaint_totals(user=user, salesperson_id=data["salesperson"])
     chart_rows = sorted(rows, key=lambda row: (-row.complaints_12m, row.customer_id))[:TOP_IN_CHART]
     return ReportResult(
@@ -254,7 +260,7 @@ def _complaints(data: dict, user) -> ReportResult:
                 "salesperson": (row.customer.salesperson.get_full_name() or row.customer.salesperson.username)
                 if row.customer.salesperson
                 else "",
-                "segment": segment_label(row.segment),
+                "segment": labels.get(row.segment, row.segment),
                 "orders_12m": row.orders_12m,
                 "complaints_12m": row.complaints_12m,
                 "rate": row.complaint_rate,

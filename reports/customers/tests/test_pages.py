@@ -81,6 +81,15 @@ def test_top_customers_rank_by_gross_amount_and_link_to_the_relationship_report(
     assert reverse("reports:customer_relationship", args=[book["mine"].pk]) in page
 
 
+def test_top_customers_list_the_first_ones_and_total_them_all(client_as, book, monkeypatch):
+    monkeypatch.setattr("reports.customers.selectors.TOP_CUSTOMERS", 1)
+    client = client_as("manager")
+    rows = csv_rows(client.get(REPORT, {"view": "top", "format": "csv"}))
+    assert [row[1] for row in rows[1:-1]] == [str(book["theirs"])]
+    assert rows[-1][5:7] == ["4", "6580.00"]  # every customer's orders and gross amount
+    assert "The first 1 of 2 customers are listed" in client.get(REPORT, {"view": "top"}).content.decode()
+
+
 def test_a_salesperson_sees_only_their_own_customers_whatever_they_ask_for(client, book):
     client = as_user(client, book["wang"])
     response = client.get(REPORT, {"view": "top", "salesperson": book["li"].pk, "format": "csv"})
