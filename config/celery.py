@@ -12,4 +12,16 @@ app = Celery("sales")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Sub-packages with tasks of their own (autodiscovery looks only at each app's tasks module).
-app.autodiscover_tasks(["orders.fulfilment", "billing.payments", "billing.bank", "logistics.exceptions", "reports.customers"])
+app.autodiscover_tasks(
+    [
+        "orders.fulfilment",
+        "billing.payments",
+        "billing.bank",
+        "logistics.exceptions",
+        "reports.customers",
+        "reports.cycles",
+        "reports.nightly",
+        "reports.receivables",
+        "reports.stock",
+    ]
+)

@@ -40,3 +40,27 @@ def work_queues_for(user) -> list[WorkQueue]:
         provider = import_string(path)
         queues.extend(provider(user))
     return queues
+
+
+# --- figures: the few numbers that matter to a role, shown above its queues -----------------------
+
+
+@dataclass
+class HomeFigure:
+    """One number on a home page: what it is, its value, how to show it, and where it is explained."""
+
+    label: str
+    value: object  # Decimal, int or None (not known yet: shown as a dash)
+    kind: str = "int"  # int | money | percent (a fraction: 0.25 shows 25 %) | days
+    url: str = ""
+    note: str = ""  # the period or scope it covers ("Month to date", "Your customers")
+    role: str = ""
+
+
+def home_figures_for(user) -> list[HomeFigure]:
+    """The figures every HOME_FIGURE_PROVIDERS provider offers this user (each returns only what the user may see)."""
+    figures: list[HomeFigure] = []
+    for path in getattr(settings, "HOME_FIGURE_PROVIDERS", ()):
+        provider = import_string(path)
+        figures.extend(provider(user))
+    return figures

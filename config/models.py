@@ -64,3 +64,23 @@ class Notification(models.Model):
             return worded % self.params
         except (KeyError, TypeError, ValueError):
             return self.text % self.params
+
+
+class UserPreference(models.Model):
+    """What a user chose for themselves: the language they read the app in and are e-mailed in."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="preference",
+        verbose_name=_("user"),
+    )
+    language = models.CharField(_("language"), max_length=10)  # one of settings.LANGUAGES (config.preferences)
+
+    class Meta:
+        verbose_name = _("user preference")
+        verbose_name_plural = _("user preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.language}"

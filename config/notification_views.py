@@ -7,7 +7,6 @@ recipient), so someone else's notification is simply not found.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -23,6 +22,7 @@ from .notifications import (
     notification_unread_count,
     unread_badge,
 )
+from .pagination import CappedPaginator
 
 PAGE_SIZE = 25
 
@@ -33,7 +33,9 @@ PAGE_SIZE = 25
 def notifications_page(request):
     """The user's notifications, unread ones marked, newest first."""
     unread_only = request.GET.get("show") == "unread"
-    page = Paginator(notification_list(user=request.user, unread_only=unread_only), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(notification_list(user=request.user, unread_only=unread_only), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "config/notification_list.html",

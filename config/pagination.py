@@ -20,6 +20,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def _bounded_count(self) -> int:
+        if not hasattr(self.object_list, "order_by"):  # a list already in memory: its length costs nothing
+            return len(self.object_list)
         return self.object_list.order_by()[: self.cap + 1].count()
 
     @cached_property

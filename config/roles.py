@@ -298,6 +298,8 @@ _grant(
         REVIEWER: ["reports.view_review_report"],
     }
 )
+# The nightly report: managers read the archive (reports.view_reports) and start a failed day again.
+_grant({MANAGER: ["reports.run_nightlyreport"]})
 
 
 # --- end of per-app grants ---

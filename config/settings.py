@@ -153,6 +153,14 @@ else:
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
         }
     }
+# Reports may read from a replica of this database (streaming replication): with DATABASE_REPLICA_URL set,
+# the reads of the apps in REPLICA_READ_APPS go there (config.database_routers); writes always go to the primary.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # tests read what they wrote
+REPLICA_READ_APPS = ["reports"]
+DATABASE_ROUTERS = ["config.database_routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, sessions, celery ------------------------------------------------------------------
@@ -208,6 +216,9 @@ STOCK_DEMAND_PROVIDER = "orders.fulfilment.selectors.backorder_shortfall"
 OVERDUE_INVOICES_PROVIDER = os.environ.get("OVERDUE_INVOICES_PROVIDER", "")
 # The customer's open receivables less advances, for the credit exposure (orders.credit); billing sets it.
 RECEIVABLES_PROVIDER = ""
+# The customer's order lines already invoiced in advance (a prepayment invoice): the credit exposure
+# counts them in the receivables (or not at all once paid), not as approved and not yet invoiced.
+PREPAID_ORDER_LINES_PROVIDER = ""
 
 # Carrier tracking pushes: no secret configured means every push is refused (401).
 KUAIDI100_SALT = os.environ.get("KUAIDI100_SALT", "")
@@ -224,6 +235,9 @@ HOME_QUEUE_PROVIDERS = [
     "customers.selectors.home_queues",
     "logistics.selectors.home_queues",
 ]
+# Figures beside the queues (the few numbers a role watches): provider(user) -> list[config.home.HomeFigure],
+# only what the user may see, read from snapshots or small tables (the home page is opened all day).
+HOME_FIGURE_PROVIDERS: list[str] = []
 # Each app seeds its own demo data, in this order (later ones use what earlier ones made).
 DEMO_SEEDERS = [
     "customers.demo.seed",
@@ -306,6 +320,7 @@ DEMO_SEEDERS += ["billing.demo.seed"]
 # payments: allocations, write-offs, refunds, acceptance bills; the orders' payment status
 PAYMENT_WRITE_OFF_LIMIT = Decimal(os.environ.get("PAYMENT_WRITE_OFF_LIMIT", "1.00"))
 RECEIVABLES_PROVIDER = "billing.payments.selectors.customer_open_receivables"
+PREPAID_ORDER_LINES_PROVIDER = "billing.selectors.order_lines_on_prepayment_invoices"
 CUSTOMER_PAGE_PANELS += ["billing.payments.customer_panel.customer_payments_panel"]
 ORDER_PAGE_PANELS += ["billing.payments.order_panel.order_payments_panel"]
 HOME_QUEUE_PROVIDERS += ["billing.payments.selectors.home_queues"]
@@ -472,6 +487,63 @@ WEBHOOKS_KEEP_DAYS = env_int("WEBHOOKS_KEEP_DAYS", 30)
 
 
 # reports
+# The figures managers and each role see on their home page, beside the queues.
+HOME_FIGURE_PROVIDERS += ["reports.dashboard.home.home_figures"]
+
+
+def daily_at(value: str, setting: str) -> crontab:
+    """A beat schedule for every day at a local time written HH:MM."""
+    try:
+        hour, minute = (int(part) for part in value.strip().split(":"))
+        if not (0 <= hour < 24 and 0 <= minute < 60):
+            raise ValueError(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{setting} must be a time of day as HH:MM, not {value!r}") from exc
+    return crontab(hour=hour, minute=minute)
+
+
+# The nightly manager report (yesterday, the month to date, orders at risk, stock alerts, overdue receivables),
+# made and e-mailed to every manager at this local time (CELERY_TIMEZONE), after the snapshots' nightly rebuild.
+NIGHTLY_REPORT_TIME = os.environ.get("NIGHTLY_REPORT_TIME", "06:30")
+# A failed run is tried again this many times, first after RETRY_SECONDS, doubling up to RETRY_MAX_SECONDS;
+# when the last one fails the managers are told in the app.
+NIGHTLY_REPORT_RETRIES = env_int("NIGHTLY_REPORT_RETRIES", 6)
+NIGHTLY_REPORT_RETRY_SECONDS = env_int("NIGHTLY_REPORT_RETRY_SECONDS", 120)
+NIGHTLY_REPORT_RETRY_MAX_SECONDS = env_int("NIGHTLY_REPORT_RETRY_MAX_SECONDS", 3600)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "nightly-report": {
+            "task": "reports.nightly.send_nightly_report",
+            "schedule": daily_at(NIGHTLY_REPORT_TIME, "NIGHTLY_REPORT_TIME"),
+        }
+    }
+)
+
+# Sales facts (reports.sales): each event that changes an order's sales or margin refreshes its rows; rebuilt nightly.
+_subscribe(
+    {
+        topic: ["reports.sales.handlers.refresh_order"]
+        for topic in [
+            "orders.salesorder.pass_checks",
+            "orders.salesorder.approve",
+            "orders.salesorder.allocate",
+            "orders.salesorder.backorder",
+            "orders.salesorder.cancel",
+            "orders.salesorder.close_short",
+        ]
+    }
+)
+_subscribe(
+    {
+        "logistics.shipment.ship": ["reports.sales.handlers.refresh_shipment_order"],
+        "logistics.returnrequest.receive": ["reports.sales.handlers.refresh_return_order"],
+        "inventory.reservations_released": ["reports.sales.handlers.refresh_orders_of_lines"],
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {"sales-facts-rebuild": {"task": "reports.sales.tasks.rebuild_sales_facts", "schedule": crontab(hour=1, minute=15)}}
+)
+DEMO_SEEDERS += ["reports.sales.demo.seed"]
 
 # reports.customers: the per-customer snapshot (refreshed after the customer's order, complaint and return
 # events, rebuilt nightly), RFM segments, and the segment on the customer page.
@@ -501,6 +573,76 @@ CELERY_BEAT_SCHEDULE.update(
 )
 CUSTOMER_PAGE_PANELS += ["reports.customers.panels.customer_segment_panel"]
 DEMO_SEEDERS += ["reports.customers.demo.seed"]
+
+# Order cycles (reports.cycles): every move of an order, and what changes its shipments' exceptions or its
+# invoices' balance, refreshes its cycle rows; the whole snapshot is rebuilt nightly.
+_subscribe(
+    {
+        **{
+            f"orders.salesorder.{transition}": ["reports.cycles.handlers.refresh_order"]
+            for transition in [
+                "submit",
+                "pass_checks",
+                "flag_for_review",
+                "approve",
+                "reject",
+                "reopen",
+                "allocate",
+                "backorder",
+                "ship_part",
+                "ship_rest",
+                "deliver",
+                "complete",
+                "cancel",
+                "close_short",
+            ]
+        },
+        "logistics.shipment_exception_opened": ["reports.cycles.handlers.refresh_exception_order"],
+        "logistics.deliveryexception.resolve": ["reports.cycles.handlers.refresh_exception_order"],
+        "billing.invoice.issue": ["reports.cycles.handlers.refresh_invoice_orders"],
+        "billing.creditnote.issue": ["reports.cycles.handlers.refresh_credit_note_orders"],
+        "billing.payment_received": ["reports.cycles.handlers.refresh_paid_orders"],
+        "billing.payment_allocated": ["reports.cycles.handlers.refresh_paid_orders"],
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {"reports-cycles-rebuild": {"task": "reports.cycles.rebuild", "schedule": crontab(hour=1, minute=40)}}
+)
+# Managers' and salespeople's homes list the orders at risk (each salesperson their own).
+HOME_QUEUE_PROVIDERS += ["reports.cycles.selectors.home_queues"]
+DEMO_SEEDERS += ["reports.cycles.demo.seed"]
+
+
+# reports.stock and reports.receivables: the daily stock snapshot follows the ledger's movements, is reconciled with
+# the stock rows every few minutes (reserved stock changes without a movement) and checked against the ledger nightly;
+# the receivables snapshot takes today's row from billing's ageing after billing events and every few minutes, and
+# every day again nightly (both before the nightly report).
+_subscribe({"inventory.stock_moved": ["reports.stock.handlers.refresh_after_movements"]})
+_subscribe(
+    {
+        topic: ["reports.receivables.handlers.refresh_after_billing_event"]
+        for topic in ["billing.invoice.issue", "billing.creditnote.issue"]
+    }
+)
+_subscribe(
+    {
+        topic: ["reports.receivables.handlers.refresh_after_payment"]
+        for topic in ["billing.payment_received", "billing.payment_allocated", "billing.payment.void"]
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "reports-stock-reconcile": {"task": "reports.stock.reconcile", "schedule": crontab(minute="*/10")},
+        "reports-stock-rebuild": {"task": "reports.stock.rebuild", "schedule": crontab(hour=1, minute=0)},
+        "reports-receivables-refresh": {"task": "reports.receivables.refresh", "schedule": crontab(minute="*/15")},
+        "reports-receivables-rebuild": {"task": "reports.receivables.rebuild", "schedule": crontab(hour=1, minute=20)},
+    }
+)
+# The stock report's default thresholds (a reader may change them on the page): no shipment for this many days is
+# dead stock; stock lasting longer than this many days at the period's rate of shipping is a slow mover.
+REPORTS_DEAD_STOCK_DAYS = env_int("REPORTS_DEAD_STOCK_DAYS", 90)
+REPORTS_SLOW_MOVER_COVER_DAYS = env_int("REPORTS_SLOW_MOVER_COVER_DAYS", 180)
+DEMO_SEEDERS += ["reports.stock.demo.seed"]  # after every seeder that moves stock or bills
 
 
 # --- end of per-app wiring ---

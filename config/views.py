@@ -9,16 +9,28 @@ from django.template import loader
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.i18n import set_language as django_set_language
 
-from .home import work_queues_for
+from .home import home_figures_for, work_queues_for
 from .models import WorkerHeartbeat
+from .preferences import user_language_set
 from .roles import ROLE_LABELS
 
 
 def home(request):
-    """Each signed-in user's home: the work queues of the roles they hold."""
+    """Each signed-in user's home: the figures and work queues of the roles they hold."""
     roles = [ROLE_LABELS.get(name, name) for name in request.user.groups.values_list("name", flat=True)]
-    return render(request, "config/home.html", {"queues": work_queues_for(request.user), "roles": roles})
+    context = {"figures": home_figures_for(request.user), "queues": work_queues_for(request.user), "roles": roles}
+    return render(request, "config/home.html", context)
+
+
+@login_not_required
+def set_language(request):
+    """Django's language switch; a signed-in user's choice is also kept, for what the app e-mails them later."""
+    response = django_set_language(request)
+    if request.method == "POST" and request.user.is_authenticated:
+        user_language_set(user=request.user, language=request.POST.get("language", ""))
+    return response
 
 
 def _database_status() -> tuple[bool, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -13,6 +12,7 @@ from django_fsm import can_proceed
 
 from config.actors import Actor
 from config.errors import DomainError, form_error_from
+from config.pagination import CappedPaginator
 from config.submissions import submission_form_valid, submitted_once
 from config.transitions import actor_may, allowed_transitions
 
@@ -34,7 +34,7 @@ ACTIONS = [
 def complaint_list(request):
     """Complaints for the team, filtered by status, assignee, category, customer; "assigned to me"."""
     filterset = selectors.complaint_list(filters=request.GET, user=request.user)
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     customer = None
     if filterset.form.is_valid() and filterset.form.cleaned_data.get("customer"):
         customer = Customer.objects.filter(pk=filterset.form.cleaned_data["customer"]).first()

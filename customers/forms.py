@@ -167,8 +167,11 @@ class CustomerImportForm(CustomerForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         del self.fields["loaded_at"]
+        # Not a column of the sheet: a row never changes whether the customer pays before shipping.
+        del self.fields["prepayment_required"]
         for name in CREDIT_FIELDS:
-            self.fields[name].required = False  # an empty cell keeps the current (or default) value
+            if name in self.fields:
+                self.fields[name].required = False  # an empty cell keeps the current (or default) value
 
     @classmethod
     def for_user(cls, user) -> type[CustomerImportForm]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from config.errors import DomainError, form_error_from
+from config.pagination import CappedPaginator
 from config.submissions import submission_form_valid, submitted_once
 
 from . import selectors, services
@@ -23,7 +23,7 @@ PAGE_SIZE = 25
 def customer_list(request):
     """All customers, searchable by code, name in any script, phone or tax ID, with filters."""
     filterset = selectors.customer_list(filters=request.GET, user=request.user)
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"filter": filterset, "page_obj": page}
     if request.htmx and not request.htmx.boosted:
         return render(request, "customers/customer_list.html#results", context)

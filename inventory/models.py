@@ -58,6 +58,10 @@ class Product(models.Model):
         help_text=_("EAN-13 (check digit verified) or Code 128 text."),
     )
     name = models.CharField(_("name"), max_length=200, db_index=True)
+    # A free-text group the reports sum products by (e.g. 茶叶); blank: "no category".
+    category = models.CharField(
+        _("category"), max_length=60, blank=True, help_text=_("The group the reports sum this product in, e.g. Tea.")
+    )
     unit = models.CharField(_("unit"), max_length=8, choices=Unit.choices, default=Unit.PIECE)
     list_price = models.DecimalField(
         _("list price"), max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.00"))]
@@ -238,6 +242,10 @@ class StockMovement(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("by")
     )
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    # What one unit cost when it left: the product's cost at that moment, set on shipment movements,
+    # so margins use the cost of the day the goods shipped, not today's. Empty on other kinds and on
+    # shipments posted before the column existed (the margin report then falls back to the product's cost).
+    unit_cost = models.DecimalField(_("unit cost"), max_digits=14, decimal_places=2, null=True, blank=True)
 
     class Meta:
         verbose_name = _("stock movement")

@@ -40,3 +40,17 @@ class SnapshotState(models.Model):
 
 
 from reports.customers.models import CustomerMonth, CustomerSnapshot, RfmBounds  # noqa: E402, F401
+from reports.cycles.models import (  # noqa: E402,F401
+    CycleStageTime,
+    CycleWeek,
+    DeliveryDay,
+    OrderCycle,
+    ReviewCase,
+    ReviewDay,
+    ReviewFlag,
+    RiskLimits,
+)
+from reports.nightly.models import NightlyReport, NightlyReportDelivery, NightlyReportFile  # noqa: E402,F401
+from reports.receivables.models import CollectionDay, ReceivablesDay  # noqa: E402,F401
+from reports.sales.models import DailyMarginLine, DailySalesLine, DailySalesOrder  # noqa: E402,F401
+from reports.stock.models import StockDay, StockTotalDay  # noqa: E402,F401

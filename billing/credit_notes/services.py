@@ -82,6 +82,13 @@ def creditable_lines(*, invoice: Invoice) -> list[Creditable]:
     ]
 
 
+def _units_share(line: InvoiceLine, units: int) -> tuple[Decimal, Decimal]:
+    """Net and tax of the first `units` of an invoice line: its amounts in proportion, rounded half up."""
+    if units >= line.quantity:
+        return line.net, line.tax
+    return round_money(line.net * units / line.quantity), round_money(line.tax * units / line.quantity)
+
+
 def _credit_line(*, creditable: Creditable, request: CreditRequest, position: int, credit_note: CreditNote) -> CreditNoteLine:
     line = creditable.line
     if request.quantity < 0 or (request.net is not None and request.net < 0):
@@ -96,8 +103,13 @@ def _credit_line(*, creditable: Creditable, request: CreditRequest, position: in
         if request.quantity == creditable.quantity:
             net, tax = creditable.net, creditable.tax  # the last units take exactly what is left
         else:
-            net = min(round_money(Decimal(request.quantity) * line.unit_price), creditable.net)
-            tax = min(round_money(net * line.tax_rate), creditable.tax)
+            # The line's share of the units credited so far with these, less the share of those before
+            # them: credit notes of a line's units add up to the line to the cent, however it divides.
+            done = line.quantity - creditable.quantity
+            net_upto, tax_upto = _units_share(line, done + request.quantity)
+            net_before, tax_before = _units_share(line, done)
+            net = min(net_upto - net_before, creditable.net)
+            tax = min(tax_upto - tax_before, creditable.tax)
     else:
         net = round_money(request.net or ZERO)
         if net <= 0:
@@ -108,7 +120,14 @@ def _credit_line(*, creditable: Creditable, request: CreditRequest, position: in
                 % {"position": line.position, "left": creditable.net, "net": net},
                 code="over_credit",
             )
-        tax = creditable.tax if net == creditable.net else min(round_money(net * line.tax_rate), creditable.tax)
+        if net == creditable.net:
+            tax = creditable.tax
+        else:
+            # The tax of everything credited on the line with this amount, less the tax already credited:
+            # many small amounts do not round the line's tax away before its net.
+            credited_net, credited_tax = line.net - creditable.net, line.tax - creditable.tax
+            tax = round_money((credited_net + net) * line.tax_rate) - credited_tax
+            tax = min(max(tax, ZERO), creditable.tax)
     if abs(tax - net * line.tax_rate) > TAX_TOLERANCE:
         tax = round_money(net * line.tax_rate)
     return CreditNoteLine(

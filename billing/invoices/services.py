@@ -24,6 +24,7 @@ from billing.models import (
     InvoiceMedium,
     InvoiceStatus,
 )
+from billing.payments.status import orders_payment_status_refresh
 from billing.validation import FAPIAO_NUMBER, is_valid_uscc
 from config.actors import Actor
 from config.errors import DomainError, PermissionRefused
@@ -41,6 +42,7 @@ from orders.invoicing import (
     orders_lock,
 )
 from orders.models import SalesOrder, SalesOrderLine
+from orders.models import line_amounts as order_line_amounts
 
 DRAFT_PERMISSION = "billing.add_invoice"
 CHANGE_PERMISSION = "billing.change_invoice"
@@ -89,6 +91,21 @@ def line_amounts(*, quantity: int, unit_price: Decimal, tax_rate: Decimal) -> tu
     return net, tax, net + tax
 
 
+def _first_units(order_line: SalesOrderLine, units: int) -> tuple[Decimal, Decimal]:
+    """Net and tax of the first `units` of an order line, rounded as the order rounds (all of them: the line's amounts)."""
+    if units >= order_line.quantity:
+        return order_line.line_net, order_line.line_tax
+    if units <= 0:
+        return ZERO, ZERO
+    net, tax, _gross = order_line_amounts(
+        quantity=units,
+        unit_price=order_line.unit_price,
+        discount_percent=order_line.discount_percent,
+        tax_rate=order_line.tax_rate,
+    )
+    return net, tax
+
+
 def _net_unit_price(line: SalesOrderLine) -> Decimal:
     return (line.unit_price * (Decimal(100) - line.discount_percent) / Decimal(100)).quantize(UNIT_PRICE_PLACES)
 
@@ -101,13 +118,14 @@ def _invoice_line_for(*, invoice: Invoice, position: int, order_line: SalesOrder
             % {"position": order_line.position, "number": order_line.order.number, "rate": (tax_rate * 100).normalize()},
             code="tax_rate",
         )
-    if quantity == order_line.quantity:
-        # The whole line: exactly the order's rounded amounts.
-        net, tax, gross = order_line.line_net, order_line.line_tax, order_line.line_total
-    else:
-        net = round_money(Decimal(quantity) * order_line.unit_price * (Decimal(100) - order_line.discount_percent) / Decimal(100))
-        tax = round_money(net * tax_rate)
-        gross = net + tax
+    # Units (before, before + quantity] of the order line: what the first units come to, less what the
+    # units invoiced before them came to. The invoices of a line shipped in parts so add up to the order
+    # line to the cent; rounding each part on its own could leave 0.01 open after the order total is paid.
+    before = order_line.quantity_invoiced
+    net_upto, tax_upto = _first_units(order_line, before + quantity)
+    net_before, tax_before = _first_units(order_line, before)
+    net, tax = net_upto - net_before, tax_upto - tax_before
+    gross = net + tax
     product = order_line.product
     return InvoiceLine(
         invoice=invoice,
@@ -134,15 +152,30 @@ def _set_totals(invoice: Invoice, lines: list[InvoiceLine]) -> None:
     invoice.total_gross = invoice.total_net + invoice.total_tax
 
 
-def _prepaid_order_line_ids(order_ids: Iterable[int]) -> set[int]:
-    """Order lines on a live (draft or issued) prepayment invoice: those invoices cover them."""
-    return set(
+def _prepayment_lines(order_ids: Iterable[int]) -> list[tuple[int, int, str]]:
+    """(order line, prepayment invoice, its status) of the orders' live (draft or issued) prepayment invoices."""
+    return list(
         InvoiceLine.objects.filter(
             order_id__in=list(order_ids),
             invoice__is_prepayment=True,
             invoice__status__in=[InvoiceStatus.DRAFT, InvoiceStatus.ISSUED],
-        ).values_list("order_line_id", flat=True)
+        ).values_list("order_line_id", "invoice_id", "invoice__status")
     )
+
+
+def _prepaid_order_line_ids(order_ids: Iterable[int]) -> set[int]:
+    """Order lines on a live (draft or issued) prepayment invoice: those invoices cover them."""
+    return {line_id for line_id, _invoice, _status in _prepayment_lines(order_ids)}
+
+
+def prepayment_refusal(customer: Customer) -> str:
+    """Why this customer's orders may not be invoiced before shipping ("" when their payment terms say prepayment)."""
+    if customer.prepayment_required:
+        return ""
+    return _(
+        "%(customer)s pays on terms of %(days)s days, not before shipping: a prepayment invoice is only for a customer "
+        "whose payment terms say prepayment (finance sets this on the customer). Invoice the order once it ships."
+    ) % {"customer": customer.name, "days": customer.payment_terms_days}
 
 
 def _check_orders(orders: list[SalesOrder], order_ids: set[int]) -> Customer:
@@ -179,7 +212,14 @@ def invoice_draft_from_orders(
             _("Nothing of %(numbers)s has shipped yet: only shipped goods are invoiced.") % {"numbers": ", ".join(not_shipped)},
             code="not_shipped",
         )
-    prepaid = _prepaid_order_line_ids(order_ids)
+    prepayments = _prepayment_lines(order_ids)
+    drafts = sorted({invoice_id for _line, invoice_id, status in prepayments if status == InvoiceStatus.DRAFT})
+    if drafts:
+        raise DomainError(
+            _("Issue or discard the draft prepayment invoice of these orders first: it is to cover what shipped."),
+            code="prepayment_draft",
+        )
+    prepaid = {line_id for line_id, _invoice, _status in prepayments}
     to_invoice: list[tuple[SalesOrderLine, int]] = []
     covered: dict[int, int] = {}
     for line in order_lines_for_invoicing(order_ids=order_ids):
@@ -223,6 +263,9 @@ def invoice_draft_from_orders(
             params={"orders": sorted({line.order.number for line, _qty in to_invoice})},
         )
     order_lines_record_invoiced(quantities={**{line.pk: qty for line, qty in to_invoice}, **covered}, by=actor)
+    if covered:
+        # Invoiced by the prepayment invoice now: a delivered order whose prepayment is paid completes.
+        orders_payment_status_refresh(invoice_ids={invoice_id for _line, invoice_id, _status in prepayments}, by=actor)
     return DraftOutcome(invoice=invoice, covered_by_prepayment=sum(covered.values()))
 
 
@@ -230,14 +273,18 @@ def invoice_draft_from_orders(
 def invoice_draft_prepayment(
     *, order: SalesOrder, by, kind: str | None = None, medium: str = InvoiceMedium.ELECTRONIC
 ) -> Invoice:
-    """Draft a prepayment invoice for the whole of an approved order before it ships; once the goods
-    ship, drafting from the order marks them invoiced by it instead of invoicing them again."""
+    """Draft a prepayment invoice for the whole of an approved order before it ships, for a customer
+    whose payment terms say prepayment; once the goods ship, drafting from the order marks them
+    invoiced by it instead of invoicing them again (the prepayment invoice is their invoice)."""
     actor = Actor.of(by)
     _require(actor, DRAFT_PERMISSION)
     found = orders_lock(order_ids=[order.pk])
     if not found:
         raise DomainError(_("One of these orders no longer exists."), code="unknown_order")
     locked = found[0]
+    refusal = prepayment_refusal(locked.customer)
+    if refusal:
+        raise DomainError(refusal, code="not_prepayment_terms")
     if locked.status not in PREPAYABLE_STATUSES:
         raise DomainError(
             _("A prepayment invoice is for an approved order before it ships; %(number)s is %(status)s.")

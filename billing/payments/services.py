@@ -19,7 +19,6 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,6 +41,7 @@ from billing.payments.models import (
     WriteOff,
     WriteOffReason,
 )
+from billing.payments.selectors import credit_note_refundable, invoice_money_back
 from billing.payments.status import order_payment_status_steps, orders_payment_status_refresh
 from config.actors import Actor
 from config.errors import DomainError, PermissionRefused
@@ -467,6 +467,14 @@ def _undo(*, allocation: PaymentAllocation, payment: Payment, invoice: Invoice, 
         raise DomainError(
             _("Invoice %(invoice)s shows less paid than this allocation.") % {"invoice": invoice.number}, code="inconsistent"
         )
+    overpaid, refunded = invoice_money_back(invoice)
+    if refunded > 0 and overpaid - allocation.amount < refunded:
+        # Without this money the invoice's credit notes would pay back more than the customer paid for it.
+        raise DomainError(
+            _("Credit notes of invoice %(invoice)s pay back %(refunded)s of this money: cancel those refunds first.")
+            % {"invoice": invoice.number, "refunded": refunded},
+            code="refunded",
+        )
     now = timezone.now()
     PaymentAllocation.objects.filter(pk=allocation.pk).update(reversed_at=now, reversed_by=actor.user_or_none)
     allocation.reversed_at = now
@@ -655,17 +663,6 @@ def write_off_undo(*, write_off: WriteOff, by) -> WriteOff:
 
 
 # --- refunds ---------------------------------------------------------------------------------------------
-
-
-def credit_note_refundable(credit_note: CreditNote, invoice: Invoice) -> Decimal:
-    """What may still be paid back on a credit note: what the customer paid beyond what the invoice
-    now asks (paid + credited − gross), less what its credit notes already refund, and at most the
-    credit note's own rest. Both rows must be read under lock by a caller that acts on it."""
-    overpaid = invoice.amount_paid + invoice.amount_credited - invoice.total_gross
-    refunded_on_invoice = (
-        CreditNote.objects.filter(invoice_id=invoice.pk).aggregate(total=Sum("amount_refunded"))["total"] or ZERO
-    )
-    return max(min(overpaid - refunded_on_invoice, credit_note.total_gross - credit_note.amount_refunded), ZERO)
 
 
 @transaction.atomic

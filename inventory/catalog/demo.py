@@ -76,6 +76,25 @@ PRODUCTS = [
 ]
 
 
+# The category of each product, by the start of its SKU (data, like the names: not translated).
+CATEGORIES = {
+    ("CUP", "MUG", "BTL"): "杯壶",
+    ("TEA",): "茶叶茶具",
+    ("COF",): "咖啡",
+    ("PEN", "NB", "PAP", "STP", "STPL", "FLD", "CAL", "TAPE"): "文具办公",
+    ("KNF", "BRD", "POT", "PAN", "BWL", "CHP", "BOX"): "厨具餐具",
+    ("TWL", "BAG", "UMB", "HND", "MSK", "TIS"): "日用百货",
+    ("CBL", "CHG", "PWR", "EAR", "MSE", "KBD", "LMP", "EXT", "BAT"): "数码电器",
+    ("RICE", "OIL", "HNY", "NUT"): "食品粮油",
+    ("GFT",): "节日礼盒",
+}
+
+
+def category_of(sku: str) -> str:
+    prefix = sku.split("-", 1)[0]
+    return next((name for prefixes, name in CATEGORIES.items() if prefix in prefixes), "")
+
+
 def ean13(body: str) -> str:
     """The 12 digits plus their EAN-13 check digit."""
     checksum = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body))
@@ -93,6 +112,7 @@ def seed(*, users, stdout=None) -> None:
             Product(
                 sku=sku,
                 name=name,
+                category=category_of(sku),
                 unit=unit,
                 list_price=Decimal(price),
                 cost=Decimal(cost),

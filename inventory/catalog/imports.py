@@ -24,6 +24,7 @@ PRODUCT_COLUMNS = [
     Column("max_discount_percent", gettext_lazy("Maximum discount %"), aliases=("max discount", "最大折扣", "最大折扣%")),
     Column("is_active", gettext_lazy("Active"), aliases=("enabled", "状态", "是否有效")),
     Column("description", gettext_lazy("Description"), aliases=("描述", "说明")),
+    Column("category", gettext_lazy("Category"), aliases=("品类", "类别", "分类")),
 ]
 
 
@@ -80,6 +81,7 @@ def product_export_table(products, *, include_cost: bool = True) -> tuple[list[s
         values = {
             "sku": p.sku,
             "name": p.name,
+            "category": p.category,
             "barcode": p.barcode or "",
             "unit": p.get_unit_display(),
             "list_price": p.list_price,

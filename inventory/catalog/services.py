@@ -16,6 +16,7 @@ PRODUCT_FIELDS = [
     "sku",
     "barcode",
     "name",
+    "category",
     "unit",
     "list_price",
     "cost",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from config.errors import DomainError, form_error_from
 from config.imports import export_filename, export_response, import_page
+from config.pagination import CappedPaginator
 from inventory.catalog.filters import product_list as product_filterset
 from inventory.catalog.forms import ProductForm
 from inventory.catalog.imports import ProductImport, product_export_table
@@ -27,7 +27,7 @@ PAGE_SIZE = 25
 def product_list(request):
     """The catalogue: search by SKU, name or barcode; filter by active and unit."""
     filterset = product_filterset(filters=request.GET)
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"filter": filterset, "page_obj": page}
     if request.htmx and not request.htmx.boosted:
         return render(request, "inventory/product_list.html#results", context)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import F, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from config.documents import render_document_html, render_pdf
 from config.errors import DomainError
+from config.pagination import CappedPaginator
 from config.submissions import submission_form_valid, submitted_once
 from config.transitions import allowed_transitions
 from inventory.counts import services
@@ -42,7 +42,7 @@ MAX_LINE_IDS = 500
 def count_list(request):
     """Counts, newest first, filtered by warehouse, state and number."""
     filterset = StockCountFilter(request.GET, queryset=services.stock_count_list())
-    page = Paginator(filterset.qs, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(filterset.qs, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "inventory/stockcount_list.html", {"filter": filterset, "page_obj": page})
 
 
@@ -85,7 +85,7 @@ def _filtered_lines(count: StockCount, filter_form: CountLineFilterForm):
 
 def _render_detail(request, count: StockCount, *, entry_form: CountEntryForm | None = None, status: int = 200):
     filter_form = CountLineFilterForm(request.GET)
-    page = Paginator(_filtered_lines(count, filter_form), LINES_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(_filtered_lines(count, filter_form), LINES_PAGE_SIZE).get_page(request.GET.get("page"))
     lines = list(page.object_list)
     can_count = count.is_active and request.user.has_perm("inventory.count_stock")
     if can_count and entry_form is None:
@@ -202,7 +202,7 @@ def count_review(request, pk: int):
     lines = services.stock_count_lines(count=count).filter(
         Q(counted_quantity__isnull=False) & (~Q(counted_quantity=F("on_hand_at_count")) | Q(product_id__in=list(moved)))
     )
-    page = Paginator(lines, REVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(lines, REVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [{"line": line, "moved": moved.get(line.product_id)} for line in page.object_list]
     context = {
         "count": count,

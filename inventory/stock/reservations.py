@@ -243,7 +243,7 @@ def stock_consume(
     """Goods leave against their reservations: per demand line (id → units) the line's active
     reservations are consumed (warehouse by warehouse, a partly used one split; only those in
     `warehouse_id` when the goods leave from that one), reserved and on hand drop together, and one
-    shipment movement is posted per product and warehouse."""
+    shipment movement is posted per product and warehouse, at the product's cost of the moment."""
     actor = Actor.of(by)
     quantities = {line_id: qty for line_id, qty in quantities.items() if qty}
     if any(qty < 0 for qty in quantities.values()):
@@ -260,6 +260,8 @@ def stock_consume(
     consumed: list[Reservation] = []
     remainders: list[Reservation] = []
     shipped: dict[tuple[int, int], int] = defaultdict(int)
+    # The cost the goods leave at: the product's cost now (the margin report reads it from the ledger).
+    costs = {reservation.product_id: reservation.product.cost for reservation in reservations}
     for line_id, wanted in quantities.items():
         held = sum(r.quantity for r in by_line[line_id])
         if wanted > held:
@@ -306,6 +308,7 @@ def stock_consume(
                 params={"document": document},
                 document=document,
                 created_by=actor.user_or_none,
+                unit_cost=costs[product_id],
             )
             for (product_id, warehouse_id), qty in sorted(shipped.items())
         ],

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.errors import DomainError, form_error_from
+from config.pagination import CappedPaginator
 from config.submissions import submission_form_valid, submitted_once
 from config.transitions import allowed_transitions
 from inventory.models import LowStockAlert, Product, ReplenishmentRequest, StockLevel, StockMovement, Warehouse
@@ -36,7 +36,7 @@ MOVEMENTS_PAGE_SIZE = 25
 
 
 def _page(request, queryset, size=PAGE_SIZE):
-    return Paginator(queryset, size).get_page(request.GET.get("page"))
+    return CappedPaginator(queryset, size).get_page(request.GET.get("page"))
 
 
 # --- stock overview and product stock ---------------------------------------------------------

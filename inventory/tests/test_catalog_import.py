@@ -64,6 +64,17 @@ def test_existing_sku_in_another_case_updates_that_product():
     assert product.list_price == Decimal("95.50") and product.sku == "CUP-500-SS" and product.name == "保温杯"
 
 
+def test_the_category_column_sets_the_products_category_and_a_file_without_it_keeps_it():
+    product = ProductFactory(sku="TEA-250", category="茶叶")
+    spec, table = run("货号,名称,标价,品类\nTEA-500,龙井 500g,498,茶叶\nTEA-250,龙井 250g,268,礼盒\n")
+    import_commit(spec=spec, table=table, by=Actor.system("import"))
+    assert Product.objects.get(sku="TEA-500").category == "茶叶"
+    spec, table = run("sku,list_price\nTEA-250,300\n")
+    import_commit(spec=spec, table=table, by=Actor.system("import"))
+    product.refresh_from_db()
+    assert (product.category, product.list_price) == ("礼盒", Decimal("300.00"))
+
+
 def test_import_can_deactivate_but_never_deletes():
     product = ProductFactory(sku="OLD-1")
     spec, table = run("sku,name,active\nOLD-1,旧款,否\n")

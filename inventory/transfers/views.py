@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from config.errors import DomainError, form_error_from
+from config.pagination import CappedPaginator
 from config.submissions import submission_form_valid, submitted_once
 from config.transitions import allowed_transitions
 from inventory.models import StockLevel
@@ -32,7 +32,7 @@ LIST_PAGE_SIZE = 25
 def transfer_list(request):
     """Transfers, newest first, filtered by warehouses and state."""
     filterset = TransferFilter(request.GET, queryset=services.transfer_list())
-    page = Paginator(filterset.qs, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(filterset.qs, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "inventory/transfer_list.html", {"filter": filterset, "page_obj": page})
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from config.errors import DomainError
+from config.pagination import CappedPaginator
 from orders.models import SalesOrder
 
 from .bulk import bulk_allocation_shown, bulk_allocation_stale, bulk_allocation_start
@@ -28,7 +28,7 @@ PAGE_SIZE = 25
 def allocation(request):
     """Approved and backordered orders, oldest approval first, with what is reserved and short."""
     filterset = AllocationFilter(request.GET, queryset=waiting_for_allocation())
-    page_obj = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page_obj = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     may_allocate = request.user.has_perm("orders.allocate_salesorder")
     context = {"filter": filterset, "page_obj": page_obj, "may_allocate": may_allocate, "bulk": bulk_allocation_shown()}
     return render(request, "orders/allocation_list.html", context)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
 from config.http import redirect_back
+from config.pagination import CappedPaginator
 from orders.models import ReviewSettings, SalesOrder
 
 from . import rules as review
@@ -27,7 +27,7 @@ def review_queue(request):
     """Orders in review, oldest first, with the findings that sent them there."""
     filterset = ReviewQueueFilter(request.GET or None, queryset=review.order_review_queue())
     orders = filterset.qs if filterset.is_bound and filterset.is_valid() else review.order_review_queue()
-    page = Paginator(orders, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(orders, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "orders/salesorder_review_queue.html",

@@ -35,10 +35,11 @@ class MonthlyPeriodForm(PeriodForm):
     default_grain = "month"
 
     def __init__(self, data=None, *args, **kwargs):
-        super().__init__(data, *args, **kwargs)
-        if not self.data.get("start") and not self.data.get("end"):
+        data = data.copy() if data is not None else {}
+        if not data.get("start") and not data.get("end"):  # else PeriodForm's defaults: month to date
             start, end = last_twelve_months()
-            self.data["start"], self.data["end"] = start.isoformat(), end.isoformat()
+            data["start"], data["end"] = start.isoformat(), end.isoformat()
+        super().__init__(data, *args, **kwargs)
 
 
 class CustomerReportForm(MonthlyPeriodForm):

@@ -1,4 +1,4 @@
-"""The customer report's pages (under the reports namespace)."""
+"""The customer report's pages (joined to reports.urls, under the reports namespace)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,6 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    path("", views.customer_report, name="customers"),
-    path("<int:pk>/", views.customer_relationship, name="customer_relationship"),
+    path("customers/", views.customer_report, name="customers"),
+    path("customers/<int:pk>/", views.customer_relationship, name="customer_relationship"),
 ]

@@ -66,6 +66,15 @@ def test_every_view_of_the_customer_report_shows_figures_a_chart_and_a_table(cli
     assert "Data as of" in page and "format=xlsx" in page
 
 
+def test_the_period_is_the_last_12_months_unless_chosen(client_as, book):
+    client = client_as("manager")
+    rows = csv_rows(client.get(REPORT, {"view": "new_returning", "format": "csv"}))
+    this_month = timezone.localdate().strftime("%Y-%m")
+    assert len(rows) == 1 + 12 + 1 and rows[12][0] == this_month  # header, 12 months, total
+    rows = csv_rows(client.get(REPORT, {"view": "new_returning", "start": "2026-01-01", "end": "2026-03-31", "format": "csv"}))
+    assert [row[0] for row in rows[1:-1]] == ["2026-01", "2026-02", "2026-03"]
+
+
 def test_segments_link_to_their_customers_and_count_them(client_as, book):
     page = client_as("manager").get(REPORT).content.decode()
     assert "view=top" in page and "segment=new" in page

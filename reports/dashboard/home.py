@@ -1,0 +1,90 @@
+"""The figures each role watches, beside its queues on the home page (settings.HOME_FIGURE_PROVIDERS).
+
+Sales see their own month (and their customers' overdue money), the warehouse its stock alerts and
+on-time delivery, finance the receivables, managers the month at a glance with the way to the dashboard.
+Like the queues, figures go by the roles the user holds, and each needs its report's permission.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from config.home import HomeFigure
+from config.roles import FINANCE, MANAGER, SALES, WAREHOUSE
+
+from . import sources
+from .selectors import report_url
+
+
+def _sales(user, today) -> list[HomeFigure]:
+    month_start = today.replace(day=1)
+    month = sources.sales_totals(start=month_start, end=today, salesperson_id=user.pk)
+    risk = sources.orders_at_risk(salesperson_id=user.pk, limit=0)
+    overdue = sources.receivables(as_of=today, salesperson_id=user.pk).overdue
+    sales_url = report_url("reports:sales")
+    return [
+        HomeFigure(_("My revenue (net)"), month and month.revenue, "money", sales_url, _("Month to date"), SALES),
+        HomeFigure(_("My orders"), month and month.orders, "int", sales_url, _("Month to date"), SALES),
+        HomeFigure(_("My orders at risk"), risk and risk.count, "int", report_url("reports:at_risk"), "", SALES),
+        HomeFigure(_("Overdue, my customers"), overdue, "money", report_url("reports:receivables"), "", SALES),
+    ]
+
+
+def _warehouse(user, today) -> list[HomeFigure]:
+    month_start = today.replace(day=1)
+    alerts = sources.stock_alerts(limit=0).count
+    on_time = sources.on_time_rate(start=month_start, end=today)
+    figures = [
+        HomeFigure(_("Stock alerts"), alerts, "int", report_url("inventory:alert_list"), "", WAREHOUSE),
+        HomeFigure(_("On-time delivery"), on_time, "percent", report_url("reports:cycle_times"), _("Month to date"), WAREHOUSE),
+    ]
+    # PENDING(reports.stock): stock value and products out of stock join here.
+    return figures
+
+
+def _finance(user, today) -> list[HomeFigure]:
+    receivables = sources.receivables(as_of=today)
+    url = report_url("reports:receivables") or report_url("billing:receivables")
+    figures = [
+        HomeFigure(_("Overdue receivables"), receivables.overdue, "money", url, "", FINANCE),
+        HomeFigure(_("Open receivables"), receivables.total, "money", url, "", FINANCE),
+    ]
+    # PENDING(reports.receivables): DSO and collections month to date join here.
+    return figures
+
+
+def _manager(user, today) -> list[HomeFigure]:
+    month_start = today.replace(day=1)
+    month = sources.sales_totals(start=month_start, end=today)
+    risk = sources.orders_at_risk(limit=0)
+    dashboard = report_url("reports:dashboard")
+    return [
+        HomeFigure(_("Revenue (net)"), month and month.revenue, "money", dashboard, _("Month to date"), MANAGER),
+        HomeFigure(_("Gross margin rate"), month and month.margin_rate, "percent", dashboard, _("Month to date"), MANAGER),
+        HomeFigure(_("Orders at risk"), risk and risk.count, "int", report_url("reports:at_risk"), "", MANAGER),
+        HomeFigure(_("Overdue receivables"), sources.receivables(as_of=today).overdue, "money", dashboard, "", MANAGER),
+    ]
+
+
+# role: (the permission its figures need, the figures)
+ROLE_FIGURES = [
+    (MANAGER, "reports.view_reports", _manager),
+    (SALES, "reports.view_sales_report", _sales),
+    (WAREHOUSE, "reports.view_stock_report", _warehouse),
+    (FINANCE, "reports.view_receivables_report", _finance),
+]
+
+
+def home_figures(user) -> list[HomeFigure]:
+    """The figures of the roles this user holds and may read (a manager's alone when they are also something else)."""
+    groups = set(user.groups.values_list("name", flat=True))
+    today = timezone.localdate()
+    for role, permission, figures in ROLE_FIGURES:
+        if role == MANAGER and role in groups and user.has_perm(permission):
+            return figures(user, today)
+    found: list[HomeFigure] = []
+    for role, permission, figures in ROLE_FIGURES:
+        if role != MANAGER and role in groups and user.has_perm(permission):
+            found.extend(figures(user, today))
+    return found

@@ -1,0 +1,151 @@
+"""The manager dashboard: today and the month to date at a glance, with small charts and the way into each report.
+
+Every figure comes from reports.dashboard.sources (the report areas' snapshot selectors): the page never
+aggregates the order tables itself, so it stays fast at a million orders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from reports.access import salesperson_scope
+from reports.pages import Chart, Figure
+from reports.snapshots import snapshot_as_of
+
+from . import sources
+
+# The snapshots the dashboard reads; its "data as of" is the stalest of those that exist yet.
+SNAPSHOTS: tuple[str, ...] = ()  # PENDING(reports.sales, reports.cycles): their snapshot names join here.
+
+
+@dataclass
+class ReportLink:
+    label: str
+    url: str
+
+
+@dataclass
+class Dashboard:
+    today: date
+    month_start: date
+    today_figures: list[Figure]
+    month_figures: list[Figure]
+    charts: list[Chart]
+    links: list[ReportLink]
+    as_of: datetime | None = None
+    missing: list[str] = field(default_factory=list)
+
+
+def report_url(name: str) -> str:
+    """The URL of a report page, or "" while that report does not exist yet."""
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return ""
+
+
+def report_links(user) -> list[ReportLink]:
+    """The reports the user may open, in the order a manager reads them."""
+    candidates = [
+        (_("Sales report"), "reports:sales", "reports.view_sales_report"),
+        (_("Margins"), "reports:margins", "reports.view_margin_report"),
+        (_("Cycle times"), "reports:cycle_times", "reports.view_cycle_report"),
+        (_("Orders at risk"), "reports:at_risk", "reports.view_risk_queue"),
+        (_("Stock report"), "reports:stock", "reports.view_stock_report"),
+        (_("Receivables report"), "reports:receivables", "reports.view_receivables_report"),
+        (_("Customer report"), "reports:customers", "reports.view_customer_report"),
+        (_("Review report"), "reports:review", "reports.view_review_report"),
+        (_("Nightly reports"), "reports:nightly_list", "reports.view_reports"),
+    ]
+    links = []
+    for label, name, permission in candidates:
+        url = report_url(name)
+        if url and user.has_perm(permission):
+            links.append(ReportLink(label, url))
+    return links
+
+
+def overview_charts(*, daily, receivables, risk) -> list[Chart]:
+    """Revenue per day of the month, receivables by age, orders at risk by reason (each when it has figures)."""
+    charts = []
+    if daily:
+        charts.append(
+            Chart(
+                kind="bar",
+                title=_("Revenue per day, month to date"),
+                labels=[f"{d.day:%m-%d}" for d in daily],
+                series=[(_("Revenue (net)"), [d.revenue for d in daily])],
+                money=True,
+            )
+        )
+    charts.append(
+        Chart(
+            kind="bar",
+            title=_("Receivables by age"),
+            labels=[sources.ageing_label(bucket) for bucket in receivables.buckets],
+            series=[(_("Open amount"), [bucket.amount for bucket in receivables.buckets])],
+            money=True,
+        )
+    )
+    if risk and risk.by_reason:
+        reasons = sorted(risk.by_reason.items(), key=lambda item: (-item[1], item[0]))
+        charts.append(
+            Chart(
+                kind="hbar",
+                title=_("Orders at risk by reason"),
+                labels=[sources.risk_reason_label(key) for key, _count in reasons],
+                series=[(_("Orders"), [count for _key, count in reasons])],
+            )
+        )
+    return charts
+
+
+def manager_dashboard(*, user, today: date | None = None) -> Dashboard:
+    """Today's and the month's revenue, orders, margin, on-time delivery, overdue receivables and orders at risk."""
+    today = today or timezone.localdate()
+    month_start = today.replace(day=1)
+    scope = salesperson_scope(user)
+    day_sales = sources.sales_totals(start=today, end=today, salesperson_id=scope)
+    month_sales = sources.sales_totals(start=month_start, end=today, salesperson_id=scope)
+    on_time = sources.on_time_rate(start=month_start, end=today, salesperson_id=scope)
+    receivables = sources.receivables(as_of=today, salesperson_id=scope)
+    risk = sources.orders_at_risk(salesperson_id=scope, limit=0)
+    daily = sources.sales_by_day(start=month_start, end=today, salesperson_id=scope)
+
+    sales_url, margin_url = report_url("reports:sales"), report_url("reports:margins")
+    today_figures = [
+        Figure(_("Revenue (net)"), day_sales and day_sales.revenue, "money", url=sales_url),
+        Figure(_("Orders"), day_sales and day_sales.orders, "int", url=sales_url),
+        Figure(_("Gross margin"), day_sales and day_sales.margin, "money", url=margin_url),
+    ]
+    month_figures = [
+        Figure(_("Revenue (net)"), month_sales and month_sales.revenue, "money", url=sales_url),
+        Figure(_("Orders"), month_sales and month_sales.orders, "int", url=sales_url),
+        Figure(_("Gross margin"), month_sales and month_sales.margin, "money", url=margin_url),
+        Figure(_("Gross margin rate"), month_sales and month_sales.margin_rate, "percent", url=margin_url),
+        Figure(_("On-time delivery"), on_time, "percent", url=report_url("reports:cycle_times")),
+        Figure(_("Overdue receivables"), receivables.overdue, "money", url=report_url("reports:receivables")),
+        Figure(_("Orders at risk"), risk and risk.count, "int", url=report_url("reports:at_risk")),
+    ]
+    missing = []
+    if month_sales is None:
+        missing.append(_("Sales and margin"))
+    if on_time is None:
+        missing.append(_("On-time delivery"))
+    if risk is None:
+        missing.append(_("Orders at risk"))
+    return Dashboard(
+        today=today,
+        month_start=month_start,
+        today_figures=today_figures,
+        month_figures=month_figures,
+        charts=overview_charts(daily=daily, receivables=receivables, risk=risk),
+        links=report_links(user),
+        as_of=snapshot_as_of(*SNAPSHOTS) if SNAPSHOTS else None,
+        missing=missing,
+    )
