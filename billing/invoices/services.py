@@ -25,13 +25,14 @@ from billing.models import (
     InvoiceStatus,
 )
 from billing.payments.status import orders_payment_status_refresh
-from billing.validation import FAPIAO_NUMBER, is_valid_uscc
+from billing.validation import FAPIAO_NUMBER
 from config.actors import Actor
 from config.errors import DomainError, PermissionRefused
 from config.money import ZERO, round_money
 from config.numbering import document_number
 from config.transitions import transition_apply
 from customers.models import Address, Customer
+from customers.tax_ids import is_valid_uscc
 from orders.invoicing import (
     INVOICEABLE_STATUSES,
     PREPAYABLE_STATUSES,
