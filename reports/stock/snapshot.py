@@ -336,28 +336,26 @@ def _next_row(
 
 
 def _previous_rows(*, keys: Iterable[tuple[int, int | None]], before: date) -> dict[tuple[int, int | None], StockDay]:
-    """Each key's latest row before `before`: an index look-up per key, in two statements (keys of
-    stock rows and products), then the rows by id; a key without a stock row is looked up alone."""
+    """Each key's latest row before `before`: an index look-up per key and the rows by id, for the
+    keys of stock rows and of products; a key without a stock row is looked up alone."""
     keys = set(keys)
     product_ids = sorted({product_id for product_id, _warehouse in keys})
     in_warehouse = StockDay.objects.filter(
         product_id=OuterRef("product_id"), warehouse_id=OuterRef("warehouse_id"), day__lt=before
     ).order_by("-day")
     everywhere = StockDay.objects.filter(product_id=OuterRef("pk"), warehouse__isnull=True, day__lt=before).order_by("-day")
-    ids = list(
+    in_warehouse_ids = (
         StockLevel.objects.filter(product_id__in=product_ids)
         .order_by()
         .annotate(row=Subquery(in_warehouse.values("pk")[:1]))
-        .values_list("row", flat=True)
+        .values("row")
     )
-    ids += list(
-        Product.objects.filter(pk__in=product_ids)
-        .order_by()
-        .annotate(row=Subquery(everywhere.values("pk")[:1]))
-        .values_list("row", flat=True)
+    everywhere_ids = (
+        Product.objects.filter(pk__in=product_ids).order_by().annotate(row=Subquery(everywhere.values("pk")[:1])).values("row")
     )
-    ids = [row_id for row_id in ids if row_id is not None]
-    found = {(row.product_id, row.warehouse_id): row for row in StockDay.objects.filter(pk__in=ids)}
+    # Two statements: an OR of the two would let the database scan the whole table instead.
+    rows = [*StockDay.objects.filter(pk__in=in_warehouse_ids), *StockDay.objects.filter(pk__in=everywhere_ids)]
+    found = {(row.product_id, row.warehouse_id): row for row in rows}
     levels = set(StockLevel.objects.filter(product_id__in=product_ids).values_list("product_id", "warehouse_id"))
     for product_id, warehouse_id in keys - levels - set(found):
         if warehouse_id is not None:
