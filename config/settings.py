@@ -216,6 +216,9 @@ STOCK_DEMAND_PROVIDER = "orders.fulfilment.selectors.backorder_shortfall"
 OVERDUE_INVOICES_PROVIDER = os.environ.get("OVERDUE_INVOICES_PROVIDER", "")
 # The customer's open receivables less advances, for the credit exposure (orders.credit); billing sets it.
 RECEIVABLES_PROVIDER = ""
+# The customer's order lines already invoiced in advance (a prepayment invoice): the credit exposure
+# counts them in the receivables (or not at all once paid), not as approved and not yet invoiced.
+PREPAID_ORDER_LINES_PROVIDER = ""
 
 # Carrier tracking pushes: no secret configured means every push is refused (401).
 KUAIDI100_SALT = os.environ.get("KUAIDI100_SALT", "")
@@ -317,6 +320,7 @@ DEMO_SEEDERS += ["billing.demo.seed"]
 # payments: allocations, write-offs, refunds, acceptance bills; the orders' payment status
 PAYMENT_WRITE_OFF_LIMIT = Decimal(os.environ.get("PAYMENT_WRITE_OFF_LIMIT", "1.00"))
 RECEIVABLES_PROVIDER = "billing.payments.selectors.customer_open_receivables"
+PREPAID_ORDER_LINES_PROVIDER = "billing.selectors.order_lines_on_prepayment_invoices"
 CUSTOMER_PAGE_PANELS += ["billing.payments.customer_panel.customer_payments_panel"]
 ORDER_PAGE_PANELS += ["billing.payments.order_panel.order_payments_panel"]
 HOME_QUEUE_PROVIDERS += ["billing.payments.selectors.home_queues"]

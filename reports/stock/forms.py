@@ -35,6 +35,11 @@ class StockReportForm(PeriodForm):
 
     default_grain = "week"
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, days in default_thresholds().items():  # what an empty field means
+            self.fields[name].widget.attrs["placeholder"] = days
+
     def clean(self):
         cleaned = super().clean()
         cleaned["view"] = cleaned.get("view") or "levels"

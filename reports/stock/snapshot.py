@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, DecimalField, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -56,7 +56,9 @@ def local_today() -> date:
 
 
 def _ledger_by_day(*, product_ids: Iterable[int] | None = None, since: date | None = None):
-    """The ledger summed per product, warehouse and local day: net change and units shipped."""
+    """The ledger summed per product, warehouse and local day: net change, units shipped, the cost of
+    those shipped with their cost of the moment (StockMovement.unit_cost), and units shipped without one
+    (older movements, reversals: valued at the row's unit cost)."""
     movements = StockMovement.objects.all()
     if product_ids is not None:
         movements = movements.filter(product_id__in=sorted(set(product_ids)))
@@ -69,6 +71,20 @@ def _ledger_by_day(*, product_ids: Iterable[int] | None = None, since: date | No
             delta=Sum("quantity"),
             shipped=Sum(
                 Case(When(kind=MovementKind.SHIPMENT, then=-F("quantity")), default=Value(0), output_field=IntegerField())
+            ),
+            shipped_cost=Sum(
+                Case(
+                    When(kind=MovementKind.SHIPMENT, unit_cost__isnull=False, then=-F("quantity") * F("unit_cost")),
+                    default=Value(ZERO),
+                    output_field=DecimalField(max_digits=20, decimal_places=2),
+                )
+            ),
+            shipped_uncosted=Sum(
+                Case(
+                    When(kind=MovementKind.SHIPMENT, unit_cost__isnull=True, then=-F("quantity")),
+                    default=Value(0),
+                    output_field=IntegerField(),
+                )
             ),
         )
         .order_by()
@@ -122,16 +138,17 @@ def _rebuild_select(*, product_ids: list[int] | None) -> tuple[str, list]:
     sql = f"""
     WITH daily AS ({ledger_sql}),
     keyed AS (
-        SELECT product_id, warehouse_id, day, SUM(delta) AS delta, SUM(shipped) AS shipped FROM (
-            SELECT product_id, warehouse_id, day, delta, shipped FROM daily
+        SELECT product_id, warehouse_id, day, SUM(delta) AS delta, SUM(shipped) AS shipped,
+               SUM(shipped_cost) AS shipped_cost, SUM(shipped_uncosted) AS shipped_uncosted FROM (
+            SELECT product_id, warehouse_id, day, delta, shipped, shipped_cost, shipped_uncosted FROM daily
             UNION ALL
-            SELECT product_id, NULL, day, delta, shipped FROM daily
+            SELECT product_id, NULL, day, delta, shipped, shipped_cost, shipped_uncosted FROM daily
             UNION ALL
-            SELECT product_id, warehouse_id, day, 0, 0 FROM {snap}{kept_where}
+            SELECT product_id, warehouse_id, day, 0, 0, 0, 0 FROM {snap}{kept_where}
         ) changes GROUP BY product_id, warehouse_id, day
     ),
     levels AS (
-        SELECT k.product_id, k.warehouse_id, k.day, k.shipped,
+        SELECT k.product_id, k.warehouse_id, k.day, k.shipped, k.shipped_cost, k.shipped_uncosted,
                SUM(k.delta) OVER (PARTITION BY k.product_id, k.warehouse_id ORDER BY k.day) AS on_hand,
                COALESCE(o.unit_cost, p.cost) AS unit_cost,
                COALESCE(o.reserved, 0) AS reserved
@@ -141,7 +158,8 @@ def _rebuild_select(*, product_ids: list[int] | None) -> tuple[str, list]:
              AND COALESCE(o.warehouse_id, 0) = COALESCE(k.warehouse_id, 0)
     ),
     valued AS (
-        SELECT l.*, ROUND(l.on_hand * l.unit_cost, 2) AS value, ROUND(l.shipped * l.unit_cost, 2) AS shipped_value,
+        SELECT l.*, ROUND(l.on_hand * l.unit_cost, 2) AS value,
+               ROUND(l.shipped_cost + l.shipped_uncosted * l.unit_cost, 2) AS shipped_value,
                LAG(l.day) OVER w AS prev_day, LAG(l.on_hand) OVER w AS opening_on_hand,
                LAG(l.reserved) OVER w AS opening_reserved
         FROM levels l WINDOW w AS ({window})
@@ -281,11 +299,23 @@ class _Row:
         return StockDay(**{name: getattr(self, name) for name in ROW_COLUMNS})
 
 
-def _next_row(previous: _Row | StockDay | None, *, product_id, warehouse_id, day, delta, shipped, reserved, unit_cost) -> _Row:
+def _next_row(
+    previous: _Row | StockDay | None,
+    *,
+    product_id,
+    warehouse_id,
+    day,
+    delta,
+    shipped,
+    reserved,
+    unit_cost,
+    shipped_cost=ZERO,
+    shipped_uncosted=0,
+) -> _Row:
     """The row of `day` following `previous` (the key's row before it, None on its first day)."""
     row = _Row(product_id=product_id, warehouse_id=warehouse_id, day=day, reserved=reserved, unit_cost=unit_cost)
     row.shipped = shipped
-    row.shipped_value = round_money(Decimal(shipped) * unit_cost)
+    row.shipped_value = round_money(Decimal(shipped_cost) + Decimal(shipped_uncosted) * unit_cost)
     if previous is None:
         row.on_hand = delta
         row.last_shipped_on = day if shipped > 0 else None
@@ -347,12 +377,14 @@ def _refresh_locked(*, product_ids: list[int], since: date) -> list[int]:
         StockLevel.objects.filter(product_id__in=product_ids).values("product_id", "warehouse_id", "on_hand", "reserved")
     )
     costs = dict(Product.objects.filter(pk__in=product_ids).values_list("pk", "cost"))
-    moved: dict[tuple[int, int | None], dict[date, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    moved: dict[tuple[int, int | None], dict[date, list]] = defaultdict(lambda: defaultdict(lambda: [0, 0, ZERO, 0]))
     for entry in _ledger_by_day(product_ids=product_ids, since=since):
         for key in ((entry["product_id"], entry["warehouse_id"]), (entry["product_id"], None)):
             sums = moved[key][entry["day"]]
             sums[0] += entry["delta"]
             sums[1] += entry["shipped"]
+            sums[2] += entry["shipped_cost"]
+            sums[3] += entry["shipped_uncosted"]
     existing: dict[tuple[int, int | None], dict[date, StockDay]] = defaultdict(dict)
     for row in StockDay.objects.filter(product_id__in=product_ids, day__gte=since):
         existing[(row.product_id, row.warehouse_id)][row.day] = row
@@ -372,7 +404,7 @@ def _refresh_locked(*, product_ids: list[int], since: date) -> list[int]:
         days = set(moved.get(key, {})) | set(existing.get(key, {}))
         on_hand_now, reserved_now = current.get(key, [0, 0])
         for day in sorted(days):
-            delta, shipped = moved.get(key, {}).get(day, [0, 0])
+            delta, shipped, shipped_cost, shipped_uncosted = moved.get(key, {}).get(day, [0, 0, ZERO, 0])
             kept = existing.get(key, {}).get(day)
             if day >= today:
                 reserved, unit_cost = reserved_now, costs[product_id]
@@ -389,6 +421,8 @@ def _refresh_locked(*, product_ids: list[int], since: date) -> list[int]:
                 shipped=shipped,
                 reserved=reserved,
                 unit_cost=unit_cost,
+                shipped_cost=shipped_cost,
+                shipped_uncosted=shipped_uncosted,
             )
             rows.append(last.model())
         # Reserved stock changed today without a movement (allocation, release): today gets a row.

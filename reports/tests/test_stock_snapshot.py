@@ -282,3 +282,20 @@ def test_the_nightly_run_builds_an_empty_snapshot_in_full(history):
     outcome = stock_snapshot_nightly()
     assert outcome["built"] == StockDay.objects.count() == 9  # 4 days in A, 1 in B, 4 everywhere
     assert stock_figures()["units_on_hand"] == 8
+
+
+def test_goods_shipped_are_costed_at_the_cost_of_the_day_they_left(clock, place):
+    a, p = place["a"], place["p"]
+    clock.set(day(1))
+    stock_put(product=p, warehouse=a, quantity=10)
+    stock_take(product=p, warehouse=a, quantity=2)  # at 10.00
+    Product.objects.filter(pk=p.pk).update(cost=D("13.00"))
+    p.refresh_from_db()
+    clock.set(day(2))
+    stock_take(product=p, warehouse=a, quantity=1)  # at 13.00
+    stock_snapshot_refresh(product_ids=[p.pk], since=day(1))
+    refreshed = snapshot_rows()
+    stock_snapshot_rebuild()
+    assert snapshot_rows() == refreshed
+    [row] = product_figures(start=day(1), end=day(2), warehouse_id=a.pk)
+    assert (row["shipped"], row["shipped_value"]) == (3, D("33.00"))
