@@ -109,6 +109,7 @@ NAV_AREAS: list[NavArea] = [
             NavEntry(_("Dashboard"), "reports:dashboard", "reports.view_reports"),
             NavEntry(_("Sales report"), "reports:sales", "reports.view_sales_report"),
             NavEntry(_("Margins"), "reports:margins", "reports.view_margin_report"),
+            NavEntry(_("Customer report"), "reports:customers", "reports.view_customer_report"),
             NavEntry(_("Cycle times"), "reports:cycle_times", "reports.view_cycle_report"),
             NavEntry(_("Review report"), "reports:review", "reports.view_review_report"),
             NavEntry(_("Orders at risk"), "reports:at_risk", "reports.view_risk_queue"),

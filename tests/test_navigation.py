@@ -21,7 +21,7 @@ EXPECTED_MENUS = {
         "warehouse": ["inventory:product_list", "inventory:stock_overview"],
         "shipping": ["logistics:shipment_list", "logistics:exception_list", "logistics:return_list"],
         "finance": ["billing:payment_list", "billing:refund_list"],
-        "reports": ["reports:sales", "reports:at_risk"],
+        "reports": ["reports:sales", "reports:customers", "reports:at_risk"],
     },
     REVIEWER: {
         "sales": ["orders:list", "customers:list", "customers:complaint_list"],
@@ -97,6 +97,7 @@ EXPECTED_MENUS = {
             "reports:dashboard",
             "reports:sales",
             "reports:margins",
+            "reports:customers",
             "reports:cycle_times",
             "reports:review",
             "reports:at_risk",
