@@ -15,12 +15,8 @@ from django.utils.translation import gettext as _
 
 from reports.access import salesperson_scope
 from reports.pages import Chart, Figure
-from reports.snapshots import snapshot_as_of
 
 from . import sources
-
-# The snapshots the dashboard reads; its "data as of" is the stalest of those that exist yet.
-SNAPSHOTS: tuple[str, ...] = ()  # PENDING(reports.sales, reports.cycles): their snapshot names join here.
 
 
 @dataclass
@@ -92,7 +88,7 @@ def overview_charts(*, daily, receivables, risk) -> list[Chart]:
             money=True,
         )
     )
-    if risk and risk.by_reason:
+    if risk and any(risk.by_reason.values()):
         reasons = sorted(risk.by_reason.items(), key=lambda item: (-item[1], item[0]))
         charts.append(
             Chart(
@@ -146,6 +142,6 @@ def manager_dashboard(*, user, today: date | None = None) -> Dashboard:
         month_figures=month_figures,
         charts=overview_charts(daily=daily, receivables=receivables, risk=risk),
         links=report_links(user),
-        as_of=snapshot_as_of(*SNAPSHOTS) if SNAPSHOTS else None,
+        as_of=sources.data_as_of(),
         missing=missing,
     )

@@ -18,6 +18,7 @@ from reports.customers.selectors import (
     complaint_totals,
     customer_figures,
     new_and_returning,
+    payment_behaviour,
     segment_summary,
     top_customers,
 )
@@ -150,3 +151,43 @@ def test_last_order_days_are_counted_in_local_days(people, book):
     panel = customer_segment_panel(customer=book["wang_old"], user=people["manager"])
     days = (timezone.localdate() - timezone.localdate(book["now"] - timedelta(days=20))).days
     assert panel.rows[0][3].text == f"2026-05-26 ({days} days ago)"
+
+
+def test_payment_behaviour_counts_invoices_paid_on_time_and_late(monkeypatch):
+    from billing.models import Invoice
+    from billing.payments.services import payment_record
+    from billing.tests.factories import company_customer, finance_user, issued_invoice
+
+    customer = company_customer(payment_terms_days=30)
+    clerk = finance_user()
+    sixty_days_ago = timezone.now() - timedelta(days=60)
+    with monkeypatch.context() as patched:  # issued 60 days ago, due 30 days later
+        patched.setattr("django.utils.timezone.now", lambda: sixty_days_ago)
+        on_time = issued_invoice(customer=customer, by=clerk)
+        late = issued_invoice(customer=customer, by=clerk)
+        still_open = issued_invoice(customer=customer, by=clerk)
+    issued_on = timezone.localdate(on_time.issued_at)
+    payment_record(
+        customer=customer,
+        amount=on_time.total_gross,
+        date=issued_on + timedelta(days=10),
+        method="bank_transfer",
+        by=clerk,
+        allocations=[(on_time, on_time.total_gross)],
+    )
+    payment_record(
+        customer=customer,
+        amount=late.total_gross,
+        date=issued_on + timedelta(days=36),
+        method="bank_transfer",
+        by=clerk,
+        allocations=[(Invoice.objects.get(pk=late.pk), late.total_gross)],
+    )
+
+    behaviour = payment_behaviour(customer=customer)
+
+    assert (behaviour.invoices, behaviour.paid, behaviour.paid_on_time) == (3, 2, 1)
+    assert behaviour.average_days_to_pay == Decimal("23.0")  # (10 + 36) / 2
+    assert behaviour.average_days_late == Decimal("6.0")
+    assert behaviour.open_receivables == still_open.total_gross
+    assert (behaviour.overdue, behaviour.overdue_invoices) == (still_open.total_gross, 1)
