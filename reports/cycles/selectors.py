@@ -147,7 +147,7 @@ class CycleFigures:
     """The dashboard's cycle figures for a period: deliveries on time, and the orders at risk now."""
 
     on_time: OnTime
-    at_risk: int
+    at_risk: int | None  # None while the nightly rebuild holds the snapshot
 
     @property
     def on_time_rate(self) -> Decimal | None:
@@ -351,9 +351,10 @@ def risk_rows(cycles, *, clock: RiskClock) -> list[RiskRow]:
     return [RiskRow(cycle, clock.reasons_of(cycle)) for cycle in cycles]
 
 
-def orders_at_risk_count(*, salesperson_id: int | None = None, reasons: list[str] | None = None) -> int:
-    """How many orders are at risk now (the dashboard's figure; one salesperson's, or everyone's)."""
-    return orders_at_risk(salesperson_id=salesperson_id, reasons=reasons).count()
+def orders_at_risk_count(*, salesperson_id: int | None = None, reasons: list[str] | None = None) -> int | None:
+    """How many orders are at risk now (the dashboard's and the homes' figure; one salesperson's, or everyone's);
+    None for the moment the nightly rebuild holds the snapshot (a home page never waits for it)."""
+    return _unless_rebuilding(lambda: orders_at_risk(salesperson_id=salesperson_id, reasons=reasons).count(), None)
 
 
 @dataclass
