@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from reports.access import salesperson_scope
 from reports.pages import Chart, Figure
+from reports.snapshots import snapshot_read
 
 from . import sources
 
@@ -79,15 +80,16 @@ def overview_charts(*, daily, receivables, risk) -> list[Chart]:
                 money=True,
             )
         )
-    charts.append(
-        Chart(
-            kind="bar",
-            title=_("Receivables by age"),
-            labels=[sources.ageing_label(bucket) for bucket in receivables.buckets],
-            series=[(_("Open amount"), [bucket.amount for bucket in receivables.buckets])],
-            money=True,
+    if receivables is not None:
+        charts.append(
+            Chart(
+                kind="bar",
+                title=_("Receivables by age"),
+                labels=[sources.ageing_label(bucket) for bucket in receivables.buckets],
+                series=[(_("Open amount"), [bucket.amount for bucket in receivables.buckets])],
+                money=True,
+            )
         )
-    )
     if risk and any(risk.by_reason.values()):
         reasons = sorted(risk.by_reason.items(), key=lambda item: (-item[1], item[0]))
         charts.append(
@@ -106,12 +108,13 @@ def manager_dashboard(*, user, today: date | None = None) -> Dashboard:
     today = today or timezone.localdate()
     month_start = today.replace(day=1)
     scope = salesperson_scope(user)
-    day_sales = sources.sales_totals(start=today, end=today, salesperson_id=scope)
-    month_sales = sources.sales_totals(start=month_start, end=today, salesperson_id=scope)
-    on_time = sources.on_time_rate(start=month_start, end=today, salesperson_id=scope)
-    receivables = sources.receivables(as_of=today, salesperson_id=scope)
-    risk = sources.orders_at_risk(salesperson_id=scope, limit=0)
-    daily = sources.sales_by_day(start=month_start, end=today, salesperson_id=scope)
+    # A full rebuild holding a table makes its figures a dash for that minute, never a page that hangs.
+    day_sales = snapshot_read(lambda: sources.sales_totals(start=today, end=today, salesperson_id=scope), default=None)
+    month_sales = snapshot_read(lambda: sources.sales_totals(start=month_start, end=today, salesperson_id=scope), default=None)
+    daily = snapshot_read(lambda: sources.sales_by_day(start=month_start, end=today, salesperson_id=scope), default=None)
+    on_time = snapshot_read(lambda: sources.on_time_rate(start=month_start, end=today, salesperson_id=scope), default=None)
+    receivables = snapshot_read(lambda: sources.receivables(as_of=today, salesperson_id=scope), default=None)
+    risk = snapshot_read(lambda: sources.orders_at_risk(salesperson_id=scope, limit=0), default=None)
 
     sales_url, margin_url = report_url("reports:sales"), report_url("reports:margins")
     today_figures = [
@@ -125,16 +128,16 @@ def manager_dashboard(*, user, today: date | None = None) -> Dashboard:
         Figure(_("Gross margin"), month_sales and month_sales.margin, "money", url=margin_url),
         Figure(_("Gross margin rate"), month_sales and month_sales.margin_rate, "percent", url=margin_url),
         Figure(_("On-time delivery"), on_time, "percent", url=report_url("reports:cycle_times")),
-        Figure(_("Overdue receivables"), receivables.overdue, "money", url=report_url("reports:receivables")),
+        Figure(_("Overdue receivables"), receivables and receivables.overdue, "money", url=report_url("reports:receivables")),
         Figure(_("Orders at risk"), risk and risk.count, "int", url=report_url("reports:at_risk")),
     ]
-    missing = []
-    if month_sales is None:
-        missing.append(_("Sales and margin"))
-    if on_time is None:
-        missing.append(_("On-time delivery"))
-    if risk is None:
-        missing.append(_("Orders at risk"))
+    areas = [
+        (_("Sales and margin"), month_sales),
+        (_("On-time delivery"), on_time),
+        (_("Receivables"), receivables),
+        (_("Orders at risk"), risk),
+    ]
+    missing = [name for name, figures in areas if figures is None]
     return Dashboard(
         today=today,
         month_start=month_start,

@@ -124,8 +124,9 @@ ROW_COLUMNS = [
 ]
 
 
-def _rebuild_select(*, product_ids: list[int] | None) -> tuple[str, list]:
-    """One SELECT computing every snapshot row of the products (all: None) from the ledger."""
+def _rebuild_select(*, product_ids: list[int] | None, keep: bool = True) -> tuple[str, list]:
+    """One SELECT computing every snapshot row of the products (all: None) from the ledger; with `keep`
+    it reads the rows there are (their reserved and unit cost, their days without a movement)."""
     ledger_sql, ledger_params = _ledger_by_day(product_ids=product_ids).query.sql_with_params()
     snap, product = _table(StockDay), _table(Product)
     gap = _days_between("v.day", "v.prev_day")
@@ -135,27 +136,37 @@ def _rebuild_select(*, product_ids: list[int] | None) -> tuple[str, list]:
         kept_where = f" WHERE product_id IN ({', '.join(['%s'] * len(product_ids))})"
         kept_params = list(product_ids)
     window = "PARTITION BY product_id, warehouse_id ORDER BY day"
+    columns = "product_id, warehouse_id, day, delta, shipped, shipped_cost, shipped_uncosted"
+    sums = ", ".join(f"SUM({name}) AS {name}" for name in ("delta", "shipped", "shipped_cost", "shipped_uncosted"))
+    everywhere = f"SELECT product_id, NULL, day, {sums} FROM daily GROUP BY product_id, day"
+    if keep:
+        keyed = f"""
+            SELECT product_id, warehouse_id, day, {sums} FROM (
+                SELECT {columns} FROM daily
+                UNION ALL
+                {everywhere}
+                UNION ALL
+                SELECT product_id, warehouse_id, day, 0, 0, 0, 0 FROM {snap}{kept_where}
+            ) changes GROUP BY product_id, warehouse_id, day"""
+        cost_and_reserved = "COALESCE(o.unit_cost, p.cost) AS unit_cost, COALESCE(o.reserved, 0) AS reserved"
+        kept_join = f"""LEFT JOIN {snap} o ON o.product_id = k.product_id AND o.day = k.day
+             AND COALESCE(o.warehouse_id, 0) = COALESCE(k.warehouse_id, 0)"""
+    else:
+        # Nothing to keep: the ledger's days alone, each warehouse's already grouped.
+        keyed = f"SELECT {columns} FROM daily UNION ALL {everywhere}"
+        cost_and_reserved = "p.cost AS unit_cost, 0 AS reserved"
+        kept_join = ""
+        kept_params = []
     sql = f"""
     WITH daily AS ({ledger_sql}),
-    keyed AS (
-        SELECT product_id, warehouse_id, day, SUM(delta) AS delta, SUM(shipped) AS shipped,
-               SUM(shipped_cost) AS shipped_cost, SUM(shipped_uncosted) AS shipped_uncosted FROM (
-            SELECT product_id, warehouse_id, day, delta, shipped, shipped_cost, shipped_uncosted FROM daily
-            UNION ALL
-            SELECT product_id, NULL, day, delta, shipped, shipped_cost, shipped_uncosted FROM daily
-            UNION ALL
-            SELECT product_id, warehouse_id, day, 0, 0, 0, 0 FROM {snap}{kept_where}
-        ) changes GROUP BY product_id, warehouse_id, day
-    ),
+    keyed AS ({keyed}),
     levels AS (
         SELECT k.product_id, k.warehouse_id, k.day, k.shipped, k.shipped_cost, k.shipped_uncosted,
                SUM(k.delta) OVER (PARTITION BY k.product_id, k.warehouse_id ORDER BY k.day) AS on_hand,
-               COALESCE(o.unit_cost, p.cost) AS unit_cost,
-               COALESCE(o.reserved, 0) AS reserved
+               {cost_and_reserved}
         FROM keyed k
         JOIN {product} p ON p.id = k.product_id
-        LEFT JOIN {snap} o ON o.product_id = k.product_id AND o.day = k.day
-             AND COALESCE(o.warehouse_id, 0) = COALESCE(k.warehouse_id, 0)
+        {kept_join}
     ),
     valued AS (
         SELECT l.*, ROUND(l.on_hand * l.unit_cost, 2) AS value,
@@ -181,6 +192,30 @@ def _rebuild_select(*, product_ids: list[int] | None) -> tuple[str, list]:
     return sql, [*ledger_params, *kept_params]
 
 
+def _build_empty(cursor, *, product_ids: list[int] | None) -> int:
+    """The first build into an empty table: nothing to keep, and the indexes made once after the
+    rows are in (cheaper than keeping them up to date row by row)."""
+    snap = _table(StockDay)
+    select_sql, params = _rebuild_select(product_ids=product_ids, keep=False)
+    if connection.vendor != "postgresql":  # SQLite remakes a table to drop an index, and not in a transaction
+        cursor.execute(f"INSERT INTO {snap} ({', '.join(ROW_COLUMNS)}) {select_sql}", params)
+        return cursor.rowcount
+    meta = StockDay._meta
+    with connection.schema_editor(atomic=False) as editor:
+        for constraint in meta.constraints:
+            editor.remove_constraint(StockDay, constraint)
+        for index in meta.indexes:
+            editor.remove_index(StockDay, index)
+    cursor.execute(f"INSERT INTO {snap} ({', '.join(ROW_COLUMNS)}) {select_sql}", params)
+    written = cursor.rowcount
+    with connection.schema_editor(atomic=False) as editor:
+        for constraint in meta.constraints:
+            editor.add_constraint(StockDay, constraint)
+        for index in meta.indexes:
+            editor.add_index(StockDay, index)
+    return written
+
+
 def _rebuild_rows(*, product_ids: list[int] | None) -> int:
     """Replace the rows of the products (all: None) by rows computed from the ledger; how many were written."""
     snap = _table(StockDay)
@@ -192,7 +227,9 @@ def _rebuild_rows(*, product_ids: list[int] | None) -> int:
         where_params = list(product_ids)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL work_mem = '64MB'")  # the window functions sort in memory
+            cursor.execute("SET LOCAL work_mem = '256MB'")  # the grouping and window functions sort in memory
+        if not StockDay.objects.exists():
+            return _build_empty(cursor, product_ids=product_ids)
         has_rows = StockDay.objects.filter(**({"product_id__in": product_ids} if product_ids is not None else {})).exists()
         if not has_rows:
             cursor.execute(f"INSERT INTO {snap} ({columns}) {select_sql}", params)
@@ -336,28 +373,26 @@ def _next_row(
 
 
 def _previous_rows(*, keys: Iterable[tuple[int, int | None]], before: date) -> dict[tuple[int, int | None], StockDay]:
-    """Each key's latest row before `before`: an index look-up per key, in two statements (keys of
-    stock rows and products), then the rows by id; a key without a stock row is looked up alone."""
+    """Each key's latest row before `before`: an index look-up per key and the rows by id, for the
+    keys of stock rows and of products; a key without a stock row is looked up alone."""
     keys = set(keys)
     product_ids = sorted({product_id for product_id, _warehouse in keys})
     in_warehouse = StockDay.objects.filter(
         product_id=OuterRef("product_id"), warehouse_id=OuterRef("warehouse_id"), day__lt=before
     ).order_by("-day")
     everywhere = StockDay.objects.filter(product_id=OuterRef("pk"), warehouse__isnull=True, day__lt=before).order_by("-day")
-    ids = list(
+    in_warehouse_ids = (
         StockLevel.objects.filter(product_id__in=product_ids)
         .order_by()
         .annotate(row=Subquery(in_warehouse.values("pk")[:1]))
-        .values_list("row", flat=True)
+        .values("row")
     )
-    ids += list(
-        Product.objects.filter(pk__in=product_ids)
-        .order_by()
-        .annotate(row=Subquery(everywhere.values("pk")[:1]))
-        .values_list("row", flat=True)
+    everywhere_ids = (
+        Product.objects.filter(pk__in=product_ids).order_by().annotate(row=Subquery(everywhere.values("pk")[:1])).values("row")
     )
-    ids = [row_id for row_id in ids if row_id is not None]
-    found = {(row.product_id, row.warehouse_id): row for row in StockDay.objects.filter(pk__in=ids)}
+    # Two statements: an OR of the two would let the database scan the whole table instead.
+    rows = [*StockDay.objects.filter(pk__in=in_warehouse_ids), *StockDay.objects.filter(pk__in=everywhere_ids)]
+    found = {(row.product_id, row.warehouse_id): row for row in rows}
     levels = set(StockLevel.objects.filter(product_id__in=product_ids).values_list("product_id", "warehouse_id"))
     for product_id, warehouse_id in keys - levels - set(found):
         if warehouse_id is not None:

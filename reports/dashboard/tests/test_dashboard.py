@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 from decimal import Decimal
 
+import psycopg
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,6 +22,7 @@ from reports.cycles.tests.factories import timeline_order
 from reports.dashboard import sources
 from reports.receivables.snapshot import receivables_refresh
 from reports.sales.facts import sales_facts_rebuild
+from reports.sales.models import DailySalesOrder
 from tests.queries import queries_for
 
 pytestmark = pytest.mark.django_db
@@ -156,3 +160,47 @@ def test_orders_at_risk_come_from_the_cycles_and_a_salesperson_counts_only_their
     client.force_login(seller)
     home = client.get(reverse("home")).content.decode()
     assert re.search(r"My orders at risk</a></span>\s*<span class=\"home-figure-value\">1<", home)
+
+
+@pytest.fixture
+def rebuild_holding_the_sales_facts(db):
+    """Another connection holds the sales facts the way a nightly rebuild's TRUNCATE does, until the test ends."""
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        host=settings["HOST"] or None,
+        port=settings["PORT"] or None,
+        password=settings["PASSWORD"] or None,
+    )
+    other.execute(f"LOCK TABLE {DailySalesOrder._meta.db_table} IN ACCESS EXCLUSIVE MODE")
+    yield
+    other.rollback()
+    other.close()
+
+
+def test_while_a_rebuild_holds_the_sales_facts_their_figures_are_a_dash_and_no_page_waits(
+    client_as, rebuild_holding_the_sales_facts
+):
+    client = client_as("manager")
+    started = time.monotonic()
+    dashboard = client.get(reverse("reports:dashboard"))
+    home = client.get(reverse("home"))
+    assert time.monotonic() - started < 10  # each held read gives up after half a second
+    body = dashboard.content.decode()
+    assert dashboard.status_code == 200 and "Not available yet" in body and "Sales and margin" in body
+    assert "Receivables by age" in body  # what the rebuild does not hold is shown
+    assert home.status_code == 200 and "home-figures" not in home.content.decode()
+
+
+@pytest.mark.parametrize("role", ["manager", "sales", "warehouse", "finance"])
+def test_home_figures_ask_as_many_queries_however_many_invoices_and_alerts(client_as, role):
+    client = client_as(role)
+    overdue_invoice(gross="10.00", salesperson=client.user)
+    stock_alert()
+    client.get(reverse("home"))  # settings read once and cached
+    one = queries_for(lambda: client.get(reverse("home")))
+    for _ in range(2):  # the queues beside show up to five items: stay below, as they count past it
+        overdue_invoice(gross="10.00", salesperson=client.user)
+        stock_alert()
+    assert queries_for(lambda: client.get(reverse("home"))) == one
