@@ -32,14 +32,6 @@ class HeadlineRow:
     month: object
 
 
-def _area_names() -> dict[str, str]:
-    return {
-        "sales": _("Sales and margin"),
-        "cycles": _("On-time delivery"),
-        "risk": _("Orders at risk"),
-    }
-
-
 def headline_rows(figures: NightlyFigures) -> list[HeadlineRow]:
     """Revenue, orders, margin and on-time delivery, yesterday and month to date (None: not available yet)."""
     day, month = figures.yesterday, figures.month
@@ -68,7 +60,6 @@ def report_title(figures: NightlyFigures) -> str:
 
 def report_context(figures: NightlyFigures) -> dict:
     """Everything the PDF and the e-mail show, worded in the active language."""
-    names = _area_names()
     return {
         "title": report_title(figures),
         "figures": figures,
@@ -76,7 +67,6 @@ def report_context(figures: NightlyFigures) -> dict:
         "charts": report_charts(figures),
         "ageing": ageing_rows(figures),
         "risk_rows": [(row, [risk_note_text(note) for note in row.notes]) for row in (figures.risk.rows if figures.risk else [])],
-        "missing": [names[area] for area in figures.missing],
     }
 
 

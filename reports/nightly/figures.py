@@ -43,18 +43,6 @@ class NightlyFigures:
     receivables: ReceivablesFigures
     as_of: datetime | None = None  # when the stalest snapshot read was last brought up to date
 
-    @property
-    def missing(self) -> list[str]:
-        """The areas whose figures were not available when the report was made."""
-        missing = []
-        if self.month is None:
-            missing.append("sales")
-        if self.on_time_month is None:
-            missing.append("cycles")
-        if self.risk is None:
-            missing.append("risk")
-        return missing
-
 
 def figures_read(*, day: date) -> NightlyFigures:
     """Yesterday's and the month's figures as the areas hold them now; the lists as they stand this morning."""

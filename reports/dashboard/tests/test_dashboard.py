@@ -124,7 +124,7 @@ def test_the_dashboard_shows_each_area_figure_once_its_selectors_give_it(client_
     )
     body = client_as("manager").get(reverse("reports:dashboard")).content.decode()
     assert "98,765.40" in body and "87.5 %" in body and "Revenue per day, month to date" in body
-    assert "Not available yet" not in body
+    assert "Being rebuilt" not in body
 
 
 def test_revenue_comes_from_the_sales_facts_and_sales_see_only_theirs(client, client_as, make_user):
@@ -188,7 +188,7 @@ def test_while_a_rebuild_holds_the_sales_facts_their_figures_are_a_dash_and_no_p
     home = client.get(reverse("home"))
     assert time.monotonic() - started < 10  # each held read gives up after half a second
     body = dashboard.content.decode()
-    assert dashboard.status_code == 200 and "Not available yet" in body and "Sales and margin" in body
+    assert dashboard.status_code == 200 and "Being rebuilt right now" in body and "Sales and margin" in body
     assert "Receivables by age" in body  # what the rebuild does not hold is shown
     assert home.status_code == 200 and "home-figures" not in home.content.decode()
 

@@ -366,7 +366,7 @@ def every_area(monkeypatch):
 def test_every_area_figure_reaches_the_pdf_workbook_and_mail(managers, every_area):
     send_nightly_report.delay(day=DAY.isoformat())
     zh = next(message for message in mail.outbox if message.to == ["zh@example.com"])
-    assert "收入（不含税）: 12345.60 / 345678.90" in zh.body and "暂无数据" not in zh.body
+    assert "收入（不含税）: 12345.60 (11-29) / 345678.90 (本月至今)" in zh.body and "暂无数据" not in zh.body
     text = pdf_text(attachments(zh)[PDF][1])
     assert "345678.90" in text and "91.3 %" in text and "SO-2026-000041" in text
     assert "本月至今每日收入" in text and "风险订单（按原因）" in text  # the charts' titles
