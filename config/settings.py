@@ -634,7 +634,7 @@ CELERY_BEAT_SCHEDULE.update(
     {
         "reports-stock-reconcile": {"task": "reports.stock.reconcile", "schedule": crontab(minute="*/10")},
         "reports-stock-rebuild": {"task": "reports.stock.rebuild", "schedule": crontab(hour=1, minute=0)},
-        "reports-receivables-refresh": {"task": "reports.receivables.refresh", "schedule": crontab(minute="*/15")},
+        "reports-receivables-refresh": {"task": "reports.receivables.refresh", "schedule": crontab(minute="*/2")},
         "reports-receivables-rebuild": {"task": "reports.receivables.rebuild", "schedule": crontab(hour=1, minute=20)},
     }
 )
@@ -642,6 +642,8 @@ CELERY_BEAT_SCHEDULE.update(
 # dead stock; stock lasting longer than this many days at the period's rate of shipping is a slow mover.
 REPORTS_DEAD_STOCK_DAYS = env_int("REPORTS_DEAD_STOCK_DAYS", 90)
 REPORTS_SLOW_MOVER_COVER_DAYS = env_int("REPORTS_SLOW_MOVER_COVER_DAYS", 180)
+# After billing events today's open receivables (one aggregate over every open invoice) are read at most this often.
+REPORTS_RECEIVABLES_AGEING_SECONDS = env_int("REPORTS_RECEIVABLES_AGEING_SECONDS", 60)
 DEMO_SEEDERS += ["reports.stock.demo.seed"]  # after every seeder that moves stock or bills
 
 

@@ -11,6 +11,7 @@ the payment's unallocated rest.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -19,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -44,6 +46,7 @@ from billing.payments.models import (
 from billing.payments.selectors import credit_note_refundable, invoice_money_back
 from billing.payments.status import order_payment_status_steps, orders_payment_status_refresh
 from config.actors import Actor
+from config.bulk import rows_update
 from config.errors import DomainError, PermissionRefused
 from config.money import CENT, ZERO
 from config.numbering import NumberBlock, document_number
@@ -358,11 +361,14 @@ def payments_record_bulk(*, receipts: Sequence[Receipt], by) -> list[Payment | D
         checked[index] = (amount, wanted, {"source_type": source_type, "source_id": receipt.source.pk})
     if not checked:
         return answers
+    sources: dict[int, set[int]] = defaultdict(set)
+    for *_money, fields in checked.values():
+        sources[fields["source_type"].pk].add(fields["source_id"])
+    by_source = Q()
+    for type_id, ids in sources.items():  # the (source_type, source_id) index answers each
+        by_source |= Q(source_type_id=type_id, source_id__in=sorted(ids))
     recorded_sources = set(
-        Payment.objects.filter(
-            state=PaymentRecordState.RECORDED,
-            source_id__in={fields["source_id"] for _a, _w, fields in checked.values()},
-        ).values_list("source_type_id", "source_id")
+        Payment.objects.filter(by_source, state=PaymentRecordState.RECORDED).values_list("source_type_id", "source_id")
     )
     customers = {
         customer.pk: customer
@@ -433,7 +439,7 @@ def payments_record_bulk(*, receipts: Sequence[Receipt], by) -> list[Payment | D
     # The orders' statuses after each payment in turn, from the invoices as they were before this batch.
     statuses = [step for step in order_payment_status_steps(steps=[wanted for wanted in steps if wanted]) if step]
     paid = [invoices[invoice_id] for invoice_id in sorted({i for wanted in steps for i in wanted})]
-    Invoice.objects.bulk_update(paid, ["amount_paid"], batch_size=1000)
+    rows_update(paid, ["amount_paid"])
     if statuses:
         order_payment_status_set_in_turn(steps=statuses, by=actor)
     outbox_publish_many(topic=PAYMENT_RECEIVED, payloads=payloads)

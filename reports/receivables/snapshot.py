@@ -17,6 +17,7 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, DecimalField, F, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
@@ -35,9 +36,9 @@ SNAPSHOT = "receivables"
 MONEY = DecimalField(max_digits=16, decimal_places=2)
 
 
-def _lock() -> None:
+def _lock() -> SnapshotState:
     SnapshotState.objects.bulk_create([SnapshotState(name=SNAPSHOT)], ignore_conflicts=True)
-    SnapshotState.objects.select_for_update().get(name=SNAPSHOT)
+    return SnapshotState.objects.select_for_update().get(name=SNAPSHOT)
 
 
 def local_today() -> date:
@@ -99,35 +100,45 @@ def _flows_of(day: date) -> dict[str, Decimal]:
     return {"invoiced": invoiced, "credited": credited}
 
 
-def _refresh_today_locked() -> ReceivablesDay:
+def _refresh_today_locked(*, ageing: bool = True) -> bool:
+    """Today's flows, and (when `ageing`, or when today has no row yet) its open amounts from billing's
+    ageing; whether the open amounts were read."""
     today = local_today()
-    totals = ageing_totals(as_of=today)
-    collected = _write_collections(_collections(day=today), day=today).get(today, ZERO)
-    values = {
-        "open_total": _money(totals["total"]),
-        "overdue_total": _money(totals["overdue"]),
-        "buckets": _bucket_json({bucket.key: totals[bucket.key] for bucket in ageing_buckets()}),
-        "collected": collected,
-        **_flows_of(today),
-    }
-    row, _created = ReceivablesDay.objects.update_or_create(day=today, defaults=values)
-    return row
+    values = {"collected": _write_collections(_collections(day=today), day=today).get(today, ZERO), **_flows_of(today)}
+    ageing = ageing or not ReceivablesDay.objects.filter(day=today).exists()
+    if ageing:
+        totals = ageing_totals(as_of=today)
+        values.update(
+            open_total=_money(totals["total"]),
+            overdue_total=_money(totals["overdue"]),
+            buckets=_bucket_json({bucket.key: totals[bucket.key] for bucket in ageing_buckets()}),
+        )
+    ReceivablesDay.objects.update_or_create(day=today, defaults=values)
+    return ageing
+
+
+def ageing_seconds() -> int:
+    return getattr(settings, "REPORTS_RECEIVABLES_AGEING_SECONDS", 60)
 
 
 @transaction.atomic
-def receivables_refresh(*, payment_days: list[date] | None = None) -> ReceivablesDay:
-    """Today's row from billing's ageing and today's flows; and the collections of other days named
-    (a payment recorded or voided with an earlier date)."""
-    _lock()
+def receivables_refresh(*, payment_days: list[date] | None = None, force: bool = True) -> ReceivablesDay:
+    """Today's flows and open amounts, and the collections of other days named (a payment recorded or
+    voided with an earlier date). Without `force` (after each billing event) the open amounts, one
+    aggregate over every open invoice, are read at most once a minute (REPORTS_RECEIVABLES_AGEING_SECONDS):
+    a bank statement paying thousands of invoices does not read them thousands of times; the
+    scheduled refresh catches up."""
+    state = _lock()
     today = local_today()
     for day in sorted(set(payment_days or [])):
         if day == today:
             continue
         collected = _write_collections(_collections(day=day), day=day).get(day, ZERO)
         ReceivablesDay.objects.filter(day=day).update(collected=collected)
-    row = _refresh_today_locked()
-    snapshot_touch(SNAPSHOT)
-    return row
+    due = force or state.refreshed_at is None or timezone.now() - state.refreshed_at >= timedelta(seconds=ageing_seconds())
+    if _refresh_today_locked(ageing=due):
+        snapshot_touch(SNAPSHOT)
+    return ReceivablesDay.objects.get(day=today)
 
 
 # --- every day, worked back from today ---------------------------------------------------------------

@@ -15,7 +15,7 @@ from billing.models import Invoice
 from billing.payments.models import Payment, PaymentAllocation, PaymentMethod, PaymentRecordState
 from billing.tests.receivables_factories import issued_credit_note, issued_invoice, received_payment
 from customers.tests.factories import CustomerFactory
-from reports.receivables.handlers import refresh_after_payment
+from reports.receivables.handlers import refresh_after_billing_event, refresh_after_payment
 from reports.receivables.models import CollectionDay, ReceivablesDay
 from reports.receivables.selectors import collections_by_method, receivables_figures, receivables_series
 from reports.receivables.snapshot import receivables_history, receivables_rebuild, receivables_refresh
@@ -192,3 +192,18 @@ def test_refresh_writes_todays_row_only(clock, book):
     assert ReceivablesDay.objects.get(day=day(100)).open_total == D("700.00")
     assert ReceivablesDay.objects.get(day=day(100)).invoiced == D("20.00")
     assert ReceivablesDay.objects.get(day=day(50)).open_total == D("1.00")
+
+
+def test_billing_events_read_the_open_amounts_at_most_once_a_minute(clock, book, settings):
+    settings.REPORTS_RECEIVABLES_AGEING_SECONDS = 60
+    receivables_rebuild()
+    issued_invoice(customer=book["a"], gross="20.00", issued_on=day(100), due_date=day(130))
+    refresh_after_billing_event({})  # the rebuild read them a moment ago
+    today = ReceivablesDay.objects.get(day=day(100))
+    assert (today.invoiced, today.open_total) == (D("20.00"), D("680.00"))
+    clock.set(day(100), hour=12, minute=2)
+    refresh_after_billing_event({})
+    assert ReceivablesDay.objects.get(day=day(100)).open_total == D("700.00")
+    issued_invoice(customer=book["a"], gross="5.00", issued_on=day(100), due_date=day(130))
+    receivables_refresh()  # the scheduled refresh always reads them
+    assert ReceivablesDay.objects.get(day=day(100)).open_total == D("705.00")
