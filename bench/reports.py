@@ -136,11 +136,7 @@ def seed_fulfilment(lines: int) -> None:
             INSERT INTO logistics_shipment (number, state, service, eta, insured_value, cod_amount, line_count, unit_count,
                 created_at, picking_started_at, packed_at, shipped_at, delivered_at, order_id, warehouse_id)
             SELECT 'SH-' || o.id, CASE WHEN o.status = 'shipped' THEN 'shipped' ELSE 'delivered' END, '',
-<<<<<<< HEAD
-                   ((o.approved_at + interval '26 hours') AT TIME ZONE 'Asia/Shanghai')::date + 3 + (o.id %% 3) - 1,
-=======
                    ((o.approved_at + interval '26 hours') AT TIME ZONE 'Asia/Shanghai')::date + (2 + o.id %% 3)::int,
->>>>>>> main
                    0, 0, {lines},
                    (SELECT sum(quantity) FROM orders_salesorderline WHERE order_id = o.id),
                    o.approved_at + interval '3 hours', o.approved_at + interval '4 hours', o.approved_at + interval '5 hours',
