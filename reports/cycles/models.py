@@ -69,11 +69,10 @@ class OrderCycle(models.Model):
         verbose_name_plural = _("order cycles")
         default_permissions = ()
         indexes = [
-            models.Index(fields=["status", "status_since"], name="cycle_risk_open", condition=Q(risk_open=True)),
+            # The risk queue reads the open rows longest in their state first, and stops at a page.
+            models.Index(fields=["status_since", "order"], name="cycle_risk_since", condition=Q(risk_open=True)),
             models.Index(
-                fields=["salesperson", "status", "status_since"],
-                name="cycle_risk_open_seller",
-                condition=Q(risk_open=True),
+                fields=["salesperson", "status_since", "order"], name="cycle_risk_seller_since", condition=Q(risk_open=True)
             ),
             models.Index(fields=["salesperson", "delivered_on"], name="cycle_delivered_seller"),
         ]

@@ -368,12 +368,13 @@ def cycles_rebuild(*, now: datetime | None = None) -> None:
             cursor.execute(_review_flag_sql(d, ""))
         with _emptied_for_bulk_load(cursor, CycleStageTime):
             cursor.execute(_stage_time_sql(d, ""))
-        with _emptied_for_bulk_load(cursor, DeliveryDay):
-            cursor.execute(_delivery_day_sql(""))
-        with _emptied_for_bulk_load(cursor, ReviewDay):
-            cursor.execute(_review_day_sql(""))
-        with _emptied_for_bulk_load(cursor, CycleWeek):
-            _write_cycle_weeks(cursor, "", [])
+        # The figure tables are small (days × salespeople, weeks × stages) and read by home pages: emptied with
+        # DELETE, so their readers see yesterday's rows until the commit instead of waiting for it.
+        for model in FIGURES:
+            cursor.execute(f"DELETE FROM {_table(model)}")
+        cursor.execute(_delivery_day_sql(""))
+        cursor.execute(_review_day_sql(""))
+        _write_cycle_weeks(cursor, "", [])
         if connection.vendor == "postgresql":
             for model in (*PER_ORDER, *FIGURES):
                 cursor.execute(f"ANALYZE {_table(model)}")

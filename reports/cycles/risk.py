@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, DateTimeField, Q, Value, When
 from django.utils import formats, timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -56,10 +56,15 @@ class RiskClock:
         if reason == RiskReason.LATE:
             return Q(requested_date__lt=self.today, status__in=NOT_DELIVERED)
         if reason == RiskReason.STUCK:
-            stuck = Q(pk__in=[])
-            for state, hours in self.limits.items():
-                stuck |= Q(status=state, status_since__lt=self.now - timedelta(hours=hours))
-            return stuck
+            if not self.limits:
+                return Q(pk__in=[])
+            # One comparison a row: since < now − the limit of the row's own state (no limit: NULL, never true).
+            deadline = Case(
+                *[When(status=state, then=Value(self.now - timedelta(hours=hours))) for state, hours in self.limits.items()],
+                default=Value(None),
+                output_field=DateTimeField(),
+            )
+            return Q(status_since__lt=deadline)
         if reason == RiskReason.CREDIT_HOLD:
             return Q(credit_review=True) | Q(customer_id__in=list(self.holds), status__in=NOT_ALL_SHIPPED)
         if reason == RiskReason.DELIVERY_EXCEPTION:

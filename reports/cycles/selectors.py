@@ -147,7 +147,7 @@ class CycleFigures:
     """The dashboard's cycle figures for a period: deliveries on time, and the orders at risk now."""
 
     on_time: OnTime
-    at_risk: int
+    at_risk: int | None  # None while the nightly rebuild holds the snapshot
 
     @property
     def on_time_rate(self) -> Decimal | None:
@@ -309,6 +309,18 @@ RISK_ORDERINGS = {
 }
 
 
+def _open_rows(*, salesperson_id: int | None = None, status: str = "", customer_text: str = "") -> QuerySet[OrderCycle]:
+    """The open cycle rows (the ones the risk conditions look at) in the queue's scope and filters."""
+    rows = OrderCycle.objects.filter(risk_open=True)
+    if salesperson_id is not None:
+        rows = rows.filter(salesperson_id=salesperson_id)
+    if status:
+        rows = rows.filter(status=status)
+    if customer_text:
+        rows = rows.filter(customer__name__icontains=customer_text)
+    return rows
+
+
 def orders_at_risk(
     *,
     salesperson_id: int | None = None,
@@ -320,19 +332,16 @@ def orders_at_risk(
 ) -> QuerySet[OrderCycle]:
     """The cycle rows of the orders at risk for any of `reasons` (all by default), oldest in their state first."""
     clock = clock or RiskClock.current()
-    rows = OrderCycle.objects.filter(risk_open=True).filter(clock.any_condition(reasons))
-    if salesperson_id is not None:
-        rows = rows.filter(salesperson_id=salesperson_id)
-    if status:
-        rows = rows.filter(status=status)
-    if customer_text:
-        rows = rows.filter(customer__name__icontains=customer_text)
-    return rows.order_by(*RISK_ORDERINGS.get(ordering, RISK_ORDERINGS["since"]))
+    rows = _open_rows(salesperson_id=salesperson_id, status=status, customer_text=customer_text)
+    return rows.filter(clock.any_condition(reasons)).order_by(*RISK_ORDERINGS.get(ordering, RISK_ORDERINGS["since"]))
 
 
-def risk_reason_counts(*, clock: RiskClock, ordering: str = "", **filters) -> dict[str, int]:
-    """{reason: orders at risk for it} under the other filters, in one pass over the open rows."""
-    rows = orders_at_risk(clock=clock, **filters).order_by()
+def risk_reason_counts(
+    *, clock: RiskClock, salesperson_id: int | None = None, status: str = "", customer_text: str = "", **_ignored
+) -> dict[str, int]:
+    """{reason: orders at risk for it} under the other filters, in one pass over the open rows (each count
+    tests its own reason only)."""
+    rows = _open_rows(salesperson_id=salesperson_id, status=status, customer_text=customer_text).order_by()
     counts = rows.aggregate(**{reason: Count("pk", filter=clock.condition(reason)) for reason in RiskReason.values})
     return {reason: counts[reason] for reason in RiskReason.values}
 
@@ -342,9 +351,10 @@ def risk_rows(cycles, *, clock: RiskClock) -> list[RiskRow]:
     return [RiskRow(cycle, clock.reasons_of(cycle)) for cycle in cycles]
 
 
-def orders_at_risk_count(*, salesperson_id: int | None = None, reasons: list[str] | None = None) -> int:
-    """How many orders are at risk now (the dashboard's figure; one salesperson's, or everyone's)."""
-    return orders_at_risk(salesperson_id=salesperson_id, reasons=reasons).count()
+def orders_at_risk_count(*, salesperson_id: int | None = None, reasons: list[str] | None = None) -> int | None:
+    """How many orders are at risk now (the dashboard's and the homes' figure; one salesperson's, or everyone's);
+    None for the moment the nightly rebuild holds the snapshot (a home page never waits for it)."""
+    return _unless_rebuilding(lambda: orders_at_risk(salesperson_id=salesperson_id, reasons=reasons).count(), None)
 
 
 @dataclass

@@ -348,3 +348,26 @@ def test_the_home_page_does_not_wait_for_the_nightly_rebuild(client_as):
         release.set()
         holder.join(timeout=30)
     assert "being rebuilt" in page
+
+
+@pytest.mark.parametrize("url", [CYCLES, REVIEW, f"{REVIEW}?breakdown=reviewer", f"{REVIEW}?breakdown=rule"])
+def test_the_report_pages_cost_the_same_queries_however_many_orders(client_as, make_user, url):
+    seller, reviewer = make_user("sales"), make_user("reviewer")
+    manager = client_as("manager")
+    t0 = at(timezone.localdate() - timedelta(days=3))
+    counts = []
+    for new_orders in (1, 4):
+        for _ in range(new_orders):
+            timeline_order(
+                by=seller,
+                flags=[ReviewRule.PRICE],
+                requested_date=timezone.localdate(),
+                steps=[("submitted", t0), ("in_review", t0), ("approved", t0 + timedelta(hours=2), reviewer), ("delivered", t0)],
+            )
+        cycles_rebuild()
+        manager.get(url)
+        with count_queries() as queries:
+            assert manager.get(url).status_code == 200
+        counts.append(len(queries.captured_queries))
+    assert counts[0] == counts[1], counts
+    assert counts[0] <= 16, counts
