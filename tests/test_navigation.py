@@ -21,7 +21,7 @@ EXPECTED_MENUS = {
         "warehouse": ["inventory:product_list", "inventory:stock_overview"],
         "shipping": ["logistics:shipment_list", "logistics:exception_list", "logistics:return_list"],
         "finance": ["billing:payment_list", "billing:refund_list"],
-        "reports": ["reports:sales", "reports:customers", "reports:at_risk"],
+        "reports": ["reports:at_risk", "reports:sales", "reports:customers"],
     },
     REVIEWER: {
         "sales": ["orders:list", "customers:list", "customers:complaint_list"],
@@ -49,7 +49,7 @@ EXPECTED_MENUS = {
             "logistics:unmatched_list",
             "logistics:return_list",
         ],
-        "reports": ["reports:cycle_times"],
+        "reports": ["reports:cycle_times", "reports:stock"],
     },
     FINANCE: {
         "sales": ["orders:list", "customers:list"],
@@ -67,6 +67,7 @@ EXPECTED_MENUS = {
             "billing:statement_list",
             "billing:reminder_list",
         ],
+        "reports": ["reports:receivables"],
         "settings": ["billing:dunning_levels"],
     },
     # Managers read everything: allocation and replenishment included.
@@ -95,12 +96,14 @@ EXPECTED_MENUS = {
         ],
         "reports": [
             "reports:dashboard",
+            "reports:at_risk",
             "reports:sales",
             "reports:margins",
-            "reports:customers",
             "reports:cycle_times",
             "reports:review",
-            "reports:at_risk",
+            "reports:stock",
+            "reports:receivables",
+            "reports:customers",
             "reports:nightly_list",
         ],
         "settings": [
