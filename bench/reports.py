@@ -350,7 +350,7 @@ def main() -> None:
     print("XLSX export of 100,000 orders …", flush=True)
     from orders.models import SalesOrder
 
-    cutoff = SalesOrder.objects.order_by("-pk").values_list("created_at", flat=True)[99_999]
+    cutoff = SalesOrder.objects.order_by("-created_at").values_list("created_at", flat=True)[99_999]
     export_url = f"{reverse('orders:export')}?format=xlsx&date_from={cutoff:%Y-%m-%d}"
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     tracemalloc.start()
