@@ -205,6 +205,11 @@ def main() -> None:
 
         return wrapper
 
+    # After-commit side effects (the payments' outbox events) are a worker's job in production; here
+    # no worker runs, so they are left queued (counted below) instead of being handled in this process.
+    import config.outbox as outbox
+
+    outbox._kick = lambda: None
     services.parse_statement_file = timed("parse", services.parse_statement_file)
     services._store = timed("store", services._store)
     reconciliation.lines_suggest = timed("suggest", reconciliation.lines_suggest)
@@ -240,6 +245,7 @@ def main() -> None:
             f"{summary.imported} / {summary.matched + summary.pending} / {summary.suggested}",
         ),
         ("lines in the database", f"{BankStatementLine.objects.count()}"),
+        ("outbox events left for the workers", f"{outbox.OutboxEvent.objects.filter(dispatched_at__isnull=True).count()}"),
     ]
     if background is not None:
         seconds, done = background

@@ -55,6 +55,7 @@ def parse_args():
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--products", type=int, default=2_000)
     parser.add_argument("--repeat", type=int, default=15, help="timed requests per page (after one warm-up)")
+    parser.add_argument("--reuse", action="store_true", help="keep the database of an earlier run (skip what it has)")
     return parser.parse_args()
 
 
@@ -73,16 +74,24 @@ def seed_fulfilment(lines: int) -> None:
 
     with transaction.atomic():
         warehouses = [
-            Warehouse.objects.create(code="SH", name="上海主仓", priority=1),
-            Warehouse.objects.create(code="BJ", name="北京仓", priority=2),
+            Warehouse.objects.get_or_create(code="SH", defaults={"name": "上海主仓", "priority": 1})[0],
+            Warehouse.objects.get_or_create(code="BJ", defaults={"name": "北京仓", "priority": 2})[0],
         ]
     w1, w2 = (w.pk for w in warehouses)
+
+    def empty(cursor, table: str) -> bool:
+        cursor.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {table})")
+        return cursor.fetchone()[0]
+
     with connection.cursor() as cursor:
         steps = []
         cursor.execute("UPDATE inventory_product SET cost = round(list_price * %s, 2)", [Decimal("0.62")])
         started = time.monotonic()
+        timelines = empty(cursor, "orders_orderevent")
         cursor.execute(
-            """
+            "SELECT 1"
+            if not timelines
+            else """
             INSERT INTO orders_orderevent (order_id, kind, at, by_id, actor_kind, actor_name, from_state, to_state, params, note)
             SELECT o.id, 'transition', o.submitted_at, o.created_by_id, 'user', '', 'draft', 'submitted', '{}'::jsonb, ''
             FROM orders_salesorder o WHERE o.status <> 'draft'
@@ -91,7 +100,7 @@ def seed_fulfilment(lines: int) -> None:
             FROM orders_salesorder o WHERE o.status NOT IN ('draft', 'submitted', 'in_review', 'rejected')
             """
         )
-        for to_state, from_state, hours, statuses in STAGES:
+        for to_state, from_state, hours, statuses in STAGES if timelines else []:
             cursor.execute(
                 f"""
                 INSERT INTO orders_orderevent
@@ -119,12 +128,15 @@ def seed_fulfilment(lines: int) -> None:
         )
         steps.append(("line quantities", time.monotonic() - started))
         started = time.monotonic()
+        shipments = empty(cursor, "logistics_shipment")
         cursor.execute(
-            f"""
+            "SELECT %s"
+            if not shipments
+            else f"""
             INSERT INTO logistics_shipment (number, state, service, eta, insured_value, cod_amount, line_count, unit_count,
                 created_at, picking_started_at, packed_at, shipped_at, delivered_at, order_id, warehouse_id)
             SELECT 'SH-' || o.id, CASE WHEN o.status = 'shipped' THEN 'shipped' ELSE 'delivered' END, '',
-                   ((o.approved_at + interval '26 hours') AT TIME ZONE 'Asia/Shanghai')::date + 2 + (o.id %% 3)::int,
+                   ((o.approved_at + interval '26 hours') AT TIME ZONE 'Asia/Shanghai')::date + (2 + o.id %% 3)::int,
                    0, 0, {lines},
                    (SELECT sum(quantity) FROM orders_salesorderline WHERE order_id = o.id),
                    o.approved_at + interval '3 hours', o.approved_at + interval '4 hours', o.approved_at + interval '5 hours',
@@ -138,7 +150,9 @@ def seed_fulfilment(lines: int) -> None:
         steps.append(("shipments", time.monotonic() - started))
         started = time.monotonic()
         cursor.execute(
-            """
+            "SELECT 1"
+            if not shipments
+            else """
             INSERT INTO logistics_shipmentline (shipment_id, order_line_id, product_id, quantity, quantity_packed)
             SELECT s.id, l.id, l.product_id, l.quantity, l.quantity
             FROM logistics_shipment s JOIN orders_salesorderline l ON l.order_id = s.order_id
@@ -148,7 +162,9 @@ def seed_fulfilment(lines: int) -> None:
         started = time.monotonic()
         costed = "unit_cost" in _columns(cursor, "inventory_stockmovement")
         cursor.execute(
-            f"""
+            "SELECT 1"
+            if not shipments
+            else f"""
             INSERT INTO inventory_stockmovement (product_id, warehouse_id, kind, quantity, reason, params, document, created_at
                 {", unit_cost" if costed else ""})
             SELECT sl.product_id, s.warehouse_id, 'shipment', -sl.quantity, '', '{{}}'::jsonb, s.number, s.shipped_at
@@ -165,6 +181,22 @@ def seed_fulfilment(lines: int) -> None:
         print(f"  {label}: {seconds:.0f} s", flush=True)
 
 
+def seeded_data() -> dict:
+    """What bench/scale.py's seed returns, read back from the database of an earlier run."""
+    from django.contrib.auth import get_user_model
+
+    from customers.models import Customer
+    from orders.models import SalesOrder
+
+    User = get_user_model()
+    users = {"manager": User.objects.get(username="scale-manager")}
+    for role in ["sales", "reviewer", "warehouse", "finance"]:
+        users[role] = User.objects.get(username=f"scale-{role}")
+    customers = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
+    middle = SalesOrder.objects.order_by("pk").values("pk", "number")[SalesOrder.objects.count() // 2]
+    return {"users": users, "customer": customers[len(customers) // 2], "order": middle["pk"], "number": middle["number"]}
+
+
 def snapshot_tasks() -> list[tuple[str, str]]:
     """The reports app's scheduled tasks (name, dotted path): the nightly rebuilds and the nightly report."""
     from django.conf import settings
@@ -174,10 +206,12 @@ def snapshot_tasks() -> list[tuple[str, str]]:
     )
 
 
-def run_task(path: str) -> float:
-    from django.utils.module_loading import import_string
+def run_task(name: str) -> float:
+    """Run one Celery task (by its registered name) in this process and return how long it took."""
+    from config.celery import app
 
-    task = import_string(path)
+    app.loader.import_default_modules()
+    task = app.tasks[name]
     started = time.perf_counter()
     task.apply(throw=True)
     return time.perf_counter() - started
@@ -251,18 +285,26 @@ def main() -> None:
     args = parse_args()
     env = app_env(args.database_url)
     env["DEBUG"] = "0"
-    print(f"Recreating {args.database_url} and migrating …", flush=True)
-    recreate_database(args.database_url)
+    if not args.reuse:
+        print(f"Recreating {args.database_url} and migrating …", flush=True)
+        recreate_database(args.database_url)
     manage(env, "migrate", "--noinput")
     manage(env, "collectstatic", "--noinput")
     setup_django(env)
-    print(f"Seeding {args.orders:,} orders × {args.lines} lines …", flush=True)
-    data = seed_orders(orders=args.orders, lines=args.lines, customers=args.customers, products=args.products)
+    if args.reuse:
+        data = seeded_data()
+    else:
+        print(f"Seeding {args.orders:,} orders × {args.lines} lines …", flush=True)
+        data = seed_orders(orders=args.orders, lines=args.lines, customers=args.customers, products=args.products)
     print("Seeding timelines, shipments and the ledger …", flush=True)
     seed_fulfilment(args.lines)
 
-    print("Rebuilding every snapshot …", flush=True)
-    rebuilds = [(name, run_task(path)) for name, path in snapshot_tasks()]
+    # Each reports task twice: first on empty snapshot tables (the first build after installing), then
+    # as it runs every night on tables that hold the history already.
+    print("Building every snapshot, then the nightly run …", flush=True)
+    tasks = snapshot_tasks()
+    first = {name: run_task(path) for name, path in tasks}
+    rebuilds = [(name, first[name], run_task(path)) for name, path in tasks]
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -308,7 +350,7 @@ def main() -> None:
     print("XLSX export of 100,000 orders …", flush=True)
     from orders.models import SalesOrder
 
-    cutoff = SalesOrder.objects.order_by("-pk").values_list("created_at", flat=True)[99_999]
+    cutoff = SalesOrder.objects.order_by("-created_at").values_list("created_at", flat=True)[99_999]
     export_url = f"{reverse('orders:export')}?format=xlsx&date_from={cutoff:%Y-%m-%d}"
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     tracemalloc.start()
@@ -325,12 +367,13 @@ def main() -> None:
         pg_version = cursor.fetchone()[0].split(",")[0]
     print()
     print(f"machine: {os.cpu_count()} cores, {pg_version}, Python {sys.version.split()[0]}; {args.orders:,} orders")
-    print(f"{'snapshot task':44} {'seconds':>9}")
-    print("-" * 55)
-    for name, seconds in rebuilds:
-        print(f"{name:44} {seconds:9.1f}")
-    nightly = [seconds for name, seconds in rebuilds if "nightly-report" not in name]
-    print(f"{'all snapshot rebuilds (target ≤ 60 s)':44} {sum(nightly):9.1f}")
+    print(f"{'reports task (s)':44} {'first build':>12} {'nightly':>9}")
+    print("-" * 67)
+    for name, seconds, again in rebuilds:
+        print(f"{name:44} {seconds:12.1f} {again:9.1f}")
+    snapshots = [(seconds, again) for name, seconds, again in rebuilds if "nightly-report" not in name]
+    total_first, total_nightly = sum(s for s, _a in snapshots), sum(a for _s, a in snapshots)
+    print(f"{'every snapshot (nightly target ≤ 60 s)':44} {total_first:12.1f} {total_nightly:9.1f}")
     print(f"{'incremental refresh, one order (≤ 50 ms)':44} {refresh_seconds * 1000:9.1f} ms over {refresh_calls} handler calls")
     print()
     print(f"{'page':64} {'status':>6} {'p50 ms':>9} {'p95 ms':>9}")

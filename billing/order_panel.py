@@ -58,7 +58,7 @@ def order_invoices_panel(*, order, user) -> CustomerPanel | None:
                 badge="status status-draft",
             )
         )
-    elif may_invoice and order.status in PREPAYABLE_STATUSES and not invoices:
+    elif may_invoice and order.status in PREPAYABLE_STATUSES and not invoices and order.customer.prepayment_required:
         chips.append(
             PanelCell(
                 _("Prepayment invoice"), url=reverse("billing:invoice_create", args=[order.pk]), badge="status status-draft"

@@ -7,9 +7,9 @@ from datetime import date
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from config.roles import SALES
-from orders.models import OrderStatus, SalesOrder, SalesOrderLine
+from orders.models import OPEN_COMMITTED, OrderStatus, SalesOrder, SalesOrderLine
 
-from .models import CreditNote, Invoice, InvoiceLine
+from .models import CreditNote, Invoice, InvoiceLine, InvoiceStatus
 
 
 def open_invoices(customer) -> QuerySet[Invoice]:
@@ -25,6 +25,20 @@ def overdue_invoices(customer, days: int = 0, *, on: date | None = None) -> Quer
 def overdue_invoices_for_review(*, customer, older_than_days: int) -> QuerySet[Invoice]:
     """settings.OVERDUE_INVOICES_PROVIDER: what the order review's overdue rule reads (number, due_date, balance)."""
     return overdue_invoices(customer, older_than_days)
+
+
+def order_lines_on_prepayment_invoices(*, customer) -> set[int]:
+    """settings.PREPAID_ORDER_LINES_PROVIDER: the customer's open orders' lines on an issued prepayment
+    invoice not wholly taken back by credit notes (the credit exposure counts them as receivables)."""
+    return set(
+        InvoiceLine.objects.filter(
+            invoice__customer=customer,
+            invoice__is_prepayment=True,
+            invoice__status=InvoiceStatus.ISSUED,
+            invoice__total_gross__gt=F("invoice__amount_credited"),
+            order_line__order__status__in=OPEN_COMMITTED,
+        ).values_list("order_line_id", flat=True)
+    )
 
 
 def sees_all_invoices(user) -> bool:

@@ -17,8 +17,14 @@ app.autodiscover_tasks(
         "orders.fulfilment",
         "billing.payments",
         "billing.bank",
+        "billing.dunning",
+        "billing.statements",
         "logistics.exceptions",
         "reports.customers",
+        "reports.cycles",
         "reports.nightly",
+        "reports.receivables",
+        "reports.sales",
+        "reports.stock",
     ]
 )

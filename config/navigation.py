@@ -105,10 +105,15 @@ NAV_AREAS: list[NavArea] = [
         "reports",
         pgettext_lazy("navigation area", "Reports"),
         (
-            # each report's entry joins with its page
             NavEntry(_("Dashboard"), "reports:dashboard", "reports.view_reports"),
+            NavEntry(_("Orders at risk"), "reports:at_risk", "reports.view_risk_queue"),
             NavEntry(_("Sales report"), "reports:sales", "reports.view_sales_report"),
             NavEntry(_("Margins"), "reports:margins", "reports.view_margin_report"),
+            NavEntry(_("Cycle times"), "reports:cycle_times", "reports.view_cycle_report"),
+            NavEntry(_("Review report"), "reports:review", "reports.view_review_report"),
+            NavEntry(_("Stock report"), "reports:stock", "reports.view_stock_report"),
+            NavEntry(_("Receivables report"), "reports:receivables", "reports.view_receivables_report"),
+            NavEntry(_("Customer report"), "reports:customers", "reports.view_customer_report"),
             NavEntry(_("Nightly reports"), "reports:nightly_list", "reports.view_reports"),
         ),
     ),
@@ -117,6 +122,7 @@ NAV_AREAS: list[NavArea] = [
         pgettext_lazy("navigation area", "Settings"),
         (
             NavEntry(_("Review settings"), "orders:review_settings", "orders.change_reviewsettings"),
+            NavEntry(_("Limits of the orders at risk"), "reports:risk_limits", "reports.change_risk_limits"),
             NavEntry(_("API clients"), "api:client_list", "api.view_apiclient"),
             NavEntry(_("Webhooks"), "webhooks:endpoint_list", "webhooks.view_webhookendpoint"),
             NavEntry(_("Dunning levels"), "billing:dunning_levels", "billing.view_dunninglevel"),

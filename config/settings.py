@@ -216,6 +216,9 @@ STOCK_DEMAND_PROVIDER = "orders.fulfilment.selectors.backorder_shortfall"
 OVERDUE_INVOICES_PROVIDER = os.environ.get("OVERDUE_INVOICES_PROVIDER", "")
 # The customer's open receivables less advances, for the credit exposure (orders.credit); billing sets it.
 RECEIVABLES_PROVIDER = ""
+# The customer's order lines already invoiced in advance (a prepayment invoice): the credit exposure
+# counts them in the receivables (or not at all once paid), not as approved and not yet invoiced.
+PREPAID_ORDER_LINES_PROVIDER = ""
 
 # Carrier tracking pushes: no secret configured means every push is refused (401).
 KUAIDI100_SALT = os.environ.get("KUAIDI100_SALT", "")
@@ -317,6 +320,7 @@ DEMO_SEEDERS += ["billing.demo.seed"]
 # payments: allocations, write-offs, refunds, acceptance bills; the orders' payment status
 PAYMENT_WRITE_OFF_LIMIT = Decimal(os.environ.get("PAYMENT_WRITE_OFF_LIMIT", "1.00"))
 RECEIVABLES_PROVIDER = "billing.payments.selectors.customer_open_receivables"
+PREPAID_ORDER_LINES_PROVIDER = "billing.selectors.order_lines_on_prepayment_invoices"
 CUSTOMER_PAGE_PANELS += ["billing.payments.customer_panel.customer_payments_panel"]
 ORDER_PAGE_PANELS += ["billing.payments.order_panel.order_payments_panel"]
 HOME_QUEUE_PROVIDERS += ["billing.payments.selectors.home_queues"]
@@ -569,6 +573,78 @@ CELERY_BEAT_SCHEDULE.update(
 )
 CUSTOMER_PAGE_PANELS += ["reports.customers.panels.customer_segment_panel"]
 DEMO_SEEDERS += ["reports.customers.demo.seed"]
+
+# Order cycles (reports.cycles): every move of an order, and what changes its shipments' exceptions or its
+# invoices' balance, refreshes its cycle rows; the whole snapshot is rebuilt nightly.
+_subscribe(
+    {
+        **{
+            f"orders.salesorder.{transition}": ["reports.cycles.handlers.refresh_order"]
+            for transition in [
+                "submit",
+                "pass_checks",
+                "flag_for_review",
+                "approve",
+                "reject",
+                "reopen",
+                "allocate",
+                "backorder",
+                "ship_part",
+                "ship_rest",
+                "deliver",
+                "complete",
+                "cancel",
+                "close_short",
+            ]
+        },
+        "logistics.shipment_exception_opened": ["reports.cycles.handlers.refresh_exception_order"],
+        "logistics.deliveryexception.resolve": ["reports.cycles.handlers.refresh_exception_order"],
+        "billing.invoice.issue": ["reports.cycles.handlers.refresh_invoice_orders"],
+        "billing.creditnote.issue": ["reports.cycles.handlers.refresh_credit_note_orders"],
+        "billing.payment_received": ["reports.cycles.handlers.refresh_paid_orders"],
+        "billing.payment_allocated": ["reports.cycles.handlers.refresh_paid_orders"],
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {"reports-cycles-rebuild": {"task": "reports.cycles.rebuild", "schedule": crontab(hour=1, minute=40)}}
+)
+# Managers' and salespeople's homes list the orders at risk (each salesperson their own).
+HOME_QUEUE_PROVIDERS += ["reports.cycles.selectors.home_queues"]
+DEMO_SEEDERS += ["reports.cycles.demo.seed"]
+
+
+# reports.stock and reports.receivables: the daily stock snapshot follows the ledger's movements, is reconciled with
+# the stock rows every few minutes (reserved stock changes without a movement) and checked against the ledger nightly;
+# the receivables snapshot takes today's row from billing's ageing after billing events and every few minutes, and
+# every day again nightly (both before the nightly report).
+_subscribe({"inventory.stock_moved": ["reports.stock.handlers.refresh_after_movements"]})
+_subscribe(
+    {
+        topic: ["reports.receivables.handlers.refresh_after_billing_event"]
+        for topic in ["billing.invoice.issue", "billing.creditnote.issue"]
+    }
+)
+_subscribe(
+    {
+        topic: ["reports.receivables.handlers.refresh_after_payment"]
+        for topic in ["billing.payment_received", "billing.payment_allocated", "billing.payment.void"]
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "reports-stock-reconcile": {"task": "reports.stock.reconcile", "schedule": crontab(minute="*/10")},
+        "reports-stock-rebuild": {"task": "reports.stock.rebuild", "schedule": crontab(hour=1, minute=0)},
+        "reports-receivables-refresh": {"task": "reports.receivables.refresh", "schedule": crontab(minute="*/2")},
+        "reports-receivables-rebuild": {"task": "reports.receivables.rebuild", "schedule": crontab(hour=1, minute=20)},
+    }
+)
+# The stock report's default thresholds (a reader may change them on the page): no shipment for this many days is
+# dead stock; stock lasting longer than this many days at the period's rate of shipping is a slow mover.
+REPORTS_DEAD_STOCK_DAYS = env_int("REPORTS_DEAD_STOCK_DAYS", 90)
+REPORTS_SLOW_MOVER_COVER_DAYS = env_int("REPORTS_SLOW_MOVER_COVER_DAYS", 180)
+# After billing events today's open receivables (one aggregate over every open invoice) are read at most this often.
+REPORTS_RECEIVABLES_AGEING_SECONDS = env_int("REPORTS_RECEIVABLES_AGEING_SECONDS", 60)
+DEMO_SEEDERS += ["reports.stock.demo.seed"]  # after every seeder that moves stock or bills
 
 
 # --- end of per-app wiring ---

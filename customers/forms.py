@@ -21,6 +21,7 @@ from .services import (
     credit_terms_of,
     new_customer_credit_terms,
 )
+from .tax_ids import validate_customer_tax_id
 
 PHONE = re.compile(r"^\+?[0-9()\-\s./]{5,30}(\s*(ext\.?|x|转|分机)\s*\d{1,6})?$", re.IGNORECASE)
 TAX_ID = re.compile(r"^[0-9A-Z\-]{5,40}$")
@@ -124,9 +125,12 @@ class CustomerForm(forms.ModelForm):
         return clean_phone(self.cleaned_data["phone"])
 
     def clean_tax_id(self) -> str:
+        """A company's 18-character tax ID is its unified social credit code, check character included."""
         value = self.cleaned_data["tax_id"].replace(" ", "").upper()
         if value and not TAX_ID.match(value):
             raise forms.ValidationError(_("A tax ID has 5 to 40 letters and digits, e.g. 91310000MA1K4XXXXX."))
+        kind = self.cleaned_data.get("kind") or self.instance.kind
+        validate_customer_tax_id(value, is_company=kind == Customer.Kind.COMPANY)
         return value
 
     def clean_tags(self) -> str:
@@ -167,8 +171,11 @@ class CustomerImportForm(CustomerForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         del self.fields["loaded_at"]
+        # Not a column of the sheet: a row never changes whether the customer pays before shipping.
+        del self.fields["prepayment_required"]
         for name in CREDIT_FIELDS:
-            self.fields[name].required = False  # an empty cell keeps the current (or default) value
+            if name in self.fields:
+                self.fields[name].required = False  # an empty cell keeps the current (or default) value
 
     @classmethod
     def for_user(cls, user) -> type[CustomerImportForm]:

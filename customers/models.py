@@ -63,6 +63,12 @@ class Customer(models.Model):
     )
     credit_rating = models.CharField(_("credit rating"), max_length=1, choices=Rating.choices, default=Rating.B)
     payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=30)
+    # Payment before shipping (款到发货): orders are invoiced in advance with a prepayment invoice.
+    prepayment_required = models.BooleanField(
+        _("pays before shipping"),
+        default=False,
+        help_text=_("Payment terms of prepayment: an approved order is invoiced before it ships (prepayment invoice)."),
+    )
     is_blocked = models.BooleanField(_("blocked"), default=False)
     blocked_reason = models.CharField(_("reason for block"), max_length=300, blank=True)
     segment = models.CharField(_("segment"), max_length=20, choices=Segment.choices, default=Segment.WHOLESALE)

@@ -37,6 +37,7 @@ CUSTOMER_FIELDS = [
     "credit_limit",
     "credit_rating",
     "payment_terms_days",
+    "prepayment_required",
     "segment",
     "tags",
     "salesperson",
@@ -44,7 +45,7 @@ CUSTOMER_FIELDS = [
 ]
 # Credit terms are finance's decision: changing them needs this permission (finance, managers), by
 # any path (pages, import, admin, API); sales ask for a change instead (credit_request_create).
-CREDIT_FIELDS = ["credit_limit", "credit_rating", "payment_terms_days"]
+CREDIT_FIELDS = ["credit_limit", "credit_rating", "payment_terms_days", "prepayment_required"]
 CREDIT_PERMISSION = "customers.change_credit_terms"
 ADDRESS_FIELDS = ["kind", "recipient", "phone", "line1", "line2", "city", "province", "postal_code", "country"]
 CONTACT_FIELDS = ["name", "title", "phone", "email"]
@@ -105,6 +106,7 @@ def new_customer_credit_terms() -> dict[str, Any]:
         "credit_limit": settings.DEFAULT_CREDIT_LIMIT,
         "credit_rating": Customer._meta.get_field("credit_rating").default,
         "payment_terms_days": Customer._meta.get_field("payment_terms_days").default,
+        "prepayment_required": False,
     }
 
 

@@ -1,7 +1,9 @@
 """Credit exposure: what a customer owes and has committed, read above customers (it needs orders).
 
 Exposure = open receivables (from billing, through settings.RECEIVABLES_PROVIDER, since orders never
-imports billing) + approved orders' value not yet invoiced (+ the order being checked).
+imports billing) + approved orders' value not yet invoiced (+ the order being checked). An order
+line on a prepayment invoice is invoiced already: its money is in the receivables while unpaid and
+nowhere once paid, never also in the approved orders' value (settings.PREPAID_ORDER_LINES_PROVIDER).
 """
 
 from __future__ import annotations
@@ -25,20 +27,33 @@ def customer_open_receivables(*, customer: Customer) -> Decimal:
     return import_string(path)(customer=customer)
 
 
+def customer_lines_invoiced_in_advance(*, customer: Customer) -> set[int]:
+    """The customer's open order lines on a prepayment invoice (billing's provider; none without it)."""
+    path = getattr(settings, "PREPAID_ORDER_LINES_PROVIDER", "")
+    return set(import_string(path)(customer=customer)) if path else set()
+
+
 def customer_committed_not_invoiced(*, customer: Customer, exclude_order_id: int | None = None) -> Decimal:
-    """Approved orders' totals less the gross value of their units invoiced, cancelled or returned."""
+    """Approved orders' totals less the gross value of their units invoiced, cancelled or returned,
+    and less what is left of the lines a prepayment invoice already invoiced."""
     orders = SalesOrder.objects.filter(customer=customer, status__in=OPEN_COMMITTED)
     if exclude_order_id:
         orders = orders.exclude(pk=exclude_order_id)
     committed = orders.order_by().aggregate(total=Sum("total"))["total"] or ZERO
     settled_units = F("quantity_cancelled") + F("quantity_returned") + F("quantity_invoiced")
-    value = ExpressionWrapper(
-        F("line_total") * settled_units / F("quantity"), output_field=DecimalField(max_digits=30, decimal_places=10)
+    money = DecimalField(max_digits=30, decimal_places=10)
+    value = ExpressionWrapper(F("line_total") * settled_units / F("quantity"), output_field=money)
+    lines = SalesOrderLine.objects.filter(order__in=orders.values("pk"))
+    not_owed = (
+        lines.exclude(quantity_cancelled=0, quantity_returned=0, quantity_invoiced=0)
+        .order_by()
+        .aggregate(total=Sum(value))["total"]
+        or ZERO
     )
-    lines = SalesOrderLine.objects.filter(order__in=orders.values("pk")).exclude(
-        quantity_cancelled=0, quantity_returned=0, quantity_invoiced=0
-    )
-    not_owed = lines.order_by().aggregate(total=Sum(value))["total"] or ZERO
+    in_advance = customer_lines_invoiced_in_advance(customer=customer)
+    if in_advance:
+        rest = ExpressionWrapper(F("line_total") * (F("quantity") - settled_units) / F("quantity"), output_field=money)
+        not_owed += lines.filter(pk__in=in_advance).order_by().aggregate(total=Sum(rest))["total"] or ZERO
     return round_money(committed - not_owed)
 
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.actors import Actor
+from config.bulk import rows_update
 from config.transitions import transition_apply
 from orders.models import OrderEvent, OrderStatus, PaymentStatus, SalesOrder
 
@@ -78,6 +79,6 @@ def order_payment_status_set_in_turn(*, steps: Sequence[Mapping[int, str]], by) 
     now = timezone.now()
     for order in changed:
         order.payment_status, order.updated_at = current[order.pk], now
-    SalesOrder.objects.bulk_update(changed, ["payment_status", "updated_at"], batch_size=1000)
+    rows_update(changed, ["payment_status", "updated_at"])
     OrderEvent.objects.bulk_create(events, batch_size=1000)
     return [order_complete_if_settled(order=orders[pk], by=actor) for pk in sorted(orders)]

@@ -102,6 +102,7 @@ def chart_svg(
         no_data_text=_("No data for this period"),
         margin=8,
         print_values=False,
+        max_scale=6,  # a few round figures on the value axis, not one every few pixels
     )
     if kind == "pie":
         values = series[0][1] if series else []

@@ -26,8 +26,18 @@ class PeriodForm(forms.Form):
     default_grain = "day"
 
     def __init__(self, data=None, *args, **kwargs):
-        # Always bound (an empty query string means the defaults), so the page shows figures at once.
+        # Always bound, an empty field meaning its default, so the page shows figures at once and its
+        # fields show the period they cover.
         data = data.copy() if data is not None else {}
+        today = timezone.localdate()
+        for name, default in (
+            ("start", today.replace(day=1).isoformat()),
+            ("end", today.isoformat()),
+            ("grain", self.default_grain),
+            ("compare", "none"),
+        ):
+            if not data.get(name):
+                data[name] = default
         super().__init__(data, *args, **kwargs)
 
     def clean(self):

@@ -40,7 +40,18 @@ class SnapshotState(models.Model):
 
 
 from reports.customers.models import CustomerMonth, CustomerSnapshot, RfmBounds  # noqa: E402, F401
+from reports.cycles.models import (  # noqa: E402,F401
+    CycleStageTime,
+    CycleWeek,
+    DeliveryDay,
+    OrderCycle,
+    ReviewCase,
+    ReviewDay,
+    ReviewFlag,
+    RiskLimits,
+)
 from reports.nightly.models import NightlyReport, NightlyReportDelivery, NightlyReportFile  # noqa: E402,F401
+from reports.receivables.models import CollectionDay, ReceivablesDay  # noqa: E402,F401
 from reports.sales.models import (  # noqa: E402,F401
     MarginByCustomer,
     MarginByProduct,
@@ -52,3 +63,4 @@ from reports.sales.models import (  # noqa: E402,F401
     SalesOrderFact,
     SalesTotals,
 )
+from reports.stock.models import StockDay, StockTotalDay  # noqa: E402,F401

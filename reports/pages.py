@@ -23,7 +23,8 @@ from config.documents import render_pdf
 from config.exports import export_filename, export_response
 from reports.charts import chart_img, chart_svg
 
-KINDS = ("text", "int", "money", "percent", "days", "date")
+# "duration": a length of time in seconds (cycle times), shown in minutes, hours or days and exported in hours.
+KINDS = ("text", "int", "money", "percent", "days", "duration", "date")
 FORMATS = ("html", "csv", "xlsx", "pdf")
 ROWS_PER_PAGE = 100
 # A PDF prints the first rows only; the CSV / XLSX export holds them all.
@@ -90,6 +91,8 @@ def _plain(value, kind: str):
         return None
     if kind == "percent":
         return round(Decimal(value) * 100, 1)
+    if kind == "duration":
+        return round(Decimal(str(value)) / 3600, 2)
     if kind == "date" and isinstance(value, datetime):
         return timezone.localtime(value).date()
     return value
@@ -104,7 +107,8 @@ def _export(result: ReportResult, *, fmt: str, name: str, title: str):
         if result.totals:
             yield [_plain(result.totals.get(column.key), column.kind) for column in columns]
 
-    headers = [f"{column.label} (%)" if column.kind == "percent" else column.label for column in columns]
+    unit = {"percent": " (%)", "duration": " (h)"}
+    headers = [f"{column.label}{unit.get(column.kind, '')}" for column in columns]
     return export_response(fmt=fmt, filename=export_filename(name), headers=headers, rows=lines(), sheet_title=str(title))
 
 

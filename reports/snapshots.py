@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
+from django.db import OperationalError, connections, router, transaction
 from django.utils import timezone
 
 from reports.models import SnapshotState
+
+# PostgreSQL's "lock not available": a lock_timeout ran out.
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 def snapshot_touch(name: str, *, rebuilt: bool = False, at: datetime | None = None) -> None:
@@ -24,3 +29,24 @@ def snapshot_as_of(*names: str) -> datetime | None:
     if len(times) < len(set(names)) or any(value is None for value in times.values()):
         return None
     return min(times.values())
+
+
+def snapshot_read[T](read: Callable[[], T], *, default: T, wait_ms: int = 500) -> T:
+    """read(), or `default` while a full rebuild holds the snapshot tables it reads.
+
+    A rebuild empties its tables with TRUNCATE, whose lock lasts until the rebuild commits; a page opened all
+    day (a home, the dashboard) waits for it at most `wait_ms` on PostgreSQL instead. Other errors are raised.
+    """
+    alias = router.db_for_read(SnapshotState)
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        return read()
+    try:
+        with transaction.atomic(using=alias):
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = '{int(wait_ms)}ms'")
+            return read()
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        return default

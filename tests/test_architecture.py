@@ -71,3 +71,18 @@ def test_loading_the_url_modules_reads_nothing_from_the_database(django_assert_n
 
     with django_assert_num_queries(0):
         importlib.reload(orders.entry.filters)
+
+
+def test_every_scheduled_task_is_registered_with_the_worker():
+    """Beat sends tasks by name: a name no module registers is dropped by every worker, silently."""
+    from django.conf import settings
+
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    missing = sorted(
+        f"{entry_name}: {entry['task']}"
+        for entry_name, entry in settings.CELERY_BEAT_SCHEDULE.items()
+        if entry["task"] not in app.tasks
+    )
+    assert not missing, missing

@@ -21,12 +21,13 @@ EXPECTED_MENUS = {
         "warehouse": ["inventory:product_list", "inventory:stock_overview"],
         "shipping": ["logistics:shipment_list", "logistics:exception_list", "logistics:return_list"],
         "finance": ["billing:payment_list", "billing:refund_list"],
-        "reports": ["reports:sales"],
+        "reports": ["reports:at_risk", "reports:sales", "reports:customers"],
     },
     REVIEWER: {
         "sales": ["orders:list", "customers:list", "customers:complaint_list"],
         "review": ["orders:review_queue"],
         "warehouse": ["inventory:product_list", "inventory:stock_overview"],
+        "reports": ["reports:review"],
     },
     WAREHOUSE: {
         "sales": ["orders:list", "customers:list"],
@@ -48,6 +49,7 @@ EXPECTED_MENUS = {
             "logistics:unmatched_list",
             "logistics:return_list",
         ],
+        "reports": ["reports:cycle_times", "reports:stock"],
     },
     FINANCE: {
         "sales": ["orders:list", "customers:list"],
@@ -65,6 +67,7 @@ EXPECTED_MENUS = {
             "billing:statement_list",
             "billing:reminder_list",
         ],
+        "reports": ["reports:receivables"],
         "settings": ["billing:dunning_levels"],
     },
     # Managers read everything: allocation and replenishment included.
@@ -91,8 +94,25 @@ EXPECTED_MENUS = {
             "billing:statement_list",
             "billing:reminder_list",
         ],
-        "reports": ["reports:dashboard", "reports:sales", "reports:margins", "reports:nightly_list"],
-        "settings": ["orders:review_settings", "api:client_list", "webhooks:endpoint_list", "billing:dunning_levels"],
+        "reports": [
+            "reports:dashboard",
+            "reports:at_risk",
+            "reports:sales",
+            "reports:margins",
+            "reports:cycle_times",
+            "reports:review",
+            "reports:stock",
+            "reports:receivables",
+            "reports:customers",
+            "reports:nightly_list",
+        ],
+        "settings": [
+            "orders:review_settings",
+            "reports:risk_limits",
+            "api:client_list",
+            "webhooks:endpoint_list",
+            "billing:dunning_levels",
+        ],
     },
 }
 
@@ -175,7 +195,7 @@ def test_entries_of_installed_apps_name_pages_and_permissions_that_exist():
 def test_the_header_renders_area_menus_with_the_current_entry_marked(client_as):
     body = client_as(WAREHOUSE).get(reverse("inventory:count_list")).content.decode()
     nav = body[body.index('<nav id="mainnav"') : body.index("</nav>")]
-    assert re.findall(r'data-area="(\w+)"', nav) == ["sales", "warehouse", "shipping"]
+    assert re.findall(r'data-area="(\w+)"', nav) == ["sales", "warehouse", "shipping", "reports"]
     warehouse = nav[nav.index('data-area="warehouse"') :]
     assert 'class="nav-area-label active"' in warehouse
     assert re.findall(r'<a href="([^"]+)" class="active" aria-current="page">', nav) == [reverse("inventory:count_list")]

@@ -29,6 +29,7 @@ from billing.models import Invoice, InvoiceLine
 from billing.payments.models import Payment, PaymentMethod, PaymentRecordState
 from billing.payments.services import Receipt, payment_record, payment_void, payments_record_bulk
 from config.actors import Actor
+from config.bulk import rows_update
 from config.errors import DomainError, PermissionRefused
 from config.money import ZERO
 from config.numbering import DOCUMENT_KINDS
@@ -365,7 +366,7 @@ def _accept_exact(plans: dict[int, LinePlan], actor: Actor) -> int:
         )
     lines = [line for line, _plan in matched]
     transitions_fire(objs=lines, transition="match", actor=actor)
-    BankStatementLine.objects.bulk_update(lines, ["status", *MATCH_FIELDS], batch_size=1000)
+    rows_update(lines, ["status", *MATCH_FIELDS])
     outbox_publish_many(
         topic=f"{BankStatementLine._meta.label_lower}.match",
         payloads=[{"id": line.pk, "from": LineStatus.UNMATCHED, "to": LineStatus.MATCHED} for line in lines],
@@ -410,7 +411,7 @@ def _remember_payers(matched: Sequence[tuple[BankStatementLine, int]]) -> None:
         if payer.last_used is None or payer.last_used < day:
             payer.last_used = day
             later.append(payer)
-    PayerAccount.objects.bulk_update(later, ["last_used"], batch_size=1000)
+    rows_update(later, ["last_used"])
 
 
 # --- the clerk's actions -----------------------------------------------------------------------

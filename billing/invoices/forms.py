@@ -9,9 +9,10 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models import Invoice, InvoiceKind, InvoiceMedium, InvoiceStatus
 from billing.selectors import invoice_search
-from billing.validation import validate_fapiao_number, validate_tax_id
+from billing.validation import validate_fapiao_number
 from config.filters import SortFilter
 from customers.models import Customer
+from customers.tax_ids import validate_tax_id
 
 
 class InvoiceFilter(django_filters.FilterSet):

@@ -24,13 +24,15 @@ from billing.models import (
     InvoiceMedium,
     InvoiceStatus,
 )
-from billing.validation import FAPIAO_NUMBER, is_valid_uscc
+from billing.payments.status import orders_payment_status_refresh
+from billing.validation import FAPIAO_NUMBER
 from config.actors import Actor
 from config.errors import DomainError, PermissionRefused
 from config.money import ZERO, round_money
 from config.numbering import document_number
 from config.transitions import transition_apply
 from customers.models import Address, Customer
+from customers.tax_ids import is_valid_uscc
 from orders.invoicing import (
     INVOICEABLE_STATUSES,
     PREPAYABLE_STATUSES,
@@ -151,15 +153,30 @@ def _set_totals(invoice: Invoice, lines: list[InvoiceLine]) -> None:
     invoice.total_gross = invoice.total_net + invoice.total_tax
 
 
-def _prepaid_order_line_ids(order_ids: Iterable[int]) -> set[int]:
-    """Order lines on a live (draft or issued) prepayment invoice: those invoices cover them."""
-    return set(
+def _prepayment_lines(order_ids: Iterable[int]) -> list[tuple[int, int, str]]:
+    """(order line, prepayment invoice, its status) of the orders' live (draft or issued) prepayment invoices."""
+    return list(
         InvoiceLine.objects.filter(
             order_id__in=list(order_ids),
             invoice__is_prepayment=True,
             invoice__status__in=[InvoiceStatus.DRAFT, InvoiceStatus.ISSUED],
-        ).values_list("order_line_id", flat=True)
+        ).values_list("order_line_id", "invoice_id", "invoice__status")
     )
+
+
+def _prepaid_order_line_ids(order_ids: Iterable[int]) -> set[int]:
+    """Order lines on a live (draft or issued) prepayment invoice: those invoices cover them."""
+    return {line_id for line_id, _invoice, _status in _prepayment_lines(order_ids)}
+
+
+def prepayment_refusal(customer: Customer) -> str:
+    """Why this customer's orders may not be invoiced before shipping ("" when their payment terms say prepayment)."""
+    if customer.prepayment_required:
+        return ""
+    return _(
+        "%(customer)s pays on terms of %(days)s days, not before shipping: a prepayment invoice is only for a customer "
+        "whose payment terms say prepayment (finance sets this on the customer). Invoice the order once it ships."
+    ) % {"customer": customer.name, "days": customer.payment_terms_days}
 
 
 def _check_orders(orders: list[SalesOrder], order_ids: set[int]) -> Customer:
@@ -196,7 +213,14 @@ def invoice_draft_from_orders(
             _("Nothing of %(numbers)s has shipped yet: only shipped goods are invoiced.") % {"numbers": ", ".join(not_shipped)},
             code="not_shipped",
         )
-    prepaid = _prepaid_order_line_ids(order_ids)
+    prepayments = _prepayment_lines(order_ids)
+    drafts = sorted({invoice_id for _line, invoice_id, status in prepayments if status == InvoiceStatus.DRAFT})
+    if drafts:
+        raise DomainError(
+            _("Issue or discard the draft prepayment invoice of these orders first: it is to cover what shipped."),
+            code="prepayment_draft",
+        )
+    prepaid = {line_id for line_id, _invoice, _status in prepayments}
     to_invoice: list[tuple[SalesOrderLine, int]] = []
     covered: dict[int, int] = {}
     for line in order_lines_for_invoicing(order_ids=order_ids):
@@ -240,6 +264,9 @@ def invoice_draft_from_orders(
             params={"orders": sorted({line.order.number for line, _qty in to_invoice})},
         )
     order_lines_record_invoiced(quantities={**{line.pk: qty for line, qty in to_invoice}, **covered}, by=actor)
+    if covered:
+        # Invoiced by the prepayment invoice now: a delivered order whose prepayment is paid completes.
+        orders_payment_status_refresh(invoice_ids={invoice_id for _line, invoice_id, _status in prepayments}, by=actor)
     return DraftOutcome(invoice=invoice, covered_by_prepayment=sum(covered.values()))
 
 
@@ -247,14 +274,18 @@ def invoice_draft_from_orders(
 def invoice_draft_prepayment(
     *, order: SalesOrder, by, kind: str | None = None, medium: str = InvoiceMedium.ELECTRONIC
 ) -> Invoice:
-    """Draft a prepayment invoice for the whole of an approved order before it ships; once the goods
-    ship, drafting from the order marks them invoiced by it instead of invoicing them again."""
+    """Draft a prepayment invoice for the whole of an approved order before it ships, for a customer
+    whose payment terms say prepayment; once the goods ship, drafting from the order marks them
+    invoiced by it instead of invoicing them again (the prepayment invoice is their invoice)."""
     actor = Actor.of(by)
     _require(actor, DRAFT_PERMISSION)
     found = orders_lock(order_ids=[order.pk])
     if not found:
         raise DomainError(_("One of these orders no longer exists."), code="unknown_order")
     locked = found[0]
+    refusal = prepayment_refusal(locked.customer)
+    if refusal:
+        raise DomainError(refusal, code="not_prepayment_terms")
     if locked.status not in PREPAYABLE_STATUSES:
         raise DomainError(
             _("A prepayment invoice is for an approved order before it ships; %(number)s is %(status)s.")

@@ -106,7 +106,13 @@ def invoice_create(request, order_id: int):
                 messages.success(request, _("Draft invoice created: check it, then issue it."))
                 return redirect(invoice)
         status = 422
-    context = {"order": order, "form": form, "rows": _order_rows(order), "prepayment": prepayment}
+    context = {
+        "order": order,
+        "form": form,
+        "rows": _order_rows(order),
+        "prepayment": prepayment,
+        "refusal": services.prepayment_refusal(order.customer) if prepayment else "",
+    }
     return render(request, "billing/invoice_create.html", context, status=status)
 
 

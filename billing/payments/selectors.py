@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import CreditNote, CreditNoteStatus, Invoice, InvoiceStatus
-from billing.payments.models import Payment, PaymentRecordState, Refund, RefundState
+from billing.payments.models import Payment, PaymentRecordState, Refund, RefundState, WriteOff
 from config.home import WorkQueue, work_queue
 from config.money import ZERO, round_money
 from config.roles import FINANCE
@@ -68,19 +68,37 @@ def customer_advances(*, customer: Customer) -> Decimal:
     return with_rest(Payment.objects.filter(customer=customer)).aggregate(total=Sum(rest))["total"] or ZERO
 
 
+def invoice_money_back(invoice: Invoice) -> tuple[Decimal, Decimal]:
+    """(money received for the invoice beyond what it now asks, what its credit notes already pay back).
+    Received is what payments allocated to it, not what was written off (gross − credited is what it asks)."""
+    written_off = (
+        WriteOff.objects.filter(invoice_id=invoice.pk, reversed_at__isnull=True).aggregate(total=Sum("amount"))["total"] or ZERO
+    )
+    refunded = CreditNote.objects.filter(invoice_id=invoice.pk).aggregate(total=Sum("amount_refunded"))["total"] or ZERO
+    received = invoice.amount_paid - written_off
+    return received - (invoice.total_gross - invoice.amount_credited), refunded
+
+
+def credit_note_refundable(credit_note: CreditNote, invoice: Invoice) -> Decimal:
+    """What may still be paid back on a credit note: money the customer actually paid for the invoice
+    beyond what it now asks, less what its credit notes already refund, and at most the credit note's
+    own rest (nothing, when the invoice was not paid beyond it: a credit on an unpaid invoice only
+    lowers what is owed). A caller that acts on it reads both rows under lock."""
+    overpaid, refunded = invoice_money_back(invoice)
+    return max(min(overpaid - refunded, credit_note.total_gross - credit_note.amount_refunded), ZERO)
+
+
 def refundable_credit_notes(*, customer: Customer) -> list[tuple[CreditNote, Decimal]]:
     """The customer's issued credit notes with money to pay back, and how much each."""
     notes = CreditNote.objects.filter(customer=customer, status=CreditNoteStatus.ISSUED).select_related("invoice")
     found = []
-    refunded_per_invoice: dict[int, Decimal] = {}
+    left_per_invoice: dict[int, Decimal] = {}
     for note in notes.order_by("issued_at", "pk"):
         invoice = note.invoice
-        if invoice.pk not in refunded_per_invoice:
-            refunded_per_invoice[invoice.pk] = (
-                CreditNote.objects.filter(invoice_id=invoice.pk).aggregate(total=Sum("amount_refunded"))["total"] or ZERO
-            )
-        overpaid = invoice.amount_paid + invoice.amount_credited - invoice.total_gross - refunded_per_invoice[invoice.pk]
-        refundable = max(min(overpaid, note.total_gross - note.amount_refunded), ZERO)
+        if invoice.pk not in left_per_invoice:
+            overpaid, refunded = invoice_money_back(invoice)
+            left_per_invoice[invoice.pk] = overpaid - refunded
+        refundable = max(min(left_per_invoice[invoice.pk], note.total_gross - note.amount_refunded), ZERO)
         if refundable > 0:
             found.append((note, refundable))
     return found

@@ -11,6 +11,7 @@ the payment's unallocated rest.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -19,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
-from django.db.models import Sum
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,8 +43,10 @@ from billing.payments.models import (
     WriteOff,
     WriteOffReason,
 )
+from billing.payments.selectors import credit_note_refundable, invoice_money_back
 from billing.payments.status import order_payment_status_steps, orders_payment_status_refresh
 from config.actors import Actor
+from config.bulk import rows_update
 from config.errors import DomainError, PermissionRefused
 from config.money import CENT, ZERO
 from config.numbering import NumberBlock, document_number
@@ -358,11 +361,14 @@ def payments_record_bulk(*, receipts: Sequence[Receipt], by) -> list[Payment | D
         checked[index] = (amount, wanted, {"source_type": source_type, "source_id": receipt.source.pk})
     if not checked:
         return answers
+    sources: dict[int, set[int]] = defaultdict(set)
+    for *_money, fields in checked.values():
+        sources[fields["source_type"].pk].add(fields["source_id"])
+    by_source = Q()
+    for type_id, ids in sources.items():  # the (source_type, source_id) index answers each
+        by_source |= Q(source_type_id=type_id, source_id__in=sorted(ids))
     recorded_sources = set(
-        Payment.objects.filter(
-            state=PaymentRecordState.RECORDED,
-            source_id__in={fields["source_id"] for _a, _w, fields in checked.values()},
-        ).values_list("source_type_id", "source_id")
+        Payment.objects.filter(by_source, state=PaymentRecordState.RECORDED).values_list("source_type_id", "source_id")
     )
     customers = {
         customer.pk: customer
@@ -433,7 +439,7 @@ def payments_record_bulk(*, receipts: Sequence[Receipt], by) -> list[Payment | D
     # The orders' statuses after each payment in turn, from the invoices as they were before this batch.
     statuses = [step for step in order_payment_status_steps(steps=[wanted for wanted in steps if wanted]) if step]
     paid = [invoices[invoice_id] for invoice_id in sorted({i for wanted in steps for i in wanted})]
-    Invoice.objects.bulk_update(paid, ["amount_paid"], batch_size=1000)
+    rows_update(paid, ["amount_paid"])
     if statuses:
         order_payment_status_set_in_turn(steps=statuses, by=actor)
     outbox_publish_many(topic=PAYMENT_RECEIVED, payloads=payloads)
@@ -466,6 +472,14 @@ def _undo(*, allocation: PaymentAllocation, payment: Payment, invoice: Invoice, 
     if invoice.amount_paid < allocation.amount:
         raise DomainError(
             _("Invoice %(invoice)s shows less paid than this allocation.") % {"invoice": invoice.number}, code="inconsistent"
+        )
+    overpaid, refunded = invoice_money_back(invoice)
+    if refunded > 0 and overpaid - allocation.amount < refunded:
+        # Without this money the invoice's credit notes would pay back more than the customer paid for it.
+        raise DomainError(
+            _("Credit notes of invoice %(invoice)s pay back %(refunded)s of this money: cancel those refunds first.")
+            % {"invoice": invoice.number, "refunded": refunded},
+            code="refunded",
         )
     now = timezone.now()
     PaymentAllocation.objects.filter(pk=allocation.pk).update(reversed_at=now, reversed_by=actor.user_or_none)
@@ -655,17 +669,6 @@ def write_off_undo(*, write_off: WriteOff, by) -> WriteOff:
 
 
 # --- refunds ---------------------------------------------------------------------------------------------
-
-
-def credit_note_refundable(credit_note: CreditNote, invoice: Invoice) -> Decimal:
-    """What may still be paid back on a credit note: what the customer paid beyond what the invoice
-    now asks (paid + credited − gross), less what its credit notes already refund, and at most the
-    credit note's own rest. Both rows must be read under lock by a caller that acts on it."""
-    overpaid = invoice.amount_paid + invoice.amount_credited - invoice.total_gross
-    refunded_on_invoice = (
-        CreditNote.objects.filter(invoice_id=invoice.pk).aggregate(total=Sum("amount_refunded"))["total"] or ZERO
-    )
-    return max(min(overpaid - refunded_on_invoice, credit_note.total_gross - credit_note.amount_refunded), ZERO)
 
 
 @transaction.atomic

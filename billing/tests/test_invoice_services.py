@@ -185,7 +185,7 @@ def test_fapiao_number_recorded_once_eight_or_twenty_digits(finance):
 
 
 def test_prepayment_invoice_covers_the_order_once_it_ships(finance):
-    order = approved_order(lines=[(ProductFactory(), 3)], customer=company_customer())
+    order = approved_order(lines=[(ProductFactory(), 3)], customer=company_customer(prepayment_required=True))
     prepayment = invoice_draft_prepayment(order=order, by=finance, kind="ordinary")
     assert prepayment.is_prepayment and prepayment.total_gross == order.total
     invoice_issue(invoice=prepayment, by=finance)

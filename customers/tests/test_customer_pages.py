@@ -17,7 +17,7 @@ VALID = {
     "name": "上海华东贸易有限公司",
     "alt_name": "Shanghai Huadong Trading Co., Ltd.",
     "kind": "company",
-    "tax_id": "91310000MA1K4ABC12",
+    "tax_id": "91310000MA1K4ABC1B",
     "phone": "+86 21 5555 0100",
     "email": "buyer@huadong.example",
     "language": "zh-hans",
@@ -56,6 +56,8 @@ def test_salesperson_creates_a_customer_through_the_page(client_as):
         ("email", "not-an-email", "Enter a valid email address"),
         ("phone", "call me maybe", "Enter a phone number"),
         ("tax_id", "税号!!", "tax ID"),
+        ("tax_id", "91310000MA1K4ABC12", "This tax ID's check character is wrong: please check for a typo."),
+        ("tax_id", "91310000MA1K4ABC1Z", "other than I, O, Z, S and V"),
         ("kind", "alien", "Select a valid choice"),
         ("credit_rating", "Z", "Select a valid choice"),
         ("salesperson", "abc", "Select a valid choice"),
@@ -381,3 +383,29 @@ def test_add_address_never_sends_the_user_off_site(client_as):
         reverse("customers:address_create", args=[customer.pk]), {**data, "next": "https://evil.example/"}
     )
     assert response.status_code == 302 and response.url == reverse("customers:edit", args=[customer.pk]) + "#addresses"
+
+
+@pytest.mark.parametrize(
+    "kind, tax_id",
+    [
+        ("company", "91440300708461136T"),  # a published unified social credit code
+        ("company", "91440300 70846113 6t"),  # spaces and lower case are tidied, then checked
+        ("company", "DE123456789"),  # a foreign company's number is no credit code
+        ("individual", "11010519491231002X"),  # a person's ID number has a check digit of its own
+    ],
+)
+def test_a_valid_tax_id_is_kept(client_as, kind, tax_id):
+    client = client_as("sales")
+    response = client.post(reverse("customers:create"), with_token({**VALID, "kind": kind, "tax_id": tax_id}))
+    assert response.status_code == 302, response.context["form"].errors
+    assert Customer.objects.get().tax_id == tax_id.replace(" ", "").upper()
+
+
+def test_editing_a_company_with_a_mistyped_tax_id_names_the_check_character(client_as):
+    customer = CustomerFactory(kind="company", tax_id="")
+    client = client_as("manager")
+    data = {**VALID, "tax_id": "91440300708461136A", "loaded_at": customer.updated_at.isoformat(), "credit_note": "新合同"}
+    response = client.post(reverse("customers:edit", args=[customer.pk]), with_token(data))
+    assert response.status_code == 400
+    assert response.context["form"].errors["tax_id"] == ["This tax ID's check character is wrong: please check for a typo."]
+    assert Customer.objects.get(pk=customer.pk).tax_id == ""

@@ -344,3 +344,17 @@ def test_chinese_export_round_trips_through_the_import(client_as, make_user):
         assert result.ok, [(o.number, [(e.column, e.message) for e in o.errors]) for o in result.outcomes]
         assert [(o.action, o.changes) for o in result.outcomes] == [("update", [])]
         assert result.outcomes[0].existing == original
+
+
+def test_an_imported_company_tax_id_is_checked_like_the_form_does():
+    content = (
+        "name,kind,tax_id\n"
+        "深圳南山科技有限公司,company,91440300708461136T\n"
+        "深圳南山贸易有限公司,company,91440300708461136A\n"
+        "Müller GmbH,company,DE123456789\n"
+    )
+    result = dry_run(content)
+    assert result.error_count == 1 and result.create_count == 2
+    [bad] = [outcome for outcome in result.outcomes if outcome.errors]
+    assert bad.label == "深圳南山贸易有限公司"
+    assert [e.message for e in bad.errors] == ["This tax ID's check character is wrong: please check for a typo."]

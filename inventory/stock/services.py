@@ -94,6 +94,14 @@ def queue_low_stock_check(*, level_ids: Iterable[int]) -> None:
     transaction.on_commit(lambda: check_low_stock.delay(level_ids=ids), robust=True)
 
 
+def announce_stock_moved(*, product_ids: Iterable[int]) -> None:
+    """An outbox event, in this transaction, naming the products whose ledger just grew (for whoever
+    keeps figures derived from it, e.g. the reports' stock snapshot); nothing is written when nobody listens."""
+    ids = sorted(set(product_ids))
+    if ids:
+        outbox_publish(topic="inventory.stock_moved", payload={"product_ids": ids})
+
+
 def queue_backorder_allocation(*, product_ids: Iterable[int]) -> None:
     """Stock of these products became available: an outbox event, in this transaction, so whoever
     waits for it (orders) gets it after commit even when the broker is down at that moment."""
@@ -149,6 +157,7 @@ def stock_post_movement(
         unit_cost=product.cost if kind == MovementKind.SHIPMENT and quantity < 0 else None,
     )
     queue_low_stock_check(level_ids=[level.pk])
+    announce_stock_moved(product_ids=[product.pk])
     return movement
 
 
@@ -173,6 +182,7 @@ def stock_post_movements_locked(
     )
     created = StockMovement.objects.bulk_create(movements)
     queue_low_stock_check(level_ids=deltas)
+    announce_stock_moved(product_ids=[movement.product_id for movement in movements])
     return created
 
 

@@ -4,14 +4,14 @@ the 12 months in figures, from the snapshot (one query)."""
 from __future__ import annotations
 
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from customers.models import Customer
-from customers.types import CustomerPanel, PanelCell
+from customers.types import CustomerPanel, PanelCell, PanelColumn
 
-from .models import Segment
 from .segments import segment_badge, segment_description, segment_label
 from .selectors import customer_snapshot, may_see_customer
 
@@ -26,34 +26,40 @@ def customer_segment_panel(*, customer: Customer, user) -> CustomerPanel | None:
     chips = [
         PanelCell(segment_label(row.segment), badge=segment_badge(row.segment)),
         PanelCell(segment_description(row.segment)),
+        PanelCell(_("Relationship report"), url=reverse("reports:customer_relationship", args=[customer.pk]), badge="button"),
     ]
-    if row.recency_score is not None:
-        chips.append(
-            PanelCell(
-                _("Recency %(recency)s · frequency %(frequency)s · monetary %(monetary)s (of 5)")
-                % {"recency": row.recency_score, "frequency": row.frequency_score, "monetary": row.monetary_score}
-            )
-        )
+    rows = []
     if row.last_order_at is not None:
         days = (timezone.localdate() - timezone.localdate(row.last_order_at)).days
-        chips.append(
-            PanelCell(
-                ngettext("Last order %(date)s (%(days)s day ago)", "Last order %(date)s (%(days)s days ago)", days)
-                % {"date": f"{timezone.localtime(row.last_order_at):%Y-%m-%d}", "days": days}
-            )
-        )
-        chips.append(
-            PanelCell(_("12 months: %(orders)s orders, %(gross)s") % {"orders": row.orders_12m, "gross": intcomma(row.gross_12m)})
-        )
-    if row.segment != Segment.NO_ORDERS:
-        chips.append(
-            PanelCell(
-                _("Complaints in 12 months: %(complaints)s · returns: %(returns)s")
-                % {"complaints": row.complaints_12m, "returns": row.returns_12m}
-            )
+        score = _("%(score)s of 5")
+        rows.append(
+            [
+                PanelCell(score % {"score": row.recency_score} if row.recency_score else "—", numeric=True),
+                PanelCell(score % {"score": row.frequency_score} if row.frequency_score else "—", numeric=True),
+                PanelCell(score % {"score": row.monetary_score} if row.monetary_score else "—", numeric=True),
+                PanelCell(
+                    ngettext("%(date)s (%(days)s day ago)", "%(date)s (%(days)s days ago)", days)
+                    % {"date": f"{timezone.localtime(row.last_order_at):%Y-%m-%d}", "days": days}
+                ),
+                PanelCell(intcomma(row.orders_12m), numeric=True),
+                PanelCell(intcomma(row.gross_12m), numeric=True),
+                PanelCell(intcomma(row.complaints_12m), numeric=True),
+                PanelCell(intcomma(row.returns_12m), numeric=True),
+            ]
         )
     return CustomerPanel(
         key="customer-value",
         title=_("Customer value"),
         chips=chips,
+        columns=[
+            PanelColumn(_("Recency"), numeric=True),
+            PanelColumn(_("Frequency"), numeric=True),
+            PanelColumn(_("Monetary"), numeric=True),
+            PanelColumn(_("Last order")),
+            PanelColumn(_("Orders in 12 months"), numeric=True),
+            PanelColumn(_("Gross amount in 12 months"), numeric=True),
+            PanelColumn(_("Complaints in 12 months"), numeric=True),
+            PanelColumn(_("Returns in 12 months"), numeric=True),
+        ],
+        rows=rows,
     )

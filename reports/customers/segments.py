@@ -56,6 +56,11 @@ def segment_label(code: str) -> str:
     return str(Segment(code).label) if code in Segment.values else code
 
 
+def segment_labels() -> dict[str, str]:
+    """Every segment's name in the reader's language, worded once (for tables of thousands of customers)."""
+    return {code: str(label) for code, label in Segment.choices}
+
+
 def segment_description(code: str) -> str:
     """What the segment means, in the reader's language."""
     if code == Segment.NEW:

@@ -78,11 +78,11 @@ class CustomerFigures:
     as_of: datetime | None
 
 
-def customer_figures(*, user, today: date | None = None) -> CustomerFigures:
+def customer_figures(*, user, today: date | None = None, salesperson_id: int | None = None) -> CustomerFigures:
     """New customers this month, customers at risk, active and lost ones (one query, plus "data as of")."""
     today = today or timezone.localdate()
     month_start = timezone.make_aware(datetime.combine(today.replace(day=1), datetime.min.time()))
-    counts = visible_snapshots(user=user).aggregate(
+    counts = visible_snapshots(user=user, salesperson_id=salesperson_id).aggregate(
         new=Count("pk", filter=Q(first_order_at__gte=month_start)),
         at_risk=Count("pk", filter=Q(segment=Segment.AT_RISK)),
         active=Count("pk", filter=Q(orders_12m__gt=0)),
@@ -151,28 +151,70 @@ def months_between(start: date, end: date) -> list[date]:
     return months
 
 
+@dataclass(frozen=True)
+class TopCustomers:
+    rows: list[dict]  # the first `limit` customers, the most gross amount first
+    customers: int  # every customer with a booked order in the period (and the filters)
+    orders: int
+    gross: Decimal
+
+
+TOP_CUSTOMERS = 1000
+
+
 def top_customers(
-    *, user, start: date, end: date, segment: str = "", salesperson_id: int | None = None, limit: int | None = 100
-) -> list[dict]:
-    """The customers with the most gross amount on booked orders in the calendar months from start to end,
-    with their segment and 12 months' figures (rows: customer, orders, gross, snapshot)."""
+    *, user, start: date, end: date, segment: str = "", salesperson_id: int | None = None, limit: int = TOP_CUSTOMERS
+) -> TopCustomers:
+    """The customers with the most gross amount on booked orders in the calendar months from start to end, with
+    their segment and 12 months' figures, and the totals over all of them.
+
+    Rows are dicts of customer_id, code, name, salesperson, orders, gross, net, segment, recency_score,
+    frequency_score, monetary_score, last_order_at, gross_12m (read as values: no model objects per customer).
+    """
     months = visible_months(user=user, salesperson_id=salesperson_id).filter(month__gte=month_start(start), month__lte=end)
+    snapshots = visible_snapshots(user=user, salesperson_id=salesperson_id)
     if segment:
         months = months.filter(customer_id__in=CustomerSnapshot.objects.filter(segment=segment).values("customer_id"))
     ranked = list(
         months.values("customer_id")
         .annotate(orders=Sum("orders"), gross=Sum("gross"), net=Sum("net"))
-        .order_by("-gross", "customer_id")[: limit or None]
+        .order_by("-gross", "customer_id")
     )
-    snapshots = CustomerSnapshot.objects.select_related("customer", "customer__salesperson").in_bulk(
-        [row["customer_id"] for row in ranked]
-    )
+    first = ranked[:limit]
+    found = {
+        row["customer_id"]: row
+        for row in snapshots.filter(customer_id__in=[row["customer_id"] for row in first])
+        .values(
+            "customer_id",
+            "segment",
+            "recency_score",
+            "frequency_score",
+            "monetary_score",
+            "last_order_at",
+            "gross_12m",
+            code=F("customer__code"),
+            name=F("customer__name"),
+            salesperson_username=F("customer__salesperson__username"),
+            salesperson_first_name=F("customer__salesperson__first_name"),
+            salesperson_last_name=F("customer__salesperson__last_name"),
+        )
+        .order_by()
+    }
     rows = []
-    for row in ranked:
-        snapshot = snapshots.get(row["customer_id"])
-        if snapshot is not None:
-            rows.append({**row, "snapshot": snapshot, "customer": snapshot.customer})
-    return rows
+    for row in first:
+        snapshot = found.get(row["customer_id"])
+        if snapshot is None:  # a customer made after the last rebuild, not yet refreshed
+            continue
+        first_name, last_name = snapshot.pop("salesperson_first_name") or "", snapshot.pop("salesperson_last_name") or ""
+        username = snapshot.pop("salesperson_username") or ""
+        snapshot["salesperson"] = f"{first_name} {last_name}".strip() or username
+        rows.append({**row, **snapshot})
+    return TopCustomers(
+        rows=rows,
+        customers=len(ranked),
+        orders=sum(row["orders"] for row in ranked),
+        gross=sum((row["gross"] for row in ranked), ZERO),
+    )
 
 
 @dataclass(frozen=True)

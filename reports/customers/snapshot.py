@@ -343,6 +343,9 @@ def customer_snapshot_rebuild(*, now: datetime | None = None) -> int:
     _execute(f"DROP TABLE {_WORK_TABLE}", [])
     _execute(f"DELETE FROM {_MONTH}", [])
     _insert_months(customer_id=None)
+    if connection.vendor == "postgresql":
+        # The planner's statistics of tables just refilled (the report pages' plans depend on them).
+        _execute(f"ANALYZE {_SNAPSHOT}, {_MONTH}", [])
     snapshot_touch(SNAPSHOT_NAME, rebuilt=True, at=now)
     return CustomerSnapshot.objects.count()
 

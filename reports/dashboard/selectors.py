@@ -11,16 +11,28 @@ from datetime import date, datetime
 
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from reports.access import salesperson_scope
+from reports.charts import chart_svg
 from reports.pages import Chart, Figure
-from reports.snapshots import snapshot_as_of
+from reports.snapshots import snapshot_read
 
 from . import sources
 
-# The snapshots the dashboard reads; its "data as of" is the stalest of those that exist yet.
-SNAPSHOTS: tuple[str, ...] = ()  # PENDING(reports.sales, reports.cycles): their snapshot names join here.
+HELD = object()  # what snapshot_read answers while a rebuild holds the table
+
+
+@dataclass
+class SmallChart(Chart):
+    """A chart drawn at a small size, so its text stays readable three to a row on the dashboard."""
+
+    @cached_property
+    def svg(self) -> str:
+        return chart_svg(
+            kind=self.kind, title=self.title, labels=self.labels, series=self.series, money=self.money, width=460, height=300
+        )
 
 
 @dataclass
@@ -38,7 +50,7 @@ class Dashboard:
     charts: list[Chart]
     links: list[ReportLink]
     as_of: datetime | None = None
-    missing: list[str] = field(default_factory=list)
+    being_rebuilt: list[str] = field(default_factory=list)  # areas whose figures a full rebuild holds right now
 
 
 def report_url(name: str) -> str:
@@ -70,32 +82,33 @@ def report_links(user) -> list[ReportLink]:
     return links
 
 
-def overview_charts(*, daily, receivables, risk) -> list[Chart]:
+def overview_charts(*, daily, receivables, risk, chart: type[Chart] = Chart) -> list[Chart]:
     """Revenue per day of the month, receivables by age, orders at risk by reason (each when it has figures)."""
     charts = []
     if daily:
         charts.append(
-            Chart(
+            chart(
                 kind="bar",
                 title=_("Revenue per day, month to date"),
-                labels=[f"{d.day:%m-%d}" for d in daily],
+                labels=[str(d.day.day) for d in daily],
                 series=[(_("Revenue (net)"), [d.revenue for d in daily])],
                 money=True,
             )
         )
-    charts.append(
-        Chart(
-            kind="bar",
-            title=_("Receivables by age"),
-            labels=[sources.ageing_label(bucket) for bucket in receivables.buckets],
-            series=[(_("Open amount"), [bucket.amount for bucket in receivables.buckets])],
-            money=True,
+    if receivables is not None:
+        charts.append(
+            chart(
+                kind="bar",
+                title=_("Receivables by age"),
+                labels=[sources.ageing_label(bucket) for bucket in receivables.buckets],
+                series=[(_("Open amount"), [bucket.amount for bucket in receivables.buckets])],
+                money=True,
+            )
         )
-    )
-    if risk and risk.by_reason:
+    if risk and any(risk.by_reason.values()):
         reasons = sorted(risk.by_reason.items(), key=lambda item: (-item[1], item[0]))
         charts.append(
-            Chart(
+            chart(
                 kind="hbar",
                 title=_("Orders at risk by reason"),
                 labels=[sources.risk_reason_label(key) for key, _count in reasons],
@@ -110,12 +123,23 @@ def manager_dashboard(*, user, today: date | None = None) -> Dashboard:
     today = today or timezone.localdate()
     month_start = today.replace(day=1)
     scope = salesperson_scope(user)
-    day_sales = sources.sales_totals(start=today, end=today, salesperson_id=scope)
-    month_sales = sources.sales_totals(start=month_start, end=today, salesperson_id=scope)
-    on_time = sources.on_time_rate(start=month_start, end=today, salesperson_id=scope)
-    receivables = sources.receivables(as_of=today, salesperson_id=scope)
-    risk = sources.orders_at_risk(salesperson_id=scope, limit=0)
-    daily = sources.sales_by_day(start=month_start, end=today, salesperson_id=scope)
+    held: list[str] = []
+
+    def read(area: str, figures):
+        """The figures, or None (a dash) while a full rebuild holds their table: the page never waits for it."""
+        found = snapshot_read(figures, default=HELD)
+        if found is HELD:
+            held.append(area)
+            return None
+        return found
+
+    sales, cycles, receivables_area = _("Sales and margin"), _("Cycle times"), _("Receivables")
+    day_sales = read(sales, lambda: sources.sales_totals(start=today, end=today, salesperson_id=scope))
+    month_sales = read(sales, lambda: sources.sales_totals(start=month_start, end=today, salesperson_id=scope))
+    daily = read(sales, lambda: sources.sales_by_day(start=month_start, end=today, salesperson_id=scope))
+    on_time = read(cycles, lambda: sources.on_time_rate(start=month_start, end=today, salesperson_id=scope))
+    risk = read(cycles, lambda: sources.orders_at_risk(salesperson_id=scope, limit=0))
+    receivables = read(receivables_area, lambda: sources.receivables(as_of=today, salesperson_id=scope))
 
     sales_url, margin_url = report_url("reports:sales"), report_url("reports:margins")
     today_figures = [
@@ -129,23 +153,16 @@ def manager_dashboard(*, user, today: date | None = None) -> Dashboard:
         Figure(_("Gross margin"), month_sales and month_sales.margin, "money", url=margin_url),
         Figure(_("Gross margin rate"), month_sales and month_sales.margin_rate, "percent", url=margin_url),
         Figure(_("On-time delivery"), on_time, "percent", url=report_url("reports:cycle_times")),
-        Figure(_("Overdue receivables"), receivables.overdue, "money", url=report_url("reports:receivables")),
+        Figure(_("Overdue receivables"), receivables and receivables.overdue, "money", url=report_url("reports:receivables")),
         Figure(_("Orders at risk"), risk and risk.count, "int", url=report_url("reports:at_risk")),
     ]
-    missing = []
-    if month_sales is None:
-        missing.append(_("Sales and margin"))
-    if on_time is None:
-        missing.append(_("On-time delivery"))
-    if risk is None:
-        missing.append(_("Orders at risk"))
     return Dashboard(
         today=today,
         month_start=month_start,
         today_figures=today_figures,
         month_figures=month_figures,
-        charts=overview_charts(daily=daily, receivables=receivables, risk=risk),
+        charts=overview_charts(daily=daily, receivables=receivables, risk=risk, chart=SmallChart),
         links=report_links(user),
-        as_of=snapshot_as_of(*SNAPSHOTS) if SNAPSHOTS else None,
-        missing=missing,
+        as_of=sources.data_as_of(),
+        being_rebuilt=list(dict.fromkeys(held)),
     )

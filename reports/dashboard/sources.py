@@ -1,41 +1,47 @@
 """Where the dashboard's, the home pages' and the nightly report's figures come from.
 
-Each function here is the one place a figure is read, from another report area's selectors (their
-snapshot tables) or, until that area exists, from what billing and inventory already provide. A figure
-whose area has not landed yet answers None: pages show a dash and the nightly report says it is not
-available yet. Those places are marked `PENDING(<area>)`; the figure joins when its selector lands.
+Each function here is the one place a figure is read: from the other report areas' selectors (their
+snapshot tables: sales facts, order cycles, receivables and stock days), and from inventory's open
+low-stock alerts and billing's ageing for what has no snapshot (a salesperson's own customers' debts).
+A source may answer None (a figure not known): pages show a dash, the nightly report "not available yet".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
+from django.utils import timezone
+
 from billing.ageing import AgeingBucket, ageing_buckets, ageing_totals
+from config.money import ZERO
 from inventory.stock.selectors import open_alerts
+from reports.cycles.refresh import SNAPSHOT as CYCLES_SNAPSHOT
+from reports.cycles.risk import RiskNote as CycleRiskNote
+from reports.cycles.risk import RiskReason
+from reports.cycles.selectors import OnTime, on_time_days, risk_summary
+from reports.cycles.selectors import orders_at_risk_count as cycle_risk_count
+from reports.receivables.selectors import receivables_as_of, receivables_figures, receivables_series
+from reports.sales.selectors import sales_as_of, sales_figures, sales_series
+from reports.snapshots import snapshot_as_of
+from reports.stock.selectors import stock_figures
 
 
 @dataclass(frozen=True)
 class SalesTotals:
-    """Sales of a period: net revenue, orders, and the gross margin on what shipped (None: cost not known)."""
+    """Sales of a period: net revenue and orders booked, and the gross margin of what shipped in it."""
 
     revenue: Decimal
     orders: int
     margin: Decimal | None = None
-
-    @property
-    def margin_rate(self) -> Decimal | None:
-        if self.margin is None or not self.revenue:
-            return None
-        return self.margin / self.revenue
+    margin_rate: Decimal | None = None  # margin over the shipped goods' net amount (0.25 = 25 %)
 
 
 @dataclass(frozen=True)
 class DayTotals:
     day: date
     revenue: Decimal
-    orders: int
 
 
 @dataclass(frozen=True)
@@ -57,11 +63,19 @@ class ReceivablesFigures:
 
 
 @dataclass(frozen=True)
+class RiskNote:
+    """One reason an order is at risk (a reason key) with its figures; worded by risk_note_text when shown."""
+
+    reason: str
+    params: dict
+
+
+@dataclass(frozen=True)
 class RiskRow:
     order_id: int
     number: str
     customer: str
-    reasons: list[str]  # reason keys, worded by risk_reason_label in the reader's language
+    notes: list[RiskNote]
 
 
 @dataclass(frozen=True)
@@ -86,19 +100,24 @@ class StockAlerts:
     rows: list[StockAlertRow]
 
 
+def data_as_of() -> datetime | None:
+    """When the stalest snapshot the figures come from was last brought up to date (None: one was never built)."""
+    times = [sales_as_of(), receivables_as_of(), snapshot_as_of(CYCLES_SNAPSHOT)]
+    return None if any(at is None for at in times) else min(times)
+
+
 # --- sales and margin --------------------------------------------------------------------------------------------
 
 
 def sales_totals(*, start: date, end: date, salesperson_id: int | None = None) -> SalesTotals | None:
-    """Net revenue, orders and margin of the days from `start` to `end`, of one salesperson or everyone's."""
-    # PENDING(reports.sales): the daily sales facts' headline selector; no figure until it lands.
-    return None
+    """Net revenue and orders booked from `start` to `end`, and the margin of what shipped in those days."""
+    figures = sales_figures(start=start, end=end, salesperson_id=salesperson_id)
+    return SalesTotals(revenue=figures.net, orders=figures.orders, margin=figures.margin, margin_rate=figures.margin_rate)
 
 
 def sales_by_day(*, start: date, end: date, salesperson_id: int | None = None) -> list[DayTotals] | None:
-    """Revenue and orders per day from `start` to `end` (every day, empty ones as 0)."""
-    # PENDING(reports.sales): the daily sales facts grouped by day.
-    return None
+    """Net revenue per day from `start` to `end` (every day, empty ones as 0)."""
+    return [DayTotals(day, net) for day, net in sales_series(start=start, end=end, grain="day", salesperson_id=salesperson_id)]
 
 
 # --- cycle times and orders at risk ------------------------------------------------------------------------------
@@ -106,35 +125,75 @@ def sales_by_day(*, start: date, end: date, salesperson_id: int | None = None) -
 
 def on_time_rate(*, start: date, end: date, salesperson_id: int | None = None) -> Decimal | None:
     """The share of orders delivered from `start` to `end` by the date the customer asked for (0.9 = 90 %)."""
-    # PENDING(reports.cycles): on-time delivery vs requested date from the cycle snapshot.
-    return None
+    total = OnTime()
+    for figures in on_time_days(start=start, end=end, salesperson_id=salesperson_id).values():
+        total.add(figures)
+    return total.requested_rate
 
 
 def orders_at_risk(*, salesperson_id: int | None = None, limit: int = 20) -> RiskFigures | None:
-    """How many orders are at risk, how many for each reason, and the first `limit` of them."""
-    # PENDING(reports.cycles): the orders-at-risk queue's selector.
-    return None
+    """How many orders are at risk, how many for each reason, and the `limit` longest in their state, with why."""
+    summary = risk_summary(salesperson_id=salesperson_id, limit=limit)
+    rows = [
+        RiskRow(
+            order_id=row.cycle.order_id,
+            number=row.order.number,
+            customer=row.cycle.customer.name,
+            notes=[RiskNote(note.reason, dict(note.params)) for note in row.notes],
+        )
+        for row in summary.rows
+    ]
+    return RiskFigures(count=summary.count, by_reason=dict(summary.by_reason), rows=rows)
+
+
+def orders_at_risk_count(*, salesperson_id: int | None = None) -> int:
+    """How many orders are at risk now (one salesperson's, or everyone's)."""
+    return cycle_risk_count(salesperson_id=salesperson_id)
 
 
 def risk_reason_label(key: str) -> str:
     """A reason an order is at risk, in the reader's language."""
-    # PENDING(reports.cycles): its reasons' labels; the key until then.
-    return key
+    return str(RiskReason(key).label) if key in RiskReason.values else key
+
+
+def risk_note_text(note: RiskNote) -> str:
+    """Why an order is at risk, with its figures, in the reader's language."""
+    if note.reason not in RiskReason.values:
+        return note.reason
+    return CycleRiskNote(note.reason, note.params).text
 
 
 # --- receivables -------------------------------------------------------------------------------------------------
 
 
 def receivables(*, as_of: date, salesperson_id: int | None = None) -> ReceivablesFigures:
-    """What customers owe on `as_of`: overdue, in total and per ageing bucket (of one salesperson's customers)."""
-    # PENDING(reports.receivables): its snapshot replaces this one aggregate over the open invoices (billing's ageing).
-    totals = ageing_totals(as_of=as_of, salesperson_id=salesperson_id)
+    """What customers owe at the end of `as_of`: overdue, in total and per ageing bucket (of one salesperson's customers)."""
+    if salesperson_id is not None:
+        # The receivables snapshot has no salesperson split: one salesperson's customers' open invoices are few and
+        # indexed (billing's ageing, one aggregate).
+        totals = ageing_totals(as_of=as_of, salesperson_id=salesperson_id)
+        return ReceivablesFigures(
+            as_of=as_of,
+            overdue=totals["overdue"],
+            total=totals["total"],
+            buckets=[AgeingAmount(b.key, b.first, b.last, totals[b.key]) for b in ageing_buckets()],
+        )
+    day = min(as_of, timezone.localdate())
+    rows = receivables_series(start=day, end=day, grain="day")
+    level = rows[0] if rows else {"open_total": ZERO, "overdue_total": ZERO, "buckets": {}}
     return ReceivablesFigures(
-        as_of=as_of,
-        overdue=totals["overdue"],
-        total=totals["total"],
-        buckets=[AgeingAmount(b.key, b.first, b.last, totals[b.key]) for b in ageing_buckets()],
+        as_of=day,
+        overdue=level["overdue_total"],
+        total=level["open_total"],
+        buckets=[AgeingAmount(b.key, b.first, b.last, level["buckets"].get(b.key, ZERO)) for b in ageing_buckets()],
     )
+
+
+def receivables_dso_and_received(*, start: date, end: date) -> tuple[Decimal | None, Decimal]:
+    """Days sales outstanding (over the last 90 days) at `end`, and the money received from `start` to `end`."""
+    dso = receivables_figures(day=end)["dso"]
+    received = sum((row["collected"] for row in receivables_series(start=start, end=end, grain="month")), ZERO)
+    return dso, received
 
 
 def ageing_label(amount: AgeingAmount) -> str:
@@ -160,3 +219,9 @@ def stock_alerts(*, limit: int = 20) -> StockAlerts:
     ]
     count = len(rows) if len(rows) < limit else alerts.order_by().count()
     return StockAlerts(count=count, rows=rows)
+
+
+def stock_value_and_outages(*, day: date) -> tuple[Decimal, int]:
+    """The stock's value at cost in every warehouse at the end of `day`, and how many products are out of stock."""
+    figures = stock_figures(day=day)
+    return figures["stock_value"], figures["products_out_of_stock"]

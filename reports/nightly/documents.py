@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from config.documents import render_pdf
 from reports.dashboard.selectors import overview_charts
-from reports.dashboard.sources import ageing_label, risk_reason_label
+from reports.dashboard.sources import ageing_label, risk_note_text
 from reports.pages import Chart
 
 from .figures import NightlyFigures
@@ -30,14 +30,6 @@ class HeadlineRow:
     kind: str  # money | int | percent
     day: object
     month: object
-
-
-def _area_names() -> dict[str, str]:
-    return {
-        "sales": _("Sales and margin"),
-        "cycles": _("On-time delivery"),
-        "risk": _("Orders at risk"),
-    }
 
 
 def headline_rows(figures: NightlyFigures) -> list[HeadlineRow]:
@@ -68,17 +60,13 @@ def report_title(figures: NightlyFigures) -> str:
 
 def report_context(figures: NightlyFigures) -> dict:
     """Everything the PDF and the e-mail show, worded in the active language."""
-    names = _area_names()
     return {
         "title": report_title(figures),
         "figures": figures,
         "headline": headline_rows(figures),
         "charts": report_charts(figures),
         "ageing": ageing_rows(figures),
-        "risk_rows": [
-            (row, [risk_reason_label(key) for key in row.reasons]) for row in (figures.risk.rows if figures.risk else [])
-        ],
-        "missing": [names[area] for area in figures.missing],
+        "risk_rows": [(row, [risk_note_text(note) for note in row.notes]) for row in (figures.risk.rows if figures.risk else [])],
     }
 
 
@@ -151,15 +139,15 @@ def report_xlsx(figures: NightlyFigures, *, language: str) -> bytes:
             _sheet(
                 workbook,
                 _("Days"),
-                [_("Day"), _("Revenue (net)"), _("Orders")],
-                [[d.day, d.revenue, d.orders] for d in figures.daily],
+                [_("Day"), _("Revenue (net)")],
+                [[d.day, d.revenue] for d in figures.daily],
             )
         if figures.risk is not None:
             _sheet(
                 workbook,
                 _("Orders at risk"),
                 [_("Order"), _("Customer"), _("Why")],
-                [[r.number, r.customer, "; ".join(risk_reason_label(key) for key in r.reasons)] for r in figures.risk.rows],
+                [[r.number, r.customer, "; ".join(risk_note_text(note) for note in r.notes)] for r in figures.risk.rows],
             )
         _sheet(
             workbook,

@@ -8,7 +8,7 @@ second run of the same day are written from the very same numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from reports.dashboard import sources
@@ -17,6 +17,7 @@ from reports.dashboard.sources import (
     DayTotals,
     ReceivablesFigures,
     RiskFigures,
+    RiskNote,
     RiskRow,
     SalesTotals,
     StockAlertRow,
@@ -40,18 +41,7 @@ class NightlyFigures:
     risk: RiskFigures | None
     stock_alerts: StockAlerts
     receivables: ReceivablesFigures
-
-    @property
-    def missing(self) -> list[str]:
-        """The areas whose figures were not available when the report was made."""
-        missing = []
-        if self.month is None:
-            missing.append("sales")
-        if self.on_time_month is None:
-            missing.append("cycles")
-        if self.risk is None:
-            missing.append("risk")
-        return missing
+    as_of: datetime | None = None  # when the stalest snapshot read was last brought up to date
 
 
 def figures_read(*, day: date) -> NightlyFigures:
@@ -67,8 +57,8 @@ def figures_read(*, day: date) -> NightlyFigures:
         daily=sources.sales_by_day(start=month_start, end=day),
         risk=sources.orders_at_risk(limit=LIST_ROWS),
         stock_alerts=sources.stock_alerts(limit=LIST_ROWS),
-        # Invoices due by the day reported on and still open the morning after are overdue.
-        receivables=sources.receivables(as_of=day + timedelta(days=1)),
+        receivables=sources.receivables(as_of=day),
+        as_of=sources.data_as_of(),
     )
 
 
@@ -86,13 +76,41 @@ def _decimal(value: str | None) -> Decimal | None:
 def _sales_dump(totals: SalesTotals | None) -> dict | None:
     if totals is None:
         return None
-    return {"revenue": str(totals.revenue), "orders": totals.orders, "margin": _money(totals.margin)}
+    return {
+        "revenue": str(totals.revenue),
+        "orders": totals.orders,
+        "margin": _money(totals.margin),
+        "margin_rate": _money(totals.margin_rate),
+    }
 
 
 def _sales_load(data: dict | None) -> SalesTotals | None:
     if data is None:
         return None
-    return SalesTotals(revenue=Decimal(data["revenue"]), orders=data["orders"], margin=_decimal(data["margin"]))
+    return SalesTotals(
+        revenue=Decimal(data["revenue"]),
+        orders=data["orders"],
+        margin=_decimal(data["margin"]),
+        margin_rate=_decimal(data["margin_rate"]),
+    )
+
+
+def _note_dump(note: RiskNote) -> dict:
+    """A risk note's figures as JSON: its dates as ISO text, named in "dates" to be read back as dates."""
+    dates = sorted(key for key, value in note.params.items() if isinstance(value, date))
+    params = {key: value.isoformat() if key in dates else value for key, value in note.params.items()}
+    return {"reason": note.reason, "params": params, "dates": dates}
+
+
+def _note_load(data: dict) -> RiskNote:
+    dates = set(data.get("dates", ()))
+    params = {key: date.fromisoformat(value) if key in dates else value for key, value in data["params"].items()}
+    return RiskNote(reason=data["reason"], params=params)
+
+
+def _risk_row(data: dict) -> RiskRow:
+    notes = [_note_load(n) for n in data["notes"]]
+    return RiskRow(order_id=data["order_id"], number=data["number"], customer=data["customer"], notes=notes)
 
 
 def figures_dump(figures: NightlyFigures) -> dict:
@@ -100,6 +118,7 @@ def figures_dump(figures: NightlyFigures) -> dict:
     risk = figures.risk
     return {
         "format": FORMAT,
+        "as_of": figures.as_of.isoformat() if figures.as_of else None,
         "day": figures.day.isoformat(),
         "month_start": figures.month_start.isoformat(),
         "yesterday": _sales_dump(figures.yesterday),
@@ -108,14 +127,19 @@ def figures_dump(figures: NightlyFigures) -> dict:
         "on_time_month": _money(figures.on_time_month),
         "daily": None
         if figures.daily is None
-        else [{"day": d.day.isoformat(), "revenue": str(d.revenue), "orders": d.orders} for d in figures.daily],
+        else [{"day": d.day.isoformat(), "revenue": str(d.revenue)} for d in figures.daily],
         "risk": None
         if risk is None
         else {
             "count": risk.count,
             "by_reason": risk.by_reason,
             "rows": [
-                {"order_id": r.order_id, "number": r.number, "customer": r.customer, "reasons": list(r.reasons)}
+                {
+                    "order_id": r.order_id,
+                    "number": r.number,
+                    "customer": r.customer,
+                    "notes": [_note_dump(n) for n in r.notes],
+                }
                 for r in risk.rows
             ],
         },
@@ -148,6 +172,7 @@ def figures_load(data: dict) -> NightlyFigures:
     risk = data["risk"]
     receivables = data["receivables"]
     return NightlyFigures(
+        as_of=datetime.fromisoformat(data["as_of"]) if data.get("as_of") else None,
         day=date.fromisoformat(data["day"]),
         month_start=date.fromisoformat(data["month_start"]),
         yesterday=_sales_load(data["yesterday"]),
@@ -156,10 +181,10 @@ def figures_load(data: dict) -> NightlyFigures:
         on_time_month=_decimal(data["on_time_month"]),
         daily=None
         if data["daily"] is None
-        else [DayTotals(date.fromisoformat(d["day"]), Decimal(d["revenue"]), d["orders"]) for d in data["daily"]],
+        else [DayTotals(date.fromisoformat(d["day"]), Decimal(d["revenue"])) for d in data["daily"]],
         risk=None
         if risk is None
-        else RiskFigures(count=risk["count"], by_reason=dict(risk["by_reason"]), rows=[RiskRow(**r) for r in risk["rows"]]),
+        else RiskFigures(count=risk["count"], by_reason=dict(risk["by_reason"]), rows=[_risk_row(r) for r in risk["rows"]]),
         stock_alerts=StockAlerts(
             count=data["stock_alerts"]["count"], rows=[StockAlertRow(**a) for a in data["stock_alerts"]["rows"]]
         ),

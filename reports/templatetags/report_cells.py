@@ -1,4 +1,4 @@
-"""How a report's cells read: money with two decimals and separators, percentages, days, dates."""
+"""How a report's cells read: money with two decimals and separators, percentages, days, durations, dates."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -26,11 +27,22 @@ def report_value(value, kind: str = "text") -> str:
         return f"{Decimal(value) * 100:.1f} %"
     if kind == "days":
         return f"{Decimal(value):.1f}"
+    if kind == "duration":
+        return duration_text(float(value))
     if kind == "date":
         if isinstance(value, datetime):
             value = timezone.localtime(value).date()
         return date_format(value, "Y-m-d") if isinstance(value, date) else str(value)
     return str(value)
+
+
+def duration_text(seconds: float) -> str:
+    """A length of time as people read it: 45 min, 5.2 h, 3.4 d."""
+    if seconds < 3600:
+        return gettext("%(minutes)s min") % {"minutes": int(round(seconds / 60))}
+    if seconds < 48 * 3600:
+        return gettext("%(hours)s h") % {"hours": f"{seconds / 3600:.1f}"}
+    return gettext("%(days)s d") % {"days": f"{seconds / 86400:.1f}"}
 
 
 @register.filter

@@ -32,7 +32,7 @@ def build(data, user):
         charts=[
             Chart("bar", "净额 by period", [row["period"] for row in rows], [("净额", [row["net"] for row in rows])], money=True)
         ],
-        figures=[Figure("Scope", -1 if scope is None else scope, "int", delta=Decimal("0.125"))],
+        figures=[Figure("Scope", "all" if scope is None else str(scope), "text", delta=Decimal("0.125"))],
         as_of=snapshot_as_of("test"),
         notes=["Test report"],
     )

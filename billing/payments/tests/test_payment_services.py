@@ -353,3 +353,45 @@ def test_paying_a_refund_needs_the_finance_permission_and_a_reference(finance, c
     assert paid.state == "paid" and paid.reference == "WX-1"
     with pytest.raises(DomainError):
         services.refund_cancel(refund=paid, by=finance)
+
+
+def test_a_written_off_shortfall_is_not_money_to_refund(finance, customer):
+    invoice = issued_invoice(customer=customer, gross="1130.00")
+    payment(customer=customer, amount="1129.50", by=finance, allocations=[(invoice, "1129.50")])
+    services.invoice_write_off(invoice=invoice, amount=Decimal("0.50"), reason="rounding", by=finance)
+    note = issued_credit_note(invoice=invoice, gross="113.00")  # the invoice now asks 1017.00; 1129.50 came
+    with pytest.raises(DomainError) as refused:
+        services.refund_request(credit_note=note, amount=Decimal("113.00"), method="bank_transfer", by=finance)
+    assert refused.value.code == "over_credit" and refused.value.params == {"credit": Decimal("112.50")}
+    services.refund_request(credit_note=note, amount=Decimal("112.50"), method="bank_transfer", by=finance)
+    assert fresh(note).amount_refunded == Decimal("112.50")
+
+
+def test_money_a_credit_note_refunds_cannot_be_taken_off_the_invoice_until_the_refund_is_cancelled(finance, customer):
+    invoice = issued_invoice(customer=customer, gross="1000.00")
+    paid = payment(customer=customer, amount="1000.00", by=finance, allocations=[(invoice, "1000.00")])
+    note = issued_credit_note(invoice=invoice, gross="300.00")
+    refund = services.refund_request(credit_note=note, amount=Decimal("300.00"), method="bank_transfer", by=finance)
+    # Undoing the allocation would make the 1000.00 an advance and leave the refund paid out of nothing.
+    with pytest.raises(DomainError) as refused:
+        services.allocation_undo(allocation=paid.allocations.get(), by=finance)
+    assert refused.value.code == "refunded"
+    with pytest.raises(DomainError):
+        services.payment_void(payment=paid, by=finance)
+    assert fresh(invoice).amount_paid == Decimal("1000.00") and fresh(paid).state == "recorded"
+    services.refund_cancel(refund=refund, by=finance)
+    services.allocation_undo(allocation=paid.allocations.get(), by=finance)
+    assert fresh(invoice).amount_paid == 0 and fresh(paid).unallocated == Decimal("1000.00")
+
+
+def test_an_undo_that_leaves_enough_received_for_the_refund_is_allowed(finance, customer):
+    invoice = issued_invoice(customer=customer, gross="1000.00")
+    large = payment(customer=customer, amount="700.00", by=finance, allocations=[(invoice, "700.00")])
+    small = payment(customer=customer, amount="300.00", by=finance, allocations=[(invoice, "300.00")])
+    note = issued_credit_note(invoice=invoice, gross="500.00")  # asks 500.00 now; 1000.00 came
+    services.refund_request(credit_note=note, amount=Decimal("100.00"), method="cash", by=finance)
+    with pytest.raises(DomainError):  # 300.00 left received, 500.00 asked: the refund would be paid out of nothing
+        services.allocation_undo(allocation=large.allocations.get(), by=finance)
+    services.allocation_undo(allocation=small.allocations.get(), by=finance)  # 700.00 received: 200.00 beyond, 100.00 refunded
+    assert fresh(invoice).amount_paid == Decimal("700.00") and fresh(small).unallocated == Decimal("300.00")
+    assert services.credit_note_refundable(fresh(note), fresh(invoice)) == Decimal("100.00")

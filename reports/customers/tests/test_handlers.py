@@ -68,3 +68,15 @@ def test_an_event_of_something_deleted_since_changes_nothing():
     handlers.refresh_for_complaint({"id": 987654})
     handlers.refresh_for_return({"id": 987654})
     assert not CustomerSnapshot.objects.exists()
+
+
+def test_the_nightly_task_rebuilds_every_customer_and_is_scheduled(make_user):
+    from reports.customers.tasks import rebuild_customer_snapshot
+
+    customers = [CustomerFactory() for _ in range(3)]
+    order_on(customer=customers[0], user=make_user("sales"), days_ago=2)
+    assert rebuild_customer_snapshot.apply(throw=True).result == 3
+    assert rebuild_customer_snapshot.apply(throw=True).result == 3  # twice: the same rows
+    assert CustomerSnapshot.objects.get(customer=customers[0]).orders_count == 1
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert rebuild_customer_snapshot.name in scheduled

@@ -18,6 +18,7 @@ from reports.customers.selectors import (
     complaint_totals,
     customer_figures,
     new_and_returning,
+    payment_behaviour,
     segment_summary,
     top_customers,
 )
@@ -82,17 +83,20 @@ def test_segments_sum_to_the_customers_shown(people, book):
 
 def test_top_customers_of_a_period_and_a_salesperson_filter_only_for_managers(people, book):
     manager, wang = people["manager"], people["wang"]
-    june = top_customers(user=manager, start=date(2026, 6, 1), end=date(2026, 6, 30))
-    assert [row["customer"] for row in june] == [book["li_one"], book["wang_new"]]
-    year = top_customers(user=manager, start=date(2025, 7, 1), end=date(2026, 6, 30))
-    assert [(row["customer"], row["gross"]) for row in year][0] == (book["wang_old"], Decimal("1300.00"))
-    narrowed = top_customers(user=manager, start=date(2025, 7, 1), end=date(2026, 6, 30), salesperson_id=people["li"].pk)
-    assert [row["customer"] for row in narrowed] == [book["li_one"]]
+    june = top_customers(user=manager, start=date(2026, 6, 1), end=date(2026, 6, 30)).rows
+    assert [row["customer_id"] for row in june] == [book["li_one"].pk, book["wang_new"].pk]
+    assert june[0]["name"] == "李的客户" and june[0]["salesperson"] == people["li"].username
+    year = top_customers(user=manager, start=date(2025, 7, 1), end=date(2026, 6, 30)).rows
+    assert [(row["customer_id"], row["gross"]) for row in year][0] == (book["wang_old"].pk, Decimal("1300.00"))
+    narrowed = top_customers(user=manager, start=date(2025, 7, 1), end=date(2026, 6, 30), salesperson_id=people["li"].pk).rows
+    assert [row["customer_id"] for row in narrowed] == [book["li_one"].pk]
     # A salesperson asking for someone else's customers still gets only their own.
-    own = top_customers(user=wang, start=date(2025, 7, 1), end=date(2026, 6, 30), salesperson_id=people["li"].pk)
-    assert {row["customer"] for row in own} == {book["wang_old"], book["wang_new"]}
-    new_only = top_customers(user=manager, start=date(2025, 7, 1), end=date(2026, 6, 30), segment=Segment.NEW)
-    assert [row["customer"] for row in new_only] == [book["wang_new"]]
+    own = top_customers(user=wang, start=date(2025, 7, 1), end=date(2026, 6, 30), salesperson_id=people["li"].pk).rows
+    assert {row["customer_id"] for row in own} == {book["wang_old"].pk, book["wang_new"].pk}
+    new_only = top_customers(user=manager, start=date(2025, 7, 1), end=date(2026, 6, 30), segment=Segment.NEW).rows
+    assert [row["customer_id"] for row in new_only] == [book["wang_new"].pk]
+    first = top_customers(user=manager, start=date(2025, 7, 1), end=date(2026, 6, 30), limit=1)
+    assert len(first.rows) == 1 and (first.customers, first.orders, first.gross) == (3, 4, Decimal("2050.00"))
 
 
 def test_new_and_returning_customers_per_month(people, book):
@@ -128,6 +132,7 @@ def test_the_customer_page_shows_the_segment_to_managers_and_the_customers_own_s
         chinese = customer_segment_panel(customer=customer, user=people["manager"])
     assert chinese.chips[0].text == "新客户"
     assert "90" in chinese.chips[1].text
+    assert [cell.text for cell in panel.rows[0][:3]] == ["4 of 5", "1 of 5", "1 of 5"]
 
 
 def test_a_customer_never_scored_has_no_panel_yet(people):
@@ -145,4 +150,44 @@ def test_the_customer_page_shows_the_section_in_a_fixed_number_of_queries(client
 def test_last_order_days_are_counted_in_local_days(people, book):
     panel = customer_segment_panel(customer=book["wang_old"], user=people["manager"])
     days = (timezone.localdate() - timezone.localdate(book["now"] - timedelta(days=20))).days
-    assert f"({days} days ago)" in " ".join(chip.text for chip in panel.chips)
+    assert panel.rows[0][3].text == f"2026-05-26 ({days} days ago)"
+
+
+def test_payment_behaviour_counts_invoices_paid_on_time_and_late(monkeypatch):
+    from billing.models import Invoice
+    from billing.payments.services import payment_record
+    from billing.tests.factories import company_customer, finance_user, issued_invoice
+
+    customer = company_customer(payment_terms_days=30)
+    clerk = finance_user()
+    sixty_days_ago = timezone.now() - timedelta(days=60)
+    with monkeypatch.context() as patched:  # issued 60 days ago, due 30 days later
+        patched.setattr("django.utils.timezone.now", lambda: sixty_days_ago)
+        on_time = issued_invoice(customer=customer, by=clerk)
+        late = issued_invoice(customer=customer, by=clerk)
+        still_open = issued_invoice(customer=customer, by=clerk)
+    issued_on = timezone.localdate(on_time.issued_at)
+    payment_record(
+        customer=customer,
+        amount=on_time.total_gross,
+        date=issued_on + timedelta(days=10),
+        method="bank_transfer",
+        by=clerk,
+        allocations=[(on_time, on_time.total_gross)],
+    )
+    payment_record(
+        customer=customer,
+        amount=late.total_gross,
+        date=issued_on + timedelta(days=36),
+        method="bank_transfer",
+        by=clerk,
+        allocations=[(Invoice.objects.get(pk=late.pk), late.total_gross)],
+    )
+
+    behaviour = payment_behaviour(customer=customer)
+
+    assert (behaviour.invoices, behaviour.paid, behaviour.paid_on_time) == (3, 2, 1)
+    assert behaviour.average_days_to_pay == Decimal("23.0")  # (10 + 36) / 2
+    assert behaviour.average_days_late == Decimal("6.0")
+    assert behaviour.open_receivables == still_open.total_gross
+    assert (behaviour.overdue, behaviour.overdue_invoices) == (still_open.total_gross, 1)

@@ -3,7 +3,7 @@ and workbook, kept in the archive; a failed run retries and, when it gives up, t
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from io import BytesIO
 
@@ -23,11 +23,14 @@ from config.settings import daily_at
 from customers.tests.factories import CustomerFactory
 from inventory.models import LowStockAlert
 from inventory.tests.factories import ProductFactory, WarehouseFactory
+from reports.cycles.refresh import cycles_rebuild
+from reports.cycles.tests.factories import timeline_order
 from reports.nightly import services
 from reports.nightly.documents import report_pdf, report_xlsx
 from reports.nightly.figures import figures_dump, figures_load, figures_read
 from reports.nightly.models import NightlyReport, NightlyReportDelivery, NightlyReportFile, NightlyReportState
 from reports.nightly.tasks import retry_delay, send_nightly_report
+from reports.receivables.snapshot import receivables_rebuild
 from tests.queries import queries_for
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +45,7 @@ def figures_of_the_day():
     customer = CustomerFactory(name="华东五金贸易有限公司")
     issued_invoice(customer=customer, gross="11300.00", issued_on=DAY - timedelta(days=60), due_date=DAY - timedelta(days=20))
     issued_invoice(customer=customer, gross="500.00", issued_on=DAY, due_date=DAY + timedelta(days=30))
+    receivables_rebuild()
     LowStockAlert.objects.create(
         product=ProductFactory(name="十字螺丝刀", sku="SD-001"),
         warehouse=WarehouseFactory(code="SH1"),
@@ -259,7 +263,9 @@ def test_the_report_runs_daily_at_the_configured_local_time():
 
 
 def test_beat_makes_yesterdays_report(managers, settings, monkeypatch):
-    monkeypatch.setattr(services.timezone, "localdate", lambda now=None: DAY + timedelta(days=1))
+    # Half past midnight in Shanghai is still the day before in UTC: the day is the local one's eve.
+    assert services.nightly_report_day(datetime(2026, 11, 29, 16, 30, tzinfo=UTC)) == DAY
+    monkeypatch.setattr("reports.nightly.tasks.nightly_report_day", lambda: DAY)
     assert settings.CELERY_BEAT_SCHEDULE["nightly-report"]["task"] == send_nightly_report.name
     send_nightly_report.delay()
     assert NightlyReport.objects.get().day == DAY
@@ -327,3 +333,62 @@ def test_a_day_started_again_that_fails_again_tells_the_managers_again(managers,
     assert services.nightly_report_restart(day=DAY).failed_at is None
     assert retrying().failed()
     assert Notification.objects.filter(recipient=managers[0]).count() == 2
+
+
+@pytest.fixture
+def every_area(monkeypatch):
+    """Sales, margin, on-time delivery and orders at risk as their areas' selectors give them."""
+    from reports.dashboard import sources
+
+    def sales_totals(*, start, end, salesperson_id=None):
+        if start == end:
+            return sources.SalesTotals(Decimal("12345.60"), 12, Decimal("2345.10"), Decimal("0.19"))
+        return sources.SalesTotals(Decimal("345678.90"), 321, Decimal("56789.00"), Decimal("0.164"))
+
+    monkeypatch.setattr(sources, "sales_totals", sales_totals)
+    monkeypatch.setattr(
+        sources,
+        "sales_by_day",
+        lambda *, start, end, salesperson_id=None: [
+            sources.DayTotals(start + timedelta(days=n), Decimal(1000 * n)) for n in range((end - start).days + 1)
+        ],
+    )
+    monkeypatch.setattr(sources, "on_time_rate", lambda *, start, end, salesperson_id=None: Decimal("0.913"))
+    late = sources.RiskNote("late", {"date": DAY - timedelta(days=3), "days": 3})
+    row = sources.RiskRow(41, "SO-2026-000041", "华东五金贸易有限公司", [late])
+    monkeypatch.setattr(
+        sources,
+        "orders_at_risk",
+        lambda *, salesperson_id=None, limit=20: sources.RiskFigures(7, {"late": 4, "credit_hold": 3}, [row][:limit]),
+    )
+
+
+def test_every_area_figure_reaches_the_pdf_workbook_and_mail(managers, every_area):
+    send_nightly_report.delay(day=DAY.isoformat())
+    zh = next(message for message in mail.outbox if message.to == ["zh@example.com"])
+    assert "收入（不含税）: 12345.60 (11-29) / 345678.90 (本月至今)" in zh.body and "暂无数据" not in zh.body
+    text = pdf_text(attachments(zh)[PDF][1])
+    assert "345678.90" in text and "91.3 %" in text and "SO-2026-000041" in text
+    assert "本月至今每日收入" in text and "风险订单（按原因）" in text  # the charts' titles
+    workbook = load_workbook(BytesIO(attachments(zh)[XLSX][1]))
+    assert [row[:3] for row in workbook["概要"].values][1] == ("收入（不含税）", 12345.6, 345678.9)
+    assert len(list(workbook["每日"].values)) == 1 + 29  # a header and every day of the month to date
+    english = next(message for message in mail.outbox if message.to == ["en@example.com"])
+    assert "3 days ago, and not delivered" in pdf_text(attachments(english)[PDF][1])  # the reason, with its figures
+
+
+def test_an_order_late_against_its_requested_date_is_listed_with_why(managers, make_user):
+    seller = make_user("sales")
+    now = timezone.now()
+    order = timeline_order(
+        by=seller,
+        steps=[("submitted", now - timedelta(hours=5)), ("allocated", now - timedelta(hours=4))],
+        requested_date=timezone.localdate() - timedelta(days=2),
+    )
+    cycles_rebuild()
+    send_nightly_report.delay(day=DAY.isoformat())
+    report = NightlyReport.objects.get(day=DAY)
+    assert report.figures["risk"]["count"] == 1 and report.figures["risk"]["by_reason"]["late"] == 1
+    english = next(message for message in mail.outbox if message.to == ["en@example.com"])
+    text = pdf_text(attachments(english)[PDF][1])
+    assert order.number in text and "2 days ago, and not delivered" in text and "Late against the requested date" in text

@@ -1,0 +1,437 @@
+"""Writing the cycle snapshot: in full every night, and for the orders an event touched in between.
+
+Both ways run the same set-based SQL (INSERT … SELECT … GROUP BY over the orders' timelines, the
+shipments, invoices, review findings and delivery exceptions); the incremental one adds
+`order_id IN (…)` and then recomputes only the weekly and daily figures whose keys those orders were
+or are now counted under. A full rebuild holds an exclusive advisory lock and the refreshes a shared
+one, so they never interleave; each key of a figure table is recomputed under its own lock, so two
+refreshes of orders in the same week cannot lose each other's rows.
+
+Stage times: a stage counts in the week it ended. "Submitted" is the order's latest submission, the
+others the first time the order reached the state ("shipped": everything left; "delivered": every
+shipment delivered); "paid" is when the order's payment status last became paid, if it is paid now.
+An order paid before it was delivered waited 0 for its money after delivery.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from orders.models import OrderStatus, PaymentStatus, ReviewFinding, ReviewRule
+from reports.snapshots import snapshot_touch
+
+from .dialect import Dialect
+from .models import (
+    CycleStageTime,
+    CycleWeek,
+    DeliveryDay,
+    OrderCycle,
+    ReviewCase,
+    ReviewDay,
+    ReviewFlag,
+    ReviewOutcome,
+    Stage,
+)
+
+SNAPSHOT = "cycles"
+S = OrderStatus
+# Orders the risk queue looks at: still on their way, or owing money (see payment_due).
+MOVING = [S.SUBMITTED, S.IN_REVIEW, S.APPROVED, S.ALLOCATED, S.BACKORDERED, S.PARTIALLY_SHIPPED, S.SHIPPED, S.DELIVERED]
+# Everything has left (shipped) / arrived (delivered): where an order without a timeline takes its shipments' times.
+SHIPPED_ALL = [S.SHIPPED, S.DELIVERED, S.COMPLETED]
+DELIVERED_ALL = [S.DELIVERED, S.COMPLETED]
+# The review rules whose flag means the order is held for credit.
+CREDIT_RULES = [ReviewRule.CREDIT, ReviewRule.OVERDUE]
+_LOCK_NAMESPACE = "reports.cycles"
+
+
+def _in(values: Iterable[str]) -> str:
+    """A SQL list of our own constants (never user input)."""
+    return "(" + ", ".join(f"'{value}'" for value in values) + ")"
+
+
+def _ids(order_ids: Sequence[int]) -> str:
+    """order ids as a SQL list; int() makes them safe to inline."""
+    return "(" + ", ".join(str(int(pk)) for pk in order_ids) + ")"
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+# --- the per-order rows -----------------------------------------------------------------------------
+def _order_cycle_sql(d: Dialect, only: str) -> str:
+    """INSERT the OrderCycle rows of every submitted order (or those in `only`, a SQL id list).
+
+    Orders written without a timeline (imported, or seeded by SQL) fall back on their own submitted and
+    approved times and on their shipments' shipped and delivered times."""
+    event_filter = f"AND e.order_id IN {only}" if only else ""
+    order_filter = f"AND o.id IN {only}" if only else ""
+    shipment_filter = f"AND order_id IN {only}" if only else ""
+    invoice_filter = f"AND il.order_id IN {only}" if only else ""
+    transition = "e.kind = 'transition' AND e.to_state"
+    submitted = "COALESCE(ev.submitted_at, o.submitted_at)"
+    shipped = f"COALESCE(ev.shipped_at, CASE WHEN o.status IN {_in(SHIPPED_ALL)} THEN sh.shipped_at END)"
+    delivered = f"COALESCE(ev.delivered_at, CASE WHEN o.status IN {_in(DELIVERED_ALL)} THEN sh.delivered_at END)"
+    return f"""
+        INSERT INTO {_table(OrderCycle)} (order_id, salesperson_id, customer_id, status, status_since, submitted_at,
+            approved_at, allocated_at, shipped_at, delivered_at, paid_at, requested_date, eta, delivered_on, payment_due,
+            exception_since, credit_review, risk_open, refreshed_at)
+        SELECT o.id, o.created_by_id, o.customer_id, o.status, COALESCE(ev.status_since, o.updated_at), {submitted},
+            COALESCE(ev.approved_at, o.approved_at), ev.allocated_at, {shipped}, {delivered},
+            CASE WHEN o.payment_status IN {_in([PaymentStatus.PAID, PaymentStatus.REFUNDED])} THEN ev.paid_at END,
+            o.requested_date, sh.eta, {d.local_date(delivered)}, inv.payment_due, ex.since,
+            CASE WHEN o.status IN {_in([S.IN_REVIEW])} AND EXISTS (
+                SELECT 1 FROM orders_reviewfinding f
+                WHERE f.order_id = o.id AND f.severity = '{ReviewFinding.Severity.FLAG}' AND f.rule IN {_in(CREDIT_RULES)}
+                  AND f.submission = (SELECT MAX(f2.submission) FROM orders_reviewfinding f2 WHERE f2.order_id = o.id)
+            ) THEN TRUE ELSE FALSE END,
+            CASE WHEN o.status IN {_in(MOVING)} OR inv.payment_due IS NOT NULL THEN TRUE ELSE FALSE END,
+            %s
+        FROM orders_salesorder o
+        LEFT JOIN (
+            SELECT e.order_id,
+                MAX(CASE WHEN e.kind = 'transition' AND e.to_state = s.status THEN e.at END) AS status_since,
+                MAX(CASE WHEN {transition} = '{S.SUBMITTED}' THEN e.at END) AS submitted_at,
+                MAX(CASE WHEN {transition} = '{S.APPROVED}' THEN e.at END) AS approved_at,
+                MIN(CASE WHEN {transition} = '{S.ALLOCATED}' THEN e.at END) AS allocated_at,
+                MIN(CASE WHEN {transition} = '{S.SHIPPED}' THEN e.at END) AS shipped_at,
+                MIN(CASE WHEN {transition} = '{S.DELIVERED}' THEN e.at END) AS delivered_at,
+                MAX(CASE WHEN e.kind = 'payment' AND {d.json_text("e.params", "to")} = '{PaymentStatus.PAID}'
+                    THEN e.at END) AS paid_at
+            FROM orders_orderevent e JOIN orders_salesorder s ON s.id = e.order_id
+            WHERE e.kind IN ('transition', 'payment') {event_filter}
+            GROUP BY e.order_id
+        ) ev ON ev.order_id = o.id
+        LEFT JOIN (
+            SELECT order_id, MAX(eta) AS eta, MAX(shipped_at) AS shipped_at, MAX(delivered_at) AS delivered_at
+            FROM logistics_shipment WHERE state <> 'cancelled' {shipment_filter} GROUP BY order_id
+        ) sh ON sh.order_id = o.id
+        LEFT JOIN (
+            SELECT il.order_id, MIN(i.due_date) AS payment_due
+            FROM billing_invoiceline il JOIN billing_invoice i ON i.id = il.invoice_id
+            WHERE i.status IN ('issued') AND i.total_gross > i.amount_credited + i.amount_paid {invoice_filter}
+            GROUP BY il.order_id
+        ) inv ON inv.order_id = o.id
+        LEFT JOIN (
+            SELECT order_id, MIN(opened_at) AS since FROM logistics_deliveryexception
+            WHERE state = 'open' {shipment_filter} GROUP BY order_id
+        ) ex ON ex.order_id = o.id
+        WHERE {submitted} IS NOT NULL {order_filter}
+    """
+
+
+def _review_case_sql(d: Dialect, only: str) -> str:
+    """INSERT a ReviewCase per decision of the automatic checks (passed, or flagged and what followed)."""
+    event_filter = f"AND e.order_id IN {only}" if only else ""
+    decided = f"CASE WHEN e.to_state = '{S.APPROVED}' THEN e.at ELSE d.at END"
+    reviewed = f"d.to_state IN {_in([S.APPROVED, S.REJECTED])}"
+    return f"""
+        INSERT INTO {_table(ReviewCase)} (order_id, salesperson_id, checked_at, checked_on, flagged, outcome,
+            decided_at, decided_on, reviewer_id, review_seconds)
+        SELECT e.order_id, o.created_by_id, e.at, {d.local_date("e.at")},
+            CASE WHEN e.to_state = '{S.IN_REVIEW}' THEN TRUE ELSE FALSE END,
+            CASE WHEN e.to_state = '{S.APPROVED}' THEN '{ReviewOutcome.PASSED}'
+                 WHEN d.to_state IS NULL THEN '{ReviewOutcome.PENDING}' ELSE d.to_state END,
+            {decided}, {d.local_date(decided)},
+            CASE WHEN {reviewed} THEN d.by_id END,
+            CASE WHEN {reviewed} THEN {d.seconds_between("e.at", "d.at")} END
+        FROM orders_orderevent e
+        JOIN orders_salesorder o ON o.id = e.order_id
+        LEFT JOIN orders_orderevent d ON d.id = (
+            SELECT d2.id FROM orders_orderevent d2
+            WHERE e.to_state = '{S.IN_REVIEW}' AND d2.order_id = e.order_id AND d2.kind = 'transition'
+              AND d2.from_state = '{S.IN_REVIEW}' AND (d2.at > e.at OR (d2.at = e.at AND d2.id > e.id))
+            ORDER BY d2.at, d2.id LIMIT 1
+        )
+        WHERE e.kind = 'transition' AND e.from_state = '{S.SUBMITTED}'
+          AND e.to_state IN {_in([S.APPROVED, S.IN_REVIEW])} {event_filter}
+    """
+
+
+def _review_flag_sql(d: Dialect, only: str) -> str:
+    """INSERT a ReviewFlag per rule that flagged a submission."""
+    finding_filter = f"AND f.order_id IN {only}" if only else ""
+    return f"""
+        INSERT INTO {_table(ReviewFlag)} (order_id, salesperson_id, submission, rule, day)
+        SELECT f.order_id, o.created_by_id, f.submission, f.rule, {d.local_date("MIN(f.created_at)")}
+        FROM orders_reviewfinding f JOIN orders_salesorder o ON o.id = f.order_id
+        WHERE f.severity = '{ReviewFinding.Severity.FLAG}' {finding_filter}
+        GROUP BY f.order_id, o.created_by_id, f.submission, f.rule
+    """
+
+
+def _stage_time_sql(d: Dialect, only: str) -> str:
+    """INSERT a CycleStageTime per stage an order has completed (from its OrderCycle and ReviewCase rows)."""
+    cycle_filter = f"AND order_id IN {only}" if only else ""
+    cycle = _table(OrderCycle)
+
+    def stage(name: str, start: str, end: str) -> str:
+        return f"""
+            SELECT order_id, salesperson_id, '{name}', {d.week_of_timestamp(end)}, {d.seconds_between(start, end)}
+            FROM {cycle} WHERE {start} IS NOT NULL AND {end} >= {start} {cycle_filter}"""
+
+    paid_end = "CASE WHEN paid_at > delivered_at THEN paid_at ELSE delivered_at END"
+    return f"""
+        INSERT INTO {_table(CycleStageTime)} (order_id, salesperson_id, stage, week, seconds)
+        {stage(Stage.SUBMIT_APPROVE, "submitted_at", "approved_at")}
+        UNION ALL {stage(Stage.APPROVE_ALLOCATE, "approved_at", "allocated_at")}
+        UNION ALL {stage(Stage.ALLOCATE_SHIP, "allocated_at", "shipped_at")}
+        UNION ALL {stage(Stage.SHIP_DELIVER, "shipped_at", "delivered_at")}
+        UNION ALL
+            SELECT order_id, salesperson_id, '{Stage.DELIVER_PAY}', {d.week_of_timestamp(paid_end)},
+                CASE WHEN paid_at > delivered_at THEN {d.seconds_between("delivered_at", "paid_at")} ELSE 0 END
+            FROM {cycle} WHERE delivered_at IS NOT NULL AND paid_at IS NOT NULL {cycle_filter}
+        UNION ALL
+            SELECT order_id, salesperson_id, '{Stage.REVIEW}', {d.week_of_date("decided_on")}, review_seconds
+            FROM {_table(ReviewCase)} WHERE review_seconds IS NOT NULL {cycle_filter}
+    """
+
+
+# --- the figure tables, by key ----------------------------------------------------------------------
+def _delivery_day_sql(where: str) -> str:
+    return f"""
+        INSERT INTO {_table(DeliveryDay)} (day, salesperson_id, delivered, with_requested, on_time_requested,
+            with_eta, on_time_eta)
+        SELECT delivered_on, salesperson_id, COUNT(*), COUNT(requested_date),
+            SUM(CASE WHEN delivered_on <= requested_date THEN 1 ELSE 0 END), COUNT(eta),
+            SUM(CASE WHEN delivered_on <= eta THEN 1 ELSE 0 END)
+        FROM {_table(OrderCycle)} WHERE delivered_on IS NOT NULL {where}
+        GROUP BY delivered_on, salesperson_id
+    """
+
+
+def _review_day_sql(where: str) -> str:
+    def count(condition: str) -> str:
+        return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+    return f"""
+        INSERT INTO {_table(ReviewDay)} (day, salesperson_id, checked, flagged, approved, rejected, cancelled)
+        SELECT checked_on, salesperson_id, COUNT(*), {count("flagged")},
+            {count(f"flagged AND outcome = '{ReviewOutcome.APPROVED}'")},
+            {count(f"outcome = '{ReviewOutcome.REJECTED}'")}, {count(f"outcome = '{ReviewOutcome.CANCELLED}'")}
+        FROM {_table(ReviewCase)} WHERE 1 = 1 {where}
+        GROUP BY checked_on, salesperson_id
+    """
+
+
+def percentile_positions(n: int, fraction: tuple[int, int]) -> tuple[int, int, float]:
+    """The 1-based ranks around the percentile (linear interpolation between closest ranks, as
+    PostgreSQL's percentile_cont) and the weight of the upper one: position 1 + p·(n − 1)."""
+    num, den = fraction
+    exact = den + num * (n - 1)  # the position times den
+    low, high = exact // den, (exact + den - 1) // den
+    return low, high, (exact - low * den) / den
+
+
+def _ranked_sql(where: str, *, by_week: bool = True) -> str:
+    """The rows around the median and the 90th percentile of each stage (and week), ranks computed in SQL with
+    the same integer arithmetic as percentile_positions."""
+    partition = "stage, week" if by_week else "stage"
+    week = "week" if by_week else "NULL"
+    return f"""
+        SELECT stage, {week}, n, rn, seconds FROM (
+            SELECT stage, week, seconds,
+                ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY seconds) AS rn,
+                COUNT(*) OVER (PARTITION BY {partition}) AS n
+            FROM {_table(CycleStageTime)} WHERE 1 = 1 {where}
+        ) ranked
+        WHERE rn IN ((n + 1) / 2, (n + 2) / 2, (9 * n + 1) / 10, (9 * n + 10) / 10)
+    """
+
+
+MEDIAN = (1, 2)
+P90 = (9, 10)
+
+
+def stage_percentiles(rows: Iterable[tuple]) -> dict[tuple[str, date | None], tuple[int, float, float]]:
+    """{(stage, week): (orders, median seconds, p90 seconds)} from the ranked rows (stage, week, n, rank, seconds)."""
+    values: dict[tuple[str, date | None], dict[int, int]] = defaultdict(dict)
+    sizes: dict[tuple[str, date | None], int] = {}
+    for stage, week, n, rank, seconds in rows:
+        key = (stage, _as_date(week) if week is not None else None)
+        values[key][int(rank)] = int(seconds)
+        sizes[key] = int(n)
+    figures = {}
+    for key, ranks in values.items():
+        n = sizes[key]
+        figures[key] = (n, _interpolate(ranks, n, MEDIAN), _interpolate(ranks, n, P90))
+    return figures
+
+
+def _interpolate(ranks: dict[int, int], n: int, fraction: tuple[int, int]) -> float:
+    low, high, weight = percentile_positions(n, fraction)
+    return ranks[low] + (ranks[high] - ranks[low]) * weight
+
+
+def _as_date(value) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def ranked_stage_rows(
+    cursor, where: str, params: list, *, by_week: bool = True
+) -> dict[tuple[str, date | None], tuple[int, float, float]]:
+    """{(stage, week): (orders, median, p90)} of the stage times `where` selects (a SQL condition on
+    CycleStageTime, starting with AND); week is None when not `by_week` (one figure for all of them)."""
+    cursor.execute(_ranked_sql(where, by_week=by_week), params)
+    return stage_percentiles(cursor.fetchall())
+
+
+def _write_cycle_weeks(cursor, where: str, params: list) -> None:
+    figures = ranked_stage_rows(cursor, where, params)
+    CycleWeek.objects.bulk_create(
+        [
+            CycleWeek(stage=stage, week=week, orders=n, median_seconds=median, p90_seconds=p90)
+            for (stage, week), (n, median, p90) in sorted(figures.items())
+        ],
+        batch_size=1000,
+    )
+
+
+# --- locks ---------------------------------------------------------------------------------------------
+def _lock_key(name: str) -> int:
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def _advisory(cursor, name: str, *, shared: bool = False) -> None:
+    """A transaction-level advisory lock on PostgreSQL (SQLite serialises writers anyway)."""
+    if connection.vendor == "postgresql":
+        function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        cursor.execute(f"SELECT {function}(%s)", [_lock_key(f"{_LOCK_NAMESPACE}:{name}")])
+
+
+# --- the services -------------------------------------------------------------------------------------
+PER_ORDER = (OrderCycle, ReviewCase, ReviewFlag, CycleStageTime)
+FIGURES = (CycleWeek, DeliveryDay, ReviewDay)
+
+
+def _now_param(now: datetime):
+    return connection.ops.adapt_datetimefield_value(now)
+
+
+def _day(day: date):
+    return sql_date(connection, day)
+
+
+def sql_date(using, day: date):
+    """A date as a raw cursor's parameter on this connection (SQLite: ISO text, as Django stores it)."""
+    return using.ops.adapt_datefield_value(day)
+
+
+@contextmanager
+def _emptied_for_bulk_load(cursor, model):
+    """Empty the table for a full rebuild. On PostgreSQL: TRUNCATE, and its secondary indexes dropped while it
+    fills and built again after (one sorted build instead of a million random inserts); readers of the table
+    wait for the rebuild's commit. Elsewhere: DELETE."""
+    table = model._meta.db_table
+    if connection.vendor != "postgresql":
+        cursor.execute(f"DELETE FROM {_table(model)}")
+        yield
+        return
+    cursor.execute(
+        "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() AND i.tablename = %s"
+        " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+        [table],
+    )
+    indexes = cursor.fetchall()
+    cursor.execute(f"TRUNCATE {_table(model)}")
+    for name, _definition in indexes:
+        cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+    yield
+    for _name, definition in indexes:
+        cursor.execute(definition)
+
+
+@transaction.atomic
+def cycles_rebuild(*, now: datetime | None = None) -> None:
+    """Rebuild every cycle table from the business tables in one transaction (the nightly run; safe to repeat)."""
+    now = now or timezone.now()
+    d = Dialect.current()
+    with connection.cursor() as cursor:
+        _advisory(cursor, "rebuild")
+        with _emptied_for_bulk_load(cursor, OrderCycle):
+            cursor.execute(_order_cycle_sql(d, ""), [_now_param(now)])
+        with _emptied_for_bulk_load(cursor, ReviewCase):
+            cursor.execute(_review_case_sql(d, ""))
+        with _emptied_for_bulk_load(cursor, ReviewFlag):
+            cursor.execute(_review_flag_sql(d, ""))
+        with _emptied_for_bulk_load(cursor, CycleStageTime):
+            cursor.execute(_stage_time_sql(d, ""))
+        # The figure tables are small (days × salespeople, weeks × stages) and read by home pages: emptied with
+        # DELETE, so their readers see yesterday's rows until the commit instead of waiting for it.
+        for model in FIGURES:
+            cursor.execute(f"DELETE FROM {_table(model)}")
+        cursor.execute(_delivery_day_sql(""))
+        cursor.execute(_review_day_sql(""))
+        _write_cycle_weeks(cursor, "", [])
+        if connection.vendor == "postgresql":
+            for model in (*PER_ORDER, *FIGURES):
+                cursor.execute(f"ANALYZE {_table(model)}")
+    snapshot_touch(SNAPSHOT, rebuilt=True, at=now)
+
+
+def _counted(cursor, only: str) -> tuple[set, set, set]:
+    """What the orders contribute to the figure tables now: their stage times, deliveries and checks."""
+    cursor.execute(f"SELECT order_id, stage, week, seconds FROM {_table(CycleStageTime)} WHERE order_id IN {only}")
+    stages = {(order, stage, _as_date(week), int(seconds)) for order, stage, week, seconds in cursor.fetchall()}
+    cursor.execute(
+        f"SELECT order_id, delivered_on, salesperson_id, requested_date, eta FROM {_table(OrderCycle)}"
+        f" WHERE order_id IN {only} AND delivered_on IS NOT NULL"
+    )
+    deliveries = {(order, _as_date(day), int(person), str(asked), str(eta)) for order, day, person, asked, eta in cursor}
+    cursor.execute(
+        f"SELECT order_id, checked_at, checked_on, salesperson_id, flagged, outcome FROM {_table(ReviewCase)}"
+        f" WHERE order_id IN {only}"
+    )
+    checks = {
+        (order, str(at), _as_date(day), int(person), bool(flagged), outcome)
+        for order, at, day, person, flagged, outcome in cursor
+    }
+    return stages, deliveries, checks
+
+
+@transaction.atomic
+def cycles_refresh_orders(*, order_ids: Iterable[int], now: datetime | None = None) -> None:
+    """Bring the cycle rows of these orders up to date, and recompute the weekly and daily figures whose
+    share of them changed (a week's percentiles, a day's deliveries or checks of one salesperson)."""
+    ids = sorted({int(pk) for pk in order_ids})
+    if not ids:
+        return
+    now = now or timezone.now()
+    d = Dialect.current()
+    only = _ids(ids)
+    with connection.cursor() as cursor:
+        _advisory(cursor, "rebuild", shared=True)
+        before = _counted(cursor, only)
+        for model in PER_ORDER:
+            cursor.execute(f"DELETE FROM {_table(model)} WHERE order_id IN {only}")
+        cursor.execute(_order_cycle_sql(d, only), [_now_param(now)])
+        cursor.execute(_review_case_sql(d, only))
+        cursor.execute(_review_flag_sql(d, only))
+        cursor.execute(_stage_time_sql(d, only))
+        after = _counted(cursor, only)
+        stages, deliveries, checks = (old ^ new for old, new in zip(before, after, strict=True))
+        for stage, week in sorted({(stage, week) for _order, stage, week, _seconds in stages}):
+            _advisory(cursor, f"week:{stage}:{week.isoformat()}")
+            CycleWeek.objects.filter(stage=stage, week=week).delete()
+            _write_cycle_weeks(cursor, "AND stage = %s AND week = %s", [stage, _day(week)])
+        for day, person in sorted({(day, person) for _order, day, person, *_rest in deliveries}):
+            _advisory(cursor, f"delivery:{day.isoformat()}:{person}")
+            DeliveryDay.objects.filter(day=day, salesperson_id=person).delete()
+            cursor.execute(_delivery_day_sql("AND delivered_on = %s AND salesperson_id = %s"), [_day(day), person])
+        for day, person in sorted({(day, person) for _order, _at, day, person, *_rest in checks}):
+            _advisory(cursor, f"review:{day.isoformat()}:{person}")
+            ReviewDay.objects.filter(day=day, salesperson_id=person).delete()
+            cursor.execute(_review_day_sql("AND checked_on = %s AND salesperson_id = %s"), [_day(day), person])
+    snapshot_touch(SNAPSHOT, at=now)

@@ -1,0 +1,588 @@
+"""Building the daily stock snapshot (reports.stock.models) from the stock ledger.
+
+- `stock_snapshot_rebuild`: every row of some products (or all) from the ledger in a few set-based
+  statements (window functions over the ledger grouped by day); the reserved quantity and unit cost
+  a row was written with are kept (the ledger does not hold them), new rows take the product's cost.
+- `stock_snapshot_refresh`: after movements, the rows of a few products from a day on (normally
+  today), from the row before that day and the ledger's movements since; cheap enough per order.
+- `stock_snapshot_reconcile`: every stock row whose on hand or reserved differs from the snapshot's
+  latest row is refreshed (reserved stock changes without a movement; a missed event is caught).
+- The daily totals per warehouse follow from the rows' changes (closing − opening), summed per day.
+
+All writers hold the lock of the snapshot's state row, so two refreshes never interleave.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Case, DecimalField, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from config.money import ZERO, round_money
+from inventory.models import MovementKind, Product, StockLevel, StockMovement
+from reports.models import SnapshotState
+from reports.snapshots import snapshot_touch
+
+from .models import StockDay, StockTotalDay
+
+logger = logging.getLogger(__name__)
+
+SNAPSHOT = "stock"
+# A refresh of more products than this rebuilds them set-based instead of row by row.
+REFRESH_ROW_BY_ROW_LIMIT = 200
+
+
+def _lock() -> None:
+    """Serialize the snapshot's writers on its state row (created on first use)."""
+    SnapshotState.objects.bulk_create([SnapshotState(name=SNAPSHOT)], ignore_conflicts=True)
+    SnapshotState.objects.select_for_update().get(name=SNAPSHOT)
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
+
+
+def local_today() -> date:
+    """Today in the business's time zone (the snapshot's days are the ledger's local days)."""
+    return timezone.localdate(timezone=timezone.get_default_timezone())
+
+
+def _ledger_by_day(*, product_ids: Iterable[int] | None = None, since: date | None = None):
+    """The ledger summed per product, warehouse and local day: net change, units shipped, the cost of
+    those shipped with their cost of the moment (StockMovement.unit_cost), and units shipped without one
+    (older movements, reversals: valued at the row's unit cost)."""
+    movements = StockMovement.objects.all()
+    if product_ids is not None:
+        movements = movements.filter(product_id__in=sorted(set(product_ids)))
+    if since is not None:
+        movements = movements.filter(created_at__gte=_day_start(since))
+    return (
+        movements.annotate(day=TruncDate("created_at", tzinfo=timezone.get_default_timezone()))
+        .values("product_id", "warehouse_id", "day")
+        .annotate(
+            delta=Sum("quantity"),
+            shipped=Sum(
+                Case(When(kind=MovementKind.SHIPMENT, then=-F("quantity")), default=Value(0), output_field=IntegerField())
+            ),
+            shipped_cost=Sum(
+                Case(
+                    When(kind=MovementKind.SHIPMENT, unit_cost__isnull=False, then=-F("quantity") * F("unit_cost")),
+                    default=Value(ZERO),
+                    output_field=DecimalField(max_digits=20, decimal_places=2),
+                )
+            ),
+            shipped_uncosted=Sum(
+                Case(
+                    When(kind=MovementKind.SHIPMENT, unit_cost__isnull=True, then=-F("quantity")),
+                    default=Value(0),
+                    output_field=IntegerField(),
+                )
+            ),
+        )
+        .order_by()
+    )
+
+
+def _days_between(later: str, earlier: str) -> str:
+    """SQL for the whole days from `earlier` to `later` (two date columns), on either database."""
+    if connection.vendor == "postgresql":
+        return f"({later} - {earlier})"
+    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+ROW_COLUMNS = [
+    "product_id",
+    "warehouse_id",
+    "day",
+    "on_hand",
+    "reserved",
+    "unit_cost",
+    "value",
+    "opening_on_hand",
+    "opening_reserved",
+    "opening_value",
+    "shipped",
+    "shipped_value",
+    "last_shipped_on",
+    "cum_unit_days",
+    "cum_value_days",
+    "cum_out_days",
+    "cum_shipped",
+    "cum_shipped_value",
+]
+
+
+def _rebuild_select(*, product_ids: list[int] | None, keep: bool = True) -> tuple[str, list]:
+    """One SELECT computing every snapshot row of the products (all: None) from the ledger; with `keep`
+    it reads the rows there are (their reserved and unit cost, their days without a movement)."""
+    ledger_sql, ledger_params = _ledger_by_day(product_ids=product_ids).query.sql_with_params()
+    snap, product = _table(StockDay), _table(Product)
+    gap = _days_between("v.day", "v.prev_day")
+    # Days a row was written for without a movement (reserved stock changed) stay, with what they hold.
+    kept_where, kept_params = "", []
+    if product_ids is not None:
+        kept_where = f" WHERE product_id IN ({', '.join(['%s'] * len(product_ids))})"
+        kept_params = list(product_ids)
+    window = "PARTITION BY product_id, warehouse_id ORDER BY day"
+    columns = "product_id, warehouse_id, day, delta, shipped, shipped_cost, shipped_uncosted"
+    sums = ", ".join(f"SUM({name}) AS {name}" for name in ("delta", "shipped", "shipped_cost", "shipped_uncosted"))
+    everywhere = f"SELECT product_id, NULL, day, {sums} FROM daily GROUP BY product_id, day"
+    if keep:
+        keyed = f"""
+            SELECT product_id, warehouse_id, day, {sums} FROM (
+                SELECT {columns} FROM daily
+                UNION ALL
+                {everywhere}
+                UNION ALL
+                SELECT product_id, warehouse_id, day, 0, 0, 0, 0 FROM {snap}{kept_where}
+            ) changes GROUP BY product_id, warehouse_id, day"""
+        cost_and_reserved = "COALESCE(o.unit_cost, p.cost) AS unit_cost, COALESCE(o.reserved, 0) AS reserved"
+        kept_join = f"""LEFT JOIN {snap} o ON o.product_id = k.product_id AND o.day = k.day
+             AND COALESCE(o.warehouse_id, 0) = COALESCE(k.warehouse_id, 0)"""
+    else:
+        # Nothing to keep: the ledger's days alone, each warehouse's already grouped.
+        keyed = f"SELECT {columns} FROM daily UNION ALL {everywhere}"
+        cost_and_reserved = "p.cost AS unit_cost, 0 AS reserved"
+        kept_join = ""
+        kept_params = []
+    sql = f"""
+    WITH daily AS ({ledger_sql}),
+    keyed AS ({keyed}),
+    levels AS (
+        SELECT k.product_id, k.warehouse_id, k.day, k.shipped, k.shipped_cost, k.shipped_uncosted,
+               SUM(k.delta) OVER (PARTITION BY k.product_id, k.warehouse_id ORDER BY k.day) AS on_hand,
+               {cost_and_reserved}
+        FROM keyed k
+        JOIN {product} p ON p.id = k.product_id
+        {kept_join}
+    ),
+    valued AS (
+        SELECT l.*, ROUND(l.on_hand * l.unit_cost, 2) AS value,
+               ROUND(l.shipped_cost + l.shipped_uncosted * l.unit_cost, 2) AS shipped_value,
+               LAG(l.day) OVER w AS prev_day, LAG(l.on_hand) OVER w AS opening_on_hand,
+               LAG(l.reserved) OVER w AS opening_reserved
+        FROM levels l WINDOW w AS ({window})
+    ),
+    stepped AS (
+        SELECT v.*, LAG(v.value) OVER w AS opening_value, COALESCE({gap}, 0) AS gap,
+               MAX(CASE WHEN v.shipped > 0 THEN v.day END) OVER w AS last_shipped_on
+        FROM valued v WINDOW w AS ({window})
+    )
+    SELECT product_id, warehouse_id, day, on_hand, reserved, unit_cost, value,
+           opening_on_hand, opening_reserved, opening_value, shipped, shipped_value, last_shipped_on,
+           COALESCE(SUM(CAST(opening_on_hand AS BIGINT) * gap) OVER w, 0) AS cum_unit_days,
+           COALESCE(SUM(opening_value * gap) OVER w, 0) AS cum_value_days,
+           COALESCE(SUM(CASE WHEN opening_on_hand <= 0 THEN gap ELSE 0 END) OVER w, 0) AS cum_out_days,
+           SUM(shipped) OVER w - shipped AS cum_shipped,
+           SUM(shipped_value) OVER w - shipped_value AS cum_shipped_value
+    FROM stepped WINDOW w AS ({window})
+    """
+    return sql, [*ledger_params, *kept_params]
+
+
+def _build_empty(cursor, *, product_ids: list[int] | None) -> int:
+    """The first build into an empty table: nothing to keep, and the indexes made once after the
+    rows are in (cheaper than keeping them up to date row by row)."""
+    snap = _table(StockDay)
+    select_sql, params = _rebuild_select(product_ids=product_ids, keep=False)
+    if connection.vendor != "postgresql":  # SQLite remakes a table to drop an index, and not in a transaction
+        cursor.execute(f"INSERT INTO {snap} ({', '.join(ROW_COLUMNS)}) {select_sql}", params)
+        return cursor.rowcount
+    meta = StockDay._meta
+    with connection.schema_editor(atomic=False) as editor:
+        for constraint in meta.constraints:
+            editor.remove_constraint(StockDay, constraint)
+        for index in meta.indexes:
+            editor.remove_index(StockDay, index)
+    cursor.execute(f"INSERT INTO {snap} ({', '.join(ROW_COLUMNS)}) {select_sql}", params)
+    written = cursor.rowcount
+    with connection.schema_editor(atomic=False) as editor:
+        for constraint in meta.constraints:
+            editor.add_constraint(StockDay, constraint)
+        for index in meta.indexes:
+            editor.add_index(StockDay, index)
+    return written
+
+
+def _rebuild_rows(*, product_ids: list[int] | None) -> int:
+    """Replace the rows of the products (all: None) by rows computed from the ledger; how many were written."""
+    snap = _table(StockDay)
+    columns = ", ".join(ROW_COLUMNS)
+    select_sql, params = _rebuild_select(product_ids=product_ids)
+    where, where_params = "", []
+    if product_ids is not None:
+        where = f" WHERE product_id IN ({', '.join(['%s'] * len(product_ids))})"
+        where_params = list(product_ids)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL work_mem = '256MB'")  # the grouping and window functions sort in memory
+        if not StockDay.objects.exists():
+            return _build_empty(cursor, product_ids=product_ids)
+        has_rows = StockDay.objects.filter(**({"product_id__in": product_ids} if product_ids is not None else {})).exists()
+        if not has_rows:
+            cursor.execute(f"INSERT INTO {snap} ({columns}) {select_sql}", params)
+            return cursor.rowcount
+        # The new rows read the old ones (reserved, unit cost): computed aside first, then swapped in.
+        cursor.execute("DROP TABLE IF EXISTS reports_stock_rebuild")
+        cursor.execute(f"CREATE TEMPORARY TABLE reports_stock_rebuild AS {select_sql}", params)
+        cursor.execute(f"DELETE FROM {snap}{where}", where_params)
+        cursor.execute(f"INSERT INTO {snap} ({columns}) SELECT * FROM reports_stock_rebuild")
+        written = cursor.rowcount
+        cursor.execute("DROP TABLE reports_stock_rebuild")
+        return written
+
+
+def stock_totals_rebuild(*, from_day: date | None = None) -> None:
+    """The per-warehouse totals from `from_day` on (all: None), from the rows' changes summed per day."""
+    snap, totals = _table(StockDay), _table(StockTotalDay)
+    from_day = from_day or date(1, 1, 1)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {totals} WHERE day >= %s", [from_day])
+        cursor.execute(
+            f"""
+            INSERT INTO {totals}
+                (warehouse_id, day, on_hand, reserved, value, products_stocked, products_out, shipped, shipped_value)
+            SELECT g.warehouse_id, g.day,
+                   COALESCE(b.on_hand, 0) + SUM(g.d_on_hand) OVER w,
+                   COALESCE(b.reserved, 0) + SUM(g.d_reserved) OVER w,
+                   COALESCE(b.value, 0) + SUM(g.d_value) OVER w,
+                   COALESCE(b.products_stocked, 0) + SUM(g.d_stocked) OVER w,
+                   COALESCE(b.products_out, 0) + SUM(g.d_out) OVER w,
+                   g.shipped, g.shipped_value
+            FROM (
+                SELECT warehouse_id, day,
+                       SUM(on_hand - COALESCE(opening_on_hand, 0)) AS d_on_hand,
+                       SUM(reserved - COALESCE(opening_reserved, 0)) AS d_reserved,
+                       SUM(value - COALESCE(opening_value, 0)) AS d_value,
+                       SUM(CASE WHEN on_hand > 0 THEN 1 ELSE 0 END - CASE WHEN opening_on_hand > 0 THEN 1 ELSE 0 END)
+                           AS d_stocked,
+                       SUM(CASE WHEN on_hand <= 0 THEN 1 ELSE 0 END - CASE WHEN opening_on_hand <= 0 THEN 1 ELSE 0 END)
+                           AS d_out,
+                       SUM(shipped) AS shipped, SUM(shipped_value) AS shipped_value
+                FROM {snap} WHERE day >= %s GROUP BY warehouse_id, day
+            ) g
+            LEFT JOIN {totals} b ON COALESCE(b.warehouse_id, 0) = COALESCE(g.warehouse_id, 0)
+                AND b.day = (
+                    SELECT MAX(b2.day) FROM {totals} b2
+                    WHERE COALESCE(b2.warehouse_id, 0) = COALESCE(g.warehouse_id, 0) AND b2.day < %s
+                )
+            WINDOW w AS (PARTITION BY g.warehouse_id ORDER BY g.day)
+            """,
+            [from_day, from_day],
+        )
+
+
+@transaction.atomic
+def stock_snapshot_rebuild(*, product_ids: Iterable[int] | None = None) -> int:
+    """Rebuild the snapshot of some products (None: every product) from the ledger, then the totals; rows written."""
+    _lock()
+    ids = sorted(set(product_ids)) if product_ids is not None else None
+    if ids == []:
+        return 0
+    first = StockDay.objects.filter(product_id__in=ids).order_by("day").values_list("day", flat=True).first() if ids else None
+    written = _rebuild_rows(product_ids=ids)
+    if ids is None:
+        stock_totals_rebuild()
+    else:
+        rebuilt_first = StockDay.objects.filter(product_id__in=ids).order_by("day").values_list("day", flat=True).first()
+        starts = [day for day in (first, rebuilt_first) if day is not None]
+        if starts:
+            stock_totals_rebuild(from_day=min(starts))
+    _reconcile_locked()
+    snapshot_touch(SNAPSHOT, rebuilt=ids is None)
+    return written
+
+
+# --- incremental refresh ------------------------------------------------------------------------
+
+
+@dataclass
+class _Row:
+    """A snapshot row being computed (the fields of StockDay)."""
+
+    product_id: int
+    warehouse_id: int | None
+    day: date
+    on_hand: int = 0
+    reserved: int = 0
+    unit_cost: Decimal = ZERO
+    value: Decimal = ZERO
+    opening_on_hand: int | None = None
+    opening_reserved: int | None = None
+    opening_value: Decimal | None = None
+    shipped: int = 0
+    shipped_value: Decimal = ZERO
+    last_shipped_on: date | None = None
+    cum_unit_days: int = 0
+    cum_value_days: Decimal = ZERO
+    cum_out_days: int = 0
+    cum_shipped: int = 0
+    cum_shipped_value: Decimal = ZERO
+    extra: dict = field(default_factory=dict)
+
+    def model(self) -> StockDay:
+        return StockDay(**{name: getattr(self, name) for name in ROW_COLUMNS})
+
+
+def _next_row(
+    previous: _Row | StockDay | None,
+    *,
+    product_id,
+    warehouse_id,
+    day,
+    delta,
+    shipped,
+    reserved,
+    unit_cost,
+    shipped_cost=ZERO,
+    shipped_uncosted=0,
+) -> _Row:
+    """The row of `day` following `previous` (the key's row before it, None on its first day)."""
+    row = _Row(product_id=product_id, warehouse_id=warehouse_id, day=day, reserved=reserved, unit_cost=unit_cost)
+    row.shipped = shipped
+    row.shipped_value = round_money(Decimal(shipped_cost) + Decimal(shipped_uncosted) * unit_cost)
+    if previous is None:
+        row.on_hand = delta
+        row.last_shipped_on = day if shipped > 0 else None
+    else:
+        gap = (day - previous.day).days
+        row.on_hand = previous.on_hand + delta
+        row.opening_on_hand = previous.on_hand
+        row.opening_reserved = previous.reserved
+        row.opening_value = previous.value
+        row.last_shipped_on = day if shipped > 0 else previous.last_shipped_on
+        row.cum_unit_days = previous.cum_unit_days + previous.on_hand * gap
+        row.cum_value_days = previous.cum_value_days + previous.value * gap
+        row.cum_out_days = previous.cum_out_days + (gap if previous.on_hand <= 0 else 0)
+        row.cum_shipped = previous.cum_shipped + previous.shipped
+        row.cum_shipped_value = previous.cum_shipped_value + previous.shipped_value
+    row.value = round_money(Decimal(row.on_hand) * unit_cost)
+    return row
+
+
+def _previous_rows(*, keys: Iterable[tuple[int, int | None]], before: date) -> dict[tuple[int, int | None], StockDay]:
+    """Each key's latest row before `before`: an index look-up per key and the rows by id, for the
+    keys of stock rows and of products; a key without a stock row is looked up alone."""
+    keys = set(keys)
+    product_ids = sorted({product_id for product_id, _warehouse in keys})
+    in_warehouse = StockDay.objects.filter(
+        product_id=OuterRef("product_id"), warehouse_id=OuterRef("warehouse_id"), day__lt=before
+    ).order_by("-day")
+    everywhere = StockDay.objects.filter(product_id=OuterRef("pk"), warehouse__isnull=True, day__lt=before).order_by("-day")
+    in_warehouse_ids = (
+        StockLevel.objects.filter(product_id__in=product_ids)
+        .order_by()
+        .annotate(row=Subquery(in_warehouse.values("pk")[:1]))
+        .values("row")
+    )
+    everywhere_ids = (
+        Product.objects.filter(pk__in=product_ids).order_by().annotate(row=Subquery(everywhere.values("pk")[:1])).values("row")
+    )
+    # Two statements: an OR of the two would let the database scan the whole table instead.
+    rows = [*StockDay.objects.filter(pk__in=in_warehouse_ids), *StockDay.objects.filter(pk__in=everywhere_ids)]
+    found = {(row.product_id, row.warehouse_id): row for row in rows}
+    levels = set(StockLevel.objects.filter(product_id__in=product_ids).values_list("product_id", "warehouse_id"))
+    for product_id, warehouse_id in keys - levels - set(found):
+        if warehouse_id is not None:
+            row = (
+                StockDay.objects.filter(product_id=product_id, warehouse_id=warehouse_id, day__lt=before).order_by("-day").first()
+            )
+            if row is not None:
+                found[(product_id, warehouse_id)] = row
+    return found
+
+
+def _refresh_locked(*, product_ids: list[int], since: date) -> list[int]:
+    """Recompute the rows of the products from `since` to today; the products whose result disagrees
+    with their stock rows (a refresh was missed before `since`) are returned for a rebuild."""
+    today = local_today()
+    levels = list(
+        StockLevel.objects.filter(product_id__in=product_ids).values("product_id", "warehouse_id", "on_hand", "reserved")
+    )
+    costs = dict(Product.objects.filter(pk__in=product_ids).values_list("pk", "cost"))
+    moved: dict[tuple[int, int | None], dict[date, list]] = defaultdict(lambda: defaultdict(lambda: [0, 0, ZERO, 0]))
+    for entry in _ledger_by_day(product_ids=product_ids, since=since):
+        for key in ((entry["product_id"], entry["warehouse_id"]), (entry["product_id"], None)):
+            sums = moved[key][entry["day"]]
+            sums[0] += entry["delta"]
+            sums[1] += entry["shipped"]
+            sums[2] += entry["shipped_cost"]
+            sums[3] += entry["shipped_uncosted"]
+    existing: dict[tuple[int, int | None], dict[date, StockDay]] = defaultdict(dict)
+    for row in StockDay.objects.filter(product_id__in=product_ids, day__gte=since):
+        existing[(row.product_id, row.warehouse_id)][row.day] = row
+    current: dict[tuple[int, int | None], list[int]] = {}
+    for level in list(levels):
+        current[(level["product_id"], level["warehouse_id"])] = [level["on_hand"], level["reserved"]]
+        total = current.setdefault((level["product_id"], None), [0, 0])
+        total[0] += level["on_hand"]
+        total[1] += level["reserved"]
+    keys = sorted(set(current) | set(moved) | set(existing), key=lambda key: (key[0], key[1] or 0))
+    previous = _previous_rows(keys=keys, before=since)
+    rows: list[StockDay] = []
+    stale: set[int] = set()
+    for key in keys:
+        product_id, warehouse_id = key
+        last = previous.get(key)
+        days = set(moved.get(key, {})) | set(existing.get(key, {}))
+        on_hand_now, reserved_now = current.get(key, [0, 0])
+        for day in sorted(days):
+            delta, shipped, shipped_cost, shipped_uncosted = moved.get(key, {}).get(day, [0, 0, ZERO, 0])
+            kept = existing.get(key, {}).get(day)
+            if day >= today:
+                reserved, unit_cost = reserved_now, costs[product_id]
+            elif kept is not None:
+                reserved, unit_cost = kept.reserved, kept.unit_cost
+            else:
+                reserved, unit_cost = (last.reserved if last else 0), costs[product_id]
+            last = _next_row(
+                last,
+                product_id=product_id,
+                warehouse_id=warehouse_id,
+                day=day,
+                delta=delta,
+                shipped=shipped,
+                reserved=reserved,
+                unit_cost=unit_cost,
+                shipped_cost=shipped_cost,
+                shipped_uncosted=shipped_uncosted,
+            )
+            rows.append(last.model())
+        # Reserved stock changed today without a movement (allocation, release): today gets a row.
+        if last is not None and today not in days and last.on_hand == on_hand_now and last.reserved != reserved_now:
+            last = _next_row(
+                last,
+                product_id=product_id,
+                warehouse_id=warehouse_id,
+                day=today,
+                delta=0,
+                shipped=0,
+                reserved=reserved_now,
+                unit_cost=costs[product_id],
+            )
+            rows.append(last.model())
+        if (last.on_hand if last is not None else 0) != on_hand_now:
+            stale.add(product_id)
+    # The products found stale keep their rows: their rebuild reads the reserved and costs they hold.
+    StockDay.objects.filter(product_id__in=product_ids, day__gte=since).exclude(product_id__in=stale).delete()
+    StockDay.objects.bulk_create([row for row in rows if row.product_id not in stale])
+    return sorted(stale)
+
+
+def _repair_locked(product_ids: list[int]) -> None:
+    """Rebuild the products' rows from the ledger, then bring today's reserved up to date."""
+    _rebuild_rows(product_ids=product_ids)
+    still = _refresh_locked(product_ids=product_ids, since=local_today())
+    if still:  # only if the ledger moved while this ran; the next refresh takes it
+        logger.warning("stock snapshot: products %s moved during their rebuild", still)
+
+
+def stock_snapshot_refresh(*, product_ids: Iterable[int], since: date | None = None) -> int:
+    """Bring the rows of these products up to date from `since` (today) on, then the totals; how many products."""
+    ids = sorted(set(product_ids))
+    if not ids:
+        return 0
+    today = local_today()
+    since = min(since or today, today)
+    if len(ids) > REFRESH_ROW_BY_ROW_LIMIT:
+        stock_snapshot_rebuild(product_ids=ids)
+        return len(ids)
+    with transaction.atomic():
+        _lock()
+        stale = _refresh_locked(product_ids=ids, since=since)
+        if stale:
+            logger.info("stock snapshot: products %s disagreed with their stock rows; rebuilt from the ledger", stale)
+            _repair_locked(stale)
+            first = StockDay.objects.filter(product_id__in=stale).order_by("day").values_list("day", flat=True).first()
+            since = min(since, first or since)
+        stock_totals_rebuild(from_day=since)
+        snapshot_touch(SNAPSHOT)
+    return len(ids)
+
+
+def _stale_product_ids() -> list[int]:
+    """Products with a stock row whose on hand or reserved differs from the snapshot's latest row of it."""
+    latest = StockDay.objects.filter(product_id=OuterRef("product_id"), warehouse_id=OuterRef("warehouse_id")).order_by("-day")
+    stale = (
+        StockLevel.objects.annotate(
+            snap_on_hand=Subquery(latest.values("on_hand")[:1]), snap_reserved=Subquery(latest.values("reserved")[:1])
+        )
+        .filter(
+            (Q(snap_on_hand__isnull=True) & ~Q(on_hand=0))
+            | (Q(snap_on_hand__isnull=False) & (~Q(on_hand=F("snap_on_hand")) | ~Q(reserved=F("snap_reserved"))))
+        )
+        .values_list("product_id", flat=True)
+        .distinct()
+    )
+    return sorted(set(stale))
+
+
+def _reconcile_locked() -> list[int]:
+    stale = _stale_product_ids()
+    for start in range(0, len(stale), REFRESH_ROW_BY_ROW_LIMIT):
+        chunk = stale[start : start + REFRESH_ROW_BY_ROW_LIMIT]
+        broken = _refresh_locked(product_ids=chunk, since=local_today())
+        if broken:
+            _repair_locked(broken)
+    if stale:
+        first = StockDay.objects.filter(product_id__in=stale).order_by("day").values_list("day", flat=True).first()
+        stock_totals_rebuild(from_day=min(first or local_today(), local_today()))
+    return stale
+
+
+@transaction.atomic
+def stock_snapshot_reconcile() -> list[int]:
+    """Refresh every product whose stock rows differ from the snapshot's latest rows; their ids."""
+    _lock()
+    stale = _reconcile_locked()
+    snapshot_touch(SNAPSHOT)
+    return stale
+
+
+# Days the nightly run derives again from the ledger: yesterday and today, and the day before for an
+# event handled late.
+NIGHTLY_DAYS = 3
+NIGHTLY_CHUNK = 500
+
+
+@transaction.atomic
+def stock_snapshot_nightly() -> dict:
+    """The nightly run: the last days' rows of every product that moved derived again from the ledger,
+    every product's latest rows checked against its stock rows (which inventory's nightly ledger check
+    proves equal to the ledger) and any product that disagrees rebuilt from the ledger in full. Past
+    days never change in an append-only ledger, so this is the full rebuild's guarantee without
+    rereading two years of movements; an empty snapshot is built in full."""
+    _lock()
+    if not StockDay.objects.exists():
+        written = _rebuild_rows(product_ids=None)
+        stock_totals_rebuild()
+        stale = _reconcile_locked()
+        snapshot_touch(SNAPSHOT, rebuilt=True)
+        return {"built": written, "repaired": stale}
+    since = local_today() - timedelta(days=NIGHTLY_DAYS - 1)
+    moved = set(StockMovement.objects.filter(created_at__gte=_day_start(since)).values_list("product_id", flat=True).distinct())
+    moved |= set(StockDay.objects.filter(day__gte=since).values_list("product_id", flat=True).distinct())
+    ordered = sorted(moved)
+    repaired: list[int] = []
+    for start in range(0, len(ordered), NIGHTLY_CHUNK):
+        broken = _refresh_locked(product_ids=ordered[start : start + NIGHTLY_CHUNK], since=since)
+        if broken:
+            _repair_locked(broken)
+            repaired += broken
+    first = StockDay.objects.filter(product_id__in=repaired).order_by("day").values_list("day", flat=True).first()
+    stock_totals_rebuild(from_day=min(first or since, since))
+    repaired += _reconcile_locked()
+    snapshot_touch(SNAPSHOT, rebuilt=True)
+    return {"refreshed": len(ordered), "repaired": sorted(set(repaired))}

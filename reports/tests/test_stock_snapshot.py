@@ -1,0 +1,301 @@
+"""The daily stock snapshot against the ledger: a full rebuild, the incremental refresh after each
+movement and the reconciliation with the stock rows all give the rows the ledger says, day by day."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db.models import F
+
+from config.outbox import outbox_dispatch
+from inventory.models import MovementKind, Product, StockLevel
+from inventory.stock.services import stock_post_movement
+from inventory.tests.factories import ProductFactory, WarehouseFactory, stock_put, stock_take
+from reports.models import SnapshotState
+from reports.stock.models import StockDay, StockTotalDay
+from reports.stock.selectors import (
+    dead_stock,
+    product_figures,
+    rows_at,
+    slow_movers,
+    stock_figures,
+    stockouts,
+    warehouse_levels,
+    warehouse_series,
+)
+from reports.stock.snapshot import (
+    local_today,
+    stock_snapshot_nightly,
+    stock_snapshot_rebuild,
+    stock_snapshot_reconcile,
+    stock_snapshot_refresh,
+)
+
+pytestmark = pytest.mark.django_db
+
+D1 = date(2026, 3, 1)
+D = Decimal
+
+
+def day(n: int) -> date:
+    """Day n of the test's month (day(1) is 1 March 2026)."""
+    return D1 + timedelta(days=n - 1)
+
+
+def snapshot_rows() -> list[tuple]:
+    fields = [f.attname for f in StockDay._meta.concrete_fields if f.attname != "id"]
+    return sorted(StockDay.objects.values_list(*fields), key=lambda row: (row[0], row[1] or 0, row[2]))
+
+
+def total_rows() -> list[tuple]:
+    fields = [f.attname for f in StockTotalDay._meta.concrete_fields if f.attname != "id"]
+    return sorted(StockTotalDay.objects.values_list(*fields), key=lambda row: (row[0] or 0, row[1]))
+
+
+@pytest.fixture
+def place():
+    """Two warehouses and a product costing 10.00."""
+    return {
+        "a": WarehouseFactory(code="A"),
+        "b": WarehouseFactory(code="B"),
+        "p": ProductFactory(sku="P-1", cost=D("10.00")),
+    }
+
+
+@pytest.fixture
+def history(clock, place):
+    """P-1: in A 10 received on day 1, 4 shipped on day 3, 6 shipped on day 6 (out), 3 received on day 8;
+    in B 5 received on day 3. Today is day 10."""
+    a, b, p = place["a"], place["b"], place["p"]
+    clock.set(day(1))
+    stock_put(product=p, warehouse=a, quantity=10)
+    clock.set(day(3))
+    stock_take(product=p, warehouse=a, quantity=4)
+    stock_put(product=p, warehouse=b, quantity=5)
+    clock.set(day(6))
+    stock_take(product=p, warehouse=a, quantity=6)
+    clock.set(day(8))
+    stock_put(product=p, warehouse=a, quantity=3)
+    clock.set(day(10))
+    return place
+
+
+def test_rebuild_writes_a_row_per_day_that_changed_with_the_ledgers_levels(history):
+    a, b, p = history["a"], history["b"], history["p"]
+    stock_snapshot_rebuild()
+    in_a = list(StockDay.objects.filter(warehouse=a).order_by("day").values_list("day", "on_hand", "shipped", "value"))
+    assert in_a == [
+        (day(1), 10, 0, D("100.00")),
+        (day(3), 6, 4, D("60.00")),
+        (day(6), 0, 6, D("0.00")),
+        (day(8), 3, 0, D("30.00")),
+    ]
+    everywhere = list(StockDay.objects.filter(product=p, warehouse__isnull=True).order_by("day").values_list("day", "on_hand"))
+    assert everywhere == [(day(1), 10), (day(3), 11), (day(6), 5), (day(8), 8)]
+    assert list(StockDay.objects.filter(warehouse=b).values_list("day", "on_hand")) == [(day(3), 5)]
+    assert SnapshotState.objects.get(name="stock").rebuilt_at is not None
+
+
+def test_integrals_give_average_stock_days_out_and_shipments_of_any_period(history):
+    a = history["a"]
+    stock_snapshot_rebuild()
+    [row] = product_figures(start=day(2), end=day(9), warehouse_id=a.pk)
+    # End of day on hand in A, days 2..9: 10, 6, 6, 6, 0, 0, 3, 3 = 34 unit-days over 8 days.
+    assert row["average_on_hand"] == D("4.25")
+    assert row["average_value"] == D("42.50")
+    assert row["days_out"] == 2  # days 6 and 7
+    assert row["shipped"] == 10
+    assert row["shipped_value"] == D("100.00")
+    assert row["turnover"] == D("2.35")  # 100.00 / 42.50
+    assert row["on_hand"] == 3 and row["last_shipped_on"] == day(6)
+    # Per day 10 / 8 shipped: 3 on hand last 2.4 days.
+    assert row["days_of_cover"] == D("2.40")
+    [everywhere] = product_figures(start=day(2), end=day(9))
+    assert everywhere["days_out"] == 0  # B held 5 throughout
+    assert everywhere["on_hand"] == 8
+
+
+def test_a_period_ending_in_the_future_counts_only_until_today(history):
+    stock_snapshot_rebuild()
+    [row] = product_figures(start=day(9), end=day(30), warehouse_id=history["a"].pk)
+    assert row["average_on_hand"] == D("3.00")  # days 9 and 10 only
+
+
+def test_refreshing_after_every_movement_gives_what_a_rebuild_gives(clock, place):
+    """Random receipts, shipments and adjustments over 20 days in two warehouses, each day refreshed
+    as the outbox handler would; the rows and totals equal a rebuild from the ledger."""
+    products = [place["p"], ProductFactory(sku="P-2", cost=D("2.50")), ProductFactory(sku="P-3", cost=D("0.99"))]
+    warehouses = [place["a"], place["b"]]
+    rng = random.Random(20260301)
+    for n in range(1, 21):
+        clock.set(day(n), hour=9)
+        touched = set()
+        for _ in range(rng.randint(0, 5)):
+            product, warehouse = rng.choice(products), rng.choice(warehouses)
+            level = StockLevel.objects.filter(product=product, warehouse=warehouse).first()
+            on_hand = level.on_hand if level else 0
+            kind = rng.choice(["in", "out", "adjust"])
+            if kind == "in" or on_hand == 0:
+                stock_put(product=product, warehouse=warehouse, quantity=rng.randint(1, 20))
+            elif kind == "out":
+                stock_take(product=product, warehouse=warehouse, quantity=rng.randint(1, on_hand))
+            else:
+                stock_post_movement(
+                    product=product, warehouse=warehouse, kind=MovementKind.ADJUSTMENT, quantity=-rng.randint(1, on_hand)
+                )
+            touched.add(product.pk)
+        if rng.random() < 0.3:  # a day's refresh comes after midnight
+            clock.set(day(n + 1), hour=0, minute=5)
+        stock_snapshot_refresh(product_ids=touched, since=day(n))
+    clock.set(day(21))
+    incremental, incremental_totals = snapshot_rows(), total_rows()
+    assert incremental, "the refresh wrote nothing"
+    stock_snapshot_rebuild()
+    assert snapshot_rows() == incremental
+    assert total_rows() == incremental_totals
+
+
+def test_totals_are_the_sum_of_the_products_on_every_day(clock, place):
+    a, b, p = place["a"], place["b"], place["p"]
+    q = ProductFactory(sku="P-2", cost=D("3.00"))
+    clock.set(day(1))
+    stock_put(product=p, warehouse=a, quantity=5)
+    stock_put(product=q, warehouse=b, quantity=7)
+    clock.set(day(2))
+    stock_take(product=p, warehouse=a, quantity=5)
+    clock.set(day(4))
+    stock_put(product=q, warehouse=a, quantity=1)
+    clock.set(day(5))
+    stock_snapshot_rebuild()
+    for n in range(1, 6):
+        levels = {row["warehouse_id"]: row for row in warehouse_levels(day=day(n))}
+        for warehouse_id in (a.pk, b.pk, None):
+            rows = rows_at(day(n), warehouse_id=warehouse_id).values()
+            assert levels[warehouse_id]["on_hand"] == sum(r["on_hand"] for r in rows)
+            assert levels[warehouse_id]["value"] == sum((r["value"] for r in rows), D("0"))
+            assert levels[warehouse_id]["products_out"] == sum(1 for r in rows if r["on_hand"] <= 0)
+    assert levels[None]["value"] == D("24.00")  # 8 of Q at 3.00; P is out everywhere
+    assert levels[None]["products_out"] == 1
+    series = warehouse_series(start=day(1), end=day(5), grain="day", warehouse_ids=[a.pk])
+    assert [point["value"] for point in series["warehouses"][a.pk]] == [D("50.00"), D("0.00"), D("0.00"), D("3.00"), D("3.00")]
+    assert [point["shipped"] for point in series["warehouses"][a.pk]] == [0, 5, 0, 0, 0]
+
+
+def test_reserved_stock_changing_without_a_movement_gets_todays_row_from_the_reconciliation(clock, history):
+    a, p = history["a"], history["p"]
+    stock_snapshot_rebuild()
+    StockLevel.objects.filter(product=p, warehouse=a).update(reserved=F("reserved") + 2)
+    assert stock_snapshot_reconcile() == [p.pk]
+    today = StockDay.objects.get(product=p, warehouse=a, day=day(10))
+    assert (today.on_hand, today.reserved, today.opening_reserved, today.shipped) == (3, 2, 0, 0)
+    assert StockDay.objects.get(product=p, warehouse__isnull=True, day=day(10)).reserved == 2
+    assert stock_figures()["units_on_hand"] == 8
+    assert stock_snapshot_reconcile() == []  # nothing left to do
+
+
+def test_a_refresh_that_finds_the_snapshot_behind_the_ledger_rebuilds_the_product(clock, history):
+    a, p = history["a"], history["p"]
+    stock_snapshot_rebuild()
+    clock.set(day(11))
+    stock_take(product=p, warehouse=a, quantity=1)  # its refresh is lost
+    clock.set(day(12))
+    stock_put(product=p, warehouse=a, quantity=4)
+    stock_snapshot_refresh(product_ids=[p.pk], since=day(12))
+    after_refresh = snapshot_rows()
+    stock_snapshot_rebuild()
+    assert snapshot_rows() == after_refresh
+    assert StockDay.objects.get(product=p, warehouse=a, day=day(11)).on_hand == 2
+
+
+def test_the_outbox_event_of_a_movement_refreshes_the_snapshot(place, django_capture_on_commit_callbacks):
+    # On the real clock: the outbox's events fall due by it.
+    with django_capture_on_commit_callbacks(execute=True):
+        stock_put(product=place["p"], warehouse=place["a"], quantity=3)
+    outbox_dispatch()
+    row = StockDay.objects.get(product=place["p"], warehouse=place["a"])
+    assert (row.day, row.on_hand, row.value) == (local_today(), 3, D("30.00"))
+    assert stock_figures()["stock_value"] == D("30.00")
+
+
+def test_a_rebuild_keeps_the_cost_and_reserved_a_day_was_written_with(clock, history):
+    a, p = history["a"], history["p"]
+    stock_snapshot_rebuild()
+    StockLevel.objects.filter(product=p, warehouse=a).update(reserved=1)
+    stock_snapshot_reconcile()
+    Product.objects.filter(pk=p.pk).update(cost=D("12.00"))
+    clock.set(day(11))
+    stock_put(product=p, warehouse=a, quantity=1)
+    stock_snapshot_rebuild()
+    assert StockDay.objects.get(product=p, warehouse=a, day=day(8)).unit_cost == D("10.00")
+    day10 = StockDay.objects.get(product=p, warehouse=a, day=day(10))
+    assert (day10.reserved, day10.unit_cost) == (1, D("10.00"))
+    day11 = StockDay.objects.get(product=p, warehouse=a, day=day(11))
+    assert (day11.on_hand, day11.unit_cost, day11.value, day11.reserved) == (4, D("12.00"), D("48.00"), 1)
+
+
+def test_slow_movers_dead_stock_and_stockouts_follow_their_thresholds(clock, place):
+    a = place["a"]
+    fast, slow, dead, gone = (ProductFactory(sku=f"S-{n}", cost=D("1.00")) for n in range(4))
+    clock.set(day(1))
+    for product, quantity in ((fast, 10), (slow, 100), (dead, 50), (gone, 2)):
+        stock_put(product=product, warehouse=a, quantity=quantity)
+    clock.set(day(5))
+    stock_take(product=fast, warehouse=a, quantity=8)  # 2 left, 8 in 10 days: 2.5 days of cover
+    stock_take(product=slow, warehouse=a, quantity=1)  # 99 left at 0.1 a day: 990 days
+    stock_take(product=gone, warehouse=a, quantity=2)  # out from day 5
+    clock.set(day(10))
+    stock_snapshot_rebuild()
+    figures = product_figures(start=day(1), end=day(10), warehouse_id=a.pk)
+    assert [f["sku"] for f in slow_movers(figures, cover_days=180)] == ["S-1"]
+    assert slow_movers(figures, cover_days=1000) == []
+    assert [(f["sku"], f["idle_days"]) for f in dead_stock(figures, end=day(10), idle_days=6)] == [("S-2", None)]
+    # With a 3-day window the products last shipped on day 5 are idle too.
+    assert [f["sku"] for f in dead_stock(figures, end=day(10), idle_days=3)] == ["S-1", "S-2", "S-0"]
+    assert [(f["sku"], f["days_out"]) for f in stockouts(figures)] == [("S-3", 6)]
+
+
+def test_the_nightly_run_derives_the_last_days_again_and_repairs_what_disagrees(clock, history):
+    a, p = history["a"], history["p"]
+    stock_snapshot_rebuild()
+    clock.set(day(11))
+    stock_take(product=p, warehouse=a, quantity=1)
+    stock_snapshot_refresh(product_ids=[p.pk])
+    q = ProductFactory(sku="P-2", cost=D("1.00"))
+    clock.set(day(12))
+    stock_put(product=q, warehouse=a, quantity=9)  # its event is never handled
+    StockDay.objects.filter(product=p, warehouse=a, day=day(11)).update(shipped=7)  # a recent row gone wrong
+    clock.set(day(12), hour=23)
+    outcome = stock_snapshot_nightly()
+    after = snapshot_rows()
+    stock_snapshot_rebuild()
+    assert snapshot_rows() == after
+    assert StockDay.objects.get(product=p, warehouse=a, day=day(11)).shipped == 1
+    assert StockDay.objects.get(product=q, warehouse=a, day=day(12)).on_hand == 9
+    assert outcome["refreshed"] == 2
+    assert SnapshotState.objects.get(name="stock").rebuilt_at is not None
+
+
+def test_the_nightly_run_builds_an_empty_snapshot_in_full(history):
+    outcome = stock_snapshot_nightly()
+    assert outcome["built"] == StockDay.objects.count() == 9  # 4 days in A, 1 in B, 4 everywhere
+    assert stock_figures()["units_on_hand"] == 8
+
+
+def test_goods_shipped_are_costed_at_the_cost_of_the_day_they_left(clock, place):
+    a, p = place["a"], place["p"]
+    clock.set(day(1))
+    stock_put(product=p, warehouse=a, quantity=10)
+    stock_take(product=p, warehouse=a, quantity=2)  # at 10.00
+    Product.objects.filter(pk=p.pk).update(cost=D("13.00"))
+    p.refresh_from_db()
+    clock.set(day(2))
+    stock_take(product=p, warehouse=a, quantity=1)  # at 13.00
+    stock_snapshot_refresh(product_ids=[p.pk], since=day(1))
+    refreshed = snapshot_rows()
+    stock_snapshot_rebuild()
+    assert snapshot_rows() == refreshed
+    [row] = product_figures(start=day(1), end=day(2), warehouse_id=a.pk)
+    assert (row["shipped"], row["shipped_value"]) == (3, D("33.00"))
