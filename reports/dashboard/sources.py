@@ -117,7 +117,8 @@ def sales_totals(*, start: date, end: date, salesperson_id: int | None = None) -
 
 def sales_by_day(*, start: date, end: date, salesperson_id: int | None = None) -> list[DayTotals] | None:
     """Net revenue per day from `start` to `end` (every day, empty ones as 0)."""
-    return [DayTotals(day, net) for day, net in sales_series(start=start, end=end, grain="day", salesperson_id=salesperson_id)]
+    series = sales_series(start=start, end=end, grain="day", salesperson_id=salesperson_id)
+    return [DayTotals(bucket.start, bucket.net) for bucket in series]
 
 
 # --- cycle times and orders at risk ------------------------------------------------------------------------------

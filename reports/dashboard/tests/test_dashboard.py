@@ -22,7 +22,7 @@ from reports.cycles.tests.factories import timeline_order
 from reports.dashboard import sources
 from reports.receivables.snapshot import receivables_refresh
 from reports.sales.facts import sales_facts_rebuild
-from reports.sales.models import DailySalesOrder
+from reports.sales.models import SalesTotals
 from tests.queries import queries_for
 
 pytestmark = pytest.mark.django_db
@@ -174,7 +174,7 @@ def rebuild_holding_the_sales_facts(db):
         port=settings["PORT"] or None,
         password=settings["PASSWORD"] or None,
     )
-    other.execute(f"LOCK TABLE {DailySalesOrder._meta.db_table} IN ACCESS EXCLUSIVE MODE")
+    other.execute(f"LOCK TABLE {SalesTotals._meta.db_table} IN ACCESS EXCLUSIVE MODE")
     yield
     other.rollback()
     other.close()
