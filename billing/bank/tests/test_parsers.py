@@ -83,6 +83,21 @@ def test_camt053_entry_without_a_valid_amount_is_refused():
         parse_statement_file(raw)
 
 
+@pytest.mark.parametrize(("written", "booked"), [("1000.000", "1000.00"), ("1000.00000", "1000.00"), ("999.5", "999.50")])
+def test_camt053_amounts_with_up_to_five_decimals_are_read_to_the_cent(written, booked):
+    raw = (FILES / "camt053_v08_reversal.xml").read_bytes().replace(b">1000.00<", f">{written}<".encode())
+    amounts = [entry.amount for statement in parse_statement_file(raw).statements for entry in statement.entries]
+    assert Decimal(booked) in [abs(amount) for amount in amounts]
+    assert all(amount.as_tuple().exponent == -2 for amount in amounts)
+
+
+@pytest.mark.parametrize("written", ["1000.005", "1000.000001"])
+def test_camt053_amount_finer_than_a_cent_is_refused(written):
+    raw = (FILES / "camt053_v08_reversal.xml").read_bytes().replace(b">1000.00<", f">{written}<".encode())
+    with pytest.raises(BankFileError, match="invalid amount"):
+        parse_statement_file(raw)
+
+
 # --- MT940 ---------------------------------------------------------------------------------------
 
 
