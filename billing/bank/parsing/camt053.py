@@ -17,7 +17,7 @@ from defusedxml.ElementTree import fromstring
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .types import ZERO, BankFileError, ParsedEntry, ParsedStatement, cents
+from .types import ZERO, BankFileError, ParsedEntry, ParsedStatement
 
 # Entries not (yet) booked on the account are left out of a statement's lines.
 UNBOOKED = {"PDNG", "INFO", "FUTR"}
@@ -83,10 +83,11 @@ def _amount(element: Element | None, what: str) -> tuple[Decimal, str]:
         value = Decimal(text)
     except InvalidOperation:
         raise BankFileError(_("The camt.053 file has an invalid amount: “%(value)s”.") % {"value": text[:40]})
-    if not value.is_finite() or value < 0 or value.as_tuple().exponent < -2:
+    # ISO 20022 amounts carry up to five decimals ("8.850"); a figure finer than a cent is not money we book.
+    if not value.is_finite() or value < 0 or value.as_tuple().exponent < -5 or value != value.quantize(Decimal("0.01")):
         raise BankFileError(_("The camt.053 file has an invalid amount: “%(value)s”.") % {"value": text[:40]})
     currency = next((v for k, v in element.attrib.items() if _local(k) == "Ccy"), "")
-    return cents(value), currency
+    return value.quantize(Decimal("0.01")), currency
 
 
 def _signed(value: Decimal, indicator: str, what: str) -> Decimal:

@@ -22,7 +22,7 @@ _FIELD = re.compile(r"^:(?P<tag>\d{2}[A-Z]?):(?P<value>.*)$")
 _BALANCE = re.compile(r"^(?P<mark>[CD])(?P<date>\d{6})(?P<currency>[A-Z]{3})(?P<amount>\d[\d,]*)$")
 _LINE = re.compile(
     r"^(?P<value_date>\d{6})(?P<entry_date>\d{4})?(?P<mark>RC|RD|EC|ED|C|D)(?P<funds>[A-Z])?"
-    r"(?P<amount>\d[\d]*,\d*)(?P<type>[A-Z][A-Z0-9]{3})(?P<rest>.*)$"
+    r"(?P<amount>\d+(?:,\d*)?)(?P<type>[A-Z][A-Z0-9 ]{3})(?P<rest>.*)$"
 )
 # Marks and the sign they give: a reversal of a credit takes money out, of a debit puts it back.
 _SIGN = {"C": 1, "D": -1, "RC": -1, "RD": 1, "EC": 1, "ED": -1}
@@ -44,6 +44,8 @@ def _date(text: str, what: str) -> date:
 
 
 def _amount(text: str, what: str) -> Decimal:
+    if text.isdigit():  # some banks leave out the decimal comma of a whole amount ("C500NTRF")
+        text += ","
     if text.count(",") != 1 or len(text.split(",")[1]) > 2:
         raise BankFileError(
             _("The MT940 file has an invalid amount “%(value)s” in %(what)s (a decimal comma is required).")
@@ -146,7 +148,7 @@ def _statement_line(lines: list[str], currency: str) -> ParsedEntry:
         bank_ref="" if bank_ref.upper() in _NO_REFERENCE else bank_ref,
         reference="" if customer_ref.upper() in _NO_REFERENCE else customer_ref,
         reversal=match["mark"] in ("RC", "RD"),
-        transaction_code=match["type"],
+        transaction_code=match["type"].strip(),
         memo=" ".join(" ".join(lines[1:]).split()),  # supplementary details, until :86: says more
     )
 
@@ -171,8 +173,8 @@ def _fields(text: str) -> list[tuple[str, list[str], int]]:
             fields.append((match["tag"], [match["value"]], number))
         elif fields:
             fields[-1][1].append(line)
-        else:
-            raise BankFileError(_("Line %(line)s of the MT940 file is not a field (“:20:” expected).") % {"line": number})
+        # Before the first field banks write headers of their own ("ABNANL2A" / "940", "0000 01INGBNL2AXXXX00001",
+        # ":940:", a control character): they are not part of the statement; a file with no :20: is refused later.
     return fields
 
 

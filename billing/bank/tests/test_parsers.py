@@ -83,6 +83,21 @@ def test_camt053_entry_without_a_valid_amount_is_refused():
         parse_statement_file(raw)
 
 
+@pytest.mark.parametrize(("written", "booked"), [("1000.000", "1000.00"), ("1000.00000", "1000.00"), ("999.5", "999.50")])
+def test_camt053_amounts_with_up_to_five_decimals_are_read_to_the_cent(written, booked):
+    raw = (FILES / "camt053_v08_reversal.xml").read_bytes().replace(b">1000.00<", f">{written}<".encode())
+    amounts = [entry.amount for statement in parse_statement_file(raw).statements for entry in statement.entries]
+    assert Decimal(booked) in [abs(amount) for amount in amounts]
+    assert all(amount.as_tuple().exponent == -2 for amount in amounts)
+
+
+@pytest.mark.parametrize("written", ["1000.005", "1000.000001"])
+def test_camt053_amount_finer_than_a_cent_is_refused(written):
+    raw = (FILES / "camt053_v08_reversal.xml").read_bytes().replace(b">1000.00<", f">{written}<".encode())
+    with pytest.raises(BankFileError, match="invalid amount"):
+        parse_statement_file(raw)
+
+
 # --- MT940 ---------------------------------------------------------------------------------------
 
 
@@ -124,6 +139,30 @@ def test_mt940_swift_blocks_intermediate_balances_new_year_and_multiline_informa
     assert line.transaction_code == "S103" and line.reference == "INV2026000140"
     assert first.balances_add_up is True
     assert second.balances_add_up is False  # 2,200.00 + 100.00 is not 2,200.00
+
+
+@pytest.mark.parametrize(
+    "preamble",
+    [
+        "ABNANL2A\r\n940\r\nABNANL2A\r\n",  # the bank's BIC and the message type on lines of their own
+        "0000 01INGBNL2AXXXX00001\r\n0000 01INGBNL2AXXXX00001\r\n940 00\r\n",
+        ":940:\r\n",
+        "\x01\r\n",  # a start-of-heading control character
+    ],
+)
+def test_mt940_banks_header_lines_before_the_first_field_are_skipped(preamble):
+    text = (
+        f"{preamble}:20:940S261104\r\n:25:6222020200112233\r\n:28C:1/1\r\n:60F:C261104CNY100,00\r\n"
+        ":61:2611041104C500NTRFNONREF//B4G29PGDCK\r\n:86:whole amount without its decimal comma\r\n"
+        ":61:2611041104DF20,50S   X\r\n:86:funds code and a transaction type padded with spaces\r\n"
+        ":62F:C261104CNY579,50\r\n-\r\n"
+    )
+    assert detect_format(text.encode()) == "mt940"
+    (statement,) = parse_statement_file(text.encode()).statements
+    assert [entry.amount for entry in statement.entries] == [Decimal("500.00"), Decimal("-20.50")]
+    assert [entry.transaction_code for entry in statement.entries] == ["NTRF", "S"]
+    assert statement.entries[0].bank_ref == "B4G29PGDCK" and statement.entries[1].reference == "X"
+    assert statement.balances_add_up is True
 
 
 @pytest.mark.parametrize(
