@@ -98,7 +98,11 @@ def test_a_transition_with_a_handler_publishes_its_outbox_event_in_the_same_tran
     assert event.payload == {"id": order.pk, "from": "draft", "to": "submitted"}
 
 
-def test_a_transition_nobody_handles_publishes_no_outbox_row(make_user):
+def test_a_transition_nobody_handles_publishes_no_outbox_row(make_user, settings):
+    # The reports listen to nearly every move of an order: here nobody listens to reopening.
+    settings.OUTBOX_HANDLERS = {
+        topic: paths for topic, paths in settings.OUTBOX_HANDLERS.items() if topic != "orders.salesorder.reopen"
+    }
     order = order_in(OrderStatus.REJECTED, by=make_user("sales"))
 
     apply(obj=order, transition="reopen", actor=make_user("sales"))
