@@ -79,6 +79,8 @@ def _xlsx_cell(sheet, value):
     text = export_text(value)
     if text.startswith("'") and len(text) > 1 and text[1] in FORMULA_PREFIXES:
         text = text[1:]  # a typed text cell is never evaluated: no guard needed
+    if not text.startswith("="):
+        return text  # stored as a string as it is; only a leading "=" would make openpyxl write a formula
     cell = WriteOnlyCell(sheet, value=text)
     cell.data_type = TYPE_STRING
     return cell
