@@ -69,7 +69,7 @@ def test_every_area_fits_one_row_of_the_header(page, login, every_area_declared,
 def test_warehouse_clerk_reaches_counts_through_the_warehouse_menu(page, login):
     seed_users()
     _open_as(page, login, "warehouse", "warehouse-demo", 1024)
-    expect(page.locator("#mainnav .nav-area-label")).to_have_text(["Sales", "Warehouse", "Shipping"])
+    expect(page.locator("#mainnav .nav-area-label")).to_have_text(["Sales", "Warehouse", "Shipping", "Reports"])
     expect(page.locator('#mainnav [data-area="warehouse"] .nav-area-label')).to_have_class("nav-area-label active")
     page.click('#mainnav [data-area="warehouse"] .nav-area-label')
     page.click("#mainnav >> text=Stock counts")
