@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import OperationalError, connections, router, transaction
+from django.db import connections, router
 from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +21,7 @@ from config.roles import MANAGER, SALES
 from orders.models import OrderStatus
 from reports.access import salesperson_scope
 from reports.periods import bucket_start, buckets
+from reports.snapshots import snapshot_read
 
 from .models import CycleStageTime, CycleWeek, DeliveryDay, OrderCycle, ReviewCase, ReviewDay, ReviewFlag, ReviewOutcome, Stage
 from .refresh import SNAPSHOT, ranked_stage_rows, sql_date
@@ -354,7 +355,7 @@ def risk_rows(cycles, *, clock: RiskClock) -> list[RiskRow]:
 def orders_at_risk_count(*, salesperson_id: int | None = None, reasons: list[str] | None = None) -> int | None:
     """How many orders are at risk now (the dashboard's and the homes' figure; one salesperson's, or everyone's);
     None for the moment the nightly rebuild holds the snapshot (a home page never waits for it)."""
-    return _unless_rebuilding(lambda: orders_at_risk(salesperson_id=salesperson_id, reasons=reasons).count(), None)
+    return snapshot_read(lambda: orders_at_risk(salesperson_id=salesperson_id, reasons=reasons).count(), default=None)
 
 
 @dataclass
@@ -377,21 +378,6 @@ def risk_summary(*, salesperson_id: int | None = None, limit: int = 20) -> RiskS
         by_reason=risk_reason_counts(clock=clock, salesperson_id=salesperson_id),
         rows=risk_rows(first, clock=clock),
     )
-
-
-def _unless_rebuilding(read, default):
-    """read(), or `default` when the nightly rebuild holds the snapshot's tables (PostgreSQL: a page never waits
-    for it longer than a moment)."""
-    alias = router.db_for_read(OrderCycle)
-    if connections[alias].vendor != "postgresql":
-        return read()
-    try:
-        with transaction.atomic(using=alias):
-            with connections[alias].cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout = '500ms'")
-            return read()
-    except OperationalError:
-        return default
 
 
 def home_queues(user) -> list[WorkQueue]:
@@ -420,4 +406,4 @@ def home_queues(user) -> list[WorkQueue]:
     rebuilding = WorkQueue(
         title=title, url=url, count=0, empty_text=_("The orders at risk are being rebuilt; look again in a minute."), role=role
     )
-    return [_unless_rebuilding(read, rebuilding)]
+    return [snapshot_read(read, default=rebuilding)]
