@@ -18,6 +18,7 @@ from logistics.returns.services import return_open
 from logistics.tests.factories import stocked_product
 from logistics.tests.returns_factories import approved_return, shipped_order
 from orders.models import SalesOrderLine
+from tests.downloads import body
 from tests.queries import assert_constant_queries, queries_for
 from tests.submissions import with_token
 
@@ -125,7 +126,7 @@ def test_the_list_filters_searches_and_exports_what_it_shows(client_as, order, c
     assert rows[0][0] == "Number" and [row[0] for row in rows[1:]] == [first.number]
     assert rows[1][4] == "Damaged in transit"
     response = client.get(reverse("logistics:return_export"), {"format": "xlsx"})
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(body(response))).active
     assert sorted(row[0] for row in sheet.iter_rows(min_row=2, values_only=True)) == sorted([first.number, second.number])
     assert client.get(reverse("logistics:return_export"), {"format": "pdf"}).status_code == 400
 

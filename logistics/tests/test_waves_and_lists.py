@@ -18,6 +18,7 @@ from logistics.shipments.services import shipment_create
 from logistics.shipments.wave_views import WAVE_PICK_LIST
 from logistics.shipments.waves import wave_create, wave_pick_rows
 from logistics.tests.factories import allocated_order, packed_shipment, set_location, ship, stocked_product
+from tests.downloads import body
 from tests.queries import count_queries
 from tests.submissions import with_token
 
@@ -161,7 +162,7 @@ def test_the_shipment_list_exports_what_its_filters_show(client_as, orders, ware
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0][:2] == ["Number", "Order"] and [row[0] for row in rows[1:]] == [shipped.number]
     assert (rows[1][4], rows[1][5]) == ("Shipped", shipped.carrier.name)
-    workbook = load_workbook(io.BytesIO(client.get(reverse("logistics:shipment_export"), {"format": "xlsx"}).content))
+    workbook = load_workbook(io.BytesIO(body(client.get(reverse("logistics:shipment_export"), {"format": "xlsx"}))))
     numbers = sorted(row[0] for row in workbook.active.iter_rows(min_row=2, values_only=True))
     assert numbers == sorted([shipped.number, draft.number])
     assert client.get(reverse("logistics:shipment_export"), {"format": "doc"}).status_code == 400
