@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
-from io import BytesIO
 
 from django.db.models import QuerySet
-from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from billing.models import Invoice, InvoiceKind, InvoiceStatus
+from config.exports import export_response
 
 CHUNK = 2000
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VALUES = [
     "number",
     "status",
@@ -56,13 +52,6 @@ def _headers() -> list[str]:
     ]
 
 
-def _safe_text(value):
-    """Text a spreadsheet would run as a formula (=, +, -, @ first) is written as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def _rows(invoices: QuerySet[Invoice]) -> Iterator[list]:
     # Worded now, in the request's language, not when the stream is read.
     return _stream(
@@ -92,39 +81,17 @@ def _stream(invoices: QuerySet[Invoice], headers: list[str], statuses: dict, kin
             gross - credited - paid,
             currency,
         ]
-        yield [_safe_text(value) for value in row]
+        yield row  # config.exports keeps formula-like text from being run
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _filename(extension: str) -> str:
-    return f"invoices-{timezone.localdate():%Y%m%d}.{extension}"
-
-
-def invoices_csv_response(invoices: QuerySet[Invoice]) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
+def invoices_export_response(invoices: QuerySet[Invoice], export_format: str):
+    """The invoices as CSV (streamed) or XLSX (constant memory), through config.exports."""
     rows = _rows(invoices)
-
-    def lines():
-        yield "\ufeff".encode()
-        for row in rows:
-            yield writer.writerow(row).encode("utf-8")
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename("csv")}"'
-    return response
-
-
-def invoices_xlsx_response(invoices: QuerySet[Invoice]) -> HttpResponse:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Invoices"))
-    for row in _rows(invoices):
-        sheet.append(row)
-    buffer = BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{_filename("xlsx")}"'
-    return response
+    headers = next(rows)
+    return export_response(
+        fmt=export_format,
+        filename=f"invoices-{timezone.localdate():%Y%m%d}",
+        headers=headers,
+        rows=rows,
+        sheet_title=_("Invoices"),
+    )

@@ -52,9 +52,7 @@ def invoice_export(request):
     filterset = _filterset(request)
     if filterset.is_bound and not filterset.is_valid():
         return JsonResponse({"error": _("Correct the filters first."), "fields": filterset.errors.get_json_data()}, status=400)
-    if export_format == "xlsx":
-        return exports.invoices_xlsx_response(filterset.qs)
-    return exports.invoices_csv_response(filterset.qs)
+    return exports.invoices_export_response(filterset.qs, export_format)
 
 
 @require_GET

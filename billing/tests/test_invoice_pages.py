@@ -74,7 +74,7 @@ def test_list_filters_search_and_export(client_as):
     body = b"".join(csv.streaming_content).decode("utf-8-sig")
     assert invoice.number in body and str(invoice.total_gross) in body
     xlsx = client.get(reverse("billing:invoice_export"), {"format": "xlsx"})
-    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert xlsx.status_code == 200 and b"".join(xlsx.streaming_content)[:2] == b"PK"
     assert client.get(reverse("billing:invoice_export"), {"format": "pdf"}).status_code == 400
 
 
