@@ -56,6 +56,9 @@ def parse_args():
     parser.add_argument("--products", type=int, default=2_000)
     parser.add_argument("--repeat", type=int, default=15, help="timed requests per page (after one warm-up)")
     parser.add_argument("--reuse", action="store_true", help="keep the database of an earlier run (skip what it has)")
+    parser.add_argument(
+        "--seed-only", action="store_true", help="seed the orders and what the reports read, build nothing, time nothing"
+    )
     return parser.parse_args()
 
 
@@ -298,6 +301,13 @@ def main() -> None:
         data = seed_orders(orders=args.orders, lines=args.lines, customers=args.customers, products=args.products)
     print("Seeding timelines, shipments and the ledger …", flush=True)
     seed_fulfilment(args.lines)
+    if args.seed_only:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        print("Seeded; --seed-only: nothing built or timed.")
+        return
 
     # Each reports task twice: first on empty snapshot tables (the first build after installing), then
     # as it runs every night on tables that hold the history already.
