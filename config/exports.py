@@ -68,7 +68,9 @@ def export_csv(*, filename: str, headers: list, rows: Iterable[Iterable]) -> Str
     return response
 
 
-def _xlsx_cell(sheet, value):
+def xlsx_cell(sheet, value):
+    """A value for a write-only sheet's row: numbers and dates as they are, text that could run as a formula
+    as a typed text cell (never evaluated)."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import TYPE_STRING
 
@@ -103,7 +105,7 @@ def export_xlsx(*, filename: str, headers: list, rows: Iterable[Iterable], sheet
         header_cells.append(cell)
     sheet.append(header_cells)
     for row in rows:
-        sheet.append([_xlsx_cell(sheet, value) for value in row])
+        sheet.append([xlsx_cell(sheet, value) for value in row])
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes (and so deletes) it when sent
     workbook.save(spool)
     spool.seek(0)
