@@ -18,7 +18,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from config.actors import Actor
-from config.bulk import collector_paused, rows_insert
+from config.bulk import collector_paused, objects_like, rows_insert
 from config.errors import DomainError, PermissionRefused
 
 from .models import IMPORT_PERMISSION, BankAccount, BankFileMapping, BankImport, BankStatement, BankStatementLine, LineStatus
@@ -271,27 +271,27 @@ def _store(*, parsed, digest: str, filename: str, actor: Actor, account: BankAcc
             balance_mismatch=balances_add_up is False,
             line_count=len(parsed_statement.entries),
         )
-        new_lines = []
+        changes = []
         for entry, key in zip(parsed_statement.entries, keys, strict=True):
             if key in existing or key in taken:
                 summary.skipped += 1
                 continue
             taken.add(key)
-            new_lines.append(
-                BankStatementLine(
-                    statement_id=statement.pk,
-                    account_id=account_row.pk,
-                    dedup_key=key,
-                    booking_date=entry.booking_date,
-                    value_date=entry.value_date,
-                    amount=entry.amount,
-                    currency=entry.currency or parsed_statement.currency,
-                    is_reversal=entry.reversal,
-                    transaction_code=_clip(entry.transaction_code, 40),
-                    counterparty_key=_clip(normalize_account(entry.counterparty_account), 60),
+            changes.append(
+                {
+                    "dedup_key": key,
+                    "booking_date": entry.booking_date,
+                    "value_date": entry.value_date,
+                    "amount": entry.amount,
+                    "currency": entry.currency or parsed_statement.currency,
+                    "is_reversal": entry.reversal,
+                    "transaction_code": _clip(entry.transaction_code, 40),
+                    "counterparty_key": _clip(normalize_account(entry.counterparty_account), 60),
                     **{name: _clip(getattr(entry, name), limit) for name, limit in _FIELD_LIMITS.items()},
-                )
+                }
             )
+        # Every line of the statement is a copy of one prototype, with its own values.
+        new_lines = objects_like(BankStatementLine(statement=statement, account=account_row), changes)
         rows_insert(new_lines)
         summary.lines.extend(new_lines)
         statement.imported_count = len(new_lines)
