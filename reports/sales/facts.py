@@ -334,24 +334,32 @@ def _period_sql(rollup: Rollup) -> tuple[str, list]:
     return sql, list(params)
 
 
+def _keys_where(rollup: Rollup, keys: set[tuple], *, in_source: bool) -> tuple[str, list]:
+    """Rows of the given keys (tuples of the period and the rollup's first keys) as an OR of ANDs that the
+    tables' (key, day) indexes answer: in the rollup itself, or in its source facts (a range of days per period)."""
+    arms, params = [], []
+    for key in sorted(keys, key=str):
+        period, *values = key
+        if in_source:
+            end = period + timedelta(days=1) if rollup.period == "day" else next_month(period)
+            conditions, arm_params = ["day >= %s", "day < %s"], [period, end]
+        else:
+            conditions, arm_params = [f"{rollup.period} = %s"], [period]
+        conditions += [f"{column} = %s" for column in rollup.keys[: len(values)]]
+        arms.append("(" + " AND ".join(conditions) + ")")
+        params += arm_params + values
+    return "(" + " OR ".join(arms) + ")", params
+
+
 def _rollup_select(rollup: Rollup, source: str, keys: set[tuple] | None = None) -> tuple[str, list]:
-    """The rows of `rollup` summed from the facts in table `source`: all of them, or those whose
-    (period, *keys[:n]) is among `keys` (tuples of the period and the rollup's first n keys)."""
+    """The rows of `rollup` summed from the facts in table `source`: all of them, or those of the given keys."""
     period_sql, period_params = _period_sql(rollup)
-    where, where_params = "", []
-    if keys is not None:
-        periods = sorted({key[0] for key in keys})
-        width = len(next(iter(keys)))
-        end = periods[-1] + timedelta(days=1) if rollup.period == "day" else next_month(periods[-1])
-        columns = ", ".join([period_sql, *rollup.keys[: width - 1]])
-        rows = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(keys))
-        where = f" AND day >= %s AND day < %s AND ({columns}) IN (VALUES {rows})"
-        where_params = [periods[0], end, *period_params, *(value for key in sorted(keys, key=str) for value in key)]
+    where, where_params = ("", []) if keys is None else _keys_where(rollup, keys, in_source=True)
     positions = ", ".join(str(n) for n in range(1, len(rollup.keys) + 2))
     sql = f"""
         SELECT {period_sql} AS {rollup.period}, {", ".join(rollup.keys)},
                {", ".join(f"{total} AS {name}" for name, total in rollup.measures)}
-        FROM {source} WHERE 1 = 1{where}
+        FROM {source} WHERE {where or "1 = 1"}
         GROUP BY {positions}
     """
     return sql, [*period_params, *where_params]
@@ -362,14 +370,11 @@ def _rollup_columns(rollup: Rollup) -> tuple[str, ...]:
 
 
 def _refresh_rollup(cursor, rollup: Rollup, keys: set[tuple]) -> None:
-    """Recompute the rollup rows whose (period, *first keys) is among `keys`: two statements however many."""
+    """Recompute the rollup rows of the given keys: two statements however many."""
     if not keys:
         return
-    width = len(next(iter(keys)))
-    columns = ", ".join([rollup.period, *rollup.keys[: width - 1]])
-    rows = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(keys))
-    params = [value for key in sorted(keys, key=str) for value in key]
-    cursor.execute(f"DELETE FROM {_table(rollup.model)} WHERE ({columns}) IN (VALUES {rows})", params)
+    where, params = _keys_where(rollup, keys, in_source=False)
+    cursor.execute(f"DELETE FROM {_table(rollup.model)} WHERE {where}", params)
     _insert(cursor, rollup.model, _rollup_columns(rollup), _rollup_select(rollup, _table(rollup.source), keys))
 
 
@@ -417,7 +422,8 @@ class Scratch:
     def patch(self, cursor) -> int:
         """Make the live table equal its fresh copy, touching only the rows that differ; how many changed."""
         columns = ", ".join(self.columns)
-        if self.keys:
+        if len(self.keys) > 1:
+            # A rollup (small): rows without an equal fresh row go, fresh rows without a live key come in.
             values = [column for column in self.columns if column not in self.keys]
             same_values = f"({', '.join(f'f.{c}' for c in values)}) IS NOT DISTINCT FROM ({', '.join(f'l.{c}' for c in values)})"
             cursor.execute(
@@ -430,27 +436,55 @@ class Scratch:
                 f"WHERE NOT EXISTS (SELECT 1 FROM {self.live} l WHERE {self._same_key('f', 'l')})"
             )
             return changed + cursor.rowcount
-        # Orders whose rows differ, found by their count and the sum of a 64-bit hash of each row.
-        fingerprint = f"COUNT(*) AS n, SUM(hash_record_extended(ROW({columns}), 0)) AS h"
-        changed_orders = connection.ops.quote_name(f"{self.model._meta.db_table}_changed")
-        cursor.execute(f"DROP TABLE IF EXISTS {changed_orders}")
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {self.live})")
+        if not cursor.fetchone()[0]:
+            return self._fill(cursor)
+        # A fact table (big): the keys whose rows differ, in one pass over both; then only their rows rewritten.
+        key = self.keys[0] if self.keys else "order_id"
+        if self.keys:
+            values = [column for column in self.columns if column != key]
+            fresh, live = self.fresh, self.live
+            differ = f"({', '.join(f'f.{c}' for c in values)}) IS DISTINCT FROM ({', '.join(f'l.{c}' for c in values)})"
+        else:
+            # No key (one order line can ship twice alike): the orders whose rows differ, by their count and
+            # the sum of a 64-bit hash of each row.
+            fingerprint = f"COUNT(*) AS n, SUM(hash_record_extended(ROW({columns}), 0)) AS h"
+            fresh = f"(SELECT order_id, {fingerprint} FROM {self.fresh} GROUP BY order_id)"
+            live = f"(SELECT order_id, {fingerprint} FROM {self.live} GROUP BY order_id)"
+            differ = "(f.n, f.h) IS DISTINCT FROM (l.n, l.h)"
+        changed_keys = connection.ops.quote_name(f"{self.model._meta.db_table}_changed")
+        cursor.execute(f"DROP TABLE IF EXISTS {changed_keys}")
         cursor.execute(
             f"""
-            CREATE UNLOGGED TABLE {changed_orders} AS
-            SELECT COALESCE(f.order_id, l.order_id) AS order_id
-            FROM (SELECT order_id, {fingerprint} FROM {self.fresh} GROUP BY order_id) f
-            FULL JOIN (SELECT order_id, {fingerprint} FROM {self.live} GROUP BY order_id) l ON l.order_id = f.order_id
-            WHERE f.n IS DISTINCT FROM l.n OR f.h IS DISTINCT FROM l.h
+            CREATE UNLOGGED TABLE {changed_keys} AS
+            SELECT COALESCE(f.{key}, l.{key}) AS {key}
+            FROM {fresh} f FULL JOIN {live} l ON l.{key} = f.{key}
+            WHERE f.{key} IS NULL OR l.{key} IS NULL OR {differ}
             """
         )
-        cursor.execute(f"DELETE FROM {self.live} WHERE order_id IN (SELECT order_id FROM {changed_orders})")
+        if not cursor.rowcount:
+            cursor.execute(f"DROP TABLE {changed_keys}")
+            return 0
+        cursor.execute(f"DELETE FROM {self.live} WHERE {key} IN (SELECT {key} FROM {changed_keys})")
         changed = cursor.rowcount
         cursor.execute(
             f"INSERT INTO {self.live} ({columns}) SELECT {columns} FROM {self.fresh} "
-            f"WHERE order_id IN (SELECT order_id FROM {changed_orders})"
+            f"WHERE {key} IN (SELECT {key} FROM {changed_keys})"
         )
-        cursor.execute(f"DROP TABLE {changed_orders}")
+        cursor.execute(f"DROP TABLE {changed_keys}")
         return changed + cursor.rowcount
+
+    def _fill(self, cursor) -> int:
+        """An empty live table (the first build) filled from its fresh copy, its indexes built after the rows."""
+        columns = ", ".join(self.columns)
+        with connection.schema_editor(atomic=False) as editor:
+            for index in self.model._meta.indexes:
+                editor.remove_index(self.model, index)
+            cursor.execute(f"INSERT INTO {self.live} ({columns}) SELECT {columns} FROM {self.fresh}")
+            filled = cursor.rowcount
+            for index in self.model._meta.indexes:
+                editor.add_index(self.model, index)
+        return filled
 
 
 def _rebuild_by_patching(cursor) -> None:
