@@ -422,23 +422,27 @@ class Scratch:
     def patch(self, cursor) -> int:
         """Make the live table equal its fresh copy, touching only the rows that differ; how many changed."""
         columns = ", ".join(self.columns)
-        if len(self.keys) > 1:
-            # A rollup (small): rows without an equal fresh row go, fresh rows without a live key come in.
-            values = [column for column in self.columns if column not in self.keys]
-            same_values = f"({', '.join(f'f.{c}' for c in values)}) IS NOT DISTINCT FROM ({', '.join(f'l.{c}' for c in values)})"
-            cursor.execute(
-                f"DELETE FROM {self.live} l WHERE NOT EXISTS "
-                f"(SELECT 1 FROM {self.fresh} f WHERE {self._same_key('f', 'l')} AND {same_values})"
-            )
-            changed = cursor.rowcount
-            cursor.execute(
-                f"INSERT INTO {self.live} ({columns}) SELECT {columns} FROM {self.fresh} f "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {self.live} l WHERE {self._same_key('f', 'l')})"
-            )
-            return changed + cursor.rowcount
         cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {self.live})")
         if not cursor.fetchone()[0]:
             return self._fill(cursor)
+        changed_keys = connection.ops.quote_name(f"{self.model._meta.db_table}_changed")
+        cursor.execute(f"DROP TABLE IF EXISTS {changed_keys}")
+        if len(self.keys) > 1:
+            # A rollup (small): live rows without an equal fresh row go, fresh rows without an equal live row
+            # come in (set aside first: a statement that reads the table it inserts into scans its new rows too).
+            values = [column for column in self.columns if column not in self.keys]
+            same_values = f"({', '.join(f'f.{c}' for c in values)}) IS NOT DISTINCT FROM ({', '.join(f'l.{c}' for c in values)})"
+            same = f"{self._same_key('f', 'l')} AND {same_values}"
+            cursor.execute(
+                f"CREATE UNLOGGED TABLE {changed_keys} AS SELECT {columns} FROM {self.fresh} f "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {self.live} l WHERE {same})"
+            )
+            cursor.execute(f"DELETE FROM {self.live} l WHERE NOT EXISTS (SELECT 1 FROM {self.fresh} f WHERE {same})")
+            changed = cursor.rowcount
+            cursor.execute(f"INSERT INTO {self.live} ({columns}) SELECT {columns} FROM {changed_keys}")
+            changed += cursor.rowcount
+            cursor.execute(f"DROP TABLE {changed_keys}")
+            return changed
         # A fact table (big): the keys whose rows differ, in one pass over both; then only their rows rewritten.
         key = self.keys[0] if self.keys else "order_id"
         if self.keys:
@@ -452,8 +456,6 @@ class Scratch:
             fresh = f"(SELECT order_id, {fingerprint} FROM {self.fresh} GROUP BY order_id)"
             live = f"(SELECT order_id, {fingerprint} FROM {self.live} GROUP BY order_id)"
             differ = "(f.n, f.h) IS DISTINCT FROM (l.n, l.h)"
-        changed_keys = connection.ops.quote_name(f"{self.model._meta.db_table}_changed")
-        cursor.execute(f"DROP TABLE IF EXISTS {changed_keys}")
         cursor.execute(
             f"""
             CREATE UNLOGGED TABLE {changed_keys} AS
@@ -498,7 +500,7 @@ def _rebuild_by_patching(cursor) -> None:
     margin.create(cursor, _margin_select(None))
     scratches = [lines, orders, margin]
     for rollup in SALES_ROLLUPS + MARGIN_ROLLUPS:
-        source = next(scratch for scratch in scratches[:3] if scratch.model is rollup.source)
+        source = next(facts for facts in (lines, orders, margin) if facts.model is rollup.source)
         scratch = Scratch(rollup.model, _rollup_columns(rollup), (rollup.period, *rollup.keys))
         scratch.create(cursor, _rollup_select(rollup, source.fresh))
         scratches.append(scratch)
