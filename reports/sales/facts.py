@@ -1,10 +1,12 @@
 """Building the sales snapshot tables (reports.sales.models) from orders, shipments, returns and the ledger.
 
 Everything is set-based SQL that PostgreSQL and SQLite both run (the time-zone conversion and the
-month come from Django's backend operations). The nightly rebuild empties every table and fills it
-with one INSERT … SELECT each: the facts straight from the business rows (no grouping: one row per
-line), the rollups by grouping the facts. The refresh after an event rewrites one order's facts and
-recomputes the rollup rows they lie in (its day's or month's totals, of its customer and products).
+month come from Django's backend operations). The facts come straight from the business rows (no
+grouping: one row per line), the rollups by grouping the facts. The nightly rebuild computes them all
+afresh; on PostgreSQL into unlogged scratch tables that are compared with the live ones, so only rows
+that differ are rewritten (SQLite empties the tables and fills them again). The refresh after events
+rewrites some orders' facts and recomputes the rollup rows they lie in (their days' or months' totals,
+of their customers and products), in a fixed number of statements however many orders.
 
 The rules of what counts (the pages state them):
 - sales: order lines of *booked* orders (approved and later, not cancelled) on the approval day;
