@@ -479,7 +479,9 @@ def _refresh_locked(*, product_ids: list[int], since: date, confirm: bool = True
                 unit_cost=costs[product_id],
             )
             rows.append(last.model())
-        if (last.on_hand if last is not None else 0) != on_hand_now:
+        # A key without a stock row has nothing to compare with (its movements were loaded into the ledger
+        # alone): it is taken as the ledger says.
+        if key in current and (last.on_hand if last is not None else 0) != on_hand_now:
             stale.add(product_id)
     # Every product's rows are written: a rebuild of a product found behind reads the reserved and costs they hold.
     StockDay.objects.filter(product_id__in=product_ids, day__gte=since).delete()
@@ -611,8 +613,10 @@ def stock_snapshot_nightly() -> dict:
         snapshot_touch(SNAPSHOT, rebuilt=True)
         return {"built": written, "repaired": stale}
     since = local_today() - timedelta(days=NIGHTLY_DAYS - 1)
-    moved = set(StockMovement.objects.filter(created_at__gte=_day_start(since)).values_list("product_id", flat=True).distinct())
-    moved |= set(StockDay.objects.filter(day__gte=since).values_list("product_id", flat=True).distinct())
+    moved = set(
+        StockMovement.objects.filter(created_at__gte=_day_start(since)).order_by().values_list("product_id", flat=True).distinct()
+    )
+    moved |= set(StockDay.objects.filter(day__gte=since).order_by().values_list("product_id", flat=True).distinct())
     ordered = sorted(moved)
     differing: list[int] = []
     for start in range(0, len(ordered), NIGHTLY_CHUNK):

@@ -361,3 +361,25 @@ def test_the_nightly_run_gives_the_rows_a_full_rebuild_gives_for_many_products(c
     stock_snapshot_rebuild()
     assert snapshot_rows() == nightly
     assert total_rows() == totals
+
+
+def test_a_product_moved_in_the_ledger_alone_is_taken_as_the_ledger_says(clock, history, monkeypatch):
+    from reports.stock import snapshot
+
+    a, p = history["a"], history["p"]
+    stock_snapshot_rebuild()
+    StockLevel.objects.filter(product=p).delete()  # movements loaded without their stock rows
+    clock.set(day(11))
+    stock_post_movement(product=p, warehouse=a, kind=MovementKind.RECEIPT, quantity=1)
+    StockLevel.objects.filter(product=p).delete()
+    rebuilds = []
+    rebuild_rows = snapshot._rebuild_rows
+    monkeypatch.setattr(snapshot, "_rebuild_rows", lambda **kwargs: rebuilds.append(kwargs) or rebuild_rows(**kwargs))
+    clock.set(day(11), hour=23)
+    outcome = stock_snapshot_nightly()
+    assert (outcome["repaired"], rebuilds) == ([], [])
+    after = snapshot_rows()
+    monkeypatch.setattr(snapshot, "_rebuild_rows", rebuild_rows)
+    stock_snapshot_rebuild()
+    assert snapshot_rows() == after
+    assert StockDay.objects.get(product=p, warehouse=a, day=day(11)).on_hand == 4
