@@ -437,7 +437,7 @@ def _refresh_locked(*, product_ids: list[int], since: date, confirm: bool = True
         total[1] += level["reserved"]
     keys = sorted(set(current) | set(moved) | set(existing), key=lambda key: (key[0], key[1] or 0))
     previous = _previous_rows(keys=keys, before=since)
-    rows: list[StockDay] = []
+    rows: list[_Row] = []
     stale: set[int] = set()
     for key in keys:
         product_id, warehouse_id = key
@@ -465,7 +465,7 @@ def _refresh_locked(*, product_ids: list[int], since: date, confirm: bool = True
                 shipped_cost=shipped_cost,
                 shipped_uncosted=shipped_uncosted,
             )
-            rows.append(last.model())
+            rows.append(last)
         # Reserved stock changed today without a movement (allocation, release): today gets a row.
         if last is not None and today not in days and last.on_hand == on_hand_now and last.reserved != reserved_now:
             last = _next_row(
@@ -478,14 +478,26 @@ def _refresh_locked(*, product_ids: list[int], since: date, confirm: bool = True
                 reserved=reserved_now,
                 unit_cost=costs[product_id],
             )
-            rows.append(last.model())
+            rows.append(last)
         # A key without a stock row has nothing to compare with (its movements were loaded into the ledger
         # alone): it is taken as the ledger says.
         if key in current and (last.on_hand if last is not None else 0) != on_hand_now:
             stale.add(product_id)
-    # Every product's rows are written: a rebuild of a product found behind reads the reserved and costs they hold.
-    StockDay.objects.filter(product_id__in=product_ids, day__gte=since).delete()
-    StockDay.objects.bulk_create(rows, batch_size=2000)
+    # Every product's rows are written (a rebuild of a product found behind reads the reserved and costs they
+    # hold), but only those that changed: the nightly run finds most of them as they were.
+    written = {(row.product_id, row.warehouse_id, row.day): row for by_day in existing.values() for row in by_day.values()}
+    unchanged: set[int] = set()
+    changed: list[StockDay] = []
+    for row in rows:
+        old = written.get((row.product_id, row.warehouse_id, row.day))
+        if old is not None and all(getattr(old, name) == getattr(row, name) for name in ROW_COLUMNS):
+            unchanged.add(old.pk)
+        else:
+            changed.append(row.model())
+    gone = [row.pk for row in written.values() if row.pk not in unchanged]
+    for start in range(0, len(gone), 2000):
+        StockDay.objects.filter(pk__in=gone[start : start + 2000]).delete()
+    StockDay.objects.bulk_create(changed, batch_size=2000)
     if not confirm or not stale:
         return sorted(stale)
     return _disagreeing_with_ledger(sorted(stale))
