@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 
 from orders.models import OrderEvent, SalesOrder
+from reports.cycles import refresh
 from reports.cycles.models import OrderCycle
-from reports.cycles.refresh import NIGHTLY_SLICES, cycles_nightly, cycles_rebuild, cycles_refresh_orders
+from reports.cycles.refresh import cycles_nightly, cycles_rebuild, cycles_refresh_orders
 from reports.models import SnapshotState
 
 from .factories import CHECKS, PAID, approved_in, at, timeline_order
@@ -81,12 +82,13 @@ def test_the_nightly_run_takes_the_orders_changed_since_the_last_run_as_a_rebuil
     assert nightly == rebuilt_contents()
 
 
-def test_an_order_changed_without_a_trace_is_computed_again_when_its_slice_comes(orders):
+def test_an_order_changed_without_a_trace_is_computed_again_when_its_slice_comes(orders, monkeypatch):
+    monkeypatch.setattr(refresh, "NIGHTLY_SLICE_ORDERS", 2)
     cycles_nightly()
     quiet = orders["orders"][0]
     advance(quiet, "allocated", when=at(MONDAY, 15))  # no time after the last run marks it
     start = timezone.now()
-    for night in range(1, NIGHTLY_SLICES + 1):
+    for night in range(1, len(orders["orders"]) + 1):  # slices of 2 ids: every one within as many nights
         cycles_nightly(now=start + timedelta(days=night))
     assert OrderCycle.objects.get(order_id=quiet.pk).allocated_at == at(MONDAY, 15)
     assert snapshot_contents() == rebuilt_contents()
