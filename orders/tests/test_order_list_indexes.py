@@ -10,6 +10,7 @@ from django.db import connection
 from django.test import RequestFactory
 
 from orders.models import OrderStatus, SalesOrder
+from orders.review.rules import order_review_queue
 from orders.selectors import order_filterset
 from orders.tests.factories import customer_with_address, draft_order
 
@@ -125,4 +126,15 @@ def test_a_common_payment_status_pages_from_an_index_without_sorting_every_match
     """Half the orders are paid: the newest ones are found walking an index in order, filtering as it goes."""
     explained = plan({"payment_status": status}, orders_by_payment_status)
     assert "Seq Scan on orders_salesorder" not in explained, explained
+    assert "->  Sort" not in explained, explained
+
+
+def test_the_review_queue_reads_its_partial_index_oldest_submission_first(orders):
+    """The reviewers' and managers' homes show the first few orders in review without sorting all of them."""
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE orders_salesorder SET status = 'in_review', submitted_at = created_at WHERE id % 10 = 0")
+        cursor.execute("ANALYZE orders_salesorder")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    explained = order_review_queue()[:5].explain()
+    assert "order_review_queue" in explained, explained
     assert "->  Sort" not in explained, explained
