@@ -14,7 +14,6 @@ from orders.tests.factories import customer_with_address, draft_order
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.usefixtures("fast_passwords"),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="EXPLAIN plans are PostgreSQL's"),
 ]
 
@@ -30,8 +29,8 @@ def shipments(make_user):
             """
             INSERT INTO logistics_shipment (number, state, service, eta, insured_value, cod_amount, line_count, unit_count,
                 created_at, packed_at, shipped_at, delivered_at, order_id, warehouse_id)
-            SELECT 'SH-T-' || g, CASE WHEN g % 10 = 0 THEN 'shipped' WHEN g % 50 = 1 THEN 'packed' ELSE 'delivered' END,
-                   '', now()::date + g % 7, 0, 0, 1, 1, now() - g * interval '1 hour', now() - g * interval '1 hour',
+            SELECT 'SH-T-' || g, CASE WHEN g %% 10 = 0 THEN 'shipped' WHEN g %% 50 = 1 THEN 'packed' ELSE 'delivered' END,
+                   '', now()::date + g %% 7, 0, 0, 1, 1, now() - g * interval '1 hour', now() - g * interval '1 hour',
                    now() - g * interval '1 hour', now(), %s, %s
             FROM generate_series(1, 3000) AS g
             """,
