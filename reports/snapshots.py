@@ -34,8 +34,10 @@ def snapshot_as_of(*names: str) -> datetime | None:
 def snapshot_read[T](read: Callable[[], T], *, default: T, wait_ms: int = 500) -> T:
     """read(), or `default` while a full rebuild holds the snapshot tables it reads.
 
-    A rebuild empties its tables with TRUNCATE, whose lock lasts until the rebuild commits; a page opened all
-    day (a home, the dashboard) waits for it at most `wait_ms` on PostgreSQL instead. Other errors are raised.
+    A first build (and the order cycles' full rebuild) empties its tables with TRUNCATE, whose lock lasts until
+    it commits; nightly runs rewrite only what changed, in short transactions, and hold no such lock. A page
+    opened all day (a home, the dashboard) waits for a held lock at most `wait_ms` on PostgreSQL instead.
+    Other errors are raised.
     """
     alias = router.db_for_read(SnapshotState)
     connection = connections[alias]
