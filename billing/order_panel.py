@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from billing.models import Invoice, InvoiceStatus
 from billing.selectors import may_read_invoices, orders_to_invoice, visible_invoices
 from config.home import WorkQueue, work_queue
-from config.roles import FINANCE
+from config.roles import FINANCE, has_role
 from customers.types import CustomerPanel, PanelCell, PanelColumn
 from orders.invoicing import INVOICEABLE_STATUSES, PREPAYABLE_STATUSES, invoiceable_quantity
 
@@ -85,7 +85,7 @@ def order_invoices_panel(*, order, user) -> CustomerPanel | None:
 
 def home_queues(user) -> list[WorkQueue]:
     """Finance sees the delivered orders not yet invoiced and the draft invoices to issue."""
-    if not user.groups.filter(name=FINANCE).exists() or not user.has_perm("billing.add_invoice"):
+    if not has_role(user, FINANCE) or not user.has_perm("billing.add_invoice"):
         return []
     drafts = Invoice.objects.filter(status=InvoiceStatus.DRAFT).order_by("created_at", "pk")
     queues = [

@@ -6,7 +6,7 @@ from datetime import date
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from config.roles import SALES
+from config.roles import SALES, has_role
 from orders.models import OPEN_COMMITTED, OrderStatus, SalesOrder, SalesOrderLine
 
 from .models import CreditNote, Invoice, InvoiceLine, InvoiceStatus
@@ -48,7 +48,7 @@ def sees_all_invoices(user) -> bool:
 
 def reads_own_invoices(user) -> bool:
     """Sales staff read the invoices of their own orders and customers (not the receivables as a whole)."""
-    return user.has_perm("orders.view_salesorder") and user.groups.filter(name=SALES).exists()
+    return user.has_perm("orders.view_salesorder") and has_role(user, SALES)
 
 
 def may_read_invoices(user) -> bool:

@@ -14,6 +14,25 @@ WAREHOUSE = "warehouse"
 FINANCE = "finance"
 MANAGER = "manager"
 
+_ROLES_ATTRIBUTE = "_role_names"
+
+
+def user_roles(user) -> frozenset[str]:
+    """The names of the user's roles (groups), read once per user object, so once per request: every home
+    queue and panel asks. Like Django's permission cache, a change of groups shows from the next request."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    roles = getattr(user, _ROLES_ATTRIBUTE, None)
+    if roles is None:
+        roles = frozenset(user.groups.values_list("name", flat=True))
+        setattr(user, _ROLES_ATTRIBUTE, roles)
+    return roles
+
+
+def has_role(user, role: str) -> bool:
+    return role in user_roles(user)
+
+
 ROLE_LABELS = {
     SALES: _("Sales"),
     REVIEWER: _("Reviewer"),

@@ -14,12 +14,13 @@ from django.views.i18n import set_language as django_set_language
 from .home import home_figures_for, work_queues_for
 from .models import WorkerHeartbeat
 from .preferences import user_language_set
-from .roles import ROLE_LABELS
+from .roles import ROLE_LABELS, user_roles
 
 
 def home(request):
     """Each signed-in user's home: the figures and work queues of the roles they hold."""
-    roles = [ROLE_LABELS.get(name, name) for name in request.user.groups.values_list("name", flat=True)]
+    held = user_roles(request.user)
+    roles = [label for name, label in ROLE_LABELS.items() if name in held] + sorted(held - ROLE_LABELS.keys())
     context = {"figures": home_figures_for(request.user), "queues": work_queues_for(request.user), "roles": roles}
     return render(request, "config/home.html", context)
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.home import work_queue
 from config.money import ZERO, round_money
-from config.roles import FINANCE, MANAGER, SALES
+from config.roles import FINANCE, MANAGER, SALES, user_roles
 from config.transitions import allowed_transitions
 
 from .filters import ComplaintFilter, CustomerFilter
@@ -114,7 +114,7 @@ def credit_request_list(*, user, state: str = "") -> list[CreditChangeRequest]:
 def home_queues(user) -> list:
     """Complaints assigned to this salesperson or manager (managers also see unassigned ones);
     credit change requests waiting for finance."""
-    groups = set(user.groups.values_list("name", flat=True))
+    groups = user_roles(user)
     queues = []
     if FINANCE in groups and user.has_perm("customers.change_credit_terms"):
         queues.append(

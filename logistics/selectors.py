@@ -6,14 +6,14 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from config.home import COUNT_CAP, QUEUE_PREVIEW, WorkQueue, work_queue
-from config.roles import WAREHOUSE
+from config.roles import WAREHOUSE, has_role
 from logistics.models import Shipment, ShipmentState
 from logistics.shipments.selectors import ready_to_pick_queryset, ready_to_pick_rows
 
 
 def home_queues(user) -> list[WorkQueue]:
     """Warehouse staff see what is ready to pick, what is packed but not shipped and what is on its way."""
-    if not user.groups.filter(name=WAREHOUSE).exists() or not user.has_perm("logistics.view_shipment"):
+    if not has_role(user, WAREHOUSE) or not user.has_perm("logistics.view_shipment"):
         return []
     ready = ready_to_pick_queryset()
     preview = ready_to_pick_rows(ready[:QUEUE_PREVIEW])

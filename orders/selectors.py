@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from config.home import WorkQueue, work_queue
-from config.roles import MANAGER, REVIEWER, SALES, WAREHOUSE
+from config.roles import MANAGER, REVIEWER, SALES, WAREHOUSE, user_roles
 from config.transitions import allowed_transitions
 from orders.entry.filters import OrderFilter
 from orders.entry.services import order_may_change
@@ -25,7 +25,7 @@ def home_queues(user) -> list[WorkQueue]:
     queues: list[WorkQueue] = []
     orders = SalesOrder.objects.all()
     list_url = reverse("orders:list")
-    groups = set(user.groups.values_list("name", flat=True))
+    groups = user_roles(user)
     if SALES in groups and user.has_perm("orders.add_salesorder"):
         queues.append(
             _queue(

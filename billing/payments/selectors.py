@@ -14,7 +14,7 @@ from billing.models import CreditNote, CreditNoteStatus, Invoice, InvoiceStatus
 from billing.payments.models import Payment, PaymentRecordState, Refund, RefundState, WriteOff
 from config.home import WorkQueue, work_queue
 from config.money import ZERO, round_money
-from config.roles import FINANCE
+from config.roles import FINANCE, user_roles
 from customers.models import Customer
 
 SEE_ALL = "billing.view_all_payment"
@@ -145,7 +145,7 @@ def customer_money(*, customer: Customer) -> CustomerMoney:
 
 def home_queues(user) -> list[WorkQueue]:
     """Finance's queues: refunds to pay, and payments not fully allocated (advances to use)."""
-    groups = set(user.groups.values_list("name", flat=True))
+    groups = user_roles(user)
     if FINANCE not in groups or not user.has_perm("billing.view_payment"):
         return []
     return [

@@ -13,7 +13,7 @@ from billing.models import Invoice
 from billing.statements.models import StatementState
 from billing.statements.selectors import disputed_statements
 from config.home import WorkQueue, work_queue
-from config.roles import FINANCE
+from config.roles import FINANCE, has_role
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class OverdueInvoice:
 
 def home_queues(user) -> list[WorkQueue]:
     """Finance staff see the invoices past their due date (oldest first) and the disputed statements."""
-    if not user.groups.filter(name=FINANCE).exists():
+    if not has_role(user, FINANCE):
         return []
     queues = []
     if user.has_perm("billing.view_receivables"):

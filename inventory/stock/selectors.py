@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from config.home import WorkQueue, work_queue
-from config.roles import WAREHOUSE
+from config.roles import WAREHOUSE, has_role
 from inventory.counts.models import StockCount, StockCountState
 from inventory.models import (
     LedgerCheck,
@@ -111,7 +111,7 @@ def _work_queue(*, title, url, queryset, empty_text) -> WorkQueue:
 def home_queues(user) -> list:
     """Warehouse staff see open low-stock alerts, counts in progress and transfers in transit
     (orders to allocate come from orders)."""
-    if not user.groups.filter(name=WAREHOUSE).exists():
+    if not has_role(user, WAREHOUSE):
         return []
     queues = []
     if user.has_perm("inventory.view_lowstockalert"):

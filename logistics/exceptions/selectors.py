@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from config.home import WorkQueue, work_queue
-from config.roles import MANAGER, SALES, WAREHOUSE
+from config.roles import MANAGER, SALES, WAREHOUSE, user_roles
 from customers.types import CustomerPanel, PanelCell, PanelColumn
 from logistics.exceptions.models import DeliveryException, ExceptionState
 from logistics.models import EXCEPTION_PERMISSION
@@ -59,7 +59,7 @@ def home_queues(user) -> list[WorkQueue]:
     if not user.has_perm(VIEW_PERMISSION):
         return []
     url = reverse("logistics:exception_list")
-    groups = set(user.groups.values_list("name", flat=True))
+    groups = user_roles(user)
     open_ = exceptions_visible(user=user).filter(state=ExceptionState.OPEN).order_by("opened_at", "pk")
     queues = []
     if WAREHOUSE in groups:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from config.home import WorkQueue, work_queue
-from config.roles import WAREHOUSE
+from config.roles import WAREHOUSE, has_role
 from customers.types import CustomerPanel, PanelCell, PanelColumn
 from logistics.returns.models import ReturnRequest, ReturnState
 from logistics.returns.selectors import order_may_return, returns_to_receive
@@ -87,7 +87,7 @@ def customer_returns_panel(*, customer, user) -> CustomerPanel | None:
 
 def home_queues(user) -> list[WorkQueue]:
     """Warehouse staff see the approved returns whose goods are on the way back."""
-    if not user.groups.filter(name=WAREHOUSE).exists() or not user.has_perm("logistics.receive_returnrequest"):
+    if not has_role(user, WAREHOUSE) or not user.has_perm("logistics.receive_returnrequest"):
         return []
     return [
         work_queue(

@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from config.roles import SALES
+from config.roles import SALES, has_role
 from orders.entry.filters import salespeople
 from orders.models import OrderStatus
 from reports.access import salesperson_scope
@@ -131,7 +131,7 @@ class RiskFilterForm(forms.Form):
 def own_figures_scope(user) -> int | None:
     """Whose figures an operational report shows: a salesperson their own orders', everyone else (managers,
     warehouse, reviewers: they have no orders of their own) everyone's."""
-    if _sees_everyone(user) or not user.groups.filter(name=SALES).exists():
+    if _sees_everyone(user) or not has_role(user, SALES):
         return None
     return salesperson_scope(user)
 

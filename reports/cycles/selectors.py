@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from config.home import WorkQueue, work_queue
-from config.roles import MANAGER, SALES
+from config.roles import MANAGER, SALES, user_roles
 from orders.models import OrderStatus
 from reports.access import salesperson_scope
 from reports.periods import bucket_start, buckets
@@ -384,7 +384,7 @@ def home_queues(user) -> list[WorkQueue]:
     """Managers see every order at risk on their home page, salespeople their own."""
     if not user.has_perm("reports.view_risk_queue"):
         return []
-    groups = set(user.groups.values_list("name", flat=True))
+    groups = user_roles(user)
     if not groups & {MANAGER, SALES}:
         return []
     clock = RiskClock.current()

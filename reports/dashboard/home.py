@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.home import HomeFigure
-from config.roles import FINANCE, MANAGER, SALES, WAREHOUSE
+from config.roles import FINANCE, MANAGER, SALES, WAREHOUSE, user_roles
 from reports.snapshots import snapshot_read
 
 from . import sources
@@ -104,7 +104,7 @@ def home_figures(user) -> list[HomeFigure]:
     While a nightly rebuild holds a snapshot a role's figures read, that role's figures are left out for the
     minute (reports.snapshots.snapshot_read): the home page never waits for the rebuild.
     """
-    groups = set(user.groups.values_list("name", flat=True))
+    groups = user_roles(user)
     today = timezone.localdate()
     roles = [(role, figures) for role, permission, figures in ROLE_FIGURES if role in groups and user.has_perm(permission)]
     if any(role == MANAGER for role, _figures in roles):
