@@ -530,11 +530,13 @@ def _rebuild_by_refilling(cursor) -> None:
 
 
 @transaction.atomic
-def sales_facts_rebuild() -> None:
+def sales_facts_rebuild(*, now: datetime | None = None) -> None:
     """Every sales and margin fact and rollup recomputed from the orders, shipments, returns and ledger
-    (nightly, safe to run twice), in one transaction: readers see the old rows or the new ones. On PostgreSQL
-    only the rows that differ from the fresh computation are rewritten."""
-    started = timezone.now()
+    (safe to run twice), in one transaction: readers see the old rows or the new ones. On PostgreSQL only
+    the rows that differ from the fresh computation are rewritten. The nightly run (reports.sales.nightly)
+    runs it for the first build, on Sundays, and when asked for in full; `now`: the time it is recorded as
+    up to (when it started)."""
+    started = now or timezone.now()
     _lock()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
