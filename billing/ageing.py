@@ -8,25 +8,22 @@ by customer; no invoice is ever read into Python.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from io import BytesIO, StringIO
 
 from django.conf import settings
 from django.db.models import Case, Count, DecimalField, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
-from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
 from billing.models import Invoice
+from config.exports import export_response
 from config.money import ZERO
 from customers.models import Customer
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DEFAULT_BUCKET_ENDS = (30, 60, 90)
 
 
@@ -182,21 +179,13 @@ def _headers(buckets: list[AgeingBucket]) -> list[str]:
     return [_("Customer code"), _("Customer"), *[b.label for b in buckets], _("Overdue"), _("Total"), _("Invoices")]
 
 
-def _safe_text(value):
-    """Text a spreadsheet would run as a formula (=, +, -, @ first) is written as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def export_rows(rows: QuerySet, totals: dict) -> Iterator[list]:
-    """The header, one row per customer, and the totals row."""
+    """One row per customer, then the totals row (config.exports guards text a spreadsheet would run)."""
     buckets = ageing_buckets()
-    yield _headers(buckets)
     for row in rows.iterator(chunk_size=2000):
         yield [
-            _safe_text(row["customer__code"]),
-            _safe_text(row["customer__name"]),
+            row["customer__code"],
+            row["customer__name"],
             *[row[b.key] for b in buckets],
             row["overdue"],
             row["total"],
@@ -205,33 +194,12 @@ def export_rows(rows: QuerySet, totals: dict) -> Iterator[list]:
     yield ["", _("Total"), *[totals[b.key] for b in buckets], totals["overdue"], totals["total"], totals["invoice_count"]]
 
 
-def _filename(as_of: date, extension: str) -> str:
-    return f"receivables-ageing-{as_of:%Y%m%d}.{extension}"
-
-
-def ageing_csv_response(rows: QuerySet, totals: dict, *, as_of: date) -> HttpResponse:
-    """The ageing as CSV, UTF-8 with a BOM so spreadsheet programs read Chinese names."""
-    buffer = StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    for row in export_rows(rows, totals):
-        writer.writerow(row)
-    response = HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(as_of, "csv")}"'
-    return response
-
-
-def ageing_xlsx_response(rows: QuerySet, totals: dict, *, as_of: date) -> HttpResponse:
-    """The ageing as an XLSX workbook, amounts as numbers."""
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Receivables ageing"))
-    sheet.append([_("As of"), as_of])
-    for row in export_rows(rows, totals):
-        sheet.append(row)
-    buffer = BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{_filename(as_of, "xlsx")}"'
-    return response
+def ageing_export_response(rows: QuerySet, totals: dict, *, as_of: date, fmt: str):
+    """The ageing as CSV (UTF-8 with a BOM, streamed) or XLSX (amounts as numbers), through config.exports."""
+    return export_response(
+        fmt=fmt,
+        filename=f"receivables-ageing-{as_of:%Y%m%d}",
+        headers=_headers(ageing_buckets()),
+        rows=export_rows(rows, totals),
+        sheet_title=_("Receivables ageing"),
+    )

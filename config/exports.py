@@ -15,9 +15,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from urllib.parse import quote
 
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from config.xlsx import MAX_ROWS, TooManyRows, write_xlsx
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
@@ -25,15 +27,20 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("csv", "xlsx")
 
 
-def export_text(value) -> str:
-    """A cell as text: dates in local time, yes/no worded, formula-like text guarded with an apostrophe."""
+def plain_text(value) -> str:
+    """A cell as text: moments in local time, yes/no worded."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, datetime):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if timezone.is_aware(value) else value.isoformat(sep=" ")
-    text = str(value)
+    return str(value)
+
+
+def export_text(value) -> str:
+    """A CSV cell as text (plain_text), formula-like text guarded with an apostrophe."""
+    text = plain_text(value)
     if text.startswith(FORMULA_PREFIXES) and not _NUMBER.match(text):
         return "'" + text
     return text
@@ -68,7 +75,9 @@ def export_csv(*, filename: str, headers: list, rows: Iterable[Iterable]) -> Str
     return response
 
 
-def _xlsx_cell(sheet, value):
+def xlsx_cell(sheet, value):
+    """A value for a write-only sheet's row: numbers and dates as they are, text that could run as a formula
+    as a typed text cell (never evaluated)."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import TYPE_STRING
 
@@ -86,26 +95,18 @@ def _xlsx_cell(sheet, value):
     return cell
 
 
-def export_xlsx(*, filename: str, headers: list, rows: Iterable[Iterable], sheet_title: str = "") -> FileResponse:
-    """An Excel workbook written row by row to a temporary file (openpyxl's write-only mode), then sent from it."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet((sheet_title or "Sheet1")[:31])
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header_cells = []
-    for header in headers:
-        cell = WriteOnlyCell(sheet, value=str(header))
-        cell.font = bold
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, value) for value in row])
+def export_xlsx(*, filename: str, headers: list, rows: Iterable[Iterable], sheet_title: str = ""):
+    """An Excel workbook written row by row to a temporary file (config.xlsx: flat memory, text cells never
+    evaluated), then sent from it. More rows than a worksheet holds answer 400 with a message."""
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes (and so deletes) it when sent
-    workbook.save(spool)
+    try:
+        write_xlsx(spool, headers=headers, rows=rows, sheet_title=sheet_title, text_of=plain_text)
+    except TooManyRows:
+        spool.close()
+        message = _("Too many rows for one Excel sheet (at most %(limit)s): narrow the filters or export CSV.") % {
+            "limit": f"{MAX_ROWS - 1:,}"
+        }
+        return JsonResponse({"error": message}, status=400)
     spool.seek(0)
     return FileResponse(spool, as_attachment=True, filename=filename, content_type=XLSX_TYPE)
 

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Iterator
-from io import BytesIO
+from collections.abc import Iterator
 
 from django.db.models import QuerySet
-from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from billing.payments.models import BillState, PaymentMethod, PaymentRecordState
+from config.exports import FORMATS, export_response
 
 CHUNK = 2000
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FORMATS = ("csv", "xlsx")
+__all__ = ["FORMATS", "payments_export"]
 COLUMNS = [
     "number",
     "date",
@@ -38,18 +34,8 @@ COLUMNS = [
 ]
 
 
-def _safe_text(value):
-    """Text a spreadsheet would run as a formula (=, +, -, @ first) is written as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def _rows(payments: QuerySet) -> Iterator[list]:
-    methods = {key: str(label) for key, label in PaymentMethod.choices}
-    states = {key: str(label) for key, label in PaymentRecordState.choices}
-    bill_states = {key: str(label) for key, label in BillState.choices if key}
-    yield [
+def _headers() -> list[str]:
+    return [
         _("Number"),
         _("Date received"),
         _("Customer code"),
@@ -69,6 +55,12 @@ def _rows(payments: QuerySet) -> Iterator[list]:
         _("Maturity date"),
         _("Bill state"),
     ]
+
+
+def _rows(payments: QuerySet) -> Iterator[list]:
+    methods = {key: str(label) for key, label in PaymentMethod.choices}
+    states = {key: str(label) for key, label in PaymentRecordState.choices}
+    bill_states = {key: str(label) for key, label in BillState.choices if key}
     for values in payments.values_list(*COLUMNS).iterator(chunk_size=CHUNK):
         (number, day, code, name, method, state, amount, allocated, written_off, refunded, currency, payer, account, ref,
          bill, maturity, bill_state) = values  # fmt: skip
@@ -76,36 +68,15 @@ def _rows(payments: QuerySet) -> Iterator[list]:
         row = [number, day.isoformat(), code, name, methods.get(method, method), states.get(state, state), amount, allocated,
                written_off, refunded, rest, currency, payer, account, ref, bill,
                maturity.isoformat() if maturity else "", bill_states.get(bill_state, "")]  # fmt: skip
-        yield [_safe_text(value) for value in row]
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_lines(rows: Iterable[list]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff"
-    for row in rows:
-        yield writer.writerow(row)
+        yield row
 
 
 def payments_export(payments: QuerySet, export_format: str):
-    """The payments (already filtered) as CSV or XLSX."""
-    filename = f"payments-{timezone.localdate():%Y%m%d}.{export_format}"
-    rows = _rows(payments)
-    if export_format == "xlsx":
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(_("Payments"))
-        for row in rows:
-            sheet.append(row)
-        buffer = BytesIO()
-        workbook.save(buffer)
-        response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
-    else:
-        response = StreamingHttpResponse(
-            (line.encode("utf-8") for line in _csv_lines(rows)), content_type="text/csv; charset=utf-8"
-        )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    """The payments (already filtered) as CSV (streamed) or XLSX (written with constant memory), through config.exports."""
+    return export_response(
+        fmt=export_format,
+        filename=f"payments-{timezone.localdate():%Y%m%d}",
+        headers=_headers(),
+        rows=_rows(payments),
+        sheet_title=_("Payments"),
+    )

@@ -48,6 +48,4 @@ def receivables_export(request):
     filters = form.values()
     rows = ageing.ageing_by_customer(**filters)
     totals = ageing.ageing_totals(as_of=filters["as_of"], salesperson_id=filters["salesperson_id"], search=filters["search"])
-    if export_format == "xlsx":
-        return ageing.ageing_xlsx_response(rows, totals, as_of=filters["as_of"])
-    return ageing.ageing_csv_response(rows, totals, as_of=filters["as_of"])
+    return ageing.ageing_export_response(rows, totals, as_of=filters["as_of"], fmt=export_format)

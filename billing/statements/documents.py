@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy, pgettext
 from billing.ageing import AgeingBucket
 from billing.statements.models import CustomerStatement
 from config.documents import render_pdf
+from config.exports import xlsx_cell
 
 TEMPLATE = "documents/customer_statement.html"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -91,12 +92,6 @@ def statement_pdf(*, statement: CustomerStatement, language: str | None = None) 
     return render_pdf(TEMPLATE, statement_context(statement), language)
 
 
-def _safe_text(value):
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def statement_xlsx(*, statement: CustomerStatement, language: str | None = None) -> bytes:
     """The statement as a workbook: a summary sheet, the entries with a running balance, the ageing
     and what was delivered but not invoiced; amounts as numbers."""
@@ -106,7 +101,7 @@ def statement_xlsx(*, statement: CustomerStatement, language: str | None = None)
         workbook = Workbook(write_only=True)
         summary = workbook.create_sheet(_("Statement"))
         customer = statement.customer
-        summary.append([_("Customer"), _safe_text(customer.name), customer.code])
+        summary.append([_("Customer"), xlsx_cell(summary, customer.name), customer.code])
         summary.append([_("Period"), statement.period_start, statement.period_end])
         summary.append([_("Currency"), statement.currency])
         summary.append([])
@@ -135,7 +130,8 @@ def statement_xlsx(*, statement: CustomerStatement, language: str | None = None)
         )
         entries.append([statement.period_start, _("Opening balance"), "", "", None, None, statement.opening_balance])
         for row in statement_rows(statement):
-            entries.append([row.on, row.kind_label, _safe_text(row.number), row.due_date, row.debit, row.credit, row.balance])
+            number = xlsx_cell(entries, row.number)
+            entries.append([row.on, row.kind_label, number, row.due_date, row.debit, row.credit, row.balance])
         ageing = workbook.create_sheet(_("Ageing"))
         ageing.append([_("Days past due"), _("Amount")])
         for row in statement_ageing(statement):
@@ -143,7 +139,8 @@ def statement_xlsx(*, statement: CustomerStatement, language: str | None = None)
         uninvoiced = workbook.create_sheet(_("Delivered, not invoiced"))
         uninvoiced.append([_("Order"), _("Line"), _("Description"), _("Quantity"), _("Amount")])
         for row in statement_uninvoiced(statement):
-            uninvoiced.append([row["order"], row["position"], _safe_text(row["description"]), row["quantity"], row["amount"]])
+            description = xlsx_cell(uninvoiced, row["description"])
+            uninvoiced.append([row["order"], row["position"], description, row["quantity"], row["amount"]])
         buffer = BytesIO()
         workbook.save(buffer)
     return buffer.getvalue()

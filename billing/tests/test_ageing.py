@@ -16,6 +16,7 @@ from billing.ageing import ageing_buckets, ageing_by_customer, ageing_totals, cu
 from billing.models import Invoice
 from billing.tests.receivables_factories import issued_invoice
 from customers.tests.factories import CustomerFactory
+from tests.downloads import body as downloaded
 
 pytestmark = pytest.mark.django_db
 
@@ -168,7 +169,7 @@ def test_nonsense_filters_are_shown_not_a_server_error(client_as, book):
 def test_csv_export_has_every_customer_and_the_total(client_as, book):
     response = client_as("finance").get(reverse("billing:receivables_export"), {"as_of": AS_OF.isoformat(), "format": "csv"})
     assert response.status_code == 200
-    text = response.content.decode("utf-8-sig")
+    text = downloaded(response).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0][:2] == ["Customer code", "Customer"]
     by_code = {row[0]: row for row in rows[1:]}
@@ -179,7 +180,7 @@ def test_csv_export_has_every_customer_and_the_total(client_as, book):
 def test_xlsx_export_keeps_amounts_as_numbers(client_as, book):
     response = client_as("finance").get(reverse("billing:receivables_export"), {"as_of": AS_OF.isoformat(), "format": "xlsx"})
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(downloaded(response))).active
     rows = list(sheet.iter_rows(values_only=True))
     total = rows[-1]
     assert total[1] == "Total" and Decimal(str(total[-2])) == D("4650.01")
@@ -188,3 +189,16 @@ def test_xlsx_export_keeps_amounts_as_numbers(client_as, book):
 def test_unknown_export_format_is_a_400(client_as, book):
     response = client_as("finance").get(reverse("billing:receivables_export"), {"format": "pdf"})
     assert response.status_code == 400
+
+
+def test_exports_never_let_a_customer_name_run_as_a_formula(client_as, book):
+    hostile = CustomerFactory(name='=HYPERLINK("http://example.invalid","x")')
+    _invoice(hostile, "10.00", 5)
+    url = reverse("billing:receivables_export")
+    text = downloaded(client_as("finance").get(url, {"as_of": AS_OF.isoformat(), "format": "csv"})).decode("utf-8-sig")
+    row = next(row for row in csv.reader(io.StringIO(text)) if row[0] == hostile.code)
+    assert row[1] == "'" + hostile.name
+    response = client_as("finance").get(url, {"as_of": AS_OF.isoformat(), "format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(downloaded(response))).active
+    cell = next(row[1] for row in sheet.iter_rows() if row[0].value == hostile.code)
+    assert cell.value == hostile.name and cell.data_type == "s"
