@@ -14,7 +14,7 @@ that follows it: about seven refreshes per order, in the request when no broker 
   of" the last batch, and what was marked after it waits for the next. A crash rolls the transaction
   back: the marks stay for the next run;
 - with no broker (the embedded default, where tasks run in-process and no beat runs), the first mark
-  after REPORTS_BATCH_SECONDS since this process's last batch runs the batch after its commit;
+  after a batch starts the process's next batch REPORTS_BATCH_SECONDS later, in a thread of its own;
 - with REPORTS_BATCH_SECONDS = 0 every mark is refreshed at once, in its handler (the tests' setting,
   so a test sees an event's effect right after dispatching it).
 
@@ -25,12 +25,11 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Iterable
 from functools import cache
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -49,7 +48,6 @@ BATCH_LOCK = 7_311_090
 
 _TABLE = DirtyKey._meta.db_table
 _ORDERS = SalesOrder._meta.db_table
-_last_batch = threading.local()
 
 
 def batched_areas() -> dict[str, dict]:
@@ -114,15 +112,34 @@ def _after_marking(areas: list[str]) -> None:
             while dirty_refresh_area(area, wait=True) == BATCH_SIZE:
                 pass
         return
-    if not settings.CELERY_TASK_ALWAYS_EAGER:
-        return  # a worker runs the beat task
-    # No broker, so no beat: this process runs the batch itself, at most once per interval.
-    now = time.monotonic()
-    last = getattr(_last_batch, "at", None)
-    if last is not None and now - last < seconds:
-        return
-    _last_batch.at = now
-    transaction.on_commit(dirty_refresh, robust=True)
+    if settings.CELERY_TASK_ALWAYS_EAGER and _timer is None:
+        transaction.on_commit(_schedule_batch, robust=True)
+    # With a broker, a worker runs the beat task.
+
+
+# With no broker there is no beat: the first mark after a batch starts this process's next one REPORTS_BATCH_SECONDS
+# later, in a thread of its own, so no request waits for it; marks made meanwhile join it.
+_timer_lock = threading.Lock()
+_timer: threading.Timer | None = None
+
+
+def _schedule_batch() -> None:
+    global _timer
+    with _timer_lock:
+        if _timer is None:
+            _timer = threading.Timer(settings.REPORTS_BATCH_SECONDS, _batch_in_thread)
+            _timer.daemon = True  # a process that exits leaves its marks to the next batch
+            _timer.start()
+
+
+def _batch_in_thread() -> None:
+    global _timer
+    with _timer_lock:
+        _timer = None  # a mark from now on starts the next batch
+    try:
+        dirty_refresh()
+    finally:
+        connections.close_all()  # this thread's own connections
 
 
 # --- refreshing -------------------------------------------------------------------------------------------
@@ -178,9 +195,3 @@ def dirty_refresh(*, areas: Iterable[str] | None = None) -> dict[str, int]:
         except Exception:
             logger.exception("reports: refreshing the marked rows of %s failed; they are kept for the next run", area)
     return done
-
-
-def dirty_pending(area: str | None = None) -> int:
-    """How many marks wait (of one area, or of all)."""
-    marks = DirtyKey.objects.all()
-    return (marks.filter(area=area) if area else marks).count()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -25,11 +24,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def batched(settings):
-    """Batches as in production (the tests' default refreshes at once); this process's last batch was just now."""
+    """Batches as in production (the tests' default refreshes at once)."""
     settings.REPORTS_BATCH_SECONDS = 3600
-    dirty._last_batch.at = time.monotonic()
-    yield settings
-    dirty._last_batch.at = None
+    return settings
 
 
 @pytest.fixture
@@ -122,21 +119,21 @@ def test_a_mark_made_while_its_batch_runs_waits_for_the_next_batch(batched, tea,
     assert _marks("cycles") == {order.pk}
 
 
-def test_without_a_broker_the_first_mark_after_the_interval_runs_the_batch_after_commit(
-    batched, tea, django_capture_on_commit_callbacks
-):
+@pytest.mark.django_db(transaction=True)
+def test_without_a_broker_a_mark_starts_a_batch_in_a_thread_after_the_interval(settings, tea):
+    settings.REPORTS_BATCH_SECONDS = 1
+    started = time.monotonic()
     order = approved_order(lines=[(tea, 1)])
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        outbox_dispatch()
-    assert not any(callback.__name__ == "dirty_refresh" for callback in callbacks)  # the last batch was just now
-    assert _marks("cycles") == {order.pk}
-
-    dirty._last_batch.at -= timedelta(hours=2).total_seconds()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        dirty.dirty_mark(area="customers", keys=[order.customer_id])
-    assert [callback.__name__ for callback in callbacks].count("dirty_refresh") == 1
+    outbox_dispatch()  # each handler's transaction commits: the first mark starts the process's batch
+    timer = dirty._timer
+    assert timer is not None
+    assert DirtyKey.objects.filter(area="cycles", key=order.pk).exists()  # not refreshed yet: the request went on
+    timer.join(timeout=60)
+    assert time.monotonic() - started >= 1
+    assert dirty._timer is None
     assert not DirtyKey.objects.exists()
     assert OrderCycle.objects.filter(order=order).exists()
+    assert CustomerSnapshot.objects.get(customer_id=order.customer_id).orders_count == 1
 
 
 def test_with_no_interval_a_mark_is_refreshed_in_its_handler(settings, tea):
