@@ -163,10 +163,28 @@ def camt053(lines, day) -> bytes:
 def mt940(lines, day) -> bytes:
     out = [":20:BENCH", f":25:{ACCOUNT_NUMBER}", ":28C:1/1", f":60F:C{day:%y%m%d}CNY0,00"]
     for n, (amount, credit, name, account, memo) in enumerate(lines, start=1):
-        out.append(f":61:{day:%y%m%d}{day:%m%d}{'C' if credit else 'D'}{str(amount).replace('.', ',')}NTRFNONREF//B{n:08d}")
+        figure = f"{amount:.2f}".replace(".", ",")  # the same cents as the camt.053 file, with a decimal comma
+        out.append(f":61:{day:%y%m%d}{day:%m%d}{'C' if credit else 'D'}{figure}NTRFNONREF//B{n:08d}")
         out.append(f":86:/NAME/{name}/IBAN/{account}/REMI/{memo}" if name else f":86:{memo}")
     out.append("-")
     return "\r\n".join(out).encode("utf-8")
+
+
+def backend_cpu() -> float | None:
+    """CPU seconds the PostgreSQL backend serving this connection has used (from /proc when it runs on this host)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    if "(postgres" not in stat:  # a process of that number here is not the backend
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -212,17 +230,20 @@ def main() -> None:
     outbox._kick = lambda: None
     services.parse_statement_file = timed("parse", services.parse_statement_file)
     services._store = timed("store", services._store)
-    reconciliation.lines_suggest = timed("suggest", reconciliation.lines_suggest)
+    reconciliation.lines_plan = timed("plan", reconciliation.lines_plan)
+    reconciliation.suggestions_store = timed("suggestions", reconciliation.suggestions_store)
     services.lines_match = timed("match", services.lines_match)
 
     begin = time.perf_counter()
     parse_statement_file(raw, file_format=args.format)
     parse_only = time.perf_counter() - begin
     load = os.getloadavg()[0]
+    backend = backend_cpu()
     begin, cpu = time.perf_counter(), time.process_time()
     summary = services.bank_file_import(raw=raw, filename=f"bench.{args.format}", actor=Actor.of(clerk), inline=args.page)
     total, cpu = time.perf_counter() - begin, time.process_time() - cpu
-    applied = timings.get("match", 0) - timings.get("suggest", 0)
+    backend = backend_cpu() - backend if backend is not None else None
+    applied = timings.get("match", 0) - timings.get("plan", 0) - timings.get("suggestions", 0)
     background = None
     if args.page:
         begin = time.perf_counter()
@@ -235,10 +256,15 @@ def main() -> None:
         ("parse only", f"{parse_only:.2f} s"),
         ("import: parse", f"{timings.get('parse', 0):.2f} s"),
         ("import: store lines", f"{timings.get('store', 0):.2f} s"),
-        ("import: suggest (bulk)", f"{timings.get('suggest', 0):.2f} s"),
-        ("import: exact matches applied during the upload", f"{applied:.2f} s ({summary.matched} lines)"),
+        ("import: match plans (bulk lookups)", f"{timings.get('plan', 0):.2f} s"),
+        ("import: exact matches recorded as payments", f"{applied:.2f} s ({summary.matched} lines)"),
+        ("import: suggestions stored for the other lines", f"{timings.get('suggestions', 0):.2f} s"),
         ("import + auto-match, total (wall clock)", f"{total:.2f} s"),
         ("… CPU time of this process (parsing, matching; not the database's)", f"{cpu:.2f} s"),
+        (
+            "… CPU time of its database backend (same host)",
+            f"{backend:.2f} s" if backend is not None else "not readable (database on another host)",
+        ),
         ("machine load average when it started", f"{load:.1f} on {os.cpu_count()} cores"),
         (
             "lines imported / exact / with suggestions",

@@ -23,6 +23,8 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
+from .bulk import objects_like, rows_insert
+
 logger = logging.getLogger(__name__)
 # Set while this thread runs a dispatch loop: a commit inside a handler asks for no dispatch of
 # its own, since the running loop goes on until no event is due (tasks run in-process when no
@@ -85,7 +87,7 @@ def outbox_publish_many(*, topic: str, payloads: list[dict]) -> int:
     """outbox_publish for many events of one topic (one INSERT); returns how many were recorded."""
     if topic not in settings.OUTBOX_HANDLERS or not payloads:
         return 0
-    OutboxEvent.objects.bulk_create([OutboxEvent(topic=topic, payload=payload) for payload in payloads], batch_size=1000)
+    rows_insert(objects_like(OutboxEvent(topic=topic), ({"payload": payload} for payload in payloads)))
     _kick_after_commit()
     return len(payloads)
 

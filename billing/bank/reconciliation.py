@@ -210,17 +210,29 @@ def _plan(line: BankStatementLine, index: _Index) -> LinePlan:
     return plan
 
 
-def lines_suggest(lines: Sequence[BankStatementLine]) -> dict[int, LinePlan]:
-    """Work out and store the suggestions of these lines (their earlier suggestions are replaced)."""
+def lines_plan(lines: Sequence[BankStatementLine]) -> dict[int, LinePlan]:
+    """What the matcher finds for each open money-in line among these (nothing is written)."""
     credit_lines = [line for line in lines if line.amount > 0 and line.status == LineStatus.UNMATCHED]
     if not credit_lines:
         return {}
     index = _Index(credit_lines)
-    plans = {line.pk: _plan(line, index) for line in credit_lines}
+    return {line.pk: _plan(line, index) for line in credit_lines}
+
+
+def suggestions_store(plans: dict[int, LinePlan]) -> None:
+    """Store the suggestions of these lines' plans, replacing the lines' earlier ones."""
+    if not plans:
+        return
     rows = [(line_id, p.invoice_id, str(p.method), p.score, p.amount) for line_id, plan in plans.items() for p in plan.proposals]
     with transaction.atomic():
-        MatchSuggestion.objects.filter(line__in=[line.pk for line in credit_lines]).delete()
+        MatchSuggestion.objects.filter(line__in=list(plans)).delete()
         _suggestions_insert(rows)
+
+
+def lines_suggest(lines: Sequence[BankStatementLine]) -> dict[int, LinePlan]:
+    """Work out and store the suggestions of these lines (their earlier suggestions are replaced)."""
+    plans = lines_plan(lines)
+    suggestions_store(plans)
     return plans
 
 
@@ -253,25 +265,32 @@ def lines_match(
 ) -> MatchOutcome:
     """Suggest invoices for each money-in line; with auto_apply, record the exact matches as payments
     (all together, through the payments services' bulk path) — unless there are more than
-    `inline_limit` of them: then they are only counted as pending, for the background to apply."""
-    plans = lines_suggest(lines)
+    `inline_limit` of them: then they are only counted as pending, for the background to apply.
+    The lines matched here keep no suggestion, so theirs are not written at all."""
+    plans = lines_plan(lines)
     outcome = MatchOutcome(plans=plans, suggested=sum(1 for plan in plans.values() if plan.proposals))
-    if not auto_apply:
-        return outcome
-    exact = {line_id: plan for line_id, plan in plans.items() if plan.exact_customer is not None}
-    if inline_limit is not None and len(exact) > inline_limit:
-        outcome.pending = len(exact)
-        return outcome
-    outcome.applied = lines_accept_exact(plans=exact, actor=actor)
+    matched: set[int] = set()
+    if auto_apply:
+        exact = {line_id: plan for line_id, plan in plans.items() if plan.exact_customer is not None}
+        if inline_limit is not None and len(exact) > inline_limit:
+            outcome.pending = len(exact)
+        else:
+            matched = _apply_exact(plans=exact, actor=actor)
+            outcome.applied = len(matched)
+    suggestions_store({line_id: plan for line_id, plan in plans.items() if line_id not in matched})
     return outcome
 
 
 def lines_accept_each(*, plans: dict[int, LinePlan], actor: Actor) -> int:
     """Each exact match through line_accept, in its own transaction (a refused one waits in the queue)."""
+    return len(_accept_each(plans=plans, actor=actor))
+
+
+def _accept_each(*, plans: dict[int, LinePlan], actor: Actor) -> set[int]:
     lines = BankStatementLine.objects.in_bulk(list(plans))
     invoices = Invoice.objects.in_bulk({i for plan in plans.values() for i, _a in plan.exact_allocations})
     customers = Customer.objects.in_bulk({plan.exact_customer for plan in plans.values()})
-    applied = 0
+    applied = set()
     for line_id, plan in plans.items():
         try:
             line_accept(
@@ -283,7 +302,7 @@ def lines_accept_each(*, plans: dict[int, LinePlan], actor: Actor) -> int:
             )
         except (DomainError, PermissionRefused):
             continue  # it waits in the queue with its suggestions
-        applied += 1
+        applied.add(line_id)
     return applied
 
 
@@ -308,20 +327,25 @@ def lines_accept_exact(*, plans: dict[int, LinePlan], actor: Actor) -> int:
     of a fixed number of queries (payments_record_bulk). Lines refused stay in the queue. Should a
     payment for one of the lines appear concurrently (or the batch be refused as a whole), the batch
     is undone and done one line at a time. Returns how many lines were matched."""
+    return len(_apply_exact(plans=plans, actor=actor))
+
+
+def _apply_exact(*, plans: dict[int, LinePlan], actor: Actor) -> set[int]:
+    """lines_accept_exact, answering which lines were matched."""
     actor = Actor.of(actor)
     if not plans:
-        return 0
+        return set()
     try:
         _require(actor)
         with transaction.atomic():
             return _accept_exact(plans, actor)
     except PermissionRefused:
-        return 0
+        return set()
     except (IntegrityError, DomainError):
-        return lines_accept_each(plans=plans, actor=actor)
+        return _accept_each(plans=plans, actor=actor)
 
 
-def _accept_exact(plans: dict[int, LinePlan], actor: Actor) -> int:
+def _accept_exact(plans: dict[int, LinePlan], actor: Actor) -> set[int]:
     locked = {
         line.pk: line
         for line in BankStatementLine.objects.select_for_update(of=("self",)).filter(pk__in=sorted(plans)).order_by("pk")
@@ -351,11 +375,11 @@ def _accept_exact(plans: dict[int, LinePlan], actor: Actor) -> int:
             )
         )
     if not receipts:
-        return 0
+        return set()
     answers = payments_record_bulk(receipts=receipts, by=actor)
     matched = [(line, plan) for (line, plan), answer in zip(accepted, answers, strict=True) if isinstance(answer, Payment)]
     if not matched:
-        return 0
+        return set()
     now = timezone.now()
     for line, plan in matched:
         line.customer_id, line.match_method, line.matched_by, line.matched_at = (
@@ -373,7 +397,7 @@ def _accept_exact(plans: dict[int, LinePlan], actor: Actor) -> int:
     )
     MatchSuggestion.objects.filter(line__in=[line.pk for line in lines]).delete()
     _remember_payers([(line, line.customer_id) for line in lines])
-    return len(lines)
+    return {line.pk for line in lines}
 
 
 def _remember_payers(matched: Sequence[tuple[BankStatementLine, int]]) -> None:

@@ -13,11 +13,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
 from config.actors import Actor
+from config.bulk import collector_paused, objects_like, rows_insert
 from config.errors import DomainError, PermissionRefused
 
 from .models import IMPORT_PERMISSION, BankAccount, BankFileMapping, BankImport, BankStatement, BankStatementLine, LineStatus
@@ -43,6 +44,7 @@ class ImportSummary:
     suggested: int = 0
     pending: int = 0
     already_imported: bool = False
+    lines: list[BankStatementLine] = field(default_factory=list, repr=False)  # the lines stored by this import
 
     @property
     def warnings(self) -> list[BankStatement]:
@@ -130,6 +132,7 @@ def _mappings_for(mapping: BankFileMapping | ColumnMapping | None, account: Bank
     return [*BUILT_IN_MAPPINGS, *(m.as_column_mapping() for m in BankFileMapping.objects.order_by("name"))]
 
 
+@collector_paused()
 def bank_file_import(
     *,
     raw: bytes,
@@ -181,7 +184,7 @@ def bank_file_import(
         )
     apply = settings.BANK_AUTO_APPLY_EXACT if auto_apply is None else auto_apply
     outcome: MatchOutcome = lines_match(
-        lines=list(BankStatementLine.objects.filter(statement__bank_import=summary.bank_import, amount__gt=0)),
+        lines=[line for line in summary.lines if line.amount > 0],
         actor=actor,
         auto_apply=apply,
         inline_limit=settings.BANK_AUTO_APPLY_INLINE if inline else None,
@@ -199,6 +202,7 @@ def bank_file_import(
 APPLY_CHUNK = 1000
 
 
+@collector_paused()
 def bank_import_apply_pending(*, bank_import_id: int) -> int:
     """Apply the exact matches an import left for the background, a chunk of lines at a time through
     the payments services' bulk path; safe to run twice (a line already reconciled is skipped).
@@ -220,24 +224,6 @@ def bank_import_apply_pending(*, bank_import_id: int) -> int:
         applied += done
     BankImport.objects.filter(pk=bank_import.pk).update(auto_apply_pending=False)
     return applied
-
-
-def _lines_insert(lines: list[BankStatementLine]) -> None:
-    """Write new lines: PostgreSQL's COPY for a statement of thousands of lines, else bulk_create."""
-    if connection.vendor != "postgresql" or len(lines) < 100:
-        BankStatementLine.objects.bulk_create(lines, batch_size=2000)
-        return
-    meta = BankStatementLine._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    table = connection.ops.quote_name(meta.db_table)
-    with (
-        connection.wrap_database_errors,
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-    ):
-        for line in lines:
-            copy.write_row([f.get_db_prep_save(f.pre_save(line, True), connection) for f in fields])
 
 
 def _store(*, parsed, digest: str, filename: str, actor: Actor, account: BankAccount | None) -> ImportSummary:
@@ -285,28 +271,29 @@ def _store(*, parsed, digest: str, filename: str, actor: Actor, account: BankAcc
             balance_mismatch=balances_add_up is False,
             line_count=len(parsed_statement.entries),
         )
-        new_lines = []
+        changes = []
         for entry, key in zip(parsed_statement.entries, keys, strict=True):
             if key in existing or key in taken:
                 summary.skipped += 1
                 continue
             taken.add(key)
-            new_lines.append(
-                BankStatementLine(
-                    statement=statement,
-                    account=account_row,
-                    dedup_key=key,
-                    booking_date=entry.booking_date,
-                    value_date=entry.value_date,
-                    amount=entry.amount,
-                    currency=entry.currency or parsed_statement.currency,
-                    is_reversal=entry.reversal,
-                    transaction_code=_clip(entry.transaction_code, 40),
-                    counterparty_key=_clip(normalize_account(entry.counterparty_account), 60),
+            changes.append(
+                {
+                    "dedup_key": key,
+                    "booking_date": entry.booking_date,
+                    "value_date": entry.value_date,
+                    "amount": entry.amount,
+                    "currency": entry.currency or parsed_statement.currency,
+                    "is_reversal": entry.reversal,
+                    "transaction_code": _clip(entry.transaction_code, 40),
+                    "counterparty_key": _clip(normalize_account(entry.counterparty_account), 60),
                     **{name: _clip(getattr(entry, name), limit) for name, limit in _FIELD_LIMITS.items()},
-                )
+                }
             )
-        _lines_insert(new_lines)
+        # Every line of the statement is a copy of one prototype, with its own values.
+        new_lines = objects_like(BankStatementLine(statement=statement, account=account_row), changes)
+        rows_insert(new_lines)
+        summary.lines.extend(new_lines)
         statement.imported_count = len(new_lines)
         statement.save(update_fields=["imported_count"])
         summary.imported += len(new_lines)

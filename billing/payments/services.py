@@ -46,7 +46,7 @@ from billing.payments.models import (
 from billing.payments.selectors import credit_note_refundable, invoice_money_back
 from billing.payments.status import order_payment_status_steps, orders_payment_status_refresh
 from config.actors import Actor
-from config.bulk import rows_update
+from config.bulk import objects_like, rows_insert, rows_update
 from config.errors import DomainError, PermissionRefused
 from config.money import CENT, ZERO
 from config.numbering import NumberBlock, document_number
@@ -222,7 +222,7 @@ def _receipt_refusal(*, method: str, date: date) -> DomainError | None:
     return None
 
 
-def _received_payload(payment: Payment, rows: Sequence[PaymentAllocation]) -> dict:
+def _received_payload(payment: Payment, invoice_numbers: list[str]) -> dict:
     return {
         "id": payment.pk,
         "number": payment.number,
@@ -230,7 +230,7 @@ def _received_payload(payment: Payment, rows: Sequence[PaymentAllocation]) -> di
         "amount": str(payment.amount),
         "currency": payment.currency,
         "method": payment.method,
-        "invoices": [row.invoice.number for row in rows],
+        "invoices": invoice_numbers,
     }
 
 
@@ -315,7 +315,7 @@ def payment_record(
         ) from None
     PaymentEvent.record(payment, kind=PaymentEvent.Kind.RECORDED, actor=actor, params={"amount": str(amount), "method": method})
     rows = _allocate(payment=payment, allocations=allocations, actor=actor) if allocations else []
-    outbox_publish(topic=PAYMENT_RECEIVED, payload=_received_payload(payment, rows))
+    outbox_publish(topic=PAYMENT_RECEIVED, payload=_received_payload(payment, [row.invoice.number for row in rows]))
     return payment
 
 
@@ -418,24 +418,25 @@ def payments_record_bulk(*, receipts: Sequence[Receipt], by) -> list[Payment | D
     numbers.close()
     if not payments:
         return answers
-    Payment.objects.bulk_create(payments, batch_size=1000)
-    allocations, payment_events, invoice_events, payloads = [], [], [], []
+    rows_insert(payments)
+    # The timelines, allocations and events as payment_record writes them, copied from one prototype each.
+    payment_changes, allocation_changes, invoice_changes, payloads = [], [], [], []
     for payment, wanted in zip(payments, steps, strict=True):
-        payment_events.append(
-            PaymentEvent.build(
-                payment, kind=PaymentEvent.Kind.RECORDED, actor=actor, params={"amount": str(payment.amount), "method": method}
-            )
-        )
-        rows = []
+        params = {"amount": str(payment.amount), "method": method}
+        payment_changes.append({"payment_id": payment.pk, "kind": PaymentEvent.Kind.RECORDED, "params": params})
         if wanted:
-            rows, allocated_event, events = _allocation_rows(payment=payment, wanted=wanted, invoices=invoices, actor=actor)
-            payment_events.append(allocated_event)
-            invoice_events.extend(events)
-            allocations.extend(rows)
-        payloads.append(_received_payload(payment, rows))
-    PaymentEvent.objects.bulk_create(payment_events, batch_size=1000)
-    PaymentAllocation.objects.bulk_create(allocations, batch_size=1000)
-    InvoiceEvent.objects.bulk_create(invoice_events, batch_size=1000)
+            items = [[invoices[invoice_id].number, str(amount)] for invoice_id, amount in wanted.items()]
+            payment_changes.append({"payment_id": payment.pk, "kind": PaymentEvent.Kind.ALLOCATED, "params": {"items": items}})
+        for invoice_id, amount in wanted.items():
+            allocation_changes.append({"payment_id": payment.pk, "invoice_id": invoice_id, "amount": amount})
+            invoice_changes.append({"invoice_id": invoice_id, "params": {"payment": payment.number, "amount": str(amount)}})
+        payloads.append(_received_payload(payment, [invoices[invoice_id].number for invoice_id in wanted]))
+    rows_insert(objects_like(PaymentEvent.build(payments[0], kind="", actor=actor), payment_changes))
+    allocation = PaymentAllocation(payment=payments[0], amount=ZERO, created_by=actor.user_or_none)
+    rows_insert(objects_like(allocation, allocation_changes))
+    if invoice_changes:
+        invoice = invoices[invoice_changes[0]["invoice_id"]]
+        rows_insert(objects_like(InvoiceEvent.build(invoice, kind=InvoiceEvent.Kind.PAYMENT, actor=actor), invoice_changes))
     # The orders' statuses after each payment in turn, from the invoices as they were before this batch.
     statuses = [step for step in order_payment_status_steps(steps=[wanted for wanted in steps if wanted]) if step]
     paid = [invoices[invoice_id] for invoice_id in sorted({i for wanted in steps for i in wanted})]

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, DateField, Sum
+from django.db.models import Count, DateField, F, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -32,6 +32,7 @@ from config.money import round_money
 from customers.models import OPEN_COMPLAINT_STATES, Complaint, Customer
 from logistics.returns.models import ReturnRequest, ReturnState
 from orders.models import OrderStatus, SalesOrder
+from reports.models import SnapshotState
 from reports.snapshots import snapshot_touch
 
 from .models import CustomerMonth, CustomerSnapshot, RfmBounds, Segment
@@ -290,11 +291,14 @@ def _insert_scored(*, source: str, source_params: list, bounds: RfmBounds, now: 
 # --- months --------------------------------------------------------------------------
 
 
-def _insert_months(*, customer_id: int | None) -> None:
-    """One row per customer and local calendar month with booked orders, the customer's first month marked."""
+def _insert_months(*, customer_id: int | None = None, customer_ids: list[int] | None = None) -> None:
+    """One row per customer and local calendar month with booked orders, the customer's first month marked
+    (every customer's, one customer's, or these customers')."""
     orders = SalesOrder.objects.filter(status__in=BOOKED)
     if customer_id is not None:
         orders = orders.filter(customer_id=customer_id)
+    if customer_ids is not None:
+        orders = orders.filter(customer_id__in=customer_ids)
     grouped = (
         orders.annotate(bucket=TruncMonth("created_at", output_field=DateField()))
         .values("customer_id", "bucket")
@@ -320,13 +324,44 @@ def _insert_months(*, customer_id: int | None) -> None:
 
 _WORK_TABLE = "reports_customer_figures_work"
 
+# The months do not move with the clock (the figures' 12-month window does): a rebuild after the first one
+# writes again the months of the customers whose orders were saved since the last rebuild (and this long
+# before it, for transactions that committed late), and of one of MONTH_SLICES slices of the customers in
+# turn, so that every customer's months are derived again at least once in as many nights.
+MONTHS_OVERLAP = timedelta(days=1)
+MONTH_SLICES = 28
+
+
+def _rebuild_months(*, now: datetime) -> None:
+    state = SnapshotState.objects.filter(name=SNAPSHOT_NAME).first()
+    if state is None or state.rebuilt_at is None or not CustomerMonth.objects.exists():
+        _execute(f"DELETE FROM {_MONTH}", [])
+        _insert_months()
+        return
+    changed = set(
+        SalesOrder.objects.filter(updated_at__gte=state.rebuilt_at - MONTHS_OVERLAP)
+        .order_by()
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+    slice_of_the_night = timezone.localdate(now).toordinal() % MONTH_SLICES
+    changed.update(
+        Customer.objects.annotate(slice=F("pk") % MONTH_SLICES).filter(slice=slice_of_the_night).values_list("pk", flat=True)
+    )
+    ordered = sorted(changed)
+    for start in range(0, len(ordered), 5000):
+        chunk = ordered[start : start + 5000]
+        CustomerMonth.objects.filter(customer_id__in=chunk).delete()
+        _insert_months(customer_ids=chunk)
+
 
 @transaction.atomic
 def customer_snapshot_rebuild(*, now: datetime | None = None) -> int:
     """Every customer's snapshot rows from scratch, with new quintile bounds; returns how many customers.
 
     The figures go to a temporary table first (the bounds are read from it), then into the snapshot with
-    their scores in one INSERT: no UPDATE of every row afterwards.
+    their scores in one INSERT: no UPDATE of every row afterwards. The months are written in full the
+    first time, then for the customers whose orders changed and a slice of the others (_rebuild_months).
     """
     now = now or timezone.now()
     if connection.vendor == "postgresql":
@@ -341,8 +376,7 @@ def customer_snapshot_rebuild(*, now: datetime | None = None) -> int:
     _execute(f"DELETE FROM {_SNAPSHOT}", [])
     _insert_scored(source=_WORK_TABLE, source_params=[], bounds=bounds, now=now)
     _execute(f"DROP TABLE {_WORK_TABLE}", [])
-    _execute(f"DELETE FROM {_MONTH}", [])
-    _insert_months(customer_id=None)
+    _rebuild_months(now=now)
     if connection.vendor == "postgresql":
         # The planner's statistics of tables just refilled (the report pages' plans depend on them).
         _execute(f"ANALYZE {_SNAPSHOT}, {_MONTH}", [])

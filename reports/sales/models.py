@@ -13,8 +13,8 @@ order's rows after each event that changes them):
 - rollups of those facts, small enough for a year of figures to be summed at once: per day, channel
   and salesperson; per month and product (and warehouse); per month and customer.
 
-The foreign keys carry no database constraint and no index of their own (the tables are rewritten
-wholesale; the composite indexes below are the ones the reports and the refresh use).
+The foreign keys carry no database constraint and no index of their own (the tables are derived and
+patched in bulk; the composite indexes below are the ones the reports and the refresh use).
 """
 
 from __future__ import annotations

@@ -299,3 +299,87 @@ def test_goods_shipped_are_costed_at_the_cost_of_the_day_they_left(clock, place)
     assert snapshot_rows() == refreshed
     [row] = product_figures(start=day(1), end=day(2), warehouse_id=a.pk)
     assert (row["shipped"], row["shipped_value"]) == (3, D("33.00"))
+
+
+def test_stock_rows_that_differ_from_the_ledger_do_not_make_the_nightly_run_rebuild_the_product(clock, history, monkeypatch):
+    from reports.stock import snapshot
+
+    a, p = history["a"], history["p"]
+    stock_snapshot_rebuild()
+    StockLevel.objects.filter(product=p, warehouse=a).update(on_hand=F("on_hand") + 5)  # not what the ledger says
+    clock.set(day(11))
+    stock_take(product=p, warehouse=a, quantity=1)
+    stock_snapshot_refresh(product_ids=[p.pk])
+    rebuilds = []
+    rebuild_rows = snapshot._rebuild_rows
+    monkeypatch.setattr(snapshot, "_rebuild_rows", lambda **kwargs: rebuilds.append(kwargs) or rebuild_rows(**kwargs))
+    clock.set(day(12), hour=23)
+    outcome = stock_snapshot_nightly()
+    assert (outcome["refreshed"], outcome["repaired"], outcome["reconciled"], rebuilds) == (1, [], [p.pk], [])
+    after = snapshot_rows()
+    monkeypatch.setattr(snapshot, "_rebuild_rows", rebuild_rows)
+    stock_snapshot_rebuild()
+    assert snapshot_rows() == after
+    assert StockDay.objects.get(product=p, warehouse=a, day=day(11)).on_hand == 2  # the ledger's, not the stock row's
+
+
+def test_the_nightly_run_rebuilds_a_product_whose_rows_are_behind_the_ledger_before_its_last_days(clock, history):
+    a, p = history["a"], history["p"]
+    stock_snapshot_rebuild()
+    clock.set(day(11))
+    stock_take(product=p, warehouse=a, quantity=1)  # its refresh is lost
+    clock.set(day(20))
+    stock_put(product=p, warehouse=a, quantity=2)  # its refresh is lost too: the nightly run finds both
+    clock.set(day(20), hour=23)
+    outcome = stock_snapshot_nightly()
+    assert outcome["repaired"] == [p.pk]
+    after = snapshot_rows()
+    stock_snapshot_rebuild()
+    assert snapshot_rows() == after
+    assert StockDay.objects.get(product=p, warehouse=a, day=day(11)).on_hand == 2
+    assert StockDay.objects.get(product=p, warehouse=a, day=day(20)).on_hand == 4
+
+
+def test_the_nightly_run_gives_the_rows_a_full_rebuild_gives_for_many_products(clock, place):
+    a, b = place["a"], place["b"]
+    products = [ProductFactory(sku=f"M-{n}", cost=D(f"{n + 1}.50")) for n in range(6)]
+    chance = random.Random(11)
+    clock.set(day(1))
+    for product in products:
+        stock_put(product=product, warehouse=a, quantity=50)
+        stock_put(product=product, warehouse=b, quantity=20)
+    stock_snapshot_rebuild()
+    for n in range(2, 13):
+        clock.set(day(n))
+        for product in chance.sample(products, 3):
+            stock_take(product=product, warehouse=chance.choice([a, b]), quantity=chance.randint(1, 4))
+        if n % 3:  # some days' events are handled, others lost
+            stock_snapshot_refresh(product_ids=[product.pk for product in products])
+    clock.set(day(12), hour=23)
+    stock_snapshot_nightly()
+    nightly, totals = snapshot_rows(), total_rows()
+    stock_snapshot_rebuild()
+    assert snapshot_rows() == nightly
+    assert total_rows() == totals
+
+
+def test_a_product_moved_in_the_ledger_alone_is_taken_as_the_ledger_says(clock, history, monkeypatch):
+    from reports.stock import snapshot
+
+    a, p = history["a"], history["p"]
+    stock_snapshot_rebuild()
+    StockLevel.objects.filter(product=p).delete()  # movements loaded without their stock rows
+    clock.set(day(11))
+    stock_post_movement(product=p, warehouse=a, kind=MovementKind.RECEIPT, quantity=1)
+    StockLevel.objects.filter(product=p).delete()
+    rebuilds = []
+    rebuild_rows = snapshot._rebuild_rows
+    monkeypatch.setattr(snapshot, "_rebuild_rows", lambda **kwargs: rebuilds.append(kwargs) or rebuild_rows(**kwargs))
+    clock.set(day(11), hour=23)
+    outcome = stock_snapshot_nightly()
+    assert (outcome["repaired"], rebuilds) == ([], [])
+    after = snapshot_rows()
+    monkeypatch.setattr(snapshot, "_rebuild_rows", rebuild_rows)
+    stock_snapshot_rebuild()
+    assert snapshot_rows() == after
+    assert StockDay.objects.get(product=p, warehouse=a, day=day(11)).on_hand == 4

@@ -24,7 +24,7 @@ from orders.fulfilment.services import order_allocate, order_close_short
 from orders.models import SalesOrder
 from orders.tests.factories import draft_order
 from reports.models import SnapshotState
-from reports.sales.facts import SNAPSHOT, sales_facts_rebuild, sales_facts_refresh_order
+from reports.sales.facts import SNAPSHOT, sales_facts_rebuild, sales_facts_refresh_order, sales_facts_refresh_orders
 from reports.sales.models import FACTS, ROLLUPS, MarginByProduct, MarginLineFact, SalesLineFact, SalesOrderFact, SalesTotals
 from tests.queries import count_queries
 
@@ -303,3 +303,49 @@ def test_the_rebuild_replaces_every_row_and_can_run_twice(tea, cups, warehouse, 
     state = SnapshotState.objects.get(name=SNAPSHOT)
     assert state.rebuilt_at == state.refreshed_at is not None
     assert_facts_match_raw_data()
+
+
+def test_refreshing_many_orders_at_once_equals_refreshing_each_and_the_rebuild(tea, cups, warehouse, clerk, seller):
+    shipped = shipped_order(lines=[(tea, 2), (cups, 1)], warehouse=warehouse, clerk=clerk, salesperson=seller)
+    booked = approved_order(lines=[(cups, 3)], by=seller)
+    other_day = approved_order(lines=[(tea, 1)], by=seller, approved_at=datetime(2026, 2, 27, 9, 0, tzinfo=SHANGHAI))
+    sales_facts_rebuild()
+    expected = {model: sorted(_rows(model)) for model in FACTS + ROLLUPS}
+    for model in FACTS + ROLLUPS:
+        model.objects.all().delete()
+
+    sales_facts_refresh_orders(order_ids=[shipped.pk, booked.pk, other_day.pk, 999_999])
+
+    assert {model: sorted(_rows(model)) for model in FACTS + ROLLUPS} == expected
+    assert_facts_match_raw_data()
+
+
+def test_refreshing_many_orders_takes_as_many_statements_as_refreshing_one(tea, cups, warehouse, clerk, seller):
+    one = shipped_order(lines=[(tea, 1)], warehouse=warehouse, clerk=clerk, salesperson=seller)
+    many = [shipped_order(lines=[(tea, 2), (cups, n)], warehouse=warehouse, clerk=clerk, salesperson=seller) for n in (1, 2, 3)]
+    sales_facts_rebuild()
+
+    with count_queries() as first:
+        sales_facts_refresh_orders(order_ids=[one.pk])
+    with count_queries() as second:
+        sales_facts_refresh_orders(order_ids=[order.pk for order in many])
+
+    assert len(first.captured_queries) == len(second.captured_queries)
+    rebuilt_equals_refreshed()
+
+
+def test_the_rebuild_repairs_what_differs_and_leaves_the_other_rows_alone(tea, cups, warehouse, clerk, seller):
+    kept = shipped_order(lines=[(tea, 2)], warehouse=warehouse, clerk=clerk, salesperson=seller)
+    damaged = shipped_order(lines=[(cups, 5)], warehouse=warehouse, clerk=clerk, salesperson=seller)
+    sales_facts_rebuild()
+    kept_rows = set(MarginLineFact.objects.filter(order=kept).values_list("pk", flat=True))
+    MarginLineFact.objects.filter(order=damaged).update(cost=Decimal("1.00"))
+    SalesLineFact.objects.filter(order=damaged).update(quantity=99)
+    SalesOrderFact.objects.filter(order=kept).delete()
+    MarginByProduct.objects.filter(product=cups).update(net=Decimal("0"))
+
+    sales_facts_rebuild()
+
+    assert_facts_match_raw_data()
+    # Rows that were right are not rewritten (the table is patched, not refilled).
+    assert set(MarginLineFact.objects.filter(order=kept).values_list("pk", flat=True)) == kept_rows
