@@ -31,11 +31,13 @@ def _eager_celery(settings):
     from config.celery import app
     from orders.entry.filters import ORDER_AUTHORS_CACHE_KEY
     from orders.models import REVIEW_SETTINGS_CACHE_KEY
+    from reports.dashboard.cache import GENERATION_KEY as DASHBOARD_CACHE_GENERATION
 
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
     cache.delete(ORDER_AUTHORS_CACHE_KEY)  # who has entered orders: one test's answer is not the next one's
     cache.delete(REVIEW_SETTINGS_CACHE_KEY)  # the review settings row of a rolled-back test
+    cache.delete(DASHBOARD_CACHE_GENERATION)  # the dashboard's cached figures and charts of an earlier test
     settings.LANGUAGE_CODE = "en"
     settings.SECURE_SSL_REDIRECT = False  # the test client speaks plain HTTP
     yield

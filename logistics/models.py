@@ -143,6 +143,12 @@ class Shipment(FSMModelMixin, models.Model):
                 condition=Q(insured_value__gte=0) & Q(cod_amount__gte=0), name="shipment_amounts_not_negative"
             ),
         ]
+        # The warehouse home's queues, in the order they are read: the few rows of one state, without sorting
+        # every shipment ever shipped (partial: only the rows in that state are in them).
+        indexes = [
+            models.Index(fields=["eta", "shipped_at", "id"], condition=Q(state=S.SHIPPED), name="shipment_on_the_way"),
+            models.Index(fields=["packed_at", "id"], condition=Q(state=S.PACKED), name="shipment_packed_queue"),
+        ]
 
     def __str__(self) -> str:
         return self.number

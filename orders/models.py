@@ -152,6 +152,8 @@ class SalesOrder(FSMModelMixin, models.Model):
             # The channel API's "changed since" list pages by last change.
             models.Index(fields=["-updated_at", "-id"], name="order_recently_changed"),
             models.Index(fields=["payment_status", "-created_at", "-id"], name="order_payment_status_newest"),
+            # The review queue, oldest submission first (the reviewers' and managers' homes): only the orders in review.
+            models.Index(fields=["submitted_at", "id"], condition=Q(status=OrderStatus.IN_REVIEW), name="order_review_queue"),
         ]
 
     def __str__(self) -> str:

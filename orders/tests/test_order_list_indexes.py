@@ -10,6 +10,7 @@ from django.db import connection
 from django.test import RequestFactory
 
 from orders.models import OrderStatus, SalesOrder
+from orders.review.rules import order_review_queue
 from orders.selectors import order_filterset
 from orders.tests.factories import customer_with_address, draft_order
 
@@ -83,3 +84,57 @@ def test_the_warehouse_queue_of_approved_orders_can_use_an_index(orders):
         cursor.execute("ANALYZE orders_salesorder")
         cursor.execute("SET LOCAL enable_seqscan = off")
     assert "order_status_queue" in queue.explain()
+
+
+@pytest.fixture
+def orders_by_payment_status(orders):
+    """The copies spread over every payment status as billing leaves them: most paid or not invoiced, a few owing."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE orders_salesorder SET payment_status = CASE
+                WHEN id % 100 = 0 THEN 'overdue' WHEN id % 100 = 1 THEN 'unpaid' WHEN id % 100 = 2 THEN 'partly_paid'
+                WHEN id % 100 = 3 THEN 'refunded' WHEN id % 2 = 0 THEN 'paid' ELSE '' END
+            """
+        )
+    return orders
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"payment_status": "overdue"},
+        {"payment_status": "refunded"},
+        {"payment_status": "unpaid", "date_from": "2026-01-01", "date_to": "2026-01-31"},
+        {"payment_status": "overdue", "mine": "on"},
+    ],
+    ids=["overdue", "refunded", "unpaid in a month", "my overdue"],
+)
+def test_a_rare_payment_status_reads_its_range_of_the_payment_status_index(orders_by_payment_status, query):
+    """A payment status few orders have is a range of the (payment status, newest first) index: its first page
+    and its capped count read that range, not the whole table (sorting its few matches is cheap)."""
+    explained = plan(query, orders_by_payment_status)
+    assert "order_payment_status_newest" in explained, explained
+    assert "Seq Scan on orders_salesorder" not in explained, explained
+    request = RequestFactory().get("/orders/", query)
+    counted = order_filterset(data=request.GET, user=orders_by_payment_status).qs.order_by()[:10001].explain()
+    assert "order_payment_status_newest" in counted and "Seq Scan" not in counted, counted
+
+
+@pytest.mark.parametrize("status", ["paid", "none"], ids=["paid", "not invoiced"])
+def test_a_common_payment_status_pages_from_an_index_without_sorting_every_match(orders_by_payment_status, status):
+    """Half the orders are paid: the newest ones are found walking an index in order, filtering as it goes."""
+    explained = plan({"payment_status": status}, orders_by_payment_status)
+    assert "Seq Scan on orders_salesorder" not in explained, explained
+    assert "->  Sort" not in explained, explained
+
+
+def test_the_review_queue_reads_its_partial_index_oldest_submission_first(orders):
+    """The reviewers' and managers' homes show the first few orders in review without sorting all of them."""
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE orders_salesorder SET status = 'in_review', submitted_at = created_at WHERE id % 10 = 0")
+        cursor.execute("ANALYZE orders_salesorder")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    explained = order_review_queue()[:5].explain()
+    assert "order_review_queue" in explained, explained
+    assert "->  Sort" not in explained, explained

@@ -16,13 +16,26 @@ from config.roles import FINANCE, MANAGER, SALES, WAREHOUSE
 from reports.snapshots import snapshot_read
 
 from . import sources
+from .cache import HELD
+from .figures import CachedFigures
 from .selectors import report_url
+
+
+def _at_risk(figures: CachedFigures) -> int | None:
+    """How many orders are at risk, or None (a dash) while the nightly rebuild holds the cycles: the rest shows."""
+    risk = CachedFigures(scope=figures.scope, figure_cache=figures.cache, guard=_held_as_none).orders_at_risk()
+    return None if risk is HELD else risk.count
+
+
+def _held_as_none(read):
+    return snapshot_read(read, default=HELD)
 
 
 def _sales(user, today) -> list[HomeFigure]:
     month_start = today.replace(day=1)
-    month = sources.sales_totals(start=month_start, end=today, salesperson_id=user.pk)
-    at_risk = sources.orders_at_risk_count(salesperson_id=user.pk)
+    figures = CachedFigures(scope=user.pk)
+    month = figures.sales_totals(start=month_start, end=today)
+    at_risk = _at_risk(figures)
     overdue = sources.receivables(as_of=today, salesperson_id=user.pk).overdue
     sales_url = report_url("reports:sales")
     return [
@@ -40,7 +53,7 @@ def _warehouse(user, today) -> list[HomeFigure]:
     month_start = today.replace(day=1)
     alerts = sources.stock_alerts(limit=0).count
     value, out_of_stock = sources.stock_value_and_outages(day=today)
-    on_time = sources.on_time_rate(start=month_start, end=today)
+    on_time = CachedFigures(scope=None).on_time_rate(start=month_start, end=today)
     stock_url = report_url("reports:stock")
     return [
         HomeFigure(_("Stock alerts"), alerts, "int", report_url("inventory:alert_list"), "", WAREHOUSE),
@@ -64,12 +77,14 @@ def _finance(user, today) -> list[HomeFigure]:
 
 def _manager(user, today) -> list[HomeFigure]:
     month_start = today.replace(day=1)
-    month = sources.sales_totals(start=month_start, end=today)
+    # The dashboard's own figures, under its keys: whichever page comes first computes them for the other.
+    figures = CachedFigures(scope=None)
+    month = figures.sales_totals(start=month_start, end=today)
     dashboard = report_url("reports:dashboard")
     return [
         HomeFigure(_("Revenue (net)"), month and month.revenue, "money", dashboard, _("Month to date"), MANAGER),
         HomeFigure(_("Gross margin rate"), month and month.margin_rate, "percent", dashboard, _("Month to date"), MANAGER),
-        HomeFigure(_("Orders at risk"), sources.orders_at_risk_count(), "int", report_url("reports:at_risk"), "", MANAGER),
+        HomeFigure(_("Orders at risk"), _at_risk(figures), "int", report_url("reports:at_risk"), "", MANAGER),
         HomeFigure(_("Overdue receivables"), sources.receivables(as_of=today).overdue, "money", dashboard, "", MANAGER),
     ]
 

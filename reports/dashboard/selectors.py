@@ -20,8 +20,8 @@ from reports.pages import Chart, Figure
 from reports.snapshots import snapshot_read
 
 from . import sources
-
-HELD = object()  # what snapshot_read answers while a rebuild holds the table
+from .cache import HELD, FigureCache, cached_svg
+from .figures import CachedFigures
 
 
 @dataclass
@@ -30,8 +30,15 @@ class SmallChart(Chart):
 
     @cached_property
     def svg(self) -> str:
-        return chart_svg(
-            kind=self.kind, title=self.title, labels=self.labels, series=self.series, money=self.money, width=460, height=300
+        return cached_svg(
+            chart_svg,
+            kind=self.kind,
+            title=str(self.title),
+            labels=[str(label) for label in self.labels],
+            series=[(str(name), list(values)) for name, values in self.series],
+            money=self.money,
+            width=460,
+            height=300,
         )
 
 
@@ -119,27 +126,38 @@ def overview_charts(*, daily, receivables, risk, chart: type[Chart] = Chart) -> 
 
 
 def manager_dashboard(*, user, today: date | None = None) -> Dashboard:
-    """Today's and the month's revenue, orders, margin, on-time delivery, overdue receivables and orders at risk."""
+    """Today's and the month's revenue, orders, margin, on-time delivery, overdue receivables and orders at risk.
+
+    The costly figures come through the figure cache (reports.dashboard.figures), computed again only after a
+    refresh of the snapshot they are read from; the manager's home reuses them."""
     today = today or timezone.localdate()
     month_start = today.replace(day=1)
     scope = salesperson_scope(user)
     held: list[str] = []
 
-    def read(area: str, figures):
-        """The figures, or None (a dash) while a full rebuild holds their table: the page never waits for it."""
-        found = snapshot_read(figures, default=HELD)
-        if found is HELD:
-            held.append(area)
-            return None
-        return found
+    def guarded(area: str):
+        def guard(figures):
+            """The figures, or HELD (a dash) while a full rebuild holds their table: the page never waits for it."""
+            found = snapshot_read(figures, default=HELD)
+            if found is HELD:
+                held.append(area)
+            return found
+
+        return guard
+
+    def shown(found):
+        return None if found is HELD else found
 
     sales, cycles, receivables_area = _("Sales and margin"), _("Cycle times"), _("Receivables")
-    day_sales = read(sales, lambda: sources.sales_totals(start=today, end=today, salesperson_id=scope))
-    month_sales = read(sales, lambda: sources.sales_totals(start=month_start, end=today, salesperson_id=scope))
-    daily = read(sales, lambda: sources.sales_by_day(start=month_start, end=today, salesperson_id=scope))
-    on_time = read(cycles, lambda: sources.on_time_rate(start=month_start, end=today, salesperson_id=scope))
-    risk = read(cycles, lambda: sources.orders_at_risk(salesperson_id=scope, limit=0))
-    receivables = read(receivables_area, lambda: sources.receivables(as_of=today, salesperson_id=scope))
+    figure_cache = FigureCache()
+    sales_figures = CachedFigures(scope=scope, figure_cache=figure_cache, guard=guarded(sales))
+    cycle_figures = CachedFigures(scope=scope, figure_cache=figure_cache, guard=guarded(cycles))
+    day_sales = shown(sales_figures.sales_totals(start=today, end=today))
+    month_sales = shown(sales_figures.sales_totals(start=month_start, end=today))
+    daily = shown(sales_figures.sales_by_day(start=month_start, end=today))
+    on_time = shown(cycle_figures.on_time_rate(start=month_start, end=today))
+    risk = shown(cycle_figures.orders_at_risk())
+    receivables = shown(guarded(receivables_area)(lambda: sources.receivables(as_of=today, salesperson_id=scope)))
 
     sales_url, margin_url = report_url("reports:sales"), report_url("reports:margins")
     today_figures = [
@@ -163,6 +181,6 @@ def manager_dashboard(*, user, today: date | None = None) -> Dashboard:
         month_figures=month_figures,
         charts=overview_charts(daily=daily, receivables=receivables, risk=risk, chart=SmallChart),
         links=report_links(user),
-        as_of=sources.data_as_of(),
+        as_of=figure_cache.as_of(*sources.DASHBOARD_SNAPSHOTS),
         being_rebuilt=list(dict.fromkeys(held)),
     )

@@ -12,18 +12,22 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.db.models import Count
 from django.utils import timezone
 
 from billing.ageing import AgeingBucket, ageing_buckets, ageing_totals
 from config.money import ZERO
 from inventory.stock.selectors import open_alerts
+from reports.cycles.models import OrderCycle
 from reports.cycles.refresh import SNAPSHOT as CYCLES_SNAPSHOT
+from reports.cycles.risk import RiskClock, RiskReason
 from reports.cycles.risk import RiskNote as CycleRiskNote
-from reports.cycles.risk import RiskReason
 from reports.cycles.selectors import OnTime, on_time_days, risk_summary
 from reports.cycles.selectors import orders_at_risk_count as cycle_risk_count
-from reports.receivables.selectors import receivables_as_of, receivables_figures, receivables_series
-from reports.sales.selectors import sales_as_of, sales_figures, sales_series
+from reports.receivables.selectors import receivables_figures, receivables_series
+from reports.receivables.snapshot import SNAPSHOT as RECEIVABLES_SNAPSHOT
+from reports.sales.facts import SNAPSHOT as SALES_SNAPSHOT
+from reports.sales.selectors import sales_figures, sales_series
 from reports.snapshots import snapshot_as_of
 from reports.stock.selectors import stock_figures
 
@@ -100,10 +104,13 @@ class StockAlerts:
     rows: list[StockAlertRow]
 
 
+# The snapshots the dashboard's figures come from ("data as of" is the stalest of them).
+DASHBOARD_SNAPSHOTS = (SALES_SNAPSHOT, RECEIVABLES_SNAPSHOT, CYCLES_SNAPSHOT)
+
+
 def data_as_of() -> datetime | None:
     """When the stalest snapshot the figures come from was last brought up to date (None: one was never built)."""
-    times = [sales_as_of(), receivables_as_of(), snapshot_as_of(CYCLES_SNAPSHOT)]
-    return None if any(at is None for at in times) else min(times)
+    return snapshot_as_of(*DASHBOARD_SNAPSHOTS)
 
 
 # --- sales and margin --------------------------------------------------------------------------------------------
@@ -134,6 +141,8 @@ def on_time_rate(*, start: date, end: date, salesperson_id: int | None = None) -
 
 def orders_at_risk(*, salesperson_id: int | None = None, limit: int = 20) -> RiskFigures | None:
     """How many orders are at risk, how many for each reason, and the `limit` longest in their state, with why."""
+    if not limit:
+        return risk_counts(salesperson_id=salesperson_id)
     summary = risk_summary(salesperson_id=salesperson_id, limit=limit)
     rows = [
         RiskRow(
@@ -145,6 +154,17 @@ def orders_at_risk(*, salesperson_id: int | None = None, limit: int = 20) -> Ris
         for row in summary.rows
     ]
     return RiskFigures(count=summary.count, by_reason=dict(summary.by_reason), rows=rows)
+
+
+def risk_counts(*, salesperson_id: int | None = None, clock: RiskClock | None = None) -> RiskFigures:
+    """How many orders are at risk and how many for each reason (no rows), in one pass over the open cycle rows."""
+    clock = clock or RiskClock.current()
+    rows = OrderCycle.objects.filter(risk_open=True).order_by()
+    if salesperson_id is not None:
+        rows = rows.filter(salesperson_id=salesperson_id)
+    reasons = {reason: Count("pk", filter=clock.condition(reason)) for reason in RiskReason.values}
+    counts = rows.aggregate(at_risk=Count("pk", filter=clock.any_condition()), **reasons)
+    return RiskFigures(count=counts["at_risk"], by_reason={reason: counts[reason] for reason in RiskReason.values}, rows=[])
 
 
 def orders_at_risk_count(*, salesperson_id: int | None = None) -> int:
