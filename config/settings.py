@@ -691,6 +691,8 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_PROXY
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "en")
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Amounts in Chinese pages grouped by thousands (1,234.56) as finance documents write them (config/formats).
+FORMAT_MODULE_PATH = ["config.formats"]
 # django-filter's own empty choice is "---------"; ours is worded in the reader's language.
 FILTERS_EMPTY_CHOICE_LABEL = _("Any")
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
