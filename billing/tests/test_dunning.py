@@ -76,7 +76,7 @@ def test_each_level_reminds_once_and_a_second_run_the_same_day_sends_nothing(
     assert PaymentReminder.objects.count() == 1
     [message] = mail.outbox
     assert message.to == ["ap@gamma.example"]
-    assert invoice.number in message.body and "11300.00" in message.body
+    assert invoice.number in message.body and "11,300.00" in message.body
     assert "付款提醒" in message.subject  # the customer's language
     reminder.refresh_from_db()
     assert reminder.emailed_at is not None

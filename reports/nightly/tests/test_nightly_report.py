@@ -83,7 +83,7 @@ def test_each_manager_gets_the_pdf_and_workbook_in_their_language(managers, figu
     en, zh = by_recipient["en@example.com"], by_recipient["zh@example.com"]
     assert en.subject == "Manager report of 2026-11-29"
     assert zh.subject == "2026-11-29 经理报告"
-    assert "Overdue receivables: 11,300.00" in en.body and "逾期应收账款: 11300.00" in zh.body
+    assert "Overdue receivables: 11,300.00" in en.body and "逾期应收账款: 11,300.00" in zh.body
 
     for message, language, words in ((en, "en", "Stock alerts"), (zh, "zh-hans", "库存预警")):
         files = attachments(message)
@@ -366,9 +366,9 @@ def every_area(monkeypatch):
 def test_every_area_figure_reaches_the_pdf_workbook_and_mail(managers, every_area):
     send_nightly_report.delay(day=DAY.isoformat())
     zh = next(message for message in mail.outbox if message.to == ["zh@example.com"])
-    assert "收入（不含税）: 12345.60 (11-29) / 345678.90 (本月至今)" in zh.body and "暂无数据" not in zh.body
+    assert "收入（不含税）: 12,345.60 (11-29) / 345,678.90 (本月至今)" in zh.body and "暂无数据" not in zh.body
     text = pdf_text(attachments(zh)[PDF][1])
-    assert "345678.90" in text and "91.3 %" in text and "SO-2026-000041" in text
+    assert "345,678.90" in text and "91.3 %" in text and "SO-2026-000041" in text
     assert "本月至今每日收入" in text and "风险订单（按原因）" in text  # the charts' titles
     workbook = load_workbook(BytesIO(attachments(zh)[XLSX][1]))
     assert [row[:3] for row in workbook["概要"].values][1] == ("收入（不含税）", 12345.6, 345678.9)
