@@ -519,20 +519,23 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 
-# Sales facts (reports.sales): each event that changes an order's sales or margin refreshes its rows; rebuilt nightly.
-_subscribe(
-    {
-        topic: ["reports.sales.handlers.refresh_order"]
-        for topic in [
-            "orders.salesorder.pass_checks",
-            "orders.salesorder.approve",
-            "orders.salesorder.allocate",
-            "orders.salesorder.backorder",
-            "orders.salesorder.cancel",
-            "orders.salesorder.close_short",
-        ]
-    }
+# Report rows refreshed in batches (reports.dirty): an event only marks the order (or customer) in each report area
+# that follows it; every REPORTS_BATCH_SECONDS a beat task (with no broker: the process that marks) refreshes each
+# area's marked keys at once. 0 refreshes at once, in the event's handler (what the tests use).
+REPORTS_BATCH_SECONDS = env_int("REPORTS_BATCH_SECONDS", 0 if TESTING else 30)
+# area (also its snapshot's name) -> its refresher (called with the marked keys), the key it keeps (an order's id, or
+# its customer's) and the order transitions after which an order is marked (one handler, reports.dirty.order_changed).
+REPORTS_BATCHED_AREAS: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE.update(
+    {"reports-refresh-dirty": {"task": "reports.refresh_dirty", "schedule": float(REPORTS_BATCH_SECONDS or 30)}}
 )
+
+# Sales facts (reports.sales): each event that changes an order's sales or margin marks it; rebuilt nightly.
+REPORTS_BATCHED_AREAS["sales"] = {
+    "refresh": "reports.sales.handlers.refresh_orders",
+    "key": "order",
+    "order_transitions": ["pass_checks", "approve", "allocate", "backorder", "cancel", "close_short"],
+}
 _subscribe(
     {
         "logistics.shipment.ship": ["reports.sales.handlers.refresh_shipment_order"],
@@ -549,12 +552,13 @@ DEMO_SEEDERS += ["reports.sales.demo.seed"]
 # events, rebuilt nightly), RFM segments, and the segment on the customer page.
 # A customer whose first order is at most this many days old is in the "new" segment.
 NEW_CUSTOMER_DAYS = env_int("NEW_CUSTOMER_DAYS", 90)
+REPORTS_BATCHED_AREAS["customers"] = {
+    "refresh": "reports.customers.handlers.refresh_customers",
+    "key": "customer",
+    "order_transitions": ["submit", "pass_checks", "approve", "reject", "cancel", "ship_rest", "close_short"],
+}
 _subscribe(
     {
-        **{
-            f"orders.salesorder.{transition}": ["reports.customers.handlers.refresh_for_order"]
-            for transition in ["submit", "pass_checks", "approve", "reject", "cancel", "ship_rest", "close_short"]
-        },
         **{
             topic: ["reports.customers.handlers.refresh_for_complaint"]
             for topic in ["customers.complaint_opened", "customers.complaint.resolve", "customers.complaint.reopen"]
@@ -575,28 +579,29 @@ CUSTOMER_PAGE_PANELS += ["reports.customers.panels.customer_segment_panel"]
 DEMO_SEEDERS += ["reports.customers.demo.seed"]
 
 # Order cycles (reports.cycles): every move of an order, and what changes its shipments' exceptions or its
-# invoices' balance, refreshes its cycle rows; the whole snapshot is rebuilt nightly.
+# invoices' balance, marks it for a refresh of its cycle rows; the whole snapshot is rebuilt nightly.
+REPORTS_BATCHED_AREAS["cycles"] = {
+    "refresh": "reports.cycles.handlers.refresh_orders",
+    "key": "order",
+    "order_transitions": [
+        "submit",
+        "pass_checks",
+        "flag_for_review",
+        "approve",
+        "reject",
+        "reopen",
+        "allocate",
+        "backorder",
+        "ship_part",
+        "ship_rest",
+        "deliver",
+        "complete",
+        "cancel",
+        "close_short",
+    ],
+}
 _subscribe(
     {
-        **{
-            f"orders.salesorder.{transition}": ["reports.cycles.handlers.refresh_order"]
-            for transition in [
-                "submit",
-                "pass_checks",
-                "flag_for_review",
-                "approve",
-                "reject",
-                "reopen",
-                "allocate",
-                "backorder",
-                "ship_part",
-                "ship_rest",
-                "deliver",
-                "complete",
-                "cancel",
-                "close_short",
-            ]
-        },
         "logistics.shipment_exception_opened": ["reports.cycles.handlers.refresh_exception_order"],
         "logistics.deliveryexception.resolve": ["reports.cycles.handlers.refresh_exception_order"],
         "billing.invoice.issue": ["reports.cycles.handlers.refresh_invoice_orders"],
@@ -646,6 +651,14 @@ REPORTS_SLOW_MOVER_COVER_DAYS = env_int("REPORTS_SLOW_MOVER_COVER_DAYS", 180)
 REPORTS_RECEIVABLES_AGEING_SECONDS = env_int("REPORTS_RECEIVABLES_AGEING_SECONDS", 60)
 DEMO_SEEDERS += ["reports.stock.demo.seed"]  # after every seeder that moves stock or bills
 
+
+# Every order transition a batched report area follows is handled once, by the handler that marks it in all of them.
+_subscribe(
+    {
+        f"orders.salesorder.{transition}": ["reports.dirty.order_changed"]
+        for transition in sorted({t for area in REPORTS_BATCHED_AREAS.values() for t in area["order_transitions"]})
+    }
+)
 
 # --- end of per-app wiring ---
 

@@ -39,6 +39,24 @@ class SnapshotState(models.Model):
         return self.name
 
 
+class DirtyKey(models.Model):
+    """An order (or customer) whose rows in one report area changed and wait for the area's next batch
+    refresh (reports.dirty). Marks are plain inserts, so a mark never waits on a batch being refreshed."""
+
+    area = models.CharField(_("report area"), max_length=20)
+    key = models.BigIntegerField(_("key"))
+    marked_at = models.DateTimeField(_("marked at"))
+
+    class Meta:
+        verbose_name = _("report row to refresh")
+        verbose_name_plural = _("report rows to refresh")
+        default_permissions = ()
+        indexes = [models.Index(fields=["area", "id"], name="reports_dirty_area")]
+
+    def __str__(self) -> str:
+        return f"{self.area} {self.key}"
+
+
 from reports.customers.models import CustomerMonth, CustomerSnapshot, RfmBounds  # noqa: E402, F401
 from reports.cycles.models import (  # noqa: E402,F401
     CycleStageTime,

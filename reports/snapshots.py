@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from django.db import OperationalError, connections, router, transaction
 from django.utils import timezone
 
+from orders.models import SalesOrder
 from reports.models import SnapshotState
 
 # PostgreSQL's "lock not available": a lock_timeout ran out.
 LOCK_NOT_AVAILABLE = "55P03"
+# The nightly runs that compute again only the orders that changed take those something happened to this long
+# before the last run too (a transaction that began before the run and committed after it wrote its times
+# before the run's).
+NIGHTLY_OVERLAP = timedelta(days=1)
 
 
 def snapshot_touch(name: str, *, rebuilt: bool = False, at: datetime | None = None) -> None:
@@ -52,3 +57,15 @@ def snapshot_read[T](read: Callable[[], T], *, default: T, wait_ms: int = 500) -
         if getattr(error.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
             raise
         return default
+
+
+def nightly_slice(day: date, *, size: int) -> list[int]:
+    """The ids of the night's slice of the orders: the id range cut in slices of `size` ids, one a night in
+    turn, so a nightly run that also computes its slice again computes every order within (ids / size) nights."""
+    ids = SalesOrder.objects.order_by("pk").values_list("pk", flat=True)
+    first, last = ids.first(), ids.reverse().first()
+    if first is None:
+        return []
+    slices = (last - first) // size + 1
+    start = first + (day.toordinal() % slices) * size
+    return list(ids.filter(pk__gte=start, pk__lt=start + size))

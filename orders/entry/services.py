@@ -275,6 +275,12 @@ def _resolve_header(*, header: OrderHeader, by) -> tuple[Customer, Address | Non
 @transaction.atomic
 def order_create(*, header: OrderHeader, lines: list[LineInput], by) -> SalesOrder:
     """A new draft gets the next SO number, its lines and stored totals, and a 'created' timeline row."""
+    return _create(header=header, lines=lines, by=by)
+
+
+# The bodies of order_create and order_submit run in the caller's transaction: order_save_and_submit calls
+# them inside its own, where a savepoint each (two more statements each) would guard nothing more.
+def _create(*, header: OrderHeader, lines: list[LineInput], by) -> SalesOrder:
     actor = Actor.of(by)
     if not actor.has_perm("orders.add_salesorder"):
         raise DomainError(_("You are not allowed to enter orders."), code="permission_denied")
@@ -421,6 +427,10 @@ def order_submit(*, order: SalesOrder, by, locked: bool = False) -> SalesOrder:
     """A draft with lines, a shipping address and an unblocked customer is submitted; the automatic
     checks run after commit (an outbox event: a broker outage delays them, never loses them).
     `locked`: the caller holds the row already (it created or saved it in this transaction)."""
+    return _submit(order=order, by=by, locked=locked)
+
+
+def _submit(*, order: SalesOrder, by, locked: bool) -> SalesOrder:
     submitted = transition_apply(obj=order, transition="submit", actor=by, lock=not locked, update_fields=SUBMIT_FIELDS)
     _check_own_order(order=submitted, actor=Actor.of(by))  # after the role's refusal; rolls the step back
     return submitted
@@ -432,11 +442,11 @@ def order_save_and_submit(
 ) -> SalesOrder:
     """Save the draft and submit it in one transaction: if the submission is refused, nothing is saved."""
     if order is None:
-        saved = order_create(header=header, lines=lines, by=by)
+        saved = _create(header=header, lines=lines, by=by)
     else:
         saved = order_update_draft(order=order, version=version, header=header, lines=lines, by=by)
     # The row was written in this transaction (inserted, or updated under its version): it is ours.
-    return order_submit(order=saved, by=by, locked=True)
+    return _submit(order=saved, by=by, locked=True)
 
 
 @transaction.atomic

@@ -30,6 +30,12 @@ def order_pass_checks(*, order: SalesOrder, locked: bool = False) -> SalesOrder:
     """No automatic check flagged the order: it is approved without a reviewer. Nobody is notified:
     the order moves on to stock by itself, and the salesperson sees it approved on their list (a
     notification per order would bury the ones that need someone)."""
+    return _pass_checks(order=order, locked=locked)
+
+
+# The bodies of order_pass_checks and order_flag_for_review run in the caller's transaction: order_run_checks
+# calls them inside its own, where a savepoint each would guard nothing more.
+def _pass_checks(*, order: SalesOrder, locked: bool) -> SalesOrder:
     return transition_apply(
         obj=order,
         transition="pass_checks",
@@ -43,6 +49,10 @@ def order_pass_checks(*, order: SalesOrder, locked: bool = False) -> SalesOrder:
 @transaction.atomic
 def order_flag_for_review(*, order: SalesOrder, findings: list, locked: bool = False) -> SalesOrder:
     """At least one check flagged the order: it waits in the review queue and the reviewers are told."""
+    return _flag_for_review(order=order, findings=findings, locked=locked)
+
+
+def _flag_for_review(*, order: SalesOrder, findings: list, locked: bool) -> SalesOrder:
     flagged = transition_apply(
         obj=order,
         transition="flag_for_review",
@@ -123,5 +133,5 @@ def order_run_checks(*, order_id: int) -> SalesOrder | None:
     )
     flags = [f for f in findings if f.severity == FLAG]
     if flags:  # the row is locked above
-        return order_flag_for_review(order=order, findings=flags, locked=True)
-    return order_pass_checks(order=order, locked=True)
+        return _flag_for_review(order=order, findings=flags, locked=True)
+    return _pass_checks(order=order, locked=True)

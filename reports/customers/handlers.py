@@ -1,14 +1,16 @@
-"""Outbox handlers: an order, complaint or return of a customer changed, so that customer's snapshot rows
-are worked out again (idempotent: they are recomputed from the source rows, never added to)."""
+"""Outbox handlers: an order, complaint or return of a customer changed, so that customer is marked for the next batch
+refresh of its snapshot rows (reports.dirty; idempotent: they are recomputed from the source rows, never added to).
+The order transitions that mark the customer are in REPORTS_BATCHED_AREAS["customers"] (reports.dirty.order_changed)."""
 
 from __future__ import annotations
 
 from customers.models import Complaint
 from logistics.returns.models import ReturnRequest
-from orders.models import SalesOrder
+from reports.dirty import dirty_mark
 
 from .snapshot import customer_snapshot_refresh
 
+AREA = "customers"
 # Topics after which the customer's figures may differ (registered in the reports block of config/settings.py).
 ORDER_TOPICS = [
     "orders.salesorder.submit",  # an open order more
@@ -23,21 +25,20 @@ COMPLAINT_TOPICS = ["customers.complaint_opened", "customers.complaint.resolve",
 RETURN_TOPICS = ["logistics.returnrequest.approve", "logistics.returnrequest.reject"]
 
 
-def _refresh(customer_id: int | None) -> None:
-    if customer_id is not None:
+def refresh_customers(customer_ids: list[int]) -> None:
+    """The batch refresh of the marked customers (reports.dirty), one customer after the other in id order."""
+    for customer_id in sorted(customer_ids):
         customer_snapshot_refresh(customer_id=customer_id)
-
-
-def refresh_for_order(payload: dict) -> None:
-    """An order's state changed: its customer's snapshot is refreshed."""
-    _refresh(SalesOrder.objects.filter(pk=payload["id"]).values_list("customer_id", flat=True).first())
 
 
 def refresh_for_complaint(payload: dict) -> None:
     """A complaint was opened, resolved or reopened: its customer's counts are refreshed."""
-    _refresh(payload.get("customer") or Complaint.objects.filter(pk=payload["id"]).values_list("customer_id", flat=True).first())
+    customer_id = (
+        payload.get("customer") or Complaint.objects.filter(pk=payload["id"]).values_list("customer_id", flat=True).first()
+    )
+    dirty_mark(area=AREA, keys=[customer_id])
 
 
 def refresh_for_return(payload: dict) -> None:
     """A return was accepted (or turned down after all): its customer's counts are refreshed."""
-    _refresh(ReturnRequest.objects.filter(pk=payload["id"]).values_list("order__customer_id", flat=True).first())
+    dirty_mark(area=AREA, keys=ReturnRequest.objects.filter(pk=payload["id"]).values_list("order__customer_id", flat=True))

@@ -19,7 +19,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -30,7 +30,7 @@ from logistics.exceptions.models import DeliveryException
 from logistics.models import Shipment
 from orders.models import OrderEvent, OrderStatus, PaymentStatus, ReviewFinding, ReviewRule, SalesOrder
 from reports.models import SnapshotState
-from reports.snapshots import snapshot_touch
+from reports.snapshots import NIGHTLY_OVERLAP, nightly_slice, snapshot_touch
 
 from .dialect import Dialect
 from .models import (
@@ -447,12 +447,9 @@ def cycles_refresh_orders(*, order_ids: Iterable[int], now: datetime | None = No
 
 
 # --- the nightly run ----------------------------------------------------------------------------------
-# Orders something happened to this long before the last run are taken again (a transaction that began
-# before the run and committed after it wrote its times before the run's).
-NIGHTLY_OVERLAP = timedelta(days=1)
-# Besides the orders that changed, a slice of this many orders (by id, in turn) is computed again each night:
-# every order is computed again from its business rows at least every (orders / this) nights (a month at
-# 300,000 orders, about 100 nights at a million).
+# Besides the orders that changed (since the last run, less NIGHTLY_OVERLAP), a slice of this many orders (by id,
+# in turn) is computed again each night: every order is computed again from its business rows at least every
+# (orders / this) nights (a month at 300,000 orders, about 100 nights at a million).
 NIGHTLY_SLICE_ORDERS = 10_000
 # Orders refreshed in one transaction (one IN list per statement).
 REFRESH_CHUNK = 5000
@@ -484,15 +481,8 @@ def _orders_changed_since(since: datetime, until: datetime) -> set[int]:
 
 
 def _nightly_slice(day: date) -> list[int]:
-    """The ids of the night's slice of the orders: the id range cut in slices of NIGHTLY_SLICE_ORDERS ids,
-    one a night in turn."""
-    ids = SalesOrder.objects.order_by("pk").values_list("pk", flat=True)
-    first, last = ids.first(), ids.reverse().first()
-    if first is None:
-        return []
-    slices = (last - first) // NIGHTLY_SLICE_ORDERS + 1
-    start = first + (day.toordinal() % slices) * NIGHTLY_SLICE_ORDERS
-    return list(ids.filter(pk__gte=start, pk__lt=start + NIGHTLY_SLICE_ORDERS))
+    """The ids of the night's slice of the orders (NIGHTLY_SLICE_ORDERS of them, in turn)."""
+    return nightly_slice(day, size=NIGHTLY_SLICE_ORDERS)
 
 
 def cycles_nightly(*, now: datetime | None = None) -> dict:

@@ -371,9 +371,44 @@ def _rollup_columns(rollup: Rollup) -> tuple[str, ...]:
     return (rollup.period, *rollup.keys, *(name for name, _sum in rollup.measures))
 
 
+def _keys_table(rollup: Rollup, keys: set[tuple]) -> tuple[str, list, list[str]]:
+    """PostgreSQL: the keys (tuples of the period and the rollup's first keys) as a relation `k` of arrays
+    unnested (period, period_end, key columns): one parameter per column however many keys; and the key columns."""
+    width = len(next(iter(keys))) - 1
+    columns = list(rollup.keys[:width])
+    fields = {field.column: field for field in rollup.model._meta.concrete_fields}
+    ordered = sorted(keys, key=str)
+    ends = [key[0] + timedelta(days=1) if rollup.period == "day" else next_month(key[0]) for key in ordered]
+    arrays = [[key[0] for key in ordered], ends] + [[key[1 + n] for key in ordered] for n in range(width)]
+    types = ["date", "date"] + [fields[column].db_type(connection) for column in columns]
+    unnested = ", ".join(f"%s::{kind}[]" for kind in types)
+    names = ", ".join(["period", "period_end", *columns])
+    return f"unnest({unnested}) AS k({names})", arrays, columns
+
+
 def _refresh_rollup(cursor, rollup: Rollup, keys: set[tuple]) -> None:
     """Recompute the rollup rows of the given keys: two statements however many."""
     if not keys:
+        return
+    if connection.vendor == "postgresql":
+        # Thousands of keys (a night's orders): joined to an unnested array each (an OR of thousands of
+        # arms is tested on every row it reads).
+        relation, params, columns = _keys_table(rollup, keys)
+        same = " AND ".join(f"t.{column} = k.{column}" for column in columns)
+        cursor.execute(
+            f"DELETE FROM {_table(rollup.model)} t USING {relation} WHERE t.{rollup.period} = k.period AND {same}", params
+        )
+        period_sql, period_params = _period_sql(rollup)
+        in_source = " AND ".join(f"s.{column} = k.{column}" for column in columns)
+        positions = ", ".join(str(n) for n in range(1, len(rollup.keys) + 2))
+        totals = ", ".join(f"{total} AS {name}" for name, total in rollup.measures)
+        select = f"""
+            SELECT {period_sql} AS {rollup.period}, {", ".join(rollup.keys)}, {totals}
+            FROM (SELECT s.* FROM {_table(rollup.source)} s JOIN {relation}
+                  ON s.day >= k.period AND s.day < k.period_end AND {in_source}) s
+            GROUP BY {positions}
+        """
+        _insert(cursor, rollup.model, _rollup_columns(rollup), (select, [*period_params, *params]))
         return
     where, params = _keys_where(rollup, keys, in_source=False)
     cursor.execute(f"DELETE FROM {_table(rollup.model)} WHERE {where}", params)
@@ -530,11 +565,13 @@ def _rebuild_by_refilling(cursor) -> None:
 
 
 @transaction.atomic
-def sales_facts_rebuild() -> None:
+def sales_facts_rebuild(*, now: datetime | None = None) -> None:
     """Every sales and margin fact and rollup recomputed from the orders, shipments, returns and ledger
-    (nightly, safe to run twice), in one transaction: readers see the old rows or the new ones. On PostgreSQL
-    only the rows that differ from the fresh computation are rewritten."""
-    started = timezone.now()
+    (safe to run twice), in one transaction: readers see the old rows or the new ones. On PostgreSQL only
+    the rows that differ from the fresh computation are rewritten. The nightly run (reports.sales.nightly)
+    runs it for the first build, on Sundays, and when asked for in full; `now`: the time it is recorded as
+    up to (when it started)."""
+    started = now or timezone.now()
     _lock()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

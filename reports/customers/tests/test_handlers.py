@@ -9,12 +9,14 @@ from django.conf import settings
 from django.db import transaction
 
 from config.actors import Actor
+from config.outbox import OutboxEvent
 from config.transitions import transition_apply
 from customers import services as customer_services
 from inventory.tests.factories import ProductFactory, approved_order
 from logistics.returns.models import ReturnRequest
 from reports.customers import handlers
 from reports.customers.models import CustomerMonth, CustomerSnapshot, Segment
+from reports.dirty import order_changed
 
 from .factories import CustomerFactory, order_on
 
@@ -23,7 +25,11 @@ pytestmark = pytest.mark.django_db
 
 def test_every_topic_the_handlers_expect_is_registered_in_settings():
     registered = {topic for topic, paths in settings.OUTBOX_HANDLERS.items() if any("reports.customers" in p for p in paths)}
-    assert registered == {*handlers.ORDER_TOPICS, *handlers.COMPLAINT_TOPICS, *handlers.RETURN_TOPICS}
+    assert registered == {*handlers.COMPLAINT_TOPICS, *handlers.RETURN_TOPICS}
+    # The order transitions mark the customer through the one handler of every batched area.
+    marked = {f"orders.salesorder.{t}" for t in settings.REPORTS_BATCHED_AREAS["customers"]["order_transitions"]}
+    assert marked == set(handlers.ORDER_TOPICS)
+    assert all("reports.dirty.order_changed" in settings.OUTBOX_HANDLERS[topic] for topic in marked)
 
 
 def test_an_approved_order_and_its_cancellation_reach_the_snapshot(django_capture_on_commit_callbacks):
@@ -64,7 +70,7 @@ def test_an_accepted_return_is_counted_and_the_handler_is_idempotent(make_user):
 
 
 def test_an_event_of_something_deleted_since_changes_nothing():
-    handlers.refresh_for_order({"id": 987654})
+    order_changed({"id": 987654}, event=OutboxEvent(topic="orders.salesorder.submit"))
     handlers.refresh_for_complaint({"id": 987654})
     handlers.refresh_for_return({"id": 987654})
     assert not CustomerSnapshot.objects.exists()
