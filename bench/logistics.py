@@ -1,5 +1,6 @@
-"""Logistics on demand: ship a 500-line order (create the shipment, pick by scanning, pack, ship)
-and receive a carrier push of 50 tracking events, on PostgreSQL, and print one table.
+"""Logistics on demand: ship a 500-line order (create the shipment, pick by scanning, pack, ship),
+invoice that delivery (draft, issue, the stored PDF) and receive a carrier push of 50 tracking events,
+on PostgreSQL, and print one table.
 
     .venv/bin/python bench/logistics.py [--lines 500] [--events 50] [--database-url postgres://...]
 
@@ -106,6 +107,36 @@ def main() -> None:
         lambda: shipment_ship(shipment=Shipment.objects.get(pk=shipment.pk), carrier=carrier, waybills=[waybill], by=user)
     )
 
+    # Invoicing the delivery, as finance does it: the draft from the shipped quantities, then the issue
+    # (gapless number, totals, the order lines' invoiced quantities); the PDF stored once, timed apart.
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from billing.documents import invoice_pdf_store
+    from billing.invoices.services import invoice_draft_from_orders, invoice_issue
+    from orders.models import SalesOrder
+
+    finance, _created = get_user_model().objects.get_or_create(username="bench-finance")
+    finance.groups.add(Group.objects.get(name="finance"))
+    finance = get_user_model().objects.get(pk=finance.pk)
+    shipped = SalesOrder.objects.get(pk=order.pk)
+    draft, draft_s, draft_q = timed(lambda: invoice_draft_from_orders(orders=[shipped], by=finance, kind="ordinary").invoice)
+    # The issue's own transaction, then (what a worker does with a broker; in this process without one) its
+    # outbox handlers on commit: the PDF rendered and stored, the e-mail to the customer.
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as after_commit:
+        with transaction.atomic():
+            issued, issue_s, issue_q = timed(lambda: invoice_issue(invoice=draft, by=finance))
+            committing = time.perf_counter()
+        handlers_s = time.perf_counter() - committing
+    handlers_q = len(after_commit.captured_queries) - issue_q
+    issued.refresh_from_db()
+    assert issued.pdf_sha256, "the PDF was stored on commit"
+    _stored, pdf_s, pdf_q = timed(lambda: invoice_pdf_store(invoice=issued))
+    invoiced_lines = issued.lines.count()
+
     # A Kuaidi100 push of N events, newest first, the way the carrier sends its full history.
     now = time.time()
     rows = [
@@ -139,6 +170,11 @@ def main() -> None:
     print(f"{'ship (ledger, order lines, order state)':52} {ship_s:9.3f} {ship_q:11d}")
     print(f"{'create + pack + ship':52} {create_s + pack_s + ship_s:9.3f} {create_q + pack_q + ship_q:11d}")
     print(f"{f'pick by scanning: {scans} scans, per scan':52} {scan_s / scans:9.4f}")
+    print(f"{f'invoice the delivery: draft ({invoiced_lines} lines)':52} {draft_s:9.3f} {draft_q:11d}")
+    print(f"{'invoice the delivery: issue (number, totals, events)':52} {issue_s:9.3f} {issue_q:11d}")
+    print(f"{'invoice the delivery: draft + issue':52} {draft_s + issue_s:9.3f} {draft_q + issue_q:11d}")
+    print(f"{'… then on commit: PDF stored, e-mail (its handlers)':52} {handlers_s:9.3f} {handlers_q:11d}")
+    print(f"{'storing the PDF again (already stored: no work)':52} {pdf_s:9.3f} {pdf_q:11d}")
     print(f"{f'tracking push of {args.events} events (new)':52} {first_s:9.3f} {first_q:11d}")
     print(f"{'the same push again (nothing new)':52} {again_s:9.3f} {again_q:11d}")
     print(f"{'tracking events stored':52} {stored:9d}")

@@ -122,6 +122,7 @@ def test_a_mark_made_while_its_batch_runs_waits_for_the_next_batch(batched, tea,
 @pytest.mark.django_db(transaction=True)
 def test_without_a_broker_a_mark_starts_a_batch_in_a_thread_after_the_interval(settings, tea):
     settings.REPORTS_BATCH_SECONDS = 1
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # no broker (the suite may run with REDIS_URL set)
     started = time.monotonic()
     order = approved_order(lines=[(tea, 1)])
     outbox_dispatch()  # each handler's transaction commits: the first mark starts the process's batch
@@ -134,6 +135,18 @@ def test_without_a_broker_a_mark_starts_a_batch_in_a_thread_after_the_interval(s
     assert not DirtyKey.objects.exists()
     assert OrderCycle.objects.filter(order=order).exists()
     assert CustomerSnapshot.objects.get(customer_id=order.customer_id).orders_count == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_a_broker_a_mark_starts_no_thread_the_beat_task_refreshes(settings, tea):
+    settings.REPORTS_BATCH_SECONDS = 1
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    order = approved_order(lines=[(tea, 1)])
+    outbox_dispatch()
+    assert dirty._timer is None
+    assert DirtyKey.objects.filter(area="cycles", key=order.pk).exists()
+    dirty.dirty_refresh()
+    assert not DirtyKey.objects.exists() and OrderCycle.objects.filter(order=order).exists()
 
 
 def test_with_no_interval_a_mark_is_refreshed_in_its_handler(settings, tea):
