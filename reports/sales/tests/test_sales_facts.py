@@ -38,28 +38,8 @@ ALLOCATION = Actor.system("allocation")
 
 
 @pytest.fixture
-def warehouse(db):
-    return WarehouseFactory(code="SH", name="上海仓", priority=1)
-
-
-@pytest.fixture
-def clerk(make_user):
-    return make_user("warehouse")
-
-
-@pytest.fixture
-def seller(make_user):
-    return make_user("sales")
-
-
-@pytest.fixture
 def tea(warehouse):
     return stocked_product(stock={warehouse: 100}, sku="TEA-250", list_price=Decimal("268.00"), cost=Decimal("150.00"))
-
-
-@pytest.fixture
-def cups(warehouse):
-    return stocked_product(stock={warehouse: 100}, sku="CUP-350", list_price=Decimal("69.00"), cost=Decimal("31.00"))
 
 
 def fresh(order: SalesOrder) -> SalesOrder:

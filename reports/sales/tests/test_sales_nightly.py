@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from config.actors import Actor
 from inventory.models import Product
-from inventory.tests.factories import WarehouseFactory, approved_order, stocked_product
+from inventory.tests.factories import approved_order, stocked_product
 from logistics.models import Shipment
 from logistics.returns.services import LineOutcome, return_receive
 from logistics.tests.factories import packed_shipment, ship
@@ -62,28 +62,8 @@ def net_of(order) -> Decimal:
 
 
 @pytest.fixture
-def warehouse(db):
-    return WarehouseFactory(code="SH", name="上海仓", priority=1)
-
-
-@pytest.fixture
-def clerk(make_user):
-    return make_user("warehouse")
-
-
-@pytest.fixture
-def seller(make_user):
-    return make_user("sales")
-
-
-@pytest.fixture
 def tea(warehouse):
     return stocked_product(stock={warehouse: 200}, sku="TEA-250", list_price=Decimal("268.00"), cost=Decimal("150.00"))
-
-
-@pytest.fixture
-def cups(warehouse):
-    return stocked_product(stock={warehouse: 100}, sku="CUP-350", list_price=Decimal("69.00"), cost=Decimal("31.00"))
 
 
 @pytest.fixture
