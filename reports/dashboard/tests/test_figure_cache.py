@@ -61,7 +61,8 @@ def test_the_dashboard_reuses_its_month_figures_until_the_sales_facts_are_refres
 
     assert month_revenue(client.get(reverse("reports:dashboard")).content.decode()) == "400.00"
     computed = len(calls)
-    assert computed == 2  # today and the month to date
+    # Today and the month to date; on the first of the month they are one period, computed once.
+    assert computed == (1 if timezone.localdate().day == 1 else 2)
     assert month_revenue(client.get(reverse("reports:dashboard")).content.decode()) == "400.00"
     assert len(calls) == computed  # the second page read them from the cache
 
