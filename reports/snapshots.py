@@ -59,6 +59,17 @@ def snapshot_read[T](read: Callable[[], T], *, default: T, wait_ms: int = 500) -
         return default
 
 
+def nightly_refresh(name: str, *, order_ids: set[int], chunk: int, refresh: Callable[[list[int]], object], now: datetime) -> dict:
+    """The incremental nightly run of a snapshot kept per order: `refresh(ids)` (its own transaction, so readers
+    never wait and events go on being handled) over the orders in chunks of `chunk`, then the run recorded at
+    `now` (the next run takes what changed from the start of this one on)."""
+    ordered = sorted(order_ids)
+    for start in range(0, len(ordered), chunk):
+        refresh(ordered[start : start + chunk])
+    snapshot_touch(name, rebuilt=True, at=now)
+    return {"rebuilt": False, "refreshed": len(ordered)}
+
+
 def nightly_slice(day: date, *, size: int) -> list[int]:
     """The ids of the night's slice of the orders: the id range cut in slices of `size` ids, one a night in
     turn, so a nightly run that also computes its slice again computes every order within (ids / size) nights."""

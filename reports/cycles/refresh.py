@@ -30,7 +30,7 @@ from logistics.exceptions.models import DeliveryException
 from logistics.models import Shipment
 from orders.models import OrderEvent, OrderStatus, PaymentStatus, ReviewFinding, ReviewRule, SalesOrder
 from reports.models import SnapshotState
-from reports.snapshots import NIGHTLY_OVERLAP, nightly_slice, snapshot_touch
+from reports.snapshots import NIGHTLY_OVERLAP, nightly_refresh, nightly_slice, snapshot_touch
 
 from .dialect import Dialect
 from .models import (
@@ -497,9 +497,10 @@ def cycles_nightly(*, now: datetime | None = None) -> dict:
         return {"rebuilt": True, "refreshed": 0}
     ids = _orders_changed_since(state.rebuilt_at - NIGHTLY_OVERLAP, now)
     ids.update(_nightly_slice(timezone.localdate(now)))
-    ordered = sorted(ids)
-    for start in range(0, len(ordered), REFRESH_CHUNK):
-        cycles_refresh_orders(order_ids=ordered[start : start + REFRESH_CHUNK], now=now)
-    # The next run takes what changed from the start of this one on.
-    snapshot_touch(SNAPSHOT, rebuilt=True, at=now)
-    return {"rebuilt": False, "refreshed": len(ordered)}
+    return nightly_refresh(
+        SNAPSHOT,
+        order_ids=ids,
+        chunk=REFRESH_CHUNK,
+        refresh=lambda chunk: cycles_refresh_orders(order_ids=chunk, now=now),
+        now=now,
+    )

@@ -14,7 +14,7 @@ from logistics.models import Shipment
 from logistics.returns.models import ReturnEvent, ReturnRequest
 from orders.models import OrderEvent, SalesOrder
 from reports.models import SnapshotState
-from reports.snapshots import NIGHTLY_OVERLAP, nightly_slice, snapshot_touch
+from reports.snapshots import NIGHTLY_OVERLAP, nightly_refresh, nightly_slice
 
 from .facts import SNAPSHOT, sales_facts_rebuild, sales_facts_refresh_orders
 from .models import MarginLineFact, SalesOrderFact
@@ -70,9 +70,6 @@ def sales_facts_nightly(*, now: datetime | None = None, full: bool = False) -> d
         return {"rebuilt": True, "refreshed": 0}
     ids = _orders_changed_since(state.rebuilt_at - NIGHTLY_OVERLAP, now)
     ids.update(nightly_slice(timezone.localdate(now), size=NIGHTLY_SLICE_ORDERS))
-    ordered = sorted(ids)
-    for start in range(0, len(ordered), REFRESH_CHUNK):
-        sales_facts_refresh_orders(order_ids=ordered[start : start + REFRESH_CHUNK])
-    # The next run takes what changed from the start of this one on.
-    snapshot_touch(SNAPSHOT, rebuilt=True, at=now)
-    return {"rebuilt": False, "refreshed": len(ordered)}
+    return nightly_refresh(
+        SNAPSHOT, order_ids=ids, chunk=REFRESH_CHUNK, refresh=lambda chunk: sales_facts_refresh_orders(order_ids=chunk), now=now
+    )
