@@ -416,15 +416,20 @@ def _refresh_rollup(cursor, rollup: Rollup, keys: set[tuple]) -> None:
 
 
 # --- the nightly rebuild -----------------------------------------------------------------------------------
-# On PostgreSQL every fact and rollup is computed afresh into unlogged scratch tables (no WAL, written in bulk,
-# no index to keep up), then compared with the live tables: only rows that differ are deleted and inserted.
-# Most nights almost nothing differs (the events kept the facts up to date), so the live tables (and their
-# indexes) barely change, and readers are never locked out. SQLite empties the tables and fills them again.
+# On PostgreSQL each table is computed afresh and compared with the live one in as few passes over the millions of
+# rows as can be: a fact table with a key (a line's, an order's) in one statement that joins the fresh computation to
+# the live table and keeps only the rows that differ; the margin facts (no key) and the rollups (small) through an
+# unlogged scratch copy (no WAL, no index to keep up) compared with the live table. Only rows that differ are deleted
+# and inserted: most nights almost nothing differs (the events kept the facts up to date), so the live tables (and
+# their indexes) barely change and readers are never locked out. The orders' facts and the rollups are computed from
+# the live facts once those are patched (they equal the fresh ones then), so no fact is computed twice. An empty
+# table (the first build) is filled straight from its computation, its indexes built after the rows. SQLite empties
+# the tables and fills them again.
 
 
 @dataclass(frozen=True)
 class Scratch:
-    """How a fact or rollup table is compared with its fresh copy: by `keys` (a row per key), or, for the
+    """How a fact or rollup table is brought to equal a fresh computation: by `keys` (a row per key), or, for the
     margin facts (no key: one order line can ship twice alike), order by order."""
 
     model: type
@@ -439,13 +444,26 @@ class Scratch:
     def fresh(self) -> str:
         return connection.ops.quote_name(f"{self.model._meta.db_table}_fresh")
 
-    def create(self, cursor, select: tuple[str, list]) -> None:
-        """The fresh copy, with the live table's column types (so values compare and hash alike)."""
+    @property
+    def changed(self) -> str:
+        return connection.ops.quote_name(f"{self.model._meta.db_table}_changed")
+
+    def _typed(self, select: tuple[str, list]) -> tuple[str, list]:
+        """The computation with the live table's column types (so values compare and hash alike)."""
         fields = {field.column: field for field in self.model._meta.concrete_fields}
         casts = ", ".join(f"CAST({column} AS {fields[column].db_type(connection)}) AS {column}" for column in self.columns)
         sql, params = select
+        return f"SELECT {casts} FROM ({sql}) fresh", params
+
+    def create(self, cursor, select: tuple[str, list]) -> None:
+        """The fresh copy, an unlogged table."""
+        sql, params = self._typed(select)
         cursor.execute(f"DROP TABLE IF EXISTS {self.fresh}")
-        cursor.execute(f"CREATE UNLOGGED TABLE {self.fresh} AS SELECT {casts} FROM ({sql}) fresh", params)
+        cursor.execute(f"CREATE UNLOGGED TABLE {self.fresh} AS {sql}", params)
+
+    def _is_empty(self, cursor) -> bool:
+        cursor.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {self.live})")
+        return cursor.fetchone()[0]
 
     def _nullable(self, column: str) -> bool:
         return any(field.column == column and field.null for field in self.model._meta.concrete_fields)
@@ -456,13 +474,59 @@ class Scratch:
             for key in self.keys
         )
 
-    def patch(self, cursor) -> int:
+    def rebuild(self, cursor, select: tuple[str, list]) -> int:
+        """Make the live table equal `select` (every row computed afresh), touching only the rows that differ; how
+        many rows were written or deleted. Its statistics are refreshed when much changed (the next statements
+        read it)."""
+        if self._is_empty(cursor) and self.keys[1:]:
+            changed = self._fill(cursor, select)  # a rollup (small): straight in
+        elif self._is_empty(cursor):
+            # A fact table (big): computed by parallel workers into its scratch copy (an INSERT's SELECT runs in
+            # one process only: twice as long), then copied in.
+            self.create(cursor, select)
+            changed = self._fill(cursor, (f"SELECT * FROM {self.fresh}", []))
+            cursor.execute(f"DROP TABLE {self.fresh}")
+        elif len(self.keys) == 1:
+            changed = self._patch_by_key(cursor, select)
+        else:
+            self.create(cursor, select)
+            changed = self._patch_from_fresh(cursor)
+            cursor.execute(f"DROP TABLE {self.fresh}")
+        if changed > 1000:
+            cursor.execute(f"ANALYZE {self.live}")
+        return changed
+
+    def _patch_by_key(self, cursor, select: tuple[str, list]) -> int:
+        """A fact table with a key (big): the rows that differ found in one pass (the computation joined to the
+        live table), set aside, then only their keys' rows deleted and inserted."""
+        key = self.keys[0]
+        values = [column for column in self.columns if column != key]
+        differ = f"({', '.join(f'f.{c}' for c in values)}) IS DISTINCT FROM ({', '.join(f'l.{c}' for c in values)})"
+        sql, params = self._typed(select)
+        cursor.execute(f"DROP TABLE IF EXISTS {self.changed}")
+        cursor.execute(
+            f"""
+            CREATE UNLOGGED TABLE {self.changed} AS
+            SELECT {", ".join(f"f.{column}" for column in self.columns)}, l.{key} AS live_key
+            FROM ({sql}) f FULL JOIN {self.live} l ON l.{key} = f.{key}
+            WHERE f.{key} IS NULL OR l.{key} IS NULL OR {differ}
+            """,
+            params,
+        )
+        if not cursor.rowcount:
+            cursor.execute(f"DROP TABLE {self.changed}")
+            return 0
+        cursor.execute(f"DELETE FROM {self.live} WHERE {key} IN (SELECT live_key FROM {self.changed})")
+        changed = cursor.rowcount
+        columns = ", ".join(self.columns)
+        cursor.execute(f"INSERT INTO {self.live} ({columns}) SELECT {columns} FROM {self.changed} WHERE {key} IS NOT NULL")
+        cursor.execute(f"DROP TABLE {self.changed}")
+        return changed + cursor.rowcount
+
+    def _patch_from_fresh(self, cursor) -> int:
         """Make the live table equal its fresh copy, touching only the rows that differ; how many changed."""
         columns = ", ".join(self.columns)
-        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {self.live})")
-        if not cursor.fetchone()[0]:
-            return self._fill(cursor)
-        changed_keys = connection.ops.quote_name(f"{self.model._meta.db_table}_changed")
+        changed_keys = self.changed
         cursor.execute(f"DROP TABLE IF EXISTS {changed_keys}")
         if len(self.keys) > 1:
             # A rollup (small): live rows without an equal fresh row go, fresh rows without an equal live row
@@ -480,55 +544,62 @@ class Scratch:
             changed += cursor.rowcount
             cursor.execute(f"DROP TABLE {changed_keys}")
             return changed
-        # A fact table (big): the keys whose rows differ, in one pass over both; then only their rows rewritten.
-        key = self.keys[0] if self.keys else "order_id"
-        if self.keys:
-            values = [column for column in self.columns if column != key]
-            fresh, live = self.fresh, self.live
-            differ = f"({', '.join(f'f.{c}' for c in values)}) IS DISTINCT FROM ({', '.join(f'l.{c}' for c in values)})"
-        else:
-            # No key (one order line can ship twice alike): the orders whose rows differ, by their count and
-            # the sum of a 64-bit hash of each row.
-            fingerprint = f"COUNT(*) AS n, SUM(hash_record_extended(ROW({columns}), 0)) AS h"
-            fresh = f"(SELECT order_id, {fingerprint} FROM {self.fresh} GROUP BY order_id)"
-            live = f"(SELECT order_id, {fingerprint} FROM {self.live} GROUP BY order_id)"
-            differ = "(f.n, f.h) IS DISTINCT FROM (l.n, l.h)"
+        # The margin facts (no key: one order line can ship twice alike): the orders whose rows differ, by their
+        # count and the sum of a 64-bit hash of each row, in one pass over both; then only their rows rewritten.
+        fingerprint = f"COUNT(*) AS n, SUM(hash_record_extended(ROW({columns}), 0)) AS h"
         cursor.execute(
             f"""
             CREATE UNLOGGED TABLE {changed_keys} AS
-            SELECT COALESCE(f.{key}, l.{key}) AS {key}
-            FROM {fresh} f FULL JOIN {live} l ON l.{key} = f.{key}
-            WHERE f.{key} IS NULL OR l.{key} IS NULL OR {differ}
+            SELECT COALESCE(f.order_id, l.order_id) AS order_id
+            FROM (SELECT order_id, {fingerprint} FROM {self.fresh} GROUP BY order_id) f
+            FULL JOIN (SELECT order_id, {fingerprint} FROM {self.live} GROUP BY order_id) l ON l.order_id = f.order_id
+            WHERE f.order_id IS NULL OR l.order_id IS NULL OR (f.n, f.h) IS DISTINCT FROM (l.n, l.h)
             """
         )
         if not cursor.rowcount:
             cursor.execute(f"DROP TABLE {changed_keys}")
             return 0
-        cursor.execute(f"DELETE FROM {self.live} WHERE {key} IN (SELECT {key} FROM {changed_keys})")
+        cursor.execute(f"DELETE FROM {self.live} WHERE order_id IN (SELECT order_id FROM {changed_keys})")
         changed = cursor.rowcount
         cursor.execute(
             f"INSERT INTO {self.live} ({columns}) SELECT {columns} FROM {self.fresh} "
-            f"WHERE {key} IN (SELECT {key} FROM {changed_keys})"
+            f"WHERE order_id IN (SELECT order_id FROM {changed_keys})"
         )
         cursor.execute(f"DROP TABLE {changed_keys}")
         return changed + cursor.rowcount
 
-    def _fill(self, cursor) -> int:
-        """An empty live table (the first build) filled from its fresh copy, its indexes built after the rows."""
+    def _fill(self, cursor, select: tuple[str, list]) -> int:
+        """An empty live table (the first build) filled straight from its computation, its indexes built after the rows."""
         columns = ", ".join(self.columns)
+        sql, params = select
+        cursor.execute(
+            "SELECT c.conname, a.attname FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid "
+            "AND a.attnum = c.conkey[1] WHERE c.conrelid = %s::regclass AND c.contype = 'p'",
+            [self.model._meta.db_table],
+        )
+        primary_key, pk_column = cursor.fetchone()
         with connection.schema_editor(atomic=False) as editor:
             for index in self.model._meta.indexes:
                 editor.remove_index(self.model, index)
-            cursor.execute(f"INSERT INTO {self.live} ({columns}) SELECT {columns} FROM {self.fresh}")
+            cursor.execute(f"ALTER TABLE {self.live} DROP CONSTRAINT {connection.ops.quote_name(primary_key)}")
+            cursor.execute(f"INSERT INTO {self.live} ({columns}) SELECT {columns} FROM ({sql}) fresh", params)
             filled = cursor.rowcount
+            cursor.execute(
+                f"ALTER TABLE {self.live} ADD CONSTRAINT {connection.ops.quote_name(primary_key)} "
+                f"PRIMARY KEY ({connection.ops.quote_name(pk_column)})"
+            )
             for index in self.model._meta.indexes:
                 editor.add_index(self.model, index)
         return filled
 
 
 def _rebuild_by_patching(cursor) -> None:
-    """PostgreSQL: fresh copies of every table, and the live tables patched where they differ."""
+    """PostgreSQL: every fact and rollup computed afresh, and the live tables patched where they differ."""
+    # Hash tables of a million orders' sums (the orders' facts, the rollups) in memory rather than spilled in
+    # batches, and the index builds of a first build sorted in memory.
     cursor.execute("SET LOCAL work_mem = '256MB'")
+    cursor.execute("SET LOCAL hash_mem_multiplier = 3")
+    cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
     # Every statement reads millions of rows: parallel workers (the planner's default costs seldom choose them
     # for a statement that writes a table; they halve the facts' computation) and no JIT compilation (it took
     # longer than it saved).
@@ -536,23 +607,14 @@ def _rebuild_by_patching(cursor) -> None:
     cursor.execute("SET LOCAL parallel_tuple_cost = 0.001")
     cursor.execute("SET LOCAL jit = off")
     lines = Scratch(SalesLineFact, SALES_LINE_COLUMNS, ("line_id",))
-    orders = Scratch(SalesOrderFact, SALES_ORDER_COLUMNS, ("order_id",))
-    margin = Scratch(MarginLineFact, MARGIN_COLUMNS)
-    lines.create(cursor, _sales_lines_select(None))
-    orders.create(cursor, _sales_orders_select(None, lines.fresh))
-    margin.create(cursor, _margin_select(None))
-    scratches = [lines, orders, margin]
+    lines.rebuild(cursor, _sales_lines_select(None))
+    # The orders' sums of their line facts: the live ones, equal to the fresh ones now.
+    Scratch(SalesOrderFact, SALES_ORDER_COLUMNS, ("order_id",)).rebuild(cursor, _sales_orders_select(None, lines.live))
+    Scratch(MarginLineFact, MARGIN_COLUMNS).rebuild(cursor, _margin_select(None))
     for rollup in SALES_ROLLUPS + MARGIN_ROLLUPS:
-        source = next(facts for facts in (lines, orders, margin) if facts.model is rollup.source)
-        scratch = Scratch(rollup.model, _rollup_columns(rollup), (rollup.period, *rollup.keys))
-        scratch.create(cursor, _rollup_select(rollup, source.fresh))
-        scratches.append(scratch)
-    for scratch in scratches:
-        changed = scratch.patch(cursor)
-        cursor.execute(f"DROP TABLE {scratch.fresh}")
-        # Fresh statistics when much changed (the first build fills every table).
-        if changed > 1000:
-            cursor.execute(f"ANALYZE {scratch.live}")
+        Scratch(rollup.model, _rollup_columns(rollup), (rollup.period, *rollup.keys)).rebuild(
+            cursor, _rollup_select(rollup, _table(rollup.source))
+        )
 
 
 def _rebuild_by_refilling(cursor) -> None:
