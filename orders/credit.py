@@ -64,9 +64,7 @@ def customer_committed_not_invoiced(*, customer: Customer, exclude_order_id: int
         settled_units = F("quantity_cancelled") + F("quantity_returned") + F("quantity_invoiced")
         money = DecimalField(max_digits=30, decimal_places=10)
         rest = ExpressionWrapper(F("line_total") * (F("quantity") - settled_units) / F("quantity"), output_field=money)
-        lines = SalesOrderLine.objects.filter(pk__in=in_advance, order__status__in=OPEN_COMMITTED).exclude(
-            order_id=excluded
-        )
+        lines = SalesOrderLine.objects.filter(pk__in=in_advance, order__status__in=OPEN_COMMITTED).exclude(order_id=excluded)
         not_owed += lines.order_by().aggregate(total=Sum(rest))["total"] or ZERO
     return round_money(_exact(committed) - not_owed)
 
