@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from run import app_env, manage, percentile, recreate_database, setup_django  # noqa: E402
 from scale import seed as seed_orders  # noqa: E402
+from scale import seeded_data  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/sales_reports_bench"
 # Order statuses by how far the order went: each reached stage gets its timeline row.
@@ -182,22 +183,6 @@ def seed_fulfilment(lines: int) -> None:
         steps.append(("analyze", time.monotonic() - started))
     for label, seconds in steps:
         print(f"  {label}: {seconds:.0f} s", flush=True)
-
-
-def seeded_data() -> dict:
-    """What bench/scale.py's seed returns, read back from the database of an earlier run."""
-    from django.contrib.auth import get_user_model
-
-    from customers.models import Customer
-    from orders.models import SalesOrder
-
-    User = get_user_model()
-    users = {"manager": User.objects.get(username="scale-manager")}
-    for role in ["sales", "reviewer", "warehouse", "finance"]:
-        users[role] = User.objects.get(username=f"scale-{role}")
-    customers = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
-    middle = SalesOrder.objects.order_by("pk").values("pk", "number")[SalesOrder.objects.count() // 2]
-    return {"users": users, "customer": customers[len(customers) // 2], "order": middle["pk"], "number": middle["number"]}
 
 
 def snapshot_tasks() -> list[tuple[str, str]]:
