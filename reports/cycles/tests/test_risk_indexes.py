@@ -41,10 +41,13 @@ def cycles():
         )
     _vacuum_open_rows()
     with connection.cursor() as cursor:
+        # Bitmap scans too: on a table this small they win whether or not the pages are all-visible.
         cursor.execute("SET enable_seqscan = off")
+        cursor.execute("SET enable_bitmapscan = off")
     yield
     with connection.cursor() as cursor:
         cursor.execute("RESET enable_seqscan")
+        cursor.execute("RESET enable_bitmapscan")
 
 
 def _counts_read(read) -> list[str]:
@@ -61,18 +64,18 @@ def _counts_read(read) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("read", "index"),
+    ("read", "indexes"),
     [
-        (lambda: at_risk_now(), f"Index Only Scan using {INDEX}"),
-        (lambda: reason_counts(clock=RiskClock.current(), status="allocated"), f"Index Only Scan using {INDEX}"),
-        # One salesperson's open rows are a range of their own index (a few thousand of the 320,000).
-        (lambda: at_risk_now(salesperson_id=2), "cycle_risk_seller_since"),
+        (lambda: at_risk_now(), (f"Index Only Scan using {INDEX}",)),
+        (lambda: reason_counts(clock=RiskClock.current(), status="allocated"), (f"Index Only Scan using {INDEX}",)),
+        # One salesperson's open rows: a range of their own index, or the covering one read alone.
+        (lambda: at_risk_now(salesperson_id=2), ("cycle_risk_seller_since", f"Index Only Scan using {INDEX}")),
     ],
     ids=["everyone's count and reasons", "the queue's chips under a status filter", "one salesperson's"],
 )
-def test_counting_the_orders_at_risk_reads_an_index_of_the_open_rows(cycles, read, index):
+def test_counting_the_orders_at_risk_reads_an_index_of_the_open_rows(cycles, read, indexes):
     plans = _counts_read(read)
     assert plans
     for plan in plans:
-        assert index in plan, plan
+        assert any(index in plan for index in indexes), plan
         assert "Seq Scan" not in plan, plan
