@@ -43,7 +43,7 @@ def order_lines_on_prepayment_invoices(*, customer) -> set[int]:
               JOIN {invoices} i ON i.id = il.invoice_id
               JOIN {order_lines} ol ON ol.id = il.order_line_id
               JOIN {orders} o ON o.id = ol.order_id
-             WHERE i.customer_id = %s AND i.is_prepayment AND i.status = %s AND i.total_gross > i.amount_credited
+             WHERE i.customer_id = %s AND i.is_prepayment AND i.status IN (%s) AND i.total_gross > i.amount_credited
                AND o.status IN ({statuses})
             """,
             [customer.pk, InvoiceStatus.ISSUED.value],

@@ -35,7 +35,7 @@ def overdue_invoices_for_review(*, customer, older_than_days: int) -> list[Overd
         cursor.execute(
             f"""
             SELECT i.number, i.due_date, i.total_gross - i.amount_credited - i.amount_paid FROM {invoices} i
-             WHERE i.customer_id = %s AND i.status = %s AND i.total_gross > i.amount_credited + i.amount_paid
+             WHERE i.customer_id = %s AND i.status IN (%s) AND i.total_gross > i.amount_credited + i.amount_paid
                AND i.due_date < CASE WHEN EXISTS (SELECT 1 FROM {holds} h WHERE h.customer_id = %s AND h.released_at IS NULL)
                                      THEN %s ELSE %s END
              ORDER BY i.due_date, i.id
