@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from run import app_env, manage, percentile, recreate_database, setup_django  # noqa: E402
 from scale import seed as seed_orders  # noqa: E402
+from scale import seeded_data  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/sales_reports_bench"
 # Order statuses by how far the order went: each reached stage gets its timeline row.
@@ -186,22 +187,6 @@ def seed_fulfilment(lines: int) -> None:
         print(f"  {label}: {seconds:.0f} s", flush=True)
 
 
-def seeded_data() -> dict:
-    """What bench/scale.py's seed returns, read back from the database of an earlier run."""
-    from django.contrib.auth import get_user_model
-
-    from customers.models import Customer
-    from orders.models import SalesOrder
-
-    User = get_user_model()
-    users = {"manager": User.objects.get(username="scale-manager")}
-    for role in ["sales", "reviewer", "warehouse", "finance"]:
-        users[role] = User.objects.get(username=f"scale-{role}")
-    customers = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
-    middle = SalesOrder.objects.order_by("pk").values("pk", "number")[SalesOrder.objects.count() // 2]
-    return {"users": users, "customer": customers[len(customers) // 2], "order": middle["pk"], "number": middle["number"]}
-
-
 def snapshot_tasks() -> list[tuple[str, str]]:
     """The reports app's scheduled tasks (name, dotted path): the nightly rebuilds and the nightly report."""
     from django.conf import settings
@@ -232,8 +217,10 @@ def takes_full(name: str) -> bool:
     return "full" in inspect.signature(app.tasks[name].run).parameters
 
 
-def incremental_refresh(user) -> tuple[float, int]:
-    """Enter and submit one order through the services; time only the reports' handlers of its events."""
+def incremental_refresh(user) -> tuple[float, int, float]:
+    """Enter and submit one order through the services, then time what refreshes the reports for it: the reports'
+    outbox handlers of its events (they mark the order) and the batch that refreshes what they marked (the beat
+    task reports.refresh_dirty, with nothing else marked). Returns (seconds of the marks, how many, seconds of the batch)."""
     from decimal import Decimal
 
     from django.conf import settings
@@ -244,7 +231,9 @@ def incremental_refresh(user) -> tuple[float, int]:
     from customers.models import Customer
     from inventory.models import Product
     from orders.entry.services import LineInput, OrderHeader, order_create, order_submit
+    from reports.dirty import dirty_refresh
 
+    dirty_refresh()  # what earlier steps marked is not this order's
     customer = Customer.objects.order_by("pk")[100]
     products = list(Product.objects.order_by("pk")[:3])
     header = OrderHeader(customer=customer, shipping_address=customer.addresses.first(), contact=None)
@@ -267,7 +256,9 @@ def incremental_refresh(user) -> tuple[float, int]:
                     handler(event.payload)
             spent += time.perf_counter() - started
             calls += 1
-    return spent, calls
+    started = time.perf_counter()
+    dirty_refresh()
+    return spent, calls, time.perf_counter() - started
 
 
 def timed(client, url: str, repeat: int) -> tuple[list[float], int]:
@@ -335,7 +326,7 @@ def main() -> None:
         cursor.execute("ANALYZE")
 
     print("Incremental refresh after one order …", flush=True)
-    refresh_seconds, refresh_calls = incremental_refresh(data["users"]["sales"])
+    mark_seconds, refresh_calls, batch_seconds = incremental_refresh(data["users"]["sales"])
 
     from django.test import Client
     from django.test.utils import setup_test_environment
@@ -398,7 +389,10 @@ def main() -> None:
     snapshots = [(seconds, again) for name, seconds, again in rebuilds if "nightly-report" not in name]
     total_first, total_nightly = sum(s for s, _a in snapshots), sum(a for _s, a in snapshots)
     print(f"{'every snapshot (nightly target ≤ 60 s)':44} {total_first:12.1f} {total_nightly:9.1f}")
-    print(f"{'incremental refresh, one order (≤ 50 ms)':44} {refresh_seconds * 1000:9.1f} ms over {refresh_calls} handler calls")
+    print(
+        f"{'incremental refresh, one order (≤ 50 ms)':44} {(mark_seconds + batch_seconds) * 1000:9.1f} ms"
+        f" (marks {mark_seconds * 1000:.1f} ms over {refresh_calls} handler calls, batch {batch_seconds * 1000:.1f} ms)"
+    )
     print()
     print(f"{'page':64} {'status':>6} {'p50 ms':>9} {'p95 ms':>9}")
     print("-" * 92)

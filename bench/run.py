@@ -49,6 +49,12 @@ def parse_args():
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1, help="gunicorn workers")
     parser.add_argument("--products", type=int, default=200)
     parser.add_argument("--customers", type=int, default=1000)
+    parser.add_argument(
+        "--scale-database-url",
+        default="",
+        help="also print, after the order path, the pages at scale from this seeded database (bench/scale.py --reuse:"
+        " every order-list filter and sort, the order detail and each role's home at a million orders)",
+    )
     return parser.parse_args()
 
 
@@ -614,6 +620,14 @@ def main() -> None:
         print("\nfirst HTTP errors:", *app["errors"][:3], sep="\n  ")
     if api["errors"]:
         print("\nfirst API errors:", *api["errors"][:3], sep="\n  ")
+    if args.scale_database_url:
+        # In its own process: this one's Django is bound to the order-path database.
+        print(f"\nPages at scale ({args.scale_database_url}) …", flush=True)
+        subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "scale.py"), "--reuse", "--database-url", args.scale_database_url],
+            cwd=ROOT,
+            check=True,
+        )
 
 
 if __name__ == "__main__":

@@ -51,6 +51,9 @@ def parse_args():
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--products", type=int, default=1_000)
     parser.add_argument("--repeat", type=int, default=15, help="timed requests per page (after one warm-up)")
+    parser.add_argument(
+        "--reuse", action="store_true", help="time the database of an earlier run (of this or bench/reports.py) as it is"
+    )
     return parser.parse_args()
 
 
@@ -149,6 +152,22 @@ def seed(*, orders: int, lines: int, customers: int, products: int) -> dict:
     return {"users": users, "customer": customer_ids[len(customer_ids) // 2], "order": middle_id, "number": middle_number}
 
 
+def seeded_data() -> dict:
+    """What seed() returns, read back from the database of an earlier run."""
+    from django.contrib.auth import get_user_model
+
+    from customers.models import Customer
+    from orders.models import SalesOrder
+
+    User = get_user_model()
+    users = {"manager": User.objects.get(username="scale-manager")}
+    for role in ["sales", "reviewer", "warehouse", "finance"]:
+        users[role] = User.objects.get(username=f"scale-{role}")
+    customers = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
+    middle = SalesOrder.objects.order_by("pk").values("pk", "number")[SalesOrder.objects.count() // 2]
+    return {"users": users, "customer": customers[len(customers) // 2], "order": middle["pk"], "number": middle["number"]}
+
+
 def timed(client, url: str, repeat: int) -> tuple[list[float], int]:
     response = client.get(url)  # warm-up (and the status to report)
     times = []
@@ -159,17 +178,28 @@ def timed(client, url: str, repeat: int) -> tuple[list[float], int]:
     return times, response.status_code
 
 
+def _order_count() -> int:
+    from orders.models import SalesOrder
+
+    return SalesOrder.objects.count()
+
+
 def main() -> None:
     args = parse_args()
     env = app_env(args.database_url)
     env["DEBUG"] = "0"
-    print(f"Recreating {args.database_url} and migrating …", flush=True)
-    recreate_database(args.database_url)
+    if not args.reuse:
+        print(f"Recreating {args.database_url} and migrating …", flush=True)
+        recreate_database(args.database_url)
     manage(env, "migrate", "--noinput")
     manage(env, "collectstatic", "--noinput")
     setup_django(env)
-    print(f"Seeding {args.orders:,} orders × {args.lines} lines …", flush=True)
-    data = seed(orders=args.orders, lines=args.lines, customers=args.customers, products=args.products)
+    if args.reuse:
+        data = seeded_data()
+        args.orders = _order_count()
+    else:
+        print(f"Seeding {args.orders:,} orders × {args.lines} lines …", flush=True)
+        data = seed(orders=args.orders, lines=args.lines, customers=args.customers, products=args.products)
 
     from django.test import Client
     from django.test.utils import setup_test_environment

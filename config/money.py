@@ -19,6 +19,16 @@ def equal_to_the_cent(field: str, expression) -> Q:
     return Q(**{f"{field}__gte": expression - HALF_CENT}) & Q(**{f"{field}__lte": expression + HALF_CENT})
 
 
+def money_from_db(value) -> Decimal:
+    """A sum read by raw SQL, as money rounded to the cent: PostgreSQL gives a Decimal (or NULL for no rows),
+    SQLite an int or a float (its decimal columns hold floats), read through its shortest repr."""
+    if value is None:
+        return ZERO
+    if isinstance(value, float):
+        value = Decimal(repr(value))
+    return round_money(Decimal(value))
+
+
 def round_money(value: Decimal) -> Decimal:
     """Round an amount to cents, half up (0.005 -> 0.01), as invoices in the trade are."""
     if isinstance(value, float):

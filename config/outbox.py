@@ -18,7 +18,7 @@ from functools import cache
 
 from celery import shared_task
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
@@ -129,6 +129,19 @@ def outbox_event_aware(handler):
     return handler
 
 
+def outbox_database_only(handler):
+    """Mark a handler whose only effects are rows of this database (no e-mail, no HTTP call, nothing the
+    transaction cannot take back): an event's such handlers run one after the other in its transaction without
+    a savepoint each; should one fail, the transaction is rolled back and the event run again with a savepoint
+    per handler (as every other handler always is), so nothing outside the database happens twice."""
+    handler.outbox_database_only = True
+    return handler
+
+
+class _QuickRunFailed(Exception):
+    """A database-only handler failed in the quick run: its event is run again, carefully."""
+
+
 def _call(handler, event: OutboxEvent) -> None:
     if getattr(handler, "outbox_event_aware", False):
         handler(event.payload, event=event)
@@ -140,6 +153,25 @@ def _call(handler, event: OutboxEvent) -> None:
 LEASE = timedelta(minutes=5)
 
 
+def _due_event(now, *, event_id: int = 0) -> OutboxEvent | None:
+    """The oldest due event (or that one), locked; another dispatcher's are skipped."""
+    # Raw SQL: three events per order pass here, and the ORM would build this statement anew for each.
+    table = connection.ops.quote_name(OutboxEvent._meta.db_table)
+    params = [connection.ops.adapt_datetimefield_value(now)]
+    one = ""
+    if event_id:
+        one, params = " AND id = %s", [*params, event_id]
+    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    sql = (
+        f"SELECT * FROM {table} WHERE dispatched_at IS NULL AND failed_at IS NULL AND available_at <= %s{one}"
+        f" ORDER BY available_at, id LIMIT 1{lock}"
+    )
+    return next(iter(OutboxEvent.objects.raw(sql, params)), None)
+
+
+_RECORDED = ("handled", "attempts", "last_error", "available_at", "failed_at", "dispatched_at")
+
+
 def _record(event: OutboxEvent, *, errors: list[str], now) -> None:
     if errors:
         event.attempts += 1
@@ -149,7 +181,14 @@ def _record(event: OutboxEvent, *, errors: list[str], now) -> None:
             event.failed_at = now
     elif all(path in event.handled for path, _handler in outbox_handlers_for(event.topic)):
         event.dispatched_at = timezone.now()
-    event.save(update_fields=["handled", "attempts", "last_error", "available_at", "failed_at", "dispatched_at"])
+    fields = [OutboxEvent._meta.get_field(name) for name in _RECORDED]
+    assignments = ", ".join(f"{connection.ops.quote_name(field.column)} = %s" for field in fields)
+    values = [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {connection.ops.quote_name(OutboxEvent._meta.db_table)} SET {assignments} WHERE id = %s",
+            [*values, event.pk],
+        )
 
 
 def _run(event: OutboxEvent, path: str, handler, errors: list[str]) -> None:
@@ -166,24 +205,46 @@ def _run(event: OutboxEvent, path: str, handler, errors: list[str]) -> None:
         event.handled.append(path)
 
 
+def _own(handler) -> bool:
+    return getattr(handler, "outbox_own_transactions", False)
+
+
+def _quick(handler) -> bool:
+    return getattr(handler, "outbox_database_only", False)
+
+
 def outbox_dispatch_one() -> OutboxEvent | None:
     """Handle the oldest due event (skipping those another dispatcher holds); None when none is due."""
+    try:
+        return _dispatch(careful=False)
+    except _QuickRunFailed as failed:
+        logger.info("outbox event %s: a handler failed in the quick run; running it again carefully", failed.args[0])
+        return _dispatch(careful=True, event_id=failed.args[0])
+
+
+def _dispatch(*, careful: bool, event_id: int = 0) -> OutboxEvent | None:
+    """The event's handlers in its transaction (unless they keep their own): carefully, each in a savepoint; else
+    the database-only ones first without one (any failure rolls them all back: _QuickRunFailed), then the others."""
     now = timezone.now()
     with transaction.atomic():
-        event = (
-            OutboxEvent.objects.select_for_update(skip_locked=True)
-            .filter(dispatched_at__isnull=True, failed_at__isnull=True, available_at__lte=now)
-            .order_by("available_at", "pk")
-            .first()
-        )
+        event = _due_event(now, event_id=event_id)
         if event is None:
             return None
         pending = [(path, handler) for path, handler in outbox_handlers_for(event.topic) if path not in event.handled]
+        inside = [(path, handler) for path, handler in pending if not _own(handler)]
         errors: list[str] = []
-        for path, handler in pending:
-            if not getattr(handler, "outbox_own_transactions", False):
+        if not careful:
+            for path, handler in inside:
+                if _quick(handler):
+                    try:
+                        _call(handler, event)
+                    except Exception as error:
+                        raise _QuickRunFailed(event.pk) from error
+                    event.handled.append(path)
+        for path, handler in inside:
+            if careful or not _quick(handler):
                 _run(event, path, handler, errors)  # in a savepoint: its effect and "done" commit together
-        later = [(path, handler) for path, handler in pending if getattr(handler, "outbox_own_transactions", False)]
+        later = [(path, handler) for path, handler in pending if _own(handler)]
         if later and not errors:
             event.available_at = now + LEASE  # other dispatchers leave it alone while these run
         _record(event, errors=errors, now=now)

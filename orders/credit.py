@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import DecimalField, ExpressionWrapper, F, Sum
 from django.utils.module_loading import import_string
 
@@ -33,28 +34,46 @@ def customer_lines_invoiced_in_advance(*, customer: Customer) -> set[int]:
     return set(import_string(path)(customer=customer)) if path else set()
 
 
+def _committed_sql() -> str:
+    quote = connection.ops.quote_name
+    orders, lines = quote(SalesOrder._meta.db_table), quote(SalesOrderLine._meta.db_table)
+    statuses = ", ".join(f"'{status}'" for status in OPEN_COMMITTED)
+    # Both sums in one statement (the check runs on every order): the open orders' totals, and the gross value of
+    # their lines' settled units (cancelled, returned, invoiced). "* 1.0" keeps SQLite from dividing integers.
+    return f"""
+        SELECT
+          (SELECT SUM(o.total) FROM {orders} o
+            WHERE o.customer_id = %s AND o.status IN ({statuses}) AND o.id <> %s),
+          (SELECT SUM(l.line_total * 1.0 * (l.quantity_cancelled + l.quantity_returned + l.quantity_invoiced) / l.quantity)
+             FROM {lines} l JOIN {orders} o ON o.id = l.order_id
+            WHERE o.customer_id = %s AND o.status IN ({statuses}) AND o.id <> %s
+              AND (l.quantity_cancelled <> 0 OR l.quantity_returned <> 0 OR l.quantity_invoiced <> 0))
+    """
+
+
 def customer_committed_not_invoiced(*, customer: Customer, exclude_order_id: int | None = None) -> Decimal:
     """Approved orders' totals less the gross value of their units invoiced, cancelled or returned,
     and less what is left of the lines a prepayment invoice already invoiced."""
-    orders = SalesOrder.objects.filter(customer=customer, status__in=OPEN_COMMITTED)
-    if exclude_order_id:
-        orders = orders.exclude(pk=exclude_order_id)
-    committed = orders.order_by().aggregate(total=Sum("total"))["total"] or ZERO
-    settled_units = F("quantity_cancelled") + F("quantity_returned") + F("quantity_invoiced")
-    money = DecimalField(max_digits=30, decimal_places=10)
-    value = ExpressionWrapper(F("line_total") * settled_units / F("quantity"), output_field=money)
-    lines = SalesOrderLine.objects.filter(order__in=orders.values("pk"))
-    not_owed = (
-        lines.exclude(quantity_cancelled=0, quantity_returned=0, quantity_invoiced=0)
-        .order_by()
-        .aggregate(total=Sum(value))["total"]
-        or ZERO
-    )
+    excluded = exclude_order_id or 0  # ids start at 1
+    with connection.cursor() as cursor:
+        cursor.execute(_committed_sql(), [customer.pk, excluded, customer.pk, excluded])
+        committed, settled = cursor.fetchone()
+    not_owed = _exact(settled)
     in_advance = customer_lines_invoiced_in_advance(customer=customer)
     if in_advance:
+        settled_units = F("quantity_cancelled") + F("quantity_returned") + F("quantity_invoiced")
+        money = DecimalField(max_digits=30, decimal_places=10)
         rest = ExpressionWrapper(F("line_total") * (F("quantity") - settled_units) / F("quantity"), output_field=money)
-        not_owed += lines.filter(pk__in=in_advance).order_by().aggregate(total=Sum(rest))["total"] or ZERO
-    return round_money(committed - not_owed)
+        lines = SalesOrderLine.objects.filter(pk__in=in_advance, order__status__in=OPEN_COMMITTED).exclude(order_id=excluded)
+        not_owed += lines.order_by().aggregate(total=Sum(rest))["total"] or ZERO
+    return round_money(_exact(committed) - not_owed)
+
+
+def _exact(value) -> Decimal:
+    """A raw sum as a Decimal, unrounded (rounded once, at the end): SQLite's floats through their repr."""
+    if value is None:
+        return ZERO
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
 
 
 def customer_credit_exposure(*, customer: Customer, extra: Decimal = ZERO, exclude_order_id: int | None = None) -> Decimal:

@@ -33,7 +33,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from config.outbox import outbox_event_aware
+from config.outbox import outbox_database_only, outbox_event_aware
 from orders.models import SalesOrder
 from reports.models import DirtyKey
 from reports.snapshots import snapshot_touch
@@ -75,6 +75,7 @@ def order_transition_topics() -> list[str]:
 # --- marking ----------------------------------------------------------------------------------------------
 
 
+@outbox_database_only
 @outbox_event_aware
 def order_changed(payload: dict, *, event) -> None:
     """An order moved: it is marked in every area following the transition (the customer, in areas kept per customer)."""

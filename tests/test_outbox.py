@@ -6,12 +6,21 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from config.models import WorkerHeartbeat
-from config.outbox import MAX_ATTEMPTS, OutboxEvent, outbox_dispatch, outbox_pending_count, outbox_publish, own_transactions
+from config.outbox import (
+    MAX_ATTEMPTS,
+    OutboxEvent,
+    outbox_database_only,
+    outbox_dispatch,
+    outbox_pending_count,
+    outbox_publish,
+    own_transactions,
+)
 from config.tasks import dispatch_outbox
 from inventory.models import Reservation, ReservationState, StockLevel
 from inventory.tests.factories import WarehouseFactory, stocked_product
@@ -24,7 +33,7 @@ HERE = __name__
 
 # What the test handlers did, in order (reset before each test).
 CALLS: list[tuple[str, dict]] = []
-FLAKY = {"failures_left": 0}
+FLAKY = {"failures_left": 0, "quick_failures_left": 0}
 
 
 def remember(payload: dict) -> None:
@@ -47,10 +56,27 @@ def always_fails(payload: dict) -> None:
     raise RuntimeError("never works")
 
 
+@outbox_database_only
+def quick(payload: dict) -> None:
+    """A database-only handler that writes one row."""
+    CALLS.append(("quick", payload))
+    WorkerHeartbeat.objects.create(worker=f"quick-{payload['key']}-{len(CALLS)}", last_seen=timezone.now())
+
+
+@outbox_database_only
+def quick_flaky(payload: dict) -> None:
+    """A database-only handler that writes a row, then fails while `failures_left` is above zero."""
+    CALLS.append(("quick_flaky", payload))
+    WorkerHeartbeat.objects.create(worker=f"quick_flaky-{payload['key']}-{len(CALLS)}", last_seen=timezone.now())
+    if FLAKY["quick_failures_left"] > 0:
+        FLAKY["quick_failures_left"] -= 1
+        raise ConnectionError("lock timeout")
+
+
 @pytest.fixture(autouse=True)
 def _fresh_handlers():
     CALLS.clear()
-    FLAKY["failures_left"] = 0
+    FLAKY.update(failures_left=0, quick_failures_left=0)
     yield
     CALLS.clear()
 
@@ -162,6 +188,45 @@ def test_a_failing_handler_is_recorded_and_retried_later_without_rerunning_the_h
     assert [name for name, _payload in CALLS] == ["remember", "flaky", "flaky"]  # remember ran once
     assert markers("remember-k") == 1
     assert markers("flaky-k") == 1
+
+
+@pytest.mark.django_db
+def test_database_only_handlers_run_without_a_savepoint_each_and_the_others_keep_theirs(settings):
+    handlers(settings, "quick", "remember", "quick_flaky")
+    outbox_publish(topic=TOPIC, payload={"key": "q"})
+    with CaptureQueriesContext(connection) as captured:
+        assert outbox_dispatch() == 1
+    savepoints = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SAVEPOINT")]
+    # Inside the test's transaction the dispatcher's two transactions (the event's, and the last look that finds
+    # nothing due) are savepoints too; the third is remember's. The database-only handlers have none of their own.
+    assert len(savepoints) == 3
+    # The database-only handlers run first, then the others, each once.
+    assert [name for name, _payload in CALLS] == ["quick", "quick_flaky", "remember"]
+    assert (markers("quick-q"), markers("quick_flaky-q"), markers("remember-q")) == (1, 1, 1)
+
+
+@pytest.mark.django_db
+def test_a_database_only_handler_failing_rolls_back_the_quick_run_and_the_event_is_run_again_carefully(settings):
+    """The quick run's writes are taken back with it; the careful run does each handler once, in a savepoint, so the
+    one that still fails is retried alone later, and the handler with effects outside the database ran only once."""
+    handlers(settings, "quick", "flaky", "quick_flaky")
+    FLAKY["quick_failures_left"] = 2  # quick_flaky fails in the quick run and in the careful one
+    event = outbox_publish(topic=TOPIC, payload={"key": "r"})
+
+    assert outbox_dispatch() == 1
+    event.refresh_from_db()
+    # Quick run: quick, quick_flaky (fails: all rolled back). Careful run: quick, flaky, quick_flaky (fails again).
+    assert [name for name, _payload in CALLS] == ["quick", "quick_flaky", "quick", "flaky", "quick_flaky"]
+    assert event.handled == [f"{HERE}.quick", f"{HERE}.flaky"]
+    assert event.attempts == 1 and f"{HERE}.quick_flaky" in event.last_error and "lock timeout" in event.last_error
+    assert (markers("quick-r"), markers("flaky-r"), markers("quick_flaky-r")) == (1, 1, 0)
+
+    due_now(event)
+    assert outbox_dispatch() == 1
+    event.refresh_from_db()
+    assert event.dispatched_at is not None
+    assert [name for name, _payload in CALLS][5:] == ["quick_flaky"]  # only what was left
+    assert (markers("quick-r"), markers("flaky-r"), markers("quick_flaky-r")) == (1, 1, 1)
 
 
 @pytest.mark.django_db

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import F, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -13,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from billing.models import CreditNote, CreditNoteStatus, Invoice, InvoiceStatus
 from billing.payments.models import Payment, PaymentRecordState, Refund, RefundState, WriteOff
 from config.home import WorkQueue, work_queue
-from config.money import ZERO, round_money
+from config.money import ZERO, money_from_db, round_money
 from config.roles import FINANCE, user_roles
 from customers.models import Customer
 
@@ -104,18 +105,34 @@ def refundable_credit_notes(*, customer: Customer) -> list[tuple[CreditNote, Dec
     return found
 
 
+def _receivables_sql() -> str:
+    quote = connection.ops.quote_name
+    invoices, notes, payments = (quote(m._meta.db_table) for m in (Invoice, CreditNote, Payment))
+    # The three sums in one statement: the order review reads them on every order.
+    return f"""
+        SELECT
+          COALESCE((SELECT SUM(total_gross - amount_credited - amount_paid) FROM {invoices}
+                     WHERE customer_id = %(customer)s AND status = %(issued)s), 0)
+        + COALESCE((SELECT SUM(amount_refunded) FROM {notes}
+                     WHERE customer_id = %(customer)s AND status = %(issued_note)s), 0)
+        - COALESCE((SELECT SUM(amount - amount_allocated - amount_written_off - amount_refunded) FROM {payments}
+                     WHERE customer_id = %(customer)s AND state = %(recorded)s
+                       AND amount > amount_allocated + amount_written_off + amount_refunded), 0)
+    """
+
+
 def customer_open_receivables(*, customer: Customer) -> Decimal:
     """settings.RECEIVABLES_PROVIDER: what the customer owes on issued invoices (gross − credited − paid,
     plus what credit notes already paid back) less their unused advances; negative when they are in credit."""
-    invoices = Invoice.objects.filter(customer=customer, status=InvoiceStatus.ISSUED)
-    owed = invoices.aggregate(total=Sum(F("total_gross") - F("amount_credited") - F("amount_paid")))["total"] or ZERO
-    refunded = (
-        CreditNote.objects.filter(customer=customer, status=CreditNoteStatus.ISSUED).aggregate(total=Sum("amount_refunded"))[
-            "total"
-        ]
-        or ZERO
-    )
-    return round_money(owed + refunded - customer_advances(customer=customer))
+    params = {
+        "customer": customer.pk,
+        "issued": InvoiceStatus.ISSUED.value,
+        "issued_note": CreditNoteStatus.ISSUED.value,
+        "recorded": PaymentRecordState.RECORDED.value,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_receivables_sql(), params)
+        return money_from_db(cursor.fetchone()[0])
 
 
 @dataclass(frozen=True)

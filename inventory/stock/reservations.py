@@ -92,7 +92,8 @@ def _plan(*, needed: dict[int, int], levels: list[StockLevel]) -> dict[int, list
     return plan
 
 
-@transaction.atomic
+# No savepoint of its own: it is called inside its callers' transactions, and no caller goes on after it fails.
+@transaction.atomic(savepoint=False)
 def stock_reserve(*, demand: list[Demand]) -> ReserveResult:
     """Reserve what each demand line asks for: from one warehouse when one can serve it all, else
     split over the warehouses by priority; what no warehouse has is reported short."""

@@ -43,6 +43,30 @@ def salespeople():
     return User.objects.filter(Q(Exists(may_enter)) | Q(pk__in=order_authors())).order_by("first_name", "last_name", "username")
 
 
+# Up to this many matching orders a text search reads their ids once; more stay a subquery of the page and its count.
+SEARCH_IDS_CAP = 1000
+
+
+def order_search_matches(value: str):
+    """Ids (as {"pk": id} rows) of the orders whose number, customer PO or channel reference contains the text, or
+    whose customer's name, other name or code does: four index-served lookups joined by UNION (an OR across the
+    order and the customer table would scan both); each branch uses its trigram index (PostgreSQL)."""
+    customers = Customer.objects.filter(
+        Q(name__icontains=value) | Q(alt_name__icontains=value) | Q(code__icontains=value)
+    ).values("pk")
+    return (
+        SalesOrder.objects.filter(number__icontains=value)
+        .order_by()
+        .values("pk")
+        .union(
+            SalesOrder.objects.filter(customer_po__icontains=value).order_by().values("pk"),
+            SalesOrder.objects.filter(external_ref__icontains=value).order_by().values("pk"),
+            SalesOrder.objects.filter(customer__in=customers.values("pk")).order_by().values("pk"),
+        )
+        .order_by()
+    )
+
+
 def _day_start(day: date) -> datetime:
     """The first instant of a calendar day in the site's time zone (an indexable timestamp bound)."""
     return timezone.make_aware(datetime.combine(day, time.min))
@@ -107,25 +131,17 @@ class OrderFilter(django_filters.FilterSet):
     def search(self, queryset, name, value):
         """Number, customer PO, channel reference, or the customer's name, other name or code contains the text.
 
-        Four index-served lookups joined by UNION (an OR across the order and the customer
-        table would scan both): each branch uses its trigram index (PostgreSQL)."""
+        The matching orders' ids are read once (order_search_matches: each branch served by its trigram index)
+        and the page and its count filter on them, instead of each running the search again; a text that
+        matches more than SEARCH_IDS_CAP orders stays a subquery."""
         value = value.strip()
         if not value:
             return queryset
-        customers = Customer.objects.filter(
-            Q(name__icontains=value) | Q(alt_name__icontains=value) | Q(code__icontains=value)
-        ).values("pk")
-        matches = (
-            SalesOrder.objects.filter(number__icontains=value)
-            .order_by()
-            .values("pk")
-            .union(
-                SalesOrder.objects.filter(customer_po__icontains=value).order_by().values("pk"),
-                SalesOrder.objects.filter(external_ref__icontains=value).order_by().values("pk"),
-                SalesOrder.objects.filter(customer__in=customers).order_by().values("pk"),
-            )
-        )
-        return queryset.filter(pk__in=matches)
+        matches = order_search_matches(value)
+        ids = [row["pk"] for row in matches[: SEARCH_IDS_CAP + 1]]
+        if len(ids) > SEARCH_IDS_CAP:
+            return queryset.filter(pk__in=matches)
+        return queryset.filter(pk__in=ids)
 
     def paid_as(self, queryset, name, value):
         if not value:

@@ -56,10 +56,22 @@ class CustomerAddressChoiceField(forms.ModelChoiceField):
         return obj.one_line()
 
 
+class ChosenCustomerField(forms.ModelChoiceField):
+    """The customer field: the customer the form already read for its address and contact choices (`chosen`) is
+    the cleaned value without reading it again."""
+
+    chosen: Customer | None = None
+
+    def to_python(self, value):
+        if self.chosen is not None and value not in self.empty_values and str(value) == str(self.chosen.pk):
+            return self.chosen
+        return super().to_python(value)
+
+
 class OrderHeaderForm(forms.Form):
     """Who orders, where it goes, how it came in; `submitting` adds what a submission needs."""
 
-    customer = forms.ModelChoiceField(
+    customer = ChosenCustomerField(
         queryset=Customer.objects.all(),
         required=False,
         widget=forms.HiddenInput,
@@ -103,6 +115,7 @@ class OrderHeaderForm(forms.Form):
         raw = self.data.get(self.add_prefix("customer")) if self.is_bound else self.initial.get("customer")
         customer_id = _int_or_none(getattr(raw, "pk", raw))
         self.selected_customer = Customer.objects.filter(pk=customer_id).first() if customer_id else None
+        self.fields["customer"].chosen = self.selected_customer
         if self.selected_customer is not None:
             self.fields["shipping_address"].queryset = Address.objects.filter(
                 customer=self.selected_customer, kind=Address.Kind.SHIPPING

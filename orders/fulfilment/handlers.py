@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from config.actors import Actor
-from config.outbox import own_transactions
+from config.outbox import outbox_database_only, own_transactions
 
 from .services import order_allocate_id, order_allocate_waiting, order_reservations_lost
 
 
+@outbox_database_only
 def allocate(payload: dict) -> None:
     """An order was approved: reserve its stock (an order no longer waiting is left alone)."""
     order_allocate_id(order_id=payload["id"], by=Actor.system("allocation"))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from config.outbox import outbox_database_only
+
 from . import notifications
 from .services import order_run_checks
 
 
+@outbox_database_only
 def run_checks(payload: dict) -> None:
     """An order was submitted: run the automatic checks (an order no longer submitted is left alone)."""
     order_run_checks(order_id=payload["id"])

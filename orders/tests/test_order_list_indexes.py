@@ -8,7 +8,9 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 
+from orders.entry.filters import SEARCH_IDS_CAP, order_search_matches
 from orders.models import OrderStatus, SalesOrder
 from orders.review.rules import order_review_queue
 from orders.selectors import order_filterset
@@ -73,9 +75,38 @@ def test_each_list_order_comes_from_an_index_not_a_scan_and_sort(orders, query):
     ids=["search number", "search PO", "search customer"],
 )
 def test_each_text_search_uses_its_trigram_index(orders, query, index):
-    explained = plan(query, orders)
+    """The search reads the matching ids with bitmap scans of its trigram indexes (the page then filters on them)."""
+    matches = order_search_matches(query["q"])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE orders_salesorder")
+        cursor.execute("ANALYZE customers_customer")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+    explained = matches[: SEARCH_IDS_CAP + 1].explain()
     assert index in explained, explained
     assert "Seq Scan" not in explained, explained
+
+
+def test_a_text_search_runs_once_per_page_not_again_for_its_count(orders, client):
+    """The matching ids are read once; the page and its count filter on them."""
+    client.force_login(orders)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/orders/", {"q": "PO-47"})
+    assert response.status_code == 200
+    searches = [q["sql"] for q in captured.captured_queries if "LIKE" in q["sql"] and "customer_po" in q["sql"]]
+    assert len(searches) == 1, searches
+    assert "PO-4711" in response.content.decode()
+
+
+def test_a_text_matching_more_orders_than_the_cap_stays_a_subquery(orders, client, monkeypatch):
+    """Past SEARCH_IDS_CAP matches no id list is built: the page and its count carry the search as a subquery."""
+    monkeypatch.setattr("orders.entry.filters.SEARCH_IDS_CAP", 10)
+    client.force_login(orders)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/orders/", {"q": "PO-"})  # matches every copy
+    assert response.status_code == 200
+    searches = [q["sql"] for q in captured.captured_queries if "LIKE" in q["sql"] and "customer_po" in q["sql"]]
+    assert len(searches) == 3, searches  # the capped id read, then the page and its count with the subquery
 
 
 def test_the_warehouse_queue_of_approved_orders_can_use_an_index(orders):

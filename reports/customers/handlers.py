@@ -8,7 +8,7 @@ from customers.models import Complaint
 from logistics.returns.models import ReturnRequest
 from reports.dirty import dirty_mark
 
-from .snapshot import customer_snapshot_refresh
+from .snapshot import customer_snapshot_refresh_many
 
 AREA = "customers"
 # Topics after which the customer's figures may differ (registered in the reports block of config/settings.py).
@@ -25,10 +25,15 @@ COMPLAINT_TOPICS = ["customers.complaint_opened", "customers.complaint.resolve",
 RETURN_TOPICS = ["logistics.returnrequest.approve", "logistics.returnrequest.reject"]
 
 
+# Customers refreshed by one statement of each kind (their ids are bound one parameter each).
+REFRESH_CHUNK = 1000
+
+
 def refresh_customers(customer_ids: list[int]) -> None:
-    """The batch refresh of the marked customers (reports.dirty), one customer after the other in id order."""
-    for customer_id in sorted(customer_ids):
-        customer_snapshot_refresh(customer_id=customer_id)
+    """The batch refresh of the marked customers (reports.dirty): a fixed number of statements per chunk of them."""
+    ordered = sorted(set(customer_ids))
+    for start in range(0, len(ordered), REFRESH_CHUNK):
+        customer_snapshot_refresh_many(customer_ids=ordered[start : start + REFRESH_CHUNK])
 
 
 def refresh_for_complaint(payload: dict) -> None:

@@ -78,6 +78,11 @@ def _in(values) -> tuple[str, list]:
     return ", ".join(["%s"] * len(values)), values
 
 
+def _ids(ids) -> tuple[str, list]:
+    ids = [int(i) for i in ids]
+    return ", ".join(["%s"] * len(ids)), ids
+
+
 def _execute(sql: str, params: list) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -106,15 +111,17 @@ FIGURES = [
 ]
 
 
-def _figures_select(*, now: datetime, customer_id: int | None) -> tuple[str, list]:
-    """SELECT of one row per customer (or the one) with FIGURES: its booked and open orders, complaints, returns."""
+def _figures_select(*, now: datetime, customer_ids: list[int] | None) -> tuple[str, list]:
+    """SELECT of one row per customer (every one, or these) with FIGURES: its booked and open orders, complaints,
+    returns."""
     since = _moment(now - WINDOW)
     booked, booked_params = _in(BOOKED)
     open_, open_params = _in(OPEN)
     both, both_params = _in(dict.fromkeys([*BOOKED, *OPEN]))
     complaint_open, complaint_open_params = _in(OPEN_COMPLAINT_STATES)
     accepted, accepted_params = _in(ACCEPTED_RETURNS)
-    one = customer_id is not None
+    one = customer_ids is not None
+    chosen, chosen_params = _ids(customer_ids or [])
     orders = SalesOrder._meta.db_table
     sql = f"""
         SELECT c.id AS customer_id, o.first_at AS first_order_at, o.last_at AS last_order_at,
@@ -141,7 +148,7 @@ def _figures_select(*, now: datetime, customer_id: int | None) -> tuple[str, lis
                     CASE WHEN status IN ({booked}) THEN 1 ELSE 0 END AS booked,
                     CASE WHEN status IN ({open_}) THEN 1 ELSE 0 END AS is_open
                 FROM {orders}
-                WHERE status IN ({both}) {"AND customer_id = %s" if one else ""}
+                WHERE status IN ({both}) {f"AND customer_id IN ({chosen})" if one else ""}
             ) AS flagged
             GROUP BY customer_id
         ) AS o ON o.customer_id = c.id
@@ -150,19 +157,19 @@ def _figures_select(*, now: datetime, customer_id: int | None) -> tuple[str, lis
                 SUM(CASE WHEN created_at >= %s THEN 1 ELSE 0 END) AS n_window,
                 SUM(CASE WHEN state IN ({complaint_open}) THEN 1 ELSE 0 END) AS n_open
             FROM {Complaint._meta.db_table}
-            {"WHERE customer_id = %s" if one else ""}
+            {f"WHERE customer_id IN ({chosen})" if one else ""}
             GROUP BY customer_id
         ) AS k ON k.customer_id = c.id
         LEFT JOIN (
             SELECT so.customer_id, COUNT(*) AS n, SUM(CASE WHEN rr.created_at >= %s THEN 1 ELSE 0 END) AS n_window
             FROM {ReturnRequest._meta.db_table} rr
             INNER JOIN {orders} so ON so.id = rr.order_id
-            WHERE rr.state IN ({accepted}) {"AND so.customer_id = %s" if one else ""}
+            WHERE rr.state IN ({accepted}) {f"AND so.customer_id IN ({chosen})" if one else ""}
             GROUP BY so.customer_id
         ) AS r ON r.customer_id = c.id
-        {"WHERE c.id = %s" if one else ""}
+        {f"WHERE c.id IN ({chosen})" if one else ""}
     """
-    only = [customer_id] if one else []
+    only = chosen_params if one else []
     params = [
         since,
         since,
@@ -369,7 +376,7 @@ def customer_snapshot_rebuild(*, now: datetime | None = None) -> int:
         _execute(f"LOCK TABLE {_SNAPSHOT}, {_MONTH} IN SHARE ROW EXCLUSIVE MODE", [])
         # The month buckets of a million orders are grouped in memory rather than in batches on disk.
         _execute("SET LOCAL work_mem = '64MB'", [])
-    figures, params = _figures_select(now=now, customer_id=None)
+    figures, params = _figures_select(now=now, customer_ids=None)
     _execute(f"DROP TABLE IF EXISTS {_WORK_TABLE}", [])
     _execute(f"CREATE TEMPORARY TABLE {_WORK_TABLE} AS {figures}", params)
     bounds = rfm_bounds_compute(source=_WORK_TABLE, now=now)
@@ -384,19 +391,32 @@ def customer_snapshot_rebuild(*, now: datetime | None = None) -> int:
     return CustomerSnapshot.objects.count()
 
 
-@transaction.atomic
 def customer_snapshot_refresh(*, customer_id: int, now: datetime | None = None) -> None:
     """One customer's snapshot rows again, scored against the last rebuild's bounds (safe to run twice)."""
+    customer_snapshot_refresh_many(customer_ids=[customer_id], now=now)
+
+
+@transaction.atomic
+def customer_snapshot_refresh_many(*, customer_ids: list[int], now: datetime | None = None) -> None:
+    """These customers' snapshot rows again, scored against the last rebuild's bounds, in a fixed number of
+    statements (the batch of reports.dirty refreshes every marked customer at once); safe to run twice."""
+    ids = sorted({int(customer_id) for customer_id in customer_ids})
+    if not ids:
+        return
     now = now or timezone.now()
+    chosen, chosen_params = _ids(ids)
     if connection.vendor == "postgresql":
-        # Two refreshes of one customer at once would both insert its rows: the second waits.
-        _execute("SELECT pg_advisory_xact_lock(%s, %s)", [_REFRESH_LOCK_KEY, customer_id])
-    _execute(f"DELETE FROM {_SNAPSHOT} WHERE customer_id = %s", [customer_id])
-    figures, params = _figures_select(now=now, customer_id=customer_id)
+        # Two refreshes of one customer at once would both insert its rows: the second waits (locks taken in id order).
+        _execute(
+            "SELECT pg_advisory_xact_lock(%s, ids.id) FROM (SELECT unnest(%s::int[]) AS id ORDER BY 1) AS ids",
+            [_REFRESH_LOCK_KEY, ids],
+        )
+    _execute(f"DELETE FROM {_SNAPSHOT} WHERE customer_id IN ({chosen})", chosen_params)
+    figures, params = _figures_select(now=now, customer_ids=ids)
     bounds = RfmBounds.objects.filter(pk=1).first()
-    if bounds is None:  # never rebuilt: the customer is scored against the snapshot as it is
+    if bounds is None:  # never rebuilt: the customers are scored against the snapshot as it is
         bounds = rfm_bounds_compute(source=_SNAPSHOT, now=now)
     _insert_scored(source=f"({figures}) AS figures", source_params=params, bounds=bounds, now=now)
-    _execute(f"DELETE FROM {_MONTH} WHERE customer_id = %s", [customer_id])
-    _insert_months(customer_id=customer_id)
+    _execute(f"DELETE FROM {_MONTH} WHERE customer_id IN ({chosen})", chosen_params)
+    _insert_months(customer_ids=ids)
     snapshot_touch(SNAPSHOT_NAME, at=now)

@@ -15,6 +15,7 @@ from reports.pages import Chart, Column, Figure, ReportResult
 from reports.periods import bucket_label
 from reports.snapshots import snapshot_as_of
 
+from .cached import at_risk_now
 from .forms import figures_scope
 from .models import Stage
 from .refresh import SNAPSHOT
@@ -79,7 +80,7 @@ def cycle_times_report(data: dict, user) -> ReportResult:
             Column(f"{stage}_median", format_lazy("{}: {}", STAGE_LABELS[stage], _("median")), "duration"),
             Column(f"{stage}_p90", format_lazy("{}: {}", STAGE_LABELS[stage], _("90th percentile")), "duration"),
         ]
-    period = cycle_figures(start=start, end=end, salesperson_id=salesperson_id)
+    period = cycle_figures(start=start, end=end, salesperson_id=salesperson_id, at_risk=at_risk_now)
     labels = [row["week"] for row in rows]
     charts = [
         Chart(

@@ -160,12 +160,14 @@ class CycleFigures:
         return self.on_time.eta_rate
 
 
-def cycle_figures(*, start: date, end: date, salesperson_id: int | None = None) -> CycleFigures:
-    """On-time delivery (vs requested date and vs ETA) of deliveries from start to end, and the orders at risk now."""
+def cycle_figures(*, start: date, end: date, salesperson_id: int | None = None, at_risk=None) -> CycleFigures:
+    """On-time delivery (vs requested date and vs ETA) of deliveries from start to end, and the orders at risk now
+    (counted by `at_risk(salesperson_id=…)` when given: a page passes the cached count)."""
     total = OnTime()
     for figures in on_time_days(start=start, end=end, salesperson_id=salesperson_id).values():
         total.add(figures)
-    return CycleFigures(on_time=total, at_risk=orders_at_risk_count(salesperson_id=salesperson_id))
+    count = at_risk or orders_at_risk_count
+    return CycleFigures(on_time=total, at_risk=count(salesperson_id=salesperson_id))
 
 
 # --- review ---------------------------------------------------------------------------------------------

@@ -18,11 +18,12 @@ from reports.pages import report_page
 from reports.snapshots import snapshot_as_of
 
 from . import reports as cycle_reports
+from .cached import reason_counts
 from .forms import CycleForm, ReviewForm, RiskFilterForm, RiskLimitsForm
 from .models import RiskLimits
 from .refresh import SNAPSHOT
 from .risk import RiskClock, RiskReason
-from .selectors import orders_at_risk, risk_reason_counts, risk_rows
+from .selectors import orders_at_risk, risk_rows
 from .services import risk_limits_update
 
 RISK_PAGE_SIZE = 50
@@ -121,7 +122,7 @@ def orders_at_risk_queue(request):
         reason_chips=[
             (reason, label, count)
             for (reason, label), count in zip(
-                RiskReason.choices, risk_reason_counts(clock=clock, **without_reason).values(), strict=True
+                RiskReason.choices, reason_counts(clock=clock, **without_reason).values(), strict=True
             )
         ],
         chosen_reason=form.cleaned_data.get("reason") or "",

@@ -6,11 +6,14 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from customers.models import Complaint
 from customers.tests.factories import ComplaintFactory
 from logistics.returns.models import ReturnRequest
+from reports.customers.handlers import refresh_customers
 from reports.customers.models import CustomerMonth, CustomerSnapshot, RfmBounds, Segment
 from reports.customers.snapshot import customer_snapshot_rebuild, customer_snapshot_refresh
 from reports.models import SnapshotState
@@ -202,6 +205,34 @@ def test_refreshing_one_customer_gives_what_a_rebuild_gives(seller):
     assert set(CustomerMonth.objects.filter(customer=changed).values_list("month", "orders", "gross", "is_first_month")) == months
     # Refreshed, it was scored against the first rebuild's bounds: ordering yesterday put it above every recency bound.
     assert refreshed_scores[0] == 5
+
+
+def test_the_batch_refreshes_many_customers_at_once_as_a_rebuild_would(seller):
+    """reports.dirty's batch: every marked customer's rows in a fixed number of statements, equal to a rebuild's."""
+    customers = [CustomerFactory() for _ in range(8)]
+    for i, customer in enumerate(customers):
+        for n in range(i % 3 + 1):
+            order_on(customer=customer, user=seller, days_ago=5 * i + 30 * n, total=100 * (i + 1), now=NOW)
+    customer_snapshot_rebuild(now=NOW)
+    changed = customers[1:7]
+    for customer in changed:
+        order_on(customer=customer, user=seller, days_ago=2, total="250.00", now=NOW)
+    ComplaintFactory(customer=changed[0])
+    columns = ["customer_id", "orders_count", "gross_total", "orders_12m", "gross_12m", "last_order_at", "complaints_count"]
+    month_columns = ["customer_id", "month", "orders", "gross", "is_first_month"]
+
+    with CaptureQueriesContext(connection) as few:
+        refresh_customers([customer.pk for customer in changed[:2]])
+    with CaptureQueriesContext(connection) as many:
+        refresh_customers([customer.pk for customer in changed] + [changed[0].pk])  # a customer marked twice
+    assert len(many.captured_queries) == len(few.captured_queries)
+    refreshed = set(CustomerSnapshot.objects.values_list(*columns))
+    months = set(CustomerMonth.objects.values_list(*month_columns))
+    assert {row[0]: row[1] for row in refreshed}[changed[0].pk] == 3  # its own orders and the new one
+
+    customer_snapshot_rebuild(now=NOW)
+    assert set(CustomerSnapshot.objects.values_list(*columns)) == refreshed
+    assert set(CustomerMonth.objects.values_list(*month_columns)) == months
 
 
 def test_a_refresh_keeps_the_rebuilds_bounds(seller):

@@ -1,0 +1,52 @@
+"""The orders-at-risk counts of the Cycle times and Orders at risk pages, through the dashboard's figure cache.
+
+Counting means a pass over every open cycle row (about 320,000 at a million orders). The dashboard and the
+manager's home keep their count and count per reason under a key holding the cycle snapshot's "refreshed at",
+the day, a few-minute slot, the per-state limits and the credit holds (reports.dashboard.cache); the pages
+read the same entries, so one pass serves them all until any of those changes. Filtered chip counts (a status,
+a customer) are kept under their own keys the same way.
+"""
+
+from __future__ import annotations
+
+from reports.dashboard.cache import HELD, FigureCache, risk_slot
+from reports.dashboard.figures import CachedFigures
+from reports.snapshots import snapshot_read
+
+from .refresh import SNAPSHOT
+from .risk import RiskClock
+from .selectors import risk_reason_counts
+
+
+def _held_while_rebuilding(read):
+    return snapshot_read(read, default=HELD)
+
+
+def at_risk_now(*, salesperson_id: int | None = None) -> int | None:
+    """How many orders are at risk now (one salesperson's, or everyone's); None while a rebuild holds the rows."""
+    figures = CachedFigures(scope=salesperson_id, guard=_held_while_rebuilding).orders_at_risk()
+    return None if figures is HELD else figures.count
+
+
+def reason_counts(
+    *, clock: RiskClock, salesperson_id: int | None = None, status: str = "", customer_text: str = "", **_ignored
+) -> dict[str, int]:
+    """{reason: orders at risk for it} under the queue's other filters (risk_reason_counts), from the cache."""
+    if not status and not customer_text:
+        figures = CachedFigures(scope=salesperson_id).orders_at_risk()
+        return dict(figures.by_reason)
+    parts = (
+        salesperson_id,
+        status,
+        customer_text,
+        clock.today,
+        risk_slot(clock.now),
+        tuple(sorted(clock.limits.items())),
+        tuple(sorted((customer, str(at)) for customer, at in clock.holds.items())),
+    )
+    return FigureCache().read(
+        "risk_reason_counts",
+        lambda: risk_reason_counts(clock=clock, salesperson_id=salesperson_id, status=status, customer_text=customer_text),
+        snapshots=(SNAPSHOT,),
+        parts=parts,
+    )
