@@ -91,7 +91,11 @@ def seed_fulfilment(lines: int) -> None:
 
     with connection.cursor() as cursor:
         steps = []
-        cursor.execute("UPDATE inventory_product SET cost = round(list_price * %s, 2)", [Decimal("0.62")])
+        # Each step writes only what an earlier run (--reuse) has not: no row is rewritten, none left dead.
+        cursor.execute(
+            "UPDATE inventory_product SET cost = round(list_price * %s, 2) WHERE cost IS DISTINCT FROM round(list_price * %s, 2)",
+            [Decimal("0.62"), Decimal("0.62")],
+        )
         started = time.monotonic()
         timelines = empty(cursor, "orders_orderevent")
         cursor.execute(
@@ -122,14 +126,14 @@ def seed_fulfilment(lines: int) -> None:
         cursor.execute(
             """
             UPDATE orders_salesorderline l SET quantity_shipped = l.quantity
-            FROM orders_salesorder o WHERE o.id = l.order_id AND o.status = ANY(%s)
+            FROM orders_salesorder o WHERE o.id = l.order_id AND o.status = ANY(%s) AND l.quantity_shipped <> l.quantity
             """,
             [list(SHIPPED)],
         )
         cursor.execute(
             """
             UPDATE orders_salesorderline l SET quantity_invoiced = l.quantity
-            FROM orders_salesorder o WHERE o.id = l.order_id AND o.status = 'completed'
+            FROM orders_salesorder o WHERE o.id = l.order_id AND o.status = 'completed' AND l.quantity_invoiced <> l.quantity
             """
         )
         steps.append(("line quantities", time.monotonic() - started))
