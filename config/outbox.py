@@ -224,7 +224,8 @@ def outbox_dispatch_one() -> OutboxEvent | None:
 
 def _dispatch(*, careful: bool, event_id: int = 0) -> OutboxEvent | None:
     """The event's handlers in its transaction (unless they keep their own): carefully, each in a savepoint; else
-    the database-only ones first without one (any failure rolls them all back: _QuickRunFailed), then the others."""
+    the database-only ones first without one, then the others. Whatever fails after a database-only handler ran
+    without a savepoint (itself, or a statement it left broken) rolls the whole run back: _QuickRunFailed."""
     now = timezone.now()
     with transaction.atomic():
         event = _due_event(now, event_id=event_id)
@@ -232,22 +233,23 @@ def _dispatch(*, careful: bool, event_id: int = 0) -> OutboxEvent | None:
             return None
         pending = [(path, handler) for path, handler in outbox_handlers_for(event.topic) if path not in event.handled]
         inside = [(path, handler) for path, handler in pending if not _own(handler)]
-        errors: list[str] = []
-        if not careful:
-            for path, handler in inside:
-                if _quick(handler):
-                    try:
-                        _call(handler, event)
-                    except Exception as error:
-                        raise _QuickRunFailed(event.pk) from error
-                    event.handled.append(path)
-        for path, handler in inside:
-            if careful or not _quick(handler):
-                _run(event, path, handler, errors)  # in a savepoint: its effect and "done" commit together
         later = [(path, handler) for path, handler in pending if _own(handler)]
-        if later and not errors:
-            event.available_at = now + LEASE  # other dispatchers leave it alone while these run
-        _record(event, errors=errors, now=now)
+        quick = [] if careful else [(path, handler) for path, handler in inside if _quick(handler)]
+        errors: list[str] = []
+        try:
+            for path, handler in quick:
+                _call(handler, event)
+                event.handled.append(path)
+            for path, handler in inside:
+                if (path, handler) not in quick:
+                    _run(event, path, handler, errors)  # in a savepoint: its effect and "done" commit together
+            if later and not errors:
+                event.available_at = now + LEASE  # other dispatchers leave it alone while these run
+            _record(event, errors=errors, now=now)
+        except Exception as error:
+            if quick:
+                raise _QuickRunFailed(event.pk) from error
+            raise
     if not later or errors:
         return event
     for path, handler in later:

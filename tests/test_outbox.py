@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -227,6 +227,41 @@ def test_a_database_only_handler_failing_rolls_back_the_quick_run_and_the_event_
     assert event.dispatched_at is not None
     assert [name for name, _payload in CALLS][5:] == ["quick_flaky"]  # only what was left
     assert (markers("quick-r"), markers("flaky-r"), markers("quick_flaky-r")) == (1, 1, 1)
+
+
+@outbox_database_only
+def quick_swallows(payload: dict) -> None:
+    """A database-only handler that hides a failed statement from its caller (the transaction is left broken)."""
+    CALLS.append(("quick_swallows", payload))
+    if FLAKY["quick_failures_left"] > 0:
+        FLAKY["quick_failures_left"] -= 1
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1 / 0")
+        except DatabaseError:
+            pass
+
+
+@pytest.mark.django_db
+def test_a_database_only_handler_that_leaves_its_transaction_broken_is_run_again_carefully(settings):
+    """A failed statement it kept to itself breaks the quick run's transaction: the event is run again carefully,
+    where the failure stays in that handler's savepoint and is recorded against it."""
+    handlers(settings, "quick", "quick_swallows", "remember")
+    FLAKY["quick_failures_left"] = 2  # broken in the quick run and in the careful one
+    event = outbox_publish(topic=TOPIC, payload={"key": "b"})
+
+    assert outbox_dispatch() == 1
+    event.refresh_from_db()
+    # Quick run: remember's savepoint cannot even be taken in the broken transaction; then the careful run.
+    assert [name for name, _payload in CALLS] == ["quick", "quick_swallows", "quick", "quick_swallows", "remember"]
+    assert event.handled == [f"{HERE}.quick", f"{HERE}.remember"]
+    assert event.attempts == 1 and f"{HERE}.quick_swallows" in event.last_error
+    assert (markers("quick-b"), markers("remember-b")) == (1, 1)
+
+    due_now(event)
+    assert outbox_dispatch() == 1
+    event.refresh_from_db()
+    assert event.dispatched_at is not None and event.handled[-1] == f"{HERE}.quick_swallows"
 
 
 @pytest.mark.django_db
