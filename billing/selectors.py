@@ -23,11 +23,6 @@ def overdue_invoices(customer, days: int = 0, *, on: date | None = None) -> Quer
     return Invoice.objects.filter(customer=customer).overdue(on=on, days=days).order_by("due_date", "pk")
 
 
-def overdue_invoices_for_review(*, customer, older_than_days: int) -> QuerySet[Invoice]:
-    """settings.OVERDUE_INVOICES_PROVIDER: what the order review's overdue rule reads (number, due_date, balance)."""
-    return overdue_invoices(customer, older_than_days)
-
-
 def order_lines_on_prepayment_invoices(*, customer) -> set[int]:
     """settings.PREPAID_ORDER_LINES_PROVIDER: the customer's open orders' lines on an issued prepayment
     invoice not wholly taken back by credit notes (the credit exposure counts them as receivables)."""

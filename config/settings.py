@@ -304,7 +304,6 @@ DEMO_SEEDERS += ["logistics.returns.demo.seed"]
 # billing
 # Due dates: the customer's payment terms in days from the issue date, or (true) from the end of that month.
 BILLING_TERMS_END_OF_MONTH = os.environ.get("BILLING_TERMS_END_OF_MONTH", "") in ("1", "true", "yes")
-OVERDUE_INVOICES_PROVIDER = OVERDUE_INVOICES_PROVIDER or "billing.selectors.overdue_invoices_for_review"
 _subscribe(
     {
         "billing.invoice.issue": ["billing.handlers.store_invoice_pdf", "billing.handlers.email_invoice"],
@@ -355,8 +354,8 @@ DEMO_SEEDERS += ["billing.bank.demo.seed"]
 AR_AGEING_BUCKETS = tuple(int(days) for days in env_list("AR_AGEING_BUCKETS", "30,60,90"))
 # The customer's statement page (/billing/s/<token>/): pages per address and minute.
 STATEMENT_PAGE_RATE_LIMIT = env_int("STATEMENT_PAGE_RATE_LIMIT", 30)
-# The review's overdue rule reads invoices through dunning, which asks billing.selectors for them and counts every
-# overdue invoice of a customer on credit hold.
+# The review's overdue rule reads invoices through dunning, which counts every overdue invoice of a customer on
+# credit hold.
 OVERDUE_INVOICES_PROVIDER = os.environ.get("OVERDUE_INVOICES_PROVIDER") or "billing.dunning.selectors.overdue_invoices_for_review"
 _subscribe(
     {

@@ -391,11 +391,6 @@ def customer_snapshot_rebuild(*, now: datetime | None = None) -> int:
     return CustomerSnapshot.objects.count()
 
 
-def customer_snapshot_refresh(*, customer_id: int, now: datetime | None = None) -> None:
-    """One customer's snapshot rows again, scored against the last rebuild's bounds (safe to run twice)."""
-    customer_snapshot_refresh_many(customer_ids=[customer_id], now=now)
-
-
 @transaction.atomic
 def customer_snapshot_refresh_many(*, customer_ids: list[int], now: datetime | None = None) -> None:
     """These customers' snapshot rows again, scored against the last rebuild's bounds, in a fixed number of

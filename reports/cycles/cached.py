@@ -9,23 +9,17 @@ a customer) are kept under their own keys the same way.
 
 from __future__ import annotations
 
-from reports.dashboard.cache import HELD, FigureCache, risk_slot
+from reports.dashboard.cache import FigureCache, held_while_rebuilding, risk_clock_parts
 from reports.dashboard.figures import CachedFigures
-from reports.snapshots import snapshot_read
 
 from .refresh import SNAPSHOT
 from .risk import RiskClock
 from .selectors import risk_reason_counts
 
 
-def _held_while_rebuilding(read):
-    return snapshot_read(read, default=HELD)
-
-
-def at_risk_now(*, salesperson_id: int | None = None) -> int | None:
+def at_risk_now(*, salesperson_id: int | None = None, figure_cache: FigureCache | None = None) -> int | None:
     """How many orders are at risk now (one salesperson's, or everyone's); None while a rebuild holds the rows."""
-    figures = CachedFigures(scope=salesperson_id, guard=_held_while_rebuilding).orders_at_risk()
-    return None if figures is HELD else figures.count
+    return CachedFigures(scope=salesperson_id, figure_cache=figure_cache, guard=held_while_rebuilding).at_risk_count()
 
 
 def reason_counts(
@@ -35,15 +29,7 @@ def reason_counts(
     if not status and not customer_text:
         figures = CachedFigures(scope=salesperson_id).orders_at_risk()
         return dict(figures.by_reason)
-    parts = (
-        salesperson_id,
-        status,
-        customer_text,
-        clock.today,
-        risk_slot(clock.now),
-        tuple(sorted(clock.limits.items())),
-        tuple(sorted((customer, str(at)) for customer, at in clock.holds.items())),
-    )
+    parts = (salesperson_id, status, customer_text, risk_clock_parts(clock))
     return FigureCache().read(
         "risk_reason_counts",
         lambda: risk_reason_counts(clock=clock, salesperson_id=salesperson_id, status=status, customer_text=customer_text),

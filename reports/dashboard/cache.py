@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from reports.models import SnapshotState
+from reports.snapshots import snapshot_read
 
 # How long an entry may stay unused before the cache lets it go (a key never serves stale figures: see above).
 FIGURES_SECONDS = 6 * 3600
@@ -52,6 +53,22 @@ def risk_slot(now: datetime | None = None) -> int:
     """The RISK_MINUTES slot `now` falls in: orders at risk counted in one slot are reused for the rest of it."""
     now = now or timezone.now()
     return int(now.timestamp()) // (RISK_MINUTES * 60)
+
+
+def risk_clock_parts(clock) -> tuple:
+    """What orders at risk are keyed by besides the cycles' refresh: the day, the RISK_MINUTES slot, the per-state
+    limits and the credit holds (a reports.cycles.risk.RiskClock)."""
+    return (
+        clock.today,
+        risk_slot(clock.now),
+        tuple(sorted(clock.limits.items())),
+        tuple(sorted((customer, str(at)) for customer, at in clock.holds.items())),
+    )
+
+
+def held_while_rebuilding[T](read: Callable[[], T]) -> T:
+    """read(), or HELD while a rebuild holds the tables it reads (a dash on the page, never cached)."""
+    return snapshot_read(read, default=HELD)
 
 
 class FigureCache:

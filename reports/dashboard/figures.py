@@ -12,13 +12,11 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
-from django.utils import timezone
-
 from reports.cycles.refresh import SNAPSHOT as CYCLES_SNAPSHOT
 from reports.cycles.risk import RiskClock
 
 from . import sources
-from .cache import FigureCache, risk_slot
+from .cache import HELD, FigureCache, risk_clock_parts
 
 SALES_SNAPSHOT = sources.SALES_SNAPSHOT
 
@@ -66,16 +64,14 @@ class CachedFigures:
     def orders_at_risk(self) -> sources.RiskFigures | None:
         """How many orders are at risk and for which reasons (no rows): counted again after a refresh of the cycles,
         a change of the limits or of the credit holds, and every few minutes (orders become late without an event)."""
-        clock = RiskClock.current()
-        clock_parts = (
-            timezone.localdate(),
-            risk_slot(clock.now),
-            tuple(sorted(clock.limits.items())),
-            tuple(sorted((customer, str(at)) for customer, at in clock.holds.items())),
-        )
         return self.cache.read(
             "orders_at_risk",
             lambda: self.guard(lambda: sources.orders_at_risk(salesperson_id=self.scope, limit=0)),
             snapshots=(CYCLES_SNAPSHOT,),
-            parts=(self.scope, clock_parts),
+            parts=(self.scope, risk_clock_parts(RiskClock.current())),
         )
+
+    def at_risk_count(self) -> int | None:
+        """How many orders are at risk; None (a dash) while a rebuild holds the cycle rows (with a HELD guard)."""
+        risk = self.orders_at_risk()
+        return None if risk is HELD else risk.count

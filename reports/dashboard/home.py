@@ -13,22 +13,17 @@ from django.utils.translation import gettext as _
 
 from config.home import HomeFigure
 from config.roles import FINANCE, MANAGER, SALES, WAREHOUSE, user_roles
+from reports.cycles.cached import at_risk_now
 from reports.snapshots import snapshot_read
 
 from . import sources
-from .cache import HELD
 from .figures import CachedFigures
 from .selectors import report_url
 
 
 def _at_risk(figures: CachedFigures) -> int | None:
     """How many orders are at risk, or None (a dash) while the nightly rebuild holds the cycles: the rest shows."""
-    risk = CachedFigures(scope=figures.scope, figure_cache=figures.cache, guard=_held_as_none).orders_at_risk()
-    return None if risk is HELD else risk.count
-
-
-def _held_as_none(read):
-    return snapshot_read(read, default=HELD)
+    return at_risk_now(salesperson_id=figures.scope, figure_cache=figures.cache)
 
 
 def _sales(user, today) -> list[HomeFigure]:

@@ -698,8 +698,3 @@ def sales_facts_refresh_orders(*, order_ids) -> None:
             _refresh_rollup(cursor, by_product, product_keys)
             _refresh_rollup(cursor, by_customer, customer_keys)
     snapshot_touch(SNAPSHOT)
-
-
-def sales_facts_refresh_order(*, order_id: int) -> None:
-    """One order's facts brought up to date after an event, and the rollup rows they lie in recomputed. Idempotent."""
-    sales_facts_refresh_orders(order_ids=[order_id])

@@ -15,7 +15,7 @@ from customers.tests.factories import ComplaintFactory
 from logistics.returns.models import ReturnRequest
 from reports.customers.handlers import refresh_customers
 from reports.customers.models import CustomerMonth, CustomerSnapshot, RfmBounds, Segment
-from reports.customers.snapshot import customer_snapshot_rebuild, customer_snapshot_refresh
+from reports.customers.snapshot import customer_snapshot_rebuild, customer_snapshot_refresh_many
 from reports.models import SnapshotState
 
 from .factories import CustomerFactory, order_on
@@ -191,7 +191,7 @@ def test_refreshing_one_customer_gives_what_a_rebuild_gives(seller):
     order_on(customer=changed, user=seller, days_ago=1, total="700.00", now=NOW)
     ComplaintFactory(customer=changed)
 
-    customer_snapshot_refresh(customer_id=changed.pk, now=NOW)
+    customer_snapshot_refresh_many(customer_ids=[changed.pk], now=NOW)
     refreshed = {
         field: getattr(snap(changed), field)
         for field in ["orders_count", "gross_total", "orders_12m", "gross_12m", "last_order_at", "complaints_count"]
@@ -242,7 +242,7 @@ def test_a_refresh_keeps_the_rebuilds_bounds(seller):
     customer_snapshot_rebuild(now=NOW)
     bounds = RfmBounds.objects.values("frequency_bounds", "monetary_bounds", "recency_cuts").get()
     order_on(customer=customers[0], user=seller, days_ago=1, total="100000.00", now=NOW)
-    customer_snapshot_refresh(customer_id=customers[0].pk, now=NOW)
+    customer_snapshot_refresh_many(customer_ids=[customers[0].pk], now=NOW)
     assert RfmBounds.objects.values("frequency_bounds", "monetary_bounds", "recency_cuts").get() == bounds
     assert scores(customers[0]) == (5, 5, 5)  # above every bound now
     assert scores(customers[1]) == (4, 1, 2)  # untouched until the next rebuild
@@ -251,8 +251,8 @@ def test_a_refresh_keeps_the_rebuilds_bounds(seller):
 def test_refresh_is_safe_to_run_twice_and_rebuild_records_when(seller):
     customer = CustomerFactory()
     order_on(customer=customer, user=seller, days_ago=5, now=NOW)
-    customer_snapshot_refresh(customer_id=customer.pk, now=NOW)
-    customer_snapshot_refresh(customer_id=customer.pk, now=NOW)
+    customer_snapshot_refresh_many(customer_ids=[customer.pk], now=NOW)
+    customer_snapshot_refresh_many(customer_ids=[customer.pk], now=NOW)
     assert CustomerSnapshot.objects.filter(customer=customer).count() == 1
     assert CustomerMonth.objects.filter(customer=customer).count() == 1
     state = SnapshotState.objects.get(name="customers")

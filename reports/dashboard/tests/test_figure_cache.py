@@ -21,7 +21,7 @@ from reports.dashboard import cache as figure_cache
 from reports.dashboard import selectors, sources
 from reports.dashboard.figures import CachedFigures
 from reports.dashboard.selectors import SmallChart
-from reports.sales.facts import sales_facts_rebuild, sales_facts_refresh_order
+from reports.sales.facts import sales_facts_rebuild, sales_facts_refresh_orders
 from tests.queries import queries_for
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +67,7 @@ def test_the_dashboard_reuses_its_month_figures_until_the_sales_facts_are_refres
     assert len(calls) == computed  # the second page read them from the cache
 
     order = approved_order(lines=[(tea, 3)], by=seller, approved_at=timezone.now())  # 600 net more
-    sales_facts_refresh_order(order_id=order.pk)  # what the outbox handler does after the approval
+    sales_facts_refresh_orders(order_ids=[order.pk])  # what the report batch does after the approval
     assert month_revenue(client.get(reverse("reports:dashboard")).content.decode()) == "1,000.00"
     assert len(calls) == computed * 2
 
@@ -114,7 +114,7 @@ def test_orders_at_risk_are_counted_again_in_the_next_time_slot(make_user, monke
     CachedFigures(scope=None).orders_at_risk()
     assert len(calls) == 1
     later = figure_cache.risk_slot() + 1
-    monkeypatch.setattr("reports.dashboard.figures.risk_slot", lambda now=None: later)
+    monkeypatch.setattr("reports.dashboard.cache.risk_slot", lambda now=None: later)
     CachedFigures(scope=None).orders_at_risk()
     assert len(calls) == 2
 

@@ -24,7 +24,7 @@ from orders.fulfilment.services import order_allocate, order_close_short
 from orders.models import SalesOrder
 from orders.tests.factories import draft_order
 from reports.models import SnapshotState
-from reports.sales.facts import SNAPSHOT, sales_facts_rebuild, sales_facts_refresh_order, sales_facts_refresh_orders
+from reports.sales.facts import SNAPSHOT, sales_facts_rebuild, sales_facts_refresh_orders
 from reports.sales.models import FACTS, ROLLUPS, MarginByProduct, MarginLineFact, SalesLineFact, SalesOrderFact, SalesTotals
 from tests.queries import count_queries
 
@@ -245,8 +245,8 @@ def test_refreshing_an_order_again_changes_nothing(tea, cups, warehouse, clerk, 
     outbox_dispatch()
     before = {model: sorted(_rows(model)) for model in FACTS + ROLLUPS}
 
-    sales_facts_refresh_order(order_id=mine.pk)
-    sales_facts_refresh_order(order_id=mine.pk)
+    sales_facts_refresh_orders(order_ids=[mine.pk])
+    sales_facts_refresh_orders(order_ids=[mine.pk])
 
     assert {model: sorted(_rows(model)) for model in FACTS + ROLLUPS} == before
     assert SalesTotals.objects.get().orders == 2
@@ -260,9 +260,9 @@ def test_refreshing_a_shipped_order_takes_a_fixed_number_of_queries(tea, cups, w
     sales_facts_rebuild()  # the snapshot's row exists
 
     with count_queries() as first:
-        sales_facts_refresh_order(order_id=small.pk)
+        sales_facts_refresh_orders(order_ids=[small.pk])
     with count_queries() as second:
-        sales_facts_refresh_order(order_id=big.pk)
+        sales_facts_refresh_orders(order_ids=[big.pk])
 
     # The order, the lock, its products, its margin days before and after, delete and insert of its three
     # facts, delete and insert of the six rollup rows it lies in (one day, one month), the snapshot's time,
