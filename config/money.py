@@ -19,14 +19,17 @@ def equal_to_the_cent(field: str, expression) -> Q:
     return Q(**{f"{field}__gte": expression - HALF_CENT}) & Q(**{f"{field}__lte": expression + HALF_CENT})
 
 
-def money_from_db(value) -> Decimal:
-    """A sum read by raw SQL, as money rounded to the cent: PostgreSQL gives a Decimal (or NULL for no rows),
-    SQLite an int or a float (its decimal columns hold floats), read through its shortest repr."""
+def decimal_from_db(value) -> Decimal:
+    """A sum read by raw SQL, unrounded: PostgreSQL gives a Decimal (or NULL for no rows), SQLite an int or a
+    float (its decimal columns hold floats), read through its shortest repr."""
     if value is None:
         return ZERO
-    if isinstance(value, float):
-        value = Decimal(repr(value))
-    return round_money(Decimal(value))
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+
+
+def money_from_db(value) -> Decimal:
+    """A sum read by raw SQL, as money rounded to the cent."""
+    return round_money(decimal_from_db(value))
 
 
 def round_money(value: Decimal) -> Decimal:

@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.models import DecimalField, ExpressionWrapper, F, Sum
 from django.utils.module_loading import import_string
 
-from config.money import ZERO, round_money
+from config.money import ZERO, decimal_from_db, round_money
 from customers.models import Customer
 from orders.models import OPEN_COMMITTED, SalesOrder, SalesOrderLine
 
@@ -58,7 +58,7 @@ def customer_committed_not_invoiced(*, customer: Customer, exclude_order_id: int
     with connection.cursor() as cursor:
         cursor.execute(_committed_sql(), [customer.pk, excluded, customer.pk, excluded])
         committed, settled = cursor.fetchone()
-    not_owed = _exact(settled)
+    not_owed = decimal_from_db(settled)
     in_advance = customer_lines_invoiced_in_advance(customer=customer)
     if in_advance:
         settled_units = F("quantity_cancelled") + F("quantity_returned") + F("quantity_invoiced")
@@ -66,14 +66,7 @@ def customer_committed_not_invoiced(*, customer: Customer, exclude_order_id: int
         rest = ExpressionWrapper(F("line_total") * (F("quantity") - settled_units) / F("quantity"), output_field=money)
         lines = SalesOrderLine.objects.filter(pk__in=in_advance, order__status__in=OPEN_COMMITTED).exclude(order_id=excluded)
         not_owed += lines.order_by().aggregate(total=Sum(rest))["total"] or ZERO
-    return round_money(_exact(committed) - not_owed)
-
-
-def _exact(value) -> Decimal:
-    """A raw sum as a Decimal, unrounded (rounded once, at the end): SQLite's floats through their repr."""
-    if value is None:
-        return ZERO
-    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    return round_money(decimal_from_db(committed) - not_owed)
 
 
 def customer_credit_exposure(*, customer: Customer, extra: Decimal = ZERO, exclude_order_id: int | None = None) -> Decimal:
