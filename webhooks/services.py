@@ -222,12 +222,13 @@ def webhook_event_record(*, event: OutboxEvent) -> list[WebhookMessage]:
     topic = INTERNAL_TOPICS.get(event.topic)
     if topic is None:
         return []
+    # Ids and topics only: most events of an installation with few endpoints match none of them.
     endpoints = [
-        endpoint
-        for endpoint in WebhookEndpoint.objects.filter(Q(is_active=True) | Q(disabled_reason=DisabledReason.FAILURES)).order_by(
-            "pk"
-        )
-        if topic in endpoint.topics
+        endpoint_id
+        for endpoint_id, topics in WebhookEndpoint.objects.filter(Q(is_active=True) | Q(disabled_reason=DisabledReason.FAILURES))
+        .order_by("pk")
+        .values_list("pk", "topics")
+        if topic in topics
     ]
     if not endpoints:
         return []
@@ -256,7 +257,7 @@ def webhook_event_record(*, event: OutboxEvent) -> list[WebhookMessage]:
         WebhookDelivery.objects.bulk_create(
             [
                 WebhookDelivery(
-                    endpoint=endpoint,
+                    endpoint_id=endpoint_id,
                     message=message,
                     aggregate_type=subject.type,
                     aggregate_id=subject.key,
@@ -265,7 +266,7 @@ def webhook_event_record(*, event: OutboxEvent) -> list[WebhookMessage]:
                     next_attempt_at=now,
                     retry_until=now + _retry_window(),
                 )
-                for endpoint in endpoints
+                for endpoint_id in endpoints
             ]
         )
         messages.append(message)
