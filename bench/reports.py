@@ -392,7 +392,12 @@ def main() -> None:
         print(f"{name:44} {seconds:12.1f} {again:9.1f} {f'{full[name]:.1f}' if name in full else '':>6}")
     snapshots = [(seconds, again) for name, seconds, again in rebuilds if "nightly-report" not in name]
     total_first, total_nightly = sum(s for s, _a in snapshots), sum(a for _s, a in snapshots)
-    print(f"{'every snapshot (nightly target ≤ 60 s)':44} {total_first:12.1f} {total_nightly:9.1f}")
+    # In full: the full recompute of the tasks that have one, the others' nightly run (they rebuild in full every night).
+    total_full = sum(full.get(name, again) for name, _seconds, again in rebuilds if "nightly-report" not in name)
+    print(
+        f"{'every snapshot (full rebuild target ≤ 60 s)':44} {total_first:12.1f} {total_nightly:9.1f}"
+        f" {f'{total_full:.1f}' if full else '':>6}"
+    )
     print(
         f"{'incremental refresh, one order (≤ 50 ms)':44} {(mark_seconds + batch_seconds) * 1000:9.1f} ms"
         f" (marks {mark_seconds * 1000:.1f} ms over {refresh_calls} handler calls, batch {batch_seconds * 1000:.1f} ms)"
