@@ -22,6 +22,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -101,10 +102,8 @@ def main() -> None:
             csrf="",
         )
         form += [(f"lines-{i}-unit_price", str(prices[pid])) for i, pid in enumerate(chosen)]
-        data: dict[str, list[str]] = {}
-        for key, value in form:
-            data.setdefault(key, []).append(value)
-        response = client.post("/orders/new/", data)
+        # As a browser posts the form (it has no file input): URL-encoded, not multipart.
+        response = client.post("/orders/new/", urlencode(form), content_type="application/x-www-form-urlencoded")
         if response.status_code != 302:
             raise SystemExit(f"order not saved: {response.status_code} {response.content[:500]!r}")
 
