@@ -39,8 +39,9 @@ def snapshot_as_of(*names: str) -> datetime | None:
 def snapshot_read[T](read: Callable[[], T], *, default: T, wait_ms: int = 500) -> T:
     """read(), or `default` while a full rebuild holds the snapshot tables it reads.
 
-    A first build (and the order cycles' full rebuild) empties its tables with TRUNCATE, whose lock lasts until
-    it commits; nightly runs rewrite only what changed, in short transactions, and hold no such lock. A page
+    A first build empties its tables with TRUNCATE, whose lock lasts until it commits; nightly runs rewrite only
+    what changed, in short transactions, and the full recomputes (full=True) only the rows that differ: they hold
+    no such lock. A page
     opened all day (a home, the dashboard) waits for a held lock at most `wait_ms` on PostgreSQL instead.
     Other errors are raised.
     """

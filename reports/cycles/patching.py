@@ -14,6 +14,8 @@ Two ways, by what identifies a row:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db import connection
 
 
@@ -76,36 +78,36 @@ def _write_differences(cursor, *, live: str, scratch: str, columns: tuple[str, .
     return written
 
 
-def patch_by_order(cursor, *, model, columns: tuple[str, ...], select: str, params: list | tuple = ()) -> int:
-    """Make `model`'s table (rows of orders, `order_id` among `columns`, no natural key) equal `select`: the
-    orders whose multiset of rows differs have theirs deleted and the computed ones inserted. Returns the rows
-    deleted plus inserted."""
+def patch_by_order(cursor, *, model, columns: tuple[str, ...], select: Callable[[str], str]) -> int:
+    """Make `model`'s table (rows of orders, `order_id` among `columns`, no natural key) equal its computation,
+    `select(only)`: every order's rows for "", those of the orders in `only` (a SQL list or subquery) else. The
+    orders whose multiset of rows differs have theirs deleted and computed again. Returns the rows deleted plus
+    inserted."""
     live = _table(model)
-    fresh = _name(f"{model._meta.db_table}_fresh")
     changed = _name(f"{model._meta.db_table}_orders_differ")
     listed = ", ".join(columns)
-    cursor.execute(f"CREATE TEMPORARY TABLE {fresh} ON COMMIT DROP AS SELECT * FROM ({select}) AS f ({listed})", params)
     # Each distinct row counted +1 per computed copy and -1 per live one: a row whose count is not 0 is missing,
-    # extra or changed (a changed row is one of each), and its order is written again.
+    # extra or changed (a changed row is one of each), and its order is written again. Only the orders are kept:
+    # a scratch copy of the computed rows first (3.2M stage times at a million orders) was no faster, and those
+    # orders' rows are computed again below instead.
     cursor.execute(
         f"""
         CREATE TEMPORARY TABLE {changed} ON COMMIT DROP AS
         SELECT DISTINCT order_id FROM (
             SELECT order_id FROM (
-                SELECT {listed}, 1 AS side FROM {fresh} UNION ALL SELECT {listed}, -1 FROM {live}
+                SELECT {listed}, 1 AS side FROM ({select("")}) AS f ({listed})
+                UNION ALL SELECT {listed}, -1 FROM {live}
             ) AS both_sides
             GROUP BY {listed} HAVING SUM(side) <> 0
         ) AS differing
         """
     )
+    written = 0
     if cursor.rowcount:
-        cursor.execute(f"DELETE FROM {live} WHERE order_id IN (SELECT order_id FROM {changed})")
+        only = f"(SELECT order_id FROM {changed})"
+        cursor.execute(f"DELETE FROM {live} WHERE order_id IN {only}")
         written = cursor.rowcount
-        cursor.execute(
-            f"INSERT INTO {live} ({listed}) SELECT {listed} FROM {fresh} WHERE order_id IN (SELECT order_id FROM {changed})"
-        )
+        cursor.execute(f"INSERT INTO {live} ({listed}) {select(only)}")
         written += cursor.rowcount
-    else:
-        written = 0
-    cursor.execute(f"DROP TABLE {changed}, {fresh}")
+    cursor.execute(f"DROP TABLE {changed}")
     return written

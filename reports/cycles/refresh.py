@@ -509,7 +509,7 @@ def cycles_recompute(*, now: datetime | None = None) -> dict[str, int]:
             ignored=("refreshed_at",),
         )
         written["ReviewCase"] = patch_by_order(
-            cursor, model=ReviewCase, columns=REVIEW_CASE_COLUMNS, select=_review_case_select(d, "")
+            cursor, model=ReviewCase, columns=REVIEW_CASE_COLUMNS, select=lambda only: _review_case_select(d, only)
         )
         written["ReviewFlag"] = patch_by_key(
             cursor,
@@ -520,7 +520,7 @@ def cycles_recompute(*, now: datetime | None = None) -> dict[str, int]:
         )
         # The stage times and the figures from the patched rows (they equal the fresh ones now: nothing computed twice).
         written["CycleStageTime"] = patch_by_order(
-            cursor, model=CycleStageTime, columns=STAGE_TIME_COLUMNS, select=_stage_time_select(d, "")
+            cursor, model=CycleStageTime, columns=STAGE_TIME_COLUMNS, select=lambda only: _stage_time_select(d, only)
         )
         written["DeliveryDay"] = patch_by_key(
             cursor,
