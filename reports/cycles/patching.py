@@ -9,7 +9,8 @@ Two ways, by what identifies a row:
 - `patch_by_key`: a table with a natural key (an order's cycle row, a figure's day and salesperson) is joined
   to the computation on it in the statement that computes it, and only the differing rows are set aside.
 - `patch_by_order`: a table without one (an order's review cases or stage times: two alike rows may both be
-  right) is compared as a multiset of rows; the orders whose rows differ get all their rows written again.
+  right) is first compared whole by a fingerprint (its row count and hash sum); only when that differs are its
+  rows compared as a multiset, and the orders whose rows differ get all their rows written again.
 """
 
 from __future__ import annotations
@@ -78,6 +79,22 @@ def _write_differences(cursor, *, live: str, scratch: str, columns: tuple[str, .
     return written
 
 
+def _same_fingerprint(cursor, *, model, columns: tuple[str, ...], select: str) -> bool:
+    """Whether the table and its computation hold as many rows and the same sum of a 64-bit hash of each (the
+    columns in the table's types on both sides). Two plain aggregates, no grouping: at a million orders 0.5 s
+    over the 3.2M live stage times, against 5 s for grouping both sides' rows to find those that differ.
+    Different rows with equal sums are a 2^-64 chance; equal rows always have equal sums."""
+    types = {field.column: field.db_type(connection) for field in model._meta.concrete_fields}
+    row = ", ".join(f"CAST({column} AS {types[column]})" for column in columns)
+    fingerprint = f"COUNT(*) AS n, SUM(hash_record_extended(ROW({row}), 0)) AS h"
+    cursor.execute(
+        f"SELECT f.n, f.h, l.n, l.h FROM (SELECT {fingerprint} FROM ({select}) AS f ({', '.join(columns)})) f,"
+        f" (SELECT {fingerprint} FROM {_table(model)}) l"
+    )
+    computed_rows, computed_sum, live_rows, live_sum = cursor.fetchone()
+    return (computed_rows, computed_sum) == (live_rows, live_sum)
+
+
 def patch_by_order(cursor, *, model, columns: tuple[str, ...], select: Callable[[str], str]) -> int:
     """Make `model`'s table (rows of orders, `order_id` among `columns`, no natural key) equal its computation,
     `select(only)`: every order's rows for "", those of the orders in `only` (a SQL list or subquery) else. The
@@ -86,6 +103,8 @@ def patch_by_order(cursor, *, model, columns: tuple[str, ...], select: Callable[
     live = _table(model)
     changed = _name(f"{model._meta.db_table}_orders_differ")
     listed = ", ".join(columns)
+    if _same_fingerprint(cursor, model=model, columns=columns, select=select("")):
+        return 0
     # Each distinct row counted +1 per computed copy and -1 per live one: a row whose count is not 0 is missing,
     # extra or changed (a changed row is one of each), and its order is written again. Only the orders are kept:
     # a scratch copy of the computed rows first (3.2M stage times at a million orders) was no faster, and those
