@@ -301,10 +301,7 @@ class Rollup:
     source: type
     period: str  # "day" or "month": the rollup's date column, and what the facts' day is truncated to
     keys: tuple[str, ...]
-    measures: tuple[tuple[str, str], ...]  # (column, SQL aggregate over the source, or over `per_order`'s sums)
-    # When set, the facts are first summed per order (name, SQL aggregate) and `measures` sum those sums: how
-    # orders are counted without COUNT(DISTINCT), which PostgreSQL can only sort for, in one process.
-    per_order: tuple[tuple[str, str], ...] = ()
+    measures: tuple[tuple[str, str], ...]  # (column, SQL aggregate over the source)
 
 
 _SALES_ORDER_SUMS = (("orders", "COUNT(*)"), ("lines", "SUM(lines)"), ("net", "SUM(net)"), ("tax", "SUM(tax)"))
@@ -320,8 +317,8 @@ SALES_BY_PRODUCT = Rollup(
     SalesLineFact,
     "month",
     ("product_id", "warehouse_id"),
-    (("orders", "COUNT(*)"), ("lines", "SUM(lines)"), ("quantity", "SUM(quantity)")) + (("net", "SUM(net)"), ("tax", "SUM(tax)")),
-    per_order=(("lines", "COUNT(*)"), ("quantity", "SUM(quantity)"), ("net", "SUM(net)"), ("tax", "SUM(tax)")),
+    (("orders", "COUNT(DISTINCT order_id)"), ("lines", "COUNT(*)"), ("quantity", "SUM(quantity)"))
+    + (("net", "SUM(net)"), ("tax", "SUM(tax)")),
 )
 SALES_BY_CUSTOMER = Rollup(SalesByCustomer, SalesOrderFact, "month", ("customer_id",), _SALES_ORDER_SUMS)
 MARGIN_TOTALS = Rollup(MarginTotals, MarginLineFact, "day", ("channel", "salesperson_id"), _MARGIN_SUMS)
@@ -359,29 +356,18 @@ def _keys_where(rollup: Rollup, keys: set[tuple], *, in_source: bool) -> tuple[s
     return "(" + " OR ".join(arms) + ")", params
 
 
-def _with_period(rollup: Rollup, period_sql: str, columns: str) -> str:
-    """The select list of the fact columns `columns` with the rollup's period beside them (a day rollup's is the day)."""
-    return columns if rollup.period == "day" else f"{period_sql} AS {rollup.period}, {columns}"
-
-
-def _summed(rollup: Rollup, rows: str) -> str:
-    """SQL summing the fact rows `rows` (a FROM item named s, with the rollup's period already in a column of that
-    name) into the rollup's rows: straight, or per order first (`per_order`)."""
-    keys = ", ".join(rollup.keys)
-    positions = ", ".join(str(n) for n in range(1, len(rollup.keys) + 2))
-    totals = ", ".join(f"{total} AS {name}" for name, total in rollup.measures)
-    if rollup.per_order:
-        sums = ", ".join(f"{total} AS {name}" for name, total in rollup.per_order)
-        rows = f"(SELECT {rollup.period}, {keys}, {sums} FROM {rows} GROUP BY {positions}, order_id) s"
-    return f"SELECT {rollup.period}, {keys}, {totals} FROM {rows} GROUP BY {positions}"
-
-
 def _rollup_select(rollup: Rollup, source: str, keys: set[tuple] | None = None) -> tuple[str, list]:
     """The rows of `rollup` summed from the facts in table `source`: all of them, or those of the given keys."""
     period_sql, period_params = _period_sql(rollup)
     where, where_params = ("", []) if keys is None else _keys_where(rollup, keys, in_source=True)
-    rows = f"(SELECT {_with_period(rollup, period_sql, '*')} FROM {source} WHERE {where or '1 = 1'}) s"
-    return _summed(rollup, rows), [*period_params, *where_params]
+    positions = ", ".join(str(n) for n in range(1, len(rollup.keys) + 2))
+    sql = f"""
+        SELECT {period_sql} AS {rollup.period}, {", ".join(rollup.keys)},
+               {", ".join(f"{total} AS {name}" for name, total in rollup.measures)}
+        FROM {source} WHERE {where or "1 = 1"}
+        GROUP BY {positions}
+    """
+    return sql, [*period_params, *where_params]
 
 
 def _rollup_columns(rollup: Rollup) -> tuple[str, ...]:
@@ -417,9 +403,15 @@ def _refresh_rollup(cursor, rollup: Rollup, keys: set[tuple]) -> None:
         )
         period_sql, period_params = _period_sql(rollup)
         in_source = " AND ".join(f"s.{column} = k.{column}" for column in columns)
-        rows = f"""(SELECT {_with_period(rollup, period_sql, "s.*")} FROM {_table(rollup.source)} s JOIN {relation}
-                  ON s.day >= k.period AND s.day < k.period_end AND {in_source}) s"""
-        _insert(cursor, rollup.model, _rollup_columns(rollup), (_summed(rollup, rows), [*period_params, *params]))
+        positions = ", ".join(str(n) for n in range(1, len(rollup.keys) + 2))
+        totals = ", ".join(f"{total} AS {name}" for name, total in rollup.measures)
+        select = f"""
+            SELECT {period_sql} AS {rollup.period}, {", ".join(rollup.keys)}, {totals}
+            FROM (SELECT s.* FROM {_table(rollup.source)} s JOIN {relation}
+                  ON s.day >= k.period AND s.day < k.period_end AND {in_source}) s
+            GROUP BY {positions}
+        """
+        _insert(cursor, rollup.model, _rollup_columns(rollup), (select, [*period_params, *params]))
         return
     where, params = _keys_where(rollup, keys, in_source=False)
     cursor.execute(f"DELETE FROM {_table(rollup.model)} WHERE {where}", params)
