@@ -588,16 +588,17 @@ def _disagreeing_with_ledger(product_ids: list[int] | None) -> list[int]:
         return [product_id for (product_id,) in cursor.fetchall()]
 
 
-def _products_off_the_ledger() -> list[int]:
-    """The products some row of which is not what a rebuild from the ledger would write (PostgreSQL).
+def _off_the_ledger_select(*, everywhere: bool) -> tuple[str, list]:
+    """The products some row of which is not what a rebuild from the ledger would write (PostgreSQL): among the
+    rows of each warehouse, or (`everywhere`) among the rows of all warehouses together.
 
     A rebuild computes each key's rows in day order, every row from the one before it and the ledger's
     movements of its day (with the reserved quantity and unit cost the row holds, which the ledger does not):
     so every row agrees with a rebuild exactly when each row follows from the row before it and its day's
-    movements, and no day with movements lacks its row. That is checked here for every row at once, in one
-    read-only statement: one pass over the ledger (summed per product, warehouse and day, in parallel) and
-    one over the snapshot in key order (each row beside the one before it), joined on the key. Nothing is
-    sorted twice and nothing written; only the products it returns need rebuilding."""
+    movements, and no day with movements lacks its row. That is checked here for every row at once, in a
+    read-only statement: one pass over the ledger (summed per key and day, in parallel) and one over the
+    snapshot in key order (each row beside the one before it), joined on the key and day. Nothing is
+    written; only the products it returns need rebuilding."""
     snap, ledger = _table(StockDay), _table(StockMovement)
     shipment = f"kind = '{MovementKind.SHIPMENT}'"
     gap = "(r.day - r.p_day)"
@@ -617,48 +618,59 @@ def _products_off_the_ledger() -> list[int]:
             AND r.cum_shipped_value = r.p_cum_shipped_value + r.p_shipped_value
             AND r.last_shipped_on IS NOT DISTINCT FROM CASE WHEN r.shipped > 0 THEN r.day ELSE r.p_last_shipped_on END
     """
+    key, rows_of = (
+        ("product_id", "warehouse_id IS NULL") if everywhere else ("product_id, warehouse_id", "warehouse_id IS NOT NULL")
+    )
+    same_key = " AND ".join(f"m.{column} = r.{column}" for column in key.split(", "))
+    # The costs summed in cents (integers: a numeric sum per group is slow to add and large to hash).
     sql = f"""
-    WITH daily AS MATERIALIZED (
-        SELECT product_id, warehouse_id, CAST(created_at AT TIME ZONE %s AS date) AS day,
+    WITH moves AS (
+        SELECT {key}, CAST(created_at AT TIME ZONE %s AS date) AS day,
                SUM(quantity) AS delta,
                SUM(CASE WHEN {shipment} THEN -quantity ELSE 0 END) AS shipped,
-               SUM(CASE WHEN {shipment} AND unit_cost IS NOT NULL THEN -quantity * unit_cost ELSE 0 END) AS shipped_cost,
+               SUM(CASE WHEN {shipment} AND unit_cost IS NOT NULL
+                        THEN -quantity * CAST(unit_cost * 100 AS bigint) ELSE 0 END) AS shipped_cents,
                SUM(CASE WHEN {shipment} AND unit_cost IS NULL THEN -quantity ELSE 0 END) AS shipped_uncosted
-        FROM {ledger} GROUP BY 1, 2, 3
-    ),
-    moves AS (
-        SELECT product_id, warehouse_id, day, delta, shipped, shipped_cost, shipped_uncosted FROM daily
-        UNION ALL
-        SELECT product_id, NULL, day, SUM(delta), SUM(shipped), SUM(shipped_cost), SUM(shipped_uncosted)
-        FROM daily GROUP BY product_id, day
+        FROM {ledger} GROUP BY {", ".join(str(n) for n in range(1, key.count(",") + 3))}
     ),
     rows AS (
-        SELECT s.product_id, s.warehouse_id, s.day, s.on_hand, s.unit_cost, s.value, s.opening_on_hand,
-               s.opening_reserved, s.opening_value, s.shipped, s.shipped_value, s.last_shipped_on, s.cum_unit_days,
-               s.cum_value_days, s.cum_out_days, s.cum_shipped, s.cum_shipped_value,
-               LAG(s.day) OVER w AS p_day, LAG(s.on_hand) OVER w AS p_on_hand, LAG(s.reserved) OVER w AS p_reserved,
-               LAG(s.value) OVER w AS p_value, LAG(s.shipped) OVER w AS p_shipped,
-               LAG(s.shipped_value) OVER w AS p_shipped_value, LAG(s.last_shipped_on) OVER w AS p_last_shipped_on,
-               LAG(s.cum_unit_days) OVER w AS p_cum_unit_days, LAG(s.cum_value_days) OVER w AS p_cum_value_days,
-               LAG(s.cum_out_days) OVER w AS p_cum_out_days, LAG(s.cum_shipped) OVER w AS p_cum_shipped,
-               LAG(s.cum_shipped_value) OVER w AS p_cum_shipped_value
-        FROM {snap} s WINDOW w AS (PARTITION BY s.product_id, s.warehouse_id ORDER BY s.day)
+        SELECT {key}, day, on_hand, unit_cost, value, opening_on_hand, opening_reserved, opening_value, shipped,
+               shipped_value, last_shipped_on, cum_unit_days, cum_value_days, cum_out_days, cum_shipped,
+               cum_shipped_value,
+               LAG(day) OVER w AS p_day, LAG(on_hand) OVER w AS p_on_hand, LAG(reserved) OVER w AS p_reserved,
+               LAG(value) OVER w AS p_value, LAG(shipped) OVER w AS p_shipped,
+               LAG(shipped_value) OVER w AS p_shipped_value, LAG(last_shipped_on) OVER w AS p_last_shipped_on,
+               LAG(cum_unit_days) OVER w AS p_cum_unit_days, LAG(cum_value_days) OVER w AS p_cum_value_days,
+               LAG(cum_out_days) OVER w AS p_cum_out_days, LAG(cum_shipped) OVER w AS p_cum_shipped,
+               LAG(cum_shipped_value) OVER w AS p_cum_shipped_value
+        FROM {snap} WHERE {rows_of} WINDOW w AS (PARTITION BY {key} ORDER BY day)
     )
     SELECT DISTINCT COALESCE(r.product_id, m.product_id)
-    FROM rows r FULL JOIN moves m
-        ON m.product_id = r.product_id AND COALESCE(m.warehouse_id, 0) = COALESCE(r.warehouse_id, 0) AND m.day = r.day
+    FROM rows r FULL JOIN moves m ON {same_key} AND m.day = r.day
     WHERE r.product_id IS NULL
        OR NOT (
            r.value = ROUND(r.on_hand * r.unit_cost, 2)
            AND r.shipped = COALESCE(m.shipped, 0)
-           AND r.shipped_value = ROUND(COALESCE(m.shipped_cost, 0) + COALESCE(m.shipped_uncosted, 0) * r.unit_cost, 2)
+           AND r.shipped_value = ROUND(COALESCE(m.shipped_cents, 0) / 100.0 + COALESCE(m.shipped_uncosted, 0) * r.unit_cost, 2)
            AND ({follows})
        )
     """
+    return sql, [timezone.get_default_timezone_name()]
+
+
+def _products_off_the_ledger() -> list[int]:
+    """The products some row of which is not what a rebuild from the ledger would write (_off_the_ledger_select)."""
+    off: set[int] = set()
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL work_mem = '512MB'")
-        cursor.execute(sql, [timezone.get_default_timezone_name()])
-        return sorted(product_id for (product_id,) in cursor.fetchall())
+        # The snapshot's rows and the ledger's days sorted and hashed in memory, the ledger read by parallel workers.
+        cursor.execute("SET LOCAL work_mem = '1GB'")
+        cursor.execute("SET LOCAL parallel_setup_cost = 0")
+        cursor.execute("SET LOCAL parallel_tuple_cost = 0.001")
+        for everywhere in (False, True):
+            sql, params = _off_the_ledger_select(everywhere=everywhere)
+            cursor.execute(sql, params)
+            off.update(product_id for (product_id,) in cursor.fetchall())
+    return sorted(off)
 
 
 def _totals_off(cursor) -> bool:

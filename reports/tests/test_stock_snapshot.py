@@ -415,16 +415,18 @@ def test_the_full_nightly_run_checks_every_row_against_the_ledger_and_rebuilds_o
     right, right_totals = snapshot_rows(), total_rows()
 
     # Old rows gone wrong (far before the nightly run's last days), one in each way a row can be off.
-    one, two, three, four = products[:4]
+    one, two, three, four, five = products
     StockDay.objects.filter(product=one, warehouse=a, day=day(1)).update(on_hand=F("on_hand") + 1)
     wrong = StockDay.objects.filter(product=two, warehouse__isnull=True).order_by("day")[3]
     StockDay.objects.filter(pk=wrong.pk).update(cum_value_days=F("cum_value_days") + 1)
     StockDay.objects.filter(product=three, warehouse=b).exclude(day=day(1)).order_by("day").first().delete()
     shipped_on = StockDay.objects.filter(product=four, warehouse=a, shipped__gt=0).order_by("day").first()
     StockDay.objects.filter(pk=shipped_on.pk).update(last_shipped_on=None)
+    costed = StockDay.objects.filter(product=five, warehouse=b, shipped__gt=0).order_by("day").first()
+    StockDay.objects.filter(pk=costed.pk).update(shipped_value=F("shipped_value") + D("0.01"))
     assert stock_snapshot_nightly()["repaired"] == []  # the last days' check does not reach them
     outcome = stock_snapshot_nightly(full=True)
-    assert outcome["repaired"] == sorted(product.pk for product in (one, two, three, four))
+    assert outcome["repaired"] == sorted(product.pk for product in products)
     assert {tuple(call["product_ids"]) for call in rebuilds} == {tuple(outcome["repaired"])}
     assert snapshot_rows() == right
     assert total_rows() == right_totals
