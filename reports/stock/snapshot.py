@@ -662,7 +662,9 @@ def _products_off_the_ledger() -> list[int]:
     """The products some row of which is not what a rebuild from the ledger would write (_off_the_ledger_select)."""
     off: set[int] = set()
     with connection.cursor() as cursor:
-        # The snapshot's rows and the ledger's days sorted and hashed in memory, the ledger read by parallel workers.
+        # The snapshot's rows and the ledger's days sorted and hashed in memory, the ledger read by parallel workers,
+        # nothing JIT-compiled (as the writers' statements, _lock).
+        cursor.execute("SET LOCAL jit = off")
         cursor.execute("SET LOCAL work_mem = '1GB'")
         cursor.execute("SET LOCAL parallel_setup_cost = 0")
         cursor.execute("SET LOCAL parallel_tuple_cost = 0.001")
@@ -700,14 +702,14 @@ def _totals_off(cursor) -> bool:
     return cursor.fetchone()[0]
 
 
-def _full_check_locked() -> dict:
-    """Every row checked against the ledger (_products_off_the_ledger), the products off it rebuilt, the totals
-    checked against the rows and rebuilt if they differ. Elsewhere than on PostgreSQL: a rebuild of every row."""
-    if connection.vendor != "postgresql":
+def _full_check_locked(off: list[int] | None) -> dict:
+    """The products found off the ledger (`off`, from _products_off_the_ledger) rebuilt, the totals checked against
+    the rows and rebuilt if they differ. None (elsewhere than on PostgreSQL): a rebuild of every row."""
+    if off is None:
         written = _rebuild_rows(product_ids=None)
         stock_totals_rebuild()
         return {"rebuilt": written, "repaired": []}
-    repaired = _products_off_the_ledger()
+    repaired = off
     for start in range(0, len(repaired), NIGHTLY_CHUNK):
         _rebuild_rows(product_ids=repaired[start : start + NIGHTLY_CHUNK])
     with connection.cursor() as cursor:
@@ -803,14 +805,20 @@ def stock_snapshot_nightly(*, full: bool = False) -> dict:
     built in full. A product whose stock rows differ from the ledger costs one sum over its movements a
     night, not a rebuild.
 
-    In `full` every row is checked against the ledger instead (_full_check_locked: what a rebuild of every
-    product would write, without rewriting the rows that are right), the totals against the rows."""
-    _lock()
+    In `full` every row is checked against the ledger instead (_products_off_the_ledger: what a rebuild of every
+    product would write, without rewriting the rows that are right), the products off it rebuilt and the totals
+    checked against the rows (_full_check_locked)."""
     if full and StockDay.objects.exists():
-        outcome = _full_check_locked()
+        # The check only reads (each statement one snapshot of the tables), so it runs before the lock: refreshes
+        # go on meanwhile.
+        # A product whose refresh it overtook (its movement in, its rows not yet) is rebuilt: what the refresh writes.
+        off = _products_off_the_ledger() if connection.vendor == "postgresql" else None
+        _lock()
+        outcome = _full_check_locked(off)
         outcome["reconciled"] = _reconcile_locked()
         snapshot_touch(SNAPSHOT, rebuilt=True)
         return outcome
+    _lock()
     if not StockDay.objects.exists():
         written = _rebuild_rows(product_ids=None)
         stock_totals_rebuild()
