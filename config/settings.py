@@ -490,6 +490,13 @@ WEBHOOKS_KEEP_DAYS = env_int("WEBHOOKS_KEEP_DAYS", 30)
 HOME_FIGURE_PROVIDERS += ["reports.dashboard.home.home_figures"]
 
 
+# The snapshots' nightly runs (01:00-01:40) in full: every sales and margin fact and every order cycle computed
+# afresh and compared, every stock snapshot row checked against the ledger, only what differs rewritten. Off, they
+# compute again what changed since the last run and a slice of all orders (the sales facts in full on Sundays), and
+# check the stock snapshot's last days; the customer and receivables snapshots are rebuilt in full either way.
+REPORTS_NIGHTLY_FULL = env_bool("REPORTS_NIGHTLY_FULL", True)
+
+
 def daily_at(value: str, setting: str) -> crontab:
     """A beat schedule for every day at a local time written HH:MM."""
     try:
@@ -543,7 +550,13 @@ _subscribe(
     }
 )
 CELERY_BEAT_SCHEDULE.update(
-    {"sales-facts-rebuild": {"task": "reports.sales.tasks.rebuild_sales_facts", "schedule": crontab(hour=1, minute=15)}}
+    {
+        "sales-facts-rebuild": {
+            "task": "reports.sales.tasks.rebuild_sales_facts",
+            "schedule": crontab(hour=1, minute=15),
+            "kwargs": {"full": REPORTS_NIGHTLY_FULL},
+        }
+    }
 )
 DEMO_SEEDERS += ["reports.sales.demo.seed"]
 
@@ -637,7 +650,11 @@ _subscribe(
 CELERY_BEAT_SCHEDULE.update(
     {
         "reports-stock-reconcile": {"task": "reports.stock.reconcile", "schedule": crontab(minute="*/10")},
-        "reports-stock-rebuild": {"task": "reports.stock.rebuild", "schedule": crontab(hour=1, minute=0)},
+        "reports-stock-rebuild": {
+            "task": "reports.stock.rebuild",
+            "schedule": crontab(hour=1, minute=0),
+            "kwargs": {"full": REPORTS_NIGHTLY_FULL},
+        },
         "reports-receivables-refresh": {"task": "reports.receivables.refresh", "schedule": crontab(minute="*/2")},
         "reports-receivables-rebuild": {"task": "reports.receivables.rebuild", "schedule": crontab(hour=1, minute=20)},
     }

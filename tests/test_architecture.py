@@ -86,3 +86,22 @@ def test_every_scheduled_task_is_registered_with_the_worker():
         if entry["task"] not in app.tasks
     )
     assert not missing, missing
+
+
+def test_every_scheduled_task_takes_the_arguments_its_entry_gives():
+    """A beat entry's arguments that its task does not take fail in the worker at the scheduled hour, every night."""
+    import inspect
+
+    from django.conf import settings
+
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    refused = []
+    for entry_name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        try:
+            inspect.signature(app.tasks[entry["task"]].run).bind(*entry.get("args", ()), **entry.get("kwargs", {}))
+        except TypeError as error:
+            refused.append(f"{entry_name}: {error}")
+    assert not refused, refused
+    assert settings.CELERY_BEAT_SCHEDULE["reports-stock-rebuild"]["kwargs"] == {"full": settings.REPORTS_NIGHTLY_FULL}

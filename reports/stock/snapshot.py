@@ -588,6 +588,136 @@ def _disagreeing_with_ledger(product_ids: list[int] | None) -> list[int]:
         return [product_id for (product_id,) in cursor.fetchall()]
 
 
+def _off_the_ledger_select(*, everywhere: bool) -> tuple[str, list]:
+    """The products some row of which is not what a rebuild from the ledger would write (PostgreSQL): among the
+    rows of each warehouse, or (`everywhere`) among the rows of all warehouses together.
+
+    A rebuild computes each key's rows in day order, every row from the one before it and the ledger's
+    movements of its day (with the reserved quantity and unit cost the row holds, which the ledger does not):
+    so every row agrees with a rebuild exactly when each row follows from the row before it and its day's
+    movements, and no day with movements lacks its row. That is checked here for every row at once, in a
+    read-only statement: one pass over the ledger (summed per key and day, in parallel) and one over the
+    snapshot in key order (each row beside the one before it), joined on the key and day. Nothing is
+    written; only the products it returns need rebuilding."""
+    snap, ledger = _table(StockDay), _table(StockMovement)
+    shipment = f"kind = '{MovementKind.SHIPMENT}'"
+    gap = "(r.day - r.p_day)"
+    follows = f"""
+        r.p_day IS NULL
+            AND r.on_hand = COALESCE(m.delta, 0) AND r.opening_on_hand IS NULL AND r.opening_reserved IS NULL
+            AND r.opening_value IS NULL AND r.cum_unit_days = 0 AND r.cum_value_days = 0 AND r.cum_out_days = 0
+            AND r.cum_shipped = 0 AND r.cum_shipped_value = 0
+            AND r.last_shipped_on IS NOT DISTINCT FROM CASE WHEN r.shipped > 0 THEN r.day END
+        OR r.p_day IS NOT NULL
+            AND r.on_hand = r.p_on_hand + COALESCE(m.delta, 0) AND r.opening_on_hand = r.p_on_hand
+            AND r.opening_reserved = r.p_reserved AND r.opening_value = r.p_value
+            AND r.cum_unit_days = r.p_cum_unit_days + CAST(r.p_on_hand AS bigint) * {gap}
+            AND r.cum_value_days = r.p_cum_value_days + r.p_value * {gap}
+            AND r.cum_out_days = r.p_cum_out_days + CASE WHEN r.p_on_hand <= 0 THEN {gap} ELSE 0 END
+            AND r.cum_shipped = r.p_cum_shipped + r.p_shipped
+            AND r.cum_shipped_value = r.p_cum_shipped_value + r.p_shipped_value
+            AND r.last_shipped_on IS NOT DISTINCT FROM CASE WHEN r.shipped > 0 THEN r.day ELSE r.p_last_shipped_on END
+    """
+    key, rows_of = (
+        ("product_id", "warehouse_id IS NULL") if everywhere else ("product_id, warehouse_id", "warehouse_id IS NOT NULL")
+    )
+    same_key = " AND ".join(f"m.{column} = r.{column}" for column in key.split(", "))
+    # The costs summed in cents (integers: a numeric sum per group is slow to add and large to hash).
+    sql = f"""
+    WITH moves AS (
+        SELECT {key}, CAST(created_at AT TIME ZONE %s AS date) AS day,
+               SUM(quantity) AS delta,
+               SUM(CASE WHEN {shipment} THEN -quantity ELSE 0 END) AS shipped,
+               SUM(CASE WHEN {shipment} AND unit_cost IS NOT NULL
+                        THEN -quantity * CAST(unit_cost * 100 AS bigint) ELSE 0 END) AS shipped_cents,
+               SUM(CASE WHEN {shipment} AND unit_cost IS NULL THEN -quantity ELSE 0 END) AS shipped_uncosted
+        FROM {ledger} GROUP BY {", ".join(str(n) for n in range(1, key.count(",") + 3))}
+    ),
+    rows AS (
+        SELECT {key}, day, on_hand, unit_cost, value, opening_on_hand, opening_reserved, opening_value, shipped,
+               shipped_value, last_shipped_on, cum_unit_days, cum_value_days, cum_out_days, cum_shipped,
+               cum_shipped_value,
+               LAG(day) OVER w AS p_day, LAG(on_hand) OVER w AS p_on_hand, LAG(reserved) OVER w AS p_reserved,
+               LAG(value) OVER w AS p_value, LAG(shipped) OVER w AS p_shipped,
+               LAG(shipped_value) OVER w AS p_shipped_value, LAG(last_shipped_on) OVER w AS p_last_shipped_on,
+               LAG(cum_unit_days) OVER w AS p_cum_unit_days, LAG(cum_value_days) OVER w AS p_cum_value_days,
+               LAG(cum_out_days) OVER w AS p_cum_out_days, LAG(cum_shipped) OVER w AS p_cum_shipped,
+               LAG(cum_shipped_value) OVER w AS p_cum_shipped_value
+        FROM {snap} WHERE {rows_of} WINDOW w AS (PARTITION BY {key} ORDER BY day)
+    )
+    SELECT DISTINCT COALESCE(r.product_id, m.product_id)
+    FROM rows r FULL JOIN moves m ON {same_key} AND m.day = r.day
+    WHERE r.product_id IS NULL
+       OR NOT (
+           r.value = ROUND(r.on_hand * r.unit_cost, 2)
+           AND r.shipped = COALESCE(m.shipped, 0)
+           AND r.shipped_value = ROUND(COALESCE(m.shipped_cents, 0) / 100.0 + COALESCE(m.shipped_uncosted, 0) * r.unit_cost, 2)
+           AND ({follows})
+       )
+    """
+    return sql, [timezone.get_default_timezone_name()]
+
+
+def _products_off_the_ledger() -> list[int]:
+    """The products some row of which is not what a rebuild from the ledger would write (_off_the_ledger_select)."""
+    off: set[int] = set()
+    with connection.cursor() as cursor:
+        # The snapshot's rows and the ledger's days sorted and hashed in memory, the ledger read by parallel workers,
+        # nothing JIT-compiled (as the writers' statements, _lock).
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '1GB'")
+        cursor.execute("SET LOCAL parallel_setup_cost = 0")
+        cursor.execute("SET LOCAL parallel_tuple_cost = 0.001")
+        for everywhere in (False, True):
+            sql, params = _off_the_ledger_select(everywhere=everywhere)
+            cursor.execute(sql, params)
+            off.update(product_id for (product_id,) in cursor.fetchall())
+    return sorted(off)
+
+
+def _totals_off(cursor) -> bool:
+    """Whether the totals table holds anything but the snapshot's rows summed per warehouse and day."""
+    snap, totals = _table(StockDay), _table(StockTotalDay)
+    computed = f"""
+        SELECT warehouse_id, day, SUM(d_on_hand) OVER w, SUM(d_reserved) OVER w, SUM(d_value) OVER w,
+               SUM(d_stocked) OVER w, SUM(d_out) OVER w, shipped, shipped_value
+        FROM (
+            SELECT warehouse_id, day,
+                   SUM(on_hand - COALESCE(opening_on_hand, 0)) AS d_on_hand,
+                   SUM(reserved - COALESCE(opening_reserved, 0)) AS d_reserved,
+                   SUM(value - COALESCE(opening_value, 0)) AS d_value,
+                   SUM(CASE WHEN on_hand > 0 THEN 1 ELSE 0 END - CASE WHEN opening_on_hand > 0 THEN 1 ELSE 0 END)
+                       AS d_stocked,
+                   SUM(CASE WHEN on_hand <= 0 THEN 1 ELSE 0 END - CASE WHEN opening_on_hand <= 0 THEN 1 ELSE 0 END)
+                       AS d_out,
+                   SUM(shipped) AS shipped, SUM(shipped_value) AS shipped_value
+            FROM {snap} GROUP BY warehouse_id, day
+        ) g WINDOW w AS (PARTITION BY warehouse_id ORDER BY day)
+    """
+    held = f"""
+        SELECT warehouse_id, day, on_hand, reserved, value, products_stocked, products_out, shipped, shipped_value
+        FROM {totals}
+    """
+    cursor.execute(f"SELECT EXISTS (({computed}) EXCEPT ALL ({held})) OR EXISTS (({held}) EXCEPT ALL ({computed}))")
+    return cursor.fetchone()[0]
+
+
+def _full_check_locked(off: list[int] | None) -> dict:
+    """The products found off the ledger (`off`, from _products_off_the_ledger) rebuilt, the totals checked against
+    the rows and rebuilt if they differ. None (elsewhere than on PostgreSQL): a rebuild of every row."""
+    if off is None:
+        written = _rebuild_rows(product_ids=None)
+        stock_totals_rebuild()
+        return {"rebuilt": written, "repaired": []}
+    repaired = off
+    for start in range(0, len(repaired), NIGHTLY_CHUNK):
+        _rebuild_rows(product_ids=repaired[start : start + NIGHTLY_CHUNK])
+    with connection.cursor() as cursor:
+        if repaired or _totals_off(cursor):
+            stock_totals_rebuild()
+    return {"repaired": repaired}
+
+
 def _repair_locked(product_ids: list[int]) -> list[int]:
     """Rebuild the products' rows from the ledger, then bring today's reserved up to date."""
     _rebuild_rows(product_ids=product_ids)
@@ -666,14 +796,28 @@ NIGHTLY_CHUNK = 500
 
 
 @transaction.atomic
-def stock_snapshot_nightly() -> dict:
+def stock_snapshot_nightly(*, full: bool = False) -> dict:
     """The nightly run: the last days' rows of every product that moved derived again from the ledger,
     every product's latest rows checked against its stock rows (which inventory's nightly ledger check
     proves equal to the ledger), the products that differ checked against the ledger itself, and any
     product behind the ledger rebuilt from it in full. Past days never change in an append-only ledger,
     so this is the full rebuild's guarantee without rewriting two years of rows; an empty snapshot is
     built in full. A product whose stock rows differ from the ledger costs one sum over its movements a
-    night, not a rebuild."""
+    night, not a rebuild.
+
+    In `full` every row is checked against the ledger instead (_products_off_the_ledger: what a rebuild of every
+    product would write, without rewriting the rows that are right), the products off it rebuilt and the totals
+    checked against the rows (_full_check_locked)."""
+    if full and StockDay.objects.exists():
+        # The check only reads (each statement one snapshot of the tables), so it runs before the lock: refreshes
+        # go on meanwhile.
+        # A product whose refresh it overtook (its movement in, its rows not yet) is rebuilt: what the refresh writes.
+        off = _products_off_the_ledger() if connection.vendor == "postgresql" else None
+        _lock()
+        outcome = _full_check_locked(off)
+        outcome["reconciled"] = _reconcile_locked()
+        snapshot_touch(SNAPSHOT, rebuilt=True)
+        return outcome
     _lock()
     if not StockDay.objects.exists():
         written = _rebuild_rows(product_ids=None)

@@ -14,6 +14,7 @@ def reconcile_stock_snapshot() -> None:
 
 
 @shared_task(name="reports.stock.rebuild", ignore_result=True)
-def rebuild_stock_snapshot() -> None:
-    """Nightly: the last days again from the ledger, every product checked against its stock rows (stock_snapshot_nightly)."""
-    stock_snapshot_nightly()
+def rebuild_stock_snapshot(full: bool = False) -> None:
+    """Nightly: the last days again from the ledger, every product checked against its stock rows; in `full`, every
+    row checked against the ledger and the products off it rebuilt (stock_snapshot_nightly)."""
+    stock_snapshot_nightly(full=full)

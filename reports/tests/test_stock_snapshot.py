@@ -383,3 +383,70 @@ def test_a_product_moved_in_the_ledger_alone_is_taken_as_the_ledger_says(clock, 
     stock_snapshot_rebuild()
     assert snapshot_rows() == after
     assert StockDay.objects.get(product=p, warehouse=a, day=day(11)).on_hand == 4
+
+
+def test_the_full_nightly_run_checks_every_row_against_the_ledger_and_rebuilds_only_the_products_off_it(
+    clock, place, monkeypatch
+):
+    from reports.stock import snapshot
+
+    a, b = place["a"], place["b"]
+    products = [ProductFactory(sku=f"F-{n}", cost=D(f"{n + 2}.25")) for n in range(5)]
+    chance = random.Random(5)
+    clock.set(day(1))
+    for product in products:
+        stock_put(product=product, warehouse=a, quantity=40)
+        stock_put(product=product, warehouse=b, quantity=15)
+    for n in range(2, 21):
+        clock.set(day(n))
+        for product in chance.sample(products, 2):
+            stock_take(product=product, warehouse=chance.choice([a, b]), quantity=chance.randint(1, 3))
+    stock_snapshot_rebuild()
+    clock.set(day(21), hour=23)
+    rebuilds = []
+    rebuild_rows = snapshot._rebuild_rows
+    monkeypatch.setattr(snapshot, "_rebuild_rows", lambda **kwargs: rebuilds.append(kwargs) or rebuild_rows(**kwargs))
+
+    # Nothing off the ledger: nothing rebuilt, not a row rewritten.
+    ids = sorted(StockDay.objects.values_list("pk", flat=True))
+    assert stock_snapshot_nightly(full=True)["repaired"] == []
+    assert rebuilds == []
+    assert sorted(StockDay.objects.values_list("pk", flat=True)) == ids
+    right, right_totals = snapshot_rows(), total_rows()
+
+    # Old rows gone wrong (far before the nightly run's last days), one in each way a row can be off.
+    one, two, three, four, five = products
+    StockDay.objects.filter(product=one, warehouse=a, day=day(1)).update(on_hand=F("on_hand") + 1)
+    wrong = StockDay.objects.filter(product=two, warehouse__isnull=True).order_by("day")[3]
+    StockDay.objects.filter(pk=wrong.pk).update(cum_value_days=F("cum_value_days") + 1)
+    StockDay.objects.filter(product=three, warehouse=b).exclude(day=day(1)).order_by("day").first().delete()
+    shipped_on = StockDay.objects.filter(product=four, warehouse=a, shipped__gt=0).order_by("day").first()
+    StockDay.objects.filter(pk=shipped_on.pk).update(last_shipped_on=None)
+    costed = StockDay.objects.filter(product=five, warehouse=b, shipped__gt=0).order_by("day").first()
+    StockDay.objects.filter(pk=costed.pk).update(shipped_value=F("shipped_value") + D("0.01"))
+    assert stock_snapshot_nightly()["repaired"] == []  # the last days' check does not reach them
+    outcome = stock_snapshot_nightly(full=True)
+    assert outcome["repaired"] == sorted(product.pk for product in products)
+    assert {tuple(call["product_ids"]) for call in rebuilds} == {tuple(outcome["repaired"])}
+    assert snapshot_rows() == right
+    assert total_rows() == right_totals
+
+    # The totals alone gone wrong: they are made again from the rows.
+    rebuilds.clear()
+    StockTotalDay.objects.filter(warehouse=a, day=day(5)).update(value=F("value") + 3)
+    assert stock_snapshot_nightly(full=True)["repaired"] == []
+    assert total_rows() == right_totals
+    assert rebuilds == []
+
+
+def test_the_full_nightly_run_takes_a_day_moved_in_the_ledger_alone(clock, history):
+    a, p = history["a"], history["p"]
+    stock_snapshot_rebuild()
+    clock.set(day(4))
+    stock_take(product=p, warehouse=a, quantity=1)  # a day between two written ones, its refresh lost
+    clock.set(day(12), hour=23)
+    assert stock_snapshot_nightly(full=True)["repaired"] == [p.pk]
+    after = snapshot_rows()
+    stock_snapshot_rebuild()
+    assert snapshot_rows() == after
+    assert StockDay.objects.get(product=p, warehouse=a, day=day(4)).on_hand == 5
