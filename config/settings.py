@@ -623,7 +623,13 @@ _subscribe(
     }
 )
 CELERY_BEAT_SCHEDULE.update(
-    {"reports-cycles-rebuild": {"task": "reports.cycles.rebuild", "schedule": crontab(hour=1, minute=40)}}
+    {
+        "reports-cycles-rebuild": {
+            "task": "reports.cycles.rebuild",
+            "schedule": crontab(hour=1, minute=40),
+            "kwargs": {"full": REPORTS_NIGHTLY_FULL},
+        }
+    }
 )
 # Managers' and salespeople's homes list the orders at risk (each salesperson their own).
 HOME_QUEUE_PROVIDERS += ["reports.cycles.selectors.home_queues"]

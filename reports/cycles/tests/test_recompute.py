@@ -201,6 +201,10 @@ def test_the_first_build_of_an_empty_snapshot_fills_it_even_when_asked_in_full(o
     assert recomputed == [] and OrderCycle.objects.count() == len(orders)
 
 
+def test_the_beat_runs_the_nightly_task_in_full_as_the_setting_says(settings):
+    assert settings.CELERY_BEAT_SCHEDULE["reports-cycles-rebuild"]["kwargs"] == {"full": settings.REPORTS_NIGHTLY_FULL}
+
+
 @pytest.mark.django_db
 def test_the_nightly_task_recomputes_in_full_when_asked(orders):
     cycles_rebuild()
