@@ -3,9 +3,11 @@
 Both ways run the same set-based SQL (INSERT … SELECT … GROUP BY over the orders' timelines, the
 shipments, invoices, review findings and delivery exceptions); the incremental one adds
 `order_id IN (…)` and then recomputes only the weekly and daily figures whose keys those orders were
-or are now counted under. A full rebuild holds an exclusive advisory lock and the refreshes a shared
-one, so they never interleave; each key of a figure table is recomputed under its own lock, so two
-refreshes of orders in the same week cannot lose each other's rows.
+or are now counted under. In full, an empty snapshot is filled (cycles_rebuild) and a built one is
+computed afresh and compared, only the rows that differ written (cycles_recompute, reports.cycles.patching).
+Both hold an exclusive advisory lock and the refreshes a shared one, so they never interleave; each key
+of a figure table is recomputed under its own lock, so two refreshes of orders in the same week cannot
+lose each other's rows.
 
 Stage times: a stage counts in the week it ended. "Submitted" is the order's latest submission, the
 others the first time the order reached the state ("shipped": everything left; "delivered": every
@@ -422,7 +424,7 @@ def _emptied_for_bulk_load(cursor, model):
 
 @transaction.atomic
 def cycles_rebuild(*, now: datetime | None = None) -> None:
-    """Rebuild every cycle table from the business tables in one transaction (the nightly run; safe to repeat)."""
+    """Rebuild every cycle table from the business tables in one transaction (the first build; safe to repeat)."""
     now = now or timezone.now()
     d = Dialect.current()
     with connection.cursor() as cursor:
