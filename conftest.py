@@ -23,6 +23,28 @@ def pytest_configure(config):
         )
 
 
+# The rows data migrations put in the database, by the migration and its function (each a get_or_create).
+MIGRATION_SEEDS = [
+    ("config.migrations.0002_roles", "create_roles"),
+    ("logistics.migrations.0002_seed_carriers", "seed"),
+    ("billing.migrations.0005_receivables", "seed_levels"),
+]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """A test that commits (transaction=True) empties the database after itself, and with it the rows the data
+    migrations made; a database kept for the next session (--reuse-db) would start without them. They are put
+    back at the start of every session (nothing to do on a database just created)."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    with django_db_blocker.unblock():
+        for module, function in MIGRATION_SEEDS:
+            getattr(import_module(module), function)(apps, None)
+
+
 @pytest.fixture(autouse=True)
 def _eager_celery(settings):
     """Tasks run in the test's process; the worker test starts a real worker of its own."""
