@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -658,21 +659,48 @@ def _off_the_ledger_select(*, everywhere: bool) -> tuple[str, list]:
     return sql, [timezone.get_default_timezone_name()]
 
 
-def _products_off_the_ledger() -> list[int]:
-    """The products some row of which is not what a rebuild from the ledger would write (_off_the_ledger_select)."""
-    off: set[int] = set()
-    with connection.cursor() as cursor:
-        # The snapshot's rows and the ledger's days sorted and hashed in memory, the ledger read by parallel workers,
-        # nothing JIT-compiled (as the writers' statements, _lock).
+# A snapshot of at least this many rows (the planner's estimate) has its two checks run side by side, each on a
+# connection of its own in one process: at a million orders on 2 cores 15 s instead of 26 one after the other.
+CONCURRENT_CHECK_ROWS = 500_000
+
+
+def _check(everywhere: bool, *, parallel_workers: bool) -> set[int]:
+    """One of the two checks (_off_the_ledger_select) on this thread's connection, in a transaction of its own
+    (or a savepoint of the caller's) that its settings last for."""
+    sql, params = _off_the_ledger_select(everywhere=everywhere)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The snapshot's rows and the ledger's days sorted and hashed in memory, nothing JIT-compiled (as the
+        # writers' statements, _lock); the ledger read by parallel workers unless the two checks run side by side.
         cursor.execute("SET LOCAL jit = off")
         cursor.execute("SET LOCAL work_mem = '1GB'")
-        cursor.execute("SET LOCAL parallel_setup_cost = 0")
-        cursor.execute("SET LOCAL parallel_tuple_cost = 0.001")
-        for everywhere in (False, True):
-            sql, params = _off_the_ledger_select(everywhere=everywhere)
-            cursor.execute(sql, params)
-            off.update(product_id for (product_id,) in cursor.fetchall())
-    return sorted(off)
+        if parallel_workers:
+            cursor.execute("SET LOCAL parallel_setup_cost = 0")
+            cursor.execute("SET LOCAL parallel_tuple_cost = 0.001")
+        else:
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        cursor.execute(sql, params)
+        return {product_id for (product_id,) in cursor.fetchall()}
+
+
+def _check_on_own_connection(everywhere: bool) -> set[int]:
+    try:
+        return _check(everywhere, parallel_workers=False)
+    finally:
+        connection.close()  # this thread's, opened for the check
+
+
+def _products_off_the_ledger() -> list[int]:
+    """The products some row of which is not what a rebuild from the ledger would write (_off_the_ledger_select:
+    the warehouses' rows, then the rows of all warehouses together). A big snapshot is checked on two connections
+    at once: each sees what is committed, which is all the check reads (it runs before the caller writes)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [StockDay._meta.db_table])
+        rows = cursor.fetchone()[0]
+    if max(rows, 0) < CONCURRENT_CHECK_ROWS:
+        return sorted(_check(False, parallel_workers=True) | _check(True, parallel_workers=True))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        found = list(pool.map(_check_on_own_connection, (False, True)))
+    return sorted(found[0] | found[1])
 
 
 def _totals_off(cursor) -> bool:

@@ -450,3 +450,28 @@ def test_the_full_nightly_run_takes_a_day_moved_in_the_ledger_alone(clock, histo
     stock_snapshot_rebuild()
     assert snapshot_rows() == after
     assert StockDay.objects.get(product=p, warehouse=a, day=day(4)).on_hand == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_big_snapshot_is_checked_on_two_connections_at_once_with_the_same_findings(clock, history, monkeypatch):
+    from reports.stock import snapshot
+
+    a, b, p = history["a"], history["b"], history["p"]
+    q = ProductFactory(sku="P-2", cost=D("4.00"))
+    clock.set(day(2))
+    stock_put(product=q, warehouse=b, quantity=7)
+    clock.set(day(10))
+    stock_snapshot_rebuild()
+    StockDay.objects.filter(product=p, warehouse=a, day=day(3)).update(cum_shipped=F("cum_shipped") + 2)
+    StockDay.objects.filter(product=q, warehouse__isnull=True).update(on_hand=F("on_hand") + 1)
+    threads = []
+    check = snapshot._check_on_own_connection
+    monkeypatch.setattr(snapshot, "_check_on_own_connection", lambda everywhere: threads.append(everywhere) or check(everywhere))
+    monkeypatch.setattr(snapshot, "CONCURRENT_CHECK_ROWS", 0)
+    assert snapshot._products_off_the_ledger() == sorted([p.pk, q.pk])
+    assert sorted(threads) == [False, True]  # each check on a connection of its own
+    assert stock_snapshot_nightly(full=True)["repaired"] == sorted([p.pk, q.pk])
+    after = snapshot_rows()
+    stock_snapshot_rebuild()
+    assert snapshot_rows() == after
+    assert snapshot._products_off_the_ledger() == []
