@@ -309,9 +309,24 @@ def _rebuild_rows(*, product_ids: list[int] | None) -> int:
         return written
 
 
+def _day_changes(where: str = "") -> str:
+    """SQL: the snapshot's rows (`where` some of them) summed per warehouse and day as the totals' changes that day
+    (closing − opening of on hand, reserved, value and products in and out of stock) and its shipments."""
+    return f"""
+        SELECT warehouse_id, day,
+               SUM(on_hand - COALESCE(opening_on_hand, 0)) AS d_on_hand,
+               SUM(reserved - COALESCE(opening_reserved, 0)) AS d_reserved,
+               SUM(value - COALESCE(opening_value, 0)) AS d_value,
+               SUM(CASE WHEN on_hand > 0 THEN 1 ELSE 0 END - CASE WHEN opening_on_hand > 0 THEN 1 ELSE 0 END) AS d_stocked,
+               SUM(CASE WHEN on_hand <= 0 THEN 1 ELSE 0 END - CASE WHEN opening_on_hand <= 0 THEN 1 ELSE 0 END) AS d_out,
+               SUM(shipped) AS shipped, SUM(shipped_value) AS shipped_value
+        FROM {_table(StockDay)} {where} GROUP BY warehouse_id, day
+    """
+
+
 def stock_totals_rebuild(*, from_day: date | None = None) -> None:
     """The per-warehouse totals from `from_day` on (all: None), from the rows' changes summed per day."""
-    snap, totals = _table(StockDay), _table(StockTotalDay)
+    totals = _table(StockTotalDay)
     from_day = from_day or date(1, 1, 1)
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {totals} WHERE day >= %s", [from_day])
@@ -326,18 +341,7 @@ def stock_totals_rebuild(*, from_day: date | None = None) -> None:
                    COALESCE(b.products_stocked, 0) + SUM(g.d_stocked) OVER w,
                    COALESCE(b.products_out, 0) + SUM(g.d_out) OVER w,
                    g.shipped, g.shipped_value
-            FROM (
-                SELECT warehouse_id, day,
-                       SUM(on_hand - COALESCE(opening_on_hand, 0)) AS d_on_hand,
-                       SUM(reserved - COALESCE(opening_reserved, 0)) AS d_reserved,
-                       SUM(value - COALESCE(opening_value, 0)) AS d_value,
-                       SUM(CASE WHEN on_hand > 0 THEN 1 ELSE 0 END - CASE WHEN opening_on_hand > 0 THEN 1 ELSE 0 END)
-                           AS d_stocked,
-                       SUM(CASE WHEN on_hand <= 0 THEN 1 ELSE 0 END - CASE WHEN opening_on_hand <= 0 THEN 1 ELSE 0 END)
-                           AS d_out,
-                       SUM(shipped) AS shipped, SUM(shipped_value) AS shipped_value
-                FROM {snap} WHERE day >= %s GROUP BY warehouse_id, day
-            ) g
+            FROM ({_day_changes("WHERE day >= %s")}) g
             LEFT JOIN {totals} b ON COALESCE(b.warehouse_id, 0) = COALESCE(g.warehouse_id, 0)
                 AND b.day = (
                     SELECT MAX(b2.day) FROM {totals} b2
@@ -705,22 +709,11 @@ def _products_off_the_ledger() -> list[int]:
 
 def _totals_off(cursor) -> bool:
     """Whether the totals table holds anything but the snapshot's rows summed per warehouse and day."""
-    snap, totals = _table(StockDay), _table(StockTotalDay)
+    totals = _table(StockTotalDay)
     computed = f"""
         SELECT warehouse_id, day, SUM(d_on_hand) OVER w, SUM(d_reserved) OVER w, SUM(d_value) OVER w,
                SUM(d_stocked) OVER w, SUM(d_out) OVER w, shipped, shipped_value
-        FROM (
-            SELECT warehouse_id, day,
-                   SUM(on_hand - COALESCE(opening_on_hand, 0)) AS d_on_hand,
-                   SUM(reserved - COALESCE(opening_reserved, 0)) AS d_reserved,
-                   SUM(value - COALESCE(opening_value, 0)) AS d_value,
-                   SUM(CASE WHEN on_hand > 0 THEN 1 ELSE 0 END - CASE WHEN opening_on_hand > 0 THEN 1 ELSE 0 END)
-                       AS d_stocked,
-                   SUM(CASE WHEN on_hand <= 0 THEN 1 ELSE 0 END - CASE WHEN opening_on_hand <= 0 THEN 1 ELSE 0 END)
-                       AS d_out,
-                   SUM(shipped) AS shipped, SUM(shipped_value) AS shipped_value
-            FROM {snap} GROUP BY warehouse_id, day
-        ) g WINDOW w AS (PARTITION BY warehouse_id ORDER BY day)
+        FROM ({_day_changes()}) g WINDOW w AS (PARTITION BY warehouse_id ORDER BY day)
     """
     held = f"""
         SELECT warehouse_id, day, on_hand, reserved, value, products_stocked, products_out, shipped, shipped_value
