@@ -66,6 +66,21 @@ def place():
 
 
 @pytest.fixture
+def record_rebuilds(monkeypatch):
+    """From when it is called, the calls of the snapshot's rebuild of rows (each its keyword arguments) are recorded
+    in the list it returns; they still rebuild."""
+    from reports.stock import snapshot
+
+    def record() -> list[dict]:
+        calls: list[dict] = []
+        rebuild_rows = snapshot._rebuild_rows
+        monkeypatch.setattr(snapshot, "_rebuild_rows", lambda **kwargs: calls.append(kwargs) or rebuild_rows(**kwargs))
+        return calls
+
+    return record
+
+
+@pytest.fixture
 def history(clock, place):
     """P-1: in A 10 received on day 1, 4 shipped on day 3, 6 shipped on day 6 (out), 3 received on day 8;
     in B 5 received on day 3. Today is day 10."""
@@ -301,23 +316,18 @@ def test_goods_shipped_are_costed_at_the_cost_of_the_day_they_left(clock, place)
     assert (row["shipped"], row["shipped_value"]) == (3, D("33.00"))
 
 
-def test_stock_rows_that_differ_from_the_ledger_do_not_make_the_nightly_run_rebuild_the_product(clock, history, monkeypatch):
-    from reports.stock import snapshot
-
+def test_stock_rows_that_differ_from_the_ledger_do_not_make_the_nightly_run_rebuild_the_product(clock, history, record_rebuilds):
     a, p = history["a"], history["p"]
     stock_snapshot_rebuild()
     StockLevel.objects.filter(product=p, warehouse=a).update(on_hand=F("on_hand") + 5)  # not what the ledger says
     clock.set(day(11))
     stock_take(product=p, warehouse=a, quantity=1)
     stock_snapshot_refresh(product_ids=[p.pk])
-    rebuilds = []
-    rebuild_rows = snapshot._rebuild_rows
-    monkeypatch.setattr(snapshot, "_rebuild_rows", lambda **kwargs: rebuilds.append(kwargs) or rebuild_rows(**kwargs))
+    rebuilds = record_rebuilds()
     clock.set(day(12), hour=23)
     outcome = stock_snapshot_nightly()
     assert (outcome["refreshed"], outcome["repaired"], outcome["reconciled"], rebuilds) == (1, [], [p.pk], [])
     after = snapshot_rows()
-    monkeypatch.setattr(snapshot, "_rebuild_rows", rebuild_rows)
     stock_snapshot_rebuild()
     assert snapshot_rows() == after
     assert StockDay.objects.get(product=p, warehouse=a, day=day(11)).on_hand == 2  # the ledger's, not the stock row's
@@ -363,33 +373,26 @@ def test_the_nightly_run_gives_the_rows_a_full_rebuild_gives_for_many_products(c
     assert total_rows() == totals
 
 
-def test_a_product_moved_in_the_ledger_alone_is_taken_as_the_ledger_says(clock, history, monkeypatch):
-    from reports.stock import snapshot
-
+def test_a_product_moved_in_the_ledger_alone_is_taken_as_the_ledger_says(clock, history, record_rebuilds):
     a, p = history["a"], history["p"]
     stock_snapshot_rebuild()
     StockLevel.objects.filter(product=p).delete()  # movements loaded without their stock rows
     clock.set(day(11))
     stock_post_movement(product=p, warehouse=a, kind=MovementKind.RECEIPT, quantity=1)
     StockLevel.objects.filter(product=p).delete()
-    rebuilds = []
-    rebuild_rows = snapshot._rebuild_rows
-    monkeypatch.setattr(snapshot, "_rebuild_rows", lambda **kwargs: rebuilds.append(kwargs) or rebuild_rows(**kwargs))
+    rebuilds = record_rebuilds()
     clock.set(day(11), hour=23)
     outcome = stock_snapshot_nightly()
     assert (outcome["repaired"], rebuilds) == ([], [])
     after = snapshot_rows()
-    monkeypatch.setattr(snapshot, "_rebuild_rows", rebuild_rows)
     stock_snapshot_rebuild()
     assert snapshot_rows() == after
     assert StockDay.objects.get(product=p, warehouse=a, day=day(11)).on_hand == 4
 
 
 def test_the_full_nightly_run_checks_every_row_against_the_ledger_and_rebuilds_only_the_products_off_it(
-    clock, place, monkeypatch
+    clock, place, record_rebuilds
 ):
-    from reports.stock import snapshot
-
     a, b = place["a"], place["b"]
     products = [ProductFactory(sku=f"F-{n}", cost=D(f"{n + 2}.25")) for n in range(5)]
     chance = random.Random(5)
@@ -403,9 +406,7 @@ def test_the_full_nightly_run_checks_every_row_against_the_ledger_and_rebuilds_o
             stock_take(product=product, warehouse=chance.choice([a, b]), quantity=chance.randint(1, 3))
     stock_snapshot_rebuild()
     clock.set(day(21), hour=23)
-    rebuilds = []
-    rebuild_rows = snapshot._rebuild_rows
-    monkeypatch.setattr(snapshot, "_rebuild_rows", lambda **kwargs: rebuilds.append(kwargs) or rebuild_rows(**kwargs))
+    rebuilds = record_rebuilds()
 
     # Nothing off the ledger: nothing rebuilt, not a row rewritten.
     ids = sorted(StockDay.objects.values_list("pk", flat=True))
