@@ -669,8 +669,9 @@ CONCURRENT_CHECK_ROWS = 500_000
 
 
 def _check(everywhere: bool, *, parallel_workers: bool) -> set[int]:
-    """One of the two checks (_off_the_ledger_select) on this thread's connection, in a transaction of its own
-    (or a savepoint of the caller's) that its settings last for."""
+    """One of the two checks (_off_the_ledger_select) on this thread's connection, in a transaction of its own; on
+    the caller's connection in a savepoint, whose settings then last until the caller's transaction ends (the
+    rebuilds after it set their own work_mem)."""
     sql, params = _off_the_ledger_select(everywhere=everywhere)
     with transaction.atomic(), connection.cursor() as cursor:
         # The snapshot's rows and the ledger's days sorted and hashed in memory, nothing JIT-compiled (as the
@@ -724,19 +725,19 @@ def _totals_off(cursor) -> bool:
 
 
 def _full_check_locked(off: list[int] | None) -> dict:
-    """The products found off the ledger (`off`, from _products_off_the_ledger) rebuilt, the totals checked against
-    the rows and rebuilt if they differ. None (elsewhere than on PostgreSQL): a rebuild of every row."""
+    """The products found off the ledger (`off`, from _products_off_the_ledger) repaired as the nightly run repairs
+    them (_repair_locked), the totals checked against the rows and rebuilt if they differ. None (elsewhere than on
+    PostgreSQL): a rebuild of every row."""
     if off is None:
         written = _rebuild_rows(product_ids=None)
         stock_totals_rebuild()
         return {"rebuilt": written, "repaired": []}
-    repaired = off
-    for start in range(0, len(repaired), NIGHTLY_CHUNK):
-        _rebuild_rows(product_ids=repaired[start : start + NIGHTLY_CHUNK])
+    for start in range(0, len(off), NIGHTLY_CHUNK):
+        _repair_locked(off[start : start + NIGHTLY_CHUNK])
     with connection.cursor() as cursor:
-        if repaired or _totals_off(cursor):
+        if off or _totals_off(cursor):
             stock_totals_rebuild()
-    return {"repaired": repaired}
+    return {"repaired": off}
 
 
 def _repair_locked(product_ids: list[int]) -> list[int]:
