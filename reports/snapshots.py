@@ -41,9 +41,8 @@ def snapshot_read[T](read: Callable[[], T], *, default: T, wait_ms: int = 500) -
 
     A first build empties its tables with TRUNCATE, whose lock lasts until it commits; nightly runs rewrite only
     what changed, in short transactions, and the full recomputes (full=True) only the rows that differ: they hold
-    no such lock. A page
-    opened all day (a home, the dashboard) waits for a held lock at most `wait_ms` on PostgreSQL instead.
-    Other errors are raised.
+    no such lock. A page opened all day (a home, the dashboard) waits for a held lock at most `wait_ms` on
+    PostgreSQL instead. Other errors are raised.
     """
     alias = router.db_for_read(SnapshotState)
     connection = connections[alias]

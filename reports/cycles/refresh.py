@@ -524,16 +524,13 @@ def cycles_recompute(*, now: datetime | None = None) -> dict[str, int]:
         written["CycleStageTime"] = patch_by_order(
             cursor, model=CycleStageTime, columns=STAGE_TIME_COLUMNS, select=lambda only: _stage_time_select(d, only)
         )
-        written["DeliveryDay"] = patch_by_key(
-            cursor,
-            model=DeliveryDay,
-            columns=DELIVERY_DAY_COLUMNS,
-            keys=("day", "salesperson_id"),
-            select=_delivery_day_select(""),
-        )
-        written["ReviewDay"] = patch_by_key(
-            cursor, model=ReviewDay, columns=REVIEW_DAY_COLUMNS, keys=("day", "salesperson_id"), select=_review_day_select("")
-        )
+        for model, columns, select in (
+            (DeliveryDay, DELIVERY_DAY_COLUMNS, _delivery_day_select("")),
+            (ReviewDay, REVIEW_DAY_COLUMNS, _review_day_select("")),
+        ):
+            written[model.__name__] = patch_by_key(
+                cursor, model=model, columns=columns, keys=("day", "salesperson_id"), select=select
+            )
         written["CycleWeek"] = _recompute_cycle_weeks(cursor)
         for model in (*PER_ORDER, *FIGURES):
             if written[model.__name__] > 1000:  # the next night's statements plan with the new figures
