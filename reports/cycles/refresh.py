@@ -4,7 +4,7 @@ Both ways run the same set-based SQL (INSERT … SELECT … GROUP BY over the or
 shipments, invoices, review findings and delivery exceptions); the incremental one adds
 `order_id IN (…)` and then recomputes only the weekly and daily figures whose keys those orders were
 or are now counted under. In full, an empty snapshot is filled (cycles_rebuild) and a built one is
-computed afresh and compared, only the rows that differ written (cycles_recompute, reports.cycles.patching).
+computed afresh and compared, only the rows that differ written (cycles_recompute, reports.patching).
 Both hold an exclusive advisory lock and the refreshes a shared one, so they never interleave; each key
 of a figure table is recomputed under its own lock, so two refreshes of orders in the same week cannot
 lose each other's rows.
@@ -32,6 +32,7 @@ from logistics.exceptions.models import DeliveryException
 from logistics.models import Shipment
 from orders.models import OrderEvent, OrderStatus, PaymentStatus, ReviewFinding, ReviewRule, SalesOrder
 from reports.models import SnapshotState
+from reports.patching import patch_by_key, patch_by_order
 from reports.snapshots import NIGHTLY_OVERLAP, nightly_refresh, nightly_slice, snapshot_touch
 
 from .dialect import Dialect
@@ -46,7 +47,6 @@ from .models import (
     ReviewOutcome,
     Stage,
 )
-from .patching import patch_by_key, patch_by_order
 
 SNAPSHOT = "cycles"
 S = OrderStatus
@@ -506,7 +506,7 @@ def cycles_recompute(*, now: datetime | None = None) -> dict[str, int]:
             model=OrderCycle,
             columns=ORDER_CYCLE_COLUMNS,
             keys=("order_id",),
-            select=_order_cycle_select(d, ""),
+            select=lambda only: _order_cycle_select(d, only),
             params=[_now_param(now)],
             ignored=("refreshed_at",),
         )
@@ -518,7 +518,7 @@ def cycles_recompute(*, now: datetime | None = None) -> dict[str, int]:
             model=ReviewFlag,
             columns=REVIEW_FLAG_COLUMNS,
             keys=("order_id", "submission", "rule"),
-            select=_review_flag_select(d, ""),
+            select=lambda only: _review_flag_select(d, only),
         )
         # The stage times and the figures from the patched rows (they equal the fresh ones now: nothing computed twice).
         written["CycleStageTime"] = patch_by_order(

@@ -21,6 +21,7 @@ The rules of what counts (the pages state them):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -32,6 +33,7 @@ from django.utils import timezone
 from inventory.models import MovementKind, ReservationState
 from logistics.returns.models import ReturnOutcome
 from orders.models import OrderStatus, SalesOrder, SalesOrderLine
+from reports.patching import orders_that_differ
 from reports.snapshots import snapshot_touch
 
 from .models import (
@@ -105,11 +107,14 @@ def _units_amount(quantity: str, line: str = "l") -> str:
     )
 
 
-def _among(column: str, order_ids: list[int] | None) -> tuple[str, list]:
+def _among(column: str, order_ids: list[int] | str | None) -> tuple[str, list]:
     """A filter on `column` to the given orders (every order when None): an array on PostgreSQL (one
-    parameter however many orders), an IN list elsewhere."""
+    parameter however many orders), an IN list elsewhere; or a SQL subquery of their ids (the full
+    recompute's scratch table of the orders it compares row by row)."""
     if order_ids is None:
         return "", []
+    if isinstance(order_ids, str):
+        return f" AND {column} IN {order_ids}", []
     if connection.vendor == "postgresql":
         return f" AND {column} = ANY(%s)", [list(order_ids)]
     placeholders, values = _placeholders(order_ids)
@@ -154,7 +159,7 @@ MARGIN_COLUMNS = (
 )
 
 
-def _sales_lines_select(order_ids: list[int] | None) -> tuple[str, list]:
+def _sales_lines_select(order_ids: list[int] | str | None) -> tuple[str, list]:
     """The sales line facts (SALES_LINE_COLUMNS) of the given orders (every order when None)."""
     day, day_params = _day_of("o.approved_at")
     statuses, status_params = _placeholders(BOOKED)
@@ -190,7 +195,7 @@ def _sales_lines_select(order_ids: list[int] | None) -> tuple[str, list]:
     return sql, [ReservationState.RELEASED, *held_params, *day_params, *status_params, *where_params]
 
 
-def _sales_orders_select(order_ids: list[int] | None, lines_table: str) -> tuple[str, list]:
+def _sales_orders_select(order_ids: list[int] | str | None, lines_table: str) -> tuple[str, list]:
     """Every booked order (SALES_ORDER_COLUMNS), with the sums of its line facts in `lines_table` (so the two agree)."""
     day, day_params = _day_of("o.approved_at")
     statuses, status_params = _placeholders(BOOKED)
@@ -228,7 +233,7 @@ def _shipped_units(where: str) -> str:
     """
 
 
-def _margin_select(order_ids: list[int] | None) -> tuple[str, list]:
+def _margin_select(order_ids: list[int] | str | None) -> tuple[str, list]:
     """The margin facts (MARGIN_COLUMNS) of the given orders (every order when None)."""
     shipped_day, shipped_day_params = _day_of("u.moment")
     returned_day, returned_day_params = _day_of("c.received_at")
@@ -420,14 +425,17 @@ def _refresh_rollup(cursor, rollup: Rollup, keys: set[tuple]) -> None:
 
 # --- the nightly rebuild -----------------------------------------------------------------------------------
 # On PostgreSQL each table is computed afresh and compared with the live one in as few passes over the millions of
-# rows as can be: a fact table with a key (a line's, an order's) in one statement that joins the fresh computation to
-# the live table and keeps only the rows that differ; the margin facts (no key) and the rollups (small) through an
-# unlogged scratch copy (no WAL, no index to keep up) compared with the live table. Only rows that differ are deleted
-# and inserted: most nights almost nothing differs (the events kept the facts up to date), so the live tables (and
-# their indexes) barely change and readers are never locked out. The orders' facts and the rollups are computed from
-# the live facts once those are patched (they equal the fresh ones then), so no fact is computed twice. An empty
-# table (the first build) is filled straight from its computation, its indexes built after the rows. SQLite empties
-# the tables and fills them again.
+# rows as can be. A fact table (its rows are orders') is first compared by fingerprints per bucket of orders (the count
+# and hash sum of its rows, reports.patching): one parallel aggregation of the computation and one of the live table,
+# no join of their rows. Only the orders of the buckets that differ are compared row by row: a fact table with a key
+# (a line's, an order's) in one statement that joins their fresh computation to their live rows and keeps only the
+# rows that differ, the margin facts (no key) through an unlogged scratch copy (no WAL, no index to keep up) compared
+# order by order. The rollups (small) are computed into a scratch copy and compared with the live table. Only rows
+# that differ are deleted and inserted: most nights almost nothing differs (the events kept the facts up to date), so
+# the live tables (and their indexes) barely change and readers are never locked out. The orders' facts and the
+# rollups are computed from the live facts once those are patched (they equal the fresh ones then), so no fact is
+# computed twice. An empty table (the first build) is filled straight from its computation, its indexes built after
+# the rows. SQLite empties the tables and fills them again.
 
 
 @dataclass(frozen=True)
@@ -477,31 +485,42 @@ class Scratch:
             for key in self.keys
         )
 
-    def rebuild(self, cursor, select: tuple[str, list]) -> int:
-        """Make the live table equal `select` (every row computed afresh), touching only the rows that differ; how
-        many rows were written or deleted. Its statistics are refreshed when much changed (the next statements
-        read it)."""
+    def rebuild(self, cursor, select: Callable[[str | None], tuple[str, list]]) -> int:
+        """Make the live table equal its computation, `select(None)` (every row computed afresh), touching only
+        the rows that differ; how many rows were written or deleted. A fact table (its rows are orders') is first
+        compared by fingerprints per bucket of orders (reports.patching), and only the orders of the buckets that
+        differ are compared row by row (`select(only)`: their rows, `only` a SQL subquery of their ids). Its
+        statistics are refreshed when much changed (the next statements read it)."""
         if self._is_empty(cursor) and self.keys[1:]:
-            changed = self._fill(cursor, select)  # a rollup (small): straight in
+            changed = self._fill(cursor, select(None))  # a rollup (small): straight in
         elif self._is_empty(cursor):
             # A fact table (big): computed by parallel workers into its scratch copy (an INSERT's SELECT runs in
             # one process only: twice as long), then copied in.
-            self.create(cursor, select)
+            self.create(cursor, select(None))
             changed = self._fill(cursor, (f"SELECT * FROM {self.fresh}", []))
             cursor.execute(f"DROP TABLE {self.fresh}")
-        elif len(self.keys) == 1:
-            changed = self._patch_by_key(cursor, select)
+        elif "order_id" in self.columns:
+            sql, params = select(None)
+            only = orders_that_differ(cursor, model=self.model, columns=self.columns, select=sql, params=params)
+            if only is None:
+                changed = 0
+            elif len(self.keys) == 1:
+                changed = self._patch_by_key(cursor, select(only), only)
+            else:
+                self.create(cursor, select(only))
+                changed = self._patch_from_fresh(cursor, only)
+                cursor.execute(f"DROP TABLE {self.fresh}")
         else:
-            self.create(cursor, select)
+            self.create(cursor, select(None))
             changed = self._patch_from_fresh(cursor)
             cursor.execute(f"DROP TABLE {self.fresh}")
         if changed > 1000:
             cursor.execute(f"ANALYZE {self.live}")
         return changed
 
-    def _patch_by_key(self, cursor, select: tuple[str, list]) -> int:
-        """A fact table with a key (big): the rows that differ found in one pass (the computation joined to the
-        live table), set aside, then only their keys' rows deleted and inserted."""
+    def _patch_by_key(self, cursor, select: tuple[str, list], only: str) -> int:
+        """A fact table with a key: the rows of the orders in `only` that differ found in one pass (their
+        computation joined to their live rows), set aside, then only their keys' rows deleted and inserted."""
         key = self.keys[0]
         values = [column for column in self.columns if column != key]
         differ = f"({', '.join(f'f.{c}' for c in values)}) IS DISTINCT FROM ({', '.join(f'l.{c}' for c in values)})"
@@ -511,7 +530,7 @@ class Scratch:
             f"""
             CREATE UNLOGGED TABLE {self.changed} AS
             SELECT {", ".join(f"f.{column}" for column in self.columns)}, l.{key} AS live_key
-            FROM ({sql}) f FULL JOIN {self.live} l ON l.{key} = f.{key}
+            FROM ({sql}) f FULL JOIN (SELECT * FROM {self.live} WHERE order_id IN {only}) l ON l.{key} = f.{key}
             WHERE f.{key} IS NULL OR l.{key} IS NULL OR {differ}
             """,
             params,
@@ -526,8 +545,9 @@ class Scratch:
         cursor.execute(f"DROP TABLE {self.changed}")
         return changed + cursor.rowcount
 
-    def _patch_from_fresh(self, cursor) -> int:
-        """Make the live table equal its fresh copy, touching only the rows that differ; how many changed."""
+    def _patch_from_fresh(self, cursor, only: str | None = None) -> int:
+        """Make the live table equal its fresh copy, touching only the rows that differ; how many changed. The
+        margin facts: the fresh rows of the orders in `only` (a SQL subquery) against those orders' live rows."""
         columns = ", ".join(self.columns)
         changed_keys = self.changed
         cursor.execute(f"DROP TABLE IF EXISTS {changed_keys}")
@@ -550,12 +570,13 @@ class Scratch:
         # The margin facts (no key: one order line can ship twice alike): the orders whose rows differ, by their
         # count and the sum of a 64-bit hash of each row, in one pass over both; then only their rows rewritten.
         fingerprint = f"COUNT(*) AS n, SUM(hash_record_extended(ROW({columns}), 0)) AS h"
+        live_rows = f"{self.live} WHERE order_id IN {only}" if only else self.live
         cursor.execute(
             f"""
             CREATE UNLOGGED TABLE {changed_keys} AS
             SELECT COALESCE(f.order_id, l.order_id) AS order_id
             FROM (SELECT order_id, {fingerprint} FROM {self.fresh} GROUP BY order_id) f
-            FULL JOIN (SELECT order_id, {fingerprint} FROM {self.live} GROUP BY order_id) l ON l.order_id = f.order_id
+            FULL JOIN (SELECT order_id, {fingerprint} FROM {live_rows} GROUP BY order_id) l ON l.order_id = f.order_id
             WHERE f.order_id IS NULL OR l.order_id IS NULL OR (f.n, f.h) IS DISTINCT FROM (l.n, l.h)
             """
         )
@@ -610,13 +631,15 @@ def _rebuild_by_patching(cursor) -> None:
     cursor.execute("SET LOCAL parallel_tuple_cost = 0.001")
     cursor.execute("SET LOCAL jit = off")
     lines = Scratch(SalesLineFact, SALES_LINE_COLUMNS, ("line_id",))
-    lines.rebuild(cursor, _sales_lines_select(None))
+    lines.rebuild(cursor, _sales_lines_select)
     # The orders' sums of their line facts: the live ones, equal to the fresh ones now.
-    Scratch(SalesOrderFact, SALES_ORDER_COLUMNS, ("order_id",)).rebuild(cursor, _sales_orders_select(None, lines.live))
-    Scratch(MarginLineFact, MARGIN_COLUMNS).rebuild(cursor, _margin_select(None))
+    Scratch(SalesOrderFact, SALES_ORDER_COLUMNS, ("order_id",)).rebuild(
+        cursor, lambda only: _sales_orders_select(only, lines.live)
+    )
+    Scratch(MarginLineFact, MARGIN_COLUMNS).rebuild(cursor, _margin_select)
     for rollup in SALES_ROLLUPS + MARGIN_ROLLUPS:
         Scratch(rollup.model, _rollup_columns(rollup), (rollup.period, *rollup.keys)).rebuild(
-            cursor, _rollup_select(rollup, _table(rollup.source))
+            cursor, lambda _only, rollup=rollup: _rollup_select(rollup, _table(rollup.source))
         )
 
 

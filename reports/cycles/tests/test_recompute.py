@@ -12,7 +12,8 @@ from django.db import connection
 from django.db.models import Count
 
 from orders.models import OrderEvent, ReviewRule
-from reports.cycles import patching, refresh
+from reports import patching
+from reports.cycles import refresh
 from reports.cycles.models import (
     CycleStageTime,
     CycleWeek,
