@@ -3,8 +3,9 @@
 Seeds a fresh PostgreSQL database with bench/scale.py's orders and lines (default 1,000,000 orders
 × 5 lines over two years, 10,000 customers, 2,000 products, 50 salespeople), then, with SQL, what
 the reports read besides: each order's timeline (submitted, approved, allocated, shipped, delivered,
-completed, as far as its status goes), a shipment with its lines for every shipped order, and the
-ledger's shipment movements with the cost at shipment. Then it times, in one run:
+completed, as far as its status goes), a shipment with its lines for every shipped order, the
+ledger's shipment movements with the cost at shipment, and a reservation per line of every order
+allocated or later (consumed once shipped). Then it times, in one run:
 
 - the full rebuild of every snapshot (each reports task in the beat schedule, one after the other);
   with --full, then the full recompute (full=True: every row computed afresh and compared) of those that have one;
@@ -47,6 +48,7 @@ STAGES = [
     ("completed", "delivered", 500, ("completed",)),
 ]
 SHIPPED = ("shipped", "delivered", "completed")
+ALLOCATED = ("allocated", "partially_shipped")
 
 
 def parse_args():
@@ -71,7 +73,7 @@ def _columns(cursor, table: str) -> set[str]:
 
 
 def seed_fulfilment(lines: int) -> None:
-    """Timelines, shipments, shipment lines and the ledger's shipment movements for the seeded orders."""
+    """Timelines, shipments, shipment lines, the ledger's shipment movements and the reservations for the seeded orders."""
     from decimal import Decimal
 
     from django.db import connection, transaction
@@ -169,6 +171,23 @@ def seed_fulfilment(lines: int) -> None:
             """
         )
         steps.append(("shipment lines", time.monotonic() - started))
+        started = time.monotonic()
+        # The allocation's reservations: every line of an order allocated or later held in its shipment's warehouse,
+        # consumed once shipped (the sales facts' warehouse of a line is read from them).
+        cursor.execute(
+            "SELECT 1"
+            if not empty(cursor, "inventory_reservation")
+            else f"""
+            INSERT INTO inventory_reservation (order_line_id, product_id, warehouse_id, quantity, state, created_at, updated_at)
+            SELECT l.id, l.product_id, CASE WHEN o.id %% 3 = 0 THEN {w2} ELSE {w1} END, l.quantity,
+                   CASE WHEN o.status = ANY(%s) THEN 'consumed' ELSE 'active' END,
+                   o.approved_at + interval '2 hours', o.approved_at + interval '26 hours'
+            FROM orders_salesorderline l JOIN orders_salesorder o ON o.id = l.order_id
+            WHERE o.status = ANY(%s)
+            """,
+            [list(SHIPPED), [*ALLOCATED, *SHIPPED]],
+        )
+        steps.append(("reservations", time.monotonic() - started))
         started = time.monotonic()
         costed = "unit_cost" in _columns(cursor, "inventory_stockmovement")
         cursor.execute(

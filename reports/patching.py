@@ -20,7 +20,8 @@ Different rows with equal sums are a 2^-64 chance per bucket; equal rows always 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from django.db import connection
 
@@ -41,27 +42,59 @@ def _row(alias: str, columns: tuple[str, ...]) -> str:
     return "(" + ", ".join(f"{alias}.{column}" for column in columns) + ")"
 
 
+@contextmanager
+def planner_settings(cursor, **settings: str | None) -> Iterator[None]:
+    """The statements inside planned with these settings (None: the server's own value), and the transaction's
+    values (a caller's SET LOCAL) put back after."""
+    names = list(settings)
+    cursor.execute("SELECT " + ", ".join(["current_setting(%s)"] * len(names)), names)
+    values = cursor.fetchone()
+    for name, value in settings.items():
+        if value is None:
+            cursor.execute(f"SET LOCAL {name} TO DEFAULT")
+        else:
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+    try:
+        yield
+    finally:
+        for name, value in zip(names, values, strict=True):
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+
+
 def orders_that_differ(
-    cursor, *, model, columns: tuple[str, ...], select: str, params: list | tuple = (), ignored: tuple[str, ...] = ()
+    cursor,
+    *,
+    model,
+    columns: tuple[str, ...],
+    select: str | list[str],
+    params: list | tuple = (),
+    ignored: tuple[str, ...] = (),
+    planner: dict[str, str] | None = None,
 ) -> str | None:
     """Compare `model`'s table (rows of orders: `order_id` among `columns`) with `select` (every row computed
-    afresh, `columns` in order) by fingerprints per bucket of order ids, every column but `ignored` hashed in the
-    table's types on both sides. None when every bucket agrees; else a SQL subquery of the ids of every order in
-    the buckets that differ (a temporary table), for the row-by-row comparison of those orders only."""
+    afresh, `columns` in order; or a list of SELECTs whose rows together are the computation, each summed apart:
+    an arm that runs in parallel workers is not held back by one that cannot) by fingerprints per bucket of order
+    ids, every column but `ignored` hashed in the table's types on both sides; `planner`: settings the statements
+    are planned with besides. None when every bucket agrees; else a SQL subquery of the ids of every order in the
+    buckets that differ (a temporary table), for the row-by-row comparison of those orders only."""
     types = {field.column: field.db_type(connection) for field in model._meta.concrete_fields}
     hashed = ", ".join(f"CAST({column} AS {types[column]})" for column in columns if column not in ignored)
     size = ORDERS_PER_BUCKET
     fingerprint = f"order_id / {size} AS bucket, COUNT(*) AS n, SUM(hash_record_extended(ROW({hashed}), 0)) AS h"
-    cursor.execute(
-        f"""
-        SELECT COALESCE(f.bucket, l.bucket)
-        FROM (SELECT {fingerprint} FROM ({select}) AS f ({", ".join(columns)}) GROUP BY 1) f
-        FULL JOIN (SELECT {fingerprint} FROM {_table(model)} GROUP BY 1) l ON l.bucket = f.bucket
-        WHERE (f.n, f.h) IS DISTINCT FROM (l.n, l.h)
-        """,
-        params,
-    )
-    buckets = [int(bucket) for (bucket,) in cursor.fetchall()]
+    arms = [select] if isinstance(select, str) else select
+    computed = " UNION ALL ".join(f"SELECT {fingerprint} FROM ({arm}) AS f ({', '.join(columns)}) GROUP BY 1" for arm in arms)
+    if len(arms) > 1:
+        computed = f"SELECT bucket, SUM(n) AS n, SUM(h) AS h FROM ({computed}) AS arms GROUP BY bucket"
+    # Each side summed per bucket by parallel workers, in a statement of its own (joined in one, the planner ran one
+    # side in a single process), and the two sets of a few thousand sums compared here. Planned at the server's cost
+    # of passing a row from a worker: a caller that writes tables may have made it nearly free, and the planner then
+    # gathers millions of rows to sum them in one process.
+    with planner_settings(cursor, parallel_tuple_cost=None, **(planner or {})):
+        cursor.execute(computed, params)
+        fresh = {int(bucket): (int(n), int(h)) for bucket, n, h in cursor.fetchall()}
+        cursor.execute(f"SELECT {fingerprint} FROM {_table(model)} GROUP BY 1")
+        live = {int(bucket): (int(n), int(h)) for bucket, n, h in cursor.fetchall()}
+    buckets = sorted(bucket for bucket in fresh.keys() | live.keys() if fresh.get(bucket) != live.get(bucket))
     if not buckets:
         return None
     scratch = _name(f"{model._meta.db_table}_buckets_differ")
@@ -84,14 +117,18 @@ def patch_by_key(
     select: str | Callable[[str], str],
     params: list | tuple = (),
     ignored: tuple[str, ...] = (),
+    planner: dict[str, str] | None = None,
 ) -> int:
     """Make `model`'s table equal its computation (its rows, `columns` in order; a row per `keys`, none of them
     NULL), comparing every column but `ignored` (a refresh time). `select`: the SQL of every row; or, for a table
     of orders' rows, a function of `only` giving it (every order's rows for "", else those of the orders in `only`,
-    a SQL subquery), compared by fingerprints first. Returns the rows deleted plus inserted."""
+    a SQL subquery), compared by fingerprints first (their statements planned with `planner`'s settings besides).
+    Returns the rows deleted plus inserted."""
     live = _table(model)
     if callable(select):
-        only = orders_that_differ(cursor, model=model, columns=columns, select=select(""), params=params, ignored=ignored)
+        only = orders_that_differ(
+            cursor, model=model, columns=columns, select=select(""), params=params, ignored=ignored, planner=planner
+        )
         if only is None:
             return 0
         computed, compared = select(only), f"(SELECT * FROM {live} WHERE order_id IN {only})"
