@@ -517,7 +517,7 @@ class Scratch:
     # The computation of every order's rows as SELECTs whose rows together are it, fingerprinted apart (None: one).
     arms: Callable[[None], list[tuple[str, list]]] | None = None
     # Compared by fingerprints first (a fact table); the orders' facts are not: summing their lines' facts per order
-    # for the fingerprints ran in one process, longer than their one join with the live rows.
+    # for the fingerprints took as long as their one join with the live rows.
     fingerprinted: bool = True
 
     @property
