@@ -174,9 +174,10 @@ def seed_fulfilment(lines: int) -> None:
         started = time.monotonic()
         # The allocation's reservations: every line of an order allocated or later held in its shipment's warehouse,
         # consumed once shipped (the sales facts' warehouse of a line is read from them).
+        reservations = empty(cursor, "inventory_reservation")
         cursor.execute(
-            "SELECT 1"
-            if not empty(cursor, "inventory_reservation")
+            "SELECT %s, %s"
+            if not reservations
             else f"""
             INSERT INTO inventory_reservation (order_line_id, product_id, warehouse_id, quantity, state, created_at, updated_at)
             SELECT l.id, l.product_id, CASE WHEN o.id %% 3 = 0 THEN {w2} ELSE {w1} END, l.quantity,
