@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, F, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
@@ -68,10 +68,11 @@ class ReadyToPick:
         return reverse("logistics:shipment_create", args=[self.order.pk]) + f"?warehouse={self.warehouse_id}"
 
 
-def ready_to_pick_queryset(*, warehouse_id: int | None = None) -> QuerySet:
+def ready_to_pick_queryset(*, warehouse_id: int | None = None, order_ids: list[int] | None = None) -> QuerySet:
     """Per (order, warehouse): the order lines with units reserved there and not yet on an open
-    shipment, and those units; allocated, backordered and partly shipped orders, oldest approval
-    first. One aggregate query in SQL (rows are dicts), so it pages and counts at any size."""
+    shipment, and those units; allocated, backordered and partly shipped orders (or those of them in
+    `order_ids`), oldest approval first. One aggregate query in SQL (rows are dicts), so it pages and
+    counts at any size."""
     line_reserved = (
         Reservation.objects.filter(
             order_line=OuterRef("order_line"), warehouse=OuterRef("warehouse"), state=ReservationState.ACTIVE
@@ -104,6 +105,8 @@ def ready_to_pick_queryset(*, warehouse_id: int | None = None) -> QuerySet:
     reservations = Reservation.objects.filter(state=ReservationState.ACTIVE, order_line__order__status__in=PICKABLE_ORDER_STATES)
     if warehouse_id is not None:
         reservations = reservations.filter(warehouse_id=warehouse_id)
+    if order_ids is not None:
+        reservations = reservations.filter(order_line__order__in=order_ids)
     return (
         reservations.annotate(
             line_left=Subquery(line_reserved, output_field=IntegerField())
@@ -121,6 +124,42 @@ def ready_to_pick_queryset(*, warehouse_id: int | None = None) -> QuerySet:
         .filter(units__gt=0)
         .order_by(F("approved_at").asc(nulls_last=True), "order_line__order", "warehouse_code")
     )
+
+
+# Pickable orders the home's queue is first computed for (it grows fourfold until it holds enough rows).
+READY_WINDOW = 50
+
+
+def _pickable_orders():
+    """Pickable orders' ids, oldest approval first: the queue's own order (the order_status_queue index)."""
+    return (
+        SalesOrder.objects.filter(status__in=PICKABLE_ORDER_STATES)
+        .order_by(F("approved_at").asc(nulls_last=True), "pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def ready_to_pick_first(*, limit: int) -> tuple[list[dict], bool]:
+    """The queue's first `limit` rows (dicts, as ready_to_pick_queryset's), computed for the oldest pickable orders
+    only: the rows of the first orders by approval are the first rows of the queue. A backlog of tens of thousands
+    of orders would be summed whole to sort them (seconds); a window of them takes milliseconds. Also whether every
+    pickable order was in the window (the rows are then the whole queue, at most `limit` of them shown)."""
+    window = READY_WINDOW
+    while True:
+        order_ids = list(_pickable_orders()[: window + 1])
+        whole = len(order_ids) <= window
+        rows = list(ready_to_pick_queryset(order_ids=order_ids[:window]))
+        if whole or len(rows) >= limit:
+            return rows, whole
+        window *= 4
+
+
+def orders_waiting_to_pick(*, cap: int) -> int:
+    """How many pickable orders hold reserved stock, counted no further than `cap` + 1: a big queue's size on a home
+    page, its orders without summing what each holds (so an order whose units all lie on a shipment being picked,
+    still reserved until it leaves, is counted too)."""
+    held = Reservation.objects.filter(order_line__order=OuterRef("pk"), state=ReservationState.ACTIVE)
+    return _pickable_orders().filter(Exists(held))[: cap + 1].count()
 
 
 def ready_to_pick_rows(rows) -> list[ReadyToPick]:

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from config.errors import DomainError, PermissionRefused
 from inventory.tests.factories import WarehouseFactory
 from logistics.models import PickWave, Shipment, ShipmentLine, ShipmentState
-from logistics.shipments.selectors import ready_to_pick, ready_to_pick_queryset
+from logistics.shipments.selectors import orders_waiting_to_pick, ready_to_pick, ready_to_pick_first, ready_to_pick_queryset
 from logistics.shipments.services import shipment_create
 from logistics.shipments.wave_views import WAVE_PICK_LIST
 from logistics.shipments.waves import wave_create, wave_pick_rows
@@ -130,6 +130,24 @@ def test_ready_to_pick_counts_only_lines_and_units_no_shipment_holds_in_one_quer
     assert len(queries.captured_queries) == 1
     by_order = {row["order_line__order"]: (row["lines"], row["units"]) for row in rows}
     assert by_order == {first.pk: (1, 1), orders[1].pk: (2, 4), orders[2].pk: (1, 1)}
+
+
+def test_the_homes_ready_to_pick_rows_are_the_queues_first_rows_whatever_the_window(orders, warehouse, clerk, monkeypatch):
+    first = orders[0]
+    shipment_create(order=first, warehouse=warehouse, quantities={line.pk: line.quantity for line in first.lines.all()}, by=clerk)
+    queue = list(ready_to_pick_queryset())  # the first order's units are all on a shipment: not in the queue
+    assert [row["order_line__order"] for row in queue] == [orders[1].pk, orders[2].pk]
+
+    monkeypatch.setattr("logistics.shipments.selectors.READY_WINDOW", 1)
+    # The first window's one order has no row: the window grows (to four orders, every one of them).
+    assert ready_to_pick_first(limit=1) == (queue, True)
+    monkeypatch.setattr("logistics.shipments.selectors.READY_WINDOW", 2)
+    rows, whole = ready_to_pick_first(limit=1)  # the two oldest orders hold the first row; a third is left out
+    assert (rows, whole) == (queue[:1], False)
+    # A queue bigger than the window: the home counts the orders holding reserved stock, the one being picked too
+    # (its units are on a shipment not yet sent: still reserved).
+    assert orders_waiting_to_pick(cap=999) == 3
+    assert orders_waiting_to_pick(cap=1) == 2  # counted no further than the cap + 1
 
 
 def test_the_pick_queue_pages_through_many_orders(client_as, warehouse, monkeypatch):
