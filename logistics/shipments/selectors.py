@@ -127,7 +127,7 @@ def ready_to_pick_queryset(*, warehouse_id: int | None = None, order_ids: list[i
 
 
 # Pickable orders the home's queue is first computed for (it grows fourfold until it holds enough rows).
-READY_WINDOW = 50
+READY_WINDOW = 10
 
 
 def _pickable_orders():
