@@ -139,7 +139,7 @@ def _pickable_orders():
     )
 
 
-def ready_to_pick_first(*, limit: int, warehouse_id: int | None = None) -> tuple[list[dict], bool]:
+def ready_to_pick_first(*, limit: int) -> tuple[list[dict], bool]:
     """The queue's first `limit` rows (dicts, as ready_to_pick_queryset's), computed for the oldest pickable orders
     only: the rows of the first orders by approval are the first rows of the queue. A backlog of tens of thousands
     of orders would be summed whole to sort them (seconds); a window of them takes milliseconds. Also whether every
@@ -148,7 +148,7 @@ def ready_to_pick_first(*, limit: int, warehouse_id: int | None = None) -> tuple
     while True:
         order_ids = list(_pickable_orders()[: window + 1])
         whole = len(order_ids) <= window
-        rows = list(ready_to_pick_queryset(warehouse_id=warehouse_id, order_ids=order_ids[:window]))
+        rows = list(ready_to_pick_queryset(order_ids=order_ids[:window]))
         if whole or len(rows) >= limit:
             return rows, whole
         window *= 4

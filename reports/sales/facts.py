@@ -279,9 +279,9 @@ def _shipped_units(where: str) -> str:
 
 def _margin_arms(order_ids: list[int] | str | None) -> list[tuple[str, list]]:
     """The margin facts (MARGIN_COLUMNS) of the given orders (every order when None), as two SELECTs (sql, params):
-    the units shipped, and the units returned. Each arm's columns are cast to the table's types on PostgreSQL, so
-    their UNION ALL (_margin_select) is one plain append; the full recompute sums each arm's fingerprints apart (the
-    shipments' arm, millions of rows, in parallel workers; the returns' cannot join them)."""
+    the units shipped, and the units returned. The full recompute sums each arm's fingerprints apart: in one
+    statement their union ran in one process, the shipments' millions of rows too (the returns' arm has a parallel
+    part of its own, and the planner does not nest them)."""
     shipped_day, shipped_day_params = _day_of("u.moment")
     returned_day, returned_day_params = _day_of("c.received_at")
     shipped_where, shipped_params = _among("s.order_id", order_ids)
@@ -305,23 +305,16 @@ def _margin_arms(order_ids: list[int] | str | None) -> list[tuple[str, list]]:
         GROUP BY u.order_line_id
     """
     returned_net = _units_amount("c.quantity")
-    shipped = _margin_typed(
-        [f"{shipped_day}", "u.product_id", "u.customer_id", "u.channel", "u.salesperson_id", "u.warehouse_id"]
-        + ["u.quantity", "u.net", "u.cost", "u.estimated"],
-        first="u.order_id",
-    )
-    returned = _margin_typed(
-        [returned_day, "l.product_id", "c.customer_id", "c.channel", "c.salesperson_id", "lc.warehouse_id", "-c.quantity"]
-        + [f"-({returned_net})", "-ROUND(c.quantity * COALESCE(lc.cost / (lc.quantity * 1.0), p.cost), 2)"]
-        + ["CASE WHEN lc.estimated IS NULL OR lc.estimated > 0 THEN -c.quantity ELSE 0 END"],
-        first="c.order_id",
-    )
     shipped_arm = f"""
-        SELECT {shipped}
+        SELECT u.order_id, {shipped_day} AS day, u.product_id, u.customer_id, u.channel, u.salesperson_id, u.warehouse_id,
+               u.quantity, u.net, u.cost, u.estimated AS estimated_quantity
         FROM ({_shipped_units(shipped_where)}) u
     """
     returned_arm = f"""
-        SELECT {returned}
+        SELECT c.order_id, {returned_day}, l.product_id, c.customer_id, c.channel, c.salesperson_id, lc.warehouse_id,
+               -c.quantity, -({returned_net}),
+               -ROUND(c.quantity * COALESCE(lc.cost / (lc.quantity * 1.0), p.cost), 2),
+               CASE WHEN lc.estimated IS NULL OR lc.estimated > 0 THEN -c.quantity ELSE 0 END
         FROM ({came_back}) c
         JOIN orders_salesorderline l ON l.id = c.order_line_id
         JOIN inventory_product p ON p.id = l.product_id
@@ -337,18 +330,6 @@ def _margin_select(order_ids: list[int] | str | None) -> tuple[str, list]:
     """The margin facts (MARGIN_COLUMNS) of the given orders (every order when None): its arms' UNION ALL."""
     arms = _margin_arms(order_ids)
     return " UNION ALL ".join(sql for sql, _params in arms), [param for _sql, params in arms for param in params]
-
-
-def _margin_typed(values: list[str], *, first: str) -> str:
-    """A margin arm's select list (MARGIN_COLUMNS, `first` the order id): on PostgreSQL each value cast to its
-    column's type, so both arms have one type per column."""
-    expressions = [first, *values]
-    if connection.vendor != "postgresql":
-        return ", ".join(f"{value} AS {column}" for value, column in zip(expressions, MARGIN_COLUMNS, strict=True))
-    types = {field.column: field.db_type(connection) for field in MarginLineFact._meta.concrete_fields}
-    return ", ".join(
-        f"CAST({value} AS {types[column]}) AS {column}" for value, column in zip(expressions, MARGIN_COLUMNS, strict=True)
-    )
 
 
 def _insert(cursor, model, columns: tuple[str, ...], select: tuple[str, list]) -> None:
