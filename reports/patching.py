@@ -114,7 +114,7 @@ def patch_by_key(
     model,
     columns: tuple[str, ...],
     keys: tuple[str, ...],
-    select: str | Callable[[str], str],
+    select: str | Callable[[str], str | list[str]],
     params: list | tuple = (),
     ignored: tuple[str, ...] = (),
     planner: dict[str, str] | None = None,
@@ -122,8 +122,9 @@ def patch_by_key(
     """Make `model`'s table equal its computation (its rows, `columns` in order; a row per `keys`, none of them
     NULL), comparing every column but `ignored` (a refresh time). `select`: the SQL of every row; or, for a table
     of orders' rows, a function of `only` giving it (every order's rows for "", else those of the orders in `only`,
-    a SQL subquery), compared by fingerprints first (their statements planned with `planner`'s settings besides).
-    Returns the rows deleted plus inserted."""
+    a SQL subquery; for "" it may give a list of SELECTs whose rows together are the computation, fingerprinted
+    apart), compared by fingerprints first (their statements planned with `planner`'s settings besides). `params`:
+    the SQL's parameters, the same whichever orders it reads. Returns the rows deleted plus inserted."""
     live = _table(model)
     if callable(select):
         only = orders_that_differ(
@@ -168,13 +169,16 @@ def _write_differences(cursor, *, live: str, scratch: str, columns: tuple[str, .
     return written
 
 
-def patch_by_order(cursor, *, model, columns: tuple[str, ...], select: Callable[[str], str]) -> int:
+def patch_by_order(
+    cursor, *, model, columns: tuple[str, ...], select: Callable[[str], str | list[str]], params: list | tuple = ()
+) -> int:
     """Make `model`'s table (rows of orders, `order_id` among `columns`, no natural key) equal its computation,
-    `select(only)`: every order's rows for "", those of the orders in `only` (a SQL list or subquery) else. The
-    orders whose multiset of rows differs have theirs deleted and computed again. Returns the rows deleted plus
-    inserted."""
+    `select(only)`: every order's rows for "" (or a list of SELECTs whose rows together are them, fingerprinted
+    apart), those of the orders in `only` (a SQL list or subquery) else; `params` its parameters, the same whichever
+    orders it reads. The orders whose multiset of rows differs have theirs deleted and computed again. Returns the
+    rows deleted plus inserted."""
     live = _table(model)
-    only = orders_that_differ(cursor, model=model, columns=columns, select=select(""))
+    only = orders_that_differ(cursor, model=model, columns=columns, select=select(""), params=params)
     if only is None:
         return 0
     changed = _name(f"{model._meta.db_table}_orders_differ")
@@ -191,14 +195,15 @@ def patch_by_order(cursor, *, model, columns: tuple[str, ...], select: Callable[
             ) AS both_sides
             GROUP BY {listed} HAVING SUM(side) <> 0
         ) AS differing
-        """
+        """,
+        params,
     )
     written = 0
     if cursor.rowcount:
         differing = f"(SELECT order_id FROM {changed})"
         cursor.execute(f"DELETE FROM {live} WHERE order_id IN {differing}")
         written = cursor.rowcount
-        cursor.execute(f"INSERT INTO {live} ({listed}) {select(differing)}")
+        cursor.execute(f"INSERT INTO {live} ({listed}) {select(differing)}", params)
         written += cursor.rowcount
     cursor.execute(f"DROP TABLE {changed}")
     return written

@@ -33,7 +33,7 @@ from django.utils import timezone
 from inventory.models import MovementKind, ReservationState
 from logistics.returns.models import ReturnOutcome
 from orders.models import OrderStatus, SalesOrder, SalesOrderLine
-from reports.patching import orders_that_differ, planner_settings
+from reports.patching import patch_by_key, patch_by_order, planner_settings
 from reports.snapshots import snapshot_touch
 
 from .models import (
@@ -477,9 +477,9 @@ def _refresh_rollup(cursor, rollup: Rollup, keys: set[tuple]) -> None:
 # rows as can be. A fact table (its rows are orders') is first compared by fingerprints per bucket of orders (the count
 # and hash sum of its rows, reports.patching): one parallel aggregation of the computation and one of the live table,
 # no join of their rows. Only the orders of the buckets that differ are compared row by row: a fact table with a key
-# (a line's, an order's) in one statement that joins their fresh computation to their live rows and keeps only the
-# rows that differ, the margin facts (no key) through an unlogged scratch copy (no WAL, no index to keep up) compared
-# order by order. The rollups (small) are computed into a scratch copy and compared with the live table. Only rows
+# (a line's; an order's, compared whole) in one statement that joins their fresh computation to their live rows and
+# keeps only the rows that differ, the margin facts (no key) as multisets order by order. The rollups (small) are
+# computed into an unlogged scratch copy (no WAL, no index to keep up) and compared with the live table. Only rows
 # that differ are deleted and inserted: most nights almost nothing differs (the events kept the facts up to date), so
 # the live tables (and their indexes) barely change and readers are never locked out. The orders' facts and the
 # rollups are computed from the live facts once those are patched (they equal the fresh ones then), so no fact is
@@ -553,25 +553,8 @@ class Scratch:
             self.create(cursor, select(None))
             changed = self._fill(cursor, (f"SELECT * FROM {self.fresh}", []))
             cursor.execute(f"DROP TABLE {self.fresh}")
-        elif "order_id" in self.columns and not self.fingerprinted:
-            changed = self._patch_by_key(cursor, select(None))
         elif "order_id" in self.columns:
-            arms = self.arms(None) if self.arms else [select(None)]
-            only = orders_that_differ(
-                cursor,
-                model=self.model,
-                columns=self.columns,
-                select=[sql for sql, _params in arms],
-                params=[param for _sql, params in arms for param in params],
-            )
-            if only is None:
-                changed = 0
-            elif len(self.keys) == 1:
-                changed = self._patch_by_key(cursor, select(only), only)
-            else:
-                self.create(cursor, select(only))
-                changed = self._patch_from_fresh(cursor, only)
-                cursor.execute(f"DROP TABLE {self.fresh}")
+            changed = self._patch_orders_rows(cursor, select)
         else:
             self.create(cursor, select(None))
             changed = self._patch_from_fresh(cursor)
@@ -580,81 +563,47 @@ class Scratch:
             cursor.execute(f"ANALYZE {self.live}")
         return changed
 
-    def _patch_by_key(self, cursor, select: tuple[str, list], only: str | None = None) -> int:
-        """A fact table with a key: the rows (of the orders in `only`, a SQL subquery; else all) that differ found in
-        one pass (their computation joined to their live rows), set aside, then only their keys' rows deleted and
-        inserted."""
-        live_rows = f"(SELECT * FROM {self.live} WHERE order_id IN {only})" if only else self.live
-        key = self.keys[0]
-        values = [column for column in self.columns if column != key]
-        differ = f"({', '.join(f'f.{c}' for c in values)}) IS DISTINCT FROM ({', '.join(f'l.{c}' for c in values)})"
-        sql, params = self._typed(select)
-        cursor.execute(f"DROP TABLE IF EXISTS {self.changed}")
-        cursor.execute(
-            f"""
-            CREATE UNLOGGED TABLE {self.changed} AS
-            SELECT {", ".join(f"f.{column}" for column in self.columns)}, l.{key} AS live_key
-            FROM ({sql}) f FULL JOIN {live_rows} l ON l.{key} = f.{key}
-            WHERE f.{key} IS NULL OR l.{key} IS NULL OR {differ}
-            """,
-            params,
-        )
-        if not cursor.rowcount:
-            cursor.execute(f"DROP TABLE {self.changed}")
-            return 0
-        cursor.execute(f"DELETE FROM {self.live} WHERE {key} IN (SELECT live_key FROM {self.changed})")
-        changed = cursor.rowcount
-        columns = ", ".join(self.columns)
-        cursor.execute(f"INSERT INTO {self.live} ({columns}) SELECT {columns} FROM {self.changed} WHERE {key} IS NOT NULL")
-        cursor.execute(f"DROP TABLE {self.changed}")
-        return changed + cursor.rowcount
+    def _patch_orders_rows(self, cursor, select: Callable[[str | None], tuple[str, list]]) -> int:
+        """A fact table (rows of orders) patched by reports.patching: by its key, or order by order (the margin facts:
+        one order line can ship twice alike). Its statements' parameters are the same whichever orders they read."""
+        sql, params = select(None)
 
-    def _patch_from_fresh(self, cursor, only: str | None = None) -> int:
-        """Make the live table equal its fresh copy, touching only the rows that differ; how many changed. The
-        margin facts: the fresh rows of the orders in `only` (a SQL subquery) against those orders' live rows."""
+        def computed(only: str) -> str | list[str]:
+            if not only and self.arms:
+                return [arm for arm, _params in self.arms(None)]
+            return self._typed(select(only or None))[0]  # in the table's types: compared row by row
+
+        if not self.keys:
+            return patch_by_order(cursor, model=self.model, columns=self.columns, select=computed, params=params)
+        return patch_by_key(
+            cursor,
+            model=self.model,
+            columns=self.columns,
+            keys=self.keys,
+            select=computed if self.fingerprinted else self._typed((sql, params))[0],
+            params=params,
+        )
+
+    def _patch_from_fresh(self, cursor) -> int:
+        """A rollup (small) made equal to its fresh copy, touching only the rows that differ; how many changed: live
+        rows without an equal fresh row go, fresh rows without an equal live row come in (set aside first: a
+        statement that reads the table it inserts into scans its new rows too)."""
         columns = ", ".join(self.columns)
         changed_keys = self.changed
         cursor.execute(f"DROP TABLE IF EXISTS {changed_keys}")
-        if len(self.keys) > 1:
-            # A rollup (small): live rows without an equal fresh row go, fresh rows without an equal live row
-            # come in (set aside first: a statement that reads the table it inserts into scans its new rows too).
-            values = [column for column in self.columns if column not in self.keys]
-            same_values = f"({', '.join(f'f.{c}' for c in values)}) IS NOT DISTINCT FROM ({', '.join(f'l.{c}' for c in values)})"
-            same = f"{self._same_key('f', 'l')} AND {same_values}"
-            cursor.execute(
-                f"CREATE UNLOGGED TABLE {changed_keys} AS SELECT {columns} FROM {self.fresh} f "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {self.live} l WHERE {same})"
-            )
-            cursor.execute(f"DELETE FROM {self.live} l WHERE NOT EXISTS (SELECT 1 FROM {self.fresh} f WHERE {same})")
-            changed = cursor.rowcount
-            cursor.execute(f"INSERT INTO {self.live} ({columns}) SELECT {columns} FROM {changed_keys}")
-            changed += cursor.rowcount
-            cursor.execute(f"DROP TABLE {changed_keys}")
-            return changed
-        # The margin facts (no key: one order line can ship twice alike): the orders whose rows differ, by their
-        # count and the sum of a 64-bit hash of each row, in one pass over both; then only their rows rewritten.
-        fingerprint = f"COUNT(*) AS n, SUM(hash_record_extended(ROW({columns}), 0)) AS h"
-        live_rows = f"{self.live} WHERE order_id IN {only}" if only else self.live
+        values = [column for column in self.columns if column not in self.keys]
+        same_values = f"({', '.join(f'f.{c}' for c in values)}) IS NOT DISTINCT FROM ({', '.join(f'l.{c}' for c in values)})"
+        same = f"{self._same_key('f', 'l')} AND {same_values}"
         cursor.execute(
-            f"""
-            CREATE UNLOGGED TABLE {changed_keys} AS
-            SELECT COALESCE(f.order_id, l.order_id) AS order_id
-            FROM (SELECT order_id, {fingerprint} FROM {self.fresh} GROUP BY order_id) f
-            FULL JOIN (SELECT order_id, {fingerprint} FROM {live_rows} GROUP BY order_id) l ON l.order_id = f.order_id
-            WHERE f.order_id IS NULL OR l.order_id IS NULL OR (f.n, f.h) IS DISTINCT FROM (l.n, l.h)
-            """
+            f"CREATE UNLOGGED TABLE {changed_keys} AS SELECT {columns} FROM {self.fresh} f "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {self.live} l WHERE {same})"
         )
-        if not cursor.rowcount:
-            cursor.execute(f"DROP TABLE {changed_keys}")
-            return 0
-        cursor.execute(f"DELETE FROM {self.live} WHERE order_id IN (SELECT order_id FROM {changed_keys})")
+        cursor.execute(f"DELETE FROM {self.live} l WHERE NOT EXISTS (SELECT 1 FROM {self.fresh} f WHERE {same})")
         changed = cursor.rowcount
-        cursor.execute(
-            f"INSERT INTO {self.live} ({columns}) SELECT {columns} FROM {self.fresh} "
-            f"WHERE order_id IN (SELECT order_id FROM {changed_keys})"
-        )
+        cursor.execute(f"INSERT INTO {self.live} ({columns}) SELECT {columns} FROM {changed_keys}")
+        changed += cursor.rowcount
         cursor.execute(f"DROP TABLE {changed_keys}")
-        return changed + cursor.rowcount
+        return changed
 
     def _fill(self, cursor, select: tuple[str, list]) -> int:
         """An empty live table (the first build) filled straight from its computation, its indexes built after the rows."""
