@@ -21,8 +21,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import FSMModelMixin, transition
 
+from config.fsm import StateField
 from config.money import ZERO, equal_to_the_cent
 from config.timeline import TimelineEvent
 
@@ -115,7 +116,7 @@ class Invoice(FSMModelMixin, models.Model):
     kind = models.CharField(_("invoice kind"), max_length=10, choices=InvoiceKind.choices, default=InvoiceKind.ORDINARY)
     medium = models.CharField(_("medium"), max_length=10, choices=InvoiceMedium.choices, default=InvoiceMedium.ELECTRONIC)
     is_prepayment = models.BooleanField(_("prepayment invoice"), default=False)
-    status = FSMField(_("status"), max_length=10, choices=InvoiceStatus.choices, default=IS.DRAFT, protected=True)
+    status = StateField(_("status"), max_length=10, choices=InvoiceStatus.choices, default=IS.DRAFT, protected=True)
     # Gapless per year (INV-2026-000001), taken inside the issuing transaction; empty while a draft.
     number = models.CharField(_("number"), max_length=20, unique=True, null=True, blank=True, editable=False)
     # The buyer as printed on the invoice (a snapshot: later changes to the customer do not alter it).
@@ -404,7 +405,7 @@ class CreditNote(FSMModelMixin, models.Model):
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="credit_notes", verbose_name=_("customer")
     )
-    status = FSMField(_("status"), max_length=10, choices=CreditNoteStatus.choices, default=C.DRAFT, protected=True)
+    status = StateField(_("status"), max_length=10, choices=CreditNoteStatus.choices, default=C.DRAFT, protected=True)
     number = models.CharField(_("number"), max_length=20, unique=True, null=True, blank=True, editable=False)
     reason = models.CharField(_("reason"), max_length=20, choices=CreditNoteReason.choices)
     # 红字发票信息确认单编号: required to issue a credit note against a special VAT invoice.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 
-from django_fsm import FSMFieldMixin, FSMModelMixin
+from django_fsm import FSMField, FSMFieldMixin, FSMModelMixin
 
 _reloading = threading.local()
 
@@ -40,3 +40,17 @@ def make_fsm_refresh_thread_safe() -> None:
         return
     FSMFieldMixin.protected = property(_protected, _set_protected)
     FSMModelMixin.refresh_from_db = _refresh_from_db
+
+
+class StateField(FSMField):
+    """A state field: django-fsm-2's FSMField that migrations record as the plain CharField it is in the database.
+
+    Every FSMField connects a receiver to `class_prepared` when it joins a model class, and the migration
+    framework builds thousands of historical model classes while migrating: the receivers piled up and each new
+    class called them all (a fresh `migrate` took about four minutes, three quarters of it there). Historical
+    models need no transitions, so they get a CharField."""
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        kwargs.pop("protected", None)
+        return name, "django.db.models.CharField", args, kwargs

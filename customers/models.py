@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import FSMModelMixin, transition
 
+from config.fsm import StateField
 from config.timeline import TimelineEvent
 
 from .events import display_change
@@ -341,7 +342,7 @@ class Complaint(FSMModelMixin, models.Model):
         related_name="assigned_complaints",
         verbose_name=_("assigned to"),
     )
-    state = FSMField(_("status"), max_length=20, choices=State.choices, default=State.OPEN, protected=True, db_index=True)
+    state = StateField(_("status"), max_length=20, choices=State.choices, default=State.OPEN, protected=True, db_index=True)
     resolution = models.TextField(_("resolution"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -461,7 +462,7 @@ class CreditChangeRequest(FSMModelMixin, models.Model):
     credit_rating = models.CharField(_("requested credit rating"), max_length=1, choices=Customer.Rating.choices, blank=True)
     payment_terms_days = models.PositiveSmallIntegerField(_("requested payment terms (days)"), null=True, blank=True)
     reason = models.TextField(_("reason"))
-    state = FSMField(_("status"), max_length=20, choices=State.choices, default=State.DRAFT, protected=True, db_index=True)
+    state = StateField(_("status"), max_length=20, choices=State.choices, default=State.DRAFT, protected=True, db_index=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

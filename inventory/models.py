@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import FSMModelMixin, transition
 
+from config.fsm import StateField
 from config.timeline import TimelineEvent
 
 
@@ -283,7 +284,7 @@ class Reservation(FSMModelMixin, models.Model):
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="reservations", verbose_name=_("product"))
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="reservations", verbose_name=_("warehouse"))
     quantity = models.PositiveIntegerField(_("quantity"))
-    state = FSMField(
+    state = StateField(
         _("state"),
         max_length=10,
         choices=ReservationState.choices,
@@ -396,7 +397,7 @@ class ReplenishmentRequest(FSMModelMixin, models.Model):
 
     number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="replenishments", verbose_name=_("warehouse"))
-    state = FSMField(
+    state = StateField(
         _("state"), max_length=20, choices=ReplenishmentState.choices, default=R.DRAFT, protected=True, db_index=True
     )
     supplier = models.CharField(_("supplier"), max_length=200, blank=True)

@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import FSMModelMixin, transition
 
+from config.fsm import StateField
 from config.money import ZERO
 from config.timeline import TimelineEvent
 
@@ -91,7 +92,7 @@ class Shipment(FSMModelMixin, models.Model):
     warehouse = models.ForeignKey(
         "inventory.Warehouse", on_delete=models.PROTECT, related_name="shipments", verbose_name=_("warehouse")
     )
-    state = FSMField(_("state"), max_length=12, choices=ShipmentState.choices, default=S.DRAFT, protected=True, db_index=True)
+    state = StateField(_("state"), max_length=12, choices=ShipmentState.choices, default=S.DRAFT, protected=True, db_index=True)
     carrier = models.ForeignKey(
         Carrier, on_delete=models.PROTECT, null=True, blank=True, related_name="shipments", verbose_name=_("carrier")
     )

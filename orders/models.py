@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import FSMModelMixin, transition
 
+from config.fsm import StateField
 from config.money import ZERO, round_money
 from config.timeline import TimelineEvent
 
@@ -74,7 +75,7 @@ class SalesOrder(FSMModelMixin, models.Model):
 
     number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
     # Indexed by order_status_queue (status, approved_at, id), which also serves status alone.
-    status = FSMField(_("status"), max_length=20, choices=OrderStatus.choices, default=S.DRAFT, protected=True)
+    status = StateField(_("status"), max_length=20, choices=OrderStatus.choices, default=S.DRAFT, protected=True)
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer")
     )

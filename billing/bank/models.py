@@ -18,7 +18,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import FSMModelMixin, transition
+
+from config.fsm import StateField
 
 from .parsing.mappings import DEFAULT_CREDIT_MARKERS, MAPPING_FIELDS, ColumnMapping
 from .parsing.types import normalize_account
@@ -203,7 +205,7 @@ class BankStatementLine(FSMModelMixin, models.Model):
     memo = models.CharField(_("memo"), max_length=500, blank=True)
     is_reversal = models.BooleanField(_("reversal"), default=False)
     transaction_code = models.CharField(_("transaction code"), max_length=40, blank=True)
-    status = FSMField(_("status"), max_length=10, choices=LineStatus.choices, default=L.UNMATCHED, protected=True)
+    status = StateField(_("status"), max_length=10, choices=LineStatus.choices, default=L.UNMATCHED, protected=True)
     customer = models.ForeignKey(
         "customers.Customer",
         on_delete=models.PROTECT,

@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
             name='CreditNote',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', django_fsm.FSMField(choices=[('draft', 'Draft'), ('issued', 'Issued'), ('cancelled', 'Discarded')], default='draft', max_length=10, protected=True, verbose_name='status')),
+                ('status', models.CharField(choices=[('draft', 'Draft'), ('issued', 'Issued'), ('cancelled', 'Discarded')], default='draft', max_length=10, verbose_name='status')),
                 ('number', models.CharField(blank=True, editable=False, max_length=20, null=True, unique=True, verbose_name='number')),
                 ('reason', models.CharField(choices=[('sales_return', 'Sales return'), ('price_concession', 'Price concession'), ('wrong_invoice', 'Wrong invoice'), ('other', 'Other')], max_length=20, verbose_name='reason')),
                 ('red_letter_number', models.CharField(blank=True, max_length=20, validators=[billing.validation.validate_red_letter_number], verbose_name='red-letter confirmation number')),
@@ -81,7 +81,7 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(choices=[('special', 'Special VAT invoice'), ('ordinary', 'Ordinary VAT invoice')], default='ordinary', max_length=10, verbose_name='invoice kind')),
                 ('medium', models.CharField(choices=[('electronic', 'Electronic'), ('paper', 'Paper')], default='electronic', max_length=10, verbose_name='medium')),
                 ('is_prepayment', models.BooleanField(default=False, verbose_name='prepayment invoice')),
-                ('status', django_fsm.FSMField(choices=[('draft', 'Draft'), ('issued', 'Issued'), ('cancelled', 'Discarded')], default='draft', max_length=10, protected=True, verbose_name='status')),
+                ('status', models.CharField(choices=[('draft', 'Draft'), ('issued', 'Issued'), ('cancelled', 'Discarded')], default='draft', max_length=10, verbose_name='status')),
                 ('number', models.CharField(blank=True, editable=False, max_length=20, null=True, unique=True, verbose_name='number')),
                 ('buyer_name', models.CharField(max_length=200, verbose_name="buyer's name")),
                 ('buyer_tax_id', models.CharField(blank=True, max_length=18, verbose_name="buyer's tax ID")),

@@ -114,7 +114,7 @@ class Migration(migrations.Migration):
                 ('memo', models.CharField(blank=True, max_length=500, verbose_name='memo')),
                 ('is_reversal', models.BooleanField(default=False, verbose_name='reversal')),
                 ('transaction_code', models.CharField(blank=True, max_length=40, verbose_name='transaction code')),
-                ('status', django_fsm.FSMField(choices=[('unmatched', 'To match'), ('matched', 'Matched'), ('ignored', 'Not a customer payment')], default='unmatched', max_length=10, protected=True, verbose_name='status')),
+                ('status', models.CharField(choices=[('unmatched', 'To match'), ('matched', 'Matched'), ('ignored', 'Not a customer payment')], default='unmatched', max_length=10, verbose_name='status')),
                 ('match_method', models.CharField(blank=True, choices=[('number', 'Invoice or order number in the memo'), ('account', "Payer's account known for the customer"), ('name', "Payer's name is the customer's"), ('amount', 'Amount equals an open invoice'), ('manual', 'Chosen by hand')], max_length=10, verbose_name='matched by')),
                 ('matched_at', models.DateTimeField(blank=True, null=True, verbose_name='matched')),
                 ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),

@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('period_start', models.DateField(verbose_name='from')),
                 ('period_end', models.DateField(verbose_name='to')),
-                ('state', django_fsm.FSMField(choices=[('draft', 'Draft'), ('sent', 'Sent'), ('confirmed', 'Confirmed'), ('disputed', 'Disputed'), ('withdrawn', 'Withdrawn')], db_index=True, default='draft', max_length=10, protected=True, verbose_name='state')),
+                ('state', models.CharField(choices=[('draft', 'Draft'), ('sent', 'Sent'), ('confirmed', 'Confirmed'), ('disputed', 'Disputed'), ('withdrawn', 'Withdrawn')], db_index=True, default='draft', max_length=10, verbose_name='state')),
                 ('currency', models.CharField(default='CNY', max_length=3, verbose_name='currency')),
                 ('opening_balance', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=14, verbose_name='opening balance')),
                 ('invoiced', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=14, verbose_name='invoiced')),

@@ -20,8 +20,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import FSMModelMixin, transition
 
+from config.fsm import StateField
 from config.money import ZERO
 from config.timeline import TimelineEvent
 
@@ -77,7 +78,7 @@ class Payment(FSMModelMixin, models.Model):
     amount = models.DecimalField(_("amount"), **MONEY)
     currency = models.CharField(_("currency"), max_length=3, default=settings.CURRENCY)
     method = models.CharField(_("method"), max_length=20, choices=PaymentMethod.choices)
-    state = FSMField(
+    state = StateField(
         _("state"), max_length=10, choices=PaymentRecordState.choices, default=PaymentRecordState.RECORDED, protected=True
     )
     payer_name = models.CharField(_("payer name"), max_length=200, blank=True)
@@ -89,7 +90,7 @@ class Payment(FSMModelMixin, models.Model):
     amount_written_off = models.DecimalField(_("written off"), default=ZERO, **MONEY)
     amount_refunded = models.DecimalField(_("refunded"), default=ZERO, **MONEY)
     # Acceptance bill (承兑汇票): who drew it, its number and maturity, and what became of it.
-    bill_state = FSMField(
+    bill_state = StateField(
         _("bill state"), max_length=12, choices=BillState.choices, default=BillState.NONE, blank=True, protected=True
     )
     bill_drawer = models.CharField(_("drawer"), max_length=200, blank=True)
@@ -334,7 +335,7 @@ class Refund(FSMModelMixin, models.Model):
     )
     amount = models.DecimalField(_("amount"), **MONEY)
     currency = models.CharField(_("currency"), max_length=3, default=settings.CURRENCY)
-    state = FSMField(_("state"), max_length=10, choices=RefundState.choices, default=RefundState.TO_PAY, protected=True)
+    state = StateField(_("state"), max_length=10, choices=RefundState.choices, default=RefundState.TO_PAY, protected=True)
     credit_note = models.ForeignKey(
         "billing.CreditNote",
         on_delete=models.PROTECT,

@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import FSMModelMixin, transition
 
+from config.fsm import StateField
 from config.money import ZERO, equal_to_the_cent
 from config.timeline import TimelineEvent
 
@@ -51,7 +52,7 @@ class CustomerStatement(FSMModelMixin, models.Model):
     )
     period_start = models.DateField(_("from"))
     period_end = models.DateField(_("to"))
-    state = FSMField(_("state"), max_length=10, choices=StatementState.choices, default=S.DRAFT, protected=True, db_index=True)
+    state = StateField(_("state"), max_length=10, choices=StatementState.choices, default=S.DRAFT, protected=True, db_index=True)
     currency = models.CharField(_("currency"), max_length=3, default=settings.CURRENCY)
     opening_balance = _money(_("opening balance"))
     invoiced = _money(_("invoiced"))

@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('category', models.CharField(choices=[('quality', 'Product quality'), ('damaged', 'Damaged in transit'), ('wrong_item', 'Wrong or missing item'), ('late', 'Late delivery'), ('billing', 'Billing'), ('service', 'Service'), ('other', 'Other')], default='quality', max_length=20, verbose_name='category')),
                 ('subject', models.CharField(max_length=200, verbose_name='subject')),
                 ('description', models.TextField(verbose_name='description')),
-                ('state', django_fsm.FSMField(choices=[('open', 'Open'), ('in_progress', 'In progress'), ('resolved', 'Resolved'), ('closed', 'Closed')], db_index=True, default='open', max_length=20, protected=True, verbose_name='status')),
+                ('state', models.CharField(choices=[('open', 'Open'), ('in_progress', 'In progress'), ('resolved', 'Resolved'), ('closed', 'Closed')], db_index=True, default='open', max_length=20, verbose_name='status')),
                 ('resolution', models.TextField(blank=True, verbose_name='resolution')),
                 ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='opened')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),

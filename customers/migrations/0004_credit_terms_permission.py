@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
                 ('credit_rating', models.CharField(blank=True, choices=[('A', 'A (excellent)'), ('B', 'B (good)'), ('C', 'C (watch)'), ('D', 'D (poor)')], max_length=1, verbose_name='requested credit rating')),
                 ('payment_terms_days', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='requested payment terms (days)')),
                 ('reason', models.TextField(verbose_name='reason')),
-                ('state', django_fsm.FSMField(choices=[('draft', 'Draft'), ('pending', 'Waiting for finance'), ('approved', 'Approved'), ('rejected', 'Rejected')], db_index=True, default='draft', max_length=20, protected=True, verbose_name='status')),
+                ('state', models.CharField(choices=[('draft', 'Draft'), ('pending', 'Waiting for finance'), ('approved', 'Approved'), ('rejected', 'Rejected')], db_index=True, default='draft', max_length=20, verbose_name='status')),
                 ('requested_at', models.DateTimeField(blank=True, null=True, verbose_name='requested')),
                 ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided')),
                 ('decision_note', models.TextField(blank=True, verbose_name='decision note')),

@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import FSMModelMixin, transition
 
+from config.fsm import StateField
 from config.money import ZERO, round_money
 from config.timeline import TimelineEvent
 
@@ -47,7 +48,7 @@ class StockCount(FSMModelMixin, models.Model):
     warehouse = models.ForeignKey(
         "inventory.Warehouse", on_delete=models.PROTECT, related_name="stock_counts", verbose_name=_("warehouse")
     )
-    state = FSMField(_("state"), max_length=10, choices=StockCountState.choices, default=C.OPEN, protected=True, db_index=True)
+    state = StateField(_("state"), max_length=10, choices=StockCountState.choices, default=C.OPEN, protected=True, db_index=True)
     # The scope the count was opened with, kept so the sheet and the detail page can say what was counted.
     sku_prefix = models.CharField(_("SKU prefix"), max_length=40, blank=True)
     search = models.CharField(_("search text"), max_length=100, blank=True)

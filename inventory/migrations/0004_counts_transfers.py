@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('number', models.CharField(editable=False, max_length=20, unique=True, verbose_name='number')),
-                ('state', django_fsm.FSMField(choices=[('open', 'Open'), ('counting', 'Counting'), ('posted', 'Posted'), ('cancelled', 'Cancelled')], db_index=True, default='open', max_length=10, protected=True, verbose_name='state')),
+                ('state', models.CharField(choices=[('open', 'Open'), ('counting', 'Counting'), ('posted', 'Posted'), ('cancelled', 'Cancelled')], db_index=True, default='open', max_length=10, verbose_name='state')),
                 ('sku_prefix', models.CharField(blank=True, max_length=40, verbose_name='SKU prefix')),
                 ('search', models.CharField(blank=True, max_length=100, verbose_name='search text')),
                 ('only_in_stock', models.BooleanField(default=False, verbose_name='only products with stock')),
@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('number', models.CharField(editable=False, max_length=20, unique=True, verbose_name='number')),
-                ('state', django_fsm.FSMField(choices=[('draft', 'Draft'), ('shipped', 'In transit'), ('received', 'Received'), ('cancelled', 'Cancelled')], db_index=True, default='draft', max_length=10, protected=True, verbose_name='state')),
+                ('state', models.CharField(choices=[('draft', 'Draft'), ('shipped', 'In transit'), ('received', 'Received'), ('cancelled', 'Cancelled')], db_index=True, default='draft', max_length=10, verbose_name='state')),
                 ('note', models.TextField(blank=True, verbose_name='note')),
                 ('line_count', models.PositiveIntegerField(default=0, verbose_name='lines')),
                 ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),

@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('number', models.CharField(editable=False, max_length=20, unique=True, verbose_name='number')),
-                ('state', django_fsm.FSMField(choices=[('draft', 'Draft'), ('ordered', 'Ordered'), ('partially_received', 'Partially received'), ('received', 'Received'), ('cancelled', 'Cancelled')], db_index=True, default='draft', max_length=20, protected=True, verbose_name='state')),
+                ('state', models.CharField(choices=[('draft', 'Draft'), ('ordered', 'Ordered'), ('partially_received', 'Partially received'), ('received', 'Received'), ('cancelled', 'Cancelled')], db_index=True, default='draft', max_length=20, verbose_name='state')),
                 ('supplier', models.CharField(blank=True, max_length=200, verbose_name='supplier')),
                 ('note', models.TextField(blank=True, verbose_name='note')),
                 ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),

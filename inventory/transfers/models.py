@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import FSMModelMixin, transition
 
+from config.fsm import StateField
 from config.timeline import TimelineEvent
 
 __all__ = ["MAX_TRANSFER_QUANTITY", "StockTransfer", "StockTransferEvent", "StockTransferLine", "TransferState"]
@@ -42,7 +43,7 @@ class StockTransfer(FSMModelMixin, models.Model):
     destination = models.ForeignKey(
         "inventory.Warehouse", on_delete=models.PROTECT, related_name="transfers_in", verbose_name=_("to warehouse")
     )
-    state = FSMField(_("state"), max_length=10, choices=TransferState.choices, default=T.DRAFT, protected=True, db_index=True)
+    state = StateField(_("state"), max_length=10, choices=TransferState.choices, default=T.DRAFT, protected=True, db_index=True)
     note = models.TextField(_("note"), blank=True)
     line_count = models.PositiveIntegerField(_("lines"), default=0)
     created_by = models.ForeignKey(

@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import FSMModelMixin, transition
 
+from config.fsm import StateField
 from config.timeline import TimelineEvent
 from logistics.models import EXCEPTION_PERMISSION, ShipmentEvent
 
@@ -55,7 +56,7 @@ class DeliveryException(FSMModelMixin, models.Model):
     kind = models.CharField(_("kind"), max_length=12, choices=ExceptionKind.choices)
     detected_by = models.CharField(_("detected by"), max_length=10, choices=DetectedBy.choices)
     since = models.DateTimeField(_("since"))
-    state = FSMField(_("state"), max_length=10, choices=ExceptionState.choices, default=ExceptionState.OPEN, protected=True)
+    state = StateField(_("state"), max_length=10, choices=ExceptionState.choices, default=ExceptionState.OPEN, protected=True)
     opened_at = models.DateTimeField(_("opened"), auto_now_add=True, db_index=True)
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("opened by")

@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('number', models.CharField(editable=False, max_length=20, unique=True, verbose_name='number')),
-                ('state', django_fsm.FSMField(choices=[('draft', 'Draft'), ('picking', 'Picking'), ('packed', 'Packed'), ('shipped', 'Shipped'), ('delivered', 'Delivered'), ('exception', 'Exception'), ('returned', 'Returned'), ('cancelled', 'Cancelled')], db_index=True, default='draft', max_length=12, protected=True, verbose_name='state')),
+                ('state', models.CharField(choices=[('draft', 'Draft'), ('picking', 'Picking'), ('packed', 'Packed'), ('shipped', 'Shipped'), ('delivered', 'Delivered'), ('exception', 'Exception'), ('returned', 'Returned'), ('cancelled', 'Cancelled')], db_index=True, default='draft', max_length=12, verbose_name='state')),
                 ('service', models.CharField(blank=True, max_length=60, verbose_name='service')),
                 ('eta', models.DateField(blank=True, null=True, verbose_name='expected delivery')),
                 ('insured_value', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=14, verbose_name='insured value')),

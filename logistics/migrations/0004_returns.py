@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('number', models.CharField(editable=False, max_length=20, unique=True, verbose_name='number')),
-                ('state', django_fsm.FSMField(choices=[('requested', 'Requested'), ('approved', 'Approved'), ('received', 'Received'), ('closed', 'Closed'), ('rejected', 'Rejected')], db_index=True, default='requested', max_length=12, protected=True, verbose_name='state')),
+                ('state', models.CharField(choices=[('requested', 'Requested'), ('approved', 'Approved'), ('received', 'Received'), ('closed', 'Closed'), ('rejected', 'Rejected')], db_index=True, default='requested', max_length=12, verbose_name='state')),
                 ('reason', models.CharField(choices=[('defective', 'Defective'), ('damaged', 'Damaged in transit'), ('wrong_item', 'Wrong item sent'), ('not_as_described', 'Not as described'), ('not_needed', 'No longer needed'), ('other', 'Other')], max_length=20, verbose_name='reason')),
                 ('details', models.TextField(blank=True, verbose_name='details')),
                 ('line_count', models.PositiveIntegerField(default=0, verbose_name='lines')),

@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='shipment',
             name='state',
-            field=django_fsm.FSMField(choices=[('draft', 'Draft'), ('picking', 'Picking'), ('packed', 'Packed'), ('shipped', 'Shipped'), ('delivered', 'Delivered'), ('exception', 'Exception'), ('returned', 'Returned'), ('lost', 'Lost'), ('cancelled', 'Cancelled')], db_index=True, default='draft', max_length=12, protected=True, verbose_name='state'),
+            field=models.CharField(choices=[('draft', 'Draft'), ('picking', 'Picking'), ('packed', 'Packed'), ('shipped', 'Shipped'), ('delivered', 'Delivered'), ('exception', 'Exception'), ('returned', 'Returned'), ('lost', 'Lost'), ('cancelled', 'Cancelled')], db_index=True, default='draft', max_length=12, verbose_name='state'),
         ),
         migrations.AlterField(
             model_name='shipmentevent',
@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(choices=[('late', 'Late'), ('lost', 'Lost'), ('damaged', 'Damaged'), ('refused', 'Refused by the customer'), ('returning', 'Returning to sender'), ('problem', 'Carrier problem')], max_length=12, verbose_name='kind')),
                 ('detected_by', models.CharField(choices=[('beat', 'Late check'), ('tracking', 'Carrier tracking'), ('hand', 'Reported by hand')], max_length=10, verbose_name='detected by')),
                 ('since', models.DateTimeField(verbose_name='since')),
-                ('state', django_fsm.FSMField(choices=[('open', 'Open'), ('resolved', 'Resolved')], default='open', max_length=10, protected=True, verbose_name='state')),
+                ('state', models.CharField(choices=[('open', 'Open'), ('resolved', 'Resolved')], default='open', max_length=10, verbose_name='state')),
                 ('opened_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='opened')),
                 ('note', models.TextField(blank=True, verbose_name='note')),
                 ('outcome', models.CharField(blank=True, choices=[('reship', 'Re-shipped'), ('refund', 'Refund or credit requested'), ('close', 'Closed with a note'), ('delivered', 'Delivered after all')], max_length=10, verbose_name='outcome')),

@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import FSMModelMixin, transition
 
+from config.fsm import StateField
 from config.timeline import TimelineEvent
 
 APPROVE_PERMISSION = "logistics.approve_returnrequest"
@@ -53,7 +54,7 @@ class ReturnRequest(FSMModelMixin, models.Model):
 
     number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
     order = models.ForeignKey("orders.SalesOrder", on_delete=models.PROTECT, related_name="returns", verbose_name=_("order"))
-    state = FSMField(_("state"), max_length=12, choices=ReturnState.choices, default=R.REQUESTED, protected=True, db_index=True)
+    state = StateField(_("state"), max_length=12, choices=ReturnState.choices, default=R.REQUESTED, protected=True, db_index=True)
     reason = models.CharField(_("reason"), max_length=20, choices=ReturnReason.choices)
     details = models.TextField(_("details"), blank=True)
     line_count = models.PositiveIntegerField(_("lines"), default=0)

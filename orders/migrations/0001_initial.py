@@ -2,7 +2,6 @@
 
 import django.core.validators
 import django.db.models.deletion
-import django_fsm
 from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
@@ -24,7 +23,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('number', models.CharField(editable=False, max_length=20, unique=True, verbose_name='number')),
-                ('status', django_fsm.FSMField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('in_review', 'In review'), ('rejected', 'Rejected'), ('approved', 'Approved'), ('allocated', 'Allocated'), ('backordered', 'Backordered'), ('partially_shipped', 'Partially shipped'), ('shipped', 'Shipped'), ('delivered', 'Delivered'), ('completed', 'Completed'), ('cancelled', 'Cancelled')], db_index=True, default='draft', max_length=20, protected=True, verbose_name='status')),
+                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('in_review', 'In review'), ('rejected', 'Rejected'), ('approved', 'Approved'), ('allocated', 'Allocated'), ('backordered', 'Backordered'), ('partially_shipped', 'Partially shipped'), ('shipped', 'Shipped'), ('delivered', 'Delivered'), ('completed', 'Completed'), ('cancelled', 'Cancelled')], db_index=True, default='draft', max_length=20, verbose_name='status')),
                 ('channel', models.CharField(choices=[('phone', 'Phone'), ('email', 'Email'), ('store', 'Store'), ('web_shop', 'Web shop'), ('marketplace', 'Marketplace'), ('api', 'API')], default='phone', max_length=20, verbose_name='channel')),
                 ('customer_po', models.CharField(blank=True, db_index=True, max_length=60, verbose_name='customer PO number')),
                 ('requested_date', models.DateField(blank=True, null=True, verbose_name='requested delivery date')),
