@@ -44,6 +44,8 @@ BEFORE_FIRST_SHIPMENT = [S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.REJECTED, S.APPROV
 EDITABLE = [S.DRAFT]
 # States in which the order counts towards the customer's credit exposure (approved, not invoiced).
 OPEN_COMMITTED = [S.APPROVED, S.ALLOCATED, S.BACKORDERED, S.PARTIALLY_SHIPPED, S.SHIPPED, S.DELIVERED]
+# States in which the order may hold reserved stock that the warehouse picks.
+PICKABLE = [S.ALLOCATED, S.BACKORDERED, S.PARTIALLY_SHIPPED]
 
 
 class PaymentStatus(models.TextChoices):
@@ -155,6 +157,8 @@ class SalesOrder(FSMModelMixin, models.Model):
             models.Index(fields=["payment_status", "-created_at", "-id"], name="order_payment_status_newest"),
             # The review queue, oldest submission first (the reviewers' and managers' homes): only the orders in review.
             models.Index(fields=["submitted_at", "id"], condition=Q(status=OrderStatus.IN_REVIEW), name="order_review_queue"),
+            # The pick queue, oldest approval first, read in that order page by page: only the pickable orders.
+            models.Index(fields=["approved_at", "id"], condition=Q(status__in=PICKABLE), name="order_pick_queue"),
         ]
 
     def __str__(self) -> str:

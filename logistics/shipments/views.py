@@ -20,7 +20,13 @@ from logistics.models import SHIP_PERMISSION, Shipment
 from logistics.shipments import services
 from logistics.shipments.documents import document_pdf
 from logistics.shipments.forms import CancelForm, PackForm, PickForm, ScanForm, ShipForm, ShipmentFilter
-from logistics.shipments.selectors import pickable_quantities, ready_to_pick_queryset, ready_to_pick_rows, shipment_list
+from logistics.shipments.selectors import (
+    QueuePosition,
+    pick_queue_page,
+    pickable_quantities,
+    ready_to_pick_rows,
+    shipment_list,
+)
 from logistics.tracking.services import shipment_confirm_delivery as shipment_confirm_delivery_service
 from orders.models import SalesOrder
 
@@ -32,15 +38,19 @@ DOCUMENT_NAMES = {"pick_list": "pick-list", "packing_slip": "packing-slip", "lab
 
 @permission_required("logistics.view_shipment", raise_exception=True)
 def pick_queue(request):
-    """Orders with reserved units no shipment holds yet, per warehouse, oldest approval first."""
-    warehouse_id = request.GET.get("warehouse")
-    warehouse_id = int(warehouse_id) if warehouse_id and warehouse_id.isdigit() else None
-    page = CappedPaginator(ready_to_pick_queryset(warehouse_id=warehouse_id), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = ready_to_pick_rows(page.object_list)
-    warehouses = Warehouse.objects.filter(is_active=True).order_by("priority", "code")
-    return render(
-        request, "logistics/pick_queue.html", {"page_obj": page, "warehouses": warehouses, "warehouse_id": warehouse_id}
+    """Orders with reserved units no shipment holds yet, per warehouse, oldest approval first; paged by the rows
+    before and after the page (?after= / ?before=), which stay right while the queue moves."""
+    warehouse_id = request.GET.get("warehouse", "")
+    warehouse_id = int(warehouse_id) if warehouse_id.isascii() and warehouse_id.isdigit() and len(warehouse_id) < 19 else None
+    page = pick_queue_page(
+        size=QUEUE_PAGE_SIZE,
+        warehouse_id=warehouse_id,
+        after=QueuePosition.parse(request.GET.get("after")),
+        before=QueuePosition.parse(request.GET.get("before")),
     )
+    warehouses = Warehouse.objects.filter(is_active=True).order_by("priority", "code")
+    context = {"page": page, "rows": ready_to_pick_rows(page.rows), "warehouses": warehouses, "warehouse_id": warehouse_id}
+    return render(request, "logistics/pick_queue.html", context)
 
 
 @permission_required("logistics.view_shipment", raise_exception=True)
