@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 from django.urls import reverse
 
-from inventory.models import Reservation, ReservationState, StockLevel, Warehouse
+from inventory.models import Reservation, ReservationState, StockLevel
 from logistics.models import BEFORE_SHIPPING, Shipment, ShipmentLine
 from orders.models import PICKABLE, SalesOrder
 
@@ -68,56 +68,55 @@ class ReadyToPick:
         return reverse("logistics:shipment_create", args=[self.order.pk]) + f"?warehouse={self.warehouse_id}"
 
 
-@dataclass(frozen=True)
-class QueuePosition:
-    """A row of the pick queue as a page boundary: its order and warehouse (an order may have a row per warehouse)."""
-
-    order_id: int
-    warehouse_id: int
-
-    def __str__(self) -> str:
-        return f"{self.order_id}-{self.warehouse_id}"
-
-    @classmethod
-    def parse(cls, text: str | None) -> QueuePosition | None:
-        """From "<order>-<warehouse>" (a page link's parameter); None for anything else."""
-        order, _dash, warehouse = (text or "").partition("-")
-        if not (order.isascii() and order.isdigit() and warehouse.isascii() and warehouse.isdigit()):
-            return None
-        if len(order) > 18 or len(warehouse) > 18:  # beyond a bigint: no such row
-            return None
-        return cls(int(order), int(warehouse))
-
-
 @dataclass
 class QueuePage:
-    """One page of the pick queue and whether rows lie before and after it. Rows are dicts: order_line__order,
-    warehouse, warehouse_code, lines (with units left) and units."""
+    """One page of the pick queue: the rows of a number of orders, and whether orders lie before and after them.
+    Rows are dicts: order_line__order, warehouse, warehouse_code, lines (with units left) and units."""
 
     rows: list[dict]
     has_previous: bool
     has_next: bool
 
     @property
-    def first(self) -> QueuePosition | None:
-        return QueuePosition(self.rows[0]["order_line__order"], self.rows[0]["warehouse"]) if self.rows else None
+    def first(self) -> int | None:
+        """The first order's id: the position of the page before this one."""
+        return self.rows[0]["order_line__order"] if self.rows else None
 
     @property
-    def last(self) -> QueuePosition | None:
-        return QueuePosition(self.rows[-1]["order_line__order"], self.rows[-1]["warehouse"]) if self.rows else None
+    def last(self) -> int | None:
+        """The last order's id: the position of the page after this one."""
+        return self.rows[-1]["order_line__order"] if self.rows else None
 
 
-# The queue's rows in its order (approval, order, warehouse code): per pickable order and warehouse, the units reserved
-# there less those on its open shipments there, and the lines with units left. The orders are read from the
-# order_pick_queue index in that order and each is summed on its own, so the LIMIT stops the scan once the page is
-# full: a page costs the same with ten or a hundred thousand orders waiting. Plain enough for SQLite too.
-_QUEUE_SQL = """
+def queue_position(text: str | None) -> int | None:
+    """An order id from a page link's parameter; None for anything else."""
+    text = text or ""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
+
+
+# Per pickable order and warehouse: the units reserved there, less those on the order's open shipments there.
+_UNITS = """
+    (SELECT SUM(res.quantity) FROM orders_salesorderline l JOIN inventory_reservation res ON res.order_line_id = l.id
+     WHERE l.order_id = o.id AND res.warehouse_id = w.id AND res.state = %(active)s)
+    - COALESCE((SELECT SUM(sl.quantity) FROM logistics_shipment s JOIN logistics_shipmentline sl ON sl.shipment_id = s.id
+                WHERE s.order_id = o.id AND s.warehouse_id = w.id AND s.state IN ({open})), 0)
+"""
+# The page's orders: pickable orders with units left to pick, read from the order_pick_queue index in the queue's
+# order (approval, then id) until the page is full, each summed on its own: a page costs the same with ten or a
+# hundred thousand orders waiting. Plain enough for SQLite too.
+_ORDERS_SQL = """
+SELECT o.id FROM orders_salesorder o
+WHERE o.status IN ({pickable}) {boundary}
+  AND EXISTS (SELECT 1 FROM inventory_warehouse w WHERE ({units}) > 0 {warehouse})
+ORDER BY {order}
+LIMIT %(limit)s
+"""
+_FORWARD = "o.approved_at, o.id"
+_BACKWARD = "o.approved_at DESC NULLS FIRST, o.id DESC"
+# Their rows: per warehouse with units left, those units and the lines with units left, in the queue's order.
+_ROWS_SQL = """
 SELECT id, warehouse_id, code, lines, units FROM (
-    SELECT o.id, o.approved_at, w.id AS warehouse_id, w.code,
-        (SELECT SUM(res.quantity) FROM orders_salesorderline l JOIN inventory_reservation res ON res.order_line_id = l.id
-         WHERE l.order_id = o.id AND res.warehouse_id = w.id AND res.state = %(active)s)
-        - COALESCE((SELECT SUM(sl.quantity) FROM logistics_shipment s JOIN logistics_shipmentline sl ON sl.shipment_id = s.id
-                    WHERE s.order_id = o.id AND s.warehouse_id = w.id AND s.state IN ({open})), 0) AS units,
+    SELECT o.id, o.approved_at, w.id AS warehouse_id, w.code, ({units}) AS units,
         (SELECT COUNT(*) FROM orders_salesorderline l
          WHERE l.order_id = o.id
            AND (SELECT SUM(res.quantity) FROM inventory_reservation res
@@ -125,74 +124,87 @@ SELECT id, warehouse_id, code, lines, units FROM (
              > COALESCE((SELECT SUM(sl.quantity) FROM logistics_shipmentline sl JOIN logistics_shipment s ON s.id = sl.shipment_id
                          WHERE sl.order_line_id = l.id AND s.warehouse_id = w.id AND s.state IN ({open})), 0)) AS lines
     FROM orders_salesorder o CROSS JOIN inventory_warehouse w
-    WHERE o.status IN ({pickable}) {warehouse} {boundary}
+    WHERE o.id IN ({orders}) {warehouse}
 ) queue
 WHERE units > 0
-ORDER BY {order}
-LIMIT %(limit)s
+ORDER BY approved_at, id, code
 """
-_FORWARD = "approved_at, id, code"
-_BACKWARD = "approved_at DESC NULLS FIRST, id DESC, code DESC"
 
 
 def pick_queue_page(
-    *, size: int, warehouse_id: int | None = None, after: QueuePosition | None = None, before: QueuePosition | None = None
+    *, size: int, warehouse_id: int | None = None, after: int | None = None, before: int | None = None
 ) -> QueuePage:
-    """The pick queue's rows after the row `after` (or before the row `before`; else its first rows), at most `size`
-    of them, in the queue's order. Paged by position, not by number: the queue moves while
-    the warehouse picks, and an OFFSET would skip or repeat rows (and cost the whole queue's sums on every page).
-    A position whose order or warehouse no longer exists starts from the first page."""
-    boundary_row = after or before
+    """The pick queue's rows for the `size` orders after the order `after` (or before the order `before`; else its
+    first orders), in the queue's order (an order held in several warehouses has a row for each). Paged by position,
+    not by number: the queue moves while the warehouse picks, and an OFFSET would skip or repeat orders (and sum the
+    whole queue on every page). A position whose order no longer exists starts from the first page. Two statements
+    (three with a position)."""
+    sql, params, backward = queue_statement(size=size, warehouse_id=warehouse_id, after=after, before=before)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        order_ids = [order_id for (order_id,) in cursor.fetchall()]
+        more = len(order_ids) > size
+        order_ids = order_ids[:size]
+        rows = []
+        if order_ids:
+            placeholders = ", ".join(f"%(order{i})s" for i in range(len(order_ids)))
+            params.update({f"order{i}": order_id for i, order_id in enumerate(order_ids)})
+            sql = _ROWS_SQL.format(units=_units(), open=_open(), orders=placeholders, warehouse=_in_warehouse(warehouse_id))
+            cursor.execute(sql, params)
+            rows = [
+                {"order_line__order": order_id, "warehouse": wh, "warehouse_code": code, "lines": lines, "units": units}
+                for order_id, wh, code, lines, units in cursor.fetchall()
+            ]
+    if backward:
+        return QueuePage(rows=rows, has_previous=more, has_next=True)
+    return QueuePage(rows=rows, has_previous="position" in params, has_next=more)
+
+
+def queue_statement(
+    *, size: int, warehouse_id: int | None = None, after: int | None = None, before: int | None = None
+) -> tuple[str, dict, bool]:
+    """The SQL and parameters of pick_queue_page's orders (size + 1 of them), and whether it reads the queue backwards."""
     params = {"active": ReservationState.ACTIVE, "limit": size + 1, "warehouse": warehouse_id}
     params.update({f"pickable{i}": state for i, state in enumerate(PICKABLE_ORDER_STATES)})
     params.update({f"open{i}": state for i, state in enumerate(BEFORE_SHIPPING)})
-    boundary = ""
-    if boundary_row is not None:
-        order = SalesOrder.objects.filter(pk=boundary_row.order_id).values_list("approved_at").first()
-        code = Warehouse.objects.filter(pk=boundary_row.warehouse_id).values_list("code", flat=True).first()
-        if order is None or code is None:
-            after = before = None
-        else:
-            at = connection.ops.adapt_datetimefield_value(order[0])  # as stored (SQLite keeps text)
-            params.update({"at": at, "order": boundary_row.order_id, "code": code})
-            boundary = _boundary(forward=after is not None, null_time=order[0] is None)
-    sql = _QUEUE_SQL.format(
-        warehouse="AND w.id = %(warehouse)s" if warehouse_id is not None else "",
+    boundary, backward = "", False
+    position = after if after is not None else before
+    found = SalesOrder.objects.filter(pk=position).values_list("approved_at").first() if position is not None else None
+    if found is not None:
+        params.update({"at": connection.ops.adapt_datetimefield_value(found[0]), "position": position})  # as stored
+        backward = after is None
+        boundary = _boundary(forward=not backward, null_time=found[0] is None)
+    sql = _ORDERS_SQL.format(
         pickable=", ".join(f"%(pickable{i})s" for i in range(len(PICKABLE_ORDER_STATES))),
-        open=", ".join(f"%(open{i})s" for i in range(len(BEFORE_SHIPPING))),
         boundary=boundary,
-        order=_BACKWARD if before is not None else _FORWARD,
+        warehouse=_in_warehouse(warehouse_id),
+        units=_units(),
+        order=_BACKWARD if backward else _FORWARD,
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        found = cursor.fetchall()
-    more = len(found) > size
-    rows = [
-        {"order_line__order": order_id, "warehouse": wh, "warehouse_code": code, "lines": lines, "units": units}
-        for order_id, wh, code, lines, units in found[:size]
-    ]
-    if before is not None:
-        rows.reverse()
-        return QueuePage(rows=rows, has_previous=more, has_next=True)
-    return QueuePage(rows=rows, has_previous=after is not None, has_next=more)
+    return sql, params, backward
+
+
+def _units() -> str:
+    return _UNITS.format(open=_open())
+
+
+def _open() -> str:
+    return ", ".join(f"%(open{i})s" for i in range(len(BEFORE_SHIPPING)))
+
+
+def _in_warehouse(warehouse_id: int | None) -> str:
+    return "" if warehouse_id is None else "AND w.id = %(warehouse)s"
 
 
 def _boundary(*, forward: bool, null_time: bool) -> str:
-    """The rows strictly after (or before) the position's row, in the queue's order: approval time (none last), order,
-    warehouse code. The position's own order is taken in whole and its rows cut by the code."""
+    """The orders strictly after (or before) the position's order in the queue's order: approval (none last), id."""
     if forward:
-        orders = (
-            "(o.approved_at IS NULL AND o.id >= %(order)s)"
-            if null_time
-            else ("(o.approved_at > %(at)s OR (o.approved_at = %(at)s AND o.id >= %(order)s) OR o.approved_at IS NULL)")
-        )
-        return f"AND {orders} AND NOT (o.id = %(order)s AND w.code <= %(code)s)"
-    orders = (
-        "(o.approved_at IS NOT NULL OR o.id <= %(order)s)"
-        if null_time
-        else ("(o.approved_at < %(at)s OR (o.approved_at = %(at)s AND o.id <= %(order)s))")
-    )
-    return f"AND {orders} AND NOT (o.id = %(order)s AND w.code >= %(code)s)"
+        if null_time:
+            return "AND o.approved_at IS NULL AND o.id > %(position)s"
+        return "AND (o.approved_at > %(at)s OR (o.approved_at = %(at)s AND o.id > %(position)s) OR o.approved_at IS NULL)"
+    if null_time:
+        return "AND (o.approved_at IS NOT NULL OR o.id < %(position)s)"
+    return "AND (o.approved_at < %(at)s OR (o.approved_at = %(at)s AND o.id < %(position)s))"
 
 
 def _pickable_orders():

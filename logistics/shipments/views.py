@@ -21,9 +21,9 @@ from logistics.shipments import services
 from logistics.shipments.documents import document_pdf
 from logistics.shipments.forms import CancelForm, PackForm, PickForm, ScanForm, ShipForm, ShipmentFilter
 from logistics.shipments.selectors import (
-    QueuePosition,
     pick_queue_page,
     pickable_quantities,
+    queue_position,
     ready_to_pick_rows,
     shipment_list,
 )
@@ -38,15 +38,14 @@ DOCUMENT_NAMES = {"pick_list": "pick-list", "packing_slip": "packing-slip", "lab
 
 @permission_required("logistics.view_shipment", raise_exception=True)
 def pick_queue(request):
-    """Orders with reserved units no shipment holds yet, per warehouse, oldest approval first; paged by the rows
+    """Orders with reserved units no shipment holds yet, per warehouse, oldest approval first; paged by the orders
     before and after the page (?after= / ?before=), which stay right while the queue moves."""
-    warehouse_id = request.GET.get("warehouse", "")
-    warehouse_id = int(warehouse_id) if warehouse_id.isascii() and warehouse_id.isdigit() and len(warehouse_id) < 19 else None
+    warehouse_id = queue_position(request.GET.get("warehouse"))  # an id, as the positions are
     page = pick_queue_page(
         size=QUEUE_PAGE_SIZE,
         warehouse_id=warehouse_id,
-        after=QueuePosition.parse(request.GET.get("after")),
-        before=QueuePosition.parse(request.GET.get("before")),
+        after=queue_position(request.GET.get("after")),
+        before=queue_position(request.GET.get("before")),
     )
     warehouses = Warehouse.objects.filter(is_active=True).order_by("priority", "code")
     context = {"page": page, "rows": ready_to_pick_rows(page.rows), "warehouses": warehouses, "warehouse_id": warehouse_id}
