@@ -311,6 +311,30 @@ def report_urls(user) -> list[tuple[str, str]]:
     return cases
 
 
+def pick_queue_rows(data: dict, repeat: int) -> list[tuple]:
+    """The warehouse's pick queue: its first page, one warehouse's, and a page deep in the backlog (after the
+    middle order of the queue)."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from inventory.models import Warehouse
+    from logistics.shipments.selectors import PICKABLE_ORDER_STATES
+    from orders.models import SalesOrder
+
+    client = Client()
+    client.force_login(data["users"]["warehouse"])
+    queue = SalesOrder.objects.filter(status__in=PICKABLE_ORDER_STATES).order_by("approved_at", "pk")
+    middle = queue.values_list("pk", flat=True)[queue.count() // 2]
+    warehouse = Warehouse.objects.order_by("code").values_list("pk", flat=True).last()
+    url = reverse("logistics:pick_queue")
+    rows = []
+    pages = [("", ""), (", one warehouse", f"?warehouse={warehouse}"), (", middle of the backlog", f"?after={middle}")]
+    for label, query in pages:
+        times, status = timed(client, url + query, repeat)
+        rows.append((f"pick queue{label}", status, times))
+    return rows
+
+
 def main() -> None:
     args = parse_args()
     env = app_env(args.database_url)
@@ -386,6 +410,7 @@ def main() -> None:
         client.force_login(user)
         times, status = timed(client, reverse("home"), args.repeat)
         rows.append((f"home, {role}", status, times))
+    rows += pick_queue_rows(data, args.repeat)
 
     print("XLSX export of 100,000 orders …", flush=True)
     from orders.models import SalesOrder

@@ -97,7 +97,7 @@ def queue_position(text: str | None) -> int | None:
 # Per pickable order and warehouse: the units reserved there, less those on the order's open shipments there.
 _UNITS = """
     (SELECT SUM(res.quantity) FROM orders_salesorderline l JOIN inventory_reservation res ON res.order_line_id = l.id
-     WHERE l.order_id = o.id AND res.warehouse_id = w.id AND res.state = %(active)s)
+     WHERE l.order_id = o.id AND res.warehouse_id = w.id AND res.state IN (%(active)s))
     - COALESCE((SELECT SUM(sl.quantity) FROM logistics_shipment s JOIN logistics_shipmentline sl ON sl.shipment_id = s.id
                 WHERE s.order_id = o.id AND s.warehouse_id = w.id AND s.state IN ({open})), 0)
 """
@@ -120,7 +120,7 @@ SELECT id, warehouse_id, code, lines, units FROM (
         (SELECT COUNT(*) FROM orders_salesorderline l
          WHERE l.order_id = o.id
            AND (SELECT SUM(res.quantity) FROM inventory_reservation res
-                WHERE res.order_line_id = l.id AND res.warehouse_id = w.id AND res.state = %(active)s)
+                WHERE res.order_line_id = l.id AND res.warehouse_id = w.id AND res.state IN (%(active)s))
              > COALESCE((SELECT SUM(sl.quantity) FROM logistics_shipmentline sl JOIN logistics_shipment s ON s.id = sl.shipment_id
                          WHERE sl.order_line_id = l.id AND s.warehouse_id = w.id AND s.state IN ({open})), 0)) AS lines
     FROM orders_salesorder o CROSS JOIN inventory_warehouse w
