@@ -114,6 +114,10 @@ def setup_django(env) -> None:
     import django
 
     django.setup()
+    # As a web worker does (config/wsgi.py): what is loaded, frozen out of the collector's full collections.
+    from config.startup import freeze_loaded_objects
+
+    freeze_loaded_objects()
 
 
 def seed(*, products: int, customers: int) -> dict:
