@@ -40,6 +40,7 @@ def parse_args():
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="tottime", choices=["tottime", "cumulative"])
     parser.add_argument("--no-seed", action="store_true", help="reuse the database of the last run")
+    parser.add_argument("--statements", action="store_true", help="also print one order's statements in the order sent")
     parser.add_argument(
         "--timer", default="cpu", choices=["cpu", "wall"], help="what the profile counts (cpu: this process's CPU time)"
     )
@@ -131,6 +132,12 @@ def main() -> None:
             post_one()
         statements += len(captured.captured_queries)
         kinds.update(statement_kind(query["sql"]) for query in captured.captured_queries)
+    if args.statements:
+        with CaptureQueriesContext(connection) as captured:
+            post_one()
+        print("\nOne order's statements, in the order sent:")
+        for number, query in enumerate(captured.captured_queries, 1):
+            print(f"  {number:3} {query['sql'][:240]}")
     dirty_refresh()
     profiler = cProfile.Profile(time.process_time) if args.timer == "cpu" else cProfile.Profile()
     profiler.enable()
