@@ -161,13 +161,17 @@ def seed_fulfilment(lines: int) -> None:
         )
         steps.append(("shipments", time.monotonic() - started))
         started = time.monotonic()
+        # Each line keeps the cost its units left at (what the shipment movements below record).
+        line_costed = "unit_cost" in _columns(cursor, "logistics_shipmentline")
         cursor.execute(
             "SELECT 1"
             if not shipments
-            else """
-            INSERT INTO logistics_shipmentline (shipment_id, order_line_id, product_id, quantity, quantity_packed)
-            SELECT s.id, l.id, l.product_id, l.quantity, l.quantity
+            else f"""
+            INSERT INTO logistics_shipmentline (shipment_id, order_line_id, product_id, quantity, quantity_packed
+                {", unit_cost" if line_costed else ""})
+            SELECT s.id, l.id, l.product_id, l.quantity, l.quantity {", p.cost" if line_costed else ""}
             FROM logistics_shipment s JOIN orders_salesorderline l ON l.order_id = s.order_id
+            JOIN inventory_product p ON p.id = l.product_id
             """
         )
         steps.append(("shipment lines", time.monotonic() - started))

@@ -253,6 +253,9 @@ class ShipmentLine(models.Model):
     )
     quantity = models.PositiveIntegerField(_("quantity to pick"))
     quantity_packed = models.PositiveIntegerField(_("packed"), default=0)
+    # The ledger's cost of each unit when the shipment left (its shipment movement's), kept with the line so the margin
+    # reports read it without joining the ledger; None before it left, or when the ledger kept no cost.
+    unit_cost = models.DecimalField(_("unit cost"), max_digits=14, decimal_places=2, null=True, blank=True)
 
     class Meta:
         verbose_name = _("shipment line")

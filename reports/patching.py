@@ -89,7 +89,7 @@ def orders_that_differ(
     # side in a single process), and the two sets of a few thousand sums compared here. Planned at the server's cost
     # of passing a row from a worker: a caller that writes tables may have made it nearly free, and the planner then
     # gathers millions of rows to sum them in one process.
-    with planner_settings(cursor, parallel_tuple_cost=None, **(planner or {})):
+    with planner_settings(cursor, **{"parallel_tuple_cost": None, **(planner or {})}):
         cursor.execute(computed, params)
         fresh = {int(bucket): (int(n), int(h)) for bucket, n, h in cursor.fetchall()}
         cursor.execute(f"SELECT {fingerprint} FROM {_table(model)} GROUP BY 1")
@@ -170,15 +170,21 @@ def _write_differences(cursor, *, live: str, scratch: str, columns: tuple[str, .
 
 
 def patch_by_order(
-    cursor, *, model, columns: tuple[str, ...], select: Callable[[str], str | list[str]], params: list | tuple = ()
+    cursor,
+    *,
+    model,
+    columns: tuple[str, ...],
+    select: Callable[[str], str | list[str]],
+    params: list | tuple = (),
+    planner: dict[str, str] | None = None,
 ) -> int:
     """Make `model`'s table (rows of orders, `order_id` among `columns`, no natural key) equal its computation,
     `select(only)`: every order's rows for "" (or a list of SELECTs whose rows together are them, fingerprinted
     apart), those of the orders in `only` (a SQL list or subquery) else; `params` its parameters, the same whichever
     orders it reads. The orders whose multiset of rows differs have theirs deleted and computed again. Returns the
-    rows deleted plus inserted."""
+    rows deleted plus inserted; `planner`: settings its fingerprints' statements are planned with besides."""
     live = _table(model)
-    only = orders_that_differ(cursor, model=model, columns=columns, select=select(""), params=params)
+    only = orders_that_differ(cursor, model=model, columns=columns, select=select(""), params=params, planner=planner)
     if only is None:
         return 0
     changed = _name(f"{model._meta.db_table}_orders_differ")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +14,7 @@ from inventory.counts.models import StockCount, StockCountState
 from inventory.models import (
     LedgerCheck,
     LowStockAlert,
+    MovementKind,
     Product,
     StockLevel,
     StockMovement,
@@ -82,6 +85,15 @@ def product_levels(*, product) -> list:
         for warehouse in Warehouse.objects.filter(is_active=True).exclude(pk__in=present)
     ]
     return sorted(levels, key=lambda level: (level.warehouse.priority, level.warehouse.code))
+
+
+def shipment_unit_costs(*, document: str, warehouse_id: int) -> dict[int, Decimal | None]:
+    """The unit cost (a Decimal, or None when the ledger kept none) at which each product left `warehouse_id` under
+    shipment `document`, as stock_consume posted it: its one shipment movement per product and warehouse."""
+    movements = StockMovement.objects.filter(
+        document=document, warehouse_id=warehouse_id, kind=MovementKind.SHIPMENT, quantity__lt=0, reverses__isnull=True
+    )
+    return dict(movements.values_list("product_id", "unit_cost"))
 
 
 def product_movements(*, product, warehouse=None):

@@ -23,7 +23,7 @@ from config.money import ZERO
 from config.numbering import document_number
 from config.transitions import transition_apply
 from inventory.models import Warehouse
-from inventory.stock.selectors import product_by_code
+from inventory.stock.selectors import product_by_code, shipment_unit_costs
 from logistics.models import SHIP_PERMISSION, Carrier, Parcel, ParcelItem, Shipment, ShipmentEvent, ShipmentLine, ShipmentState
 from logistics.shipments.selectors import PICKABLE_ORDER_STATES, in_open_shipments, reserved_in_warehouses
 from logistics.tracking.services import order_tracking_token
@@ -277,8 +277,18 @@ def shipment_ship(
     replacement = locked.replaces_id or locked.replacement_for_id
     record = order_record_replacement if replacement else order_record_shipment
     record(order=order, quantities=quantities, document=locked.number, by=actor, warehouse_id=locked.warehouse_id)
+    _record_unit_costs(locked)
     order_tracking_token(order=order)  # the customer's tracking link exists from the first shipment
     return locked
+
+
+def _record_unit_costs(shipment: Shipment) -> None:
+    """Each line keeps the ledger's unit cost of its product as it left (one UPDATE)."""
+    costs = shipment_unit_costs(document=shipment.number, warehouse_id=shipment.warehouse_id)
+    lines = list(shipment.lines.all())
+    for line in lines:
+        line.unit_cost = costs.get(line.product_id)
+    ShipmentLine.objects.bulk_update(lines, ["unit_cost"])
 
 
 @transaction.atomic

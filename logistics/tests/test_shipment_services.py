@@ -339,3 +339,33 @@ def test_a_shipment_from_the_second_warehouse_consumes_the_reservation_there_not
     ) == (2, 0)
     assert fresh(order).status == OrderStatus.PARTIALLY_SHIPPED
     assert stock_verify_ledger().ok
+
+
+def test_each_line_keeps_the_ledgers_unit_cost_of_the_moment_it_left(two_products, warehouse, clerk):
+    tea, cup = two_products
+    type(tea).objects.filter(pk=tea.pk).update(cost=Decimal("150.00"))
+    type(cup).objects.filter(pk=cup.pk).update(cost=Decimal("12.50"))
+    order = allocated_order(lines=[(tea, 4), (cup, 2)])
+    tea_line, cup_line = order.lines.order_by("position")
+    first = packed_shipment(order=order, warehouse=warehouse, by=clerk, quantities={tea_line.pk: 3, cup_line.pk: 2})
+    assert list(first.lines.values_list("unit_cost", flat=True)) == [None, None]  # not left yet
+
+    ship(first, by=clerk)
+    type(tea).objects.filter(pk=tea.pk).update(cost=Decimal("175.00"))
+    second = packed_shipment(order=order, warehouse=warehouse, by=clerk, quantities={tea_line.pk: 1})
+    ship(second, by=clerk)
+
+    ledger = {
+        (m.document, m.product_id): m.unit_cost
+        for m in StockMovement.objects.filter(kind=MovementKind.SHIPMENT, document__in=[first.number, second.number])
+    }
+    kept = {(line.shipment.number, line.product_id): line.unit_cost for line in ShipmentLine.objects.select_related("shipment")}
+    assert (
+        kept
+        == ledger
+        == {
+            (first.number, tea.pk): Decimal("150.00"),
+            (first.number, cup.pk): Decimal("12.50"),
+            (second.number, tea.pk): Decimal("175.00"),
+        }
+    )

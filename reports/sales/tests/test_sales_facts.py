@@ -15,6 +15,7 @@ from config.outbox import outbox_dispatch
 from config.transitions import transition_apply
 from inventory.models import MovementKind, Reservation, StockMovement
 from inventory.tests.factories import WarehouseFactory, approved_order, stocked_product
+from logistics.models import ShipmentLine
 from logistics.returns.services import LineOutcome, return_receive
 from logistics.shipments.services import ParcelInput, shipment_pack, shipment_start_picking
 from logistics.tests.factories import packed_shipment, scan_all, ship
@@ -191,6 +192,7 @@ def test_a_shipment_costs_what_the_ledger_recorded_when_it_left_not_todays_cost(
     order = shipped_order(lines=[(tea, 4)], warehouse=warehouse, clerk=clerk, salesperson=seller)
     movement = StockMovement.objects.get(kind=MovementKind.SHIPMENT, document__startswith="SH")
     assert movement.unit_cost == Decimal("150.00")
+    assert ShipmentLine.objects.get().unit_cost == Decimal("150.00")  # kept with the line as it left
     tea.cost = Decimal("175.00")
     tea.save()
 
@@ -211,6 +213,7 @@ def test_shipments_from_before_the_ledger_kept_costs_are_costed_at_the_products_
         cursor.execute("SET LOCAL session_replication_role = replica")  # triggers off, this transaction only
         cursor.execute("UPDATE inventory_stockmovement SET unit_cost = NULL")
         cursor.execute("SET LOCAL session_replication_role = origin")
+    ShipmentLine.objects.update(unit_cost=None)  # and a line shipped then kept none
     tea.cost = Decimal("160.00")
     tea.save()
 
