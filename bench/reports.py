@@ -322,12 +322,11 @@ def pick_queue_rows(data: dict, repeat: int) -> list[tuple]:
     from django.urls import reverse
 
     from inventory.models import Warehouse
-    from logistics.shipments.selectors import PICKABLE_ORDER_STATES
-    from orders.models import SalesOrder
+    from orders.models import PICKABLE, SalesOrder
 
     client = Client()
     client.force_login(data["users"]["warehouse"])
-    queue = SalesOrder.objects.filter(status__in=PICKABLE_ORDER_STATES).order_by("approved_at", "pk")
+    queue = SalesOrder.objects.filter(status__in=PICKABLE).order_by("approved_at", "pk")
     middle = queue.values_list("pk", flat=True)[queue.count() // 2]
     warehouse = Warehouse.objects.order_by("code").values_list("pk", flat=True).last()
     url = reverse("logistics:pick_queue")

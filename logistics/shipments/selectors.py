@@ -13,9 +13,6 @@ from inventory.models import Reservation, ReservationState, StockLevel
 from logistics.models import BEFORE_SHIPPING, Shipment, ShipmentLine
 from orders.models import PICKABLE, SalesOrder
 
-# Orders whose reserved units may be picked (the order_pick_queue index holds them, oldest approval first).
-PICKABLE_ORDER_STATES = PICKABLE
-
 
 def reserved_in_warehouses(*, line_ids: Iterable[int]) -> dict[tuple[int, int], int]:
     """Units actively reserved per (order line, warehouse)."""
@@ -165,7 +162,7 @@ def queue_statement(
 ) -> tuple[str, dict, bool]:
     """The SQL and parameters of pick_queue_page's orders (size + 1 of them), and whether it reads the queue backwards."""
     params = {"active": ReservationState.ACTIVE, "limit": size + 1, "warehouse": warehouse_id}
-    params.update({f"pickable{i}": state for i, state in enumerate(PICKABLE_ORDER_STATES)})
+    params.update({f"pickable{i}": state for i, state in enumerate(PICKABLE)})
     params.update({f"open{i}": state for i, state in enumerate(BEFORE_SHIPPING)})
     boundary, backward = "", False
     position = after if after is not None else before
@@ -175,7 +172,7 @@ def queue_statement(
         backward = after is None
         boundary = _boundary(forward=not backward, null_time=found[0] is None)
     sql = _ORDERS_SQL.format(
-        pickable=", ".join(f"%(pickable{i})s" for i in range(len(PICKABLE_ORDER_STATES))),
+        pickable=", ".join(f"%(pickable{i})s" for i in range(len(PICKABLE))),
         boundary=boundary,
         warehouse=_in_warehouse(warehouse_id),
         units=_units(),
@@ -210,7 +207,7 @@ def _boundary(*, forward: bool, null_time: bool) -> str:
 def _pickable_orders():
     """Pickable orders' ids, oldest approval first: the queue's own order (the order_pick_queue index)."""
     return (
-        SalesOrder.objects.filter(status__in=PICKABLE_ORDER_STATES)
+        SalesOrder.objects.filter(status__in=PICKABLE)
         .order_by(F("approved_at").asc(nulls_last=True), "pk")
         .values_list("pk", flat=True)
     )

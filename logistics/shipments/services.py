@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, DecimalField, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,10 +25,10 @@ from config.transitions import transition_apply
 from inventory.models import Warehouse
 from inventory.stock.selectors import product_by_code, shipment_unit_costs
 from logistics.models import SHIP_PERMISSION, Carrier, Parcel, ParcelItem, Shipment, ShipmentEvent, ShipmentLine, ShipmentState
-from logistics.shipments.selectors import PICKABLE_ORDER_STATES, in_open_shipments, reserved_in_warehouses
+from logistics.shipments.selectors import in_open_shipments, reserved_in_warehouses
 from logistics.tracking.services import order_tracking_token
 from orders.fulfilment.services import order_record_replacement, order_record_shipment, order_release_replacement
-from orders.models import SalesOrder
+from orders.models import PICKABLE, SalesOrder
 
 Kind = ShipmentEvent.Kind
 MAX_WAYBILL_LENGTH = 40
@@ -56,7 +56,7 @@ def shipment_create(*, order: SalesOrder, warehouse: Warehouse, quantities: Mapp
     actor = Actor.of(by)
     _require_shipper(actor)
     locked = _lock_order(order.pk)
-    if locked.status not in PICKABLE_ORDER_STATES:
+    if locked.status not in PICKABLE:
         raise DomainError(
             _("Order %(number)s cannot be picked while it is %(status)s.")
             % {"number": locked.number, "status": locked.get_status_display()},
@@ -283,12 +283,16 @@ def shipment_ship(
 
 
 def _record_unit_costs(shipment: Shipment) -> None:
-    """Each line keeps the ledger's unit cost of its product as it left (one UPDATE)."""
+    """Each line keeps the ledger's unit cost of its product as it left (one UPDATE, as the order's lines are)."""
     costs = shipment_unit_costs(document=shipment.number, warehouse_id=shipment.warehouse_id)
-    lines = list(shipment.lines.all())
-    for line in lines:
-        line.unit_cost = costs.get(line.product_id)
-    ShipmentLine.objects.bulk_update(lines, ["unit_cost"])
+    if costs:
+        shipment.lines.update(
+            unit_cost=Case(
+                *[When(product_id=product_id, then=Value(cost)) for product_id, cost in costs.items()],
+                default=None,
+                output_field=DecimalField(max_digits=14, decimal_places=2),
+            )
+        )
 
 
 @transaction.atomic
