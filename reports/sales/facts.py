@@ -499,8 +499,6 @@ class Scratch:
     # Compared by fingerprints first (a fact table); the orders' facts are not: summing their lines' facts per order
     # for the fingerprints took as long as their one join with the live rows.
     fingerprinted: bool = True
-    # Settings the fingerprints' statements are planned with besides (reports.patching.orders_that_differ).
-    planner: dict[str, str] | None = None
 
     @property
     def live(self) -> str:
@@ -575,9 +573,7 @@ class Scratch:
             return self._typed(select(only or None))[0]  # in the table's types: compared row by row
 
         if not self.keys:
-            return patch_by_order(
-                cursor, model=self.model, columns=self.columns, select=computed, params=params, planner=self.planner
-            )
+            return patch_by_order(cursor, model=self.model, columns=self.columns, select=computed, params=params)
         return patch_by_key(
             cursor,
             model=self.model,
@@ -585,7 +581,6 @@ class Scratch:
             keys=self.keys,
             select=computed if self.fingerprinted else self._typed((sql, params))[0],
             params=params,
-            planner=self.planner,
         )
 
     def _patch_from_fresh(self, cursor) -> int:
@@ -655,11 +650,7 @@ def _rebuild_by_patching(cursor) -> None:
     Scratch(SalesOrderFact, SALES_ORDER_COLUMNS, ("order_id",), fingerprinted=False).rebuild(
         cursor, lambda only: _sales_orders_select(only, lines.live)
     )
-    # The shipped units' fingerprints in parallel workers: the planner takes each order id's bucket for a group of
-    # its own (a million groups, each passed from a worker at the server's cost of a row) and sums the 3.75M rows in
-    # one process, twice as long (9.2 s against 4.9 s at a million orders), unless passing a row costs less.
-    margin = Scratch(MarginLineFact, MARGIN_COLUMNS, arms=_margin_arms, planner={"parallel_tuple_cost": "0.01"})
-    margin.rebuild(cursor, _margin_select)
+    Scratch(MarginLineFact, MARGIN_COLUMNS, arms=_margin_arms).rebuild(cursor, _margin_select)
     for rollup in SALES_ROLLUPS + MARGIN_ROLLUPS:
         Scratch(rollup.model, _rollup_columns(rollup), (rollup.period, *rollup.keys)).rebuild(
             cursor, lambda _only, rollup=rollup: _rollup_select(rollup, _table(rollup.source))
