@@ -24,6 +24,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from .bulk import objects_like, rows_insert
+from .rows import row_insert
 
 logger = logging.getLogger(__name__)
 # Set while this thread runs a dispatch loop: a commit inside a handler asks for no dispatch of
@@ -78,7 +79,10 @@ def outbox_publish(*, topic: str, payload: dict) -> OutboxEvent | None:
     """Record the event in the current transaction; nothing is written for a topic nobody handles."""
     if topic not in settings.OUTBOX_HANDLERS:
         return None
-    event = OutboxEvent.objects.create(topic=topic, payload=payload)
+    event = row_insert(OutboxEvent(topic=topic, payload=payload))
+    published = getattr(_dispatching, "published", None)
+    if published is not None:  # a handler's follow-up: the dispatcher may run it in the same transaction
+        published.append(event)
     _kick_after_commit()
     return event
 
@@ -214,7 +218,8 @@ def _quick(handler) -> bool:
 
 
 def outbox_dispatch_one() -> OutboxEvent | None:
-    """Handle the oldest due event (skipping those another dispatcher holds); None when none is due."""
+    """Handle the oldest due event (skipping those another dispatcher holds), and the follow-ups of the same
+    aggregate its handlers publish (see _dispatch); None when none is due."""
     try:
         return _dispatch(careful=False)
     except _QuickRunFailed as failed:
@@ -222,34 +227,65 @@ def outbox_dispatch_one() -> OutboxEvent | None:
         return _dispatch(careful=True, event_id=failed.args[0])
 
 
+def _same_aggregate(event: OutboxEvent, other: OutboxEvent) -> bool:
+    """Two transition events ("<app>.<model>.<transition>") of the same row."""
+    aggregate = event.topic.rsplit(".", 1)[0]
+    return (
+        event.topic.count(".") == 2
+        and other.topic.rsplit(".", 1)[0] == aggregate
+        and isinstance(event.payload, dict)
+        and isinstance(other.payload, dict)
+        and other.payload.get("id") == event.payload.get("id") is not None
+    )
+
+
 def _dispatch(*, careful: bool, event_id: int = 0) -> OutboxEvent | None:
     """The event's handlers in its transaction (unless they keep their own): carefully, each in a savepoint; else
     the database-only ones first without one, then the others. Whatever fails after a database-only handler ran
-    without a savepoint (itself, or a statement it left broken) rolls the whole run back: _QuickRunFailed."""
-    now = timezone.now()
+    without a savepoint (itself, or a statement it left broken) rolls the whole run back: _QuickRunFailed.
+
+    When every handler of the event was database-only and succeeded, a follow-up event its handlers published
+    for the same row (a submitted order's checks approve it: the approval's handlers allocate it) runs next in
+    the same transaction: still nothing outside the database has happened, the row's lock is already held,
+    and a failure rolls the chain back to its first event, which is then run again alone, carefully."""
+    first_id = 0
+    _dispatching.followed = False
     with transaction.atomic():
-        event = _due_event(now, event_id=event_id)
-        if event is None:
-            return None
-        pending = [(path, handler) for path, handler in outbox_handlers_for(event.topic) if path not in event.handled]
-        inside = [(path, handler) for path, handler in pending if not _own(handler)]
-        later = [(path, handler) for path, handler in pending if _own(handler)]
-        quick = [] if careful else [(path, handler) for path, handler in inside if _quick(handler)]
-        errors: list[str] = []
-        try:
-            for path, handler in quick:
-                _call(handler, event)
-                event.handled.append(path)
-            for path, handler in inside:
-                if (path, handler) not in quick:
-                    _run(event, path, handler, errors)  # in a savepoint: its effect and "done" commit together
-            if later and not errors:
-                event.available_at = now + LEASE  # other dispatchers leave it alone while these run
-            _record(event, errors=errors, now=now)
-        except Exception as error:
-            if quick:
-                raise _QuickRunFailed(event.pk) from error
-            raise
+        while True:
+            now = timezone.now()
+            event = _due_event(now, event_id=event_id)
+            if event is None:
+                return None
+            first_id = first_id or event.pk
+            pending = [(path, handler) for path, handler in outbox_handlers_for(event.topic) if path not in event.handled]
+            inside = [(path, handler) for path, handler in pending if not _own(handler)]
+            later = [(path, handler) for path, handler in pending if _own(handler)]
+            quick = [] if careful else [(path, handler) for path, handler in inside if _quick(handler)]
+            errors: list[str] = []
+            _dispatching.published = published = []
+            try:
+                for path, handler in quick:
+                    _call(handler, event)
+                    event.handled.append(path)
+                for path, handler in inside:
+                    if (path, handler) not in quick:
+                        _run(event, path, handler, errors)  # in a savepoint: its effect and "done" commit together
+                if later and not errors:
+                    event.available_at = now + LEASE  # other dispatchers leave it alone while these run
+                _record(event, errors=errors, now=now)
+            except Exception as error:
+                if quick:
+                    raise _QuickRunFailed(first_id) from error
+                raise
+            finally:
+                _dispatching.published = None
+            only_database = not careful and not later and not errors and len(quick) == len(inside)
+            follow_up = next((e for e in published if _same_aggregate(event, e)), None) if only_database else None
+            # Events published and not run here: the dispatch loop claims the next one without looking first.
+            _dispatching.followed = _dispatching.followed or any(e is not follow_up for e in published)
+            if follow_up is None:
+                break
+            event_id = follow_up.pk
     if not later or errors:
         return event
     for path, handler in later:
@@ -259,6 +295,17 @@ def _dispatch(*, careful: bool, event_id: int = 0) -> OutboxEvent | None:
     return event
 
 
+def _any_due() -> bool:
+    """Is any event due? A plain read, outside a transaction: what ends a dispatch loop costs one statement."""
+    table = connection.ops.quote_name(OutboxEvent._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {table} WHERE dispatched_at IS NULL AND failed_at IS NULL AND available_at <= %s LIMIT 1",
+            [connection.ops.adapt_datetimefield_value(timezone.now())],
+        )
+        return cursor.fetchone() is not None
+
+
 def outbox_dispatch(*, limit: int = 500) -> int:
     """Dispatch due events until none is left (or `limit`); returns how many were handled."""
     handled = 0
@@ -266,6 +313,9 @@ def outbox_dispatch(*, limit: int = 500) -> int:
     _dispatching.active = True
     try:
         while handled < limit:
+            # After a run whose handlers published nothing, look before taking a transaction to claim.
+            if handled and not getattr(_dispatching, "followed", True) and not _any_due():
+                break
             if outbox_dispatch_one() is None:
                 break
             handled += 1

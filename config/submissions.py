@@ -42,6 +42,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError
+from .rows import row_update
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +127,7 @@ def submission_complete(submission: Submission, *, result: dict) -> None:
     """Keep what the first use answered, in the same transaction, so a repeat can replay it."""
     submission.result = result
     submission.completed_at = timezone.now()
-    submission.save(update_fields=["result", "completed_at"])
+    row_update(submission, ["result", "completed_at"])
 
 
 def submissions_delete_expired(*, keep_for: timedelta = KEEP_FOR) -> int:

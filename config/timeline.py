@@ -15,6 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .actors import SYSTEM_NAMES, Actor, actor_fields
+from .rows import row_insert
 
 
 class ActorKind(models.TextChoices):
@@ -78,9 +79,7 @@ class TimelineEvent(models.Model):
     @classmethod
     def record(cls, subject: models.Model, **kwargs: Any) -> TimelineEvent:
         """Write one event about `subject` (same arguments as build)."""
-        event = cls.build(subject, **kwargs)
-        event.save()
-        return event
+        return row_insert(cls.build(subject, **kwargs))
 
     # --- reading -----------------------------------------------------------------------------
     @property

@@ -11,6 +11,7 @@ from django_fsm import can_proceed
 from .actors import Actor
 from .errors import DomainError, PermissionRefused
 from .outbox import outbox_publish
+from .rows import row_update
 
 
 def transition_permission(obj: models.Model, method) -> Any:
@@ -91,7 +92,7 @@ def transition_apply(
     method()
     to_state = field.get_state(locked)
     if update_fields is not None:
-        locked.save(update_fields=[field.name, *update_fields])
+        row_update(locked, [field.name, *update_fields])
     else:
         locked.save()
     event_model = getattr(locked, "timeline_event_model", None)

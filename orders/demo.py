@@ -10,6 +10,7 @@ import random
 from datetime import timedelta
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import F
 
 from config.errors import DomainError
@@ -98,7 +99,8 @@ def seed(*, users, stdout) -> None:
                 order = order_cancel(order=order, by=by, reason=rng.choice(CANCEL_REASONS))
             elif plan >= 3:
                 order_submit(order=order, by=by)
-                order = order_run_checks(order_id=order.pk)
+                with transaction.atomic():  # the checks keep no savepoint of their own
+                    order = order_run_checks(order_id=order.pk)
                 if order.status == OrderStatus.IN_REVIEW and plan in (3, 4, 5, 6):
                     order = order_approve(order=order, by=reviewer, note="Checked with the customer.")
                 elif order.status == OrderStatus.IN_REVIEW and plan == 7:

@@ -15,6 +15,7 @@ from django_fsm import FSMModelMixin, transition
 
 from config.fsm import StateField
 from config.money import ZERO, round_money
+from config.rows import rows_fetch
 from config.timeline import TimelineEvent
 
 from .finding_text import finding_text
@@ -488,6 +489,15 @@ def _edit_text(params: dict) -> str:
 
 PAYMENT_STATUS_LABELS = dict(PaymentStatus.choices)
 HEADER_FIELD_NAMES = {"customer", "shipping_address", "contact", "channel", "customer_po", "requested_date", "notes"}
+
+
+def order_lines_with_products(order: SalesOrder) -> list[SalesOrderLine]:
+    """The order's lines in their order, each with its product, read in one statement built once
+    (the checks, the allocation and the confirmation each read them)."""
+    lines = rows_fetch(SalesOrderLine, where={"order_id": order.pk}, related=("product",), order_by=("position", "id"))
+    for line in lines:
+        SalesOrderLine.order.field.set_cached_value(line, order)
+    return lines
 
 
 class OrderEvent(TimelineEvent):

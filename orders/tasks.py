@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from config.actors import Actor
@@ -21,7 +22,8 @@ def review_order(order_id: int) -> None:
 
     Submissions reach the checks through the outbox now; this task stays registered so messages
     queued by an earlier release are still carried out, and for running the checks by hand."""
-    order_run_checks(order_id=order_id)
+    with transaction.atomic():  # its own transaction, or a savepoint of the caller's (the checks keep none)
+        order_run_checks(order_id=order_id)
 
 
 def orders_stuck(*, minutes: int | None = None) -> dict[str, list[int]]:
@@ -41,7 +43,8 @@ def sweep_stuck_orders(minutes: int | None = None) -> dict[str, int]:
     checked or allocated now, each in its own transaction (both services do nothing twice)."""
     stuck = orders_stuck(minutes=minutes)
     for order_id in stuck["submitted"]:
-        order_run_checks(order_id=order_id)
+        with transaction.atomic():  # each order on its own (the checks keep no savepoint of their own)
+            order_run_checks(order_id=order_id)
     for order in SalesOrder.objects.filter(pk__in=stuck["approved"]).order_by("approved_at", "pk"):
         order_allocate(order=order, by=Actor.system("sweeper"))
     return {state: len(ids) for state, ids in stuck.items()}

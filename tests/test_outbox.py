@@ -197,9 +197,9 @@ def test_database_only_handlers_run_without_a_savepoint_each_and_the_others_keep
     with CaptureQueriesContext(connection) as captured:
         assert outbox_dispatch() == 1
     savepoints = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SAVEPOINT")]
-    # Inside the test's transaction the dispatcher's two transactions (the event's, and the last look that finds
-    # nothing due) are savepoints too; the third is remember's. The database-only handlers have none of their own.
-    assert len(savepoints) == 3
+    # Inside the test's transaction the event's transaction is a savepoint too; the other is remember's. The
+    # database-only handlers have none of their own, and the last look, which finds nothing due, is a plain read.
+    assert len(savepoints) == 2
     # The database-only handlers run first, then the others, each once.
     assert [name for name, _payload in CALLS] == ["quick", "quick_flaky", "remember"]
     assert (markers("quick-q"), markers("quick_flaky-q"), markers("remember-q")) == (1, 1, 1)
@@ -358,3 +358,92 @@ def test_a_handler_with_transactions_of_its_own_runs_after_the_event_and_is_retr
     event.refresh_from_db()
     assert [name for name, _flag in CALLS] == ["remember", "outside", "outside"]  # remember is not repeated
     assert event.dispatched_at is not None
+
+
+# --- an aggregate's follow-up events --------------------------------------------------------------
+
+STEP_ONE, STEP_TWO = "test.thing.step_one", "test.thing.step_two"
+
+
+@outbox_database_only
+def quick_then_step_two(payload: dict) -> None:
+    """A database-only handler of step one that writes a row and publishes the same thing's step two."""
+    CALLS.append(("quick_then_step_two", payload))
+    WorkerHeartbeat.objects.create(worker=f"step_one-{payload['id']}", last_seen=timezone.now())
+    outbox_publish(topic=STEP_TWO, payload={"id": payload["id"], "key": payload["key"]})
+
+
+@outbox_database_only
+def quick_then_other_thing(payload: dict) -> None:
+    """Publishes step two of another thing (another id)."""
+    CALLS.append(("quick_then_other_thing", payload))
+    outbox_publish(topic=STEP_TWO, payload={"id": payload["id"] + 1, "key": payload["key"]})
+
+
+def steps(settings, one: list[str], two: list[str]) -> None:
+    settings.OUTBOX_HANDLERS = {STEP_ONE: [f"{HERE}.{n}" for n in one], STEP_TWO: [f"{HERE}.{n}" for n in two]}
+
+
+def transactions_in(captured) -> int:
+    """The dispatcher's transactions (savepoints inside the test's transaction) and the handlers' savepoints."""
+    return sum(1 for q in captured.captured_queries if q["sql"].startswith("SAVEPOINT"))
+
+
+@pytest.mark.django_db
+def test_a_follow_up_of_the_same_thing_runs_in_the_same_transaction_when_every_handler_kept_to_the_database(settings):
+    steps(settings, ["quick_then_step_two"], ["quick"])
+    first = outbox_publish(topic=STEP_ONE, payload={"id": 7, "key": "chain"})
+    with CaptureQueriesContext(connection) as captured:
+        assert outbox_dispatch() == 1  # one run of the loop: step one and, in its transaction, step two
+    assert transactions_in(captured) == 1
+    assert [name for name, _payload in CALLS] == ["quick_then_step_two", "quick"]
+    second = OutboxEvent.objects.get(topic=STEP_TWO)
+    first.refresh_from_db()
+    assert first.dispatched_at is not None and second.dispatched_at is not None
+    assert (markers("step_one-7"), markers("quick-chain")) == (1, 1)
+    assert outbox_pending_count() == 0
+
+
+@pytest.mark.django_db
+def test_a_follow_up_after_a_handler_with_effects_outside_the_database_gets_a_transaction_of_its_own(settings):
+    steps(settings, ["quick_then_step_two", "remember"], ["quick"])
+    outbox_publish(topic=STEP_ONE, payload={"id": 8, "key": "mail"})
+    with CaptureQueriesContext(connection) as captured:
+        assert outbox_dispatch() == 2
+    # Step one's transaction, remember's savepoint in it, then step two's own transaction.
+    assert transactions_in(captured) == 3
+    assert [name for name, _payload in CALLS] == ["quick_then_step_two", "remember", "quick"]
+    assert outbox_pending_count() == 0
+
+
+@pytest.mark.django_db
+def test_a_follow_up_of_another_thing_is_not_run_in_the_same_transaction(settings):
+    steps(settings, ["quick_then_other_thing"], ["quick"])
+    outbox_publish(topic=STEP_ONE, payload={"id": 20, "key": "other"})
+    with CaptureQueriesContext(connection) as captured:
+        assert outbox_dispatch() == 2
+    assert transactions_in(captured) == 2  # its locks are another row's: taken in a transaction of its own
+    assert outbox_pending_count() == 0
+
+
+@pytest.mark.django_db
+def test_a_follow_up_failing_rolls_the_chain_back_and_its_first_event_is_run_again_carefully(settings):
+    """Nothing of the chain stays: the first event runs again alone, carefully, then its follow-up (published again)
+    runs in a transaction of its own; every database effect happens once."""
+    steps(settings, ["quick_then_step_two"], ["quick_flaky"])
+    FLAKY["quick_failures_left"] = 1  # step two's handler fails once, in the chain
+    first = outbox_publish(topic=STEP_ONE, payload={"id": 9, "key": "roll"})
+
+    assert outbox_dispatch() == 2
+    first.refresh_from_db()
+    [second] = OutboxEvent.objects.filter(topic=STEP_TWO)  # the one published in the chain was rolled back with it
+    second.refresh_from_db()
+    assert first.dispatched_at is not None and second.dispatched_at is not None
+    assert [name for name, _payload in CALLS] == [
+        "quick_then_step_two",  # the chain: rolled back
+        "quick_flaky",
+        "quick_then_step_two",  # step one again, carefully
+        "quick_flaky",  # step two, in its own transaction
+    ]
+    assert (markers("step_one-9"), markers("quick_flaky-roll")) == (1, 1)
+    assert outbox_pending_count() == 0

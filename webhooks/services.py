@@ -223,13 +223,15 @@ def webhook_event_record(*, event: OutboxEvent) -> list[WebhookMessage]:
     if topic is None:
         return []
     # Ids and topics only: most events of an installation with few endpoints match none of them.
-    endpoints = [
-        endpoint_id
-        for endpoint_id, topics in WebhookEndpoint.objects.filter(Q(is_active=True) | Q(disabled_reason=DisabledReason.FAILURES))
-        .order_by("pk")
-        .values_list("pk", "topics")
-        if topic in topics
-    ]
+    # Raw SQL: every order event asks, and the ORM would build the statement anew each time.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, topics FROM {WebhookEndpoint._meta.db_table} WHERE is_active OR disabled_reason = %s ORDER BY id",
+            [DisabledReason.FAILURES.value],
+        )
+        rows = cursor.fetchall()
+    topics_field = WebhookEndpoint._meta.get_field("topics")
+    endpoints = [endpoint_id for endpoint_id, topics in rows if topic in topics_field.from_db_value(topics, None, connection)]
     if not endpoints:
         return []
     if WebhookMessage.objects.filter(source_event_id=event.pk).exists():

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Exists, F, OuterRef, Q, Sum
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -44,13 +45,19 @@ def product_by_code(*, code: str) -> Product | None:
 
 def available_quantities(*, product_ids) -> dict[int, int]:
     """Free stock (on hand − reserved) per product over all active warehouses, in one query."""
-    rows = (
-        StockLevel.objects.filter(product_id__in=list(product_ids), warehouse__is_active=True)
-        .values("product_id")
-        .annotate(available=Sum(F("on_hand") - F("reserved")))
-    )
-    found = {row["product_id"]: row["available"] or 0 for row in rows}
-    return {pid: found.get(pid, 0) for pid in product_ids}
+    product_ids = list(product_ids)
+    if not product_ids:
+        return {}
+    # Raw SQL: every order's checks read it, and the ORM would build the aggregate anew each time.
+    level, warehouse = StockLevel._meta.db_table, Warehouse._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.product_id, SUM(s.on_hand - s.reserved) FROM {level} s JOIN {warehouse} w ON w.id = s.warehouse_id"
+            f" WHERE s.product_id IN ({', '.join(['%s'] * len(product_ids))}) AND w.is_active GROUP BY s.product_id",
+            product_ids,
+        )
+        found = dict(cursor.fetchall())
+    return {pid: found.get(pid) or 0 for pid in product_ids}
 
 
 def availability_by_warehouse(*, product_ids) -> dict[int, list[tuple[str, int]]]:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.money import ZERO
+from config.rows import row_get, rows_fetch
 from config.widgets import ZeroAsEmptyNumberInput
 from customers.models import Address, Contact, Customer
 from inventory.models import Product
@@ -114,7 +115,7 @@ class OrderHeaderForm(forms.Form):
         self.submitting = submitting
         raw = self.data.get(self.add_prefix("customer")) if self.is_bound else self.initial.get("customer")
         customer_id = _int_or_none(getattr(raw, "pk", raw))
-        self.selected_customer = Customer.objects.filter(pk=customer_id).first() if customer_id else None
+        self.selected_customer = row_get(Customer, customer_id) if customer_id else None
         self.fields["customer"].chosen = self.selected_customer
         if self.selected_customer is not None:
             self.fields["shipping_address"].queryset = Address.objects.filter(
@@ -272,7 +273,9 @@ class BaseOrderLineFormSet(forms.BaseFormSet):
         self.user = user
         self.submitting = submitting
         ids = {pid for pid in (self._raw_product_id(form) for form in self.forms) if pid}
-        self.products: dict[int, Product] = Product.objects.in_bulk(ids) if ids else {}
+        self.products: dict[int, Product] = (
+            {product.pk: product for product in rows_fetch(Product, where={"id": sorted(ids)})} if ids else {}
+        )
 
     @property
     def over_limit(self) -> bool:

@@ -16,6 +16,7 @@ from config.actors import Actor
 from config.errors import DomainError, PermissionRefused, StaleObject
 from config.money import ZERO, round_money
 from config.numbering import document_number
+from config.rows import row_insert, rows_insert_few
 from config.transitions import transition_apply
 from customers.models import Address, Contact, Customer
 from customers.services import address_create, customer_create
@@ -307,10 +308,10 @@ def _create(*, header: OrderHeader, lines: list[LineInput], by) -> SalesOrder:
     built = _build_lines(order=order, lines=lines)
     _set_totals(order=order, built=built)
     order.number = order_next_number()
-    order.save()
+    row_insert(order)
     for line in built:
         line.order = order  # the order has its primary key now
-    SalesOrderLine.objects.bulk_create(built)
+    rows_insert_few(built)
     OrderEvent.record(order, kind=OrderEvent.Kind.CREATED, actor=actor, params={"lines": len(lines)})
     return order
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from config.actors import Actor
 from config.errors import DomainError
+from config.rows import row_get
 from config.transitions import transition_apply
 from inventory.stock.reservations import (
     Demand,
@@ -26,7 +27,7 @@ from inventory.stock.reservations import (
     stock_release_quantities,
     stock_reserve,
 )
-from orders.models import OrderEvent, OrderStatus, SalesOrder, SalesOrderLine
+from orders.models import OrderEvent, OrderStatus, SalesOrder, SalesOrderLine, order_lines_with_products
 from orders.payment_status import order_complete_if_settled
 
 # Orders that wait for stock: allocation picks them up, oldest approval first.
@@ -61,7 +62,7 @@ def _lock(order: SalesOrder) -> SalesOrder:
 
 
 def _open_lines(order: SalesOrder) -> list[SalesOrderLine]:
-    return list(order.lines.select_related("product").order_by("position", "pk"))
+    return order_lines_with_products(order)
 
 
 def _reserve_missing(locked: SalesOrder, actor: Actor):
@@ -97,10 +98,11 @@ def order_allocate(*, order: SalesOrder, by) -> SalesOrder:
     return _allocate_locked(_lock(order), by=by)
 
 
-@transaction.atomic
+# No savepoint of its own: only the outbox calls it, in the event's transaction or in a savepoint of its making.
+@transaction.atomic(savepoint=False)
 def order_allocate_id(*, order_id: int, by) -> SalesOrder | None:
     """order_allocate for an order known by its id (an outbox event): one read, which locks it; None if it is gone."""
-    locked = SalesOrder.objects.select_for_update(of=("self",)).filter(pk=order_id).first()
+    locked = row_get(SalesOrder, order_id, lock=True)
     return None if locked is None else _allocate_locked(locked, by=by)
 
 

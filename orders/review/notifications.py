@@ -21,7 +21,8 @@ from django.utils.translation import gettext_noop
 from config.actors import Actor
 from config.notifications import notification_send
 from config.roles import REVIEWER
-from orders.models import OrderEvent, OrderStatus, SalesOrder
+from config.rows import row_get
+from orders.models import OrderEvent, OrderStatus, SalesOrder, order_lines_with_products
 
 from .rules import current_findings
 
@@ -137,13 +138,13 @@ def email_review_decision(*, order_id: int) -> bool:
 
 def email_order_confirmation(*, order_id: int) -> bool:
     """Send the customer the confirmation of an approved order in their language, once; the timeline records it."""
-    order = SalesOrder.objects.select_related("customer", "shipping_address").filter(pk=order_id).first()
+    order = row_get(SalesOrder, order_id, related=("customer", "shipping_address"))
     if order is None or not order.customer.email or order.approved_at is None:
         return False
     # The confirmation of the approval is sent once: its e-mail event says it was.
     if order.events.filter(kind=OrderEvent.Kind.EMAIL, params__template="order_confirmation").exists():
         return False
-    lines = list(order.lines.select_related("product").order_by("position", "pk"))
+    lines = order_lines_with_products(order)
     with translation.override(order.customer.language):
         message = _message(
             template="order_confirmation",

@@ -20,7 +20,15 @@ from config.money import ZERO, round_money
 from inventory.stock.selectors import available_quantities
 from orders.credit import customer_credit_exposure
 from orders.finding_text import finding_text
-from orders.models import OrderEvent, OrderStatus, ReviewFinding, ReviewRule, ReviewSettings, SalesOrder
+from orders.models import (
+    OrderEvent,
+    OrderStatus,
+    ReviewFinding,
+    ReviewRule,
+    ReviewSettings,
+    SalesOrder,
+    order_lines_with_products,
+)
 
 FLAG = ReviewFinding.Severity.FLAG
 WARNING = ReviewFinding.Severity.WARNING
@@ -218,7 +226,7 @@ RULES = [
 
 def order_evaluate(*, order: SalesOrder, rules: ReviewSettings) -> list[Finding]:
     """Every switched-on rule's findings for the order as it stands; writes nothing."""
-    lines = list(order.lines.select_related("product").order_by("position", "pk"))
+    lines = order_lines_with_products(order)
     findings: list[Finding] = []
     for switch, rule in RULES:
         if getattr(rules, switch):

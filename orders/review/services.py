@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from config.actors import Actor
 from config.errors import DomainError
+from config.rows import row_get
 from config.transitions import transition_apply
 from orders.models import OrderStatus, ReviewFinding, ReviewSettings, SalesOrder
 
@@ -110,27 +111,25 @@ def review_settings_update(*, values: dict, by) -> ReviewSettings:
     return rules
 
 
-@transaction.atomic
+# No savepoint of its own: the outbox runs it in the event's transaction (rolled back whole should it fail) or in a
+# savepoint of its own making; the sweeper and the task call it outside any transaction.
+@transaction.atomic(savepoint=False)
 def order_run_checks(*, order_id: int) -> SalesOrder | None:
     """Run the automatic checks once per submission: no flag approves the order, any flag sends it to review."""
-    order = (
-        SalesOrder.objects.select_for_update(of=("self",))
-        .select_related("customer", "shipping_address", "contact")
-        .filter(pk=order_id)
-        .first()
-    )
+    order = row_get(SalesOrder, order_id, related=("customer", "shipping_address", "contact"), lock=True)
     if order is None or order.status != OrderStatus.SUBMITTED:
         return order  # deleted, or already decided by an earlier run: nothing to do
     findings = order_evaluate(order=order, rules=ReviewSettings.current())
-    submission = order_submission_count(order=order)
-    ReviewFinding.objects.bulk_create(
-        [
-            ReviewFinding(
-                order=order, submission=submission, rule=f.rule, severity=f.severity, message=f.message, figures=f.figures
-            )
-            for f in findings
-        ]
-    )
+    if findings:  # most orders have none: no count of the submissions, no INSERT
+        submission = order_submission_count(order=order)
+        ReviewFinding.objects.bulk_create(
+            [
+                ReviewFinding(
+                    order=order, submission=submission, rule=f.rule, severity=f.severity, message=f.message, figures=f.figures
+                )
+                for f in findings
+            ]
+        )
     flags = [f for f in findings if f.severity == FLAG]
     if flags:  # the row is locked above
         return _flag_for_review(order=order, findings=flags, locked=True)
