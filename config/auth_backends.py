@@ -6,6 +6,7 @@ statement, each row saying where it came from, and fill the same per-request cac
 keeps (`_user_perm_cache`, `_group_perm_cache`, `_perm_cache`), so `get_user_permissions`,
 `get_group_permissions` and `has_perm` answer exactly as before. Superusers keep Django's path (every
 permission). Nothing is cached beyond the request's user object: a permission taken away counts at once.
+The signed-in user is read with config.rows (its statement built once), as Django's backend would read it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, router
+
+from .rows import row_get
 
 
 def _permissions_sql() -> str:
@@ -39,7 +42,12 @@ def _permissions_sql() -> str:
 
 
 class ModelBackendOneRead(ModelBackend):
-    """ModelBackend whose permission reads are one statement per request (see the module)."""
+    """ModelBackend whose permission reads are one statement per request (see the module), and whose read of
+    the signed-in user (every request) is a statement built once."""
+
+    def get_user(self, user_id):
+        user = row_get(get_user_model(), user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
 
     def _read_permissions(self, user_obj) -> None:
         own: set[str] = set()

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models
 
-from .bulk import _AS_THEY_ARE
+from .bulk import _AS_THEY_ARE, _bound_cursor
 
 # One row's INSERT / UPDATE statement per model (and set of columns), built once: Model.save() builds it
 # anew through the query compiler on every call, which is most of what writing a timeline or outbox row costs.
@@ -65,7 +65,7 @@ def row_insert(obj: models.Model) -> models.Model:
             if related is not None:
                 setattr(obj, field.attname, related.pk)
     values = [_prepared(field, obj, db, add=True) for field in fields]
-    with db.cursor() as cursor:
+    with _bound_cursor(db) as cursor:
         cursor.execute(sql, values)
         obj.pk = cursor.fetchone()[0]
     obj._state.adding = False
@@ -94,7 +94,7 @@ def row_update(obj: models.Model, fields: Sequence[str]) -> None:
         statement = _ROW_STATEMENTS[key] = (sql, columns)
     sql, columns = statement
     values = [_prepared(field, obj, db, add=False) for field in columns]
-    with db.cursor() as cursor:
+    with _bound_cursor(db) as cursor:
         cursor.execute(sql, [*values, obj.pk])
         if cursor.rowcount != 1:
             raise DatabaseError("Save with update_fields did not affect any rows.")
@@ -131,7 +131,7 @@ def rows_fetch(
             model, db, where=dict(zip(where, listed, strict=True)), related=related, order_by=order_by, lock=lock
         )
     sql, parts = plan
-    with db.cursor() as cursor:
+    with _bound_cursor(db) as cursor:
         cursor.execute(sql, [list(value) if is_list else value for value, is_list in zip(where.values(), listed, strict=True)])
         rows = cursor.fetchall()
     found = []
@@ -243,7 +243,7 @@ def rows_insert_few(objs: Sequence[models.Model]) -> Sequence[models.Model]:
                 if related is not None:
                     setattr(obj, field.attname, related.pk)
     columns = [[_prepared(field, obj, db, add=True) for obj in objs] for field in fields]
-    with db.cursor() as cursor:
+    with _bound_cursor(db) as cursor:
         cursor.execute(sql, columns)
         ids = [row[0] for row in cursor.fetchall()]
     for obj, pk in zip(objs, ids, strict=True):

@@ -788,6 +788,8 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
 }
 SESSION_COOKIE_HTTPONLY = True
+# Django's database sessions, read with a statement built once (config/sessions.py).
+SESSION_ENGINE = "config.sessions"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG and not TESTING:

@@ -63,3 +63,32 @@ def test_the_configured_backend_checks_pages(client_as):
     assert client.get("/orders/new/").status_code == 403
     client = client_as("sales")
     assert client.get("/orders/new/").status_code == 200
+
+
+def test_the_signed_in_user_is_read_as_djangos_backend_reads_it(make_user):
+    user = make_user("sales")
+    ours, django = ModelBackendOneRead(), ModelBackend()
+    found = ours.get_user(user.pk)
+    assert found is not None and found.pk == user.pk and found.username == django.get_user(user.pk).username
+    assert ours.get_user(user.pk + 10_000) is None
+    get_user_model().objects.filter(pk=user.pk).update(is_active=False)
+    assert ours.get_user(user.pk) is None and django.get_user(user.pk) is None  # a deactivated user is signed out
+
+
+def test_a_session_is_read_back_and_an_expired_one_is_treated_as_missing(make_user):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from config.sessions import SessionStore
+
+    store = SessionStore()
+    store["cart"] = "三 items"
+    store.save()
+    key = store.session_key
+    assert SessionStore(session_key=key)["cart"] == "三 items"
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    expired = SessionStore(session_key=key)
+    assert expired.load() == {} and expired.session_key is None
+    assert SessionStore(session_key="no-such-key").load() == {}
