@@ -39,6 +39,33 @@ def _prepared(field: models.Field, obj: models.Model, db, *, add: bool):
     return field.get_db_prep_save(raw, db)
 
 
+def _statement(key: tuple, build) -> tuple:
+    """The statement (and its columns) cached under key, built by build(meta, quote) the first time."""
+    statement = _ROW_STATEMENTS.get(key)
+    if statement is None:
+        model = key[0]
+        statement = _ROW_STATEMENTS[key] = build(model._meta, connections[DEFAULT_DB_ALIAS].ops.quote_name)
+    return statement
+
+
+def _take_related_keys(obj: models.Model, fields) -> None:
+    """A related object saved after it was assigned gives its pk now, as save() and bulk_create do."""
+    for field in fields:
+        if field.is_relation and getattr(obj, field.attname) is None and field.is_cached(obj):
+            related = field.get_cached_value(obj)
+            if related is not None:
+                setattr(obj, field.attname, related.pk)
+
+
+def _insert_statement(meta, quote) -> tuple[str, list]:
+    fields = [field for field in meta.concrete_fields if not field.generated and field is not meta.pk]
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)})"
+        f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {quote(meta.pk.column)}"
+    )
+    return sql, fields
+
+
 def row_insert(obj: models.Model) -> models.Model:
     """obj.save() of a new row (pk unset) with the statement built once per model; plain save() where
     saving does more than write the row, or off PostgreSQL."""
@@ -47,23 +74,8 @@ def row_insert(obj: models.Model) -> models.Model:
     if db.vendor != "postgresql" or obj.pk is not None or not _plain_save(model):
         obj.save(force_insert=True)
         return obj
-    key = (model, "insert")
-    statement = _ROW_STATEMENTS.get(key)
-    if statement is None:
-        meta = model._meta
-        fields = [field for field in meta.concrete_fields if not field.generated and field is not meta.pk]
-        quote = db.ops.quote_name
-        sql = (
-            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)})"
-            f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {quote(meta.pk.column)}"
-        )
-        statement = _ROW_STATEMENTS[key] = (sql, fields)
-    sql, fields = statement
-    for field in fields:  # a related object saved after it was assigned gives its pk now, as save() does
-        if field.is_relation and getattr(obj, field.attname) is None and field.is_cached(obj):
-            related = field.get_cached_value(obj)
-            if related is not None:
-                setattr(obj, field.attname, related.pk)
+    sql, fields = _statement((model, "insert"), _insert_statement)
+    _take_related_keys(obj, fields)
     values = [_prepared(field, obj, db, add=True) for field in fields]
     with _bound_cursor(db) as cursor:
         cursor.execute(sql, values)
@@ -81,18 +93,16 @@ def row_update(obj: models.Model, fields: Sequence[str]) -> None:
     if db.vendor != "postgresql" or obj.pk is None or not _plain_save(model):
         obj.save(update_fields=fields)
         return
-    key = (model, tuple(fields))
-    statement = _ROW_STATEMENTS.get(key)
-    if statement is None:
-        meta = model._meta
+
+    def build(meta, quote) -> tuple[str, list]:
         columns = [meta.get_field(name) for name in dict.fromkeys(fields)]
-        quote = db.ops.quote_name
         sql = (
             f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{quote(field.column)} = %s' for field in columns)}"
             f" WHERE {quote(meta.pk.column)} = %s"
         )
-        statement = _ROW_STATEMENTS[key] = (sql, columns)
-    sql, columns = statement
+        return sql, columns
+
+    sql, columns = _statement((model, tuple(fields)), build)
     values = [_prepared(field, obj, db, add=False) for field in columns]
     with _bound_cursor(db) as cursor:
         cursor.execute(sql, [*values, obj.pk])
@@ -236,12 +246,8 @@ def rows_insert_few(objs: Sequence[models.Model]) -> Sequence[models.Model]:
     if statement is None or db.vendor != "postgresql" or any(obj.pk is not None for obj in objs):
         return model._default_manager.bulk_create(objs)
     sql, fields = statement
-    for obj in objs:  # a related object saved after it was assigned gives its pk now, as bulk_create does
-        for field in fields:
-            if field.is_relation and getattr(obj, field.attname) is None and field.is_cached(obj):
-                related = field.get_cached_value(obj)
-                if related is not None:
-                    setattr(obj, field.attname, related.pk)
+    for obj in objs:
+        _take_related_keys(obj, fields)
     columns = [[_prepared(field, obj, db, add=True) for obj in objs] for field in fields]
     with _bound_cursor(db) as cursor:
         cursor.execute(sql, columns)
