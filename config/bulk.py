@@ -44,6 +44,12 @@ def collector_paused() -> Iterator[None]:
         gc.enable()
 
 
+def as_it_is(raw) -> bool:
+    """Does psycopg adapt this value the way its field would have prepared it (text, numbers, dates, aware datetimes)?"""
+    kind = raw.__class__
+    return kind in _AS_THEY_ARE or (kind is datetime and raw.tzinfo is not None) or isinstance(raw, str)
+
+
 def _writer(field: models.Field, db, *, saving: bool = True):
     """How one column's value is taken from an object: as it is when psycopg adapts it the way
     the field would have prepared it (text, numbers, dates, aware datetimes), else through the field
@@ -54,10 +60,7 @@ def _writer(field: models.Field, db, *, saving: bool = True):
 
     def value(obj):
         raw = getattr(obj, attname)
-        kind = raw.__class__
-        if kind in _AS_THEY_ARE or (kind is datetime and raw.tzinfo is not None) or isinstance(raw, str):
-            return raw
-        return field.get_db_prep_save(raw, db)
+        return raw if as_it_is(raw) else field.get_db_prep_save(raw, db)
 
     return value
 

@@ -10,12 +10,11 @@ than write its row (a save() of its own, signal receivers), they do what the ORM
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models
 
-from .bulk import _AS_THEY_ARE, _bound_cursor
+from .bulk import _bound_cursor, as_it_is
 
 # One row's INSERT / UPDATE statement per model (and set of columns), built once: Model.save() builds it
 # anew through the query compiler on every call, which is most of what writing a timeline or outbox row costs.
@@ -33,10 +32,7 @@ def _plain_save(model: type[models.Model]) -> bool:
 
 def _prepared(field: models.Field, obj: models.Model, db, *, add: bool):
     raw = field.pre_save(obj, add)
-    kind = raw.__class__
-    if kind in _AS_THEY_ARE or (kind is datetime and raw.tzinfo is not None) or isinstance(raw, str):
-        return raw
-    return field.get_db_prep_save(raw, db)
+    return raw if as_it_is(raw) else field.get_db_prep_save(raw, db)
 
 
 def _statement(key: tuple, build) -> tuple:
