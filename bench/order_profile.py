@@ -49,6 +49,8 @@ def parse_args():
 
 def statement_kind(sql: str) -> str:
     """`SELECT orders_salesorder`, `INSERT reports_dirtykey`, …: the verb and the first table named."""
+    if sql.startswith("QUERY = "):  # how Django logs a statement psycopg sent prepared
+        sql = sql[len("QUERY = ") :].lstrip("'\"")
     verb = sql.split(None, 1)[0].upper()
     table = re.search(r'(?:FROM|INTO|UPDATE)\s+"?([a-z_0-9]+)"?', sql, re.IGNORECASE)
     return f"{verb} {table.group(1) if table else ''}".strip()

@@ -8,6 +8,7 @@ from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from config.roles import SALES, has_role
+from config.rows import hot_cursor
 from orders.models import OPEN_COMMITTED, OrderStatus, SalesOrder, SalesOrderLine
 
 from .models import CreditNote, Invoice, InvoiceLine, InvoiceStatus
@@ -30,8 +31,9 @@ def order_lines_on_prepayment_invoices(*, customer) -> set[int]:
     invoice_lines, invoices = quote(InvoiceLine._meta.db_table), quote(Invoice._meta.db_table)
     order_lines, orders = quote(SalesOrderLine._meta.db_table), quote(SalesOrder._meta.db_table)
     statuses = ", ".join(f"'{status}'" for status in OPEN_COMMITTED)
-    # Raw SQL: the order review reads this on every order, and nearly always finds nothing.
-    with connection.cursor() as cursor:
+    # Raw SQL, prepared (config.rows.hot_cursor): the order review reads this on every order, and nearly always
+    # finds nothing.
+    with hot_cursor() as cursor:
         cursor.execute(
             f"""
             SELECT il.order_line_id FROM {invoice_lines} il

@@ -15,9 +15,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db import connections, router
+from django.db import router
 
-from .rows import row_get
+from .rows import hot_cursor, row_get
 
 
 def _permissions_sql() -> str:
@@ -52,8 +52,8 @@ class ModelBackendOneRead(ModelBackend):
     def _read_permissions(self, user_obj) -> None:
         own: set[str] = set()
         groups: set[str] = set()
-        connection = connections[router.db_for_read(Permission)]
-        with connection.cursor() as cursor:
+        # Prepared (config.rows.hot_cursor): PostgreSQL plans this join once per connection, not per request.
+        with hot_cursor(router.db_for_read(Permission)) as cursor:
             cursor.execute(_permissions_sql(), [user_obj.pk, user_obj.pk])
             for source, app_label, codename in cursor.fetchall():
                 (own if source == "user" else groups).add(f"{app_label}.{codename}")

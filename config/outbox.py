@@ -24,7 +24,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from .bulk import objects_like, rows_insert
-from .rows import row_insert
+from .rows import hot_cursor, row_insert, rows_select
 
 logger = logging.getLogger(__name__)
 # Set while this thread runs a dispatch loop: a commit inside a handler asks for no dispatch of
@@ -159,18 +159,13 @@ LEASE = timedelta(minutes=5)
 
 def _due_event(now, *, event_id: int = 0) -> OutboxEvent | None:
     """The oldest due event (or that one), locked; another dispatcher's are skipped."""
-    # Raw SQL: three events per order pass here, and the ORM would build this statement anew for each.
-    table = connection.ops.quote_name(OutboxEvent._meta.db_table)
+    # Read with a statement built once and prepared (config.rows): three events per order pass here.
+    where = "t0.dispatched_at IS NULL AND t0.failed_at IS NULL AND t0.available_at <= %s"
     params = [connection.ops.adapt_datetimefield_value(now)]
-    one = ""
     if event_id:
-        one, params = " AND id = %s", [*params, event_id]
-    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-    sql = (
-        f"SELECT * FROM {table} WHERE dispatched_at IS NULL AND failed_at IS NULL AND available_at <= %s{one}"
-        f" ORDER BY available_at, id LIMIT 1{lock}"
-    )
-    return next(iter(OutboxEvent.objects.raw(sql, params)), None)
+        where, params = f"{where} AND t0.id = %s", [*params, event_id]
+    found = rows_select(OutboxEvent, where, params, tail=" ORDER BY t0.available_at, t0.id LIMIT 1", lock=True, skip_locked=True)
+    return found[0] if found else None
 
 
 _RECORDED = ("handled", "attempts", "last_error", "available_at", "failed_at", "dispatched_at")
@@ -188,7 +183,7 @@ def _record(event: OutboxEvent, *, errors: list[str], now) -> None:
     fields = [OutboxEvent._meta.get_field(name) for name in _RECORDED]
     assignments = ", ".join(f"{connection.ops.quote_name(field.column)} = %s" for field in fields)
     values = [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(
             f"UPDATE {connection.ops.quote_name(OutboxEvent._meta.db_table)} SET {assignments} WHERE id = %s",
             [*values, event.pk],
@@ -298,7 +293,7 @@ def _dispatch(*, careful: bool, event_id: int = 0) -> OutboxEvent | None:
 def _any_due() -> bool:
     """Is any event due? A plain read, outside a transaction: what ends a dispatch loop costs one statement."""
     table = connection.ops.quote_name(OutboxEvent._meta.db_table)
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(
             f"SELECT 1 FROM {table} WHERE dispatched_at IS NULL AND failed_at IS NULL AND available_at <= %s LIMIT 1",
             [connection.ops.adapt_datetimefield_value(timezone.now())],

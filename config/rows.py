@@ -140,6 +140,11 @@ def rows_fetch(
     with _bound_cursor(db) as cursor:
         cursor.execute(sql, [list(value) if is_list else value for value, is_list in zip(where.values(), listed, strict=True)])
         rows = cursor.fetchall()
+    return _objects(rows, parts, db)
+
+
+def _objects(rows, parts, db) -> list[models.Model]:
+    """Model instances (with their joined related rows) from rows read by a _fetch_plan's statement."""
     found = []
     for row in rows:
         objects = []
@@ -189,6 +194,59 @@ def _fetch_plan(model, db, *, where, related, order_by, lock) -> tuple[str, list
         + (" FOR UPDATE OF t0" if lock else "")
     )
     return sql, parts
+
+
+def rows_select(
+    model: type[models.Model],
+    where: str,
+    params: Sequence = (),
+    *,
+    related: Sequence[str] = (),
+    tail: str = "",
+    lock: bool = False,
+    skip_locked: bool = False,
+) -> list[models.Model]:
+    """The rows of `SELECT <every column> FROM <table> t0 [LEFT JOIN <related> t1 …] WHERE <where><tail>`, as
+    model instances with their `related` rows cached: `where` is a condition written in SQL over the aliases
+    (t0, then t1… for each foreign key in `related`), `tail` an ORDER BY and LIMIT; `lock` adds FOR UPDATE OF t0
+    (SKIP LOCKED with skip_locked) where the database has it. For reads a queryset cannot say, or says at too
+    high a price on the hot path: the statement is built once and sent as hot_cursor() sends it."""
+    db = connections[DEFAULT_DB_ALIAS]
+    key = (model, "select", where, tuple(related), tail, lock, skip_locked)
+    plan = _ROW_STATEMENTS.get(key)
+    if plan is None:
+        sql, parts = _fetch_plan(model, db, where={}, related=related, order_by=(), lock=False)
+        locking = ""
+        if lock and db.features.has_select_for_update:
+            locking = " FOR UPDATE OF t0" if db.features.has_select_for_update_of else " FOR UPDATE"
+            locking += " SKIP LOCKED" if skip_locked and db.features.has_select_for_update_skip_locked else ""
+        plan = _ROW_STATEMENTS[key] = (sql.replace(" WHERE TRUE", f" WHERE {where}{tail}{locking}"), parts)
+    sql, parts = plan
+    if db.vendor != "postgresql":
+        return list(model._default_manager.raw(sql, params))
+    with _bound_cursor(db) as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return _objects(rows, parts, db)
+
+
+def hot_cursor(using: str = DEFAULT_DB_ALIAS):
+    """A cursor for a raw statement the app sends on every order or request. On PostgreSQL its parameters
+    travel apart from its text (bound on the server) and, from its fifth run on a connection, it is prepared:
+    PostgreSQL plans it once per connection instead of on every run (settings: DB_PREPARED_STATEMENTS). The
+    statement's text must be the same on every run (values as parameters, never formatted in), and each
+    parameter's type must follow from the statement (`%s::text` where it stands alone). Elsewhere, the
+    ordinary cursor."""
+    db = connections[using]
+    return _bound_cursor(db) if db.vendor == "postgresql" else db.cursor()
+
+
+def sql_in(values: Sequence) -> tuple[str, list]:
+    """`column <this>` matching any of these values, and its parameters: one array parameter on PostgreSQL (the
+    statement's text is the same for any number of values, so it is prepared once), an IN list elsewhere."""
+    if connections[DEFAULT_DB_ALIAS].vendor == "postgresql":
+        return "= ANY(%s)", [list(values)]
+    return f"IN ({', '.join(['%s'] * len(values))})", list(values)
 
 
 def row_get(model: type[models.Model], pk, *, related: Sequence[str] = (), lock: bool = False) -> models.Model | None:

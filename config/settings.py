@@ -143,6 +143,13 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+    # The statements config.rows sends on every order or request (parameters bound on the server) are prepared
+    # from their fifth run on a connection, so PostgreSQL plans them once per connection: for the order path,
+    # planning cost more than running. The ORM's own statements are never prepared (Django binds them in the
+    # client). A pooler between app and database must keep prepared statements (PgBouncer 1.21 or newer with
+    # max_prepared_statements set); DB_PREPARED_STATEMENTS=0 turns them off for any other.
+    if DATABASES["default"]["ENGINE"].endswith("postgresql") and env_bool("DB_PREPARED_STATEMENTS", True):
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -790,6 +797,8 @@ SECURE_CSP = {
 SESSION_COOKIE_HTTPONLY = True
 # Django's database sessions, read with a statement built once (config/sessions.py).
 SESSION_ENGINE = "config.sessions"
+# Django's message storage, keeping the latest messages not yet shown (config/messages.py).
+MESSAGE_STORAGE = "config.messages.RecentMessagesStorage"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG and not TESTING:

@@ -16,6 +16,7 @@ from django.db.models import DecimalField, ExpressionWrapper, F, Sum
 from django.utils.module_loading import import_string
 
 from config.money import ZERO, decimal_from_db, round_money
+from config.rows import hot_cursor
 from customers.models import Customer
 from orders.models import OPEN_COMMITTED, SalesOrder, SalesOrderLine
 
@@ -55,7 +56,7 @@ def customer_committed_not_invoiced(*, customer: Customer, exclude_order_id: int
     """Approved orders' totals less the gross value of their units invoiced, cancelled or returned,
     and less what is left of the lines a prepayment invoice already invoiced."""
     excluded = exclude_order_id or 0  # ids start at 1
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(_committed_sql(), [customer.pk, excluded, customer.pk, excluded])
         committed, settled = cursor.fetchone()
     not_owed = decimal_from_db(settled)

@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from config.outbox import outbox_database_only, outbox_event_aware
+from config.rows import hot_cursor
 from orders.models import SalesOrder
 from reports.models import DirtyKey
 from reports.snapshots import snapshot_touch
@@ -86,9 +87,9 @@ def order_changed(payload: dict, *, event) -> None:
     now = timezone.now()
     for area, key in areas:
         column = "customer_id" if key == "customer" else "id"
-        arms.append(f"SELECT %s, {column}, %s FROM {_ORDERS} WHERE id = %s")
+        arms.append(f"SELECT CAST(%s AS text), {column}, %s FROM {_ORDERS} WHERE id = %s")
         params += [area, now, payload["id"]]
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:  # prepared (config.rows): every order event of every order marks
         cursor.execute(f"INSERT INTO {_TABLE} (area, key, marked_at) {' UNION ALL '.join(arms)}", params)
     _after_marking([area for area, _key in areas])
 

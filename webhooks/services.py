@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from config.actors import Actor
 from config.errors import DomainError, PermissionRefused
 from config.outbox import OutboxEvent
+from config.rows import hot_cursor
 from logistics.models import Shipment
 
 from .addresses import webhook_target
@@ -223,8 +224,8 @@ def webhook_event_record(*, event: OutboxEvent) -> list[WebhookMessage]:
     if topic is None:
         return []
     # Ids and topics only: most events of an installation with few endpoints match none of them.
-    # Raw SQL: every order event asks, and the ORM would build the statement anew each time.
-    with connection.cursor() as cursor:
+    # Raw SQL, prepared (config.rows.hot_cursor): every order event asks.
+    with hot_cursor() as cursor:
         cursor.execute(
             f"SELECT id, topics FROM {WebhookEndpoint._meta.db_table} WHERE is_active OR disabled_reason = %s ORDER BY id",
             [DisabledReason.FAILURES.value],

@@ -13,6 +13,7 @@ from django.utils import timezone
 from billing.dunning.models import CreditHold, DunningLevel, PaymentReminder
 from billing.models import Invoice, InvoiceStatus
 from config.money import money_from_db
+from config.rows import hot_cursor
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,9 @@ def overdue_invoices_for_review(*, customer, older_than_days: int) -> list[Overd
     quote = connection.ops.quote_name
     invoices, holds = quote(Invoice._meta.db_table), quote(CreditHold._meta.db_table)
     today = timezone.localdate()
-    # One statement, raw: the review runs it on every order (the hold decides which due date counts as overdue).
-    with connection.cursor() as cursor:
+    # One statement, raw and prepared (config.rows.hot_cursor): the review runs it on every order (the hold decides
+    # which due date counts as overdue).
+    with hot_cursor() as cursor:
         cursor.execute(
             f"""
             SELECT i.number, i.due_date, i.total_gross - i.amount_credited - i.amount_paid FROM {invoices} i

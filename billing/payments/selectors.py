@@ -16,6 +16,7 @@ from billing.payments.models import Payment, PaymentRecordState, Refund, RefundS
 from config.home import WorkQueue, work_queue
 from config.money import ZERO, money_from_db, round_money
 from config.roles import FINANCE, user_roles
+from config.rows import hot_cursor
 from customers.models import Customer
 
 SEE_ALL = "billing.view_all_payment"
@@ -130,7 +131,7 @@ def customer_open_receivables(*, customer: Customer) -> Decimal:
         "issued_note": CreditNoteStatus.ISSUED.value,
         "recorded": PaymentRecordState.RECORDED.value,
     }
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:  # the order review reads this on every order: prepared (config.rows)
         cursor.execute(_receivables_sql(), params)
         return money_from_db(cursor.fetchone()[0])
 

@@ -13,14 +13,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from config.actors import Actor
 from config.errors import DomainError
-from config.rows import rows_insert_few
+from config.rows import hot_cursor, rows_insert_few, rows_select, sql_in
 from config.transitions import transitions_fire
 from inventory.models import MovementKind, Reservation, ReservationState, StockLevel, StockMovement
 from inventory.stock.alerts import low_stock_raise
@@ -59,12 +59,13 @@ def reservations_held(*, line_ids: Iterable[int]) -> dict[int, int]:
     line_ids = list(line_ids)
     if not line_ids:
         return {}
-    # Raw SQL: every allocation reads it, and the ORM would build the aggregate anew each time.
-    with connection.cursor() as cursor:
+    # Raw SQL, prepared (config.rows.hot_cursor): every allocation reads it.
+    matching, params = sql_in(line_ids)
+    with hot_cursor() as cursor:
         cursor.execute(
             f"SELECT order_line_id, SUM(quantity) FROM {Reservation._meta.db_table}"
-            f" WHERE order_line_id IN ({', '.join(['%s'] * len(line_ids))}) AND state = %s GROUP BY order_line_id",
-            [*line_ids, ReservationState.ACTIVE.value],
+            f" WHERE order_line_id {matching} AND state = %s GROUP BY order_line_id",
+            [*params, ReservationState.ACTIVE.value],
         )
         return dict(cursor.fetchall())
 
@@ -108,11 +109,15 @@ def stock_reserve(*, demand: list[Demand]) -> ReserveResult:
     needed: dict[int, int] = defaultdict(int)
     for d in demand:
         needed[d.product_id] += d.quantity
-    levels = list(
-        StockLevel.objects.filter(product_id__in=list(needed), warehouse__is_active=True)
-        .select_related("warehouse")
-        .order_by("pk")
-        .select_for_update(of=("self",))
+    # The stock rows locked in primary-key order (the lock order), with their warehouses: one statement built once.
+    matching, params = sql_in(list(needed))
+    levels = rows_select(
+        StockLevel,
+        f"t0.product_id {matching} AND t1.is_active",
+        params,
+        related=("warehouse",),
+        tail=" ORDER BY t0.id",
+        lock=True,
     )
     plan = _plan(needed=dict(needed), levels=levels)
     reservations: list[Reservation] = []

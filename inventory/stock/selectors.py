@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from config.home import WorkQueue, work_queue
 from config.roles import WAREHOUSE, has_role
+from config.rows import hot_cursor, sql_in
 from inventory.counts.models import StockCount, StockCountState
 from inventory.models import (
     LedgerCheck,
@@ -48,13 +48,14 @@ def available_quantities(*, product_ids) -> dict[int, int]:
     product_ids = list(product_ids)
     if not product_ids:
         return {}
-    # Raw SQL: every order's checks read it, and the ORM would build the aggregate anew each time.
+    # Raw SQL, prepared (config.rows.hot_cursor): every order's checks read it.
     level, warehouse = StockLevel._meta.db_table, Warehouse._meta.db_table
-    with connection.cursor() as cursor:
+    matching, params = sql_in(product_ids)
+    with hot_cursor() as cursor:
         cursor.execute(
             f"SELECT s.product_id, SUM(s.on_hand - s.reserved) FROM {level} s JOIN {warehouse} w ON w.id = s.warehouse_id"
-            f" WHERE s.product_id IN ({', '.join(['%s'] * len(product_ids))}) AND w.is_active GROUP BY s.product_id",
-            product_ids,
+            f" WHERE s.product_id {matching} AND w.is_active GROUP BY s.product_id",
+            params,
         )
         found = dict(cursor.fetchall())
     return {pid: found.get(pid) or 0 for pid in product_ids}
