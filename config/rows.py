@@ -222,9 +222,7 @@ def rows_select(
             locking += " SKIP LOCKED" if skip_locked and db.features.has_select_for_update_skip_locked else ""
         plan = _ROW_STATEMENTS[key] = (sql.replace(" WHERE TRUE", f" WHERE {where}{tail}{locking}"), parts)
     sql, parts = plan
-    if db.vendor != "postgresql":
-        return list(model._default_manager.raw(sql, params))
-    with _bound_cursor(db) as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return _objects(rows, parts, db)
