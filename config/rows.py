@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models
+from django.db.models import F
+from django.db.models.lookups import Lookup
 
 from .bulk import _bound_cursor, as_it_is
 
@@ -245,6 +247,29 @@ def sql_in(values: Sequence) -> tuple[str, list]:
     if connections[DEFAULT_DB_ALIAS].vendor == "postgresql":
         return "= ANY(%s)", [list(values)]
     return f"IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+def any_of(name: str, values: Sequence, field: models.Field):
+    """A filter for queryset.filter(): the field `name` equal to any of `values`. On PostgreSQL one array parameter
+    (`= ANY(%s)`: a few thousand values cost the ORM and the database no more than one); `__in` elsewhere. `field`
+    is the type of the values (the field's own, unbound)."""
+    values = list(values)
+    if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
+        return models.Q(**{f"{name}__in": values})
+    from django.contrib.postgres.fields import ArrayField
+
+    return _EqualsAny(F(name), models.Value(values, output_field=ArrayField(field)))
+
+
+class _EqualsAny(Lookup):
+    """`lhs = ANY(rhs)`, rhs an array (any_of)."""
+
+    lookup_name = "equals_any"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
 
 
 def row_get(model: type[models.Model], pk, *, related: Sequence[str] = (), lock: bool = False) -> models.Model | None:

@@ -13,14 +13,15 @@ from django.contrib import messages
 from django.contrib.messages import get_messages
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.db import connection
+from django.db.models import BigIntegerField, CharField
 from django.http import HttpResponse
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from config.messages import MESSAGES_KEPT, RecentMessagesStorage
 from config.outbox import OutboxEvent
-from config.rows import hot_cursor, rows_select, sql_in
-from inventory.models import StockLevel
+from config.rows import any_of, hot_cursor, rows_select, sql_in
+from inventory.models import Product, StockLevel
 from inventory.tests.factories import ProductFactory, WarehouseFactory, stock_put
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,6 +71,20 @@ def test_a_selection_locks_its_own_rows_and_can_skip_those_another_holds():
 def test_a_list_travels_as_one_array_so_the_statement_reads_the_same_for_any_length():
     assert sql_in([3, 1, 2]) == ("= ANY(%s)", [[3, 1, 2]])
     assert sql_in([7])[0] == sql_in(list(range(500)))[0]
+
+
+@pytest.mark.django_db
+def test_any_of_matches_what_in_matches_with_one_parameter():
+    products = [ProductFactory() for _ in range(5)]
+    wanted = [products[1].pk, products[3].pk, products[4].pk + 10_000]
+    with CaptureQueriesContext(connection) as captured:
+        found = list(Product.objects.filter(any_of("pk", wanted, BigIntegerField())).order_by("pk"))
+        by_sku = list(Product.objects.filter(any_of("sku", [products[0].sku, "没有"], CharField())))
+    assert found == list(Product.objects.filter(pk__in=wanted).order_by("pk")) == [products[1], products[3]]
+    assert by_sku == [products[0]]
+    assert list(Product.objects.filter(any_of("pk", [], BigIntegerField()))) == []
+    if connection.vendor == "postgresql":
+        assert all("= ANY(" in query["sql"] for query in captured.captured_queries)
 
 
 @on_postgresql

@@ -9,11 +9,12 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BigIntegerField, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.filters import SortFilter
+from config.rows import any_of
 from customers.models import Customer
 from orders.models import Channel, OrderStatus, PaymentStatus, SalesOrder
 
@@ -43,8 +44,9 @@ def salespeople():
     return User.objects.filter(Q(Exists(may_enter)) | Q(pk__in=order_authors())).order_by("first_name", "last_name", "username")
 
 
-# Up to this many matching orders a text search reads their ids once; more stay a subquery of the page and its count.
-SEARCH_IDS_CAP = 1000
+# Up to this many matching orders (the count's cap) a text search reads their ids once; more stay a subquery of the
+# page and its count.
+SEARCH_IDS_CAP = 10_000
 
 
 def order_search_matches(value: str):
@@ -141,7 +143,7 @@ class OrderFilter(django_filters.FilterSet):
         ids = [row["pk"] for row in matches[: SEARCH_IDS_CAP + 1]]
         if len(ids) > SEARCH_IDS_CAP:
             return queryset.filter(pk__in=matches)
-        return queryset.filter(pk__in=ids)
+        return queryset.filter(any_of("pk", ids, BigIntegerField()))
 
     def paid_as(self, queryset, name, value):
         if not value:

@@ -96,6 +96,8 @@ def test_a_text_search_runs_once_per_page_not_again_for_its_count(orders, client
     searches = [q["sql"] for q in captured.captured_queries if "LIKE" in q["sql"] and "customer_po" in q["sql"]]
     assert len(searches) == 1, searches
     assert "PO-4711" in response.content.decode()
+    on_ids = [q["sql"] for q in captured.captured_queries if '"orders_salesorder"."id" = ANY(' in q["sql"]]
+    assert len(on_ids) == 2, captured.captured_queries  # the page and its count, each with the ids as one array
 
 
 def test_a_text_matching_more_orders_than_the_cap_stays_a_subquery(orders, client, monkeypatch):
