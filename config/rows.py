@@ -264,8 +264,6 @@ def any_of(name: str, values: Sequence, field: models.Field):
 class _EqualsAny(Lookup):
     """`lhs = ANY(rhs)`, rhs an array (any_of)."""
 
-    lookup_name = "equals_any"
-
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import DecimalField, F, Q, QuerySet, Sum, Value
+from django.db.models import DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -17,7 +17,7 @@ from billing.payments.models import Payment, PaymentRecordState, Refund, RefundS
 from billing.statements.models import CustomerStatement, StatementState
 from config.money import ZERO, round_money
 from customers.models import Customer
-from orders.models import OrderStatus, SalesOrderLine
+from orders.models import OrderStatus, SalesOrderLine, units_to_invoice
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 
@@ -151,7 +151,7 @@ def delivered_not_invoiced(customer: Customer) -> list[dict]:
     lines = (
         SalesOrderLine.objects.filter(order__customer=customer)
         .exclude(order__status=OrderStatus.CANCELLED)
-        .annotate(uninvoiced=F("quantity_shipped") - F("quantity_returned") - F("quantity_invoiced"))
+        .annotate(uninvoiced=units_to_invoice())
         .filter(uninvoiced__gt=0)
         .values_list("order__number", "position", "description", "uninvoiced", "quantity", "line_total")
         .order_by("order__number", "position")
